@@ -1,0 +1,41 @@
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { UserError } from '../core/errors.js';
+
+/** One subcommand module: adds itself to the program. */
+export type RegisterCommand = (program: Command) => void;
+
+/** Subcommands, in the order `ar1 --help` lists them. */
+const COMMANDS: Array<() => Promise<{ register: RegisterCommand }>> = [
+];
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export async function buildProgram(): Promise<Command> {
+  const program = new Command('ar1')
+    .description('Alpamayo-R1 on ROS 2: vehicle nodes, model bundles, rosbag replay evaluation')
+    .version(packageVersion(), '-V, --version', 'print the ar1-ros version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  for (const load of COMMANDS) (await load()).register(program);
+  return program;
+}
+
+/** Runs the CLI; returns the exit code. User mistakes print one line, never a stack trace. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = await buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode;
+    if (e instanceof UserError) {
+      process.stderr.write(`ar1: ${e.message}\n`);
+      return e.exitCode;
+    }
+    throw e;
+  }
+}

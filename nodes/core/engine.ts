@@ -1,0 +1,115 @@
+/**
+ * The inference port: what the planner hands to AR1 and what it gets back. Implemented by
+ * adapters/onnxruntime (a worker thread running the bundle) and by fakes in tests. Pure data, no I/O.
+ */
+
+/** Pixel encodings accepted for a camera frame (sensor_msgs/Image encodings, or compressed formats). */
+export type FrameEncoding = 'rgb8' | 'bgr8' | 'rgba8' | 'bgra8' | 'mono8' | 'jpeg' | 'png';
+
+export interface CameraFrame {
+  /** Camera name, e.g. camera_front_wide_120fov. */
+  camera: string;
+  /** Header stamp [s]. */
+  stampS: number;
+  encoding: FrameEncoding;
+  /** Pixel size; for jpeg/png the decoder checks it when known (0 = take the decoded size). */
+  width: number;
+  height: number;
+  /** Row stride in bytes for raw encodings (0 for compressed). */
+  step: number;
+  data: Uint8Array;
+}
+
+/** Ego history: poses in the rig frame at t0 (x forward, y left), oldest first; the last pose is the origin. */
+export interface EgoHistory {
+  x: Float64Array;
+  y: Float64Array;
+  z: Float64Array;
+  /** Yaw [rad] relative to the t0 heading. */
+  yaw: Float64Array;
+  /** Spacing [s], 0.1 for AR1. */
+  dt: number;
+}
+
+export interface PlanInput {
+  /** Plan time [s]: the newest frame time all cameras have reached. */
+  t0S: number;
+  /** frames[camera][k]: cameras in the bundle's order, k = 0 oldest … framesPerCamera−1 newest (at t0). */
+  frames: CameraFrame[][];
+  history: EgoHistory;
+  /** Seed for token sampling and flow-matching noise; same seed + same input → same plan. */
+  seed: number;
+  /** Trajectory samples to draw (AR1 reports minADE over 6); the first is the one driven. Default 1. */
+  samples?: number;
+}
+
+/** One rolled-out trajectory: waypoints 1..N after t0, float64. */
+export interface PlanTrajectory {
+  dt: number;
+  t: Float64Array;
+  x: Float64Array;
+  y: Float64Array;
+  heading: Float64Array;
+  speed: Float64Array;
+  acceleration: Float64Array;
+  curvature: Float64Array;
+}
+
+/** Milliseconds per stage of one plan. sessionRunMs is the time spent inside onnxruntime session.run calls. */
+export interface PlanTiming {
+  preprocessMs: number;
+  visionMs: number;
+  reasoningMs: number;
+  actionMs: number;
+  totalMs: number;
+  sessionRunMs: number;
+}
+
+export interface PlanResult {
+  t0S: number;
+  /** Initial speed v0 [m/s] estimated from the history. */
+  v0: number;
+  reasoning: { text: string; tokens: number; generationMs: number };
+  /** The plan to drive (sample 0). */
+  trajectory: PlanTrajectory;
+  /** All samples, trajectory first; length = samples. */
+  samples: PlanTrajectory[];
+  timing: PlanTiming;
+  /** Execution provider in use (cuda, tensorrt, cpu). */
+  provider: string;
+  /** "id@version" of the bundle. */
+  bundleId: string;
+}
+
+/** What the engine expects, read from the bundle manifest. */
+export interface EngineContract {
+  bundleId: string;
+  cameras: readonly string[];
+  framesPerCamera: number;
+  /** Spacing between the frames of one camera [s] (0.1). */
+  frameSpacingS: number;
+  /** Native image size the bundle expects (e.g. 1080×1920); frames of another size are refused. */
+  imageWidth: number;
+  imageHeight: number;
+  historySteps: number;
+  historyDtS: number;
+  trajectorySteps: number;
+  trajectoryDtS: number;
+}
+
+export interface PlanningEngine {
+  readonly contract: EngineContract;
+  readonly provider: string;
+  /** Rejects with an EngineError on bad input or a failing graph; the engine stays usable. */
+  plan(input: PlanInput): Promise<PlanResult>;
+  close(): Promise<void>;
+}
+
+export type EngineErrorKind = 'input' | 'bundle' | 'runtime' | 'non_finite' | 'worker_crashed' | 'closed';
+
+export class EngineError extends Error {
+  override readonly name = 'EngineError';
+  constructor(readonly kind: EngineErrorKind, message: string) {
+    super(message);
+  }
+}

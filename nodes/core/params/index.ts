@@ -1,0 +1,4 @@
+export * from './overrides.js';
+export * from './paramsFile.js';
+export * from './rosArgs.js';
+export * from './loadParameters.js';

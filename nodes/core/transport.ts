@@ -1,0 +1,37 @@
+import type { Observable, SchedulerLike } from 'rxjs';
+import type { Clock } from './clock.js';
+import type { Logger } from './logger.js';
+import type { MessageOf, MessageTypeName } from './msgs.js';
+import type { QosProfile } from './qos.js';
+import type { ParameterOverrides } from './params/overrides.js';
+
+export interface Publisher<M> {
+  readonly topic: string;
+  publish(message: M): void;
+}
+
+/**
+ * The seam: everything a node does with ROS goes through this interface. Two implementations:
+ * adapters/rclnodejs (a vehicle or HIL rig) and adapters/inprocess (tests and offline replay, virtual time).
+ * Node code never imports an adapter.
+ */
+export interface RosNode {
+  /** Node name without namespace, e.g. "ar1_planner". */
+  readonly name: string;
+  /** Namespace, "/" when none. */
+  readonly namespace: string;
+  /** ROS time of this node: sim time under use_sim_time. */
+  readonly clock: Clock;
+  /** Scheduler whose now() is the node clock in milliseconds; all timers of node logic run on it. */
+  readonly scheduler: SchedulerLike;
+  readonly logger: Logger;
+  /** Parameter values given at start-up (params files, -p overrides), before schema validation. */
+  readonly parameterOverrides: ParameterOverrides;
+
+  /** A hot Observable of messages on a topic; unsubscribing destroys the subscription. */
+  subscribe<T extends MessageTypeName>(type: T, topic: string, qos: QosProfile): Observable<MessageOf<T>>;
+  createPublisher<T extends MessageTypeName>(type: T, topic: string, qos: QosProfile): Publisher<MessageOf<T>>;
+  /** Completes when the node is shut down (signal, launch, or shutdown()). */
+  readonly shutdown$: Observable<void>;
+  shutdown(): Promise<void>;
+}

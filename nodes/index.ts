@@ -1,0 +1,13 @@
+/** Public library API of ar1-ros. */
+export * from './core/msgs.js';
+export * from './core/time.js';
+export * from './core/clock.js';
+export * from './core/logger.js';
+export * from './core/errors.js';
+export * from './core/qos.js';
+export type * from './core/transport.js';
+export * from './core/engine.js';
+export * from './core/params/index.js';
+export { InProcessBus } from './adapters/inprocess/bus.js';
+export { InProcessNode } from './adapters/inprocess/node.js';
+export { SteppingScheduler, WorkTracker } from './adapters/inprocess/virtualScheduler.js';

@@ -1,0 +1,52 @@
+import { expect } from 'chai';
+import { timer } from 'rxjs';
+import { SteppingScheduler, WorkTracker } from '../../../nodes/adapters/inprocess/virtualScheduler.js';
+import { InProcessBus } from '../../../nodes/adapters/inprocess/bus.js';
+import { InProcessNode } from '../../../nodes/adapters/inprocess/node.js';
+import { QOS_COMMAND } from '../../../nodes/core/qos.js';
+
+describe('adapters/inprocess', () => {
+  it('advances virtual time in order and stops at the target', async () => {
+    const s = new SteppingScheduler(1000);
+    const seen: number[] = [];
+    timer(50, s).subscribe(() => seen.push(s.now()));
+    timer(20, s).subscribe(() => seen.push(s.now()));
+    await s.advanceTo(1030);
+    expect(seen).to.deep.equal([1020]);
+    expect(s.now()).to.equal(1030);
+    await s.advanceBy(100);
+    expect(seen).to.deep.equal([1020, 1050]);
+  });
+
+  it('waits for tracked work before moving time', async () => {
+    const s = new SteppingScheduler(0);
+    const tracker = new WorkTracker();
+    const log: string[] = [];
+    timer(10, s).subscribe(() => {
+      log.push(`start@${s.now()}`);
+      void tracker.track(new Promise((r) => setTimeout(r, 5))).then(() => {
+        log.push(`done@${s.now()}`);
+        timer(100, s).subscribe(() => log.push(`publish@${s.now()}`));
+      });
+    });
+    timer(20, s).subscribe(() => log.push(`next@${s.now()}`));
+    await s.advanceTo(200, () => tracker.idle());
+    expect(log).to.deep.equal(['start@10', 'done@10', 'next@20', 'publish@110']);
+  });
+
+  it('delivers messages after the publishing callback, in publication order', async () => {
+    const s = new SteppingScheduler(0);
+    const bus = new InProcessBus(s);
+    const a = new InProcessNode(bus, { name: 'a' });
+    const b = new InProcessNode(bus, { name: 'b' });
+    const got: string[] = [];
+    b.subscribe('std_msgs/msg/String', '/t', QOS_COMMAND).subscribe((m) => got.push(m.data));
+    const pub = a.createPublisher('std_msgs/msg/String', '/t', QOS_COMMAND);
+    pub.publish({ data: 'one' });
+    pub.publish({ data: 'two' });
+    expect(got).to.deep.equal([]);
+    await s.advanceTo(0);
+    expect(got).to.deep.equal(['one', 'two']);
+    expect(() => a.createPublisher('std_msgs/msg/Bool', '/t', QOS_COMMAND)).to.throw(/topic \/t: expected type std_msgs\/msg\/String/);
+  });
+});
