@@ -1,5 +1,6 @@
 /** Public library API of ar1-ros. */
 export * from './core/msgs.js';
+export * from './core/msgFields.js';
 export * from './core/time.js';
 export * from './core/clock.js';
 export * from './core/logger.js';
