@@ -1,0 +1,46 @@
+import type { SchedulerLike } from 'rxjs';
+import type { PlanInput, PlanningEngine, PlanResult } from '../core/engine.js';
+import type { WorkTracker } from '../adapters/inprocess/virtualScheduler.js';
+
+/** How long a plan takes in virtual time: a fixed latency (AR1's published 100 ms by default) or the measured compute time. */
+export type LatencyModel = { kind: 'fixed'; ms: number } | { kind: 'measured' };
+
+export function parseLatency(text: string | undefined): LatencyModel {
+  if (text === undefined || text === '') return { kind: 'fixed', ms: 100 };
+  if (text === 'measured') return { kind: 'measured' };
+  const ms = Number(text);
+  if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`--latency: expected milliseconds >= 0 or "measured", got "${text}"`);
+  return { kind: 'fixed', ms };
+}
+
+export function describeLatency(m: LatencyModel): { mode: 'fixed' | 'measured'; ms: number | null } {
+  return m.kind === 'fixed' ? { mode: 'fixed', ms: m.ms } : { mode: 'measured', ms: null };
+}
+
+/**
+ * The engine as replay sees it: the real computation runs while virtual time stands still (tracked, so the
+ * replay waits for it), then the result is handed to the planner at t0 + latency in virtual time.
+ * Every result is also passed to onResult (for scoring all samples and for compute statistics).
+ */
+export function replayEngine(
+  engine: PlanningEngine,
+  scheduler: SchedulerLike,
+  tracker: WorkTracker,
+  latency: LatencyModel,
+  onResult: (result: PlanResult, input: PlanInput) => void = () => {},
+): PlanningEngine {
+  return {
+    contract: engine.contract,
+    get provider() { return engine.provider; },
+    close: () => engine.close(),
+    async plan(input: PlanInput): Promise<PlanResult> {
+      const result = await tracker.track(engine.plan(input));
+      onResult(result, input);
+      const delayMs = latency.kind === 'fixed' ? latency.ms : result.timing.totalMs;
+      const dueMs = Math.max(scheduler.now(), input.t0S * 1000 + delayMs);
+      return new Promise<PlanResult>((resolve) => {
+        scheduler.schedule(() => resolve(result), dueMs - scheduler.now());
+      });
+    },
+  };
+}
