@@ -46,7 +46,7 @@ function formatError(e: ErrorObject, nodeName: string, overrides: ParameterOverr
   let expected: string;
   switch (e.keyword) {
     case 'additionalProperties': return `${origin}: ${key}: unknown parameter for ${nodeName} (check the spelling; see config/${nodeName}.schema.json)`;
-    case 'required': return `${origin}: ${key ? key + '.' : ''}${String(p['missingProperty'])}: required parameter missing`;
+    case 'required': return `${origin}: ${path.length ? key + '.' : ''}${String(p['missingProperty'])}: required parameter missing: expected a value, got nothing`;
     case 'type': expected = `${String(p['type'])}`; break;
     case 'minimum': expected = `a value >= ${String(p['limit'])}`; break;
     case 'maximum': expected = `a value <= ${String(p['limit'])}`; break;

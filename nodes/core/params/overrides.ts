@@ -50,6 +50,7 @@ export function originOf(overrides: ParameterOverrides, path: readonly string[])
     let v: unknown = overrides.sources[i]!.values;
     let found = true;
     for (const p of path) {
+      if (Array.isArray(v)) break; // an element of a list: the source that set the list
       if (!isPlainObject(v) || !(p in v)) { found = false; break; }
       v = v[p];
     }

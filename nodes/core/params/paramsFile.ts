@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse, YAMLParseError } from 'yaml';
 import { UserError } from '../errors.js';
-import { expandDottedKeys, isPlainObject, type ParameterSource } from './overrides.js';
+import { deepMerge, expandDottedKeys, isPlainObject, type ParameterSource } from './overrides.js';
 
 export class ParameterError extends UserError {
   override readonly name = 'ParameterError';
@@ -48,7 +48,8 @@ export function parseParamsText(text: string, origin: string, nodeName: string, 
     const params = section['ros__parameters'];
     if (params === null) return;
     if (!isPlainObject(params)) throw new ParameterError(`${origin}: ${key}.ros__parameters: expected a mapping, got ${describe(params)}`);
-    merged = { ...merged, ...expandDottedKeys(params) };
+    // Per parameter, as rcl merges: the exact node section overrides single (dotted) keys, not whole groups.
+    merged = deepMerge(merged, expandDottedKeys(params));
   };
   for (const key of Object.keys(doc)) {
     const section = doc[key];

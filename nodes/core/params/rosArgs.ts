@@ -5,8 +5,8 @@ import { expandDottedKeys } from './overrides.js';
 /** What "--ros-args …" says, parsed the way rcl does for the options this suite supports. */
 export interface RosArgs {
   paramsFiles: string[];
-  /** "-p name:=value" in order, values YAML-typed as rcl types them. */
-  params: Array<{ name: string; value: unknown }>;
+  /** "-p name:=value" in order, values YAML-typed as rcl types them; "-p node:name:=value" sets node. */
+  params: Array<{ name: string; value: unknown; node?: string }>;
   /** "-r from:=to"; "__node" and "__ns" are pulled out into nodeName/namespace. */
   remaps: Map<string, string>;
   nodeName?: string;
@@ -40,7 +40,10 @@ export function parseRosArgs(argv: readonly string[]): RosArgs {
         const text = v.slice(at + 2);
         let value: unknown;
         try { value = parse(text); } catch { value = text; }
-        out.params.push({ name: name.includes(':') ? name.slice(name.lastIndexOf(':') + 1) : name, value: value ?? text });
+        const colon = name.lastIndexOf(':');
+        if (colon === name.length - 1) throw new ParameterError(`--ros-args: ${a} ${v}: expected [node:]name:=value, got an empty name`);
+        out.params.push(colon < 0 ? { name, value: value ?? text }
+          : { name: name.slice(colon + 1), value: value ?? text, node: name.slice(0, colon) });
         break;
       }
       case '-r': case '--remap': {
@@ -69,9 +72,11 @@ export function parseRosArgs(argv: readonly string[]): RosArgs {
   return out;
 }
 
-/** "-p" overrides as one nested parameter source. */
-export function paramsFromArgs(args: RosArgs): Record<string, unknown> {
+/** "-p" overrides as one nested parameter source; with nodeName, "-p other_node:name:=…" is left out (as rcl does). */
+export function paramsFromArgs(args: RosArgs, nodeName?: string): Record<string, unknown> {
   const flat: Record<string, unknown> = {};
-  for (const { name, value } of args.params) flat[name] = value;
+  for (const { name, value, node } of args.params) {
+    if (node === undefined || nodeName === undefined || node.replace(/^\//, '').split('/').pop() === nodeName) flat[name] = value;
+  }
   return expandDottedKeys(flat);
 }
