@@ -40,10 +40,10 @@ export function readLaunchFile(path: string): LaunchFile {
     const body = (entry as Record<string, Record<string, unknown>>)[kind]!;
     if (kind === 'arg') out.args.push(body as unknown as LaunchArg);
     if (kind === 'node') {
-      out.nodes.push({ param: [], remap: [], env: [], ...(body as object) } as LaunchNode);
+      out.nodes.push({ param: [], remap: [], env: [], ...(body as object) } as unknown as LaunchNode);
     }
     if (kind === 'executable') out.executables.push(body as unknown as LaunchExecutable);
-    if (kind === 'include') out.includes.push({ arg: [], ...(body as object) } as LaunchInclude);
+    if (kind === 'include') out.includes.push({ arg: [], ...(body as object) } as unknown as LaunchInclude);
   }
   return out;
 }
