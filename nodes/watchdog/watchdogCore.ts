@@ -1,0 +1,199 @@
+import type { UnicycleSource } from '../core/msgs.js';
+import { stampToSeconds } from '../core/time.js';
+import { fmt, type Fault } from './faults.js';
+import { fallbackBrake, standstillHold } from './fallbackBrake.js';
+import { limitsGate, type Actuation, type LimitName } from './limitsGate.js';
+import { egoSpeed, runMonitors, type MonitorReport, type WatchdogInputs } from './monitors.js';
+import type { BrakeProfile, WatchdogParams } from './params.js';
+import { eventOf, step, type SafetyEvent, type WatchdogState } from './safetyState.js';
+
+/**
+ * One control tick as a pure function: monitors → one event → state table → command → limits gate.
+ * node.ts does the I/O around it; property tests and replay drive it directly.
+ */
+export interface CoreState {
+  readonly state: WatchdogState;
+  /** Braking profile in use; escalates fallback → emergency, never back, until nominal. */
+  readonly profile: 'fallback' | 'emergency';
+  /** Last published actuation (the gate's rate limits and the ramps start from it). */
+  readonly last?: Actuation;
+  /** Last published speed [m/s] (estimate when odometry is not fresh). */
+  readonly lastSpeed: number;
+  /** Last finite measured speed [m/s], for the limits when odometry is stale. */
+  readonly lastMeasuredSpeed?: number;
+  /** Once engaged, auto_engage never fires again. */
+  readonly engagedOnce: boolean;
+  /** Why the current state was entered. */
+  readonly reason: string;
+}
+
+export const initialCore = (): CoreState =>
+  ({ state: 'disengaged', profile: 'fallback', lastSpeed: 0, engagedOnce: false, reason: 'start-up' });
+
+/** Operator requests received since the previous tick. */
+export interface Requests {
+  /** Last engage request: true = engage, false = disengage, undefined = none. */
+  engage?: boolean;
+  reset: boolean;
+  /** Reason recorded for a disengage (default "operator disengage"), e.g. the node stopping. */
+  disengageReason?: string;
+}
+
+export interface Transition {
+  timeS: number;
+  from: WatchdogState;
+  to: WatchdogState;
+  event: SafetyEvent;
+  reason: string;
+}
+
+export interface Refusal {
+  timeS: number;
+  request: 'engage' | 'disengage' | 'reset';
+  reason: string;
+}
+
+export interface PublishedCommand extends Actuation {
+  readonly speed: number;
+  readonly source: UnicycleSource;
+}
+
+export interface TickResult {
+  readonly core: CoreState;
+  readonly command: PublishedCommand;
+  readonly fired: LimitName[];
+  readonly reports: MonitorReport[];
+  readonly faults: Fault[];
+  readonly transition?: Transition;
+  readonly refusals: Refusal[];
+  /** now − t0 of the latest plan [s], −1 when none. */
+  readonly planAgeS: number;
+  /** latency_ms of the latest timing, −1 when none. */
+  readonly lastLatencyMs: number;
+}
+
+export function controlPeriodS(p: WatchdogParams): number {
+  return 1 / p.control_rate_hz;
+}
+
+export function tickCore(core: CoreState, inputs: WatchdogInputs, requests: Requests, nowS: number, p: WatchdogParams): TickResult {
+  const dt = controlPeriodS(p);
+  const reports = runMonitors(inputs, nowS, p);
+  const faults = reports.flatMap((r) => r.faults);
+  const measured = egoSpeed(inputs, nowS, p);
+  const standstill = measured !== undefined && Math.abs(measured) <= p.standstill_speed_mps;
+  const autoEngage = p.auto_engage && !core.engagedOnce && core.state === 'disengaged';
+  const autoRecover = p.auto_recover && core.state === 'stopped';
+  const event = eventOf({
+    disengageRequested: requests.engage === false,
+    engageRequested: requests.engage === true || autoEngage,
+    resetRequested: requests.reset || autoRecover,
+    faulted: faults.length > 0,
+    standstill,
+  });
+  const next = step(core.state, event);
+  const faultText = faults.map((f) => f.message).join('; ');
+  const speedText = measured === undefined ? 'speed unknown (no fresh odometry)'
+    : `speed ${fmt(measured)} m/s ${standstill ? '<=' : '>'} standstill_speed_mps ${fmt(p.standstill_speed_mps)}`;
+
+  let transition: Transition | undefined;
+  if (next !== core.state) {
+    const reason = next === 'stopped' && event === 'fault_stopped'
+      ? `vehicle stopped: ${speedText}; active faults: ${faultText}`
+      : transitionReason(event, faultText, speedText, requests, autoEngage, autoRecover);
+    transition = { timeS: nowS, from: core.state, to: next, event, reason };
+  }
+  const refusals = refusalsOf(core.state, next, event, requests, faultText, speedText, nowS);
+
+  // Braking profile: escalate to emergency when a listed fault is active, back to fallback only in nominal.
+  const emergencyFault = faults.some((f) => p.emergency.faults.includes(f.name));
+  const profile: CoreState['profile'] = next === 'nominal' ? 'fallback' : core.profile === 'emergency' || emergencyFault ? 'emergency' : 'fallback';
+  const brake: BrakeProfile = profile === 'emergency' ? p.emergency : p.fallback;
+
+  let raw: Actuation;
+  let source: UnicycleSource;
+  let speed: number;
+  const planner = inputs.command?.msg;
+  if (next === 'nominal' && planner) {
+    raw = { accel: planner.acceleration, curvature: planner.curvature };
+    source = 'planner';
+    speed = planner.speed;
+  } else if (next === 'stopped' || (next === 'disengaged' && standstill)) {
+    raw = standstillHold(core.last, dt, p.standstill.hold_accel_mps2, p.fallback.jerk_mps3);
+    source = 'hold';
+    speed = 0;
+  } else {
+    // fallback, disengaged while moving or speed unknown (and nominal without a command, which the monitors exclude)
+    raw = fallbackBrake(core.last, dt, brake);
+    source = 'fallback';
+    speed = Number.NaN;
+  }
+  const lastMeasuredSpeed = measured ?? core.lastMeasuredSpeed;
+  const gateSpeed = lastMeasuredSpeed ?? 0;
+  const { command, fired } = limitsGate(raw, core.last, gateSpeed, dt, p.limits);
+  if (!Number.isFinite(speed)) speed = measured ?? Math.max(core.lastSpeed + command.accel * dt, 0);
+  if (!Number.isFinite(speed)) speed = 0;
+
+  const latestPlan = inputs.trajectory?.msg;
+  const planAgeS = latestPlan ? nowS - stampToSeconds(latestPlan.header.stamp) : -1;
+  const latency = inputs.timings[inputs.timings.length - 1]?.msg.latency_ms;
+  return {
+    core: {
+      state: next,
+      profile,
+      last: command,
+      lastSpeed: speed,
+      ...(lastMeasuredSpeed === undefined ? {} : { lastMeasuredSpeed }),
+      engagedOnce: core.engagedOnce || next === 'nominal',
+      reason: transition ? transition.reason : core.reason,
+    },
+    command: { ...command, speed, source },
+    fired,
+    reports,
+    faults,
+    ...(transition ? { transition } : {}),
+    refusals,
+    planAgeS: Number.isFinite(planAgeS) ? planAgeS : -1,
+    lastLatencyMs: latency !== undefined && Number.isFinite(latency) ? latency : -1,
+  };
+}
+
+function transitionReason(event: SafetyEvent, faultText: string, speedText: string, requests: Requests,
+  autoEngage: boolean, autoRecover: boolean): string {
+  switch (event) {
+    case 'disengage': return requests.disengageReason ?? 'operator disengage';
+    case 'fault_moving': case 'fault_stopped': return faultText;
+    case 'reset_stopped': return `${requests.reset ? 'operator reset' : autoRecover ? 'auto_recover' : 'reset'} accepted: all monitors healthy, ${speedText}`;
+    case 'reset_moving': return `reset refused while moving: ${speedText}`;
+    case 'engage': return requests.engage === true ? 'operator engage: all monitors healthy' : autoEngage ? 'auto_engage: first healthy tick' : 'engage';
+    case 'moving': return `vehicle moving: ${speedText}`;
+    case 'standstill': return `vehicle stopped: ${speedText}`;
+  }
+}
+
+/** Operator requests that did not take effect this tick, with why (auto requests are not reported). */
+function refusalsOf(from: WatchdogState, to: WatchdogState, event: SafetyEvent, requests: Requests,
+  faultText: string, speedText: string, timeS: number): Refusal[] {
+  const out: Refusal[] = [];
+  const blocked = () => event === 'disengage' ? 'disengage requested in the same tick'
+    : faultText ? `active faults: ${faultText}` : '';
+  if (requests.reset && !(event === 'reset_stopped' && to === 'nominal' && from !== 'nominal')) {
+    let reason: string;
+    if (from === 'nominal') reason = 'nothing latched in nominal';
+    else if (from === 'disengaged') reason = 'reset does not engage; send engage';
+    else reason = blocked() || `vehicle not stopped: ${speedText}`;
+    out.push({ timeS, request: 'reset', reason });
+  }
+  if (requests.engage === true && !(to === 'nominal' && event === 'engage')) {
+    let reason: string;
+    if (from === 'nominal') reason = 'already engaged';
+    else if (from === 'fallback' || from === 'stopped') reason = `${from} is latched: reset when healthy and stopped`;
+    else reason = blocked() || (event === 'reset_moving' || event === 'reset_stopped' ? 'reset requested in the same tick' : 'not engaged');
+    out.push({ timeS, request: 'engage', reason });
+  }
+  if (requests.engage === false && from === 'fallback') {
+    out.push({ timeS, request: 'disengage', reason: 'fallback is latched until standstill; the stop completes first' });
+  }
+  return out;
+}
+
