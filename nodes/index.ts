@@ -12,3 +12,6 @@ export * from './core/params/index.js';
 export { InProcessBus } from './adapters/inprocess/bus.js';
 export { InProcessNode } from './adapters/inprocess/node.js';
 export { SteppingScheduler, WorkTracker } from './adapters/inprocess/virtualScheduler.js';
+export * from './engine/index.js';
+export { createOnnxEngine } from './adapters/onnxruntime/index.js';
+export type { OnnxEngineOptions } from './adapters/onnxruntime/index.js';

@@ -1,0 +1,67 @@
+/**
+ * Worker-side frame preprocessing with sharp: decode (jpeg/png) or wrap raw pixels, check the size, resize
+ * (bicubic) to the model size when the bundle preprocesses on the host, and write RGB uint8 into the batched
+ * NHWC pixel tensor. Raw frames with row padding or BGR order are repacked into reusable scratch buffers.
+ */
+import sharp from 'sharp';
+import type { Metadata, OutputInfo, Sharp } from 'sharp';
+import { EngineError } from '../../core/engine.js';
+import { BYTES_PER_PIXEL } from '../../engine/planInput.js';
+import type { FrameRef } from './protocol.js';
+
+export interface PreprocessTarget { width: number; height: number }
+
+export class FramePreprocessor {
+  readonly #scratch: Uint8Array[] = [];
+
+  constructor(readonly native: PreprocessTarget, readonly model: PreprocessTarget, readonly resize: boolean) {}
+
+  /** Writes frame `index` into `out` (h·w·3 bytes at model size, or native size when not resizing). */
+  async frame(index: number, data: Uint8Array, ref: FrameRef, out: Uint8Array, where: string): Promise<void> {
+    const bad = (m: string): never => { throw new EngineError('input', `${where}: ${m}`); };
+    let img: Sharp;
+    const bpp = BYTES_PER_PIXEL[ref.encoding];
+    if (bpp === 0) {
+      let meta: Metadata;
+      try {
+        meta = await sharp(data).metadata();
+      } catch (e) {
+        return bad(`cannot decode ${ref.encoding}: ${(e as Error).message}`);
+      }
+      if (meta.format !== ref.encoding) bad(`expected ${ref.encoding} data, got ${meta.format ?? 'unknown format'}`);
+      if (meta.width !== this.native.width || meta.height !== this.native.height) {
+        bad(`expected ${this.native.width}x${this.native.height} (WxH) ${ref.encoding}, decoded ${meta.width}x${meta.height}`);
+      }
+      img = sharp(data);
+    } else {
+      const { width, height } = ref;
+      const tight = width * bpp;
+      let pixels = data;
+      const swap = ref.encoding === 'bgr8' || ref.encoding === 'bgra8';
+      if (ref.step !== tight || swap) {
+        const need = tight * height;
+        let s = this.#scratch[index];
+        if (!s || s.length < need) { s = new Uint8Array(need); this.#scratch[index] = s; }
+        for (let r = 0; r < height; r++) s.set(data.subarray(r * ref.step, r * ref.step + tight), r * tight);
+        if (swap) for (let i = 0; i < need; i += bpp) { const b = s[i]!; s[i] = s[i + 2]!; s[i + 2] = b; }
+        pixels = s.subarray(0, need);
+      }
+      img = sharp(pixels, { raw: { width, height, channels: bpp as 1 | 3 | 4 } });
+    }
+    const size = this.resize ? this.model : this.native;
+    if (this.resize && (size.width !== this.native.width || size.height !== this.native.height)) {
+      img = img.resize({ width: size.width, height: size.height, fit: 'fill', kernel: 'cubic' });
+    }
+    let res: { data: Buffer; info: OutputInfo };
+    try {
+      res = await img.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    } catch (e) {
+      return bad(`cannot decode ${ref.encoding}: ${(e as Error).message}`);
+    }
+    const { info } = res;
+    if (info.width !== size.width || info.height !== size.height || info.channels !== 3) {
+      bad(`preprocessing produced ${info.width}x${info.height}x${info.channels}, expected ${size.width}x${size.height}x3`);
+    }
+    out.set(res.data);
+  }
+}

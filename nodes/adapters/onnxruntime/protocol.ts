@@ -1,0 +1,28 @@
+/** Messages between the engine (main thread) and the inference worker. Frame bytes travel in one transferred buffer. */
+import type { EngineErrorKind, FrameEncoding, PlanResult } from '../../core/engine.js';
+import type { LogLevel } from '../../core/logger.js';
+
+export interface InitMessage { type: 'init'; bundleDir: string; executionProviders: string[]; intraOpThreads?: number }
+export interface FrameRef { offset: number; length: number; encoding: FrameEncoding; width: number; height: number; step: number }
+export interface PlanMessage {
+  type: 'plan';
+  id: number;
+  t0S: number;
+  /** Camera-major, oldest first; byte ranges into `buffer`. */
+  frames: FrameRef[];
+  buffer: ArrayBuffer;
+  history: { x: Float64Array; y: Float64Array; z: Float64Array; yaw: Float64Array; dt: number };
+  seed: number;
+  samples: number;
+}
+export interface CloseMessage { type: 'close' }
+export type ToWorker = InitMessage | PlanMessage | CloseMessage;
+
+export type FromWorker =
+  | { type: 'ready'; provider: string }
+  | { type: 'init_error'; kind: EngineErrorKind; message: string }
+  | { type: 'buffer'; id: number; buffer: ArrayBuffer }
+  | { type: 'result'; id: number; result: Omit<PlanResult, 'provider' | 'bundleId'> }
+  | { type: 'error'; id: number; kind: EngineErrorKind; message: string }
+  | { type: 'log'; level: LogLevel; message: string }
+  | { type: 'closed' };

@@ -1,0 +1,94 @@
+/**
+ * The inference worker thread: verifies the bundle, creates the sessions (EP fallback), then serves plans one at a
+ * time: preprocess the transferred frames (buffer sent straight back to the pool), run the pipeline, post the
+ * result. Every failure of a plan becomes an 'error' message; the worker stays up.
+ */
+import { parentPort } from 'node:worker_threads';
+import { EngineError } from '../../core/engine.js';
+import type { Logger } from '../../core/logger.js';
+import { checkedRunner, runPipeline } from '../../engine/planPipeline.js';
+import { loadTokenizer } from '../../engine/tokenizer.js';
+import type { BundleTokenizer } from '../../engine/tokenizer.js';
+import { BundleError } from '../../engine/manifest.js';
+import type { Manifest } from '../../engine/manifest.js';
+import { verifyBundle } from '../../engine/verifyBundle.js';
+import { createSessions } from './ort.js';
+import type { SessionSet } from './ort.js';
+import { FramePreprocessor } from './preprocess.js';
+import type { FromWorker, InitMessage, PlanMessage, ToWorker } from './protocol.js';
+
+const port = parentPort;
+if (!port) throw new Error('worker.ts must run in a worker thread');
+const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+const logger: Logger = {
+  debug: (message) => post({ type: 'log', level: 'debug', message }),
+  info: (message) => post({ type: 'log', level: 'info', message }),
+  warn: (message) => post({ type: 'log', level: 'warn', message }),
+  error: (message) => post({ type: 'log', level: 'error', message }),
+};
+const now = () => performance.now();
+
+interface Loaded { manifest: Manifest; tokenizer: BundleTokenizer; sessions: SessionSet; pre: FramePreprocessor; pixels: Uint8Array; pixelDims: number[] }
+let loaded: Loaded | undefined;
+let queue: Promise<void> = Promise.resolve();
+
+port.on('message', (m: ToWorker) => {
+  queue = queue.then(() => handle(m));
+});
+
+async function handle(m: ToWorker): Promise<void> {
+  if (m.type === 'init') return init(m);
+  if (m.type === 'plan') return plan(m);
+  await loaded?.sessions.release();
+  loaded = undefined;
+  post({ type: 'closed' });
+  port!.close();
+}
+
+async function init(m: InitMessage): Promise<void> {
+  try {
+    const bundle = verifyBundle(m.bundleDir);
+    const manifest = bundle.manifest;
+    const tokenizer = loadTokenizer(bundle.tokenizerJson, manifest);
+    const sessions = await createSessions(bundle.graphBytes, m.executionProviders, logger, m.intraOpThreads, now);
+    const resize = manifest.image.preprocess === 'host';
+    const size = resize ? manifest.image.model : manifest.image.native;
+    const n = manifest.cameras.names.length * manifest.cameras.framesPerCamera;
+    const pixelDims = [n, size.height, size.width, 3];
+    loaded = { manifest, tokenizer, sessions, pre: new FramePreprocessor(manifest.image.native, manifest.image.model, resize), pixels: new Uint8Array(n * size.height * size.width * 3), pixelDims };
+    post({ type: 'ready', provider: sessions.provider });
+  } catch (e) {
+    post({ type: 'init_error', kind: e instanceof BundleError ? 'bundle' : e instanceof EngineError ? e.kind : 'runtime', message: (e as Error).message });
+  }
+}
+
+async function plan(m: PlanMessage): Promise<void> {
+  const start = now();
+  let bufferReturned = false;
+  const giveBack = () => { if (!bufferReturned) { bufferReturned = true; post({ type: 'buffer', id: m.id, buffer: m.buffer }, [m.buffer]); } };
+  try {
+    if (!loaded) throw new EngineError('runtime', 'worker has no bundle loaded');
+    const L = loaded;
+    const frameBytes = L.pixels.length / m.frames.length;
+    const perCam = L.manifest.cameras.framesPerCamera;
+    await Promise.all(m.frames.map((ref, i) => L.pre.frame(i, new Uint8Array(m.buffer, ref.offset, ref.length), ref,
+      L.pixels.subarray(i * frameBytes, (i + 1) * frameBytes), `${L.manifest.cameras.names[Math.floor(i / perCam)]}[${i % perCam}]`)));
+    giveBack();
+    const preprocessMs = now() - start;
+    L.sessions.sessionRunMs.value = 0;
+    const out = await runPipeline({ manifest: L.manifest, tokenizer: L.tokenizer, runner: checkedRunner(L.sessions.runner, L.manifest), now },
+      { data: L.pixels, dims: L.pixelDims }, m.history, m.seed, m.samples);
+    post({
+      type: 'result',
+      id: m.id,
+      result: {
+        t0S: m.t0S, v0: out.v0, reasoning: out.reasoning, trajectory: out.samples[0]!, samples: out.samples,
+        timing: { preprocessMs, ...out.timing, totalMs: now() - start, sessionRunMs: L.sessions.sessionRunMs.value },
+      },
+    });
+  } catch (e) {
+    giveBack();
+    const kind = e instanceof EngineError ? e.kind : e instanceof RangeError ? 'input' : 'runtime';
+    post({ type: 'error', id: m.id, kind, message: (e as Error).message });
+  }
+}

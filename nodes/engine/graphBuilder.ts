@@ -1,0 +1,81 @@
+/**
+ * A tiny ONNX graph builder over onnx-proto (opset 17, IR 8): named nodes, float/int64 initialisers,
+ * value infos with fixed or symbolic dims. Used by the demo bundle generator and by tests that build faulty graphs.
+ */
+import { DTYPES, onnx } from './onnxProto.js';
+import type { onnx as O } from 'onnx-proto';
+import type { DType } from './onnxProto.js';
+
+export type Dim = number | string;
+export interface TensorSpec { name: string; dtype: DType; shape: Dim[] }
+
+/** An attribute value, tagged by its ONNX kind. */
+export type Attr = { i: number } | { f: number } | { ints: number[] } | { floats: number[] } | { s: string };
+
+export class GraphBuilder {
+  readonly nodes: O.INodeProto[] = [];
+  readonly initializers: O.ITensorProto[] = [];
+  #counter = 0;
+
+  constructor(readonly name: string) {}
+
+  /** A fresh internal tensor name. */
+  fresh(hint: string): string {
+    return `${hint}_${this.#counter++}`;
+  }
+
+  /** Adds a node; returns its output name. */
+  op(opType: string, inputs: string[], attrs: Record<string, Attr> = {}, output?: string): string {
+    const out = output ?? this.fresh(opType.toLowerCase());
+    const A = onnx.AttributeProto.AttributeType;
+    const attribute: O.IAttributeProto[] = Object.entries(attrs).map(([name, v]) => {
+      if ('i' in v) return { name, type: A.INT, i: v.i };
+      if ('f' in v) return { name, type: A.FLOAT, f: v.f };
+      if ('ints' in v) return { name, type: A.INTS, ints: v.ints };
+      if ('floats' in v) return { name, type: A.FLOATS, floats: v.floats };
+      return { name, type: A.STRING, s: new TextEncoder().encode(v.s) };
+    });
+    this.nodes.push({ opType, input: inputs, output: [out], name: this.fresh(`n_${opType}`), attribute });
+    return out;
+  }
+
+  /** A float32 constant (initialiser). */
+  float(data: ArrayLike<number>, dims: number[], hint = 'w'): string {
+    const name = this.fresh(hint);
+    const arr = Float32Array.from(data as ArrayLike<number>);
+    if (arr.length !== dims.reduce((a, b) => a * b, 1)) throw new RangeError(`${hint}: ${arr.length} values for dims [${dims}]`);
+    this.initializers.push({ name, dataType: DTYPES.float32, dims, rawData: new Uint8Array(arr.buffer) });
+    return name;
+  }
+
+  /** An int64 constant (initialiser). */
+  int64(data: number[], dims: number[], hint = 'i'): string {
+    const name = this.fresh(hint);
+    const arr = BigInt64Array.from(data.map((v) => BigInt(v)));
+    this.initializers.push({ name, dataType: DTYPES.int64, dims, rawData: new Uint8Array(arr.buffer) });
+    return name;
+  }
+
+  /** A float scalar constant. */
+  scalar(v: number): string {
+    return this.float([v], [], 'c');
+  }
+
+  /** Encodes the model with the given graph inputs/outputs. */
+  encode(inputs: TensorSpec[], outputs: TensorSpec[], docString = ''): Uint8Array {
+    return onnx.ModelProto.encode({
+      irVersion: 8,
+      producerName: 'ar1-ros make-demo',
+      opsetImport: [{ domain: '', version: 17 }],
+      docString,
+      graph: { name: this.name, node: this.nodes, initializer: this.initializers, input: inputs.map(valueInfo), output: outputs.map(valueInfo) },
+    }).finish();
+  }
+}
+
+export function valueInfo(t: TensorSpec): O.IValueInfoProto {
+  return {
+    name: t.name,
+    type: { tensorType: { elemType: DTYPES[t.dtype], shape: { dim: t.shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
+  };
+}

@@ -1,0 +1,20 @@
+/** Pure AR1 engine logic: bundle manifest + verification, exact post-processing maths, sampling, demo bundle. */
+export { estimateInitialSpeed, estimateSpeeds, V_LAMBDA, V_RIDGE } from './initialSpeed.js';
+export type { PoseHistory } from './initialSpeed.js';
+export { rolloutUnicycle } from './unicycle.js';
+export type { Rollout } from './unicycle.js';
+export { AR1_ACTION_NORMALIZATION, denormalizeActions } from './actionSpace.js';
+export type { ActionNormalization } from './actionSpace.js';
+export { SeededRng } from './rng.js';
+export { sampleToken } from './sampling.js';
+export type { SamplingParams } from './sampling.js';
+export { flowMatchEuler } from './flowMatching.js';
+export type { VelocityField } from './flowMatching.js';
+export { historyTokens, roundHalfEven } from './historyTokens.js';
+export { BundleError, GRAPH_ROLES, loadManifest, MANIFEST_FILE, MANIFEST_FORMAT, parseManifest, ROLE_IO } from './manifest.js';
+export type { GraphRole, GraphSpec, Manifest } from './manifest.js';
+export { verifyBundle, readGraphIo } from './verifyBundle.js';
+export type { VerifiedBundle } from './verifyBundle.js';
+export { AR1_CAMERAS, makeDemoBundle } from './demoBundle.js';
+export type { DemoBundleOptions } from './demoBundle.js';
+export { validatePlanInput } from './planInput.js';

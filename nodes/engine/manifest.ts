@@ -1,0 +1,226 @@
+/**
+ * The model bundle manifest (manifest.yaml): types, parsing and field-by-field validation with precise messages.
+ * See README.md in this folder for the format.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { UserError } from '../core/errors.js';
+import { AR1_ACTION_NORMALIZATION } from './actionSpace.js';
+import type { ActionNormalization } from './actionSpace.js';
+import { DTYPES } from './onnxProto.js';
+import type { DType } from './onnxProto.js';
+import type { Dim, TensorSpec } from './graphBuilder.js';
+
+export const MANIFEST_FILE = 'manifest.yaml';
+export const MANIFEST_FORMAT = 'ar1-bundle/1';
+
+/** A refused bundle: missing/corrupt/tampered file, bad manifest field, graph I/O mismatch. */
+export class BundleError extends UserError {
+  override readonly name = 'BundleError';
+}
+
+export type GraphRole = 'vision_encoder' | 'lm_prefill' | 'lm_decode' | 'action_expert';
+export const GRAPH_ROLES: readonly GraphRole[] = ['vision_encoder', 'lm_prefill', 'lm_decode', 'action_expert'];
+
+/** Tensor names each role must declare (the runtime feeds/reads exactly these). */
+export const ROLE_IO: Record<GraphRole, { inputs: string[]; outputs: string[] }> = {
+  vision_encoder: { inputs: ['pixel_values'], outputs: ['image_embeds'] },
+  lm_prefill: { inputs: ['image_embeds', 'history_tokens'], outputs: ['logits', 'present_state'] },
+  lm_decode: { inputs: ['input_ids', 'past_state'], outputs: ['logits', 'present_state'] },
+  action_expert: { inputs: ['x', 't', 'context'], outputs: ['velocity'] },
+};
+
+export interface GraphSpec { file: string; inputs: TensorSpec[]; outputs: TensorSpec[] }
+
+export interface Manifest {
+  format: string;
+  bundle: { id: string; version: string; description: string };
+  cameras: { names: string[]; framesPerCamera: number; frameSpacingS: number };
+  image: {
+    native: { height: number; width: number };
+    model: { height: number; width: number };
+    /** host: the runtime decodes + resizes (bicubic) to model size and feeds uint8 NHWC; graph: native size is fed. */
+    preprocess: 'host' | 'graph';
+    /** Normalisation applied inside the vision graph (documented; the runtime feeds uint8). */
+    normalization: { mean: number[]; std: number[]; scale: number };
+  };
+  history: { steps: number; dtS: number; tokenRanges: [number, number][]; bins: number; tokenOffset: number };
+  trajectory: { steps: number; dtS: number };
+  action: { normalization: ActionNormalization; flowSteps: number };
+  sampling: { temperature: number; topP: number; maxTokens: number };
+  tokenizer: { file: string; cotStart: string; cotEnd: string; trajFutureStart: string };
+  graphs: Record<GraphRole, GraphSpec>;
+  /** sha256 (hex) and size of every file of the bundle except the manifest. */
+  files: Record<string, { sha256: string; bytes: number }>;
+}
+
+/** Reads and validates DIR/manifest.yaml (no hashing: see verifyBundle). */
+export function loadManifest(dir: string): Manifest {
+  const path = join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new BundleError(`${path}: cannot read the bundle manifest (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e) {
+    throw new BundleError(`${path}: invalid YAML: ${(e as Error).message.split('\n')[0]}`);
+  }
+  return parseManifest(raw, path);
+}
+
+/** Validates a parsed manifest object; `where` prefixes messages. */
+export function parseManifest(raw: unknown, where = MANIFEST_FILE): Manifest {
+  const r = new Reader(where);
+  const root = r.obj(raw, '');
+  const format = r.str(root, 'format');
+  if (format !== MANIFEST_FORMAT) r.fail('format', `"${MANIFEST_FORMAT}"`, JSON.stringify(format));
+  const bundle = r.obj(root.bundle, 'bundle');
+  const cams = r.obj(root.cameras, 'cameras');
+  const image = r.obj(root.image, 'image');
+  const native = r.obj(image.native, 'image.native');
+  const model = r.obj(image.model, 'image.model');
+  const norm = r.obj(image.normalization, 'image.normalization');
+  const hist = r.obj(root.history, 'history');
+  const traj = r.obj(root.trajectory, 'trajectory');
+  const action = r.obj(root.action, 'action');
+  const an = action.normalization === undefined ? {} : r.obj(action.normalization, 'action.normalization');
+  const samp = r.obj(root.sampling, 'sampling');
+  const tok = r.obj(root.tokenizer, 'tokenizer');
+  const graphsRaw = r.obj(root.graphs, 'graphs');
+  const filesRaw = r.obj(root.files, 'files');
+
+  const preprocess = r.str(image, 'preprocess', 'image.preprocess');
+  if (preprocess !== 'host' && preprocess !== 'graph') r.fail('image.preprocess', '"host" or "graph"', JSON.stringify(preprocess));
+  const names = r.strList(cams, 'names', 'cameras.names');
+  if (names.length === 0) r.fail('cameras.names', 'at least one camera', '[]');
+  if (new Set(names).size !== names.length) r.fail('cameras.names', 'distinct names', JSON.stringify(names));
+
+  const ranges = (hist.token_ranges ?? [[-4, 4], [-4, 4], [-10, 10]]) as unknown;
+  if (!Array.isArray(ranges) || ranges.length !== 3 || !ranges.every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite) && p[0] < p[1])) {
+    r.fail('history.token_ranges', '3 [min, max] pairs (x, y, z) with min < max', JSON.stringify(ranges));
+  }
+
+  const graphs = {} as Record<GraphRole, GraphSpec>;
+  for (const role of GRAPH_ROLES) {
+    const g = r.obj(graphsRaw[role], `graphs.${role}`);
+    const spec: GraphSpec = {
+      file: r.str(g, 'file', `graphs.${role}.file`),
+      inputs: r.tensors(g.inputs, `graphs.${role}.inputs`),
+      outputs: r.tensors(g.outputs, `graphs.${role}.outputs`),
+    };
+    for (const [kind, list] of [['inputs', spec.inputs], ['outputs', spec.outputs]] as const) {
+      for (const need of ROLE_IO[role][kind]) {
+        if (!list.some((t) => t.name === need)) r.fail(`graphs.${role}.${kind}`, `a tensor named "${need}"`, `[${list.map((t) => t.name).join(', ')}]`);
+      }
+    }
+    graphs[role] = spec;
+  }
+  for (const [k] of Object.entries(graphsRaw)) if (!(GRAPH_ROLES as readonly string[]).includes(k)) r.fail(`graphs.${k}`, `one of ${GRAPH_ROLES.join(', ')}`, 'an unknown role');
+
+  const files: Manifest['files'] = {};
+  for (const [name, v] of Object.entries(filesRaw)) {
+    const f = r.obj(v, `files.${name}`);
+    const sha = r.str(f, 'sha256', `files.${name}.sha256`);
+    if (!/^[0-9a-f]{64}$/.test(sha)) r.fail(`files.${name}.sha256`, '64 lowercase hex digits', JSON.stringify(sha));
+    files[name] = { sha256: sha, bytes: r.int(f, 'bytes', `files.${name}.bytes`, 0) };
+  }
+  const tokenizerFile = r.str(tok, 'file', 'tokenizer.file');
+  for (const f of [tokenizerFile, ...GRAPH_ROLES.map((g) => graphs[g].file)]) {
+    if (!(f in files)) r.fail('files', `an entry (sha256, bytes) for ${f}`, 'none');
+  }
+
+  const m: Manifest = {
+    format,
+    bundle: { id: r.str(bundle, 'id', 'bundle.id'), version: r.str(bundle, 'version', 'bundle.version'), description: typeof bundle.description === 'string' ? bundle.description : '' },
+    cameras: { names, framesPerCamera: r.int(cams, 'frames_per_camera', 'cameras.frames_per_camera', 1), frameSpacingS: r.num(cams, 'frame_spacing_s', 'cameras.frame_spacing_s', 0) },
+    image: {
+      native: { height: r.int(native, 'height', 'image.native.height', 1), width: r.int(native, 'width', 'image.native.width', 1) },
+      model: { height: r.int(model, 'height', 'image.model.height', 1), width: r.int(model, 'width', 'image.model.width', 1) },
+      preprocess: preprocess as 'host' | 'graph',
+      normalization: { mean: r.numList(norm, 'mean', 'image.normalization.mean'), std: r.numList(norm, 'std', 'image.normalization.std'), scale: r.num(norm, 'scale', 'image.normalization.scale', 0) },
+    },
+    history: {
+      steps: r.int(hist, 'steps', 'history.steps', 4), dtS: r.num(hist, 'dt_s', 'history.dt_s', 0),
+      tokenRanges: ranges as [number, number][], bins: r.int(hist, 'bins', 'history.bins', 2), tokenOffset: r.int(hist, 'token_offset', 'history.token_offset', 0),
+    },
+    trajectory: { steps: r.int(traj, 'steps', 'trajectory.steps', 1), dtS: r.num(traj, 'dt_s', 'trajectory.dt_s', 0) },
+    action: {
+      normalization: {
+        accelMean: r.num(an, 'accel_mean', 'action.normalization.accel_mean', undefined, AR1_ACTION_NORMALIZATION.accelMean),
+        accelStd: r.num(an, 'accel_std', 'action.normalization.accel_std', 0, AR1_ACTION_NORMALIZATION.accelStd),
+        curvatureMean: r.num(an, 'curvature_mean', 'action.normalization.curvature_mean', undefined, AR1_ACTION_NORMALIZATION.curvatureMean),
+        curvatureStd: r.num(an, 'curvature_std', 'action.normalization.curvature_std', 0, AR1_ACTION_NORMALIZATION.curvatureStd),
+      },
+      flowSteps: r.int(action, 'flow_steps', 'action.flow_steps', 1, 10),
+    },
+    sampling: { temperature: r.num(samp, 'temperature', 'sampling.temperature', -1e-300), topP: r.num(samp, 'top_p', 'sampling.top_p', 0), maxTokens: r.int(samp, 'max_tokens', 'sampling.max_tokens', 1) },
+    tokenizer: { file: tokenizerFile, cotStart: r.str(tok, 'cot_start', 'tokenizer.cot_start'), cotEnd: r.str(tok, 'cot_end', 'tokenizer.cot_end'), trajFutureStart: r.str(tok, 'traj_future_start', 'tokenizer.traj_future_start') },
+    graphs,
+    files,
+  };
+  if (m.sampling.topP > 1) r.fail('sampling.top_p', 'a value in (0, 1]', String(m.sampling.topP));
+  return m;
+}
+
+/** Field readers that throw BundleError("<file>: <path>: expected …, got …"). */
+class Reader {
+  constructor(readonly where: string) {}
+  fail(path: string, expected: string, got: string): never {
+    throw new BundleError(`${this.where}: ${path || '(root)'}: expected ${expected}, got ${got}`);
+  }
+  obj(v: unknown, path: string): Record<string, unknown> {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(path, 'a mapping', describe(v));
+    return v as Record<string, unknown>;
+  }
+  str(o: Record<string, unknown>, key: string, path = key): string {
+    const v = o[key];
+    if (typeof v !== 'string' || v === '') this.fail(path, 'a non-empty string', describe(v));
+    return v;
+  }
+  num(o: Record<string, unknown>, key: string, path: string, exclusiveMin?: number, dflt?: number): number {
+    const v = o[key] ?? dflt;
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(path, 'a finite number', describe(v));
+    if (exclusiveMin !== undefined && !(v > exclusiveMin)) this.fail(path, `a number > ${exclusiveMin}`, String(v));
+    return v;
+  }
+  int(o: Record<string, unknown>, key: string, path: string, min: number, dflt?: number): number {
+    const v = o[key] ?? dflt;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) this.fail(path, `an integer ≥ ${min}`, describe(v));
+    return v;
+  }
+  strList(o: Record<string, unknown>, key: string, path: string): string[] {
+    const v = o[key];
+    if (!Array.isArray(v) || !v.every((s) => typeof s === 'string' && s !== '')) this.fail(path, 'a list of non-empty strings', describe(v));
+    return v as string[];
+  }
+  numList(o: Record<string, unknown>, key: string, path: string): number[] {
+    const v = o[key];
+    if (!Array.isArray(v) || !v.every((n) => typeof n === 'number' && Number.isFinite(n))) this.fail(path, 'a list of numbers', describe(v));
+    return v as number[];
+  }
+  tensors(v: unknown, path: string): TensorSpec[] {
+    if (!Array.isArray(v) || v.length === 0) this.fail(path, 'a non-empty list of {name, dtype, shape}', describe(v));
+    return v.map((t, i) => {
+      const o = this.obj(t, `${path}[${i}]`);
+      const name = this.str(o, 'name', `${path}[${i}].name`);
+      const dtype = this.str(o, 'dtype', `${path}[${i}].dtype`);
+      if (!(dtype in DTYPES)) this.fail(`${path}[${i}].dtype`, `one of ${Object.keys(DTYPES).join(', ')}`, JSON.stringify(dtype));
+      const shape = o.shape;
+      if (!Array.isArray(shape) || !shape.every((d) => (typeof d === 'number' && Number.isInteger(d) && d >= 0) || (typeof d === 'string' && d !== ''))) {
+        this.fail(`${path}[${i}].shape`, 'a list of non-negative integers or symbolic names', describe(shape));
+      }
+      return { name, dtype: dtype as DType, shape: shape as Dim[] };
+    });
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return 'nothing (missing)';
+  const s = JSON.stringify(v);
+  return s === undefined ? String(v) : s.length > 60 ? s.slice(0, 57) + '...' : s;
+}
