@@ -7,7 +7,7 @@
  */
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { McapIndexedReader, McapStreamReader } from '@mcap/core';
+import { McapIndexedReader, McapRecordBuilder, McapStreamReader } from '@mcap/core';
 import type { DecompressHandlers, TypedMcapRecord, TypedMcapRecords } from '@mcap/core';
 import { FileHandleReadable } from '@mcap/nodejs';
 import { loadDecompressHandlers } from '@mcap/support';
@@ -217,13 +217,13 @@ export class McapFile {
 
   /** Finds the chunk that fails to decompress or check (CRC), for an error that names it. */
   async #locateCorruption(ix: McapIndexedReader, cause: Error, delivered: number): Promise<BagError> {
-    const chunks = [...ix.chunkIndexes].sort((a, b) => (a.messageStartTime < b.messageStartTime ? -1
-      : a.messageStartTime > b.messageStartTime ? 1 : Number(a.chunkStartOffset - b.chunkStartOffset)));
+    // Feed the chunks in file order to one stream reader (channels are defined in earlier chunks).
+    const chunks = [...ix.chunkIndexes].sort((a, b) => Number(a.chunkStartOffset - b.chunkStartOffset));
+    const sr = new McapStreamReader({ noMagicPrefix: true, decompressHandlers: this.#handlers, validateCrcs: true });
     for (const c of chunks) {
       const buf = Buffer.alloc(Number(c.chunkLength));
       await this.#handle.read(buf, 0, buf.byteLength, Number(c.chunkStartOffset));
       try {
-        const sr = new McapStreamReader({ noMagicPrefix: true, decompressHandlers: this.#handlers, validateCrcs: true });
         sr.append(buf);
         while (sr.nextRecord()) { /* validate every record of the chunk */ }
       } catch (e) {
@@ -238,6 +238,7 @@ export class McapFile {
   async *#streamMessages(topics?: ReadonlySet<string>, scan?: { compression: Set<string>; problems: string[] }): AsyncGenerator<RawMessage> {
     const sr = new McapStreamReader({ includeChunks: true, decompressHandlers: this.#handlers, validateCrcs: true });
     const schemas = new Map<number, TypedMcapRecords['Schema']>();
+    const rawChannels = new Map<number, TypedMcapRecords['Channel']>();
     let appended = 0;
     let messagesRead = 0;
     let chunkOffset = -1;
@@ -249,6 +250,7 @@ export class McapFile {
         case 'Header': this.#header = { profile: rec.profile, library: rec.library }; return undefined;
         case 'Schema': schemas.set(rec.id, rec); return undefined;
         case 'Channel': {
+          rawChannels.set(rec.id, rec);
           if (!this.#channels.has(rec.id)) this.#channels.set(rec.id, toChannel(rec, schemas));
           return undefined;
         }
@@ -297,7 +299,12 @@ export class McapFile {
     let lostAtLeast = tail.byteLength > 0 && (tail[0] === OPCODE_MESSAGE || tail[0] === OPCODE_CHUNK) ? 1 : 0;
     const records = tail[0] === OPCODE_CHUNK ? uncompressedChunkRecords(tail) : undefined;
     if (records) {
+      // The inner reader must know the channels defined earlier in the file: replay them first.
+      const prelude = new McapRecordBuilder();
+      for (const sc of schemas.values()) prelude.writeSchema(sc);
+      for (const ch of rawChannels.values()) prelude.writeChannel(ch);
       const inner = new McapStreamReader({ noMagicPrefix: true, validateCrcs: true });
+      inner.append(prelude.buffer);
       inner.append(records);
       try {
         for (let rec; (rec = inner.nextRecord());) {
