@@ -1,0 +1,177 @@
+import { Observable, Subject, config, share } from 'rxjs';
+import type { Node as RclNode } from 'rclnodejs';
+import type { Clock } from '../../core/clock.js';
+import type { Logger } from '../../core/logger.js';
+import type { MessageOf, MessageTypeName } from '../../core/msgs.js';
+import type { QosProfile } from '../../core/qos.js';
+import { nanosToSeconds } from '../../core/time.js';
+import type { Publisher, RosNode } from '../../core/transport.js';
+import { errorMessage } from '../../core/errors.js';
+import { parameterOverridesFromArgs } from '../../core/params/fromArgs.js';
+import { parseRosArgs } from '../../core/params/rosArgs.js';
+import type { ParameterOverrides } from '../../core/params/overrides.js';
+import { loadRclnodejs, type RclModuleLoader, type RclnodejsModule } from './loader.js';
+import { flattenParameters, toRclParameterValue } from './parameters.js';
+import { withFreshTypedArrays } from './publish.js';
+import { toRclQos } from './qos.js';
+import { RosTimerScheduler } from './scheduler.js';
+import { exitOnSignals, type ProcessLike, type TimerHost } from './signals.js';
+
+export interface RclNodeOptions {
+  /** Default node name; `--ros-args -r __node:=…` overrides it (as rcl does). */
+  name: string;
+  /** Default namespace; `-r __ns:=…` overrides it. */
+  namespace?: string;
+  /** Arguments including `--ros-args …`: given whole to rcl, and to our own parameter loader. */
+  argv: string[];
+}
+
+/** What createRclNode touches outside itself; tests replace each with a fake. */
+export interface RclDependencies {
+  load?: RclModuleLoader;
+  process?: ProcessLike;
+  timers?: TimerHost;
+  immediate?: (fire: () => void) => () => void;
+}
+
+const defaultImmediate = (fire: () => void) => {
+  const h = setImmediate(fire);
+  return () => clearImmediate(h);
+};
+
+/**
+ * Creates an rclnodejs-backed RosNode: init rcl with argv, our handlers for SIGINT and SIGTERM (rclnodejs's own
+ * removed), parameters from the same --params-file/-p through the offline loader, and spins.
+ */
+export async function createRclNode(options: RclNodeOptions, deps: RclDependencies = {}): Promise<RclRosNode> {
+  const args = parseRosArgs(options.argv); // bad --ros-args fail here, before rcl starts
+  const name = args.nodeName ?? options.name;
+  const namespace = args.namespace ?? options.namespace ?? '/';
+  const parameterOverrides = parameterOverridesFromArgs(args, name, namespace);
+  const rcl = await (deps.load ?? loadRclnodejs)();
+  rcl.removeSignalHandlers(); // its SIGINT handler only shuts rcl down; ours (below) also publishes and exits
+  await rcl.init(undefined, options.argv);
+  const node = new rcl.Node(name, namespace === '/' ? '' : namespace);
+  const ros = new RclRosNode(rcl, node, name, namespace, parameterOverrides, deps);
+  node.spin();
+  return ros;
+}
+
+/** The seam over one rclnodejs node. */
+export class RclRosNode implements RosNode {
+  readonly clock: Clock;
+  readonly scheduler: RosTimerScheduler;
+  readonly logger: Logger;
+  readonly #shutdown = new Subject<void>();
+  readonly shutdown$: Observable<void> = this.#shutdown.asObservable();
+  readonly #hooks: Array<() => Promise<void> | void> = [];
+  readonly #removeSignalHandlers: () => void;
+  readonly #restoreRxConfig: () => void;
+  #down = false;
+  #stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly rcl: RclnodejsModule,
+    readonly rclNode: RclNode,
+    readonly name: string,
+    readonly namespace: string,
+    readonly parameterOverrides: ParameterOverrides,
+    deps: RclDependencies = {},
+  ) {
+    const log = rclNode.getLogger(); // once: getLogger() parses a stack trace per call (notes §4)
+    this.logger = {
+      debug: (m) => void log.debug(m), info: (m) => void log.info(m),
+      warn: (m) => void log.warn(m), error: (m) => void log.error(m),
+    };
+    this.clock = { now: () => nanosToSeconds(rclNode.now().nanoseconds) };
+    this.scheduler = new RosTimerScheduler(
+      () => this.clock.now() * 1000,
+      (periodMs, fire) => {
+        const timer = rclNode.createTimer(BigInt(Math.max(1, Math.round(periodMs * 1e6))), () => this.#contain('timer', fire));
+        return () => { timer.cancel(); rclNode.destroyTimer(timer); };
+      },
+      deps.immediate ?? defaultImmediate,
+      (e) => this.logger.error(`scheduled work threw: ${errorMessage(e)} [node=${name}]`),
+    );
+    // An error thrown by a node's own subscribe() handler is caught by RxJS and re-thrown on a timer, which would
+    // kill the process; on a vehicle it is logged instead (the subscription keeps delivering).
+    const previous = config.onUnhandledError;
+    const onUnhandledError = (e: unknown) => this.logger.error(`unhandled error in node code: ${errorMessage(e)} [node=${name}]`);
+    config.onUnhandledError = onUnhandledError;
+    this.#restoreRxConfig = () => { if (config.onUnhandledError === onUnhandledError) config.onUnhandledError = previous; };
+    this.#removeSignalHandlers = exitOnSignals(deps.process ?? process, () => this.shutdown(), (m) => this.logger.warn(m), deps.timers);
+  }
+
+  subscribe<T extends MessageTypeName>(type: T, topic: string, qos: QosProfile): Observable<MessageOf<T>> {
+    return new Observable<MessageOf<T>>((subscriber) => {
+      const options = { qos: toRclQos(qos, this.rcl.QoS), enableTypedArray: true };
+      const subscription = this.rclNode.createSubscription(type, topic, options, (message: unknown) => {
+        this.#contain(`subscriber of ${topic}`, () => subscriber.next(message as MessageOf<T>));
+      });
+      return () => this.#contain(`destroying the subscription to ${topic}`, () => this.rclNode.destroySubscription(subscription));
+    }).pipe(share());
+  }
+
+  createPublisher<T extends MessageTypeName>(type: T, topic: string, qos: QosProfile): Publisher<MessageOf<T>> {
+    const publisher = this.rclNode.createPublisher(type, topic, { qos: toRclQos(qos, this.rcl.QoS) });
+    return {
+      topic,
+      publish: (message) => {
+        if (this.#down) return;
+        this.#contain(`publishing on ${topic}`, () => publisher.publish(withFreshTypedArrays(message) as never));
+      },
+    };
+  }
+
+  /**
+   * Declares values as read-only ROS parameters so `ros2 param get` shows what the node runs with. Nested keys
+   * become dotted names; a name rclnodejs already declared (use_sim_time) is left alone. Returns what was skipped.
+   */
+  declareParameters(values: Readonly<Record<string, unknown>>): string[] {
+    const skipped: string[] = [];
+    for (const [name, value] of flattenParameters(values)) {
+      if (this.rclNode.hasParameter(name)) continue;
+      const p = toRclParameterValue(value);
+      if (typeof p === 'string') { skipped.push(`${name}: ${p}`); continue; }
+      const type = p.type as unknown as ConstructorParameters<RclnodejsModule['Parameter']>[1];
+      this.rclNode.declareParameter(
+        new this.rcl.Parameter(name, type, p.value),
+        new this.rcl.ParameterDescriptor(name, type, 'ar1-ros parameter, set at start-up (read-only)', true),
+        true, // our loader's value is the one the node runs with
+      );
+    }
+    for (const s of skipped) this.logger.debug(`parameter not declared: ${s}`);
+    return skipped;
+  }
+
+  /** Runs during shutdown, after shutdown$ emitted and before rcl shuts down (e.g. a node's stop()). */
+  onShutdown(hook: () => Promise<void> | void): void {
+    this.#hooks.push(hook);
+  }
+
+  /** shutdown$ emits and completes, hooks run (in order), then the node is destroyed and rcl shut down. */
+  shutdown(): Promise<void> {
+    return (this.#stopping ??= this.#stop());
+  }
+
+  async #stop(): Promise<void> {
+    this.#contain('shutdown$ subscriber', () => { this.#shutdown.next(); this.#shutdown.complete(); });
+    for (const hook of this.#hooks) {
+      try { await hook(); } catch (e) { this.logger.error(`shutdown step failed: ${errorMessage(e)} [node=${this.name}]`); }
+    }
+    this.#down = true;
+    this.#removeSignalHandlers();
+    this.#restoreRxConfig();
+    this.#contain('destroying the node', () => this.rclNode.destroy());
+    if (!this.rcl.isShutdown()) this.rcl.shutdown();
+  }
+
+  /** Runs fn; an exception is logged, never thrown into an rclnodejs (uv) callback. */
+  #contain(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.logger.error(`${what} threw: ${errorMessage(e)} [node=${this.name}]`);
+    }
+  }
+}
