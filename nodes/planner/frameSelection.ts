@@ -1,0 +1,95 @@
+/**
+ * AR1 frame selection, pure: t0 is the newest time every camera has reached; per camera, framesPerCamera frames at
+ * t0 − (n−1)·spacing … t0, each the closest frame AT OR BEFORE its target (physical_ai_av video.py; AlpaSim).
+ * Buffers are sorted by stamp, oldest first.
+ */
+
+export interface Stamped { readonly stampS: number }
+
+/** Stamps within this of a target count as at the target (float seconds from {sec, nanosec}). */
+export const STAMP_EPS_S = 1e-6;
+
+export interface SelectionOptions {
+  /** Camera names, for messages. */
+  cameras: readonly string[];
+  framesPerCamera: number;
+  /** [s] spacing of the frames of one camera (0.1). */
+  spacingS: number;
+  /** [s] a selected frame older than its target by more than this fails the selection. */
+  toleranceS: number;
+}
+
+export type SelectionFailureReason = 'frame_missing' | 'frame_too_old';
+
+export type Selection =
+  | { ok: true; t0S: number; indices: number[][] }
+  | { ok: false; reason: SelectionFailureReason; camera: number; detail: string };
+
+/** t0 = min over cameras of the newest stamp; undefined while a camera has no frame. */
+export function planTime(buffers: ReadonlyArray<ReadonlyArray<Stamped>>): number | undefined {
+  let t0 = Infinity;
+  for (const b of buffers) {
+    const newest = b[b.length - 1];
+    if (!newest) return undefined;
+    t0 = Math.min(t0, newest.stampS);
+  }
+  return buffers.length ? t0 : undefined;
+}
+
+/** Index of the newest frame with stamp ≤ target (within STAMP_EPS_S), or −1. */
+export function atOrBefore(buffer: ReadonlyArray<Stamped>, targetS: number): number {
+  let lo = 0;
+  let hi = buffer.length - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    if (buffer[mid]!.stampS <= targetS + STAMP_EPS_S) { found = mid; lo = mid + 1; } else hi = mid - 1;
+  }
+  return found;
+}
+
+/** The selection window [s]: t0 minus the oldest target. */
+export function windowS(opts: Pick<SelectionOptions, 'framesPerCamera' | 'spacingS'>): number {
+  return (opts.framesPerCamera - 1) * opts.spacingS;
+}
+
+/**
+ * Frames before the returned index can never be selected again once t0 has reached t0S (t0 never decreases
+ * within a timeline): a newer frame already lies at or before every future target.
+ */
+export function horizonIndex(buffer: ReadonlyArray<Stamped>, t0S: number, windowSeconds: number): number {
+  return Math.max(0, atOrBefore(buffer, t0S - windowSeconds));
+}
+
+export function selectFrames(buffers: ReadonlyArray<ReadonlyArray<Stamped>>, t0S: number, opts: SelectionOptions): Selection {
+  const n = opts.framesPerCamera;
+  const indices: number[][] = [];
+  for (let c = 0; c < buffers.length; c++) {
+    const buffer = buffers[c]!;
+    const name = opts.cameras[c] ?? `camera ${c}`;
+    const chosen: number[] = [];
+    for (let k = 0; k < n; k++) {
+      const target = t0S - (n - 1 - k) * opts.spacingS;
+      const i = atOrBefore(buffer, target);
+      if (i < 0) {
+        const oldest = buffer[0];
+        return {
+          ok: false, reason: 'frame_missing', camera: c,
+          detail: `${name}: expected a frame at or before ${target.toFixed(3)} s (t0=${t0S.toFixed(3)} s), got none` +
+            (oldest ? ` (oldest ${oldest.stampS.toFixed(3)} s)` : ''),
+        };
+      }
+      const stamp = buffer[i]!.stampS;
+      if (target - stamp > opts.toleranceS + STAMP_EPS_S) {
+        return {
+          ok: false, reason: 'frame_too_old', camera: c,
+          detail: `${name}: expected a frame within ${opts.toleranceS.toFixed(3)} s at or before ${target.toFixed(3)} s ` +
+            `(t0=${t0S.toFixed(3)} s), got ${stamp.toFixed(3)} s`,
+        };
+      }
+      chosen.push(i);
+    }
+    indices.push(chosen);
+  }
+  return { ok: true, t0S, indices };
+}

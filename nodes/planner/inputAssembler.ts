@@ -1,0 +1,224 @@
+import type { CameraFrame, PlanInput } from '../core/engine.js';
+import { FrameLedger, type DropReason, type FrameRecord, type LedgerCounts, type SkipReason } from './frameLedger.js';
+import { horizonIndex, planTime, selectFrames, STAMP_EPS_S, windowS, type SelectionOptions } from './frameSelection.js';
+import { buildEgoHistory, type HistoryOptions, type OdometrySample } from './egoHistory.js';
+
+export interface AssemblerOptions {
+  selection: SelectionOptions;
+  history: HistoryOptions;
+  cameraBufferSize: number;
+  odometryBufferSize: number;
+  /** [s] leading camera minus t0 beyond this → camera_stale. */
+  maxSkewS: number;
+  /** [s] a stamp this far behind its stream's newest → time reset. */
+  timeResetThresholdS: number;
+  /** [s] camera_missing / camera_stale are counted at most once per this much camera time (the plan period). */
+  skipPeriodS: number;
+  seed: number;
+  samples: number;
+  /** Monotonic milliseconds for sync_ms (performance.now on a vehicle); a constant by default. */
+  perfNow?: () => number;
+}
+
+/** A plan input ready for the engine, with the frames it holds in the ledger. */
+export interface Candidate {
+  /** Timeline it belongs to; bumped by every time reset. */
+  epoch: number;
+  input: PlanInput;
+  records: FrameRecord[];
+  /** [ms] frame selection + history, by perfNow. */
+  syncMs: number;
+}
+
+export interface IngestResult {
+  candidate?: Candidate;
+  /** Time went backwards: every buffer was cleared before this message was taken. */
+  reset?: string;
+}
+
+/**
+ * Camera frames and odometry in, plan inputs out; no I/O and no clock. A cycle is attempted when t0 (the newest
+ * time all cameras have reached) advances; it waits for odometry to reach t0, and every cycle that yields no input
+ * is counted with its reason. Frame accounting lives in the FrameLedger.
+ */
+export class InputAssembler {
+  readonly ledger: FrameLedger;
+  #odometry: OdometrySample[] = [];
+  #odometryDropped = new Map<string, number>();
+  #skipped = new Map<string, number>();
+  #lastT0 = -Infinity;
+  #awaiting: { t0S: number; records: FrameRecord[][]; reason: SkipReason; detail: string } | undefined;
+  #lastThrottledLead = -Infinity;
+  #epoch = 0;
+  #lastSkip: { reason: SkipReason; detail: string } | undefined;
+
+  constructor(readonly options: AssemblerOptions) {
+    this.ledger = new FrameLedger(options.selection.cameras.length, options.cameraBufferSize);
+  }
+
+  get epoch(): number { return this.#epoch; }
+  get skipped(): Record<string, number> { return Object.fromEntries(this.#skipped); }
+  get odometryDropped(): Record<string, number> { return Object.fromEntries(this.#odometryDropped); }
+  /** The latest skipped cycle, for logs. */
+  get lastSkip(): { reason: SkipReason; detail: string } | undefined { return this.#lastSkip; }
+  counts(): LedgerCounts { return this.ledger.counts(); }
+
+  rejectFrame(reason: DropReason): void { this.ledger.reject(reason); }
+
+  onFrame(camera: number, frame: CameraFrame): IngestResult {
+    const out: IngestResult = {};
+    const newest = this.ledger.newestStamp(camera);
+    if (newest !== undefined && frame.stampS <= newest + STAMP_EPS_S) {
+      if (newest - frame.stampS > this.options.timeResetThresholdS) {
+        out.reset = `${frame.camera}: stamp ${frame.stampS.toFixed(3)} s is ${(newest - frame.stampS).toFixed(3)} s before the newest (${newest.toFixed(3)} s)`;
+        this.reset();
+      } else {
+        this.ledger.reject('out_of_order');
+        return out;
+      }
+    }
+    this.ledger.add(camera, frame);
+    const candidate = this.#attempt(true);
+    if (candidate) out.candidate = candidate;
+    return out;
+  }
+
+  onOdometry(sample: OdometrySample): IngestResult {
+    const out: IngestResult = {};
+    const newest = this.#odometry[this.#odometry.length - 1];
+    if (newest && sample.tS <= newest.tS + STAMP_EPS_S) {
+      if (newest.tS - sample.tS > this.options.timeResetThresholdS) {
+        out.reset = `odometry: stamp ${sample.tS.toFixed(3)} s is ${(newest.tS - sample.tS).toFixed(3)} s before the newest (${newest.tS.toFixed(3)} s)`;
+        this.reset();
+      } else {
+        this.#countOdometryDrop('out_of_order');
+        return out;
+      }
+    }
+    this.#odometry.push(sample);
+    if (this.#odometry.length > this.options.odometryBufferSize) this.#odometry.splice(0, this.#odometry.length - this.options.odometryBufferSize);
+    if (this.#awaiting) {
+      const candidate = this.#tryHistory(this.#awaiting.t0S, this.#awaiting.records);
+      if (candidate) out.candidate = candidate;
+    }
+    return out;
+  }
+
+  rejectOdometry(reason: string): void { this.#countOdometryDrop(reason); }
+
+  /** Starts a new timeline: buffers, odometry and pending cycles cleared; held frames drop as time_reset. */
+  reset(): void {
+    this.ledger.clear('time_reset');
+    this.#dropAwaiting();
+    this.#odometry = [];
+    this.#lastT0 = -Infinity;
+    this.#lastThrottledLead = -Infinity;
+    this.#epoch++;
+  }
+
+  /** Node stopped: every frame still waiting is dropped as shutdown. */
+  shutdown(): void {
+    this.ledger.clear('shutdown', true);
+    this.#dropAwaiting();
+    this.#epoch++;
+  }
+
+  #attempt(fromFrame: boolean): Candidate | undefined {
+    const buffers = this.ledger.buffers;
+    const t0 = planTime(buffers);
+    let lead = -Infinity;
+    for (let c = 0; c < buffers.length; c++) lead = Math.max(lead, this.ledger.newestStamp(c) ?? -Infinity);
+    if (t0 === undefined) {
+      const c = buffers.findIndex((b) => b.length === 0);
+      if (fromFrame) this.#throttledSkip('camera_missing', lead, `${this.options.selection.cameras[c]}: no frame received yet`);
+      return undefined;
+    }
+    if (lead - t0 > this.options.maxSkewS + STAMP_EPS_S) {
+      const c = buffers.findIndex((b) => b[b.length - 1]!.stampS === t0);
+      this.#throttledSkip('camera_stale', lead,
+        `${this.options.selection.cameras[c]}: newest frame ${t0.toFixed(3)} s is ${(lead - t0).toFixed(3)} s behind the newest camera (max ${this.options.maxSkewS.toFixed(3)} s)`);
+      return undefined;
+    }
+    if (t0 <= this.#lastT0 + STAMP_EPS_S) return undefined;
+    if (this.#awaiting) {
+      this.#skip(this.#awaiting.reason, this.#awaiting.detail);
+      this.#dropAwaiting();
+    }
+    this.#lastT0 = t0;
+    const win = windowS(this.options.selection);
+    for (let c = 0; c < buffers.length; c++) this.ledger.retire(c, horizonIndex(buffers[c]!, t0, win));
+    const perf = this.options.perfNow ?? (() => 0);
+    const started = perf();
+    const sel = selectFrames(this.ledger.buffers, t0, this.options.selection);
+    if (!sel.ok) {
+      this.#skip(sel.reason, sel.detail);
+      return undefined;
+    }
+    const records = sel.indices.map((idx, c) => idx.map((i) => this.ledger.buffers[c]![i]!));
+    this.ledger.acquire(records.flat());
+    return this.#tryHistory(t0, records, perf() - started);
+  }
+
+  /** Releases the frames of a cycle still waiting for odometry (their cause stays the last skip reason). */
+  #dropAwaiting(): void {
+    if (this.#awaiting) this.ledger.release(this.#awaiting.records.flat(), 'cancelled');
+    this.#awaiting = undefined;
+  }
+
+  /** Frames are held (acquired) from selection on: while waiting for odometry and then by the candidate. */
+  #tryHistory(t0S: number, records: FrameRecord[][], selectMs = 0): Candidate | undefined {
+    const perf = this.options.perfNow ?? (() => 0);
+    const started = perf();
+    const h = buildEgoHistory(this.#odometry, t0S, this.options.history);
+    const syncMs = selectMs + (perf() - started);
+    if (!h.ok) {
+      if (h.reason === 'odometry_missing' || h.reason === 'odometry_late') {
+        // Odometry may still reach t0: wait for it until the next cycle.
+        this.#awaiting = { t0S, records, reason: h.reason, detail: h.detail };
+      } else {
+        this.#awaiting = undefined;
+        this.#skip(h.reason, h.detail);
+        this.ledger.release(records.flat(), 'cancelled');
+      }
+      return undefined;
+    }
+    this.#awaiting = undefined;
+    this.#pruneOdometry(t0S);
+    return {
+      epoch: this.#epoch,
+      records: records.flat(),
+      syncMs,
+      input: {
+        t0S,
+        frames: records.map((rs) => rs.map((r) => r.frame)),
+        history: h.history,
+        seed: this.options.seed,
+        samples: this.options.samples,
+      },
+    };
+  }
+
+  /** Odometry older than the next history window can go (one sample before it is kept for interpolation). */
+  #pruneOdometry(t0S: number): void {
+    const start = t0S - (this.options.history.steps - 1) * this.options.history.dtS;
+    let i = 0;
+    while (i + 1 < this.#odometry.length && this.#odometry[i + 1]!.tS <= start) i++;
+    if (i > 0) this.#odometry.splice(0, i);
+  }
+
+  #throttledSkip(reason: SkipReason, leadS: number, detail: string): void {
+    if (leadS - this.#lastThrottledLead < this.options.skipPeriodS - STAMP_EPS_S) return;
+    this.#lastThrottledLead = leadS;
+    this.#skip(reason, detail);
+  }
+
+  #skip(reason: SkipReason, detail: string): void {
+    this.#skipped.set(reason, (this.#skipped.get(reason) ?? 0) + 1);
+    this.#lastSkip = { reason, detail };
+    this.ledger.tag(reason);
+  }
+
+  #countOdometryDrop(reason: string): void {
+    this.#odometryDropped.set(reason, (this.#odometryDropped.get(reason) ?? 0) + 1);
+  }
+}

@@ -1,0 +1,100 @@
+import { fileURLToPath } from 'node:url';
+import { loadParameters, readSchema, ParameterError, originOf, type ParameterOverrides } from '../core/params/index.js';
+
+/** config/ar1_planner.schema.json: keys, types, defaults, bounds and units. */
+export const PLANNER_SCHEMA_PATH = fileURLToPath(new URL('../../config/ar1_planner.schema.json', import.meta.url));
+
+export type CameraTransport = 'raw' | 'compressed';
+
+/** One camera input, resolved from the parallel cameras.* lists. */
+export interface CameraInput {
+  name: string;
+  /** Topic actually subscribed (…/compressed for compressed transport). */
+  topic: string;
+  transport: CameraTransport;
+}
+
+/** Parameters of ar1_planner, as in config/ar1_planner.schema.json (units in the key suffixes). */
+export interface PlannerParams {
+  bundle_dir: string;
+  execution_providers: string[];
+  seed: number;
+  samples: number;
+  max_plan_rate_hz: number;
+  control_rate_hz: number;
+  frame_id: string;
+  time_reset_threshold_s: number;
+  cameras: {
+    names: string[];
+    topics: string[];
+    transports: CameraTransport[];
+    buffer_size: number;
+    frame_tolerance_s: number;
+    max_skew_s: number;
+  };
+  odometry: { topic: string; buffer_size: number; max_gap_s: number };
+  topics: { trajectory: string; path: string; reasoning: string; reasoning_text: string; timing: string; command: string };
+}
+
+let schemaCache: ReturnType<typeof readSchema> | undefined;
+
+/** Loads, validates (schema + cross-key checks) and types the planner's parameters. */
+export function loadPlannerParams(overrides: ParameterOverrides, nodeName = 'ar1_planner'): PlannerParams {
+  schemaCache ??= readSchema(PLANNER_SCHEMA_PATH);
+  const raw = loadParameters<Record<string, unknown>>(nodeName, schemaCache, overrides);
+  const params = toPlannerParams(raw);
+  const n = params.cameras.names.length;
+  for (const key of ['topics', 'transports'] as const) {
+    const got = params.cameras[key].length;
+    if (got !== n) {
+      const origin = originOf(overrides, ['cameras', key]) ?? originOf(overrides, ['cameras', 'names']) ?? `${nodeName} defaults`;
+      throw new ParameterError(`${origin}: cameras.${key}: expected ${n} values (one per cameras.names), got ${got}`);
+    }
+  }
+  const dup = params.cameras.names.find((name, i) => params.cameras.names.indexOf(name) !== i);
+  if (dup !== undefined) {
+    const origin = originOf(overrides, ['cameras', 'names']) ?? `${nodeName} defaults`;
+    throw new ParameterError(`${origin}: cameras.names: expected distinct names, got "${dup}" twice`);
+  }
+  return params;
+}
+
+/** Copies every schema key out of validated raw values (each key read here once; a test checks none is missed). */
+export function toPlannerParams(raw: Record<string, unknown>): PlannerParams {
+  const r = raw as unknown as PlannerParams;
+  const c = r.cameras;
+  const o = r.odometry;
+  const t = r.topics;
+  return {
+    bundle_dir: r.bundle_dir,
+    execution_providers: [...r.execution_providers],
+    seed: r.seed,
+    samples: r.samples,
+    max_plan_rate_hz: r.max_plan_rate_hz,
+    control_rate_hz: r.control_rate_hz,
+    frame_id: r.frame_id,
+    time_reset_threshold_s: r.time_reset_threshold_s,
+    cameras: {
+      names: [...c.names],
+      topics: [...c.topics],
+      transports: [...c.transports],
+      buffer_size: c.buffer_size,
+      frame_tolerance_s: c.frame_tolerance_s,
+      max_skew_s: c.max_skew_s,
+    },
+    odometry: { topic: o.topic, buffer_size: o.buffer_size, max_gap_s: o.max_gap_s },
+    topics: {
+      trajectory: t.trajectory, path: t.path, reasoning: t.reasoning, reasoning_text: t.reasoning_text,
+      timing: t.timing, command: t.command,
+    },
+  };
+}
+
+/** The camera inputs in model order, with the topic each subscribes. */
+export function cameraInputs(params: PlannerParams): CameraInput[] {
+  return params.cameras.names.map((name, i) => {
+    const transport = params.cameras.transports[i]!;
+    const base = params.cameras.topics[i]!;
+    return { name, transport, topic: transport === 'compressed' ? `${base.replace(/\/$/, '')}/compressed` : base };
+  });
+}
