@@ -15,3 +15,5 @@ export { SteppingScheduler, WorkTracker } from './adapters/inprocess/virtualSche
 export * from './engine/index.js';
 export { createOnnxEngine } from './adapters/onnxruntime/index.js';
 export type { OnnxEngineOptions } from './adapters/onnxruntime/index.js';
+export { startPlanner, type PlannerHandle, type PlannerStats, type PlannerOptions } from './planner/node.js';
+export { loadPlannerParams, type PlannerParams } from './planner/params.js';
