@@ -12,6 +12,7 @@ import { McapWriter } from '@mcap/core';
 import { FileHandleWritable } from '@mcap/nodejs';
 import type { QosProfile } from '../../core/qos.js';
 import { QOS_COMMAND } from '../../core/qos.js';
+import { asciiStrings } from './asciiStrings.js';
 import { encoderFor } from './codec.js';
 import { bundledDefinition, fullTypeName } from './definitions.js';
 import { formatBagMetadata } from './metadataYaml.js';
@@ -35,6 +36,8 @@ export interface WrittenBag {
   startNs: bigint;
   durationNs: bigint;
   topics: Array<{ topic: string; type: string; messageCount: number }>;
+  /** Non-ASCII strings written `\u{hex}`-escaped (see asciiStrings.ts). */
+  escapedStrings: number;
 }
 
 export interface BagWriter {
@@ -100,6 +103,7 @@ class RosbagWriter implements BagWriter {
   #startNs: bigint | undefined;
   #endNs: bigint | undefined;
   #closed = false;
+  #escaped = 0;
 
   constructor(readonly dir: string, readonly file: string, handle: FileHandle, writer: McapWriter) {
     this.#handle = handle;
@@ -143,7 +147,9 @@ class RosbagWriter implements BagWriter {
     if (!t) return Promise.reject(new Error(`bag writer: topic ${topic}: write before addTopic`));
     let cdr: Uint8Array;
     try {
-      cdr = encoderFor(t.type).writeMessage(message);
+      const safe = asciiStrings(message);
+      this.#escaped += safe.escaped;
+      cdr = encoderFor(t.type).writeMessage(safe.value);
     } catch (e) {
       return Promise.reject(new Error(`bag writer: topic ${topic}: cannot encode ${t.type}: ${(e as Error).message}`));
     }
@@ -182,6 +188,6 @@ class RosbagWriter implements BagWriter {
       files: [{ path: name, startingTimeNs: startNs, durationNs, messageCount }],
       rosDistro: '',
     }));
-    return { dir: this.dir, file: this.file, messageCount, startNs, durationNs, topics };
+    return { dir: this.dir, file: this.file, messageCount, startNs, durationNs, topics, escapedStrings: this.#escaped };
   }
 }

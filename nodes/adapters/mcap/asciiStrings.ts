@@ -1,0 +1,40 @@
+/**
+ * Workaround for @foxglove/cdr 3.x CdrWriter.string, which sizes strings by UTF-16 length and so silently
+ * truncates any non-ASCII text (measured: 'a↰' is written as 'a\0'). Until that is fixed upstream, strings are
+ * made ASCII before encoding: each non-ASCII code point becomes `\u{hex}`, visibly and reversibly.
+ */
+const NON_ASCII = /[^\x00-\x7f]/u;
+const NON_ASCII_G = /[^\x00-\x7f]/gu;
+
+export function escapeNonAscii(s: string): string {
+  return s.replace(NON_ASCII_G, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+}
+
+/** `value` with every string field ASCII-escaped; returns the same object when nothing needed escaping. */
+export function asciiStrings<T>(value: T): { value: T; escaped: number } {
+  let escaped = 0;
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') {
+      if (!NON_ASCII.test(v)) return v;
+      escaped += 1;
+      return escapeNonAscii(v);
+    }
+    if (v === null || typeof v !== 'object' || ArrayBuffer.isView(v)) return v;
+    if (Array.isArray(v)) {
+      let out: unknown[] | undefined;
+      v.forEach((x, i) => {
+        const y = walk(x);
+        if (y !== x) (out ??= [...v])[i] = y;
+      });
+      return out ?? v;
+    }
+    let out: Record<string, unknown> | undefined;
+    for (const [k, x] of Object.entries(v)) {
+      const y = walk(x);
+      if (y !== x) (out ??= { ...(v as Record<string, unknown>) })[k] = y;
+    }
+    return out ?? v;
+  };
+  const result = walk(value) as T;
+  return { value: result, escaped };
+}
