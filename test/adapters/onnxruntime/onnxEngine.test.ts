@@ -1,0 +1,213 @@
+import { expect } from 'chai';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { createOnnxEngine } from '../../../nodes/adapters/onnxruntime/index.js';
+import type { OnnxEngine } from '../../../nodes/adapters/onnxruntime/index.js';
+import { EngineError } from '../../../nodes/core/engine.js';
+import type { CameraFrame, PlanInput, PlanResult } from '../../../nodes/core/engine.js';
+import { MemoryLogger } from '../../../nodes/core/logger.js';
+import { makeDemoBundle } from '../../../nodes/engine/demoBundle.js';
+import { GraphBuilder } from '../../../nodes/engine/graphBuilder.js';
+import { replaceFile } from '../../engine/bundleFixtures.js';
+
+const W = 320, H = 180;
+
+/** A road scene: grey, with the left half brighter by `lean` (the demo steers toward the brighter side). */
+function frame(camera: string, k: number, lean: number, level = 110): CameraFrame {
+  const data = new Uint8Array(W * H * 3);
+  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) data.fill(x < W / 2 ? level + lean : level - lean, (y * W + x) * 3, (y * W + x) * 3 + 3);
+  return { camera, stampS: 10 + (k - 3) * 0.1, encoding: 'rgb8', width: W, height: H, step: W * 3, data };
+}
+function history(v: number, yawRate = 0) {
+  const x = new Float64Array(16), y = new Float64Array(16), yaw = new Float64Array(16);
+  for (let i = 0; i < 16; i++) {
+    const s = (i - 15) * v * 0.1;
+    const k = v > 0 ? yawRate / v : 0;
+    if (k === 0) x[i] = s; else { x[i] = Math.sin(k * s) / k; y[i] = (1 - Math.cos(k * s)) / k; yaw[i] = k * s; }
+  }
+  return { x, y, z: new Float64Array(16), yaw, dt: 0.1 };
+}
+
+describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function () {
+  this.timeout(60000);
+  let dir: string;
+  let engine: OnnxEngine;
+  const logger = new MemoryLogger();
+  const input = (over: Partial<PlanInput> & { lean?: number; level?: number } = {}): PlanInput => ({
+    t0S: 10,
+    frames: engine.contract.cameras.map((c) => [0, 1, 2, 3].map((k) => frame(c, k, over.lean ?? 0, over.level))),
+    history: history(15),
+    seed: 7,
+    ...over,
+  });
+  const rejection = async (p: Promise<unknown>): Promise<EngineError> => {
+    try { await p; } catch (e) { return e as EngineError; }
+    throw new Error('expected a rejection');
+  };
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ar1-engine-'));
+    makeDemoBundle(join(dir, 'demo'));
+    engine = await createOnnxEngine({ bundleDir: join(dir, 'demo'), executionProviders: ['cuda', 'cpu'], logger });
+  });
+  after(async () => {
+    await engine?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('falls back from cuda to cpu on this machine and logs it', () => {
+    expect(engine.provider).to.equal('cpu');
+    expect(logger.records.some((r) => r.level === 'warn' && /execution provider cuda unavailable/.test(r.message))).to.equal(true);
+    expect(logger.records.some((r) => r.level === 'info' && /execution provider: cpu \(tried cuda → cpu\)/.test(r.message))).to.equal(true);
+  });
+
+  let straight: PlanResult;
+  it('plans: 64 waypoints at 0.1 s, v0 from the history, real text, per-stage timing', async () => {
+    straight = await engine.plan(input());
+    const tr = straight.trajectory;
+    expect(tr.x.length).to.equal(64);
+    expect(tr.t[0]).to.be.closeTo(0.1, 1e-12);
+    expect(tr.t[63]).to.be.closeTo(6.4, 1e-12);
+    expect(straight.v0).to.be.closeTo(15, 0.01);
+    expect(straight.reasoning.text).to.match(/^(keep|stay in) lane and maintain speed$/);
+    expect(straight.provider).to.equal('cpu');
+    expect(straight.bundleId).to.equal('ar1-demo@1.0.0');
+    const t = straight.timing;
+    for (const k of ['preprocessMs', 'visionMs', 'reasoningMs', 'actionMs', 'totalMs', 'sessionRunMs'] as const) expect(t[k], k).to.be.greaterThan(0);
+    expect(t.sessionRunMs).to.be.lessThan(t.totalMs);
+    // Plausible driving: steady speed, small accelerations and curvatures, straight ahead.
+    for (let k = 0; k < 64; k++) {
+      expect(Math.abs(tr.acceleration[k]!)).to.be.below(3);
+      expect(Math.abs(tr.curvature[k]!)).to.be.below(0.1);
+    }
+    expect(tr.speed[63]).to.be.within(12, 18);
+    expect(Math.abs(tr.y[63]!)).to.be.below(2);
+  });
+
+  it('is deterministic: same seed and input → identical plan and text', async () => {
+    const again = await engine.plan(input());
+    expect(again.reasoning.text).to.equal(straight.reasoning.text);
+    expect([...again.trajectory.x]).to.deep.equal([...straight.trajectory.x]);
+    expect([...again.trajectory.curvature]).to.deep.equal([...straight.trajectory.curvature]);
+  });
+
+  it('different samples differ a little', async () => {
+    const r = await engine.plan(input({ samples: 3 }));
+    expect(r.samples).to.have.length(3);
+    expect([...r.samples[0]!.x]).to.deep.equal([...straight.trajectory.x]);
+    const dy = Math.abs(r.samples[1]!.y[63]! - r.samples[0]!.y[63]!) + Math.abs(r.samples[1]!.x[63]! - r.samples[0]!.x[63]!);
+    expect(dy).to.be.greaterThan(0).and.below(3);
+  });
+
+  it('pixels change the plan: a brighter left steers left, a brighter right steers right', async () => {
+    const left = await engine.plan(input({ lean: 25 }));
+    const right = await engine.plan(input({ lean: -25 }));
+    expect(left.trajectory.y[63]).to.be.greaterThan(straight.trajectory.y[63]! + 1);
+    expect(right.trajectory.y[63]).to.be.lessThan(straight.trajectory.y[63]! - 1);
+    expect(left.reasoning.text).to.match(/left/);
+    expect(right.reasoning.text).to.match(/right/);
+  });
+
+  it('history changes the plan: speed and curvature carry over', async () => {
+    const slow = await engine.plan(input({ history: history(5) }));
+    expect(slow.v0).to.be.closeTo(5, 0.01);
+    expect(slow.trajectory.x[63]).to.be.lessThan(straight.trajectory.x[63]! - 20);
+    const turning = await engine.plan(input({ history: history(15, 0.3) })); // 0.02 1/m left turn
+    expect(turning.trajectory.curvature[0]).to.be.greaterThan(0.01);
+  });
+
+  it('accepts jpeg and png frames (decoded and resized in the worker)', async () => {
+    const raw = frame('x', 0, 20);
+    const jpeg = await sharp(raw.data, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
+    const png = await sharp(raw.data, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer();
+    const frames = engine.contract.cameras.map((camera, ci) => [0, 1, 2, 3].map((k): CameraFrame => ({
+      camera, stampS: 10, encoding: ci % 2 ? 'jpeg' : 'png', width: 0, height: 0, step: 0, data: new Uint8Array(ci % 2 ? jpeg : png) })));
+    const r = await engine.plan(input({ frames }));
+    expect(r.reasoning.text).to.match(/left/);
+  });
+
+  it('refuses bad input with EngineError(input) and stays usable', async () => {
+    const wrongSize = input();
+    wrongSize.frames[1]![2] = { ...frame('camera_front_wide_120fov', 2, 0), width: 640 };
+    expect(await rejection(engine.plan(wrongSize))).to.include({ kind: 'input' }).and.to.have.property('message').match(/camera_front_wide_120fov\[2\]: expected 320x180 \(WxH\), got 640x180/);
+    const threeCams = input();
+    threeCams.frames.pop();
+    expect((await rejection(engine.plan(threeCams))).message).to.match(/frames: expected 4 cameras .*got 3/);
+    const nanHist = input();
+    nanHist.history.y[4] = NaN;
+    expect((await rejection(engine.plan(nanHist))).message).to.match(/history\.y\[4\]: expected a finite number, got NaN/);
+    const short = input({ history: { ...history(10), x: new Float64Array(15) } });
+    expect((await rejection(engine.plan(short))).message).to.match(/history\.x: expected 16 poses, got 15/);
+    const badJpeg = input();
+    badJpeg.frames[0]![0] = { camera: 'camera_cross_left_120fov', stampS: 10, encoding: 'jpeg', width: 0, height: 0, step: 0, data: new Uint8Array(await sharp({ create: { width: 64, height: 32, channels: 3, background: '#888' } }).jpeg().toBuffer()) };
+    const e = await rejection(engine.plan(badJpeg));
+    expect(e).to.be.instanceOf(EngineError);
+    expect(e.kind).to.equal('input');
+    expect(e.message).to.match(/camera_cross_left_120fov\[0\]: expected 320x180 \(WxH\) jpeg, decoded 64x32/);
+    const ok = await engine.plan(input());
+    expect([...ok.trajectory.x]).to.deep.equal([...straight.trajectory.x]);
+  });
+
+  it('copies frames synchronously: mutating them after plan() returns changes nothing', async () => {
+    const inp = input();
+    const p = engine.plan(inp);
+    for (const cam of inp.frames) for (const f of cam) f.data.fill(255);
+    const r = await p;
+    expect([...r.trajectory.x]).to.deep.equal([...straight.trajectory.x]);
+  });
+
+  it('reuses pooled frame buffers: no frame-sized allocation per plan in steady state', async () => {
+    await engine.plan(input());
+    const before = engine.poolStats.allocations;
+    for (let i = 0; i < 5; i++) await engine.plan(input({ seed: i }));
+    await Promise.all([engine.plan(input()), engine.plan(input())]);
+    expect(engine.poolStats.allocations).to.equal(before);
+  });
+
+  it('a restarted (crashed) worker fails the plans in flight and the next plan works', async () => {
+    const inflight = rejection(engine.plan(input()));
+    await engine.restartWorker();
+    const e = await inflight;
+    expect(e.kind).to.equal('worker_crashed');
+    const r = await engine.plan(input());
+    expect([...r.trajectory.x]).to.deep.equal([...straight.trajectory.x]);
+  });
+
+  it('a graph returning NaN gives EngineError(non_finite); the next plan works', async () => {
+    // Vision graph whose embeddings are sqrt(mean brightness − 100): NaN for dark frames.
+    const bad = join(dir, 'nan');
+    cpSync(join(dir, 'demo'), bad, { recursive: true });
+    const g = new GraphBuilder('nan_vision');
+    const mean = g.op('ReduceMean', [g.op('Cast', ['pixel_values'], { to: { i: 1 } })], { axes: { ints: [1, 2, 3] }, keepdims: { i: 1 } }); // [16,1,1,1]
+    const root = g.op('Sqrt', [g.op('Sub', [g.op('Reshape', [mean, g.int64([16, 1], [2])]), g.scalar(100)])]);
+    g.op('MatMul', [root, g.float([0.01, 0, 0, 0], [1, 4])], {}, 'image_embeds');
+    replaceFile(bad, 'vision_encoder.onnx', g.encode([{ name: 'pixel_values', dtype: 'uint8', shape: [16, 64, 112, 3] }], [{ name: 'image_embeds', dtype: 'float32', shape: [16, 4] }]));
+    const eng = await createOnnxEngine({ bundleDir: bad });
+    try {
+      const e = await rejection(eng.plan(input({ level: 40 })));
+      expect(e.kind).to.equal('non_finite');
+      expect(e.message).to.match(/vision_encoder\.onnx: output image_embeds\[0\] is NaN/);
+      const ok = await eng.plan(input({ level: 200 }));
+      expect(ok.trajectory.x.length).to.equal(64);
+    } finally {
+      await eng.close();
+    }
+  });
+
+  it('refuses a tampered bundle at load with EngineError(bundle)', async () => {
+    const bad = join(dir, 'tampered');
+    cpSync(join(dir, 'demo'), bad, { recursive: true });
+    rmSync(join(bad, 'tokenizer.json'));
+    const e = await rejection(createOnnxEngine({ bundleDir: bad }));
+    expect(e.kind).to.equal('bundle');
+    expect(e.message).to.match(/tokenizer\.json: missing/);
+  });
+
+  it('close() releases the worker; later plans reject with EngineError(closed)', async () => {
+    const eng = await createOnnxEngine({ bundleDir: join(dir, 'demo') });
+    await eng.close();
+    expect((await rejection(eng.plan(input()))).kind).to.equal('closed');
+  });
+});

@@ -1,0 +1,13 @@
+/** Test helpers for bundle files. */
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+
+/** Replaces a bundle file and re-declares its hash, as a careless exporter would. */
+export function replaceFile(dir: string, name: string, bytes: Uint8Array): void {
+  writeFileSync(join(dir, name), bytes);
+  const m = parse(readFileSync(join(dir, 'manifest.yaml'), 'utf8'));
+  m.files[name] = { sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length };
+  writeFileSync(join(dir, 'manifest.yaml'), stringify(m));
+}
