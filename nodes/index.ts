@@ -17,3 +17,4 @@ export { createOnnxEngine } from './adapters/onnxruntime/index.js';
 export type { OnnxEngineOptions } from './adapters/onnxruntime/index.js';
 export { startPlanner, type PlannerHandle, type PlannerStats, type PlannerOptions } from './planner/node.js';
 export { loadPlannerParams, type PlannerParams } from './planner/params.js';
+export { openBag, createBagWriter, BagError } from './adapters/mcap/index.js';
