@@ -7,6 +7,7 @@ export type RegisterCommand = (program: Command) => void;
 
 /** Subcommands, in the order `ar1 --help` lists them. */
 const COMMANDS: Array<() => Promise<{ register: RegisterCommand }>> = [
+  () => import('./node.js'),
   () => import('./model.js'),
   () => import('./bag.js'),
 ];

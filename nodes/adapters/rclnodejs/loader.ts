@@ -21,5 +21,5 @@ export function rosEnvironmentProblem(env: NodeJS.ProcessEnv = process.env): str
   return 'ROS 2 is not sourced (AMENT_PREFIX_PATH and ROS_DISTRO are not set). On a ROS 2 Jazzy machine run: '
     + '`source /opt/ros/jazzy/setup.bash` (and your workspace\'s install/setup.bash for ar1_msgs), then once '
     + '`npm rebuild rclnodejs --ignore-scripts=false && npx generate-ros-messages`. '
-    + 'Without ROS 2, use `ar1 replay` (in-process transport).';
+    + '(Offline replay needs no ROS 2.)';
 }
