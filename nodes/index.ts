@@ -18,3 +18,6 @@ export type { OnnxEngineOptions } from './adapters/onnxruntime/index.js';
 export { startPlanner, type PlannerHandle, type PlannerStats, type PlannerOptions } from './planner/node.js';
 export { loadPlannerParams, type PlannerParams } from './planner/params.js';
 export { openBag, createBagWriter, BagError } from './adapters/mcap/index.js';
+export { startWatchdog, type WatchdogHandle } from './watchdog/node.js';
+export { loadWatchdogParams, type WatchdogParams } from './watchdog/params.js';
+export { tickCore, initialCore, type TickResult, type Transition, type Refusal } from './watchdog/watchdogCore.js';
