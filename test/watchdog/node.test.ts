@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import { UNICYCLE_SOURCE } from '../../nodes/core/msgs.js';
 import { stampToSeconds } from '../../nodes/core/time.js';
+import { TestScheduler } from 'rxjs/testing';
+import { InProcessBus } from '../../nodes/adapters/inprocess/bus.js';
+import { InProcessNode } from '../../nodes/adapters/inprocess/node.js';
+import { NO_OVERRIDES } from '../../nodes/core/params/index.js';
+import { startWatchdog } from '../../nodes/watchdog/node.js';
+import { loadWatchdogParams } from '../../nodes/watchdog/params.js';
 import { makeRig } from './rig.js';
 
 const PERIOD = 0.02;
@@ -284,5 +290,18 @@ describe('watchdog/node (virtual time, in-process transport)', () => {
     expect(rig.diagnostics.length).to.equal(11);
     for (const c of rig.commands) expect(stampToSeconds(c.msg.header.stamp)).to.be.closeTo(c.tS, 1e-6);
     rig.close();
+  });
+
+  it('runs on any RxJS scheduler: a TestScheduler flush gives exactly one command per 20 ms', () => {
+    const scheduler = new TestScheduler((a, b) => expect(a).to.deep.equal(b)); // flush() stops at 750 virtual ms
+    const bus = new InProcessBus(scheduler);
+    const got: number[] = [];
+    bus.messages('/vehicle/unicycle_command', 'ar1_msgs/msg/UnicycleCommand').subscribe(() => got.push(scheduler.now()));
+    const ros = new InProcessNode(bus, { name: 'ar1_watchdog' });
+    const handle = startWatchdog(ros, loadWatchdogParams(NO_OVERRIDES));
+    scheduler.flush();
+    expect(got).to.deep.equal(Array.from({ length: 37 }, (_, i) => 20 * (i + 1)));
+    expect(handle.tickCount).to.equal(37);
+    expect(handle.commandCounts).to.deep.equal({ planner: 0, fallback: 37, hold: 0 }); // no odometry: speed unknown → brake
   });
 });
