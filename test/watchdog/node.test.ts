@@ -293,7 +293,7 @@ describe('watchdog/node (virtual time, in-process transport)', () => {
   });
 
   it('runs on any RxJS scheduler: a TestScheduler flush gives exactly one command per 20 ms', () => {
-    const scheduler = new TestScheduler((a, b) => expect(a).to.deep.equal(b)); // flush() stops at 750 virtual ms
+    const scheduler = new TestScheduler((a, b) => { expect(a).to.deep.equal(b); }); // flush() stops at 750 virtual ms
     const bus = new InProcessBus(scheduler);
     const got: number[] = [];
     bus.messages('/vehicle/unicycle_command', 'ar1_msgs/msg/UnicycleCommand').subscribe(() => got.push(scheduler.now()));
