@@ -1,0 +1,299 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Subscription } from 'rxjs';
+import { openBag, createBagWriter, BagError, type BagReader, type TopicInfo } from '../adapters/mcap/index.js';
+import { InProcessBus, type BusMessage } from '../adapters/inprocess/bus.js';
+import { InProcessNode } from '../adapters/inprocess/node.js';
+import { SteppingScheduler, WorkTracker } from '../adapters/inprocess/virtualScheduler.js';
+import type { PlanningEngine, PlanResult } from '../core/engine.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import type { MessageTypeName, Odometry, Trajectory, UnicycleCommand } from '../core/msgs.js';
+import { QOS_COMMAND } from '../core/qos.js';
+import { nanosToSeconds, stampToSeconds } from '../core/time.js';
+import { readParamsFile, type ParameterOverrides, type ParameterSource } from '../core/params/index.js';
+import { loadPlannerParams, type PlannerParams } from '../planner/params.js';
+import { startPlanner } from '../planner/node.js';
+import { loadWatchdogParams, type WatchdogParams } from '../watchdog/params.js';
+import { startWatchdog } from '../watchdog/node.js';
+import { GroundTruthPath, quaternionYaw, type PoseSample } from './groundTruth.js';
+import { scorePlan, type PlanScore } from './metrics.js';
+import { buildCompute, buildReport, stableJson, type ComputeJson, type ReplayOutcome, type ReportJson } from './report.js';
+import { renderReportHtml, type HtmlData, type Snapshot } from './reportHtml.js';
+import { replayEngine, type LatencyModel } from './replayEngine.js';
+
+export const PLANNER_NODE = 'ar1_planner';
+export const WATCHDOG_NODE = 'ar1_watchdog';
+
+export interface ReplayOptions {
+  bagPath: string;
+  /** Shared across bags: loading a bundle once is what a scale-out job does too. */
+  engine: PlanningEngine;
+  /** ROS 2 parameter files, the same as on the vehicle (sections for ar1_planner and ar1_watchdog, or /**). */
+  paramsFiles: readonly string[];
+  outDir: string;
+  seed: number;
+  samples: number;
+  latency: LatencyModel;
+  version: string;
+  logger?: Logger;
+  /** Called with the fraction of the bag's time replayed (0…1). */
+  onProgress?: (fraction: number) => void;
+}
+
+export interface ReplayResult {
+  outDir: string;
+  report: ReportJson;
+  compute: ComputeJson;
+  files: { bag: string; report: string; compute: string; html: string };
+}
+
+/** The parameter sources each node gets in replay: the files, then what replay itself sets. */
+export function replayOverrides(files: readonly string[], node: string, extra: Record<string, unknown>): ParameterOverrides {
+  const sources: ParameterSource[] = files.map((f) => readParamsFile(f, node));
+  sources.push({ origin: 'ar1 replay', values: extra });
+  return { sources };
+}
+
+export function loadReplayParams(files: readonly string[], seed: number, samples: number): { planner: PlannerParams; watchdog: WatchdogParams } {
+  return {
+    planner: loadPlannerParams(replayOverrides(files, PLANNER_NODE, { seed, samples }), PLANNER_NODE),
+    // In replay the watchdog engages by itself once the first healthy plan arrives (on a vehicle: an operator action).
+    watchdog: loadWatchdogParams(replayOverrides(files, WATCHDOG_NODE, { auto_engage: true }), WATCHDOG_NODE),
+  };
+}
+
+interface InputTopic { topic: string; type: MessageTypeName }
+
+/** The input topics the planner subscribes to, checked against what the bag holds. */
+export function requiredInputs(p: PlannerParams, topics: readonly TopicInfo[], bagPath: string): InputTopic[] {
+  const wanted: InputTopic[] = p.cameras.names.map((_, i) => {
+    const compressed = p.cameras.transports[i] === 'compressed';
+    return {
+      topic: compressed ? `${p.cameras.topics[i]}/compressed` : p.cameras.topics[i]!,
+      type: compressed ? 'sensor_msgs/msg/CompressedImage' : 'sensor_msgs/msg/Image',
+    };
+  });
+  wanted.push({ topic: p.odometry.topic, type: 'nav_msgs/msg/Odometry' });
+  const have = new Map(topics.map((t) => [t.topic, t.type]));
+  const missing = wanted.filter((w) => !have.has(w.topic));
+  if (missing.length) {
+    const hints = missing.flatMap((m) => {
+      const alt = have.has(`${m.topic}/compressed`) ? `${m.topic}/compressed` : have.has(m.topic.replace(/\/compressed$/, '')) ? m.topic.replace(/\/compressed$/, '') : undefined;
+      return alt ? [`${alt} is there: set cameras.transports for it to ${alt.endsWith('/compressed') ? 'compressed' : 'raw'}`] : [];
+    });
+    throw new BagError(`${bagPath}: missing input topics ${missing.map((m) => m.topic).join(', ')}; the bag has ` +
+      `${[...have.keys()].sort().join(', ') || 'no topics'}${hints.length ? ` (${hints.join('; ')})` : ''}`);
+  }
+  for (const w of wanted) {
+    const got = have.get(w.topic)!;
+    if (got !== w.type) throw new BagError(`${bagPath}: topic ${w.topic}: expected type ${w.type}, got ${got}`);
+  }
+  return wanted;
+}
+
+/**
+ * Replays one bag through the planner and watchdog node code on the in-process transport, in virtual time
+ * driven by the bag's log times, and writes the output bag, report.json, compute.json and report.html.
+ */
+export async function replayBag(o: ReplayOptions): Promise<ReplayResult> {
+  const log = o.logger ?? silentLogger;
+  const params = loadReplayParams(o.paramsFiles, o.seed, o.samples);
+  const reader = await openBag(o.bagPath);
+  try {
+    return await runReplay(o, reader, params, log);
+  } finally {
+    await reader.close();
+  }
+}
+
+async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner: PlannerParams; watchdog: WatchdogParams }, log: Logger): Promise<ReplayResult> {
+  const info = await reader.info();
+  const inputs = requiredInputs(params.planner, info.topics, o.bagPath);
+  if (info.startNs === undefined || info.endNs === undefined) throw new BagError(`${o.bagPath}: the bag holds no messages`);
+  const startNs = info.startNs;
+  const endNs = info.endNs;
+  const cameraTopics = new Set(inputs.filter((i) => i.type !== 'nav_msgs/msg/Odometry').map((i) => i.topic));
+
+  const scheduler = new SteppingScheduler(Number(startNs) / 1e6);
+  const bus = new InProcessBus(scheduler);
+  const tracker = new WorkTracker();
+  const idle = () => tracker.idle();
+
+  // Engine results by t0, to score every sample of the plans the planner published.
+  const results = new Map<number, PlanResult>();
+  const compute: Record<string, number[]> = { preprocess: [], vision: [], reasoning: [], action: [], session_run: [], total: [] };
+  const engine = replayEngine(o.engine, scheduler, tracker, o.latency, (r) => {
+    results.set(r.t0S, r);
+    compute['preprocess']!.push(r.timing.preprocessMs);
+    compute['vision']!.push(r.timing.visionMs);
+    compute['reasoning']!.push(r.timing.reasoningMs);
+    compute['action']!.push(r.timing.actionMs);
+    compute['session_run']!.push(r.timing.sessionRunMs);
+    compute['total']!.push(r.timing.totalMs);
+  });
+
+  // Output bag: every topic published in replay except the camera images (kept small; they are in the input bag).
+  await mkdir(o.outDir, { recursive: true });
+  const writer = await createBagWriter(join(o.outDir, 'bag'));
+  const declared = new Set<string>();
+  let writeChain: Promise<void> = Promise.resolve();
+  let writeError: unknown;
+  let queued = 0;
+  const record = (m: BusMessage) => {
+    if (cameraTopics.has(m.topic)) return;
+    queued++;
+    writeChain = writeChain.then(async () => {
+      if (writeError) return;
+      try {
+        if (!declared.has(m.topic)) { declared.add(m.topic); await writer.addTopic(m.topic, m.type, QOS_COMMAND); }
+        await writer.write(m.topic, BigInt(Math.round(m.timeMs * 1e6)), m.message);
+      } catch (e) { writeError = e; }
+    });
+  };
+  const subs: Subscription[] = [bus.published$.subscribe(record)];
+
+  // What the report needs from the published topics.
+  const published: Array<{ t0S: number; publishS: number }> = [];
+  const reasoningByT0 = new Map<number, string>();
+  const vehicleCommands: Array<{ tS: number; accel: number; source: string }> = [];
+  const SOURCES = ['planner', 'fallback', 'hold'];
+  subs.push(bus.messages(params.planner.topics.trajectory, 'ar1_msgs/msg/Trajectory').subscribe((m) => {
+    published.push({ t0S: stampToSeconds((m as Trajectory).header.stamp), publishS: scheduler.now() / 1000 });
+  }));
+  subs.push(bus.messages(params.planner.topics.reasoning, 'ar1_msgs/msg/Reasoning').subscribe((m) => {
+    const r = m as { header: Trajectory['header']; text: string };
+    reasoningByT0.set(stampToSeconds(r.header.stamp), r.text);
+  }));
+  subs.push(bus.messages(params.watchdog.topics.vehicle_command, 'ar1_msgs/msg/UnicycleCommand').subscribe((m) => {
+    const c = m as UnicycleCommand;
+    vehicleCommands.push({ tS: scheduler.now() / 1000, accel: c.acceleration, source: SOURCES[c.source] ?? String(c.source) });
+  }));
+
+  const plannerRos = new InProcessNode(bus, { name: PLANNER_NODE, logger: log });
+  const watchdogRos = new InProcessNode(bus, { name: WATCHDOG_NODE, logger: log });
+  const watchdog = startWatchdog(watchdogRos, params.watchdog);
+  // No `track` option: replayEngine tracks only the real computation; the modelled latency runs in virtual time.
+  const planner = startPlanner(plannerRos, params.planner, engine);
+
+  const poses: PoseSample[] = [];
+  const spanNs = Number(endNs - startNs) || 1;
+  let n = 0;
+  let lastReport = -1;
+  const types = new Map(inputs.map((i) => [i.topic, i.type]));
+  for await (const m of reader.messages({ topics: inputs.map((i) => i.topic), decode: true })) {
+    await scheduler.advanceTo(Number(m.logTimeNs) / 1e6, idle);
+    const type = types.get(m.topic)!;
+    if (type === 'nav_msgs/msg/Odometry') {
+      const odo = m.message as Odometry;
+      const p = odo.pose.pose;
+      poses.push({ tS: stampToSeconds(odo.header.stamp), x: p.position.x, y: p.position.y, yaw: quaternionYaw(p.orientation) });
+    }
+    bus.publish(m.topic, type, m.message, 'bag');
+    if (++n % 256 === 0) {
+      await writeChain; // bounds memory held by queued output messages
+      const f = Math.floor((Number(m.logTimeNs - startNs) / spanNs) * 100);
+      if (f !== lastReport) { lastReport = f; o.onProgress?.(f / 100); }
+    }
+  }
+  await scheduler.advanceTo(Number(endNs) / 1e6, idle);
+  o.onProgress?.(1);
+
+  const stats = planner.stats();
+  const finalState = watchdog.state;
+  const transitions = watchdog.transitions.map((t) => ({ time_s: t.timeS, from: t.from, to: t.to, reason: t.reason }));
+  const commands = { ...watchdog.commandCounts };
+  await planner.stop();
+  await watchdog.stop();
+  await scheduler.advanceTo(scheduler.now(), idle);
+  for (const s of subs) s.unsubscribe();
+  await plannerRos.shutdown();
+  await watchdogRos.shutdown();
+  await writeChain;
+  if (writeError) throw writeError;
+  const written = await writer.close();
+  log.debug(`replay: ${n} input messages, ${queued} published messages recorded`);
+
+  // Score every published plan against the ego's actual path.
+  const truth = new GroundTruthPath(poses);
+  const scores: PlanScore[] = [];
+  const scored: Array<{ score: PlanScore; result: PlanResult }> = [];
+  for (const p of published) {
+    const r = results.get(p.t0S);
+    if (!r) continue;
+    const s = scorePlan({ t0S: r.t0S, t: r.trajectory.t, samples: r.samples.length ? r.samples : [r.trajectory] }, truth);
+    if (s) { scores.push(s); scored.push({ score: s, result: r }); }
+  }
+
+  const outcome: ReplayOutcome = {
+    version: o.version,
+    bag: { path: o.bagPath, start_ns: startNs.toString(), duration_s: nanosToSeconds(endNs - startNs), messages: info.messageCount, problems: info.problems },
+    bundleId: o.engine.contract.bundleId,
+    provider: o.engine.provider,
+    seed: o.seed,
+    samples: o.samples,
+    latency: o.latency,
+    frames: { received: stats.received, planned: stats.planned, dropped: stats.dropped, waiting: stats.waiting },
+    plans: { published: published.length, errors: stats.errors },
+    scores,
+    transitions,
+    finalState,
+    commands,
+    compute,
+  };
+  const report = buildReport(outcome);
+  const computeJson = buildCompute(outcome);
+  const html = renderReportHtml(htmlData(report, computeJson, compute['total']!, scored, reasoningByT0, truth, transitions, vehicleCommands, startNs, endNs));
+  const files = {
+    bag: written.file,
+    report: join(o.outDir, 'report.json'),
+    compute: join(o.outDir, 'compute.json'),
+    html: join(o.outDir, 'report.html'),
+  };
+  await writeFile(files.report, stableJson(report));
+  await writeFile(files.compute, stableJson(computeJson));
+  await writeFile(files.html, html);
+  return { outDir: o.outDir, report, compute: computeJson, files };
+}
+
+function htmlData(
+  report: ReportJson, compute: ComputeJson, totals: number[], scored: Array<{ score: PlanScore; result: PlanResult }>,
+  reasoning: Map<number, string>, truth: GroundTruthPath, transitions: Array<{ time_s: number; to: string }>,
+  commands: Array<{ tS: number; accel: number; source: string }>, startNs: bigint, endNs: bigint,
+): HtmlData {
+  const startS = nanosToSeconds(startNs);
+  const endS = nanosToSeconds(endNs);
+  const picks = pickEvenly(scored, 8);
+  const snapshots: Snapshot[] = picks.map(({ score, result }) => ({
+    t0S: result.t0S,
+    reasoning: reasoning.get(result.t0S) ?? result.reasoning.text,
+    v0: result.v0,
+    samples: (result.samples.length ? result.samples : [result.trajectory]).map((s) => ({ x: s.x, y: s.y })),
+    actual: truth.futureInRigFrame(result.t0S, result.trajectory.t) ?? [],
+    ade: score.ade['6.4'],
+  }));
+  const steps = scored[0]?.result.trajectory.t.length ?? 0;
+  const t: number[] = [];
+  const mean: Array<number | null> = [];
+  for (let i = 0; i < steps; i++) {
+    t.push(scored[0]!.result.trajectory.t[i]!);
+    let s = 0;
+    let c = 0;
+    for (const { score } of scored) { const e = score.errorByStep[i]!; if (Number.isFinite(e)) { s += e; c++; } }
+    mean.push(c ? s / c : null);
+  }
+  const states: HtmlData['timeline']['states'] = [];
+  let state = 'disengaged';
+  let from = startS;
+  for (const tr of transitions) { states.push({ fromS: from, toS: tr.time_s, state }); state = tr.to; from = tr.time_s; }
+  states.push({ fromS: from, toS: endS, state });
+  const stride = Math.max(1, Math.ceil(commands.length / 2500));
+  return {
+    report, compute, computeTotals: totals, snapshots, errorByStep: { t, mean },
+    timeline: { startS, endS, states, commands: commands.filter((_, i) => i % stride === 0) },
+  };
+}
+
+function pickEvenly<T>(items: readonly T[], k: number): T[] {
+  if (items.length <= k) return [...items];
+  return Array.from({ length: k }, (_, i) => items[Math.round((i * (items.length - 1)) / (k - 1))]!);
+}
