@@ -10,6 +10,9 @@ const COMMANDS: Array<() => Promise<{ register: RegisterCommand }>> = [
   () => import('./node.js'),
   () => import('./model.js'),
   () => import('./bag.js'),
+  () => import('./replay.js'),
+  () => import('./report.js'),
+  () => import('./demo.js'),
 ];
 
 export function packageVersion(): string {

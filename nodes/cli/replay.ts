@@ -1,0 +1,171 @@
+/** `ar1 replay`: rosbag replay evaluation through the vehicle node code, without ROS. */
+import { Option, type Command } from 'commander';
+import { basename, join, resolve } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import cliProgress from 'cli-progress';
+import { UserError, errorMessage } from '../core/errors.js';
+import { consoleLogger, type Logger } from '../core/logger.js';
+import type { PlanningEngine } from '../core/engine.js';
+import { loadReplayParams, replayBag, type ReplayResult } from '../replay/runner.js';
+import { parseLatency, type LatencyModel } from '../replay/replayEngine.js';
+import { mergeReports, parseShard, shardOf } from '../replay/merge.js';
+import { stableJson, type ReportJson } from '../replay/report.js';
+import { packageVersion, type RegisterCommand } from './main.js';
+
+export interface ReplayCliOptions {
+  bag: string[];
+  bundle?: string;
+  params: string[];
+  out: string;
+  seed: string;
+  samples: string;
+  latency: string;
+  shard?: string;
+  providers?: string;
+  json?: boolean;
+  logLevel: string;
+}
+
+export const register: RegisterCommand = (program: Command) => {
+  program.command('replay')
+    .description('replay rosbag2 MCAP bags through ar1_planner + ar1_watchdog in virtual time; write an output bag and reports')
+    .requiredOption('--bag <path...>', 'bag(s): a .mcap file or a rosbag2 directory (repeatable)')
+    .option('--bundle <dir>', 'model bundle directory (default: bundle_dir from the planner parameters)')
+    .option('--params <file...>', 'ROS 2 parameter files, as on the vehicle (repeatable)', [])
+    .option('--out <dir>', 'output directory', 'out/replay')
+    .option('--seed <n>', 'sampling seed', '0')
+    .option('--samples <k>', 'trajectory samples per plan for minADE (AR1 reports K = 6)', '1')
+    .option('--latency <ms|measured>', 'modelled plan latency in virtual time: milliseconds, or "measured"', '100')
+    .option('--shard <i/N>', 'replay only shard i of N (bags sorted by path, bag j in shard j mod N)')
+    .option('--providers <list>', 'execution providers, comma separated (default: execution_providers parameter)')
+    .option('--json', 'print the summary as JSON on stdout')
+    .addOption(new Option('--log-level <level>', 'node log level').choices(['debug', 'info', 'warn', 'error']).default('warn'))
+    .action(async (opts: ReplayCliOptions) => {
+      process.exitCode = await runReplayCli(opts);
+    });
+};
+
+function intOption(name: string, text: string, min: number): number {
+  const v = Number(text);
+  if (!Number.isInteger(v) || v < min) throw new UserError(`--${name}: expected an integer >= ${min}, got "${text}"`);
+  return v;
+}
+
+/** Runs every bag; a bag that fails is reported in one line and the others still run. Exit 1 if any bag failed. */
+export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: (bundle: string, providers: string[], log: Logger) => Promise<PlanningEngine>): Promise<number> {
+  const seed = intOption('seed', opts.seed, 0);
+  const samples = intOption('samples', opts.samples, 1);
+  let latency: LatencyModel;
+  try { latency = parseLatency(opts.latency); } catch (e) { throw new UserError(errorMessage(e)); }
+  let bags = [...opts.bag];
+  if (opts.shard !== undefined) {
+    let shard: { index: number; count: number };
+    try { shard = parseShard(opts.shard); } catch (e) { throw new UserError(errorMessage(e)); }
+    bags = shardOf(bags, (b) => resolve(b), shard.index, shard.count);
+  }
+  const log = consoleLogger('ar1 replay', opts.logLevel as 'warn');
+  // Parameters first: a bad file is refused before any bundle is loaded.
+  const params = loadReplayParams(opts.params, seed, samples).planner;
+  const bundle = opts.bundle ?? params.bundle_dir;
+  if (!bundle) throw new UserError('no model bundle: pass --bundle DIR or set bundle_dir in the planner parameters (ar1 model make-demo DIR writes the demo bundle)');
+  const providers = opts.providers !== undefined ? opts.providers.split(',').map((s) => s.trim()).filter(Boolean) : params.execution_providers;
+  const makeEngine = engineFactory ?? (async (b: string, p: string[], l: Logger) => (await import('../adapters/onnxruntime/index.js')).createOnnxEngine({ bundleDir: b, executionProviders: p, logger: l }));
+  const outDir = resolve(opts.out);
+  if (bags.length === 0) {
+    process.stderr.write('ar1 replay: this shard holds no bags\n');
+    return 0;
+  }
+  const engine = await makeEngine(bundle, providers, log);
+  const results: ReplayResult[] = [];
+  const failures: string[] = [];
+  const names = new Map<string, number>();
+  try {
+    for (const bag of bags) {
+      const base = basename(bag.replace(/\/+$/, '')).replace(/\.mcap$/, '') || 'bag';
+      const seen = names.get(base) ?? 0;
+      names.set(base, seen + 1);
+      const dir = bags.length === 1 ? outDir : join(outDir, seen ? `${base}_${seen}` : base);
+      const progress = progressReporter(bag, opts.json === true);
+      try {
+        const r = await replayBag({
+          bagPath: bag, engine, paramsFiles: opts.params, outDir: dir, seed, samples, latency,
+          version: packageVersion(), logger: log, onProgress: progress.update,
+        });
+        progress.stop();
+        results.push(r);
+        if (opts.json !== true) process.stdout.write(headline(r));
+      } catch (e) {
+        progress.stop();
+        if (!(e instanceof UserError)) throw e;
+        failures.push(`${bag}: ${e.message}`);
+        process.stderr.write(`ar1: ${e.message}\n`);
+      }
+    }
+  } finally {
+    await engine.close();
+  }
+  if (results.length > 1) {
+    await mkdir(outDir, { recursive: true });
+    await writeFile(join(outDir, 'summary.json'), stableJson(mergeReports(results.map((r) => r.report))));
+  }
+  if (opts.json === true) {
+    process.stdout.write(stableJson({
+      bags: results.map((r) => ({ out: r.outDir, ...summary(r.report) })),
+      failed: failures,
+      merged: results.length > 1 ? join(outDir, 'summary.json') : undefined,
+    }));
+  } else if (results.length > 1) {
+    process.stdout.write(`merged summary of ${results.length} bags: ${join(outDir, 'summary.json')}\n`);
+  }
+  return failures.length ? 1 : 0;
+}
+
+function summary(r: ReportJson) {
+  return {
+    bag: r.bag.path, frames: r.frames, plans: r.plans,
+    ade: r.metrics.ade, fde: r.metrics.fde, min_ade: r.metrics.min_ade,
+    watchdog_final_state: r.watchdog.final_state, transitions: r.watchdog.transitions.length, commands: r.commands,
+    problems: r.bag.problems,
+  };
+}
+
+const fmt = (v: number | null | undefined, d = 2) => (v === null || v === undefined ? 'n/a' : v.toFixed(d));
+
+export function headline(r: ReplayResult): string {
+  const p = r.report;
+  const m = p.metrics;
+  const dropped = Object.entries(p.frames.dropped).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  const lines = [
+    `replayed ${p.bag.path} (${p.bag.duration_s.toFixed(1)} s) with ${p.bundle} on ${r.compute.provider}, latency ${p.latency_model.mode === 'fixed' ? `${p.latency_model.ms} ms` : 'measured'}`,
+    `  frames     received ${p.frames.received}, planned ${p.frames.planned}, dropped ${dropped}`,
+    `  plans      ${p.plans.published} published, ${p.plans.errors} errors`,
+    `  ADE  [m]   1 s ${fmt(m.ade['1'])}  3 s ${fmt(m.ade['3'])}  6.4 s ${fmt(m.ade['6.4'])}   (plans scored at 6.4 s: ${m.plans_scored['6.4']})`,
+    `  FDE  [m]   1 s ${fmt(m.fde['1'])}  3 s ${fmt(m.fde['3'])}  6.4 s ${fmt(m.fde['6.4'])}`,
+    `  minADE${p.samples} [m] 6.4 s ${fmt(m.min_ade['6.4'])}`,
+    `  watchdog   ${p.watchdog.transitions.map((t) => `${t.from}→${t.to}`).join(', ') || 'no transitions'}; final ${p.watchdog.final_state}`,
+    `  commands   planner ${p.commands.planner}, fallback ${p.commands.fallback}, hold ${p.commands.hold}`,
+    `  compute    total p50 ${fmt(r.compute.stages_ms['total']?.p50, 1)} ms, p99 ${fmt(r.compute.stages_ms['total']?.p99, 1)} ms`,
+    ...p.bag.problems.map((x) => `  problem    ${x}`),
+    `  report     ${r.files.html}`,
+    `             ${r.files.report}, ${r.files.compute}`,
+    `  output bag ${r.files.bag}`,
+  ];
+  return lines.join('\n') + '\n';
+}
+
+/** A progress bar on a terminal; plain lines at 25 % steps otherwise; nothing with --json. */
+function progressReporter(bag: string, quiet: boolean): { update: (f: number) => void; stop: () => void } {
+  if (quiet) return { update: () => {}, stop: () => {} };
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar({ format: `replay ${basename(bag)} [{bar}] {percentage}% | eta {eta}s`, stream: process.stderr }, cliProgress.Presets.shades_classic);
+    bar.start(100, 0);
+    return { update: (f) => bar.update(Math.round(f * 100)), stop: () => bar.stop() };
+  }
+  let next = 0.25;
+  return {
+    update: (f) => {
+      while (f >= next && next <= 1) { process.stderr.write(`replay ${bag}: ${Math.round(next * 100)} %\n`); next += 0.25; }
+    },
+    stop: () => {},
+  };
+}
