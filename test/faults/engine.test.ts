@@ -16,7 +16,7 @@ const AUTO = { auto_engage: true };
 async function engagedLoop(): Promise<Loop> {
   const loop = makeLoop({ watchdog: AUTO });
   const diags: DiagnosticArray[] = [];
-  loop.bus.messages(loop.wp.topics.diagnostics, 'diagnostic_msgs/msg/DiagnosticArray').subscribe((d) => diags.push(d));
+  loop.bus.messages(loop.wp.topics.diagnostics, 'diagnostic_msgs/msg/DiagnosticArray').subscribe((d) => diags.push(d as DiagnosticArray));
   (loop as Loop & { diags: DiagnosticArray[] }).diags = diags;
   await loop.runTo(104);
   expect(loop.watchdog.state, 'engaged before the fault').to.equal('nominal');
