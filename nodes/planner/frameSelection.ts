@@ -17,6 +17,11 @@ export interface SelectionOptions {
   spacingS: number;
   /** [s] a selected frame older than its target by more than this fails the selection. */
   toleranceS: number;
+  /**
+   * [s] camera stamp jitter: a frame stamped up to this much AFTER a target still counts as at it. Without it, a
+   * frame that jitters 1 ms past its 10 Hz target is skipped for one a whole period older. Default 0.
+   */
+  jitterS?: number;
 }
 
 export type SelectionFailureReason = 'frame_missing' | 'frame_too_old';
@@ -70,7 +75,7 @@ export function selectFrames(buffers: ReadonlyArray<ReadonlyArray<Stamped>>, t0S
     const chosen: number[] = [];
     for (let k = 0; k < n; k++) {
       const target = t0S - (n - 1 - k) * opts.spacingS;
-      const i = atOrBefore(buffer, target);
+      const i = atOrBefore(buffer, target + (opts.jitterS ?? 0));
       if (i < 0) {
         const oldest = buffer[0];
         return {

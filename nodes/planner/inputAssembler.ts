@@ -46,6 +46,7 @@ export class InputAssembler {
   #odometry: OdometrySample[] = [];
   #odometryDropped = new Map<string, number>();
   #skipped = new Map<string, number>();
+  /** setMin of the last cycle. */
   #lastT0 = -Infinity;
   #awaiting: { t0S: number; records: FrameRecord[][]; reason: SkipReason; detail: string } | undefined;
   #lastThrottledLead = -Infinity;
@@ -125,26 +126,32 @@ export class InputAssembler {
 
   #attempt(fromFrame: boolean): Candidate | undefined {
     const buffers = this.ledger.buffers;
-    const t0 = planTime(buffers);
+    const setMin = planTime(buffers);
     let lead = -Infinity;
     for (let c = 0; c < buffers.length; c++) lead = Math.max(lead, this.ledger.newestStamp(c) ?? -Infinity);
-    if (t0 === undefined) {
+    if (setMin === undefined) {
       const c = buffers.findIndex((b) => b.length === 0);
       if (fromFrame) this.#throttledSkip('camera_missing', lead, `${this.options.selection.cameras[c]}: no frame received yet`);
       return undefined;
     }
-    if (lead - t0 > this.options.maxSkewS + STAMP_EPS_S) {
-      const c = buffers.findIndex((b) => b[b.length - 1]!.stampS === t0);
+    if (lead - setMin > this.options.maxSkewS + STAMP_EPS_S) {
+      const c = buffers.findIndex((b) => b[b.length - 1]!.stampS === setMin);
       this.#throttledSkip('camera_stale', lead,
-        `${this.options.selection.cameras[c]}: newest frame ${t0.toFixed(3)} s is ${(lead - t0).toFixed(3)} s behind the newest camera (max ${this.options.maxSkewS.toFixed(3)} s)`);
+        `${this.options.selection.cameras[c]}: newest frame ${setMin.toFixed(3)} s is ${(lead - setMin).toFixed(3)} s behind the newest camera (max ${this.options.maxSkewS.toFixed(3)} s)`);
       return undefined;
     }
-    if (t0 <= this.#lastT0 + STAMP_EPS_S) return undefined;
+    // A cycle starts when every camera has delivered a new frame SET: cameras are not exposed at the same instant,
+    // so the oldest newest-stamp (setMin) creeps forward by a few ms as each camera's next frame arrives. Counting
+    // each creep as a cycle would chase stale t0s; a new set has moved setMin by at least half a frame spacing.
+    // t0 is then the newest stamp of the set, so every camera's frame of this set is at or before t0 (as AlpaSim
+    // anchors t0 at the newest frame); with t0 = setMin the other cameras would fall back a whole frame.
+    if (setMin < this.#lastT0 + 0.5 * this.options.selection.spacingS - STAMP_EPS_S) return undefined;
+    const t0 = lead;
     if (this.#awaiting) {
       this.#skip(this.#awaiting.reason, this.#awaiting.detail);
       this.#dropAwaiting();
     }
-    this.#lastT0 = t0;
+    this.#lastT0 = setMin;
     const win = windowS(this.options.selection);
     for (let c = 0; c < buffers.length; c++) this.ledger.retire(c, horizonIndex(buffers[c]!, t0, win));
     const perf = this.options.perfNow ?? (() => 0);

@@ -55,7 +55,7 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
   const log = ros.logger;
   const frameId = params.frame_id;
   const assembler = new InputAssembler({
-    selection: { cameras: names, framesPerCamera: contract.framesPerCamera, spacingS: contract.frameSpacingS, toleranceS: params.cameras.frame_tolerance_s },
+    selection: { cameras: names, framesPerCamera: contract.framesPerCamera, spacingS: contract.frameSpacingS, toleranceS: params.cameras.frame_tolerance_s, jitterS: params.cameras.stamp_jitter_s },
     history: { steps: contract.historySteps, dtS: contract.historyDtS, maxGapS: params.odometry.max_gap_s },
     cameraBufferSize: params.cameras.buffer_size,
     odometryBufferSize: params.odometry.buffer_size,

@@ -30,6 +30,7 @@ export interface PlannerParams {
     transports: CameraTransport[];
     buffer_size: number;
     frame_tolerance_s: number;
+    stamp_jitter_s: number;
     max_skew_s: number;
   };
   odometry: { topic: string; buffer_size: number; max_gap_s: number };
@@ -80,6 +81,7 @@ export function toPlannerParams(raw: Record<string, unknown>): PlannerParams {
       transports: [...c.transports],
       buffer_size: c.buffer_size,
       frame_tolerance_s: c.frame_tolerance_s,
+      stamp_jitter_s: c.stamp_jitter_s,
       max_skew_s: c.max_skew_s,
     },
     odometry: { topic: o.topic, buffer_size: o.buffer_size, max_gap_s: o.max_gap_s },
