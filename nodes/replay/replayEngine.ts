@@ -34,9 +34,17 @@ export function replayEngine(
     get provider() { return engine.provider; },
     close: () => engine.close(),
     async plan(input: PlanInput): Promise<PlanResult> {
-      const result = await tracker.track(engine.plan(input));
-      onResult(result, input);
-      const delayMs = latency.kind === 'fixed' ? latency.ms : result.timing.totalMs;
+      const measured = await tracker.track(engine.plan(input));
+      onResult(measured, input);
+      const delayMs = latency.kind === 'fixed' ? latency.ms : measured.timing.totalMs;
+      // With a fixed latency what the nodes publish must not depend on this machine's speed (byte-identical
+      // output bags): /ar1/timing and /ar1/reasoning carry the modelled latency, not the measured one (that goes
+      // to compute.json through onResult).
+      const result: PlanResult = latency.kind === 'measured' ? measured : {
+        ...measured,
+        reasoning: { ...measured.reasoning, generationMs: 0 },
+        timing: { preprocessMs: 0, visionMs: 0, reasoningMs: 0, actionMs: 0, totalMs: latency.ms, sessionRunMs: 0 },
+      };
       const dueMs = Math.max(scheduler.now(), input.t0S * 1000 + delayMs);
       return new Promise<PlanResult>((resolve) => {
         scheduler.schedule(() => resolve(result), dueMs - scheduler.now());
