@@ -1,4 +1,26 @@
-import { VirtualAction, VirtualTimeScheduler } from 'rxjs';
+import { Subscription, VirtualAction, VirtualTimeScheduler } from 'rxjs';
+
+/**
+ * A VirtualAction that, when rescheduled (interval, a periodic timer), hangs the new action on the FIRST action
+ * and lets go of the previous one. RxJS's VirtualAction nests each reschedule inside the previous action, so a
+ * periodic timer builds a chain one subscription deeper per tick: memory grows with every tick and unsubscribing
+ * after ~10^5 ticks overflows the stack (found by the soak, test/faults/soak.test.ts).
+ */
+class SteppingAction<T> extends VirtualAction<T> {
+  #root: SteppingAction<T> | undefined;
+
+  override schedule(state?: T, delay = 0): Subscription {
+    if (!Number.isFinite(delay)) return Subscription.EMPTY;
+    if (!this.id) return super.schedule(state, delay);
+    this.active = false;
+    const root = this.#root ?? this;
+    const action = new SteppingAction<T>(this.scheduler, this.work);
+    action.#root = root;
+    root.add(action);
+    if (this !== root) root.remove(this);
+    return action.schedule(state, delay);
+  }
+}
 
 /**
  * Virtual time in milliseconds that can be advanced step by step, awaiting asynchronous work (a real inference
@@ -7,7 +29,7 @@ import { VirtualAction, VirtualTimeScheduler } from 'rxjs';
  */
 export class SteppingScheduler extends VirtualTimeScheduler {
   constructor(startMs = 0) {
-    super(VirtualAction, Infinity);
+    super(SteppingAction as typeof VirtualAction, Infinity);
     this.frame = startMs;
   }
 
