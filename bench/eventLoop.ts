@@ -1,0 +1,79 @@
+/**
+ * Benchmark 2, main-thread responsiveness: the planner on the real clock (an InProcessNode over an
+ * InProcessBus(asyncScheduler)) plans at up to 10 Hz and publishes /ar1/command at 50 Hz while synthetic frames
+ * (4 cameras at 10 Hz) and odometry (50 Hz) arrive; perf_hooks.monitorEventLoopDelay samples the main loop.
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { asyncScheduler, interval, Subscription } from 'rxjs';
+import { createOnnxEngine } from '../nodes/adapters/onnxruntime/index.js';
+import { plannerRig } from './rig.js';
+import { percentile, round } from './stats.js';
+import { TimedEngine } from './timedEngine.js';
+
+export interface EventLoopOptions {
+  bundleDir: string;
+  bundle: string;
+  providers: string[];
+  frames: readonly Uint8Array[];
+  encoding?: 'rgb8' | 'jpeg';
+  /** Seconds before sampling starts (engine warm-up, history fill). */
+  warmupS: number;
+  durationS: number;
+}
+
+export interface EventLoopFigures {
+  bundle: string;
+  provider: string;
+  durationS: number;
+  /** Event-loop delay [ms] over the sampling window. */
+  delayP50Ms: number;
+  delayP99Ms: number;
+  delayMaxMs: number;
+  samples: number;
+  plansCompleted: number;
+  /** Median model time (session.run) per plan [ms], to show the delay does not follow it. */
+  sessionRunP50Ms: number;
+  commandsPerS: number;
+  /** How long each engine.plan() call blocked the main thread (synchronous frame copy) [ms]. */
+  planCallP50Ms: number;
+  planCallMaxMs: number;
+}
+
+const wait = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export async function benchEventLoop(o: EventLoopOptions): Promise<EventLoopFigures> {
+  const engine = new TimedEngine(await createOnnxEngine({ bundleDir: o.bundleDir, executionProviders: o.providers }));
+  const subs = new Subscription();
+  try {
+    const rig = plannerRig({ scheduler: asyncScheduler, engine, encoding: o.encoding ?? 'rgb8', frames: o.frames, perfNow: () => performance.now() });
+    let commands = 0;
+    let counting = false;
+    subs.add(rig.bus.messages(rig.params.topics.command, 'ar1_msgs/msg/UnicycleCommand').subscribe(() => { if (counting) commands++; }));
+    const nowS = () => asyncScheduler.now() / 1000;
+    let cycle = 0;
+    subs.add(interval(20, asyncScheduler).subscribe(() => rig.odometry(nowS())));
+    subs.add(interval(100, asyncScheduler).subscribe(() => rig.cameras(nowS(), cycle++)));
+    await wait(o.warmupS * 1000);
+    const h = monitorEventLoopDelay({ resolution: 1 });
+    const plans0 = engine.records.length;
+    counting = true;
+    h.enable();
+    await wait(o.durationS * 1000);
+    h.disable();
+    counting = false;
+    subs.unsubscribe();
+    await rig.planner.stop();
+    const recs = engine.records.slice(plans0);
+    const sess = recs.map((r) => r.timing.sessionRunMs).sort((a, b) => a - b);
+    return {
+      bundle: o.bundle, provider: engine.provider, durationS: o.durationS,
+      delayP50Ms: round(h.percentile(50) / 1e6), delayP99Ms: round(h.percentile(99) / 1e6), delayMaxMs: round(h.max / 1e6),
+      samples: h.count, plansCompleted: recs.length, sessionRunP50Ms: round(sess[Math.floor(sess.length / 2)] ?? NaN),
+      commandsPerS: round(commands / o.durationS),
+      planCallP50Ms: round(percentile(recs.map((r) => r.callMs), 50)), planCallMaxMs: round(Math.max(...recs.map((r) => r.callMs))),
+    };
+  } finally {
+    subs.unsubscribe();
+    await engine.close();
+  }
+}

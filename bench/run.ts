@@ -1,0 +1,122 @@
+/**
+ * `npm run bench [-- --quick] [-- --providers cuda,cpu] [-- --out FILE]`: runs the five benchmarks of issue 8, prints a
+ * row per figure and a final table (benchmark, figure, goal, pass/fail), and writes bench/results.json with the
+ * machine. Wall-clock timing is allowed here only (bench/ is not node logic).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createOnnxEngine } from '../nodes/adapters/onnxruntime/index.js';
+import { makeSampleBag } from '../nodes/replay/sampleBag.js';
+import { benchEventLoop } from './eventLoop.js';
+import { benchBundle, jpegFrames, rawFrames } from './fixtures.js';
+import { machineInfo } from './machine.js';
+import { benchMemory } from './memory.js';
+import { NullEngine } from './nullEngine.js';
+import { benchPipeline } from './pipeline.js';
+import { benchReplay } from './replay.js';
+import { round } from './stats.js';
+import { benchWatchdog } from './watchdog.js';
+
+export interface Verdict { benchmark: string; figure: string; value: number; goal: string; pass: boolean | null }
+
+function args(argv: string[]): { quick: boolean; providers: string[]; out: string } {
+  const a = { quick: false, providers: ['cpu'], out: fileURLToPath(new URL('./results.json', import.meta.url)) };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i];
+    if (k === '--quick') a.quick = true;
+    else if (k === '--providers') a.providers = (argv[++i] ?? '').split(',').filter(Boolean);
+    else if (k === '--out') a.out = path.resolve(argv[++i] ?? a.out);
+    else throw new Error(`bench: unknown option ${k}: expected --quick, --providers LIST, --out FILE`);
+  }
+  if (a.providers.length === 0) throw new Error('bench: --providers: expected a comma-separated list such as cuda,cpu, got nothing');
+  return a;
+}
+
+const pct = (v: number) => `${(100 * v).toFixed(1)} %`;
+
+async function main(): Promise<void> {
+  const o = args(process.argv.slice(2));
+  const q = o.quick;
+  const machine = await machineInfo(o.providers);
+  const log = (s: string) => console.log(s);
+  log(`ar1 bench${q ? ' --quick' : ''}: ${machine.cpuModel}, ${machine.cores} cores, node ${machine.node}, onnxruntime-node ${machine.onnxruntime}, providers ${o.providers.join(',')}`);
+  const verdicts: Verdict[] = [];
+  const v = (benchmark: string, figure: string, value: number, goal: string, pass: boolean | null) => verdicts.push({ benchmark, figure, value: round(value), goal, pass });
+  const H = 1080, W = 1920;
+  const bundles = { demo: benchBundle({ name: 'demo', height: H, width: W }), large: benchBundle({ name: 'large', height: H, width: W }) };
+  const raw = rawFrames(20, H, W);
+  const jpeg = await jpegFrames(raw, H, W);
+
+  // 1. Pipeline overhead
+  const pipeline = [];
+  for (const bundle of ['demo', 'large'] as const) {
+    for (const encoding of ['rgb8', 'jpeg'] as const) {
+      const f = await benchPipeline({ bundleDir: bundles[bundle], bundle, providers: o.providers, encoding, frames: encoding === 'jpeg' ? jpeg : raw,
+        plans: q ? 10 : bundle === 'large' ? 20 : 40, warmup: 2 });
+      machine.provider = f.provider;
+      pipeline.push(f);
+      log(`[pipeline] ${bundle} ${encoding}: plan p50 ${round(f.planMs.p50)} ms, session.run p50 ${round(f.sessionRunMs.p50)} ms, overhead p50/p99 ${round(f.overheadMs.p50)}/${round(f.overheadMs.p99)} ms ` +
+        `(preprocess ${round(f.preprocessMs.p50)}, rest ${round(f.transportOverheadMs.p50)}), copy floor p50 ${round(f.copyFloorMs.p50)} ms; overhead/model p50 ${round(f.overheadToModel.p50)} p99 ${round(f.overheadToModel.p99)}, ` +
+        `overhead/copy p50 ${round(f.overheadToCopyFloor.p50)} p99 ${round(f.overheadToCopyFloor.p99)}, (overhead−preprocess)/copy p50 ${round(f.transportOverheadToCopyFloor.p50)} p99 ${round(f.transportOverheadToCopyFloor.p99)}`);
+      v('1 pipeline', `${bundle} ${encoding}: overhead/model p99`, f.overheadToModel.p99, '≤ 0.05', f.overheadToModel.p99 <= 0.05);
+      if (encoding === 'rgb8') {
+        v('1 pipeline', `${bundle} rgb8: overhead/copy floor p99`, f.overheadToCopyFloor.p99, '≤ 3', f.overheadToCopyFloor.p99 <= 3);
+        v('1 pipeline', `${bundle} rgb8: (overhead − preprocess)/copy floor p99`, f.transportOverheadToCopyFloor.p99, '≤ 3 (transport only)', f.transportOverheadToCopyFloor.p99 <= 3);
+      }
+    }
+  }
+
+  // 2. Event-loop delay
+  const eventLoop = [];
+  for (const bundle of ['demo', 'large'] as const) {
+    const f = await benchEventLoop({ bundleDir: bundles[bundle], bundle, providers: o.providers, frames: raw, warmupS: 2, durationS: q ? 4 : 10 });
+    eventLoop.push(f);
+    log(`[event loop] ${bundle}: delay p50 ${f.delayP50Ms} ms, p99 ${f.delayP99Ms} ms, max ${f.delayMaxMs} ms over ${f.durationS} s; ${f.plansCompleted} plans (session.run p50 ${f.sessionRunP50Ms} ms), ` +
+      `${f.commandsPerS} commands/s; plan() blocked the caller p50 ${f.planCallP50Ms} ms, max ${f.planCallMaxMs} ms`);
+    v('2 event loop', `${bundle}: delay p99 [ms]`, f.delayP99Ms, '≤ 2 ms', f.delayP99Ms <= 2);
+  }
+
+  // 3. Watchdog reaction
+  const watchdog = await benchWatchdog({ repetitions: q ? 30 : 50, healthyS: 0.4 });
+  log(`[watchdog] reaction p50 ${round(watchdog.reactionMs.p50)} ms, p99 ${round(watchdog.reactionMs.p99)} ms = ${round(watchdog.reactionPeriods.p50)} / ${round(watchdog.reactionPeriods.p99)} periods of ${watchdog.controlPeriodMs} ms (${watchdog.repetitions} runs)`);
+  v('3 watchdog', 'reaction p99 [periods]', watchdog.reactionPeriods.p99, '≤ 1', watchdog.reactionPeriods.p99 <= 1);
+
+  // 4. Replay throughput
+  const work = path.join(os.tmpdir(), 'ar1-bench', `replay-${process.pid}`);
+  mkdirSync(work, { recursive: true });
+  const bag = await makeSampleBag(path.join(work, 'bag'), { durationS: q ? 10 : 20 });
+  const demoEngine = await createOnnxEngine({ bundleDir: benchBundle({ name: 'demo', height: 180, width: 320 }), executionProviders: o.providers });
+  const replay = [];
+  try {
+    replay.push(await benchReplay({ bagPath: bag.file, engine: demoEngine, engineLabel: 'demo', outDir: path.join(work, 'demo'), repetitions: q ? 2 : 3 }));
+  } finally {
+    await demoEngine.close();
+  }
+  replay.push(await benchReplay({ bagPath: bag.file, engine: new NullEngine(180, 320), engineLabel: 'null', outDir: path.join(work, 'null'), repetitions: q ? 2 : 3 }));
+  for (const f of replay) {
+    log(`[replay] ${f.engine} engine: ${round(f.replayMsgPerS.p50)} msg/s (${round(f.replayMBPerS)} MB/s) vs floor ${round(f.floorMsgPerS.p50)} msg/s (${round(f.floorMBPerS)} MB/s) → ${pct(f.ratioToFloor)}; ${f.messages} messages, ${round(f.bagMB)} MB, ${f.plans} plans`);
+    v('4 replay', `${f.engine} engine: throughput / bag-read floor`, f.ratioToFloor, f.engine === 'demo' ? '≥ 0.5' : '(info)', f.engine === 'demo' ? f.ratioToFloor >= 0.5 : null);
+  }
+
+  // 5. Memory
+  const memory = await benchMemory(q ? 6000 : 36000, 10);
+  log(`[memory] ${memory.cycles} plan cycles (null engine, ${memory.plans} plans, ${memory.watchdogTicks} watchdog ticks, ${memory.wallS} s): heap ${memory.samples[0]?.heapMB} → ${memory.samples.at(-1)?.heapMB} MB, ` +
+    `rss ${memory.samples[0]?.rssMB} → ${memory.samples.at(-1)?.rssMB} MB; growth after warm-up heap ${pct(memory.heapGrowth)}, rss ${pct(memory.rssGrowth)}${memory.stopError ? `; stop: ${memory.stopError}` : ''}`);
+  v('5 memory', 'heap growth after warm-up (null engine)', memory.heapGrowth, '≤ 0.05', memory.heapGrowth <= 0.05);
+  v('5 memory', 'rss growth after warm-up (null engine)', memory.rssGrowth, '≤ 0.05', memory.rssGrowth <= 0.05);
+
+  log('');
+  const rows = verdicts.map((r) => [r.benchmark, r.figure, String(r.value), r.goal, r.pass === null ? 'info' : r.pass ? 'PASS' : 'FAIL']);
+  const head = ['benchmark', 'figure', 'value', 'goal', 'result'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const r of [head, widths.map((w) => '-'.repeat(w)), ...rows]) log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
+  writeFileSync(o.out, JSON.stringify({ machine, quick: q, verdicts, pipeline, eventLoop, watchdog, replay, memory }, null, 2) + '\n');
+  log(`\nwrote ${o.out}`);
+}
+
+main().catch((e: unknown) => {
+  console.error(`bench: ${(e as Error).message}`);
+  process.exit(1);
+});
