@@ -35,7 +35,8 @@ const POST_HEIGHT = 2.5;
 const POST_HALF_WIDTH = 0.15;
 
 type Rgb = readonly [number, number, number];
-const ASPHALT: Rgb = [78, 80, 84];
+// A light concrete road on darker grass: the demo bundle steers toward the brighter side, i.e. along the road.
+const ASPHALT: Rgb = [176, 176, 170];
 const PAINT: Rgb = [236, 236, 228];
 const POST: Rgb = [120, 84, 52];
 
@@ -94,7 +95,7 @@ export function renderCamera(scene: Scene, car: Pose2, cam: CameraSpec, width: n
     const sky = r < cy;
     const k = sky ? r / cy : (r - cy) / (height - cy);
     const c: Rgb = sky ? [Math.round(110 + 90 * k), Math.round(160 + 60 * k), 235]
-      : [Math.round(96 - 30 * k), Math.round(124 - 30 * k), Math.round(72 - 20 * k)];
+      : [Math.round(62 - 20 * k), Math.round(92 - 24 * k), Math.round(44 - 14 * k)];
     for (let col = 0, o = r * width * 3; col < width; col++, o += 3) { img.data[o] = c[0]; img.data[o + 1] = c[1]; img.data[o + 2] = c[2]; }
   }
   const yaw = car.yaw + cam.yaw;
