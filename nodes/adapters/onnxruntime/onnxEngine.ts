@@ -1,6 +1,6 @@
 /**
  * PlanningEngine on onnxruntime-node in a worker thread. plan() validates the input, copies every frame into one
- * pooled buffer synchronously (callers may drop their frames once plan() returns), transfers it to the worker and
+ * pooled buffer in 2 MiB slices between event-loop turns (callers keep frame bytes unchanged until the plan settles), transfers it to the worker and
  * gets it back after preprocessing. A crashed worker fails its in-flight plans with EngineError('worker_crashed');
  * the next plan starts a fresh one.
  */
@@ -25,6 +25,9 @@ export interface OnnxEngineOptions {
 
 const WORKER_URL = new URL('./worker.mjs', import.meta.url);
 const POOL_BUFFERS = 2;
+/** Frame bytes copied per event-loop turn: ~0.1–0.2 ms of memcpy. */
+const COPY_SLICE_BYTES = 2 * 1024 * 1024;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface Pending { resolve: (r: PlanResult) => void; reject: (e: Error) => void }
 interface WorkerHandle { worker: Worker; ready: Promise<string>; pending: Map<number, Pending>; dead: boolean }
@@ -34,6 +37,8 @@ export class OnnxEngine implements PlanningEngine {
   #provider = '';
   #handle: WorkerHandle | undefined;
   #nextId = 1;
+  /** Incremented by restartWorker(): plans prepared across a restart fail like those in flight. */
+  #generation = 0;
   #closed = false;
   readonly #pool: FramePool;
 
@@ -83,30 +88,49 @@ export class OnnxEngine implements PlanningEngine {
     } catch (e) {
       return Promise.reject(e);
     }
-    // Synchronous copy into one pooled buffer.
+    // Copy into one pooled buffer in slices, yielding the event loop between them: a plan's 16 full-HD frames are
+    // 100 MB, and one synchronous copy blocked the main thread (and the 50 Hz command timer) for 12–68 ms
+    // (docs/performance.md). Callers keep the frame bytes unchanged until the returned promise settles.
     let total = 0;
     for (const cam of input.frames) for (const f of cam) total += f.data.length;
     const buffer = this.#pool.acquire(total);
-    const bytes = new Uint8Array(buffer);
-    const frames: FrameRef[] = [];
-    let offset = 0;
-    for (const cam of input.frames) {
-      for (const f of cam) {
-        bytes.set(f.data, offset);
+    const h = input.history;
+    const history = { x: Float64Array.from(h.x), y: Float64Array.from(h.y), z: Float64Array.from(h.z), yaw: Float64Array.from(h.yaw), dt: h.dt };
+    const sources = input.frames.flat();
+    const id = this.#nextId++;
+    const generation = this.#generation;
+    return (async () => {
+      const bytes = new Uint8Array(buffer);
+      const frames: FrameRef[] = [];
+      let offset = 0;
+      let sinceYield = 0;
+      for (const f of sources) {
+        for (let at = 0; at < f.data.length; at += COPY_SLICE_BYTES) {
+          const end = Math.min(f.data.length, at + COPY_SLICE_BYTES);
+          bytes.set(f.data.subarray(at, end), offset + at);
+          sinceYield += end - at;
+          if (sinceYield >= COPY_SLICE_BYTES) { sinceYield = 0; await nextTurn(); }
+        }
         frames.push({ offset, length: f.data.length, encoding: f.encoding, width: f.width, height: f.height, step: f.step });
         offset += f.data.length;
       }
-    }
-    const h = input.history;
-    const msg: PlanMessage = {
-      type: 'plan', id: this.#nextId++, t0S: input.t0S, frames, buffer, seed: input.seed, samples: input.samples ?? 1,
-      history: { x: Float64Array.from(h.x), y: Float64Array.from(h.y), z: Float64Array.from(h.z), yaw: Float64Array.from(h.yaw), dt: h.dt },
-    };
-    const handle = this.#handle && !this.#handle.dead ? this.#handle : this.#spawn();
-    return new Promise<PlanResult>((resolve, reject) => {
-      handle.pending.set(msg.id, { resolve, reject });
-      handle.worker.postMessage(msg satisfies ToWorker, [buffer]);
-    });
+      if (this.#closed) {
+        this.#pool.release(buffer);
+        throw new EngineError('closed', `engine closed [bundle=${this.contract.bundleId}]`);
+      }
+      if (generation !== this.#generation) { // the worker was restarted while this plan's frames were copied
+        this.#pool.release(buffer);
+        throw new EngineError('worker_crashed', `inference worker restarted while the plan was being prepared [bundle=${this.contract.bundleId}]`);
+      }
+      const msg: PlanMessage = {
+        type: 'plan', id, t0S: input.t0S, frames, buffer, seed: input.seed, samples: input.samples ?? 1, history,
+      };
+      const handle = this.#handle && !this.#handle.dead ? this.#handle : this.#spawn();
+      return await new Promise<PlanResult>((resolve, reject) => {
+        handle.pending.set(msg.id, { resolve, reject });
+        handle.worker.postMessage(msg satisfies ToWorker, [buffer]);
+      });
+    })();
   }
 
   /**
@@ -114,6 +138,7 @@ export class OnnxEngine implements PlanningEngine {
    * EngineError('worker_crashed'); the next plan starts a fresh worker.
    */
   async restartWorker(): Promise<void> {
+    this.#generation++;
     const h = this.#handle;
     if (!h) return;
     this.#fail(h, new EngineError('worker_crashed', `inference worker terminated by restartWorker() [bundle=${this.contract.bundleId}]`));
