@@ -9,8 +9,11 @@ import { stampToSeconds } from '../core/time.js';
  * the two agree).
  */
 
-/** One odometry pose in its fixed frame (map/odom) [m, rad], at header stamp tS [s]. */
-export interface OdometrySample { tS: number; x: number; y: number; z: number; yaw: number }
+/**
+ * One odometry pose in its fixed frame (map/odom) [m, rad], at header stamp tS [s]; speedMps = |twist.linear| [m/s]
+ * when the message reports a finite one (used only by the odometry jump check).
+ */
+export interface OdometrySample { tS: number; x: number; y: number; z: number; yaw: number; speedMps?: number }
 
 export interface HistoryOptions {
   steps: number;
@@ -44,7 +47,11 @@ export function odometrySample(msg: Odometry): OdometrySample | undefined {
   const q = msg.pose?.pose?.orientation;
   if (!p || !q || !msg.header?.stamp) return undefined;
   const s: OdometrySample = { tS: stampToSeconds(msg.header.stamp), x: p.x, y: p.y, z: p.z, yaw: yawFromQuaternion(q) };
-  return [s.tS, s.x, s.y, s.z, s.yaw].every(Number.isFinite) ? s : undefined;
+  if (![s.tS, s.x, s.y, s.z, s.yaw].every(Number.isFinite)) return undefined;
+  const v = msg.twist?.twist?.linear;
+  const speed = v ? Math.hypot(v.x, v.y, v.z) : Number.NaN;
+  if (Number.isFinite(speed)) s.speedMps = speed;
+  return s;
 }
 
 /** Pose at tS between a and b (a.tS ≤ tS ≤ b.tS). */

@@ -4,19 +4,20 @@ import type { CameraFrame } from '../core/engine.js';
  * Why a camera frame was not planned. A frame counts once: received = planned + dropped + waiting, always.
  * - at receipt: bad_encoding, bad_size, bad_message, out_of_order
  * - when it leaves the buffer unplanned: unused (never selected), buffer_full, superseded (its input was replaced
- *   by a newer one while a plan ran), engine_error (its plan failed), or the reason of the last skipped cycle
- *   (camera_missing, camera_stale, frame_missing, frame_too_old, odometry_*, history_short)
+ *   by a newer one while a plan ran), engine_error (its plan failed), plan_timeout (its plan ran past plan_timeout_s),
+ *   or the reason of the last skipped cycle (camera_missing, camera_stale, frame_missing, frame_too_old, odometry_*
+ *   including odometry_jump, history_short)
  * - forced: time_reset (timeline cleared), shutdown (node stopped)
  */
 export type DropReason =
   | 'bad_encoding' | 'bad_size' | 'bad_message' | 'out_of_order'
-  | 'unused' | 'buffer_full' | 'superseded' | 'engine_error' | 'time_reset' | 'shutdown'
+  | 'unused' | 'buffer_full' | 'superseded' | 'engine_error' | 'plan_timeout' | 'time_reset' | 'shutdown'
   | SkipReason;
 
 /** Why a planning cycle produced no input. */
 export type SkipReason =
   | 'camera_missing' | 'camera_stale' | 'frame_missing' | 'frame_too_old'
-  | 'odometry_missing' | 'odometry_late' | 'odometry_gap' | 'history_short';
+  | 'odometry_missing' | 'odometry_late' | 'odometry_gap' | 'odometry_jump' | 'history_short';
 
 export interface FrameRecord {
   readonly camera: number;
@@ -36,7 +37,7 @@ export interface FrameRecord {
   counted: boolean;
 }
 
-export type ReleaseOutcome = 'completed' | 'failed' | 'superseded' | 'cancelled';
+export type ReleaseOutcome = 'completed' | 'failed' | 'timed_out' | 'superseded' | 'cancelled';
 
 export interface LedgerCounts {
   received: number;
@@ -103,6 +104,7 @@ export class FrameLedger {
           this.#planned++;
           this.#waiting--;
         } else if (outcome === 'failed') rec.cause = 'engine_error';
+        else if (outcome === 'timed_out') rec.cause = 'plan_timeout';
         else if (outcome === 'superseded') rec.cause = 'superseded';
       }
       this.#settle(rec);

@@ -2,12 +2,15 @@ import type { CameraFrame, PlanInput } from '../core/engine.js';
 import { FrameLedger, type DropReason, type FrameRecord, type LedgerCounts, type SkipReason } from './frameLedger.js';
 import { horizonIndex, planTime, selectFrames, STAMP_EPS_S, windowS, type SelectionOptions } from './frameSelection.js';
 import { buildEgoHistory, type HistoryOptions, type OdometrySample } from './egoHistory.js';
+import { odometryJump } from './odometryJump.js';
 
 export interface AssemblerOptions {
   selection: SelectionOptions;
   history: HistoryOptions;
   cameraBufferSize: number;
   odometryBufferSize: number;
+  /** [m] odometry jump margin (odometryJump.ts): a larger implausible step clears the history. */
+  odometryMaxJumpM: number;
   /** [s] leading camera minus t0 beyond this → camera_stale. */
   maxSkewS: number;
   /** [s] a stamp this far behind its stream's newest → time reset. */
@@ -34,6 +37,8 @@ export interface IngestResult {
   candidate?: Candidate;
   /** Time went backwards: every buffer was cleared before this message was taken. */
   reset?: string;
+  /** Odometry jumped (teleport): the odometry history (and a cycle waiting for it) was cleared; the detail. */
+  jump?: string;
 }
 
 /**
@@ -52,6 +57,10 @@ export class InputAssembler {
   #lastThrottledLead = -Infinity;
   #epoch = 0;
   #lastSkip: { reason: SkipReason; detail: string } | undefined;
+  /** Stamp of the first odometry sample after the latest jump: no history may start before it. */
+  #jumpS: number | undefined;
+  #jumpDetail = '';
+  #odometryJumps = 0;
 
   constructor(readonly options: AssemblerOptions) {
     this.ledger = new FrameLedger(options.selection.cameras.length, options.cameraBufferSize);
@@ -62,6 +71,8 @@ export class InputAssembler {
   get odometryDropped(): Record<string, number> { return Object.fromEntries(this.#odometryDropped); }
   /** The latest skipped cycle, for logs. */
   get lastSkip(): { reason: SkipReason; detail: string } | undefined { return this.#lastSkip; }
+  /** Odometry jumps (teleports) detected. */
+  get odometryJumps(): number { return this.#odometryJumps; }
   counts(): LedgerCounts { return this.ledger.counts(); }
 
   rejectFrame(reason: DropReason): void { this.ledger.reject(reason); }
@@ -96,6 +107,21 @@ export class InputAssembler {
         return out;
       }
     }
+    if (newest) {
+      const jump = odometryJump(this.#odometry[this.#odometry.length - 2], newest, sample, this.options.odometryMaxJumpM);
+      if (jump) {
+        // Two timelines: the history restarts at this sample; a cycle waiting for odometry cannot be planned.
+        this.#odometryJumps++;
+        this.#odometry = [];
+        this.#jumpS = sample.tS;
+        this.#jumpDetail = jump.detail;
+        out.jump = jump.detail;
+        if (this.#awaiting) {
+          this.#skip('odometry_jump', `${jump.detail}; the cycle at t0=${this.#awaiting.t0S.toFixed(3)} s waiting for odometry is dropped`);
+          this.#dropAwaiting();
+        }
+      }
+    }
     this.#odometry.push(sample);
     if (this.#odometry.length > this.options.odometryBufferSize) this.#odometry.splice(0, this.#odometry.length - this.options.odometryBufferSize);
     if (this.#awaiting) {
@@ -114,6 +140,7 @@ export class InputAssembler {
     this.#odometry = [];
     this.#lastT0 = -Infinity;
     this.#lastThrottledLead = -Infinity;
+    this.#jumpS = undefined;
     this.#epoch++;
   }
 
@@ -175,6 +202,18 @@ export class InputAssembler {
   /** Frames are held (acquired) from selection on: while waiting for odometry and then by the candidate. */
   #tryHistory(t0S: number, records: FrameRecord[][], selectMs = 0): Candidate | undefined {
     const perf = this.options.perfNow ?? (() => 0);
+    const startS = t0S - (this.options.history.steps - 1) * this.options.history.dtS;
+    if (this.#jumpS !== undefined) {
+      if (startS < this.#jumpS - STAMP_EPS_S) {
+        // The history window reaches back before the jump: only after 1.5 s of new odometry.
+        this.#awaiting = undefined;
+        this.#skip('odometry_jump', `${this.#jumpDetail}; no plan until the history window starts after the jump ` +
+          `(t0 >= ${(this.#jumpS + t0S - startS).toFixed(3)} s), t0=${t0S.toFixed(3)} s`);
+        this.ledger.release(records.flat(), 'cancelled');
+        return undefined;
+      }
+      this.#jumpS = undefined;
+    }
     const started = perf();
     const h = buildEgoHistory(this.#odometry, t0S, this.options.history);
     const syncMs = selectMs + (perf() - started);

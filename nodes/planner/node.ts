@@ -1,5 +1,5 @@
-import { defer, EMPTY, interval, merge, Subscription, type Observable } from 'rxjs';
-import { concatMap, map } from 'rxjs/operators';
+import { defer, EMPTY, interval, merge, Subscription, throwError, type Observable } from 'rxjs';
+import { concatMap, map, timeout } from 'rxjs/operators';
 import { EngineError, type PlanningEngine, type PlanResult } from '../core/engine.js';
 import { UserError, errorMessage } from '../core/errors.js';
 import { QOS_COMMAND, QOS_LATCHED, QOS_SENSOR } from '../core/qos.js';
@@ -26,6 +26,10 @@ export interface PlannerStats {
   skipped: Record<string, number>;
   /** Odometry messages refused, by reason. */
   odometryDropped: Record<string, number>;
+  /** Plans abandoned after plan_timeout_s (also counted in errors). */
+  timeouts: number;
+  /** Odometry jumps (teleports) that cleared the history. */
+  odometryJumps: number;
 }
 
 export interface PlannerHandle {
@@ -39,6 +43,19 @@ export interface PlannerOptions {
   /** Wraps each engine promise (replay: WorkTracker.track, so virtual time waits for real inference). */
   track?: <T>(p: Promise<T>) => Promise<T>;
 }
+
+/** A plan that ran past plan_timeout_s. */
+export class PlanTimeoutError extends Error {
+  constructor(readonly t0S: number, readonly timeoutS: number) {
+    super(`plan at t0=${t0S.toFixed(3)} s did not finish within plan_timeout_s ${timeoutS.toFixed(3)} s; abandoned`);
+    this.name = 'PlanTimeoutError';
+  }
+}
+
+/** An engine that can replace a stuck inference worker (OnnxEngine); detected structurally, the port is unchanged. */
+type Restartable = { restartWorker(): Promise<void> };
+const isRestartable = (e: unknown): e is Restartable =>
+  typeof e === 'object' && e !== null && typeof (e as { restartWorker?: unknown }).restartWorker === 'function';
 
 type Ingest = { kind: 'frame'; camera: number; check: FrameCheck } | { kind: 'odometry'; msg: unknown };
 
@@ -59,6 +76,7 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
     history: { steps: contract.historySteps, dtS: contract.historyDtS, maxGapS: params.odometry.max_gap_s },
     cameraBufferSize: params.cameras.buffer_size,
     odometryBufferSize: params.odometry.buffer_size,
+    odometryMaxJumpM: params.odometry.max_jump_m,
     maxSkewS: params.cameras.max_skew_s,
     timeResetThresholdS: params.time_reset_threshold_s,
     skipPeriodS: 1 / params.max_plan_rate_hz,
@@ -80,6 +98,8 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
   let active: ActivePlan | undefined;
   let plans = 0;
   let errors = 0;
+  let timeouts = 0;
+  const timeoutMs = params.plan_timeout_s * 1000;
   let lastSkipLogged: string | undefined;
   const size = { width: contract.imageWidth, height: contract.imageHeight };
 
@@ -107,6 +127,9 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
       log.error(`input handling failed: ${errorMessage(e)} ${ctx}`);
       return [];
     }
+    if (r.jump) {
+      log.warn(`odometry jumped (${r.jump}): odometry history cleared, no plan until ${(contract.historyDtS * (contract.historySteps - 1)).toFixed(1)} s of history after the jump ${ctx}`);
+    }
     if (r.reset) {
       active = undefined;
       log.warn(`time went backwards (${r.reset}): buffers, history and the active plan cleared ${ctx}`);
@@ -120,7 +143,17 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
   };
 
   const runPlan = (c: Candidate): Observable<PlanResult> =>
-    c.epoch !== assembler.epoch ? EMPTY : defer(() => track(engine.plan(c.input)));
+    c.epoch !== assembler.epoch ? EMPTY : defer(() => track(engine.plan(c.input))).pipe(timeout({
+      first: timeoutMs, scheduler: ros.scheduler, with: () => throwError(() => new PlanTimeoutError(c.input.t0S, params.plan_timeout_s)),
+    }));
+
+  const restartEngine = () => {
+    if (!isRestartable(engine)) return;
+    let p: Promise<void>;
+    try { p = engine.restartWorker(); } catch (e) { p = Promise.reject(e); }
+    p.then(() => log.info(`inference worker restarted after a plan timeout ${ctx}`),
+      (e: unknown) => log.error(`restarting the inference worker failed: ${errorMessage(e)} ${ctx}`));
+  };
 
   const publishTiming = (c: Candidate, result: PlanResult | undefined, error: string) => {
     const n = assembler.counts();
@@ -138,6 +171,17 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
       case 'started': return;
       case 'superseded': case 'cancelled': ledger.release(c.records, ev.kind); return;
       case 'failed': {
+        if (ev.error instanceof PlanTimeoutError) {
+          ledger.release(c.records, 'timed_out');
+          timeouts++;
+          restartEngine();
+          if (c.epoch !== assembler.epoch) return;
+          errors++;
+          const msg = `plan_timeout: ${ev.error.message}`;
+          log.error(`${msg}; planning continues with the next input ${ctx}`);
+          publishTiming(c, undefined, msg);
+          return;
+        }
         ledger.release(c.records, 'failed');
         if (c.epoch !== assembler.epoch) return;
         errors++;
@@ -206,7 +250,7 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
       const n = assembler.counts();
       return {
         received: n.received, planned: n.planned, dropped: n.dropped, waiting: n.waiting, plans, errors,
-        skipped: assembler.skipped, odometryDropped: assembler.odometryDropped,
+        skipped: assembler.skipped, odometryDropped: assembler.odometryDropped, timeouts, odometryJumps: assembler.odometryJumps,
       };
     },
   };

@@ -24,6 +24,8 @@ export interface PlannerParams {
   control_rate_hz: number;
   frame_id: string;
   time_reset_threshold_s: number;
+  /** [s] a plan running longer is abandoned (plan_timeout). */
+  plan_timeout_s: number;
   cameras: {
     names: string[];
     topics: string[];
@@ -33,7 +35,7 @@ export interface PlannerParams {
     stamp_jitter_s: number;
     max_skew_s: number;
   };
-  odometry: { topic: string; buffer_size: number; max_gap_s: number };
+  odometry: { topic: string; buffer_size: number; max_gap_s: number; max_jump_m: number };
   topics: { trajectory: string; path: string; reasoning: string; reasoning_text: string; timing: string; command: string };
 }
 
@@ -75,6 +77,7 @@ export function toPlannerParams(raw: Record<string, unknown>): PlannerParams {
     control_rate_hz: r.control_rate_hz,
     frame_id: r.frame_id,
     time_reset_threshold_s: r.time_reset_threshold_s,
+    plan_timeout_s: r.plan_timeout_s,
     cameras: {
       names: [...c.names],
       topics: [...c.topics],
@@ -84,7 +87,7 @@ export function toPlannerParams(raw: Record<string, unknown>): PlannerParams {
       stamp_jitter_s: c.stamp_jitter_s,
       max_skew_s: c.max_skew_s,
     },
-    odometry: { topic: o.topic, buffer_size: o.buffer_size, max_gap_s: o.max_gap_s },
+    odometry: { topic: o.topic, buffer_size: o.buffer_size, max_gap_s: o.max_gap_s, max_jump_m: o.max_jump_m },
     topics: {
       trajectory: t.trajectory, path: t.path, reasoning: t.reasoning, reasoning_text: t.reasoning_text,
       timing: t.timing, command: t.command,
