@@ -1,6 +1,7 @@
 /** `ar1 replay`: rosbag replay evaluation through the vehicle node code, without ROS. */
 import { Option, type Command } from 'commander';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
 import { UserError, errorMessage } from '../core/errors.js';
@@ -13,7 +14,8 @@ import { stableJson, type ReportJson } from '../replay/report.js';
 import { packageVersion, type RegisterCommand } from './main.js';
 
 export interface ReplayCliOptions {
-  bag: string[];
+  bag?: string[];
+  bagList?: string;
   bundle?: string;
   params: string[];
   out: string;
@@ -29,7 +31,8 @@ export interface ReplayCliOptions {
 export const register: RegisterCommand = (program: Command) => {
   program.command('replay')
     .description('replay rosbag2 MCAP bags through ar1_planner + ar1_watchdog in virtual time; write an output bag and reports')
-    .requiredOption('--bag <path...>', 'bag(s): a .mcap file or a rosbag2 directory (repeatable)')
+    .option('--bag <path...>', 'bag(s): a .mcap file or a rosbag2 directory (repeatable)')
+    .option('--bag-list <file>', 'a text file with one bag path per line (# comments; relative paths from the file), for datasets')
     .option('--bundle <dir>', 'model bundle directory (default: bundle_dir from the planner parameters)')
     .option('--params <file...>', 'ROS 2 parameter files, as on the vehicle (repeatable)', [])
     .option('--out <dir>', 'output directory', 'out/replay')
@@ -45,6 +48,15 @@ export const register: RegisterCommand = (program: Command) => {
     });
 };
 
+/** Bag paths from a list file: one per line, blank lines and # comments ignored, relative to the file. */
+export function readBagList(file: string): string[] {
+  let text: string;
+  try { text = readFileSync(file, 'utf8'); } catch (e) {
+    throw new UserError(`--bag-list: ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  return text.split(/\r?\n/).map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean).map((l) => resolve(dirname(resolve(file)), l));
+}
+
 function intOption(name: string, text: string, min: number): number {
   const v = Number(text);
   if (!Number.isInteger(v) || v < min) throw new UserError(`--${name}: expected an integer >= ${min}, got "${text}"`);
@@ -57,7 +69,8 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: (bund
   const samples = intOption('samples', opts.samples, 1);
   let latency: LatencyModel;
   try { latency = parseLatency(opts.latency); } catch (e) { throw new UserError(errorMessage(e)); }
-  let bags = [...opts.bag];
+  let bags = [...(opts.bag ?? []), ...(opts.bagList !== undefined ? readBagList(opts.bagList) : [])];
+  if (bags.length === 0 && opts.shard === undefined) throw new UserError('no bags: pass --bag PATH… or --bag-list FILE');
   if (opts.shard !== undefined) {
     let shard: { index: number; count: number };
     try { shard = parseShard(opts.shard); } catch (e) { throw new UserError(errorMessage(e)); }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,12 +49,16 @@ describe('cli: ar1 replay, ar1 report merge, ar1 demo', function () {
     expect(shard.stderr).to.equal('ar1: --shard: expected 0 <= i < 2, got i=2\n');
     const bundle = runSync('replay', '--bag', 'x');
     expect(bundle.stderr).to.match(/^ar1: no model bundle: pass --bundle DIR or set bundle_dir/);
+    const list = runSync('replay', '--bag-list', join(dir, 'missing.txt'));
+    expect(list.stderr).to.match(/^ar1: --bag-list: .*missing\.txt: cannot read \(ENOENT\)\n$/);
+    expect(runSync('replay').stderr).to.equal('ar1: no bags: pass --bag PATH… or --bag-list FILE\n');
     const params = runSync('replay', '--bag', 'x', '--params', join(dir, 'missing.yaml'));
     expect(params.stderr).to.match(/^ar1: .*missing\.yaml: cannot read parameter file \(no such file\)\n$/);
   });
 
   it('two shards replayed separately merge into the same totals as their parts', async () => {
-    const common = ['--bag', join(dir, 'a'), join(dir, 'b'), '--bundle', join(dir, 'bundle'), '--params', PARAMS, '--providers', 'cpu', '--json'];
+    writeFileSync(join(dir, 'bags.txt'), '# the dataset\na\n\nb  # second drive\n');
+    const common = ['--bag-list', join(dir, 'bags.txt'), '--bundle', join(dir, 'bundle'), '--params', PARAMS, '--providers', 'cpu', '--json'];
     const [s0, s1] = await Promise.all([
       run(['replay', ...common, '--shard', '0/2', '--out', join(dir, 's0')]),
       run(['replay', ...common, '--shard', '1/2', '--out', join(dir, 's1')]),

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -154,7 +155,10 @@ describe('deploy: docker/', () => {
       const c = job.spec.template.spec.containers[0]!;
       expect(c.image).to.equal(IMAGE);
       expect(c.args.slice(0, 2)).to.deep.equal(['ar1', 'replay']);
-      for (const flag of ['--bag', '--shard', '--out']) expect(c.args).to.include(flag);
+      for (const flag of ['--bag-list', '--shard', '--out']) expect(c.args).to.include(flag);
+      // every flag the job passes exists in the real CLI
+      const help = spawnSync(process.execPath, [fileURLToPath(new URL('../../bin/ar1.js', import.meta.url)), 'replay', '--help'], { encoding: 'utf8' }).stdout;
+      for (const flag of c.args.filter((a) => a.startsWith('--'))) expect(help, flag).to.contain(flag + ' ');
       expect(c.args[c.args.indexOf('--shard') + 1]).to.equal(`$(JOB_COMPLETION_INDEX)/${job.spec.completions}`);
       expect(c.args[c.args.indexOf('--out') + 1]).to.include('$(JOB_COMPLETION_INDEX)');
       // $(VAR) in args expands only from variables declared in the container's env.
@@ -171,7 +175,8 @@ describe('deploy: docker/', () => {
       const outArg = job.spec.template.spec.containers[0]!.args;
       const outPattern = outArg[outArg.indexOf('--out') + 1]!;
       const expected = Array.from({ length: job.spec.completions! }, (_, i) => outPattern.replace('$(JOB_COMPLETION_INDEX)', String(i)));
-      expect(c.args.slice(3)).to.deep.equal(expected);
+      expect(c.args.slice(3, -2)).to.deep.equal(expected);
+      expect(c.args.slice(-2)).to.deep.equal(['--out', '/data/out/merged.json']);
     });
 
     it('the image has an `ar1` command for these args', () => {
