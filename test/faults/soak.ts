@@ -7,6 +7,7 @@
 import { silentLogger } from '../../nodes/core/logger.js';
 import type { UnicycleCommand } from '../../nodes/core/msgs.js';
 import { balanced, makeLoop, SOURCE_NAME } from './loop.js';
+import { seededRandom } from '../../nodes/replay/sample/drive.js';
 
 export type SoakFault = 'none' | 'engine_error' | 'engine_nan' | 'camera_stops' | 'odometry_stops';
 const FAULTS: readonly SoakFault[] = ['none', 'none', 'engine_error', 'engine_nan', 'camera_stops', 'odometry_stops'];
@@ -24,19 +25,9 @@ export interface SoakResult {
   heap?: { warmUpBytes: number; endBytes: number; growth: number };
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function runSoak(cycles: number, seed: number): Promise<SoakResult> {
-  const rand = mulberry32(seed);
+  const rand = seededRandom(seed);
   const gc = (globalThis as { gc?: () => void }).gc;
   const loop = makeLoop({ record: false, latencyMs: 60, logger: () => silentLogger, watchdog: { auto_engage: true } });
   let last: UnicycleCommand | undefined;
