@@ -6,7 +6,7 @@ export const FAULT_NAMES = [
   'clock_zero',
   'plan_missing', 'plan_stale', 'plan_invalid',
   'command_missing', 'command_gap', 'command_invalid',
-  'odometry_missing', 'odometry_stale', 'odometry_invalid',
+  'odometry_missing', 'odometry_stale', 'odometry_invalid', 'odometry_jump',
   'camera_missing', 'camera_stale',
   'planning_over_budget',
   'stamp_in_future',

@@ -18,6 +18,8 @@ export interface WatchdogInputs {
   odometry?: Received<Odometry>;
   /** Latest camera header per configured camera topic. */
   cameras: Map<string, Received<{ header: Header }>>;
+  /** An implausible odometry position step seen between two consecutive samples (odometryJumpOf), held by the node. */
+  odometryJump?: Fault;
 }
 
 export const emptyInputs = (): WatchdogInputs => ({ timings: [], cameras: new Map() });
@@ -107,7 +109,33 @@ export function egoSpeed(i: WatchdogInputs, nowS: number, p: WatchdogParams): nu
   return age <= p.odometry_stale_s && age >= -p.max_future_stamp_s && Number.isFinite(v) ? v : undefined;
 }
 
+/**
+ * An odometry position step that the reported speed cannot explain: |Δposition| > max(|v_prev|, |v_cur|)·Δt +
+ * odometry_max_jump_m, with Δt the stamp difference (a stamp going backwards or not finite explains nothing: Δt = 0).
+ * Undefined when plausible or when a position is not finite (nothing to compare).
+ */
+export function odometryJumpOf(prev: Odometry, cur: Odometry, p: WatchdogParams): Fault | undefined {
+  const a = prev.pose?.pose?.position, b = cur.pose?.pose?.position;
+  if (!a || !b) return undefined;
+  const distanceM = Math.hypot(b.x - a.x, b.y - a.y, b.z - a.z);
+  if (!Number.isFinite(distanceM)) return undefined;
+  const rawDt = stampToSeconds(cur.header.stamp) - stampToSeconds(prev.header.stamp);
+  const dtS = Number.isFinite(rawDt) && rawDt > 0 ? rawDt : 0;
+  const speeds = [prev.twist.twist.linear.x, cur.twist.twist.linear.x].filter(Number.isFinite).map(Math.abs);
+  const speed = speeds.length ? Math.max(...speeds) : 0;
+  const explainedM = speed * dtS;
+  if (distanceM <= explainedM + p.odometry_max_jump_m) return undefined;
+  return { name: 'odometry_jump', message: `odometry position jumped ${fmt(distanceM)} m in ${fmt(rawDt, 3)} s `
+    + `(speed ${fmt(speed)} m/s explains ${fmt(explainedM)} m, odometry_max_jump_m ${fmt(p.odometry_max_jump_m)} m)` };
+}
+
 const odometryMonitor: Monitor = (i, nowS, p) => {
+  const jump = i.odometryJump;
+  const reports = odometryReport(i, nowS, p);
+  return jump ? reports.map((r) => bad(r.name, DIAG_LEVEL.error, [...r.faults, jump], r.values)) : reports;
+};
+
+const odometryReport: Monitor = (i, nowS, p) => {
   const report = stampAge('odometry', 'odometry', i.odometry?.msg.header, nowS, p.odometry_stale_s, 'odometry_stale_s', p,
     { missing: 'odometry_missing', stale: 'odometry_stale' });
   const v = i.odometry?.msg.twist.twist.linear.x;
@@ -143,6 +171,24 @@ const planningMonitor: Monitor = (i, _nowS, p) => {
 
 /** Every monitor, in report order. Adding a monitor never touches the state machine. */
 export const MONITORS: readonly Monitor[] = [clockMonitor, planMonitor, commandMonitor, odometryMonitor, cameraMonitor, planningMonitor];
+
+/**
+ * The times [s, node clock] at which an input's deadline passes (plan t0 + max_plan_age_s, command receipt +
+ * command_gap_s, odometry stamp + odometry_stale_s, camera stamp + camera_stale_s), for the node's deadline timer.
+ * Only finite ones; the monitors fault once now is strictly past them.
+ */
+export function pendingDeadlines(i: WatchdogInputs, p: WatchdogParams): number[] {
+  const out: number[] = [];
+  const push = (d: number) => { if (Number.isFinite(d)) out.push(d); };
+  if (i.command) push(i.command.receivedS + p.command_gap_s);
+  if (i.trajectory) push(stampToSeconds(i.trajectory.msg.header.stamp) + p.max_plan_age_s);
+  if (i.odometry) push(stampToSeconds(i.odometry.msg.header.stamp) + p.odometry_stale_s);
+  for (const topic of p.cameras.topics) {
+    const c = i.cameras.get(topic);
+    if (c) push(stampToSeconds(c.msg.header.stamp) + p.camera_stale_s);
+  }
+  return out;
+}
 
 export function runMonitors(inputs: WatchdogInputs, nowS: number, p: WatchdogParams): MonitorReport[] {
   return MONITORS.flatMap((m) => m(inputs, nowS, p));

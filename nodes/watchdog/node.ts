@@ -1,4 +1,4 @@
-import { interval, Subject, Subscription, type Observable } from 'rxjs';
+import { Subject, Subscription, timer, type Observable } from 'rxjs';
 import type { Header, UnicycleSource } from '../core/msgs.js';
 import { UNICYCLE_SOURCE } from '../core/msgs.js';
 import { QOS_COMMAND, QOS_SENSOR } from '../core/qos.js';
@@ -8,7 +8,7 @@ import { diagnosticsOf, safetyStateOf, stampOf } from './diagnostics.js';
 import { fmt } from './faults.js';
 import { fallbackBrake } from './fallbackBrake.js';
 import { limitsGate } from './limitsGate.js';
-import { emptyInputs, type Received } from './monitors.js';
+import { egoSpeed, emptyInputs, odometryJumpOf, pendingDeadlines, type Received } from './monitors.js';
 import type { WatchdogParams } from './params.js';
 import type { WatchdogState } from './safetyState.js';
 import { checkShape } from './shapes.js';
@@ -27,14 +27,24 @@ export interface WatchdogHandle {
   readonly commandCounts: Readonly<Record<UnicycleSource, number>>;
   /** Input messages dropped as malformed, per "topic: reason". */
   readonly dropped: ReadonlyMap<string, number>;
-  /** Number of control ticks run. */
+  /** Number of control ticks run (periodic + deadline ticks). */
   readonly tickCount: number;
+  /** Ticks run by a deadline timer (an input's deadline passed between two periodic ticks). */
+  readonly deadlineTickCount: number;
   readonly lastTick: TickResult | undefined;
   /** Each tick's result, after its messages were published. */
   readonly ticks$: Observable<TickResult>;
   /** Stops the timer and subscriptions, then publishes a final brake (moving) or hold (stopped) command. */
   stop(): Promise<void>;
 }
+
+/**
+ * [s] a deadline timer fires this long after the deadline: the monitors fault on "age > limit" (strictly), so at the
+ * deadline itself nothing is late yet. 1 ms is the resolution of Node's timers and of Date.now().
+ */
+export const DEADLINE_EPSILON_S = 0.001;
+/** [s] smallest rate-limit interval passed to the ramp and gate (they need dt > 0); a shorter step changes nothing. */
+const MIN_TICK_DT_S = 1e-6;
 
 const CAMERA_TYPES = { image: 'sensor_msgs/msg/Image', compressed: 'sensor_msgs/msg/CompressedImage' } as const;
 
@@ -51,6 +61,13 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams): WatchdogHan
   let core: CoreState = initialCore();
   let lastTick: TickResult | undefined;
   let tickCount = 0;
+  let deadlineTickCount = 0;
+  let lastTickS = Number.NaN;
+  // Deadline timer state (see armDeadline): the pending one-shot, the deadline it is armed for [s], and the time up
+  // to which deadlines have been handled by a firing [s].
+  let deadlineTimer = Subscription.EMPTY;
+  let armedForS = Number.POSITIVE_INFINITY;
+  let deadlinesHandledS = Number.NEGATIVE_INFINITY;
   let stopped = false;
   const transitions: Transition[] = [];
   const refusals: Refusal[] = [];
@@ -75,6 +92,7 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams): WatchdogHan
       return;
     }
     store({ msg, receivedS: ros.clock.now() });
+    armDeadline();
   };
   subs.add(ros.subscribe('ar1_msgs/msg/UnicycleCommand', t.command, QOS_COMMAND)
     .subscribe((m) => accept(t.command, m, 'command', (r) => { inputs.command = r; })));
@@ -86,7 +104,14 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams): WatchdogHan
       if (inputs.timings.length > p.planning_budget.window) inputs.timings.shift();
     })));
   subs.add(ros.subscribe('nav_msgs/msg/Odometry', t.odometry, QOS_SENSOR)
-    .subscribe((m) => accept(t.odometry, m, 'odometry', (r) => { inputs.odometry = r; })));
+    .subscribe((m) => accept(t.odometry, m, 'odometry', (r) => {
+      const jump = inputs.odometry && odometryJumpOf(inputs.odometry.msg, r.msg, p);
+      if (jump && !inputs.odometryJump) {
+        inputs.odometryJump = jump; // held until a tick has reported it with the vehicle stopped (see runTick)
+        ros.logger.warn(`${t.odometry}: ${jump.message} ${ctx()}`);
+      }
+      inputs.odometry = r;
+    })));
   p.cameras.topics.forEach((topic, i) => {
     const type = CAMERA_TYPES[p.cameras.types[i]!];
     subs.add(ros.subscribe(type, topic, QOS_SENSOR)
@@ -100,15 +125,20 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams): WatchdogHan
 
   const diagEvery = Math.max(1, Math.round(p.control_rate_hz / p.diagnostics_rate_hz));
 
-  const runTick = (req: Requests): TickResult => {
+  /**
+   * Runs one tick and publishes. dtS is the rate-limit interval of this tick: the control period for periodic ticks,
+   * the real time since the last published command (clamped to (0, period]) for a deadline tick or the final one,
+   * so the jerk and lateral-jerk limits hold over the time that actually elapsed between two commands.
+   */
+  const runTick = (req: Requests, dtS: number): TickResult => {
     const nowS = ros.clock.now();
     let r: TickResult;
     try {
-      r = tickCore(core, inputs, req, nowS, p);
+      r = tickCore(core, inputs, req, nowS, p, dtS);
     } catch (e) {
       // Never let a bug stop the braking: brake with the fallback profile and latch fallback.
       const reason = `internal error in tick: ${errorMessage(e)}`;
-      const dt = controlPeriodS(p);
+      const dt = dtS;
       const { command, fired } = limitsGate(fallbackBrake(core.last, dt, p.fallback), core.last, core.lastMeasuredSpeed ?? 0, dt, p.limits);
       const transition = core.state === 'fallback' ? undefined : { timeS: nowS, from: core.state, to: 'fallback' as const, event: 'fault_moving' as const, reason };
       r = {
@@ -121,6 +151,12 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams): WatchdogHan
     core = r.core;
     lastTick = r;
     tickCount++;
+    lastTickS = nowS;
+    if (inputs.odometryJump && r.faults.some((f) => f.name === 'odometry_jump')) {
+      // Reported at least once; it stays a fault (and the state latched) until the vehicle is seen stopped.
+      const v = egoSpeed(inputs, nowS, p);
+      if (v !== undefined && Math.abs(v) <= p.standstill_speed_mps) delete inputs.odometryJump;
+    }
     const stamp = stampOf(nowS);
     cmdPub.publish({
       header: { stamp, frame_id: '' }, acceleration: r.command.accel, curvature: r.command.curvature,
@@ -143,11 +179,59 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams): WatchdogHan
     return r;
   };
 
-  subs.add(interval(1000 / p.control_rate_hz, ros.scheduler).subscribe(() => {
+  const periodS = controlPeriodS(p);
+  const periodMs = 1000 * periodS;
+  const takeRequests = (): Requests => {
     const req = requests;
     requests = { reset: false };
-    runTick(req);
-  }));
+    return req;
+  };
+  /** Real time since the last published command, clamped to (0, period]; a full period before the first tick. */
+  const elapsedDtS = (): number => {
+    const e = ros.clock.now() - lastTickS;
+    return Number.isFinite(e) ? Math.min(Math.max(e, MIN_TICK_DT_S), periodS) : periodS;
+  };
+
+  // The periodic timer: one tick per control period. A deadline tick restarts it so that the next periodic tick
+  // comes one full period after the deadline tick (command spacing never drops below a period afterwards).
+  let periodic = Subscription.EMPTY;
+  const startPeriodic = () => {
+    periodic.unsubscribe();
+    periodic = timer(periodMs, periodMs, ros.scheduler).subscribe(() => runTick(takeRequests(), periodS));
+  };
+
+  // The deadline timer: one one-shot timer at the earliest deadline not yet handled by a firing, re-armed whenever an
+  // input is accepted, so a passed deadline is acted on within DEADLINE_EPSILON_S instead of at the next periodic
+  // tick. A timer armed for a deadline that a newer input moved later fires harmlessly and re-arms.
+  function armDeadline(): void {
+    if (stopped) return;
+    let next = Number.POSITIVE_INFINITY;
+    for (const d of pendingDeadlines(inputs, p)) if (d >= deadlinesHandledS && d < next) next = d;
+    if (!(next < armedForS)) return; // the armed timer fires first; when it does, it re-arms for what is left
+    deadlineTimer.unsubscribe();
+    armedForS = next;
+    const delayMs = Math.max(0, (next + DEADLINE_EPSILON_S - ros.clock.now()) * 1000);
+    deadlineTimer = ros.scheduler.schedule(onDeadline, Number.isFinite(delayMs) ? delayMs : 0);
+  }
+  function onDeadline(): void {
+    armedForS = Number.POSITIVE_INFINITY;
+    deadlineTimer = Subscription.EMPTY;
+    if (stopped) return;
+    const nowS = ros.clock.now();
+    const passed = pendingDeadlines(inputs, p).some((d) => d >= deadlinesHandledS && d < nowS);
+    if (passed && core.state === 'nominal') {
+      deadlineTickCount++;
+      runTick(takeRequests(), elapsedDtS());
+      startPeriodic();
+    }
+    // Deadlines before now are handled: by the tick just run, or they do not matter outside NOMINAL (leaving any
+    // other state needs a tick with every monitor healthy, which the periodic tick checks).
+    deadlinesHandledS = Math.max(deadlinesHandledS, nowS);
+    armDeadline();
+  }
+
+  startPeriodic();
+  subs.add(() => { periodic.unsubscribe(); deadlineTimer.unsubscribe(); });
   subs.add(ros.shutdown$.subscribe({ complete: () => subs.unsubscribe() }));
 
   return {
@@ -157,13 +241,14 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams): WatchdogHan
     commandCounts,
     dropped,
     get tickCount() { return tickCount; },
+    get deadlineTickCount() { return deadlineTickCount; },
     get lastTick() { return lastTick; },
     ticks$: ticks.asObservable(),
     async stop() {
       if (stopped) return;
       stopped = true;
       subs.unsubscribe();
-      runTick({ engage: false, reset: false, disengageReason: 'watchdog stopping' });
+      runTick({ engage: false, reset: false, disengageReason: 'watchdog stopping' }, elapsedDtS());
       ticks.complete();
     },
   };

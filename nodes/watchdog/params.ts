@@ -33,6 +33,7 @@ export interface WatchdogParams {
   max_plan_age_s: number;
   command_gap_s: number;
   odometry_stale_s: number;
+  odometry_max_jump_m: number;
   camera_stale_s: number;
   max_future_stamp_s: number;
   standstill_speed_mps: number;

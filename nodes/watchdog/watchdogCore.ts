@@ -76,8 +76,14 @@ export function controlPeriodS(p: WatchdogParams): number {
   return 1 / p.control_rate_hz;
 }
 
-export function tickCore(core: CoreState, inputs: WatchdogInputs, requests: Requests, nowS: number, p: WatchdogParams): TickResult {
-  const dt = controlPeriodS(p);
+/**
+ * @param dtS rate-limit interval of this tick [s]: time since the last published command, in (0, control period];
+ *   the control period for periodic ticks, less for a deadline tick (the ramp and gate then allow less change).
+ */
+export function tickCore(core: CoreState, inputs: WatchdogInputs, requests: Requests, nowS: number, p: WatchdogParams,
+  dtS = controlPeriodS(p)): TickResult {
+  const period = controlPeriodS(p);
+  const dt = Number.isFinite(dtS) && dtS > 0 ? Math.min(dtS, period) : period;
   const reports = runMonitors(inputs, nowS, p);
   const faults = reports.flatMap((r) => r.faults);
   const measured = egoSpeed(inputs, nowS, p);

@@ -7,6 +7,7 @@ import { InProcessNode } from '../../nodes/adapters/inprocess/node.js';
 import { NO_OVERRIDES } from '../../nodes/core/params/index.js';
 import { startWatchdog } from '../../nodes/watchdog/node.js';
 import { loadWatchdogParams } from '../../nodes/watchdog/params.js';
+import { DEADLINE_EPSILON_S } from '../../nodes/watchdog/node.js';
 import { makeRig } from './rig.js';
 
 const PERIOD = 0.02;
@@ -50,10 +51,15 @@ describe('watchdog/node (virtual time, in-process transport)', () => {
     const lastIn = 110; // last /ar1/command published at 110.00 s
     const tr = rig.handle.transitions.find((t) => t.to === 'fallback')!;
     expect(tr.reason).to.match(/^command gap 0\.1\d s exceeds command_gap_s 0\.10 s$/);
-    expect(tr.timeS - (lastIn + 0.1)).to.be.greaterThan(0).and.at.most(PERIOD + 1e-9);
-    const firstFallback = rig.commands.find((c) => c.msg.source === src('fallback'))!;
+    expect(tr.timeS - (lastIn + 0.1)).to.be.closeTo(DEADLINE_EPSILON_S, 1e-9); // deadline timer, not the next tick
+    const i = rig.commands.findIndex((c) => c.msg.source === src('fallback'));
+    const firstFallback = rig.commands[i]!;
     expect(firstFallback.tS).to.be.closeTo(tr.timeS, 1e-9);
-    expect(firstFallback.msg.acceleration).to.be.closeTo(0.5 - 0.03, 1e-9);
+    // 1 ms after the periodic command at 110.10: the ramp moves by |jerk| × 1 ms, not by a whole period's 0.03.
+    expect(firstFallback.tS - rig.commands[i - 1]!.tS).to.be.closeTo(0.001, 1e-9);
+    expect(firstFallback.msg.acceleration).to.be.closeTo(0.5 - 1.5 * 0.001, 1e-9);
+    expect(rig.commands[i + 1]!.tS - firstFallback.tS).to.be.closeTo(PERIOD, 1e-9); // periodic phase restarted
+    expect(rig.handle.deadlineTickCount).to.equal(1);
     const fallback = rig.commands.filter((c) => c.msg.source === src('fallback'));
     expect(fallback.findIndex((c) => c.msg.acceleration === -2.5)).to.equal(100); // 0.5 → −2.5 at 0.03 per tick: 100 ticks
     expect(fallback.every((c) => c.msg.curvature === 0.01)).to.equal(true); // curvature held
@@ -72,7 +78,7 @@ describe('watchdog/node (virtual time, in-process transport)', () => {
     await rig.runTo(111);
     const tr = rig.handle.transitions.find((t) => t.to === 'fallback')!;
     expect(tr.reason).to.match(/^plan age 0\.5\d s exceeds max_plan_age_s 0\.50 s$/);
-    expect(tr.timeS - (109.8 + 0.5)).to.be.greaterThan(0).and.at.most(PERIOD + 1e-9);
+    expect(tr.timeS - (109.8 + 0.5)).to.be.closeTo(DEADLINE_EPSILON_S, 1e-9);
     rig.close();
   });
 
@@ -118,7 +124,7 @@ describe('watchdog/node (virtual time, in-process transport)', () => {
     await rig.runTo(116);
     const tr = rig.handle.transitions.find((t) => t.to === 'fallback')!;
     expect(tr.reason).to.match(/^odometry age 0\.1\d s exceeds odometry_stale_s 0\.10 s$/);
-    expect(tr.timeS - 110.1).to.be.greaterThan(0).and.at.most(PERIOD + 1e-9);
+    expect(tr.timeS - 110.1).to.be.closeTo(DEADLINE_EPSILON_S, 1e-9);
     expect(rig.handle.state).to.equal('fallback');
     expect(rig.lastCommand().msg).to.include({ source: src('fallback'), acceleration: -2.5 });
     rig.world.odometry = true;
@@ -239,8 +245,8 @@ describe('watchdog/node (virtual time, in-process transport)', () => {
     rig.world.plannerCommands = false;
     await rig.runTo(112);
     const fb = rig.commands.filter((c) => c.msg.source === src('fallback'));
-    expect(fb[0]!.msg.acceleration).to.be.closeTo(0.5 - 0.08, 1e-9);
-    expect(fb.findIndex((c) => c.msg.acceleration === -3.5)).to.equal(49); // 4.0 / 0.08 = 50 ticks
+    expect(fb[0]!.msg.acceleration).to.be.closeTo(0.5 - 4 * 0.001, 1e-9); // deadline tick 1 ms after the last command
+    expect(fb.findIndex((c) => c.msg.acceleration === -3.5)).to.equal(50); // then 3.996 / 0.08 → 50 more ticks
     rig.close();
   });
 

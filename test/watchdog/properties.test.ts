@@ -36,6 +36,8 @@ const stepArb = fc.record({
   engage: fc.constantFrom<boolean | undefined>(undefined, undefined, undefined, true, false),
   reset: fc.boolean(),
   clockZero: fc.constantFrom(false, false, false, false, true),
+  /** A deadline tick: only this fraction of a period since the last command (undefined: a periodic tick). */
+  elapsedFraction: fc.option(fc.oneof(fc.double({ min: 1e-4, max: 1, noNaN: true }), fc.constantFrom(0.05, 1e-6)), { nil: undefined, freq: 3 }),
 });
 type Step = typeof stepArb extends fc.Arbitrary<infer T> ? T : never;
 
@@ -73,14 +75,16 @@ function check(ok: boolean, what: () => string): void {
 
 /** Runs the steps through tickCore and checks every command against the limits at the speed the gate used. */
 function checkRun(p: WatchdogParams, steps: Step[]): void {
-  const dt = 1 / p.control_rate_hz;
+  const period = 1 / p.control_rate_hz;
   const inputs = emptyInputs();
   let core: CoreState = initialCore();
   let nowS = 1000;
   for (const s of steps) {
+    // Periodic ticks one period apart, deadline ticks (as node.ts runs them) after only part of a period.
+    const dt = s.elapsedFraction === undefined ? period : s.elapsedFraction * period;
     nowS += dt;
     apply(inputs, s, nowS, p);
-    const r = tickCore(core, inputs, { engage: s.engage, reset: s.reset }, s.clockZero ? 0 : nowS, p);
+    const r = tickCore(core, inputs, { engage: s.engage, reset: s.reset }, s.clockZero ? 0 : nowS, p, dt);
     const { accel, curvature, speed } = r.command;
     check([accel, curvature, speed].every(Number.isFinite), () => `non-finite command ${accel} ${curvature} ${speed}`);
     const v = r.core.lastMeasuredSpeed ?? 0;
@@ -96,6 +100,12 @@ function checkRun(p: WatchdogParams, steps: Step[]): void {
       const vl = Math.max(Math.abs(v), 1);
       const dk = Math.abs(curvature - core.last.curvature);
       check(Math.abs(Math.abs(curvature) - bound) < EPS || dk <= (l.latJerk * dt) / (vl * vl) + EPS, () => `lateral jerk ${dk * vl * vl / dt} m/s^3 > ${l.latJerk}`);
+    }
+    if (core.last && r.command.source !== 'planner' && Math.abs(accel - l.accelMin) > EPS && Math.abs(accel - l.accelMax) > EPS) {
+      // The braking / hold ramps move by at most their own |jerk| over the time actually elapsed.
+      const j = Math.max(Math.abs(p.fallback.jerk_mps3), Math.abs(p.emergency.jerk_mps3));
+      const da = Math.abs(accel - core.last.accel);
+      check(da <= j * dt + EPS, () => `${r.command.source} ramp |Δa| ${da} over ${dt} s > |jerk| ${j}`);
     }
     check((r.command.source === 'planner') === (r.core.state === 'nominal'), () => `source ${r.command.source} in ${r.core.state}`);
     core = r.core;
