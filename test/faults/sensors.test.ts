@@ -85,7 +85,7 @@ describe('faults: sensors (planner + watchdog on one bus, virtual time)', () => 
     await loop.close();
   });
 
-  it('GAP: odometry teleports 500 m → NOT detected by planner or watchdog; the engine gets the jump in its history', async () => {
+  it('odometry teleports 500 m → planner clears its history (odometry_jump), no plan mixes the timelines, resumes after 1.5 s; the watchdog brakes', async () => {
     const seen: PlanInput[] = [];
     const loop = makeLoop({ watchdog: { auto_engage: true } });
     const inner = loop.engine.inner as VirtualEngine;
@@ -94,16 +94,31 @@ describe('faults: sensors (planner + watchdog on one bus, virtual time)', () => 
       plan: (i: PlanInput): Promise<PlanResult> => { seen.push(i); return inner.plan(i); },
     };
     await loop.runTo(104);
+    expect(loop.watchdog.state, 'engaged before the fault').to.equal('nominal');
     const faultS = loop.nowS();
     loop.world.teleportM = 500;
-    await loop.runTo(faultS + 2);
-    const jumped = seen.filter((i) => i.t0S > faultS && i.t0S < faultS + 1.5);
-    expect(jumped.length).to.be.greaterThan(0);
-    const steps = jumped.map((i) => Math.max(...Array.from(i.history.x, (x, k) => (k ? Math.abs(x - i.history.x[k - 1]!) : 0))));
-    expect(Math.max(...steps), 'a 500 m step inside the 1.5 s ego history').to.be.greaterThan(400);
-    // Documented gap (docs/fault-matrix.md): no plausibility check on pose steps; the watchdog stays nominal.
-    expect(loop.watchdog.state).to.equal('nominal');
-    expect(balanced(loop.planner.stats())).to.equal(true);
+    // The first teleported odometry sample is the next 20 ms tick after faultS.
+    const checks: boolean[] = [];
+    for (let t = faultS + 0.02; t <= faultS + 3 + 1e-9; t += 0.02) { await loop.runTo(t); checks.push(balanced(loop.planner.stats())); }
+    expect(checks.every(Boolean), 'received = planned + dropped + waiting at every step').to.equal(true);
+    const st = loop.planner.stats();
+    expect(st.odometryJumps).to.equal(1);
+    expect(st.skipped.odometry_jump ?? 0).to.be.greaterThan(10);
+    expect(st.dropped.odometry_jump ?? 0).to.be.greaterThan(0);
+    expect(warnings(loop)).to.match(/odometry jumped \(odometry: position moved 500\.\d+ m in 0\.020 s at \d+\.\d+ s, expected at most [\d.]+ m .*\): odometry history cleared/);
+    // No plan input mixes poses from before and after the jump (steps ≤ 10 m/s · 0.1 s, vs 500 m).
+    const steps = seen.map((i) => Math.max(...Array.from(i.history.x, (x, k) => (k ? Math.abs(x - i.history.x[k - 1]!) : 0))));
+    expect(Math.max(...steps)).to.be.lessThan(1.5);
+    // Plans stop: no input whose t0 is within 1.5 s after the jump; planning resumes with 1.5 s of new history.
+    const jumpS = faultS + 0.02;
+    expect(seen.filter((i) => i.t0S > jumpS - 1e-9 && i.t0S < jumpS + 1.5 - 1e-9)).to.deep.equal([]);
+    const resumed = seen.filter((i) => i.t0S >= jumpS + 1.5 - 1e-9);
+    expect(resumed.length).to.be.greaterThan(5);
+    expect(resumed[0]!.t0S - jumpS).to.be.lessThan(1.5 + 0.1 + 1e-9);
+    expect(loop.timing.filter((t) => t.tS > jumpS + 1.5).every((t) => t.msg.error === '')).to.equal(true);
+    // The watchdog's own odometry jump check: braking at once, latched.
+    brakedWithin(loop, faultS, 0.02 + TICK);
+    expect(loop.watchdog.transitions.map((tr) => tr.reason).join('\n')).to.match(/odometry position jumped 500/);
     await loop.close();
   });
 });
