@@ -47,7 +47,7 @@ export function replayEngine(
       };
       const dueMs = Math.max(scheduler.now(), input.t0S * 1000 + delayMs);
       return new Promise<PlanResult>((resolve) => {
-        scheduler.schedule(() => resolve(result), dueMs - scheduler.now());
+        scheduler.schedule(() => { tracker.expectCallbacks(); resolve(result); }, dueMs - scheduler.now());
       });
     },
   };

@@ -34,6 +34,18 @@ describe('adapters/inprocess', () => {
     expect(log).to.deep.equal(['start@10', 'done@10', 'next@20', 'publish@110']);
   });
 
+  it('lets promise chains set off by a scheduler action finish at that instant when told to expect them', async () => {
+    const s = new SteppingScheduler(0);
+    const tracker = new WorkTracker();
+    const seen: number[] = [];
+    const viaPromise = () => new Promise<void>((resolve) => s.schedule(() => { tracker.expectCallbacks(); resolve(); }, 100));
+    const chain = async () => { await viaPromise(); await Promise.resolve(); await Promise.resolve(); seen.push(s.now()); };
+    void chain();
+    timer(101, s).subscribe(() => seen.push(s.now()));
+    await s.advanceTo(200, () => tracker.idle());
+    expect(seen).to.deep.equal([100, 101]);
+  });
+
   it('delivers messages after the publishing callback, in publication order', async () => {
     const s = new SteppingScheduler(0);
     const bus = new InProcessBus(s);
