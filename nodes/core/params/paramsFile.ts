@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse, YAMLParseError } from 'yaml';
+import { parseDocument, YAMLParseError } from 'yaml';
 import { UserError } from '../errors.js';
 import { deepMerge, expandDottedKeys, isPlainObject, type ParameterSource } from './overrides.js';
 
@@ -24,12 +24,19 @@ export function readParamsFile(path: string, nodeName: string, namespace = '/'):
 
 export function parseParamsText(text: string, origin: string, nodeName: string, namespace = '/'): ParameterSource {
   let doc: unknown;
+  // Warnings (e.g. an unknown !tag) are errors too: a parameter file must mean exactly what it says.
+  const parsed = parseDocument(text, { logLevel: 'silent' });
+  const problem = parsed.errors[0] ?? parsed.warnings[0];
+  if (problem) {
+    const where = problem.linePos ? ` line ${problem.linePos[0].line}` : '';
+    const first = problem.message.split('\n')[0];
+    throw new ParameterError(`${origin}:${where}: not valid YAML: ${first}`);
+  }
   try {
-    doc = parse(text);
+    doc = parsed.toJS();
   } catch (e) {
     const where = e instanceof YAMLParseError && e.linePos ? ` line ${e.linePos[0].line}` : '';
-    const first = (e as Error).message.split('\n')[0];
-    throw new ParameterError(`${origin}:${where}: not valid YAML: ${first}`);
+    throw new ParameterError(`${origin}:${where}: not valid YAML: ${(e as Error).message.split('\n')[0]}`);
   }
   if (doc === null || doc === undefined) return { origin, values: {} };
   if (!isPlainObject(doc)) {

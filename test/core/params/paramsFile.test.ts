@@ -112,4 +112,8 @@ describe('core/params/paramsFile: ROS 2 parameter files', () => {
         .to.throw(ParameterError, /^cfg\.yaml: \/\*\*\.ros__parameters: expected a mapping, got a list \[1\]$/);
     });
   });
+  it('an unknown YAML tag is an error, not a warning and a silently different value', () => {
+    expect(() => parseParamsText('ar1_planner:\n  ros__parameters:\n    seed: !foo 3\n', 'p.yaml', 'ar1_planner'))
+      .to.throw(/^p\.yaml: line 3: not valid YAML: Unresolved tag: !foo/);
+  });
 });
