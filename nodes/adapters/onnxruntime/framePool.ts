@@ -1,41 +1,50 @@
 /**
- * Preallocated frame buffers: plan() copies the frames of one plan into a pooled ArrayBuffer which is transferred
- * (not cloned) to the worker and comes back after preprocessing. Buffers are only allocated when the pool is empty or
- * too small, so a steady plan rate allocates nothing frame-sized per cycle.
+ * Preallocated frame buffers shared with the inference worker: plan() copies the frames of one plan into a pooled
+ * SharedArrayBuffer slot and hands the worker the slot's id (the buffer itself only the first time that worker sees
+ * the slot); the worker gives the slot back after preprocessing. Nothing frame-sized is allocated, copied or
+ * transferred per cycle. Transferring a 100 MB ArrayBuffer back and forth every plan (the first design) made V8 count
+ * 100 MB of new external memory per plan in both threads, and the resulting "external memory pressure" mark-compacts
+ * blocked the main thread for 5–20 ms (measured with --trace-gc; docs/performance.md).
  */
+export interface PoolSlot {
+  readonly id: number;
+  readonly buffer: SharedArrayBuffer;
+}
+
 export class FramePool {
-  readonly #free: ArrayBuffer[] = [];
+  readonly #free: PoolSlot[] = [];
   #allocations = 0;
   #allocatedBytes = 0;
+  #nextId = 1;
 
   constructor(initialBytes: number, count: number) {
     for (let i = 0; i < count; i++) this.#free.push(this.#alloc(initialBytes));
   }
 
-  /** A buffer of at least `bytes`; the smallest free one that fits, else a new one. */
-  acquire(bytes: number): ArrayBuffer {
+  /** A slot of at least `bytes`; the smallest free one that fits, else a new one. */
+  acquire(bytes: number): PoolSlot {
     let best = -1;
     for (let i = 0; i < this.#free.length; i++) {
       const b = this.#free[i]!;
-      if (b.byteLength >= bytes && (best < 0 || b.byteLength < this.#free[best]!.byteLength)) best = i;
+      if (b.buffer.byteLength >= bytes && (best < 0 || b.buffer.byteLength < this.#free[best]!.buffer.byteLength)) best = i;
     }
     if (best >= 0) return this.#free.splice(best, 1)[0]!;
     if (this.#free.length > 0) this.#free.shift(); // too small: replaced by a bigger one
     return this.#alloc(bytes);
   }
 
-  release(buffer: ArrayBuffer): void {
-    if (buffer.byteLength > 0) this.#free.push(buffer);
+  release(slot: PoolSlot): void {
+    if (!this.#free.includes(slot)) this.#free.push(slot);
   }
 
-  /** Buffers allocated so far and their total size (a steady state shows no growth). */
+  /** Slots allocated so far and their total size (a steady state shows no growth). */
   get stats(): { allocations: number; allocatedBytes: number; free: number } {
     return { allocations: this.#allocations, allocatedBytes: this.#allocatedBytes, free: this.#free.length };
   }
 
-  #alloc(bytes: number): ArrayBuffer {
+  #alloc(bytes: number): PoolSlot {
     this.#allocations++;
     this.#allocatedBytes += bytes;
-    return new ArrayBuffer(bytes);
+    return { id: this.#nextId++, buffer: new SharedArrayBuffer(bytes) };
   }
 }

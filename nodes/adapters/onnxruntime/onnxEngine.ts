@@ -1,6 +1,6 @@
 /**
  * PlanningEngine on onnxruntime-node in a worker thread. plan() validates the input, copies every frame into one
- * pooled buffer in 2 MiB slices between event-loop turns (callers keep frame bytes unchanged until the plan settles), transfers it to the worker and
+ * pooled buffer in 2 MiB slices between event-loop turns (callers keep frame bytes unchanged until the plan settles), shares it with the worker and
  * gets it back after preprocessing. A crashed worker fails its in-flight plans with EngineError('worker_crashed');
  * the next plan starts a fresh one.
  */
@@ -12,7 +12,7 @@ import type { Logger } from '../../core/logger.js';
 import { loadManifest } from '../../engine/manifest.js';
 import type { Manifest } from '../../engine/manifest.js';
 import { validatePlanInput } from '../../engine/planInput.js';
-import { FramePool } from './framePool.js';
+import { FramePool, type PoolSlot } from './framePool.js';
 import type { FrameRef, FromWorker, PlanMessage, ToWorker } from './protocol.js';
 
 export interface OnnxEngineOptions {
@@ -30,7 +30,7 @@ const COPY_SLICE_BYTES = 2 * 1024 * 1024;
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface Pending { resolve: (r: PlanResult) => void; reject: (e: Error) => void }
-interface WorkerHandle { worker: Worker; ready: Promise<string>; pending: Map<number, Pending>; dead: boolean }
+interface WorkerHandle { worker: Worker; ready: Promise<string>; pending: Map<number, Pending>; dead: boolean; knownSlots: Set<number> }
 
 export class OnnxEngine implements PlanningEngine {
   readonly contract: EngineContract;
@@ -41,6 +41,8 @@ export class OnnxEngine implements PlanningEngine {
   #generation = 0;
   #closed = false;
   readonly #pool: FramePool;
+  /** Pool slots lent to the worker, by plan id, until it gives them back (or dies). */
+  readonly #slotsInUse = new Map<number, PoolSlot>();
 
   private constructor(readonly manifest: Manifest, readonly options: Required<Pick<OnnxEngineOptions, 'bundleDir' | 'executionProviders' | 'logger'>> & OnnxEngineOptions) {
     const m = manifest;
@@ -93,14 +95,14 @@ export class OnnxEngine implements PlanningEngine {
     // (docs/performance.md). Callers keep the frame bytes unchanged until the returned promise settles.
     let total = 0;
     for (const cam of input.frames) for (const f of cam) total += f.data.length;
-    const buffer = this.#pool.acquire(total);
+    const slot = this.#pool.acquire(total);
     const h = input.history;
     const history = { x: Float64Array.from(h.x), y: Float64Array.from(h.y), z: Float64Array.from(h.z), yaw: Float64Array.from(h.yaw), dt: h.dt };
     const sources = input.frames.flat();
     const id = this.#nextId++;
     const generation = this.#generation;
     return (async () => {
-      const bytes = new Uint8Array(buffer);
+      const bytes = new Uint8Array(slot.buffer);
       const frames: FrameRef[] = [];
       let offset = 0;
       let sinceYield = 0;
@@ -115,20 +117,24 @@ export class OnnxEngine implements PlanningEngine {
         offset += f.data.length;
       }
       if (this.#closed) {
-        this.#pool.release(buffer);
+        this.#pool.release(slot);
         throw new EngineError('closed', `engine closed [bundle=${this.contract.bundleId}]`);
       }
       if (generation !== this.#generation) { // the worker was restarted while this plan's frames were copied
-        this.#pool.release(buffer);
+        this.#pool.release(slot);
         throw new EngineError('worker_crashed', `inference worker restarted while the plan was being prepared [bundle=${this.contract.bundleId}]`);
       }
-      const msg: PlanMessage = {
-        type: 'plan', id, t0S: input.t0S, frames, buffer, seed: input.seed, samples: input.samples ?? 1, history,
-      };
       const handle = this.#handle && !this.#handle.dead ? this.#handle : this.#spawn();
+      const known = handle.knownSlots.has(slot.id);
+      handle.knownSlots.add(slot.id);
+      const msg: PlanMessage = {
+        type: 'plan', id, t0S: input.t0S, frames, slot: slot.id, ...(known ? {} : { buffer: slot.buffer }),
+        seed: input.seed, samples: input.samples ?? 1, history,
+      };
+      this.#slotsInUse.set(id, slot);
       return await new Promise<PlanResult>((resolve, reject) => {
         handle.pending.set(msg.id, { resolve, reject });
-        handle.worker.postMessage(msg satisfies ToWorker, [buffer]);
+        handle.worker.postMessage(msg satisfies ToWorker);
       });
     })();
   }
@@ -162,7 +168,7 @@ export class OnnxEngine implements PlanningEngine {
     let readyResolve!: (p: string) => void, readyReject!: (e: Error) => void;
     const ready = new Promise<string>((res, rej) => { readyResolve = res; readyReject = rej; });
     ready.catch(() => {}); // observed by plan() via pending rejections
-    const h: WorkerHandle = { worker, ready, pending, dead: false };
+    const h: WorkerHandle = { worker, ready, pending, dead: false, knownSlots: new Set() };
     this.#handle = h;
     const log = this.options.logger;
     worker.on('message', (m: FromWorker) => {
@@ -180,7 +186,7 @@ export class OnnxEngine implements PlanningEngine {
           return;
         }
         case 'buffer':
-          this.#pool.release(m.buffer);
+          this.#giveBack(m.id);
           return;
         case 'result':
           pending.get(m.id)?.resolve({ ...m.result, provider: this.#provider, bundleId: this.contract.bundleId });
@@ -212,8 +218,16 @@ export class OnnxEngine implements PlanningEngine {
     return h;
   }
 
+  #giveBack(planId: number): void {
+    const slot = this.#slotsInUse.get(planId);
+    if (!slot) return;
+    this.#slotsInUse.delete(planId);
+    this.#pool.release(slot);
+  }
+
   #fail(h: WorkerHandle, e: EngineError): void {
     h.dead = true;
+    for (const id of h.pending.keys()) this.#giveBack(id);
     for (const p of h.pending.values()) p.reject(e);
     h.pending.clear();
   }

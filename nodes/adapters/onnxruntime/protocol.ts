@@ -1,4 +1,4 @@
-/** Messages between the engine (main thread) and the inference worker. Frame bytes travel in one transferred buffer. */
+/** Messages between the engine (main thread) and the inference worker. Frame bytes live in shared pool slots. */
 import type { EngineErrorKind, FrameEncoding, PlanResult } from '../../core/engine.js';
 import type { LogLevel } from '../../core/logger.js';
 
@@ -8,9 +8,12 @@ export interface PlanMessage {
   type: 'plan';
   id: number;
   t0S: number;
-  /** Camera-major, oldest first; byte ranges into `buffer`. */
+  /** Camera-major, oldest first; byte ranges into the pool slot. */
   frames: FrameRef[];
-  buffer: ArrayBuffer;
+  /** Pool slot holding the frames. */
+  slot: number;
+  /** The slot's memory, sent only the first time this worker sees the slot. */
+  buffer?: SharedArrayBuffer;
   history: { x: Float64Array; y: Float64Array; z: Float64Array; yaw: Float64Array; dt: number };
   seed: number;
   samples: number;
@@ -21,7 +24,7 @@ export type ToWorker = InitMessage | PlanMessage | CloseMessage;
 export type FromWorker =
   | { type: 'ready'; provider: string }
   | { type: 'init_error'; kind: EngineErrorKind; message: string }
-  | { type: 'buffer'; id: number; buffer: ArrayBuffer }
+  | { type: 'buffer'; id: number; slot: number }
   | { type: 'result'; id: number; result: Omit<PlanResult, 'provider' | 'bundleId'> }
   | { type: 'error'; id: number; kind: EngineErrorKind; message: string }
   | { type: 'log'; level: LogLevel; message: string }

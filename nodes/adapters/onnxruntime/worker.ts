@@ -1,6 +1,6 @@
 /**
  * The inference worker thread: verifies the bundle, creates the sessions (EP fallback), then serves plans one at a
- * time: preprocess the transferred frames (buffer sent straight back to the pool), run the pipeline, post the
+ * time: preprocess the frames in the shared pool slot (slot given straight back to the pool), run the pipeline, post the
  * result. Every failure of a plan becomes an 'error' message; the worker stays up.
  */
 import { parentPort } from 'node:worker_threads';
@@ -62,16 +62,22 @@ async function init(m: InitMessage): Promise<void> {
   }
 }
 
+/** Frame pool slots shared by the engine, by id. */
+const slots = new Map<number, SharedArrayBuffer>();
+
 async function plan(m: PlanMessage): Promise<void> {
   const start = now();
   let bufferReturned = false;
-  const giveBack = () => { if (!bufferReturned) { bufferReturned = true; post({ type: 'buffer', id: m.id, buffer: m.buffer }, [m.buffer]); } };
+  const giveBack = () => { if (!bufferReturned) { bufferReturned = true; post({ type: 'buffer', id: m.id, slot: m.slot }); } };
+  if (m.buffer) slots.set(m.slot, m.buffer);
+  const buffer = slots.get(m.slot);
   try {
     if (!loaded) throw new EngineError('runtime', 'worker has no bundle loaded');
+    if (!buffer) throw new EngineError('runtime', `frame pool slot ${m.slot} was never shared with this worker`);
     const L = loaded;
     const frameBytes = L.pixels.length / m.frames.length;
     const perCam = L.manifest.cameras.framesPerCamera;
-    await Promise.all(m.frames.map((ref, i) => L.pre.frame(i, new Uint8Array(m.buffer, ref.offset, ref.length), ref,
+    await Promise.all(m.frames.map((ref, i) => L.pre.frame(i, new Uint8Array(buffer, ref.offset, ref.length), ref,
       L.pixels.subarray(i * frameBytes, (i + 1) * frameBytes), `${L.manifest.cameras.names[Math.floor(i / perCam)]}[${i % perCam}]`)));
     giveBack();
     const preprocessMs = now() - start;
