@@ -113,7 +113,7 @@ export class OnnxEngine implements PlanningEngine {
           sinceYield += end - at;
           if (sinceYield >= COPY_SLICE_BYTES) { sinceYield = 0; await nextTurn(); }
         }
-        frames.push({ offset, length: f.data.length, encoding: f.encoding, width: f.width, height: f.height, step: f.step });
+        frames.push({ offset, length: f.data.length, encoding: f.encoding, width: f.width, height: f.height, step: f.step, key: `${f.camera}@${f.stampS}` });
         offset += f.data.length;
       }
       if (this.#closed) {

@@ -11,13 +11,51 @@ import type { FrameRef } from './protocol.js';
 
 export interface PreprocessTarget { width: number; height: number }
 
+/** Preprocessed frames kept for reuse, at most this many and only frames of at most CACHE_MAX_FRAME_BYTES. */
+const CACHE_FRAMES = 64;
+const CACHE_MAX_FRAME_BYTES = 2 * 1024 * 1024;
+
+/** A cheap content fingerprint (FNV-1a over 64 bytes spread across the frame, and its length). */
+export function fingerprint(data: Uint8Array): number {
+  let h = 0x811c9dc5 ^ data.length;
+  const stride = Math.max(1, Math.floor(data.length / 64));
+  for (let i = 0; i < data.length; i += stride) h = Math.imul(h ^ data[i]!, 0x01000193);
+  return h >>> 0;
+}
+
 export class FramePreprocessor {
   readonly #scratch: Uint8Array[] = [];
+  /**
+   * Each camera frame takes part in framesPerCamera consecutive plans (t0, t0−0.1, …): it is decoded and resized once
+   * and reused, keyed by camera@stamp plus a content fingerprint (a sim reset that reuses stamps with new pixels
+   * misses the cache).
+   */
+  readonly #cache = new Map<string, Uint8Array>();
+  hits = 0;
+  misses = 0;
 
   constructor(readonly native: PreprocessTarget, readonly model: PreprocessTarget, readonly resize: boolean) {}
 
   /** Writes frame `index` into `out` (h·w·3 bytes at model size, or native size when not resizing). */
   async frame(index: number, data: Uint8Array, ref: FrameRef, out: Uint8Array, where: string): Promise<void> {
+    const key = `${ref.key}|${ref.encoding}|${fingerprint(data)}`;
+    const cached = this.#cache.get(key);
+    if (cached && cached.length === out.length) {
+      this.#cache.delete(key); // most recently used last
+      this.#cache.set(key, cached);
+      out.set(cached);
+      this.hits++;
+      return;
+    }
+    await this.#process(index, data, ref, out, where);
+    this.misses++;
+    if (out.length <= CACHE_MAX_FRAME_BYTES) {
+      this.#cache.set(key, out.slice());
+      if (this.#cache.size > CACHE_FRAMES) this.#cache.delete(this.#cache.keys().next().value!);
+    }
+  }
+
+  async #process(index: number, data: Uint8Array, ref: FrameRef, out: Uint8Array, where: string): Promise<void> {
     const bad = (m: string): never => { throw new EngineError('input', `${where}: ${m}`); };
     let img: Sharp;
     const bpp = BYTES_PER_PIXEL[ref.encoding];

@@ -3,7 +3,11 @@ import type { EngineErrorKind, FrameEncoding, PlanResult } from '../../core/engi
 import type { LogLevel } from '../../core/logger.js';
 
 export interface InitMessage { type: 'init'; bundleDir: string; executionProviders: string[]; intraOpThreads?: number }
-export interface FrameRef { offset: number; length: number; encoding: FrameEncoding; width: number; height: number; step: number }
+export interface FrameRef {
+  offset: number; length: number; encoding: FrameEncoding; width: number; height: number; step: number;
+  /** camera@stamp: the same frame recurs in up to framesPerCamera consecutive plans. */
+  key: string;
+}
 export interface PlanMessage {
   type: 'plan';
   id: number;

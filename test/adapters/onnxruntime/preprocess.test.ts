@@ -1,0 +1,38 @@
+import { expect } from 'chai';
+import { FramePreprocessor } from '../../../nodes/adapters/onnxruntime/preprocess.js';
+import type { FrameRef } from '../../../nodes/adapters/onnxruntime/protocol.js';
+
+const W = 64;
+const H = 36;
+function frame(seed: number): Uint8Array {
+  const d = new Uint8Array(W * H * 3);
+  for (let i = 0; i < d.length; i++) d[i] = (i * 7 + seed * 31) & 255;
+  return d;
+}
+const ref = (key: string, data: Uint8Array): FrameRef => ({ offset: 0, length: data.length, encoding: 'rgb8', width: W, height: H, step: W * 3, key });
+
+describe('adapters/onnxruntime/preprocess: each frame is decoded and resized once, reused by the next plans', () => {
+  it('reuses a frame seen before (same camera@stamp and content), byte for byte', async () => {
+    const pre = new FramePreprocessor({ width: W, height: H }, { width: 16, height: 9 }, true);
+    const a = frame(1);
+    const first = new Uint8Array(16 * 9 * 3);
+    const again = new Uint8Array(16 * 9 * 3);
+    await pre.frame(0, a, ref('cam@1.0', a), first, 'cam[0]');
+    await pre.frame(3, a, ref('cam@1.0', a), again, 'cam[3]');
+    expect(pre.misses).to.equal(1);
+    expect(pre.hits).to.equal(1);
+    expect(again).to.deep.equal(first);
+  });
+
+  it('does not reuse when the pixels differ under the same stamp (a sim reset), nor across stamps', async () => {
+    const pre = new FramePreprocessor({ width: W, height: H }, { width: 16, height: 9 }, true);
+    const out = new Uint8Array(16 * 9 * 3);
+    await pre.frame(0, frame(1), ref('cam@1.0', frame(1)), out, 'x');
+    const other = new Uint8Array(16 * 9 * 3);
+    await pre.frame(0, frame(2), ref('cam@1.0', frame(2)), other, 'x');
+    await pre.frame(0, frame(1), ref('cam@1.1', frame(1)), new Uint8Array(16 * 9 * 3), 'x');
+    expect(pre.misses).to.equal(3);
+    expect(pre.hits).to.equal(0);
+    expect(other).not.to.deep.equal(out);
+  });
+});
