@@ -40,7 +40,7 @@ export interface WatchdogHandle {
 
 /**
  * [s] a deadline timer fires this long after the deadline: the monitors fault on "age > limit" (strictly), so at the
- * deadline itself nothing is late yet. 1 ms is the resolution of Node's timers and of Date.now().
+ * deadline itself nothing is late yet. 1 ms is the resolution of Node's timers and of its wall clock.
  */
 export const DEADLINE_EPSILON_S = 0.001;
 /** [s] smallest rate-limit interval passed to the ramp and gate (they need dt > 0); a shorter step changes nothing. */

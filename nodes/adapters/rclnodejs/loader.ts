@@ -4,6 +4,8 @@
  * try to build one, so callers check rosEnvironmentProblem() first and nothing else imports it.
  */
 export type RclnodejsModule = typeof import('rclnodejs');
+/** rclnodejs's Node class type, re-exported so no other module names the package. */
+export type RclNode = import('rclnodejs').Node;
 export type RclModuleLoader = () => Promise<RclnodejsModule>;
 
 let cached: Promise<RclnodejsModule> | undefined;

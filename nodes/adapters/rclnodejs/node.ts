@@ -1,5 +1,4 @@
 import { Observable, Subject, config, share } from 'rxjs';
-import type { Node as RclNode } from 'rclnodejs';
 import type { Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/logger.js';
 import type { MessageOf, MessageTypeName } from '../../core/msgs.js';
@@ -10,7 +9,7 @@ import { errorMessage } from '../../core/errors.js';
 import { parameterOverridesFromArgs } from '../../core/params/fromArgs.js';
 import { parseRosArgs } from '../../core/params/rosArgs.js';
 import type { ParameterOverrides } from '../../core/params/overrides.js';
-import { loadRclnodejs, type RclModuleLoader, type RclnodejsModule } from './loader.js';
+import { loadRclnodejs, type RclModuleLoader, type RclnodejsModule, type RclNode } from './loader.js';
 import { flattenParameters, toRclParameterValue } from './parameters.js';
 import { withFreshTypedArrays } from './publish.js';
 import { toRclQos } from './qos.js';
