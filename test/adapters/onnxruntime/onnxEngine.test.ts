@@ -198,6 +198,31 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
     }
   });
 
+  it('a graph that throws at run time gives EngineError(runtime) naming the graph; the next plan works', async () => {
+    // Vision graph that gathers from a 4-entry table at index (255 − mean brightness) / 32: out of bounds for dark frames.
+    const bad = join(dir, 'throws');
+    cpSync(join(dir, 'demo'), bad, { recursive: true });
+    const g = new GraphBuilder('throwing_vision');
+    const x = g.op('Cast', ['pixel_values'], { to: { i: 1 } });
+    const mean = g.op('ReduceMean', [x], { axes: { ints: [0, 1, 2, 3] }, keepdims: { i: 0 } }); // scalar
+    const idx = g.op('Cast', [g.op('Div', [g.op('Sub', [g.scalar(255), mean]), g.scalar(32)])], { to: { i: 7 } });
+    const bias = g.op('Gather', [g.float([0, 0.001, 0.002, 0.003], [4]), idx]);
+    const perImage = g.op('Reshape', [g.op('ReduceMean', [x], { axes: { ints: [1, 2, 3] }, keepdims: { i: 1 } }), g.int64([16, 1], [2])]);
+    const embeds = g.op('MatMul', [perImage, g.float([0.001, 0, 0, 0], [1, 4])]);
+    g.op('Add', [embeds, bias], {}, 'image_embeds');
+    replaceFile(bad, 'vision_encoder.onnx', g.encode([{ name: 'pixel_values', dtype: 'uint8', shape: [16, 64, 112, 3] }], [{ name: 'image_embeds', dtype: 'float32', shape: [16, 4] }]));
+    const eng = await createOnnxEngine({ bundleDir: bad });
+    try {
+      const e = await rejection(eng.plan(input({ level: 40 })));
+      expect(e.kind).to.equal('runtime');
+      expect(e.message).to.match(/vision_encoder/);
+      const ok = await eng.plan(input({ level: 200 }));
+      expect(ok.trajectory.x.length).to.equal(64);
+    } finally {
+      await eng.close();
+    }
+  });
+
   it('refuses a tampered bundle at load with EngineError(bundle)', async () => {
     const bad = join(dir, 'tampered');
     cpSync(join(dir, 'demo'), bad, { recursive: true });
