@@ -21,3 +21,8 @@ export { openBag, createBagWriter, BagError } from './adapters/mcap/index.js';
 export { startWatchdog, type WatchdogHandle } from './watchdog/node.js';
 export { loadWatchdogParams, type WatchdogParams } from './watchdog/params.js';
 export { tickCore, initialCore, type TickResult, type Transition, type Refusal } from './watchdog/watchdogCore.js';
+export { replayBag, loadReplayParams, type ReplayOptions, type ReplayResult } from './replay/runner.js';
+export { parseLatency, replayEngine, type LatencyModel } from './replay/replayEngine.js';
+export { mergeReports, shardOf, parseShard } from './replay/merge.js';
+export type { ReportJson } from './replay/report.js';
+export { makeSampleBag } from './replay/sampleBag.js';
