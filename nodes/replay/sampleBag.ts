@@ -73,6 +73,12 @@ export async function makeSampleBag(dir: string, opts: SampleBagOptions = {}): P
     weave: (s) => 0.35 * Math.sin(s / 18 + phase),
     posts: [],
   };
+  // The car brakes for a red barrier across the road, waits, and pulls away once it has lifted.
+  const stop = drive.stopPose();
+  if (stop) {
+    scene.barrier = { x: stop.x + 4 * Math.cos(stop.yaw), y: stop.y + 4 * Math.sin(stop.yaw), yaw: stop.yaw, halfWidth: 3.8, height: 1.6,
+      untilS: stop.pullAwayS - 0.3 };
+  }
   for (const p of drive.pathSamples(14)) {
     const side = rand() < 0.5 ? -1 : 1;
     const off = side * (6 + 3 * rand());
@@ -107,7 +113,7 @@ export async function makeSampleBag(dir: string, opts: SampleBagOptions = {}): P
     const jpegs = await Promise.all(batch.map(async (e) => {
       if (e.kind !== 'cam') return undefined;
       const st = drive.at(timeOf(e.stampNs));
-      const rgb = renderCamera(scene, st, e.cam, width, height);
+      const rgb = renderCamera(scene, st, e.cam, width, height, timeOf(e.stampNs));
       return sharp(rgb, { raw: { width, height, channels: 3 } }).jpeg({ quality, chromaSubsampling: '4:2:0' }).toBuffer();
     }));
     for (let j = 0; j < batch.length; j++) {

@@ -73,6 +73,15 @@ export class Drive {
       s: lerp(a.s, b.s) };
   }
 
+  /** Where the car comes to a standstill and when it pulls away again; undefined if it never stops. */
+  stopPose(): { x: number; y: number; yaw: number; stopS: number; pullAwayS: number } | undefined {
+    const i = this.#states.findIndex((st) => st.t > 0 && st.v <= 0);
+    if (i < 0) return undefined;
+    const st = this.#states[i]!;
+    const away = this.#states.findIndex((q, j) => j > i && q.a > 0);
+    return { x: st.x, y: st.y, yaw: st.yaw, stopS: st.t, pullAwayS: away < 0 ? this.profile.durationS : this.#states[away]!.t };
+  }
+
   /** Positions every `stepM` metres of travel, extended straight 40 m before the start and 120 m after the end. */
   pathSamples(stepM: number): Array<{ x: number; y: number; yaw: number; s: number }> {
     const out: Array<{ x: number; y: number; yaw: number; s: number }> = [];

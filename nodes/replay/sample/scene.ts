@@ -23,6 +23,8 @@ export interface Scene {
   weave: (s: number) => number;
   /** Roadside posts (world frame). */
   posts: Array<{ x: number; y: number }>;
+  /** A red barrier across the road (a level-crossing gate), standing until it lifts at `untilS`. */
+  barrier?: { x: number; y: number; yaw: number; halfWidth: number; height: number; untilS: number };
 }
 
 const ROAD_HALF_WIDTH = 3.6;
@@ -39,6 +41,7 @@ type Rgb = readonly [number, number, number];
 const ASPHALT: Rgb = [176, 176, 170];
 const PAINT: Rgb = [236, 236, 228];
 const POST: Rgb = [120, 84, 52];
+const BARRIER: Rgb = [150, 26, 26];
 
 /** Road centre at a sample, shifted by the weave along the sample's normal. */
 function centre(p: RoadSample, weave: (s: number) => number): { x: number; y: number; nx: number; ny: number } {
@@ -85,7 +88,8 @@ class Raster {
 }
 
 /** Renders one camera image, RGB, row-major, `width × height × 3` bytes. */
-export function renderCamera(scene: Scene, car: Pose2, cam: CameraSpec, width: number, height: number): Uint8Array {
+/** Renders one camera frame at drive time `tS` (the barrier stands while tS < barrier.untilS). */
+export function renderCamera(scene: Scene, car: Pose2, cam: CameraSpec, width: number, height: number, tS = 0): Uint8Array {
   const img = new Raster(width, height);
   const fx = width / 2 / Math.tan(cam.hfov / 2);
   const cx = width / 2;
@@ -142,6 +146,21 @@ export function renderCamera(scene: Scene, car: Pose2, cam: CameraSpec, width: n
     }
     if (Math.floor(a.s / 3) % 2 === 0) {
       fillGround([at(ca, -LINE_HALF_WIDTH), at(cb, -LINE_HALF_WIDTH), at(cb, LINE_HALF_WIDTH), at(ca, LINE_HALF_WIDTH)], PAINT);
+    }
+  }
+  // The barrier: a vertical quad across the road, clipped to what is in front of the camera.
+  const b = scene.barrier;
+  if (b && tS < b.untilS) {
+    const nx = -Math.sin(b.yaw);
+    const ny = Math.cos(b.yaw);
+    const l = toCam(b.x + nx * b.halfWidth, b.y + ny * b.halfWidth);
+    const r = toCam(b.x - nx * b.halfWidth, b.y - ny * b.halfWidth);
+    if (l[0] >= NEAR && r[0] >= NEAR) {
+      const [ul0, vl0] = project(l, 0);
+      const [ul1, vl1] = project(l, b.height);
+      const [ur0, vr0] = project(r, 0);
+      const [ur1, vr1] = project(r, b.height);
+      img.fillConvex([[ul0, vl0], [ur0, vr0], [ur1, vr1], [ul1, vl1]], BARRIER);
     }
   }
   // Posts, far first so nearer ones cover them.
