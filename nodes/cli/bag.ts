@@ -45,6 +45,17 @@ export function formatSize(bytes: number): string {
 
 const label = (s: string): string => (s + ':').padEnd(19);
 
+/**
+ * The span to print. Like `ros2 bag info`, a bag directory's metadata.yaml is what the bag says about itself, so its
+ * start and duration are printed; when the MCAP contents disagree, the reader lists both under Problems (replay
+ * always uses the contents). A bare .mcap has no metadata.yaml: its contents are printed.
+ */
+export function displayedSpan(info: BagInfo): { startNs?: bigint; endNs?: bigint; durationNs: bigint; source: 'metadata.yaml' | 'contents' } {
+  const m = info.metadata;
+  if (m) return { startNs: m.startingTimeNs, endNs: m.startingTimeNs + m.durationNs, durationNs: m.durationNs, source: 'metadata.yaml' };
+  return { ...(info.startNs !== undefined ? { startNs: info.startNs } : {}), ...(info.endNs !== undefined ? { endNs: info.endNs } : {}), durationNs: info.durationNs, source: 'contents' };
+}
+
 export function formatBagInfo(info: BagInfo): string {
   const lines: string[] = [];
   const names = info.files.map((f) => f.path.split('/').pop()!);
@@ -53,10 +64,11 @@ export function formatBagInfo(info: BagInfo): string {
   lines.push(label('Bag size') + formatSize(info.bytes));
   lines.push(label('Storage id') + info.storageId);
   lines.push(label('Compression') + (info.compression.filter((c) => c !== '').join(', ') || 'none') + ' (chunks)');
-  lines.push(label('Duration') + nsToSecondsText(info.durationNs) + 's');
-  if (info.startNs !== undefined && info.endNs !== undefined) {
-    lines.push(label('Start') + dateText(info.startNs));
-    lines.push(label('End') + dateText(info.endNs));
+  const span = displayedSpan(info);
+  lines.push(label('Duration') + nsToSecondsText(span.durationNs) + 's');
+  if (span.startNs !== undefined && span.endNs !== undefined) {
+    lines.push(label('Start') + dateText(span.startNs));
+    lines.push(label('End') + dateText(span.endNs));
   }
   lines.push(label('Messages') + String(info.messageCount));
   const w = Math.max(0, ...info.topics.map((t) => t.topic.length));
@@ -79,9 +91,11 @@ export function bagInfoJson(info: BagInfo): Record<string, unknown> {
     storage_id: info.storageId,
     size_bytes: info.bytes,
     compression: info.compression,
-    duration: t(info.durationNs),
-    start: t(info.startNs),
-    end: t(info.endNs),
+    ...(() => {
+      const span = displayedSpan(info);
+      return { duration: t(span.durationNs), start: t(span.startNs), end: t(span.endNs), span_source: span.source };
+    })(),
+    contents: { duration: t(info.durationNs), start: t(info.startNs), end: t(info.endNs) },
     message_count: info.messageCount,
     topics: info.topics.map((x) => ({ topic: x.topic, type: x.type, message_count: x.messageCount,
       serialization_format: x.serializationFormat, offered_qos_profiles: x.offeredQosProfiles })),

@@ -40,10 +40,17 @@ describe('cli/bag: ar1 bag info', () => {
     it('--json for machines: integer nanoseconds as strings', () => {
       const r = run('bag', 'info', '--json', join(SHARED_BAGS, 'wbag'));
       expect(r.status).to.equal(0);
-      const j = JSON.parse(r.stdout) as { message_count: number; files: unknown[]; duration: { ns: string }; topics: Array<{ topic: string; message_count: number }> };
+      const j = JSON.parse(r.stdout) as { message_count: number; files: unknown[]; duration: { ns: string }; start: { ns: string };
+        span_source: string; contents: { duration: { ns: string } }; problems: string[]; topics: Array<{ topic: string; message_count: number }> };
       expect(j.message_count).to.equal(6074);
       expect(j.files).to.have.length(5);
-      expect(j.duration.ns).to.equal('1998');
+      // Like ros2 bag info: the bag's own metadata.yaml span (stale in this rosbag2 test bag) ...
+      expect(j.span_source).to.equal('metadata.yaml');
+      expect(j.duration.ns).to.equal('411');
+      expect(j.start.ns).to.equal('2623');
+      // ... with what the files really hold beside it, and the disagreement named.
+      expect(j.contents.duration.ns).to.equal('1998');
+      expect(j.problems.join(' ')).to.match(/metadata\.yaml says start 2623 ns, duration 411 ns; the files hold start 1000 ns, duration 1998 ns/);
       expect(j.topics.find((t) => t.topic === 'AAA')!.message_count).to.equal(804);
     });
   });
