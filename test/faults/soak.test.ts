@@ -4,11 +4,11 @@ import { fileURLToPath } from 'node:url';
 import type { SoakResult } from './soak.js';
 
 /**
- * Soak: 3 600 plan cycles (6 min at 10 Hz) in CI, 36 000 (an hour) with AR1_SOAK_FULL=1. Runs in a child process
+ * Soak: 12 000 plan cycles (20 min at 10 Hz) in CI, 36 000 (an hour) with AR1_SOAK_FULL=1. Runs in a child process
  * with --expose-gc so the heap is measured after a real collection and is not polluted by the other tests.
  */
 const FULL = process.env['AR1_SOAK_FULL'] === '1';
-const CYCLES = FULL ? 36_000 : 3_600;
+const CYCLES = FULL ? 36_000 : 12_000;
 const SEED = Number(process.env['AR1_SOAK_SEED'] ?? 1);
 
 describe(`soak: ${CYCLES} plan cycles in virtual time with seeded random faults (AR1_SOAK_FULL=1 for 36 000)`, function () {
@@ -32,7 +32,7 @@ describe(`soak: ${CYCLES} plan cycles in virtual time with seeded random faults 
     expect(r.received).to.be.greaterThan(CYCLES * 3);
   });
 
-  it('heap flat: ≤ 5 % growth from 10 % of the run to the end (after gc)', () => {
+  it('heap flat: ≤ 5 % growth, median heap at 10–30 % of the run vs 80–100 % (after gc)', () => {
     expect(r.heap, 'measured with --expose-gc').to.not.equal(undefined);
     expect(r.heap!.growth).to.be.at.most(0.05);
   });

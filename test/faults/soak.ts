@@ -40,7 +40,9 @@ export async function runSoak(cycles: number, seed: number): Promise<SoakResult>
   let segmentEndS = startS + 5;
   let recoveries = 0;
   let checks = 0;
-  let warmUpBytes: number | undefined;
+  /** Heap after gc at every 10 % of the run from 10 % on. */
+  const heapSamples: number[] = [];
+  const every = Math.max(1, Math.round(cycles * 0.1));
   const apply = (f: SoakFault) => {
     const w = loop.world;
     loop.engine.mode = f === 'engine_error' ? 'reject' : f === 'engine_nan' ? 'nan' : 'ok';
@@ -66,12 +68,15 @@ export async function runSoak(cycles: number, seed: number): Promise<SoakResult>
       segmentEndS = t + (fault === 'none' ? 8 + rand() * 12 : 0.5 + rand() * 3);
       apply(fault);
     }
-    if (gc && k === Math.round(cycles * 0.1)) { gc(); warmUpBytes = process.memoryUsage().heapUsed; }
+    if (gc && k % every === 0) { gc(); gc(); heapSamples.push(process.memoryUsage().heapUsed); }
   }
   let heap: SoakResult['heap'];
-  if (gc && warmUpBytes !== undefined) {
-    gc();
-    const endBytes = process.memoryUsage().heapUsed;
+  if (gc && heapSamples.length >= 6) {
+    // Median of the first three samples (10–30 %) vs the last three (80–100 %): one sample taken while a plan or a
+    // fault's buffers happen to be alive moves a single point by a few %, not a trend.
+    const med3 = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
+    const warmUpBytes = med3(heapSamples.slice(0, 3));
+    const endBytes = med3(heapSamples.slice(-3));
     heap = { warmUpBytes, endBytes, growth: endBytes / warmUpBytes - 1 };
   }
   const st = loop.planner.stats();
