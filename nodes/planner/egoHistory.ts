@@ -1,4 +1,5 @@
 import type { EgoHistory } from '../core/engine.js';
+import { lastAtOrBefore as lastAtOrBeforeT } from './frameSelection.js';
 import type { Odometry, Quaternion } from '../core/msgs.js';
 import { stampToSeconds } from '../core/time.js';
 
@@ -67,17 +68,8 @@ export function interpolatePose(a: OdometrySample, b: OdometrySample, tS: number
   };
 }
 
-/** Index of the last sample with tS ≤ t (within EPS_S), or −1. Samples sorted by tS. */
-function lastAtOrBefore(samples: readonly OdometrySample[], t: number): number {
-  let lo = 0;
-  let hi = samples.length - 1;
-  let found = -1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    if (samples[mid]!.tS <= t + EPS_S) { found = mid; lo = mid + 1; } else hi = mid - 1;
-  }
-  return found;
-}
+const timeOfSample = (o: OdometrySample): number => o.tS;
+const lastAtOrBefore = (samples: readonly OdometrySample[], t: number): number => lastAtOrBeforeT(samples, t, timeOfSample);
 
 /** Poses (fixed frame) → rig frame at origin: translate, then rotate by −origin.yaw. */
 export function toRigFrame(poses: readonly OdometrySample[], origin: OdometrySample, dtS: number): EgoHistory {

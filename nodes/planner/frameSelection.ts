@@ -41,16 +41,23 @@ export function planTime(buffers: ReadonlyArray<ReadonlyArray<Stamped>>): number
   return buffers.length ? t0 : undefined;
 }
 
-/** Index of the newest frame with stamp ≤ target (within STAMP_EPS_S), or −1. */
-export function atOrBefore(buffer: ReadonlyArray<Stamped>, targetS: number): number {
+/** Index of the last item whose time ≤ t (within STAMP_EPS_S), or −1. Items sorted by time; binary search. */
+export function lastAtOrBefore<T>(items: ReadonlyArray<T>, t: number, timeOf: (item: T) => number): number {
   let lo = 0;
-  let hi = buffer.length - 1;
+  let hi = items.length - 1;
   let found = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    if (buffer[mid]!.stampS <= targetS + STAMP_EPS_S) { found = mid; lo = mid + 1; } else hi = mid - 1;
+    if (timeOf(items[mid]!) <= t + STAMP_EPS_S) { found = mid; lo = mid + 1; } else hi = mid - 1;
   }
   return found;
+}
+
+const stampOf = (f: Stamped): number => f.stampS;
+
+/** Index of the newest frame with stamp ≤ target (within STAMP_EPS_S), or −1. */
+export function atOrBefore(buffer: ReadonlyArray<Stamped>, targetS: number): number {
+  return lastAtOrBefore(buffer, targetS, stampOf);
 }
 
 /** The selection window [s]: t0 minus the oldest target. */
