@@ -32,6 +32,15 @@ function latched(loop: Loop, fromS: number): boolean {
   return first !== undefined && sourcesAfter(loop, first).every((s) => s !== 'planner');
 }
 
+/** An operator reset while healthy and stopped returns control to the planner; frames stay accounted for. */
+async function expectResetHandsBackToPlanner(loop: Loop): Promise<void> {
+  loop.reset();
+  await loop.runFor(1);
+  expect(loop.watchdog.state).to.equal('nominal');
+  expect(sourcesAfter(loop, loop.nowS() - 0.5).every((s) => s === 'planner')).to.equal(true);
+  expect(balanced(loop.planner.stats())).to.equal(true);
+}
+
 describe('faults: engine (planner + watchdog on one bus, virtual time)', () => {
   const cases: Array<{ mode: EngineMode; timingError: RegExp }> = [
     { mode: 'throw', timingError: /^unexpected: injected synchronous throw in plan\(\)/ },
@@ -69,11 +78,7 @@ describe('faults: engine (planner + watchdog on one bus, virtual time)', () => {
       expect(loop.watchdog.state).to.equal('stopped');
       expect(loop.planner.stats().plans).to.be.greaterThan(plansBefore + 50);
       expect(loop.timing.at(-1)!.msg.error).to.equal('');
-      loop.reset();
-      await loop.runFor(1);
-      expect(loop.watchdog.state).to.equal('nominal');
-      expect(sourcesAfter(loop, loop.nowS() - 0.5).every((s) => s === 'planner')).to.equal(true);
-      expect(balanced(loop.planner.stats())).to.equal(true);
+      await expectResetHandsBackToPlanner(loop);
       await loop.close();
     });
   }
@@ -118,11 +123,7 @@ describe('faults: engine (planner + watchdog on one bus, virtual time)', () => {
     expect(after.every((t) => t.msg.error === '')).to.equal(true);
     // The watchdog stayed latched (vehicle stopped); an operator reset hands control back to the planner.
     expect(loop.watchdog.state).to.equal('stopped');
-    loop.reset();
-    await loop.runFor(1);
-    expect(loop.watchdog.state).to.equal('nominal');
-    expect(sourcesAfter(loop, loop.nowS() - 0.5).every((s) => s === 'planner')).to.equal(true);
-    expect(balanced(loop.planner.stats())).to.equal(true);
+    await expectResetHandsBackToPlanner(loop);
     await loop.close();
   });
 
