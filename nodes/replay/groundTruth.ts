@@ -2,18 +2,23 @@
  * The ego's actual path from odometry, for scoring plans: poses in the odometry frame, interpolated at any time
  * and expressed in the rig frame at a plan's t0 (the frame AR1's waypoints are in).
  */
+import { interpolatePose, type OdometrySample } from '../planner/egoHistory.js';
+import { lastAtOrBefore } from '../planner/frameSelection.js';
+
+const timeOf = (p: OdometrySample): number => p.tS;
+
 export interface PoseSample { tS: number; x: number; y: number; yaw: number }
 
 export class GroundTruthPath {
-  readonly #poses: PoseSample[];
+  readonly #poses: OdometrySample[];
 
   /** Poses in time order; out-of-order or duplicate times are dropped. */
   constructor(poses: Iterable<PoseSample>) {
-    const sorted: PoseSample[] = [];
+    const sorted: OdometrySample[] = [];
     for (const p of poses) {
       if (![p.tS, p.x, p.y, p.yaw].every(Number.isFinite)) continue;
       if (sorted.length && p.tS <= sorted[sorted.length - 1]!.tS) continue;
-      sorted.push(p);
+      sorted.push({ ...p, z: 0 });
     }
     this.#poses = sorted;
   }
@@ -26,18 +31,12 @@ export class GroundTruthPath {
   at(tS: number, maxGapS = 0.5): PoseSample | undefined {
     const p = this.#poses;
     if (p.length === 0 || tS < p[0]!.tS || tS > p[p.length - 1]!.tS) return undefined;
-    let lo = 0;
-    let hi = p.length - 1;
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >> 1;
-      if (p[mid]!.tS <= tS) lo = mid; else hi = mid;
-    }
-    const a = p[lo]!;
-    const b = p[hi]!;
+    const i = lastAtOrBefore(p, tS, timeOf);
+    const a = p[i]!;
+    const b = p[Math.min(i + 1, p.length - 1)]!;
     if (b.tS - a.tS > maxGapS) return undefined;
-    const u = b.tS === a.tS ? 0 : (tS - a.tS) / (b.tS - a.tS);
-    const dyaw = Math.atan2(Math.sin(b.yaw - a.yaw), Math.cos(b.yaw - a.yaw));
-    return { tS, x: a.x + u * (b.x - a.x), y: a.y + u * (b.y - a.y), yaw: a.yaw + u * dyaw };
+    const q = interpolatePose(a, b, tS); // linear position, yaw along the shortest arc (the planner's own interpolation)
+    return { tS, x: q.x, y: q.y, yaw: q.yaw };
   }
 
   /** Future positions at t0 + times[i], in the rig frame at t0; null where odometry does not cover the time. */
@@ -56,9 +55,4 @@ export class GroundTruthPath {
     }
     return out;
   }
-}
-
-/** Yaw [rad] of a quaternion (rotation about z). */
-export function quaternionYaw(q: { x: number; y: number; z: number; w: number }): number {
-  return Math.atan2(2 * (q.w * q.z + q.x * q.y), 1 - 2 * (q.y * q.y + q.z * q.z));
 }

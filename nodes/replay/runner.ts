@@ -15,7 +15,8 @@ import { loadPlannerParams, type PlannerParams } from '../planner/params.js';
 import { startPlanner } from '../planner/node.js';
 import { loadWatchdogParams, type WatchdogParams } from '../watchdog/params.js';
 import { startWatchdog } from '../watchdog/node.js';
-import { GroundTruthPath, quaternionYaw, type PoseSample } from './groundTruth.js';
+import { GroundTruthPath, type PoseSample } from './groundTruth.js';
+import { yawFromQuaternion } from '../planner/egoHistory.js';
 import { scorePlan, type PlanScore } from './metrics.js';
 import { buildCompute, buildReport, stableJson, type ComputeJson, type ReplayOutcome, type ReportJson } from './report.js';
 import { renderReportHtml, type HtmlData, type Snapshot } from './reportHtml.js';
@@ -186,7 +187,7 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
     if (type === 'nav_msgs/msg/Odometry') {
       const odo = m.message as Odometry;
       const p = odo.pose.pose;
-      poses.push({ tS: stampToSeconds(odo.header.stamp), x: p.position.x, y: p.position.y, yaw: quaternionYaw(p.orientation) });
+      poses.push({ tS: stampToSeconds(odo.header.stamp), x: p.position.x, y: p.position.y, yaw: yawFromQuaternion(p.orientation) });
     }
     bus.publish(m.topic, type, m.message, 'bag');
     if (++n % 256 === 0) {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { GroundTruthPath, quaternionYaw, type PoseSample } from '../../nodes/replay/groundTruth.js';
+import { GroundTruthPath, type PoseSample } from '../../nodes/replay/groundTruth.js';
 import { scorePlan, summarise, HORIZONS_S } from '../../nodes/replay/metrics.js';
 
 const steps = Float64Array.from({ length: 64 }, (_, i) => 0.1 * (i + 1));
@@ -60,8 +60,4 @@ describe('replay/metrics', () => {
     expect(scorePlan({ t0S: 99, t: steps, samples: [{ x, y }] }, truth)).to.equal(undefined);
   });
 
-  it('reads yaw from a quaternion', () => {
-    const yaw = 1.2;
-    expect(quaternionYaw({ x: 0, y: 0, z: Math.sin(yaw / 2), w: Math.cos(yaw / 2) })).to.be.closeTo(yaw, 1e-12);
-  });
 });
