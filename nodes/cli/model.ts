@@ -2,20 +2,54 @@
 import type { Command } from 'commander';
 import { UserError } from '../core/errors.js';
 import { makeDemoBundle } from '../engine/demoBundle.js';
-import { GRAPH_ROLES } from '../engine/manifest.js';
 import type { Manifest } from '../engine/manifest.js';
 import { fmtShape, verifyBundle } from '../engine/verifyBundle.js';
 import type { RegisterCommand } from './main.js';
+import { silentLogger } from '../core/logger.js';
+
+const round1 = (v: number): number => Math.round(v * 10) / 10;
+function fmtBytes(b: number): string {
+  if (b >= 1 << 30) return `${(b / (1 << 30)).toFixed(2)} GiB`;
+  if (b >= 1 << 20) return `${(b / (1 << 20)).toFixed(1)} MiB`;
+  return `${(b / 1024).toFixed(1)} KiB`;
+}
 
 export const register: RegisterCommand = (program: Command) => {
   const model = program.command('model').description('AR1 model bundles: verify, make the demo bundle');
   model
     .command('verify')
     .argument('<dir>', 'bundle directory (manifest.yaml + ONNX graphs + tokenizer.json)')
-    .description('check every file hash and every graph\'s inputs/outputs against the manifest; print a summary')
-    .action((dir: string) => {
-      const v = verifyBundle(dir);
-      process.stdout.write(summary(v.manifest));
+    .description('check every file hash (streamed) and every graph\'s inputs/outputs against the manifest, load the graphs; print a summary with hash throughput and load time')
+    .option('--providers <list>', 'execution providers to load with, in order (comma-separated)', 'cpu')
+    .option('--no-load', 'verify hashes and graph I/O only; do not create onnxruntime sessions')
+    .option('--json', 'print one JSON object instead of the summary', false)
+    .action(async (dir: string, opts: { providers: string; load: boolean; json: boolean }) => {
+      const v = await verifyBundle(dir);
+      let load: { provider: string; loadMs: number } | undefined;
+      if (opts.load) {
+        const { createSessions } = await import('../adapters/onnxruntime/ort.js');
+        const providers = opts.providers.split(',').map((p) => p.trim()).filter((p) => p !== '');
+        try {
+          const s = await createSessions(v.graphPaths, providers, silentLogger);
+          load = { provider: s.provider, loadMs: s.loadMs };
+          await s.release();
+        } catch (e) {
+          throw new UserError(`${dir}: the graphs verify but onnxruntime cannot load them: ${(e as Error).message}`);
+        }
+      }
+      const peakRssBytes = process.resourceUsage().maxRSS * 1024;
+      const st = v.stats;
+      const mbps = st.hashMs > 0 ? st.bytes / 1e6 / (st.hashMs / 1e3) : 0;
+      if (opts.json) {
+        process.stdout.write(JSON.stringify({
+          bundle: `${v.manifest.bundle.id}@${v.manifest.bundle.version}`, ok: true, files: st.files, bytes: st.bytes,
+          hashMs: round1(st.hashMs), hashMBps: round1(mbps), provider: load?.provider ?? null, loadMs: load ? round1(load.loadMs) : null, peakRssBytes,
+        }) + '\n');
+        return;
+      }
+      process.stdout.write(summary(v.manifest)
+        + `hashed ${st.files} files, ${fmtBytes(st.bytes)} in ${(st.hashMs / 1e3).toFixed(2)} s (${mbps.toFixed(0)} MB/s)\n`
+        + (load ? `loaded on ${load.provider} in ${(load.loadMs / 1e3).toFixed(2)} s; peak RSS ${fmtBytes(peakRssBytes)}\n` : 'not loaded (--no-load)\n'));
     });
   model
     .command('make-demo')
@@ -44,8 +78,7 @@ function summary(m: Manifest): string {
     `history ${m.history.steps} poses @ ${m.history.dtS} s; trajectory ${m.trajectory.steps} steps @ ${m.trajectory.dtS} s; flow steps ${m.action.flowSteps}`,
     `sampling temperature ${m.sampling.temperature}, top-p ${m.sampling.topP}, max ${m.sampling.maxTokens} tokens`,
     'graphs:',
-    ...GRAPH_ROLES.map((r) => {
-      const g = m.graphs[r];
+    ...Object.entries(m.graphs).map(([r, g]) => {
       const io = (ts: typeof g.inputs) => ts.map((t) => `${t.name} ${t.dtype}${fmtShape(t.shape)}`).join(', ');
       return `  ${r.padEnd(15)} ${g.file}: ${io(g.inputs)} → ${io(g.outputs)}`;
     }),

@@ -12,7 +12,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Document, isScalar, isSeq, visit } from 'yaml';
 import { AR1_ACTION_NORMALIZATION } from './actionSpace.js';
-import { GraphBuilder } from './graphBuilder.js';
+import { GraphBuilder, moveToExternalData } from './graphBuilder.js';
 import type { TensorSpec } from './graphBuilder.js';
 import { demoTokenizerJson, grammarTables, SLOT, SPECIAL, STATE_SIZE, tokenStateEffects, VOCAB, VOCAB_SIZE } from './demoLanguage.js';
 import { MANIFEST_FILE, MANIFEST_FORMAT, parseManifest } from './manifest.js';
@@ -47,13 +47,20 @@ export function makeDemoBundle(dir: string, opts: DemoBundleOptions = {}): Manif
   const model = large ? { height: 320, width: 576 } : { height: 64, width: 112 };
   const N = AR1_CAMERAS.length * FRAMES;
   const io = demoIo(N, model.height, model.width);
-  const files: Record<string, Uint8Array> = {
+  const graphs: Record<string, Uint8Array> = {
     'vision_encoder.onnx': visionGraph(io.vision_encoder, N, model.height, model.width, large),
     'lm_prefill.onnx': prefillGraph(io.lm_prefill, N),
     'lm_decode.onnx': decodeGraph(io.lm_decode),
     'action_expert.onnx': actionGraph(io.action_expert),
-    'tokenizer.json': new TextEncoder().encode(JSON.stringify(demoTokenizerJson(), null, 1) + '\n'),
   };
+  // Weights of 1 KiB and more go to external data beside each graph, as real exports store them.
+  const files: Record<string, Uint8Array> = {};
+  for (const [name, bytes] of Object.entries(graphs)) {
+    const { model: graph, data } = moveToExternalData(bytes, `${name}.data`);
+    files[name] = graph;
+    if (data.length > 0) files[`${name}.data`] = data;
+  }
+  files['tokenizer.json'] = new TextEncoder().encode(JSON.stringify(demoTokenizerJson(), null, 1) + '\n');
   const id = large ? 'ar1-demo-large' : 'ar1-demo';
   const raw = {
     format: MANIFEST_FORMAT,

@@ -1,29 +1,57 @@
 /**
- * Bundle verification: every declared file exists, has the declared size and sha256, and every graph's real
- * inputs/outputs (read from the ONNX protobuf) match the manifest in name, dtype and shape. A bundle that fails
- * never runs. Pure file reading + onnx-proto decoding; no onnxruntime.
+ * Bundle verification: every declared file exists, has the declared size and sha256 (streamed in chunks: no file is
+ * ever held whole in memory, so bundles of any size verify), every graph's real inputs/outputs (read from the ONNX
+ * protobuf without its weights) match the manifest in name, dtype and shape, and every external-data reference of a
+ * graph points into a declared file, within its size. A bundle that fails never runs. No onnxruntime here.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { BundleError, GRAPH_ROLES, loadManifest } from './manifest.js';
+import { BundleError, loadManifest } from './manifest.js';
 import type { GraphRole, Manifest } from './manifest.js';
-import { dtypeName, onnx } from './onnxProto.js';
-import type { onnx as O } from 'onnx-proto';
+import { GraphFileError, readGraphFile } from './graphFile.js';
+import type { GraphFileInfo } from './graphFile.js';
 import type { Dim, TensorSpec } from './graphBuilder.js';
+
+/** Dtypes onnxruntime-node 1.30 cannot pass in or out of a session ("Unsupported data type" at session creation). */
+export const UNCARRIED_IO_DTYPES: ReadonlySet<string> = new Set(['bfloat16']);
+
+export interface VerifyStats {
+  files: number;
+  /** Bytes hashed (every declared file). */
+  bytes: number;
+  /** Wall time spent hashing [ms] (injected clock). */
+  hashMs: number;
+}
 
 export interface VerifiedBundle {
   dir: string;
   manifest: Manifest;
-  /** Verified bytes of each ONNX graph (hash-checked), by role. */
-  graphBytes: Record<GraphRole, Uint8Array>;
+  /** Absolute-or-relative path of each graph (load by path: external data resolves beside it). */
+  graphPaths: Record<GraphRole, string>;
   tokenizerJson: unknown;
+  stats: VerifyStats;
 }
 
-/** Runs every check; throws BundleError with file, tensor, expected and actual on the first failure. */
-export function verifyBundle(dir: string): VerifiedBundle {
+export interface VerifyOptions {
+  /** Read size per hash update, default 8 MiB. */
+  chunkBytes?: number;
+  /** Clock for the hash timing [ms]; default performance.now. */
+  now?: () => number;
+}
+
+/** sha256 of a file, streamed in chunks of chunkBytes. */
+export async function sha256File(path: string, chunkBytes = 8 << 20): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: chunkBytes })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** Runs every check; rejects with BundleError naming the file (and tensor), what was expected and what was found. */
+export async function verifyBundle(dir: string, opts: VerifyOptions = {}): Promise<VerifiedBundle> {
+  const now = opts.now ?? (() => performance.now());
   const manifest = loadManifest(dir);
-  const contents = new Map<string, Uint8Array>();
+  const stats: VerifyStats = { files: 0, bytes: 0, hashMs: 0 };
   for (const [name, want] of Object.entries(manifest.files)) {
     if (name.includes('..') || name.startsWith('/')) throw new BundleError(`manifest.yaml: files.${name}: expected a file name inside the bundle, got a path outside it`);
     const path = join(dir, name);
@@ -34,50 +62,49 @@ export function verifyBundle(dir: string): VerifiedBundle {
       throw new BundleError(`${path}: missing (declared in manifest.yaml files)`);
     }
     if (size !== want.bytes) throw new BundleError(`${path}: expected ${want.bytes} bytes, got ${size} (${size < want.bytes ? 'truncated' : 'modified'})`);
-    const bytes = readFileSync(path);
-    const sha = createHash('sha256').update(bytes).digest('hex');
+    const t = now();
+    let sha: string;
+    try {
+      sha = await sha256File(path, opts.chunkBytes);
+    } catch (e) {
+      throw new BundleError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+    stats.hashMs += now() - t;
+    stats.bytes += size;
+    stats.files++;
     if (sha !== want.sha256) throw new BundleError(`${path}: sha256 mismatch: expected ${want.sha256}, got ${sha} (file modified)`);
-    contents.set(name, bytes);
   }
-  const graphBytes = {} as Record<GraphRole, Uint8Array>;
-  for (const role of GRAPH_ROLES) {
-    const spec = manifest.graphs[role];
-    const bytes = contents.get(spec.file)!;
-    checkGraphIo(join(dir, spec.file), bytes, spec.inputs, spec.outputs);
-    graphBytes[role] = bytes;
+  const graphPaths = {} as Record<GraphRole, string>;
+  for (const [role, spec] of Object.entries(manifest.graphs) as [GraphRole, Manifest['graphs'][GraphRole]][]) {
+    const path = join(dir, spec.file);
+    const info = readGraph(path);
+    checkIo(path, info, spec.inputs, spec.outputs);
+    checkExternal(path, info, manifest);
+    graphPaths[role] = path;
   }
-  let tokenizerJson: unknown;
   const tokPath = join(dir, manifest.tokenizer.file);
+  let tokenizerJson: unknown;
   try {
-    tokenizerJson = JSON.parse(Buffer.from(contents.get(manifest.tokenizer.file)!).toString('utf8'));
+    tokenizerJson = JSON.parse(readFileSync(tokPath, 'utf8'));
   } catch (e) {
     throw new BundleError(`${tokPath}: invalid JSON: ${(e as Error).message}`);
   }
   checkSpecialTokens(tokPath, tokenizerJson, [manifest.tokenizer.cotStart, manifest.tokenizer.cotEnd, manifest.tokenizer.trajFutureStart]);
-  return { dir, manifest, graphBytes, tokenizerJson };
+  return { dir, manifest, graphPaths, tokenizerJson, stats };
 }
 
-/** The graph's real I/O, read from the protobuf (initialisers listed as inputs are skipped). */
-export function readGraphIo(path: string, bytes: Uint8Array): { inputs: TensorSpec[]; outputs: TensorSpec[] } {
-  let model: O.ModelProto;
+/** The graph's real I/O (initialisers listed as inputs are skipped) and external-data references. */
+export function readGraph(path: string): GraphFileInfo {
   try {
-    model = onnx.ModelProto.decode(bytes);
+    return readGraphFile(path);
   } catch (e) {
-    throw new BundleError(`${path}: not a valid ONNX model (${(e as Error).message})`);
+    if (e instanceof GraphFileError) throw new BundleError(`${path}: not a valid ONNX model (${e.message})`);
+    throw new BundleError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  const graph = model.graph;
-  if (!graph) throw new BundleError(`${path}: not a valid ONNX model (no graph)`);
-  const inits = new Set((graph.initializer ?? []).map((t) => t.name));
-  const conv = (v: O.IValueInfoProto): TensorSpec => {
-    const tt = v.type?.tensorType;
-    const shape: Dim[] = (tt?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : d.dimValue != null ? Number(d.dimValue) : '?'));
-    return { name: v.name ?? '', dtype: dtypeName(tt?.elemType ?? 0) as TensorSpec['dtype'], shape };
-  };
-  return { inputs: (graph.input ?? []).filter((v) => !inits.has(v.name)).map(conv), outputs: (graph.output ?? []).map(conv) };
 }
 
-export function checkGraphIo(path: string, bytes: Uint8Array, inputs: TensorSpec[], outputs: TensorSpec[]): void {
-  const real = readGraphIo(path, bytes);
+/** Real graph I/O vs the manifest, in both directions; dtypes onnxruntime-node cannot carry are refused. */
+export function checkIo(path: string, real: Pick<GraphFileInfo, 'inputs' | 'outputs'>, inputs: TensorSpec[], outputs: TensorSpec[]): void {
   for (const [kind, want, got] of [['input', inputs, real.inputs], ['output', outputs, real.outputs]] as const) {
     const gotNames = got.map((t) => t.name);
     for (const w of want) {
@@ -88,6 +115,24 @@ export function checkGraphIo(path: string, bytes: Uint8Array, inputs: TensorSpec
     }
     for (const g of got) {
       if (!want.some((w) => w.name === g.name)) throw new BundleError(`${path}: ${kind} ${g.name}: present in the graph but not declared in manifest.yaml`);
+      if (UNCARRIED_IO_DTYPES.has(g.dtype)) {
+        throw new BundleError(`${path}: ${kind} ${g.name}: dtype ${g.dtype} cannot be passed in or out of onnxruntime-node sessions; export this tensor as float16 (weights inside the graph may stay ${g.dtype})`);
+      }
+    }
+  }
+}
+
+/** Every external-data reference names a file declared in the manifest, and its byte range lies inside that file. */
+function checkExternal(path: string, info: GraphFileInfo, m: Manifest): void {
+  for (const ref of info.external) {
+    const declared = m.files[ref.location];
+    if (ref.location === '' || ref.location.includes('..') || ref.location.startsWith('/')) {
+      throw new BundleError(`${path}: initializer ${ref.tensor}: external data location ${JSON.stringify(ref.location)}: expected a file name inside the bundle`);
+    }
+    if (!declared) throw new BundleError(`${path}: initializer ${ref.tensor}: external data file ${ref.location} is not declared in manifest.yaml files (so it is neither hashed nor trusted)`);
+    const end = ref.offset + (ref.length ?? 0);
+    if (!Number.isSafeInteger(ref.offset) || ref.offset < 0 || end > declared.bytes) {
+      throw new BundleError(`${path}: initializer ${ref.tensor}: external data ${ref.location} bytes [${ref.offset}, ${end}) lie outside the file (${declared.bytes} bytes): truncated or mismatching data file`);
     }
   }
 }

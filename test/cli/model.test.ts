@@ -25,6 +25,21 @@ describe('cli: ar1 model make-demo / verify', function () {
     expect(v.stdout).to.match(/sha256 OK, graph I\/O OK/);
   });
 
+  it('verify streams the hashes and loads the graphs: throughput and load time, also as --json', () => {
+    run('model', 'make-demo', join(dir, 'j'));
+    const v = run('model', 'verify', join(dir, 'j'));
+    expect(v.stdout).to.match(/hashed \d+ files, [\d.]+ KiB in [\d.]+ s \(\d+ MB\/s\)/);
+    expect(v.stdout).to.match(/loaded on cpu in [\d.]+ s; peak RSS [\d.]+ MiB/);
+    const j = run('model', 'verify', join(dir, 'j'), '--json');
+    expect(j.status, j.stderr).to.equal(0);
+    const o = JSON.parse(j.stdout) as Record<string, unknown>;
+    expect(o).to.include({ bundle: 'ar1-demo@1.0.0', ok: true, provider: 'cpu' });
+    expect(o.files).to.be.greaterThan(4);
+    for (const k of ['bytes', 'hashMs', 'hashMBps', 'loadMs', 'peakRssBytes']) expect(o[k], k).to.be.a('number');
+    const n = run('model', 'verify', join(dir, 'j'), '--json', '--no-load');
+    expect(JSON.parse(n.stdout)).to.include({ provider: null, loadMs: null });
+  });
+
   it('a tampered file is refused in one line naming it, exit 2, no stack trace', () => {
     run('model', 'make-demo', join(dir, 't'));
     appendFileSync(join(dir, 't', 'action_expert.onnx'), Buffer.from([0]));

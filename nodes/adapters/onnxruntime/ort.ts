@@ -7,7 +7,6 @@ import type * as OrtModule from 'onnxruntime-node';
 import { EngineError } from '../../core/engine.js';
 import type { Logger } from '../../core/logger.js';
 import type { GraphRole } from '../../engine/manifest.js';
-import { GRAPH_ROLES } from '../../engine/manifest.js';
 import type { GraphRunner, Tensor } from '../../engine/planPipeline.js';
 
 type Ort = typeof OrtModule;
@@ -28,6 +27,8 @@ export function providerEntry(ep: string): string | { name: string; deviceId: nu
 
 export interface SessionSet {
   provider: string;
+  /** Wall time to create every session on the chosen provider [ms]. */
+  loadMs: number;
   runner: GraphRunner;
   /** Milliseconds spent inside session.run since the last reset. */
   sessionRunMs: { value: number };
@@ -35,17 +36,19 @@ export interface SessionSet {
 }
 
 /**
- * Creates one session per graph on the first execution provider that accepts all of them (onnxruntime-node does not
- * fall back by itself). Logs each refusal and the provider chosen.
+ * Creates one session per graph, by path (external data files resolve beside the graph and are never copied into
+ * JS memory), on the first execution provider that accepts all of them (onnxruntime-node does not fall back by
+ * itself). Logs each refusal, the provider chosen and the load time.
  */
-export async function createSessions(graphs: Record<GraphRole, Uint8Array>, providers: readonly string[], logger: Logger, intraOpThreads?: number, now: () => number = () => performance.now()): Promise<SessionSet> {
+export async function createSessions(graphs: Record<GraphRole, string>, providers: readonly string[], logger: Logger, intraOpThreads?: number, now: () => number = () => performance.now()): Promise<SessionSet> {
   const ort = await loadOrt();
   if (providers.length === 0) throw new EngineError('runtime', 'executionProviders: expected at least one provider, got []');
   const errors: string[] = [];
   for (const ep of providers) {
     const made: Partial<Record<GraphRole, OrtModule.InferenceSession>> = {};
+    const loadStart = now();
     try {
-      for (const role of GRAPH_ROLES) {
+      for (const role of Object.keys(graphs) as GraphRole[]) {
         made[role] = await ort.InferenceSession.create(graphs[role], {
           executionProviders: [providerEntry(ep) as OrtModule.InferenceSession.ExecutionProviderConfig],
           graphOptimizationLevel: 'all',
@@ -61,7 +64,8 @@ export async function createSessions(graphs: Record<GraphRole, Uint8Array>, prov
       continue;
     }
     const sessions = made as Record<GraphRole, OrtModule.InferenceSession>;
-    logger.info(`execution provider: ${ep} (tried ${providers.slice(0, providers.indexOf(ep) + 1).join(' → ')})`);
+    const loadMs = now() - loadStart;
+    logger.info(`execution provider: ${ep} (tried ${providers.slice(0, providers.indexOf(ep) + 1).join(' → ')}); graphs loaded in ${loadMs.toFixed(0)} ms`);
     const sessionRunMs = { value: 0 };
     const runner: GraphRunner = {
       async run(role, feeds) {
@@ -83,6 +87,7 @@ export async function createSessions(graphs: Record<GraphRole, Uint8Array>, prov
     };
     return {
       provider: ep,
+      loadMs,
       runner,
       sessionRunMs,
       async release() {

@@ -47,10 +47,10 @@ async function handle(m: ToWorker): Promise<void> {
 
 async function init(m: InitMessage): Promise<void> {
   try {
-    const bundle = verifyBundle(m.bundleDir);
+    const bundle = await verifyBundle(m.bundleDir, { now });
     const manifest = bundle.manifest;
     const tokenizer = loadTokenizer(bundle.tokenizerJson, manifest);
-    const sessions = await createSessions(bundle.graphBytes, m.executionProviders, logger, m.intraOpThreads, now);
+    const sessions = await createSessions(bundle.graphPaths, m.executionProviders, logger, m.intraOpThreads, now);
     const resize = manifest.image.preprocess === 'host';
     const size = resize ? manifest.image.model : manifest.image.native;
     const n = manifest.cameras.names.length * manifest.cameras.framesPerCamera;
