@@ -67,7 +67,15 @@ export interface SessionSummary {
   plans: number;
   planErrors: number;
   watchdogFinalState: string;
-  watchdogTransitions: number;
+  watchdogTransitions: Array<{ time_s: number; from: string; to: string; reason: string }>;
+  /** Commands the watchdog sent to the vehicle, by source. */
+  commands: { planner: number; fallback: number; hold: number };
+  /** The planner's own drop counts and the frames it still held at close (for a replay-style report). */
+  planner: { received: number; planned: number; dropped: Record<string, number>; waiting: number };
+  /** Virtual time the session's nodes ran over [ms] (undefined: no drive). */
+  span: { startMs: number; endMs: number } | undefined;
+  /** Observations given to the nodes. */
+  inputMessages: number;
 }
 
 /**
@@ -81,6 +89,7 @@ type Pending =
   | { kind: 'image'; tUs: bigint; seq: number; camera: number; image: PreparedImage };
 
 interface Graph {
+  startMs: number;
   scheduler: SteppingScheduler;
   bus: InProcessBus;
   tracker: WorkTracker;
@@ -111,6 +120,7 @@ export class DriverSession {
   #lastDriveUs: bigint | undefined;
   #egomotionBatches = 0;
   #drives = 0;
+  #fed = 0;
   readonly #responses: Record<ResponseSource, number> = { planner: 0, watchdog_braking: 0, none: 0 };
   /** Drives and close run one at a time, in arrival order. */
   #queue: Promise<unknown> = Promise.resolve();
@@ -231,7 +241,7 @@ export class DriverSession {
     const watchdogRos = new InProcessNode(bus, { name: WATCHDOG_NODE, logger: log });
     const watchdog = startWatchdog(watchdogRos, s.watchdog);
     const planner = startPlanner(plannerRos, s.planner, engine);
-    return { scheduler, bus, tracker, planner, watchdog, nodes: [plannerRos, watchdogRos], subs };
+    return { startMs, scheduler, bus, tracker, planner, watchdog, nodes: [plannerRos, watchdogRos], subs };
   }
 
   /** Feeds every buffered observation up to nowUs in time order, then runs the nodes up to nowUs. */
@@ -244,6 +254,7 @@ export class DriverSession {
     for (const p of due) {
       const at = usToMs(p.tUs) - FEED_LEAD_MS;
       if (at > g.scheduler.now()) await g.scheduler.advanceTo(at, idle);
+      this.#fed++;
       if (p.kind === 'odometry') {
         g.bus.publish(this.#s.planner.odometry.topic, 'nav_msgs/msg/Odometry', odometryMessage(p.pose, LOCAL_FRAME, RIG_FRAME) satisfies Odometry, 'alpasim');
       } else {
@@ -297,11 +308,15 @@ export class DriverSession {
       const g = this.#graph;
       let stats: PlannerStats | undefined;
       let finalState = 'disengaged';
-      let transitions = 0;
+      let transitions: SessionSummary['watchdogTransitions'] = [];
+      let commands = { planner: 0, fallback: 0, hold: 0 };
+      let span: SessionSummary['span'];
       if (g) {
         stats = g.planner.stats();
         finalState = g.watchdog.state;
-        transitions = g.watchdog.transitions.length;
+        transitions = g.watchdog.transitions.map((t) => ({ time_s: t.timeS, from: t.from, to: t.to, reason: t.reason }));
+        commands = { ...g.watchdog.commandCounts };
+        span = { startMs: g.startMs, endMs: g.scheduler.now() };
         await g.planner.stop();
         await g.watchdog.stop();
         await g.scheduler.advanceTo(g.scheduler.now(), () => g.tracker.idle());
@@ -324,6 +339,10 @@ export class DriverSession {
         planErrors: stats?.errors ?? 0,
         watchdogFinalState: finalState,
         watchdogTransitions: transitions,
+        commands,
+        planner: { received: stats?.received ?? 0, planned: stats?.planned ?? 0, dropped: { ...(stats?.dropped ?? {}) }, waiting: stats?.waiting ?? 0 },
+        span,
+        inputMessages: this.#fed,
       };
     });
   }
@@ -334,5 +353,5 @@ export function describeSummary(s: SessionSummary): string {
   const kv = (r: Record<string, number>) => Object.entries(r).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
   return `session ${s.uuid} closed: frames received ${s.framesReceived}, planned ${s.framesPlanned}, dropped ${kv(s.framesDropped)}; ` +
     `refused ${kv(s.refused)}; drives ${s.drives} (planner ${s.responses.planner}, watchdog braking ${s.responses.watchdog_braking}, empty ${s.responses.none}); ` +
-    `plans ${s.plans}, plan errors ${s.planErrors}; watchdog final ${s.watchdogFinalState}`;
+    `plans ${s.plans}, plan errors ${s.planErrors}; watchdog final ${s.watchdogFinalState} after ${s.watchdogTransitions.length} transitions`;
 }

@@ -13,6 +13,7 @@ const COMMANDS: Array<() => Promise<{ register: RegisterCommand }>> = [
   () => import('./replay.js'),
   () => import('./report.js'),
   () => import('./demo.js'),
+  () => import('./alpasim.js'),
 ];
 
 export function packageVersion(): string {

@@ -256,7 +256,7 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
   return { outDir: o.outDir, report, compute: computeJson, files };
 }
 
-function htmlData(
+export function htmlData(
   report: ReportJson, compute: ComputeJson, totals: number[], scored: Array<{ score: PlanScore; result: PlanResult }>,
   reasoning: Map<number, string>, truth: GroundTruthPath, transitions: Array<{ time_s: number; to: string }>,
   commands: Array<{ tS: number; accel: number; source: string }>, startNs: bigint, endNs: bigint,
