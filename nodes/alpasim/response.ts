@@ -5,6 +5,7 @@
  */
 import { interpolatePose, type OdometrySample } from '../planner/egoHistory.js';
 import type { Quaternion } from '../core/msgs.js';
+import type { PlanTrajectory } from '../core/engine.js';
 import { fallbackBrake } from '../watchdog/fallbackBrake.js';
 import type { BrakeProfile } from '../watchdog/params.js';
 import type { EgoPose } from './observations.js';
@@ -16,6 +17,13 @@ export interface PlanRecord {
   t0Us: bigint;
   points: ReadonlyArray<{ t: number; x: number; y: number; heading: number }>;
   reasoning: string | undefined;
+  /** Every sample drawn (the first is the plan), when more than one. */
+  samples: ReadonlyArray<PlanRecord['points']>;
+}
+
+/** A sampled trajectory's waypoints in the shape of PlanRecord points. */
+export function samplePoints(tr: PlanTrajectory): PlanRecord['points'] {
+  return Array.from(tr.t, (t, i) => ({ t, x: tr.x[i]!, y: tr.y[i]!, heading: tr.heading[i]! }));
 }
 
 const yawQuat = (yaw: number) => ({ w: Math.cos(yaw / 2), x: 0, y: 0, z: Math.sin(yaw / 2) });
@@ -147,10 +155,10 @@ export function debugInfoBytes(d: DebugFields): Buffer {
   return pickleDumps(value);
 }
 
-export function driveResponse(poses: PoseAtTimeOut[], debug: DebugFields): DriveResponseOut {
+export function driveResponse(poses: PoseAtTimeOut[], sampled: PoseAtTimeOut[][], debug: DebugFields): DriveResponseOut {
   return {
     trajectory: { poses },
-    debug_info: { unstructured_debug_info: debugInfoBytes(debug), sampled_trajectories: [] },
+    debug_info: { unstructured_debug_info: debugInfoBytes(debug), sampled_trajectories: sampled.map((p) => ({ poses: p })) },
     terminate_session: false,
   };
 }

@@ -8,10 +8,10 @@ import type { Subscription } from 'rxjs';
 import { InProcessBus, type BusMessage } from '../adapters/inprocess/bus.js';
 import { InProcessNode } from '../adapters/inprocess/node.js';
 import { SteppingScheduler, WorkTracker } from '../adapters/inprocess/virtualScheduler.js';
-import type { PlanInput, PlanningEngine, PlanResult } from '../core/engine.js';
+import type { PlanInput, PlanningEngine, PlanResult, PlanTrajectory } from '../core/engine.js';
 import type { Logger } from '../core/logger.js';
 import type { CompressedImage, Odometry, Reasoning, Trajectory, UnicycleCommand } from '../core/msgs.js';
-import { stampToNanos } from '../core/time.js';
+import { secondsToNanos, stampToNanos } from '../core/time.js';
 import type { PlannerParams } from '../planner/params.js';
 import { cameraInputs } from '../planner/params.js';
 import { startPlanner, type PlannerHandle, type PlannerStats } from '../planner/node.js';
@@ -21,7 +21,7 @@ import { startWatchdog, type WatchdogHandle } from '../watchdog/node.js';
 import { DriverError, invalid } from './errors.js';
 import { compressedImageMessage, odometryMessage, usToMs, type EgoPose, type PreparedImage } from './observations.js';
 import type { DriveResponseOut } from './proto.js';
-import { brakingTrajectory, driveResponse, planTrajectory, type PlanRecord, type ResponseSource } from './response.js';
+import { brakingTrajectory, driveResponse, planTrajectory, samplePoints, type PlanRecord, type ResponseSource } from './response.js';
 
 export const PLANNER_NODE = 'ar1_planner';
 export const WATCHDOG_NODE = 'ar1_watchdog';
@@ -116,6 +116,8 @@ export class DriverSession {
   #graph: Graph | undefined;
   #plan: PlanRecord | undefined;
   readonly #reasoning = new Map<bigint, string>();
+  /** Samples of recent plans by t0 [µs], when more than one is drawn. */
+  readonly #samples = new Map<bigint, PlanTrajectory[]>();
   #lastCommand: { accel: number; curvature: number } | undefined;
   #lastDriveUs: bigint | undefined;
   #egomotionBatches = 0;
@@ -217,13 +219,21 @@ export class DriverSession {
     const scheduler = new SteppingScheduler(startMs);
     const bus = new InProcessBus(scheduler);
     const tracker = new WorkTracker();
-    const engine = replayEngine(s.engine, scheduler, tracker, s.latency, s.onResult);
+    const engine = replayEngine(s.engine, scheduler, tracker, s.latency, (r, input) => {
+      // Every sample of the latest plans, for the response's sampled_trajectories (AlpaSim's minADE).
+      if (r.samples.length > 1) {
+        this.#samples.set(nanosToUs(secondsToNanos(r.t0S)), r.samples);
+        if (this.#samples.size > 8) this.#samples.delete(this.#samples.keys().next().value!);
+      }
+      s.onResult?.(r, input);
+    });
     const subs: Subscription[] = [];
     if (s.onPublished) subs.push(bus.published$.subscribe(s.onPublished));
     subs.push(bus.messages(s.planner.topics.trajectory, 'ar1_msgs/msg/Trajectory').subscribe((m) => {
       const t = m as Trajectory;
       const t0Us = nanosToUs(stampToNanos(t.header.stamp));
-      this.#plan = { t0Us, points: t.points, reasoning: this.#reasoning.get(t0Us) };
+      const samples = this.#samples.get(t0Us);
+      this.#plan = { t0Us, points: t.points, reasoning: this.#reasoning.get(t0Us), samples: samples?.map(samplePoints) ?? [] };
     }));
     subs.push(bus.messages(s.planner.topics.reasoning, 'ar1_msgs/msg/Reasoning').subscribe((m) => {
       const r = m as Reasoning;
@@ -271,6 +281,7 @@ export class DriverSession {
     const plan = this.#plan;
     let source: ResponseSource = 'none';
     let poses: DriveResponseOut['trajectory']['poses'] = [];
+    let sampled: Array<DriveResponseOut['trajectory']['poses']> = [];
     if (plan) {
       const braking = this.#s.watchdogBraking && (state === 'fallback' || state === 'stopped');
       if (braking) {
@@ -283,11 +294,15 @@ export class DriverSession {
         if (b) { poses = b; source = 'watchdog_braking'; }
       } else {
         const p = planTrajectory(plan, this.#poses, nowUs);
-        if (p && p.length > 1) { poses = p; source = 'planner'; }
+        if (p && p.length > 1) {
+          poses = p;
+          source = 'planner';
+          sampled = plan.samples.map((points) => planTrajectory({ ...plan, points }, this.#poses, nowUs) ?? []);
+        }
       }
     }
     this.#responses[source]++;
-    return driveResponse(poses, {
+    return driveResponse(poses, sampled, {
       source,
       reasoningText: source === 'none' ? undefined : plan?.reasoning,
       framesPerCamera: { ...this.#framesPerCamera },

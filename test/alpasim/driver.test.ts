@@ -161,6 +161,19 @@ describe('alpasim driver: EgodriverService over gRPC on the loopback', function 
     expect(BigInt(p[1]!.timestamp_us) - BigInt(p[0]!.timestamp_us)).to.equal(100_000n);
   });
 
+  it('with several samples per plan, every sample goes to sampled_trajectories in the same frame (AlpaSim scores minADE on them)', async () => {
+    const { planner, watchdog } = loadDriverParams([], 3);
+    const { client } = await serve({ planner, watchdog });
+    const r = await rollout(client, { session: 'samples', images, steps: 6 });
+    expect(r[2]!.debug_info!.sampled_trajectories).to.have.length(0);
+    const last = r[5]!;
+    const sampled = last.debug_info!.sampled_trajectories as Array<{ poses: NonNullable<DriveReply['trajectory']>['poses'] }>;
+    expect(sampled).to.have.length(3);
+    expect(JSON.stringify(sampled[0]!.poses)).to.equal(JSON.stringify(poses(last)));
+    for (const s of sampled) expect(s.poses).to.have.length(65);
+    expect(JSON.stringify(sampled[1]!.poses)).not.to.equal(JSON.stringify(sampled[0]!.poses));
+  });
+
   describe("the watchdog's braking when plans stop", () => {
     it('replaces the stale plan by default (speed falls along the trajectory)', async () => {
       const { client } = await serve();
