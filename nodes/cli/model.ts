@@ -1,7 +1,8 @@
-/** `ar1 model verify DIR` and `ar1 model make-demo DIR [--image-size HxW] [--large]`. */
+/** `ar1 model verify DIR`, `ar1 model make-demo DIR [--image-size HxW] [--large]`, `ar1 model make-tiny DIR [--layers N]`. */
 import type { Command } from 'commander';
 import { UserError } from '../core/errors.js';
 import { makeDemoBundle } from '../engine/demoBundle.js';
+import { makeTinyAr1Bundle } from '../engine/tinyAr1Bundle.js';
 import type { Manifest } from '../engine/manifest.js';
 import { fmtShape, verifyBundle } from '../engine/verifyBundle.js';
 import type { RegisterCommand } from './main.js';
@@ -62,6 +63,17 @@ export const register: RegisterCommand = (program: Command) => {
       const m = makeDemoBundle(dir, { imageHeight: height, imageWidth: width, large: opts.large });
       process.stdout.write(`wrote ${dir}\n` + summary(m));
     });
+  model
+    .command('make-tiny')
+    .argument('<dir>', 'output directory (created)')
+    .description('write the tiny AR1 bundle: AR1\'s topology (deepstack vision, GQA decoder with rotary positions and a per-layer fp16 cache, expert attending to it) at tiny sizes, random weights')
+    .option('--layers <n>', 'decoder and expert layers', '2')
+    .action((dir: string, opts: { layers: string }) => {
+      const layers = Number(opts.layers);
+      if (!Number.isInteger(layers) || layers < 1 || layers > 64) throw new UserError(`--layers: expected an integer in [1, 64], got "${opts.layers}"`);
+      const m = makeTinyAr1Bundle(dir, { layers });
+      process.stdout.write(`wrote ${dir}\n` + summary(m));
+    });
 };
 
 export function parseImageSize(s: string): { height: number; width: number } {
@@ -76,6 +88,7 @@ function summary(m: Manifest): string {
     `cameras ${m.cameras.names.join(', ')}; ${m.cameras.framesPerCamera} frames each, ${m.cameras.frameSpacingS} s apart`,
     `image native ${m.image.native.height}x${m.image.native.width} → model ${m.image.model.height}x${m.image.model.width} (preprocess on ${m.image.preprocess})`,
     `history ${m.history.steps} poses @ ${m.history.dtS} s; trajectory ${m.trajectory.steps} steps @ ${m.trajectory.dtS} s; flow steps ${m.action.flowSteps}`,
+    `form ${m.form}; language model ${m.lm.layers} layers, cache ${m.lm.cacheDtype} [batch, ${m.lm.kvHeads}, positions, ${m.lm.headDim}] per layer; vision ${m.vision.grid.join('x')} tokens per image, ${m.vision.deepstack} deepstack`,
     `sampling temperature ${m.sampling.temperature}, top-p ${m.sampling.topP}, max ${m.sampling.maxTokens} tokens`,
     'graphs:',
     ...Object.entries(m.graphs).map(([r, g]) => {

@@ -8,12 +8,15 @@
 export const SLOT = { turn: 0, absTurn: 1, speedPull: 2, kappaHist: 3, caution: 4, bias: 5, brightness: 6, kappaTarget: 7 } as const;
 export const STATE_SIZE = 8;
 
-export const SPECIAL = { unk: '[UNK]', cotStart: '<|cot_start|>', cotEnd: '<|cot_end|>', trajFutureStart: '<|traj_future_start|>' } as const;
+export const SPECIAL = {
+  unk: '[UNK]', cotStart: '<|cot_start|>', cotEnd: '<|cot_end|>', trajFutureStart: '<|traj_future_start|>',
+  visionStart: '<|vision_start|>', imagePad: '<|image_pad|>', visionEnd: '<|vision_end|>',
+} as const;
 
 const WORDS = ['keep', 'stay', 'in', 'lane', 'and', 'maintain', 'speed', 'follow', 'the', 'road', 'curving', 'left', 'right',
   'slow', 'down', 'for', 'upcoming', 'curve', 'ahead'] as const;
 
-export const VOCAB: readonly string[] = [SPECIAL.unk, SPECIAL.cotStart, SPECIAL.cotEnd, SPECIAL.trajFutureStart, ...WORDS];
+export const VOCAB: readonly string[] = [...Object.values(SPECIAL), ...WORDS];
 export const VOCAB_SIZE = VOCAB.length;
 const id = (w: string): number => {
   const i = VOCAB.indexOf(w);

@@ -13,7 +13,7 @@ import type { DType } from './onnxProto.js';
 import type { Dim, TensorSpec } from './graphBuilder.js';
 
 export const MANIFEST_FILE = 'manifest.yaml';
-export const MANIFEST_FORMAT = 'ar1-bundle/1';
+export const MANIFEST_FORMAT = 'ar1-bundle/2';
 
 /** A refused bundle: missing/corrupt/tampered file, bad manifest field, graph I/O mismatch. */
 export class BundleError extends UserError {
@@ -23,19 +23,42 @@ export class BundleError extends UserError {
 export type GraphRole = 'vision_encoder' | 'lm_prefill' | 'lm_decode' | 'action_expert';
 export const GRAPH_ROLES: readonly GraphRole[] = ['vision_encoder', 'lm_prefill', 'lm_decode', 'action_expert'];
 
-/** Tensor names each role must declare (the runtime feeds/reads exactly these). */
-export const ROLE_IO: Record<GraphRole, { inputs: string[]; outputs: string[] }> = {
-  vision_encoder: { inputs: ['pixel_values'], outputs: ['image_embeds'] },
-  lm_prefill: { inputs: ['image_embeds', 'history_tokens'], outputs: ['logits', 'present_state'] },
-  lm_decode: { inputs: ['input_ids', 'past_state'], outputs: ['logits', 'present_state'] },
-  action_expert: { inputs: ['x', 't', 'context'], outputs: ['velocity'] },
-};
+/** Cache tensor names, as standard decoder exporters emit them (no renaming needed). */
+export const pastKey = (i: number): string => `past_key_values.${i}.key`;
+export const pastValue = (i: number): string => `past_key_values.${i}.value`;
+export const presentKey = (i: number): string => `present.${i}.key`;
+export const presentValue = (i: number): string => `present.${i}.value`;
+export const deepstackName = (j: number): string => `deepstack_embeds.${j}`;
+
+/**
+ * Tensor names each role must have, from the manifest's layer and deepstack counts (never from code):
+ * vision: pixels → embeddings + deepstack features; prefill: embeddings, prompt ids, 3-axis rotary positions →
+ * logits + one present key/value per layer; decode step: one past key/value per layer in, present out; expert step:
+ * x, t, positions, attention mask and the per-layer cache → velocity.
+ */
+export function roleIo(layers: number, deepstack: number): Record<GraphRole, { inputs: string[]; outputs: string[] }> {
+  const L = Array.from({ length: layers }, (_, i) => i);
+  const ds = Array.from({ length: deepstack }, (_, j) => deepstackName(j));
+  const past = L.flatMap((i) => [pastKey(i), pastValue(i)]);
+  const present = L.flatMap((i) => [presentKey(i), presentValue(i)]);
+  return {
+    vision_encoder: { inputs: ['pixel_values'], outputs: ['image_embeds', ...ds] },
+    lm_prefill: { inputs: ['input_ids', 'position_ids', 'image_embeds', ...ds], outputs: ['logits', ...present] },
+    lm_decode: { inputs: ['input_ids', 'position_ids', ...past], outputs: ['logits', ...present] },
+    action_expert: { inputs: ['x', 't', 'position_ids', 'attention_mask', ...past], outputs: ['velocity'] },
+  };
+}
 
 export interface GraphSpec { file: string; inputs: TensorSpec[]; outputs: TensorSpec[] }
+
+/** One entry of the prompt template: literal text (tokenised), every camera image, or the history tokens. */
+export type PromptPart = { text: string } | { images: true } | { history: true };
 
 export interface Manifest {
   format: string;
   bundle: { id: string; version: string; description: string };
+  /** split: one graph per stage, the runtime loops; fused: reasoning loop inside one graph (not yet supported). */
+  form: 'split';
   cameras: { names: string[]; framesPerCamera: number; frameSpacingS: number };
   image: {
     native: { height: number; width: number };
@@ -45,11 +68,20 @@ export interface Manifest {
     /** Normalisation applied inside the vision graph (documented; the runtime feeds uint8). */
     normalization: { mean: number[]; std: number[]; scale: number };
   };
+  /** Language tokens per image after merging, as a grid (rows × cols) for 3-axis rotary positions; deepstack count. */
+  vision: { grid: [number, number]; deepstack: number };
+  /** Decoder cache geometry: the cache tensors are [batch, kvHeads, positions, headDim] of cacheDtype per layer. */
+  lm: { layers: number; kvHeads: number; headDim: number; cacheDtype: 'float16' | 'float32' };
+  prompt: { template: PromptPart[]; imageStart: string; imagePad: string; imageEnd: string };
   history: { steps: number; dtS: number; tokenRanges: [number, number][]; bins: number; tokenOffset: number };
   trajectory: { steps: number; dtS: number };
   action: { normalization: ActionNormalization; flowSteps: number };
   sampling: { temperature: number; topP: number; maxTokens: number };
-  tokenizer: { file: string; cotStart: string; cotEnd: string; trajFutureStart: string };
+  tokenizer: {
+    file: string; cotStart: string; cotEnd: string; trajFutureStart: string;
+    /** Trajectory tokens masked while reasoning: the first one's text and how many follow it (upstream 4000). */
+    trajectoryTokens?: { first: string; count: number };
+  };
   graphs: Record<GraphRole, GraphSpec>;
   /** sha256 (hex) and size of every file of the bundle except the manifest. */
   files: Record<string, { sha256: string; bytes: number }>;
@@ -105,6 +137,33 @@ export function parseManifest(raw: unknown, where = MANIFEST_FILE): Manifest {
     r.fail('history.token_ranges', '3 [min, max] pairs (x, y, z) with min < max', JSON.stringify(ranges));
   }
 
+  const formRaw = root.form ?? 'split';
+  if (formRaw !== 'split') r.fail('form', '"split" (the fused form is not supported by this runtime yet)', JSON.stringify(formRaw));
+  const vision = r.obj(root.vision, 'vision');
+  const gridRaw = vision.grid;
+  if (!Array.isArray(gridRaw) || gridRaw.length !== 2 || !gridRaw.every((v) => Number.isInteger(v) && v >= 1)) r.fail('vision.grid', '[rows, cols] of positive integers', describe(gridRaw));
+  const deepstack = r.int(vision, 'deepstack', 'vision.deepstack', 0);
+  const lmRaw = r.obj(root.lm, 'lm');
+  const layers = r.int(lmRaw, 'layers', 'lm.layers', 1);
+  const kvHeads = r.int(lmRaw, 'kv_heads', 'lm.kv_heads', 1);
+  const headDim = r.int(lmRaw, 'head_dim', 'lm.head_dim', 1);
+  const cacheDtype = r.str(lmRaw, 'cache_dtype', 'lm.cache_dtype');
+  if (cacheDtype !== 'float16' && cacheDtype !== 'float32') r.fail('lm.cache_dtype', '"float16" or "float32"', JSON.stringify(cacheDtype));
+  const promptRaw = r.obj(root.prompt, 'prompt');
+  const tmpl = promptRaw.template;
+  if (!Array.isArray(tmpl) || tmpl.length === 0) r.fail('prompt.template', 'a non-empty list of text, {images: true} or {history: true}', describe(tmpl));
+  const template: PromptPart[] = (tmpl as unknown[]).map((p, i) => {
+    if (typeof p === 'string') return { text: p };
+    const o = r.obj(p, `prompt.template[${i}]`);
+    if (o.images === true) return { images: true };
+    if (o.history === true) return { history: true };
+    return r.fail(`prompt.template[${i}]`, 'text, {images: true} or {history: true}', describe(p));
+  });
+  for (const k of ['images', 'history'] as const) {
+    const n = template.filter((p) => k in p).length;
+    if (n !== 1) r.fail('prompt.template', `exactly one {${k}: true}`, String(n));
+  }
+  const ROLE_IO = roleIo(layers, deepstack);
   const graphs = {} as Record<GraphRole, GraphSpec>;
   for (const role of GRAPH_ROLES) {
     const g = r.obj(graphsRaw[role], `graphs.${role}`);
@@ -119,6 +178,15 @@ export function parseManifest(raw: unknown, where = MANIFEST_FILE): Manifest {
       }
     }
     graphs[role] = spec;
+    for (const t of [...spec.inputs, ...spec.outputs]) {
+      if (!/^(past_key_values|present)\.\d+\.(key|value)$/.test(t.name)) continue;
+      const where = `graphs.${role} ${t.name}`;
+      if (t.dtype !== cacheDtype) r.fail(`${where}.dtype`, `lm.cache_dtype ${cacheDtype}`, t.dtype);
+      if (t.shape.length !== 4 || t.shape[1] !== kvHeads || t.shape[3] !== headDim) {
+        r.fail(`${where}.shape`, `[batch, ${kvHeads}, positions, ${headDim}] (lm.kv_heads, lm.head_dim)`, JSON.stringify(t.shape));
+      }
+      if (Number(t.name.split('.')[1]) >= layers) r.fail(where, `a layer index < lm.layers ${layers}`, t.name);
+    }
   }
   for (const [k] of Object.entries(graphsRaw)) if (!(GRAPH_ROLES as readonly string[]).includes(k)) r.fail(`graphs.${k}`, `one of ${GRAPH_ROLES.join(', ')}`, 'an unknown role');
 
@@ -136,6 +204,10 @@ export function parseManifest(raw: unknown, where = MANIFEST_FILE): Manifest {
 
   const m: Manifest = {
     format,
+    form: 'split',
+    vision: { grid: gridRaw as [number, number], deepstack },
+    lm: { layers, kvHeads, headDim, cacheDtype: cacheDtype as 'float16' | 'float32' },
+    prompt: { template, imageStart: r.str(promptRaw, 'image_start', 'prompt.image_start'), imagePad: r.str(promptRaw, 'image_pad', 'prompt.image_pad'), imageEnd: r.str(promptRaw, 'image_end', 'prompt.image_end') },
     bundle: { id: r.str(bundle, 'id', 'bundle.id'), version: r.str(bundle, 'version', 'bundle.version'), description: typeof bundle.description === 'string' ? bundle.description : '' },
     cameras: { names, framesPerCamera: r.int(cams, 'frames_per_camera', 'cameras.frames_per_camera', 1), frameSpacingS: r.num(cams, 'frame_spacing_s', 'cameras.frame_spacing_s', 0) },
     image: {
@@ -159,7 +231,13 @@ export function parseManifest(raw: unknown, where = MANIFEST_FILE): Manifest {
       flowSteps: r.int(action, 'flow_steps', 'action.flow_steps', 1, 10),
     },
     sampling: { temperature: r.num(samp, 'temperature', 'sampling.temperature', -1e-300), topP: r.num(samp, 'top_p', 'sampling.top_p', 0), maxTokens: r.int(samp, 'max_tokens', 'sampling.max_tokens', 1) },
-    tokenizer: { file: tokenizerFile, cotStart: r.str(tok, 'cot_start', 'tokenizer.cot_start'), cotEnd: r.str(tok, 'cot_end', 'tokenizer.cot_end'), trajFutureStart: r.str(tok, 'traj_future_start', 'tokenizer.traj_future_start') },
+    tokenizer: {
+      file: tokenizerFile, cotStart: r.str(tok, 'cot_start', 'tokenizer.cot_start'), cotEnd: r.str(tok, 'cot_end', 'tokenizer.cot_end'), trajFutureStart: r.str(tok, 'traj_future_start', 'tokenizer.traj_future_start'),
+      ...(tok.trajectory_tokens === undefined ? {} : (() => {
+        const tt = r.obj(tok.trajectory_tokens, 'tokenizer.trajectory_tokens');
+        return { trajectoryTokens: { first: r.str(tt, 'first', 'tokenizer.trajectory_tokens.first'), count: r.int(tt, 'count', 'tokenizer.trajectory_tokens.count', 1) } };
+      })()),
+    },
     graphs,
     files,
   };

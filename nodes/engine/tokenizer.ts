@@ -1,4 +1,4 @@
-/** The bundle's tokenizer.json through @huggingface/tokenizers: special-token ids, decoding of generated ids. */
+/** The bundle's tokenizer.json through @huggingface/tokenizers: special-token ids, prompt encoding, decoding. */
 import { Tokenizer } from '@huggingface/tokenizers';
 import { BundleError } from './manifest.js';
 import type { Manifest } from './manifest.js';
@@ -8,10 +8,14 @@ export interface BundleTokenizer {
   cotEnd: number;
   trajFutureStart: number;
   vocabSize: number;
-  /** Ids never sampled (unknown token, reasoning start). */
+  /** Ids never sampled while reasoning: the trajectory tokens (upstream masks them to −∞). */
   masked: ReadonlySet<number>;
   /** Text of the ids, special tokens skipped. */
   decode(ids: readonly number[]): string;
+  /** Ids of a prompt text part (no special tokens added; special tokens written in the text are recognised). */
+  encode(text: string): number[];
+  /** Id of one token; BundleError when the vocabulary lacks it. */
+  idOf(token: string): number;
 }
 
 export function loadTokenizer(json: unknown, manifest: Manifest, where = manifest.tokenizer.file): BundleTokenizer {
@@ -23,15 +27,19 @@ export function loadTokenizer(json: unknown, manifest: Manifest, where = manifes
   }
   const idOf = (t: string): number => {
     const i = tok.token_to_id(t);
-    if (i === undefined) throw new BundleError(`${where}: special token ${t}: not in the vocabulary`);
+    if (i === undefined) throw new BundleError(`${where}: token ${t}: not in the vocabulary (named in manifest.yaml)`);
     return i;
   };
-  const masked = new Set<number>([idOf(manifest.tokenizer.cotStart)]);
-  const unk = (json as { model?: { unk_token?: string } }).model?.unk_token;
-  if (unk !== undefined) {
-    const u = tok.token_to_id(unk);
-    if (u !== undefined) masked.add(u);
+  const masked = new Set<number>();
+  const tt = manifest.tokenizer.trajectoryTokens;
+  if (tt) {
+    const first = idOf(tt.first);
+    for (let i = 0; i < tt.count; i++) masked.add(first + i);
+    if (tok.id_to_token(first + tt.count - 1) === undefined) {
+      throw new BundleError(`${where}: tokenizer.trajectory_tokens: expected ${tt.count} ids from ${tt.first} (${first}), the vocabulary ends before ${first + tt.count - 1}`);
+    }
   }
+  for (const t of [manifest.prompt.imageStart, manifest.prompt.imagePad, manifest.prompt.imageEnd]) idOf(t);
   return {
     cotStart: idOf(manifest.tokenizer.cotStart),
     cotEnd: idOf(manifest.tokenizer.cotEnd),
@@ -39,5 +47,7 @@ export function loadTokenizer(json: unknown, manifest: Manifest, where = manifes
     vocabSize: tok.get_vocab(true).size,
     masked,
     decode: (ids) => tok.decode([...ids], { skip_special_tokens: true }).trim(),
+    encode: (text) => tok.encode(text, { add_special_tokens: false }).ids,
+    idOf,
   };
 }

@@ -49,7 +49,7 @@ describe('model bundle: demo generation and verification', () => {
     const vocab = (v.tokenizerJson as { model: { vocab: Record<string, number> } }).model.vocab;
     const ids = ['slow', 'down', 'for', 'upcoming', 'left', 'curve', 'ahead'].map((w) => vocab[w]!);
     expect(tok.decode([tok.cotStart, ...ids, tok.cotEnd])).to.equal('slow down for upcoming left curve ahead');
-    expect(tok.masked.has(tok.cotStart)).to.equal(true);
+    expect(tok.masked.size).to.equal(0); // the demo vocabulary has no trajectory tokens to mask
   });
 
   it('refuses a missing file', async () => {

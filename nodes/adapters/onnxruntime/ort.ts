@@ -7,7 +7,9 @@ import type * as OrtModule from 'onnxruntime-node';
 import { EngineError } from '../../core/engine.js';
 import type { Logger } from '../../core/logger.js';
 import type { GraphRole } from '../../engine/manifest.js';
-import type { GraphRunner, Tensor } from '../../engine/planPipeline.js';
+import type { GraphRunner } from '../../engine/planPipeline.js';
+import { TENSOR_TYPES } from '../../engine/tensors.js';
+import type { Tensor, TensorType } from '../../engine/tensors.js';
 
 type Ort = typeof OrtModule;
 let ortPromise: Promise<Ort> | undefined;
@@ -70,7 +72,7 @@ export async function createSessions(graphs: Record<GraphRole, string>, provider
     const runner: GraphRunner = {
       async run(role, feeds) {
         const ortFeeds: Record<string, OrtModule.Tensor> = {};
-        for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(dtypeOf(t), t.data, [...t.dims]);
+        for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.type, t.data, [...t.dims]);
         const t0 = now();
         let out: OrtModule.InferenceSession.ReturnType;
         try {
@@ -81,7 +83,10 @@ export async function createSessions(graphs: Record<GraphRole, string>, provider
           sessionRunMs.value += now() - t0;
         }
         const res: Record<string, Tensor> = {};
-        for (const [name, t] of Object.entries(out)) res[name] = { data: t.data as Tensor['data'], dims: t.dims };
+        for (const [name, t] of Object.entries(out)) {
+          if (!(TENSOR_TYPES as readonly string[]).includes(t.type)) throw new EngineError('runtime', `${role}: output ${name} has dtype ${t.type}, which the engine does not read`);
+          res[name] = { type: t.type as TensorType, data: t.data as Tensor['data'], dims: t.dims };
+        }
         return res;
       },
     };
@@ -96,10 +101,4 @@ export async function createSessions(graphs: Record<GraphRole, string>, provider
     };
   }
   throw new EngineError('runtime', `no execution provider could load the bundle: ${errors.join('; ')}`);
-}
-
-function dtypeOf(t: Tensor): 'float32' | 'uint8' | 'int64' {
-  if (t.data instanceof Float32Array) return 'float32';
-  if (t.data instanceof BigInt64Array) return 'int64';
-  return 'uint8';
 }

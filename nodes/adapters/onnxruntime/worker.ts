@@ -83,7 +83,7 @@ async function plan(m: PlanMessage): Promise<void> {
     const preprocessMs = now() - start;
     L.sessions.sessionRunMs.value = 0;
     const out = await runPipeline({ manifest: L.manifest, tokenizer: L.tokenizer, runner: checkedRunner(L.sessions.runner, L.manifest), now },
-      { data: L.pixels, dims: L.pixelDims }, m.history, m.seed, m.samples);
+      { type: 'uint8', data: L.pixels, dims: L.pixelDims }, m.history, m.seed, m.samples);
     post({
       type: 'result',
       id: m.id,

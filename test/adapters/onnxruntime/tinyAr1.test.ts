@@ -1,0 +1,234 @@
+import { expect } from 'chai';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { createSessions } from '../../../nodes/adapters/onnxruntime/ort.js';
+import type { SessionSet } from '../../../nodes/adapters/onnxruntime/ort.js';
+import { createOnnxEngine } from '../../../nodes/adapters/onnxruntime/index.js';
+import type { EgoHistory } from '../../../nodes/core/engine.js';
+import { silentLogger } from '../../../nodes/core/logger.js';
+import { checkedRunner, runPipeline } from '../../../nodes/engine/planPipeline.js';
+import type { GraphRunner, PipelineOutput } from '../../../nodes/engine/planPipeline.js';
+import { floatValues } from '../../../nodes/engine/tensors.js';
+import type { Tensor } from '../../../nodes/engine/tensors.js';
+import { makeTinyAr1Bundle, TINY } from '../../../nodes/engine/tinyAr1Bundle.js';
+import { loadTokenizer } from '../../../nodes/engine/tokenizer.js';
+import type { BundleTokenizer } from '../../../nodes/engine/tokenizer.js';
+import { verifyBundle } from '../../../nodes/engine/verifyBundle.js';
+import type { VerifiedBundle } from '../../../nodes/engine/verifyBundle.js';
+import { refused } from '../../engine/bundleFixtures.js';
+
+const N = 16, H = TINY.model.height, W = TINY.model.width;
+
+function pixels(seed: number): Tensor {
+  const data = new Uint8Array(N * H * W * 3);
+  let s = seed * 2654435761 >>> 0;
+  for (let i = 0; i < data.length; i++) { s = (s * 1664525 + 1013904223) >>> 0; data[i] = s >>> 24; }
+  return { type: 'uint8', data, dims: [N, H, W, 3] };
+}
+function history(v: number, curve = 0): EgoHistory {
+  const x = new Float64Array(16), y = new Float64Array(16), z = new Float64Array(16), yaw = new Float64Array(16);
+  for (let i = 0; i < 16; i++) { const s = (i - 15) * v * 0.1; x[i] = s; y[i] = curve * s * s; z[i] = 0.03 * s; yaw[i] = 2 * curve * s; }
+  return { x, y, z, yaw, dt: 0.1 };
+}
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => { let d = 0; for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!)); return d; };
+
+describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache and weights)', function () {
+  this.timeout(120000);
+  let base: string;
+  let v: VerifiedBundle;
+  let sessions: SessionSet;
+  let tok: BundleTokenizer;
+  const calls: { role: string; feeds: Record<string, Tensor>; out: Record<string, Tensor> }[] = [];
+  const recording: GraphRunner = { async run(role, feeds) { const out = await sessions.runner.run(role, feeds); calls.push({ role, feeds, out }); return out; } };
+  const plan = (px: Tensor, h: EgoHistory, seed: number, samples: number, runner: GraphRunner = recording): Promise<PipelineOutput> =>
+    runPipeline({ manifest: v.manifest, tokenizer: tok, runner: checkedRunner(runner, v.manifest), now: () => 0 }, px, h, seed, samples);
+
+  before(async () => {
+    base = mkdtempSync(join(tmpdir(), 'ar1-tiny-'));
+    makeTinyAr1Bundle(join(base, 'tiny'));
+    v = await verifyBundle(join(base, 'tiny'));
+    sessions = await createSessions(v.graphPaths, ['cpu'], silentLogger);
+    tok = loadTokenizer(v.tokenizerJson, v.manifest);
+  });
+  after(async () => {
+    await sessions?.release();
+    rmSync(base, { recursive: true, force: true });
+  });
+  beforeEach(() => { calls.length = 0; });
+
+  it('is generated deterministically, weights fp16 in external data, per-layer fp16 cache declared from the manifest', () => {
+    makeTinyAr1Bundle(join(base, 'again'));
+    for (const f of Object.keys(v.manifest.files)) expect(readFileSync(join(base, 'again', f)).equals(readFileSync(join(base, 'tiny', f))), f).to.equal(true);
+    expect(Object.keys(v.manifest.files)).to.include.members(['lm_prefill.onnx.data', 'lm_decode.onnx.data', 'action_expert.onnx.data', 'vision_encoder.onnx.data']);
+    expect(v.manifest.lm).to.deep.equal({ layers: 2, kvHeads: 2, headDim: 8, cacheDtype: 'float16' });
+    const dec = v.manifest.graphs.lm_decode;
+    expect(dec.inputs.map((t) => t.name)).to.deep.equal(['input_ids', 'position_ids', 'past_key_values.0.key', 'past_key_values.0.value', 'past_key_values.1.key', 'past_key_values.1.value']);
+    expect(dec.outputs.map((t) => t.name)).to.deep.equal(['logits', 'present.0.key', 'present.0.value', 'present.1.key', 'present.1.value']);
+    expect(v.manifest.graphs.vision_encoder.outputs.map((t) => t.name)).to.deep.equal(['image_embeds', 'deepstack_embeds.0', 'deepstack_embeds.1']);
+  });
+
+  it('runs vision → prefill → decode steps with a growing per-layer fp16 cache → expert attending to it', async () => {
+    const out = await plan(pixels(1), history(12), 5, 1);
+    const prefill = calls.find((c) => c.role === 'lm_prefill')!;
+    const S = prefill.feeds.input_ids!.dims[1]!;
+    const text = v.manifest.prompt.template.reduce((n, p) => n + ('text' in p ? tok.encode(p.text).length : 0), 0);
+    expect(S).to.equal(text + 16 * (1 + 8 + 1) + 48); // template text + 16 images (start, 2×4 pads, end) + 48 history tokens
+    for (const i of [0, 1]) {
+      expect(prefill.out[`present.${i}.key`]!.type).to.equal('float16');
+      expect(prefill.out[`present.${i}.key`]!.dims).to.deep.equal([1, 2, S, 8]);
+    }
+    const decodes = calls.filter((c) => c.role === 'lm_decode');
+    decodes.forEach((c, k) => expect(c.out['present.1.value']!.dims, `step ${k}`).to.deep.equal([1, 2, S + k + 1, 8]));
+    const experts = calls.filter((c) => c.role === 'action_expert');
+    expect(experts).to.have.length(10);
+    expect(experts[0]!.feeds['past_key_values.0.key']!.dims[2]).to.equal(S + decodes.length);
+    expect(out.samples[0]!.x).to.have.length(64);
+    expect(out.samples[0]!.x.every(Number.isFinite)).to.equal(true);
+  });
+
+  it('K samples in one batch equal K single runs with the same seeds (sample s of seed n = sample 0 of seed n + s)', async () => {
+    const px = pixels(2), h = history(15, 0.002);
+    const batch = await plan(px, h, 40, 4);
+    expect(calls.filter((c) => c.role === 'action_expert').every((c) => c.feeds.x!.dims[0] === 4)).to.equal(true);
+    expect(calls.filter((c) => c.role === 'lm_decode').every((c) => c.feeds.input_ids!.dims[0] === 4)).to.equal(true);
+    for (let s = 0; s < 4; s++) {
+      const single = await plan(px, h, 40 + s, 1);
+      expect(batch.tokenIds[s], `sample ${s} tokens`).to.deep.equal(single.tokenIds[0]);
+      expect(maxDiff(batch.actions[s]!, single.actions[0]!), `sample ${s} actions`).to.be.lessThan(2e-3);
+      expect(batch.texts[s]).to.equal(single.texts[0]);
+    }
+    expect(batch.tokenIds[0]).not.to.deep.equal(batch.tokenIds[1]);
+  });
+
+  it('outputs depend on the pixels and on the history', async () => {
+    const a = await plan(pixels(3), history(10), 9, 1);
+    const b = await plan(pixels(4), history(10), 9, 1);
+    const c = await plan(pixels(3), history(20, 0.003), 9, 1);
+    expect(maxDiff(a.actions[0]!, b.actions[0]!)).to.be.greaterThan(1e-3);
+    expect(maxDiff(a.actions[0]!, c.actions[0]!)).to.be.greaterThan(1e-3);
+  });
+
+  it('masks the trajectory tokens while reasoning, even when they have the highest logits', async () => {
+    const first = tok.idOf('<i0>');
+    const boosted: GraphRunner = {
+      async run(role, feeds) {
+        const out = await sessions.runner.run(role, feeds);
+        if (role === 'lm_prefill' || role === 'lm_decode') {
+          const l = floatValues(out.logits!);
+          const V = out.logits!.dims[1]!;
+          for (let r = 0; r < l.length / V; r++) for (let i = 0; i < 4000; i += 37) l[r * V + first + i] = 50;
+        }
+        return out;
+      },
+    };
+    const out = await plan(pixels(5), history(8), 11, 3, boosted);
+    for (const ids of out.tokenIds) for (const id of ids) expect(id < first || id >= first + 4000, `token ${id}`).to.equal(true);
+    expect(tok.masked.size).to.equal(4000);
+  });
+
+  it('stops a sample one token after <|traj_future_start|> (its cache entry conditions the expert); at the bound, as upstream', async () => {
+    const stopAt = 3; // sample 1 is forced to say <|traj_future_start|> as its 4th token; sample 0 runs to the bound
+    let step = -1;
+    const forcing: GraphRunner = {
+      async run(role, feeds) {
+        const out = await recording.run(role, feeds);
+        if (role === 'lm_prefill' || role === 'lm_decode') {
+          step++;
+          const l = floatValues(out.logits!);
+          const V = out.logits!.dims[1]!;
+          for (let r = 0; r < l.length / V; r++) l[r * V + tok.trajFutureStart] = -100;
+          if (step === stopAt) l[V + tok.trajFutureStart] = 100; // decode calls carry both samples' rows
+        }
+        return out;
+      },
+    };
+    const out = await plan(pixels(6), history(12), 21, 2, forcing);
+    const maxTokens = v.manifest.sampling.maxTokens;
+    expect(out.tokenIds[1]).to.have.length(stopAt + 1);
+    expect(out.tokenIds[1]!.at(-1)).to.equal(tok.trajFutureStart);
+    expect(out.tokenIds[0]).to.have.length(maxTokens); // the bound: max_tokens generated, no forced tokens
+    expect(out.tokenIds[0]).not.to.include(tok.trajFutureStart);
+    const prefill = calls.find((c) => c.role === 'lm_prefill')!;
+    const S = prefill.feeds.input_ids!.dims[1]!;
+    const expert = calls.find((c) => c.role === 'action_expert')!;
+    const P = expert.feeds['past_key_values.0.key']!.dims[2]!;
+    expect(P).to.equal(S + maxTokens - 1); // the bound's last token never enters the cache
+    const mask = floatValues(expert.feeds.attention_mask!);
+    const row = (s: number, q: number) => mask.subarray((s * 64 + q) * (P + 64), (s * 64 + q + 1) * (P + 64));
+    // Sample 0 (bound): attends to everything. Sample 1: to the prompt and its tokens through <|traj_future_start|>.
+    expect(row(0, 0).every((x) => x === 0)).to.equal(true);
+    const r1 = row(1, 63);
+    expect(Array.from(r1.subarray(0, S + stopAt + 1)).every((x) => x === 0)).to.equal(true);
+    expect(Array.from(r1.subarray(S + stopAt + 1, P)).every((x) => x < -1e38)).to.equal(true);
+    expect(Array.from(r1.subarray(P)).every((x) => x === 0)).to.equal(true);
+    // Positions: the first action token one after the stop (or after the bound's last token), on all three axes.
+    const pos = expert.feeds.position_ids!.data as BigInt64Array;
+    const delta = Number((prefill.feeds.position_ids!.data as BigInt64Array)[S - 1]!) + 1 - S;
+    for (let axis = 0; axis < 3; axis++) {
+      expect(Number(pos[(axis * 2 + 0) * 64])).to.equal(S + maxTokens + delta);
+      expect(Number(pos[(axis * 2 + 1) * 64])).to.equal(S + stopAt + 1 + delta);
+      expect(Number(pos[(axis * 2 + 1) * 64 + 63])).to.equal(S + stopAt + 1 + delta + 63);
+    }
+  });
+
+  it('plans through the worker engine from camera frames at the native size', async () => {
+    const engine = await createOnnxEngine({ bundleDir: join(base, 'tiny') });
+    try {
+      const { height, width } = TINY.native;
+      const frames = engine.contract.cameras.map((camera) => [0, 1, 2, 3].map((k) => ({
+        camera, stampS: 10 + (k - 3) * 0.1, encoding: 'rgb8' as const, width, height, step: width * 3, data: new Uint8Array(width * height * 3).fill(40 + k * 30),
+      })));
+      const r = await engine.plan({ t0S: 10, frames, history: history(10), seed: 1, samples: 2 });
+      expect(r.samples).to.have.length(2);
+      expect(r.bundleId).to.equal('ar1-tiny@1.0.0');
+      expect(r.trajectory.x.every(Number.isFinite)).to.equal(true);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  describe('refusals', () => {
+    let work: string;
+    beforeEach(() => {
+      work = mkdtempSync(join(base, 'case-'));
+      cpSync(join(base, 'tiny'), work, { recursive: true });
+    });
+    const editManifest = (f: (m: Record<string, any>) => void) => {
+      const p = join(work, 'manifest.yaml');
+      const m = parse(readFileSync(p, 'utf8'));
+      f(m);
+      writeFileSync(p, stringify(m));
+    };
+
+    it('a manifest whose layer count disagrees with the graphs\' cache tensors', async () => {
+      editManifest((m) => { m.lm.layers = 3; });
+      await refused(verifyBundle(work), /graphs\.lm_prefill\.outputs: expected a tensor named "present\.2\.key"/);
+    });
+    it('a cache tensor of another dtype than lm.cache_dtype, or another head size', async () => {
+      editManifest((m) => { m.lm.cache_dtype = 'float32'; });
+      await refused(verifyBundle(work), /graphs\.lm_prefill present\.0\.key\.dtype: expected lm\.cache_dtype float32, got float16/);
+      editManifest((m) => { m.lm.cache_dtype = 'float16'; m.lm.head_dim = 16; });
+      await refused(verifyBundle(work), /present\.0\.key\.shape: expected \[batch, 2, positions, 16\]/);
+    });
+    it('a graph whose real cache dtype differs from the manifest', async () => {
+      editManifest((m) => {
+        m.lm.cache_dtype = 'float32';
+        for (const g of Object.values(m.graphs) as { inputs: { name: string; dtype: string }[]; outputs: { name: string; dtype: string }[] }[]) {
+          for (const t of [...g.inputs, ...g.outputs]) if (/^(past_key_values|present)\./.test(t.name)) t.dtype = 'float32';
+        }
+      });
+      await refused(verifyBundle(work), /lm_prefill\.onnx: output present\.0\.key: expected dtype float32, got float16/);
+    });
+    it('a missing deepstack output', async () => {
+      editManifest((m) => { m.vision.deepstack = 3; });
+      await refused(verifyBundle(work), /graphs\.vision_encoder\.outputs: expected a tensor named "deepstack_embeds\.2"/);
+    });
+    it('trajectory tokens beyond the vocabulary', async () => {
+      editManifest((m) => { m.tokenizer.trajectory_tokens.count = 5000; });
+      const w = await verifyBundle(work);
+      expect(() => loadTokenizer(w.tokenizerJson, w.manifest)).to.throw(/trajectory_tokens: expected 5000 ids from <i0>/);
+    });
+  });
+});
