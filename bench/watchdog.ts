@@ -64,7 +64,8 @@ async function once(healthyS: number): Promise<{ reactionMs: number; periodMs: n
   }));
   subs.add(interval(10, asyncScheduler).subscribe(() => {
     (odom.publish as (m: Odometry) => void)({ header: header(nowS()), child_frame_id: 'base_link',
-      pose: { pose: { position: { x: 0, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } }, covariance: [] },
+      // Positions agree with the 5 m/s twist (the watchdog cross-checks the two).
+      pose: { pose: { position: { x: 5 * nowS(), y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } }, covariance: [] },
       twist: { twist: { linear: { x: 5, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } }, covariance: [] } });
   }));
   await new Promise<void>((r) => setTimeout(r, healthyS * 1000));

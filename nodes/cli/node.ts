@@ -93,12 +93,21 @@ async function startKind(ros: RunnableRosNode, loaded: LoadedParams): Promise<vo
   if (loaded.kind === 'planner') {
     const p = loaded.params;
     const { createOnnxEngine } = await import('../adapters/onnxruntime/index.js');
-    const engine = await createOnnxEngine({ bundleDir: p.bundle_dir, executionProviders: p.execution_providers, logger: ros.logger });
+    const { EngineError } = await import('../core/engine.js');
+    // A bundle that cannot be loaded, or no execution provider that works, is a start-up mistake: one line, exit 2.
+    const engine = await createOnnxEngine({ bundleDir: p.bundle_dir, executionProviders: p.execution_providers, logger: ros.logger })
+      .catch(async (e: unknown) => {
+        if (!(e instanceof EngineError) || (e.kind !== 'bundle' && e.kind !== 'runtime')) throw e;
+        await ros.shutdown();
+        throw new UserError(`node planner: bundle_dir ${p.bundle_dir}: ${e.message}`);
+      });
     // Stage timings are telemetry of real work: the only wall-clock reading, taken here at the composition root.
     const handle = (await import('../planner/node.js')).startPlanner(ros, p, engine, { perfNow: () => performance.now() });
     ros.onShutdown(async () => { await handle.stop(); await engine.close(); });
     return;
   }
-  const handle = (await import('../watchdog/node.js')).startWatchdog(ros, loaded.params);
+  // Liveness is judged on a steady clock that ROS time steps cannot move: read here, at the composition root.
+  const steadyClock = ros.steadyClock ?? { now: () => performance.now() / 1000 };
+  const handle = (await import('../watchdog/node.js')).startWatchdog(ros, loaded.params, { steadyClock });
   ros.onShutdown(() => handle.stop());
 }

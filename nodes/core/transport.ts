@@ -22,6 +22,11 @@ export interface RosNode {
   readonly namespace: string;
   /** ROS time of this node: sim time under use_sim_time. */
   readonly clock: Clock;
+  /**
+   * A steady (monotonic) clock, independent of ROS time: it never steps, whatever the system clock or /clock do.
+   * Liveness (receipt gaps and rates) is judged on it. Optional: a transport without one leaves it undefined.
+   */
+  readonly steadyClock?: Clock;
   /** Scheduler whose now() is the node clock in milliseconds; all timers of node logic run on it. */
   readonly scheduler: SchedulerLike;
   readonly logger: Logger;

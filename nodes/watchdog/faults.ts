@@ -3,11 +3,11 @@
  * "some fault is active", and emergency.faults picks which of them select the stronger braking profile.
  */
 export const FAULT_NAMES = [
-  'clock_zero',
-  'plan_missing', 'plan_stale', 'plan_invalid',
-  'command_missing', 'command_gap', 'command_invalid',
-  'odometry_missing', 'odometry_stale', 'odometry_invalid', 'odometry_jump',
-  'camera_missing', 'camera_stale',
+  'clock_zero', 'clock_backward', 'loop_lag',
+  'plan_missing', 'plan_stale', 'plan_invalid', 'plan_slow',
+  'command_missing', 'command_gap', 'command_invalid', 'command_slow',
+  'odometry_missing', 'odometry_stale', 'odometry_invalid', 'odometry_jump', 'odometry_slow', 'speed_mismatch',
+  'camera_missing', 'camera_stale', 'camera_slow',
   'planning_over_budget',
   'stamp_in_future',
 ] as const;
@@ -25,3 +25,13 @@ export type DiagLevel = (typeof DIAG_LEVEL)[keyof typeof DIAG_LEVEL];
 
 /** Formats a number with fixed decimals for messages; non-finite values print as they are. */
 export const fmt = (v: number, digits = 2): string => (Number.isFinite(v) ? v.toFixed(digits) : String(v));
+
+/**
+ * A measured value and the limit it broke, with enough decimals (at least minDigits, at most 9) that the two printed
+ * numbers differ, so a message always shows the excess: "0.104 s exceeds … 0.100 s", never "0.10 s exceeds … 0.10 s".
+ */
+export function fmtPair(value: number, limit: number, minDigits = 3): [string, string] {
+  let d = minDigits;
+  while (d < 9 && Number.isFinite(value) && Number.isFinite(limit) && value !== limit && value.toFixed(d) === limit.toFixed(d)) d++;
+  return [fmt(value, d), fmt(limit, d)];
+}

@@ -1,13 +1,28 @@
 import type { Header, Odometry, PlannerTiming, Trajectory, UnicycleCommand } from '../core/msgs.js';
 import { stampToSeconds } from '../core/time.js';
-import { DIAG_LEVEL, fmt, type DiagLevel, type Fault } from './faults.js';
-import type { WatchdogParams } from './params.js';
+import { DIAG_LEVEL, fmt, fmtPair, type DiagLevel, type Fault } from './faults.js';
+import type { RateInput, WatchdogParams } from './params.js';
 
-/** A message with the node-clock time it was received [s]. */
+/** A message with the time it was received on the watchdog's STEADY clock [s] (not ROS time: see TickClocks). */
 export interface Received<M> {
   readonly msg: M;
   readonly receivedS: number;
 }
+
+/**
+ * The two clocks of one tick. Stamps (plan t0, odometry and camera header stamps) are judged against ROS time;
+ * liveness (receipt gaps, receipt rates, the loop's own period) against the steady clock, which never steps, so a
+ * ROS time step backward cannot hide a stopped input. prev* are the previous tick's readings (undefined at the first).
+ */
+export interface TickClocks {
+  readonly rosS: number;
+  readonly steadyS: number;
+  readonly prevRosS?: number | undefined;
+  readonly prevSteadyS?: number | undefined;
+}
+
+/** An odometry position with its header stamp [s], for the pose-derived speed. */
+export interface TrackPoint { readonly t: number; readonly x: number; readonly y: number; readonly z: number }
 
 /** The latest inputs the watchdog has seen; monitors read only this and the current time. */
 export interface WatchdogInputs {
@@ -20,9 +35,70 @@ export interface WatchdogInputs {
   cameras: Map<string, Received<{ header: Header }>>;
   /** An implausible odometry position step seen between two consecutive samples (odometryJumpOf), held by the node. */
   odometryJump?: Fault;
+  /** Steady receipt times per rate-monitored input (rateKey), newest last, at most rateCount of them. */
+  receipts: Map<string, number[]>;
+  /** Steady time of the first receipt per rate-monitored input. */
+  firstReceiptS: Map<string, number>;
+  /** Recent odometry positions by stamp, oldest first, spanning about pose_speed_window_s (see trackOdometry). */
+  odometryTrack: TrackPoint[];
 }
 
-export const emptyInputs = (): WatchdogInputs => ({ timings: [], cameras: new Map() });
+export const emptyInputs = (): WatchdogInputs =>
+  ({ timings: [], cameras: new Map(), receipts: new Map(), firstReceiptS: new Map(), odometryTrack: [] });
+
+/** Key of a rate-monitored input in WatchdogInputs.receipts: "command", "trajectory", "odometry", "camera <topic>". */
+export const rateKey = (input: Exclude<RateInput, 'cameras'> | { camera: string }): string =>
+  typeof input === 'string' ? input : `camera ${input.camera}`;
+
+/** Receipts an input needs in every rate_window_s: ceil(min_rate_hz × rate_window_s); 0 = not monitored. */
+export function rateCount(minRateHz: number, p: WatchdogParams): number {
+  return minRateHz > 0 ? Math.max(1, Math.ceil(minRateHz * p.rate_window_s - 1e-9)) : 0;
+}
+
+/** Records a receipt for the frequency liveness check (keeps only the last rateCount receipts: bounded memory). */
+export function recordReceipt(i: WatchdogInputs, key: string, steadyS: number, minRateHz: number, p: WatchdogParams): void {
+  const n = rateCount(minRateHz, p);
+  if (n === 0) return;
+  if (!i.firstReceiptS.has(key)) i.firstReceiptS.set(key, steadyS);
+  let list = i.receipts.get(key);
+  if (!list) i.receipts.set(key, list = []);
+  list.push(steadyS);
+  if (list.length > n) list.splice(0, list.length - n);
+}
+
+/** Largest number of odometry positions kept for the pose-derived speed (1 kHz over the longest window). */
+const MAX_TRACK = 4096;
+
+/**
+ * Adds an odometry position to the track used for the pose-derived speed. A stamp not after the newest, or a
+ * non-finite position, restarts the track. Keeps one sample at or before newest − pose_speed_window_s.
+ */
+export function trackOdometry(track: TrackPoint[], o: Odometry, p: WatchdogParams): void {
+  const pos = o.pose?.pose?.position;
+  const t = stampToSeconds(o.header.stamp);
+  if (!pos || ![t, pos.x, pos.y, pos.z].every(Number.isFinite)) { track.length = 0; return; }
+  const last = track[track.length - 1];
+  if (last && !(t > last.t)) track.length = 0;
+  track.push({ t, x: pos.x, y: pos.y, z: pos.z });
+  let drop = 0;
+  while (drop + 1 < track.length - 1 && track[drop + 1]!.t <= t - p.pose_speed_window_s) drop++;
+  drop = Math.max(drop, track.length - MAX_TRACK);
+  if (drop > 0) track.splice(0, drop);
+}
+
+/**
+ * Speed [m/s] from odometry positions: straight-line distance over the track's stamp span, once the span is at least
+ * half of pose_speed_window_s (shorter spans amplify position noise); undefined before that.
+ */
+export function poseSpeedOf(track: readonly TrackPoint[], p: WatchdogParams): number | undefined {
+  if (track.length < 2) return undefined;
+  const a = track[0]!, b = track[track.length - 1]!;
+  const span = b.t - a.t;
+  if (!(span >= p.pose_speed_window_s / 2)) return undefined;
+  const v = Math.hypot(b.x - a.x, b.y - a.y, b.z - a.z) / span;
+  return Number.isFinite(v) ? v : undefined;
+}
+
 
 /** The report of one monitor: a diagnostic status and the faults it raises (an ERROR/STALE status has ≥ 1). */
 export interface MonitorReport {
@@ -33,7 +109,7 @@ export interface MonitorReport {
   readonly faults: readonly Fault[];
 }
 
-type Monitor = (inputs: WatchdogInputs, nowS: number, p: WatchdogParams) => MonitorReport[];
+type Monitor = (inputs: WatchdogInputs, clocks: TickClocks, p: WatchdogParams) => MonitorReport[];
 
 const ok = (name: string, message: string, values: MonitorReport['values'] = []): MonitorReport =>
   ({ name, level: DIAG_LEVEL.ok, message, values, faults: [] });
@@ -54,7 +130,8 @@ function stampAge(name: string, label: string, header: Header | undefined, nowS:
       `${label} stamp ${fmt(-age)} s ahead of now exceeds max_future_stamp_s ${fmt(p.max_future_stamp_s)} s (clock mismatch)` }], values);
   }
   if (age > maxAgeS) {
-    return bad(name, DIAG_LEVEL.error, [{ name: faults.stale, message: `${label} age ${fmt(age)} s exceeds ${maxKey} ${fmt(maxAgeS)} s` }], values);
+    const [a, m] = fmtPair(age, maxAgeS);
+    return bad(name, DIAG_LEVEL.error, [{ name: faults.stale, message: `${label} age ${a} s exceeds ${maxKey} ${m} s` }], values);
   }
   return ok(name, `${label} age ${fmt(age, 3)} s`, values);
 }
@@ -73,13 +150,31 @@ export function trajectoryProblem(t: Trajectory, p: WatchdogParams): string | un
   return undefined;
 }
 
-const clockMonitor: Monitor = (_i, nowS) => [
-  Number.isFinite(nowS) && nowS > 0
-    ? ok('clock', `ROS time ${fmt(nowS, 3)} s`)
-    : bad('clock', DIAG_LEVEL.error, [{ name: 'clock_zero', message: `ROS time is ${nowS} s (sim clock not started: no /clock yet)` }]),
-];
+const clockMonitor: Monitor = (_i, { rosS: nowS, prevRosS }) => {
+  const faults: Fault[] = [];
+  if (!(Number.isFinite(nowS) && nowS > 0)) faults.push({ name: 'clock_zero', message: `ROS time is ${nowS} s (sim clock not started: no /clock yet)` });
+  if (prevRosS !== undefined && nowS < prevRosS) {
+    const [a, b] = fmtPair(nowS, prevRosS);
+    faults.push({ name: 'clock_backward', message: `ROS time stepped back ${fmt(prevRosS - nowS, 3)} s (from ${b} s to ${a} s)` });
+  }
+  return [faults.length ? bad('clock', DIAG_LEVEL.error, faults) : ok('clock', `ROS time ${fmt(nowS, 3)} s`)];
+};
 
-const planMonitor: Monitor = (i, nowS, p) => {
+/** The watchdog's own loop: a tick later than one control period + max_loop_lag_s after the previous one. */
+const loopMonitor: Monitor = (_i, { steadyS, prevSteadyS }, p) => {
+  if (prevSteadyS === undefined) return [ok('loop', 'first tick')];
+  const interval = steadyS - prevSteadyS;
+  const values = [{ key: 'interval_s', value: fmt(interval, 4) }];
+  const allowed = 1 / p.control_rate_hz + p.max_loop_lag_s;
+  if (interval > allowed) {
+    const [a, m] = fmtPair(interval, allowed);
+    return [bad('loop', DIAG_LEVEL.error, [{ name: 'loop_lag', message:
+      `control loop lagging: ${a} s between ticks exceeds 1/control_rate_hz + max_loop_lag_s ${m} s` }], values)];
+  }
+  return [ok('loop', `tick interval ${fmt(interval, 4)} s`, values)];
+};
+
+const planMonitor: Monitor = (i, { rosS: nowS }, p) => {
   const report = stampAge('plan', 'plan', i.trajectory?.msg.header, nowS, p.max_plan_age_s, 'max_plan_age_s', p,
     { missing: 'plan_missing', stale: 'plan_stale' });
   const problem = i.trajectory && trajectoryProblem(i.trajectory.msg, p);
@@ -87,26 +182,61 @@ const planMonitor: Monitor = (i, nowS, p) => {
   return [bad('plan', DIAG_LEVEL.error, [...report.faults, { name: 'plan_invalid', message: problem }], report.values)];
 };
 
-const commandMonitor: Monitor = (i, nowS, p) => {
+const commandMonitor: Monitor = (i, { steadyS }, p) => {
   const c = i.command;
   if (!c) return [bad('command', DIAG_LEVEL.stale, [{ name: 'command_missing', message: 'no planner command received yet' }])];
-  const gap = nowS - c.receivedS;
+  const gap = steadyS - c.receivedS; // receipt gap on the steady clock: a ROS time step cannot hide a stopped stream
   const values = [{ key: 'gap_s', value: fmt(gap, 3) }];
   const faults: Fault[] = [];
-  if (gap > p.command_gap_s) faults.push({ name: 'command_gap', message: `command gap ${fmt(gap)} s exceeds command_gap_s ${fmt(p.command_gap_s)} s` });
+  if (!(gap <= p.command_gap_s)) {
+    const [g, m] = fmtPair(gap, p.command_gap_s);
+    faults.push({ name: 'command_gap', message: `command gap ${g} s exceeds command_gap_s ${m} s` });
+  }
   for (const k of ['acceleration', 'curvature', 'speed'] as const) {
     if (!Number.isFinite(c.msg[k])) faults.push({ name: 'command_invalid', message: `planner command ${k} is ${c.msg[k]}` });
   }
   return [faults.length ? bad('command', DIAG_LEVEL.error, faults, values) : ok('command', `command gap ${fmt(gap, 3)} s`, values)];
 };
 
-/** Measured forward speed [m/s] when odometry is fresh and finite, else undefined. */
-export function egoSpeed(i: WatchdogInputs, nowS: number, p: WatchdogParams): number | undefined {
+/** twist.linear.x when odometry is fresh and finite, else undefined. */
+function twistSpeed(i: WatchdogInputs, nowS: number, p: WatchdogParams): number | undefined {
   const o = i.odometry;
   if (!o) return undefined;
   const age = nowS - stampToSeconds(o.msg.header.stamp);
   const v = o.msg.twist.twist.linear.x;
   return age <= p.odometry_stale_s && age >= -p.max_future_stamp_s && Number.isFinite(v) ? v : undefined;
+}
+
+/** Twist and pose-derived speeds disagreeing by more than speed_mismatch_mps, or undefined. */
+export function speedMismatchOf(i: WatchdogInputs, nowS: number, p: WatchdogParams): Fault | undefined {
+  const v = twistSpeed(i, nowS, p);
+  const vp = poseSpeedOf(i.odometryTrack, p);
+  if (v === undefined || vp === undefined) return undefined;
+  const diff = Math.abs(Math.abs(v) - vp);
+  if (!(diff > p.speed_mismatch_mps)) return undefined;
+  const [d, m] = fmtPair(diff, p.speed_mismatch_mps);
+  return { name: 'speed_mismatch', message: `odometry twist speed ${fmt(v)} m/s and position-derived speed ${fmt(vp)} m/s `
+    + `differ by ${d} m/s, more than speed_mismatch_mps ${m} m/s (limits use the higher)` };
+}
+
+/**
+ * Measured forward speed [m/s] when odometry is fresh and finite, else undefined: twist.linear.x, or, when it
+ * disagrees with the speed derived from positions (speed_mismatch), the worse case: the higher of the two.
+ */
+export function egoSpeed(i: WatchdogInputs, nowS: number, p: WatchdogParams): number | undefined {
+  const v = twistSpeed(i, nowS, p);
+  if (v === undefined || !speedMismatchOf(i, nowS, p)) return v;
+  return Math.max(Math.abs(v), poseSpeedOf(i.odometryTrack, p)!);
+}
+
+/**
+ * Speed [m/s] the limits gate uses: the worse case of the twist and the position-derived speed, always (a higher
+ * speed only tightens the lateral limits; position noise cannot loosen them). Undefined without fresh odometry.
+ */
+export function limitSpeed(i: WatchdogInputs, nowS: number, p: WatchdogParams): number | undefined {
+  const v = egoSpeed(i, nowS, p);
+  if (v === undefined) return undefined;
+  return Math.max(Math.abs(v), poseSpeedOf(i.odometryTrack, p) ?? 0);
 }
 
 /**
@@ -129,13 +259,13 @@ export function odometryJumpOf(prev: Odometry, cur: Odometry, p: WatchdogParams)
     + `(speed ${fmt(speed)} m/s explains ${fmt(explainedM)} m, odometry_max_jump_m ${fmt(p.odometry_max_jump_m)} m)` };
 }
 
-const odometryMonitor: Monitor = (i, nowS, p) => {
-  const jump = i.odometryJump;
-  const reports = odometryReport(i, nowS, p);
-  return jump ? reports.map((r) => bad(r.name, DIAG_LEVEL.error, [...r.faults, jump], r.values)) : reports;
+const odometryMonitor: Monitor = (i, clocks, p) => {
+  const extra = [i.odometryJump, speedMismatchOf(i, clocks.rosS, p)].filter((f): f is Fault => f !== undefined);
+  const reports = odometryReport(i, clocks, p);
+  return extra.length ? reports.map((r) => bad(r.name, DIAG_LEVEL.error, [...r.faults, ...extra], r.values)) : reports;
 };
 
-const odometryReport: Monitor = (i, nowS, p) => {
+const odometryReport: Monitor = (i, { rosS: nowS }, p) => {
   const report = stampAge('odometry', 'odometry', i.odometry?.msg.header, nowS, p.odometry_stale_s, 'odometry_stale_s', p,
     { missing: 'odometry_missing', stale: 'odometry_stale' });
   const v = i.odometry?.msg.twist.twist.linear.x;
@@ -146,7 +276,7 @@ const odometryReport: Monitor = (i, nowS, p) => {
   return [bad('odometry', DIAG_LEVEL.error, [...report.faults, { name: 'odometry_invalid', message: `odometry speed is ${v}` }], report.values)];
 };
 
-const cameraMonitor: Monitor = (i, nowS, p) => p.cameras.topics.map((topic) =>
+const cameraMonitor: Monitor = (i, { rosS: nowS }, p) => p.cameras.topics.map((topic) =>
   stampAge(`camera ${topic}`, `camera ${topic}`, i.cameras.get(topic)?.msg.header, nowS, p.camera_stale_s, 'camera_stale_s', p,
     { missing: 'camera_missing', stale: 'camera_stale' }));
 
@@ -169,27 +299,83 @@ const planningMonitor: Monitor = (i, _nowS, p) => {
   return [{ name: 'planning', level: over > 0 ? DIAG_LEVEL.warn : DIAG_LEVEL.ok, message: msg, values, faults: [] }];
 };
 
-/** Every monitor, in report order. Adding a monitor never touches the state machine. */
-export const MONITORS: readonly Monitor[] = [clockMonitor, planMonitor, commandMonitor, odometryMonitor, cameraMonitor, planningMonitor];
+/** The rate-monitored inputs of these parameters: [key, label, min_rate_hz key, min rate, fault]. */
+function rateInputs(p: WatchdogParams): Array<{ key: string; label: string; param: string; minHz: number; fault: Fault['name'] }> {
+  const m = p.min_rate_hz;
+  return [
+    { key: rateKey('command'), label: 'command', param: 'min_rate_hz.command', minHz: m.command, fault: 'command_slow' as const },
+    { key: rateKey('trajectory'), label: 'plan', param: 'min_rate_hz.trajectory', minHz: m.trajectory, fault: 'plan_slow' as const },
+    { key: rateKey('odometry'), label: 'odometry', param: 'min_rate_hz.odometry', minHz: m.odometry, fault: 'odometry_slow' as const },
+    ...p.cameras.topics.map((topic) => ({ key: rateKey({ camera: topic }), label: `camera ${topic}`, param: 'min_rate_hz.cameras', minHz: m.cameras, fault: 'camera_slow' as const })),
+  ].filter((r) => rateCount(r.minHz, p) > 0);
+}
+
+/** Steady time [s] at which an input's receipt rate fails, or undefined when it is not yet judged (never received). */
+function rateDeadline(i: WatchdogInputs, key: string, minHz: number, p: WatchdogParams): number | undefined {
+  const first = i.firstReceiptS.get(key);
+  if (first === undefined) return undefined;
+  const n = rateCount(minHz, p);
+  const list = i.receipts.get(key) ?? [];
+  return (list.length >= n ? list[list.length - n]! : first) + p.rate_window_s;
+}
 
 /**
- * The times [s, node clock] at which an input's deadline passes (plan t0 + max_plan_age_s, command receipt +
- * command_gap_s, odometry stamp + odometry_stale_s, camera stamp + camera_stale_s), for the node's deadline timer.
- * Only finite ones; the monitors fault once now is strictly past them.
+ * Frequency liveness (openpilot's "freq_ok"): an input that arrives, but too slowly, is a fault. Fewer than
+ * ceil(min_rate_hz × rate_window_s) receipts in the last rate_window_s of the steady clock, once the input has been
+ * received for rate_window_s. A stream that stops entirely is caught earlier by its staleness deadline.
  */
-export function pendingDeadlines(i: WatchdogInputs, p: WatchdogParams): number[] {
-  const out: number[] = [];
-  const push = (d: number) => { if (Number.isFinite(d)) out.push(d); };
-  if (i.command) push(i.command.receivedS + p.command_gap_s);
-  if (i.trajectory) push(stampToSeconds(i.trajectory.msg.header.stamp) + p.max_plan_age_s);
-  if (i.odometry) push(stampToSeconds(i.odometry.msg.header.stamp) + p.odometry_stale_s);
+const rateMonitor: Monitor = (i, { steadyS }, p) => rateInputs(p).flatMap(({ key, label, param, minHz, fault }) => {
+  const deadline = rateDeadline(i, key, minHz, p);
+  const list = i.receipts.get(key) ?? [];
+  const count = list.filter((t) => t > steadyS - p.rate_window_s).length;
+  const n = rateCount(minHz, p);
+  if (deadline === undefined || !(steadyS > deadline)) {
+    return [ok(`rate ${label}`, deadline === undefined ? 'not received yet' : count >= n ? `at least ${n} in the last ${fmt(p.rate_window_s)} s`
+      : `${count} since the first receipt ${fmt(steadyS - i.firstReceiptS.get(key)!, 3)} s ago`, [{ key: 'count', value: String(count) }])];
+  }
+  const [hz, min] = fmtPair(count / p.rate_window_s, minHz, 1);
+  return [bad(`rate ${label}`, DIAG_LEVEL.error, [{ name: fault, message:
+    `${label} rate ${hz} Hz (${count} in the last ${fmt(p.rate_window_s)} s) below ${param} ${min} Hz` }], [{ key: 'count', value: String(count) }])];
+});
+
+/** Every monitor, in report order. Adding a monitor never touches the state machine. */
+export const MONITORS: readonly Monitor[] = [clockMonitor, loopMonitor, planMonitor, commandMonitor, odometryMonitor, cameraMonitor, planningMonitor, rateMonitor];
+
+/** An input deadline: when it passes, on which clock, and for what. */
+export interface Deadline {
+  readonly atS: number;
+  readonly clock: 'ros' | 'steady';
+  readonly what: string;
+}
+
+/**
+ * The deadlines of the latest inputs, for the node's deadline timer: on ROS time, plan t0 + max_plan_age_s, odometry
+ * stamp + odometry_stale_s, camera stamp + camera_stale_s; on the steady clock, command receipt + command_gap_s and
+ * the moment each monitored receipt rate would fall below its minimum. Only finite ones; the monitors fault once the
+ * clock is strictly past them.
+ */
+export function pendingDeadlines(i: WatchdogInputs, p: WatchdogParams): Deadline[] {
+  const out: Deadline[] = [];
+  const push = (atS: number | undefined, clock: Deadline['clock'], what: string) => {
+    if (atS !== undefined && Number.isFinite(atS)) out.push({ atS, clock, what });
+  };
+  if (i.command) push(i.command.receivedS + p.command_gap_s, 'steady', 'command gap');
+  if (i.trajectory) push(stampToSeconds(i.trajectory.msg.header.stamp) + p.max_plan_age_s, 'ros', 'plan age');
+  if (i.odometry) push(stampToSeconds(i.odometry.msg.header.stamp) + p.odometry_stale_s, 'ros', 'odometry age');
   for (const topic of p.cameras.topics) {
     const c = i.cameras.get(topic);
-    if (c) push(stampToSeconds(c.msg.header.stamp) + p.camera_stale_s);
+    if (c) push(stampToSeconds(c.msg.header.stamp) + p.camera_stale_s, 'ros', `camera ${topic} age`);
   }
+  for (const r of rateInputs(p)) push(rateDeadline(i, r.key, r.minHz, p), 'steady', `${r.label} rate`);
   return out;
 }
 
-export function runMonitors(inputs: WatchdogInputs, nowS: number, p: WatchdogParams): MonitorReport[] {
-  return MONITORS.flatMap((m) => m(inputs, nowS, p));
+/** Seconds from now until a deadline passes (negative once it has), on its own clock. */
+export const secondsUntil = (d: Deadline, clocks: Pick<TickClocks, 'rosS' | 'steadyS'>): number =>
+  d.atS - (d.clock === 'ros' ? clocks.rosS : clocks.steadyS);
+
+/** Runs every monitor. clocks may be a plain ROS time (then the steady clock reads the same, and no previous tick). */
+export function runMonitors(inputs: WatchdogInputs, clocks: TickClocks | number, p: WatchdogParams): MonitorReport[] {
+  const c: TickClocks = typeof clocks === 'number' ? { rosS: clocks, steadyS: clocks } : clocks;
+  return MONITORS.flatMap((m) => m(inputs, c, p));
 }

@@ -2,13 +2,16 @@ import { Subject, Subscription, timer, type Observable } from 'rxjs';
 import type { Header, UnicycleSource } from '../core/msgs.js';
 import { UNICYCLE_SOURCE } from '../core/msgs.js';
 import { QOS_COMMAND, QOS_SENSOR } from '../core/qos.js';
+import type { Clock } from '../core/clock.js';
 import { errorMessage } from '../core/errors.js';
 import type { RosNode } from '../core/transport.js';
 import { diagnosticsOf, safetyStateOf, stampOf } from './diagnostics.js';
 import { fmt } from './faults.js';
 import { fallbackBrake } from './fallbackBrake.js';
 import { limitsGate } from './limitsGate.js';
-import { egoSpeed, emptyInputs, odometryJumpOf, pendingDeadlines, type Received } from './monitors.js';
+import {
+  egoSpeed, emptyInputs, odometryJumpOf, pendingDeadlines, rateKey, recordReceipt, secondsUntil, trackOdometry, type Received,
+} from './monitors.js';
 import type { WatchdogParams } from './params.js';
 import type { WatchdogState } from './safetyState.js';
 import { checkShape } from './shapes.js';
@@ -48,13 +51,25 @@ const MIN_TICK_DT_S = 1e-6;
 
 const CAMERA_TYPES = { image: 'sensor_msgs/msg/Image', compressed: 'sensor_msgs/msg/CompressedImage' } as const;
 
+export interface WatchdogOptions {
+  /**
+   * The steady (monotonic) clock that liveness is judged on: receipt gaps, receipt rates, the loop's own period.
+   * Default: the transport's ros.steadyClock; without one, ROS time (and a warning at start).
+   */
+  steadyClock?: Clock;
+}
+
 /**
  * Wires ar1_watchdog to a RosNode: subscriptions update the latest inputs, the node's OWN timer at
  * control_rate_hz (on ros.scheduler, so any RxJS scheduler works) runs tickCore and publishes the command,
  * /ar1/safety_state and /diagnostics. No maths here.
  */
-export function startWatchdog(ros: RosNode, params: WatchdogParams): WatchdogHandle {
+export function startWatchdog(ros: RosNode, params: WatchdogParams, options: WatchdogOptions = {}): WatchdogHandle {
   const p = params;
+  const steady: Clock = options.steadyClock ?? ros.steadyClock ?? ros.clock;
+  if (steady === ros.clock) {
+    ros.logger.warn(`${ros.name}: the transport gives no steady clock: receipt gaps and rates are judged on ROS time, so a ROS time step can hide a stopped input`);
+  }
   const t = p.topics;
   const inputs = emptyInputs();
   let requests: Requests = { reset: false };
@@ -62,12 +77,11 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams): WatchdogHan
   let lastTick: TickResult | undefined;
   let tickCount = 0;
   let deadlineTickCount = 0;
-  let lastTickS = Number.NaN;
-  // Deadline timer state (see armDeadline): the pending one-shot, the deadline it is armed for [s], and the time up
-  // to which deadlines have been handled by a firing [s].
+  let lastTickSteadyS = Number.NaN;
+  // Deadline timer state (see armDeadline): the pending one-shot and the steady time it is due [s].
   let deadlineTimer = Subscription.EMPTY;
-  let armedForS = Number.POSITIVE_INFINITY;
-  let deadlinesHandledS = Number.NEGATIVE_INFINITY;
+  let armedDueS = Number.POSITIVE_INFINITY;
+  let lastSoonS = Number.NaN;
   let stopped = false;
   const transitions: Transition[] = [];
   const refusals: Refusal[] = [];
@@ -81,23 +95,35 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams): WatchdogHan
   const statePub = ros.createPublisher('ar1_msgs/msg/SafetyState', t.safety_state, QOS_COMMAND);
   const diagPub = ros.createPublisher('diagnostic_msgs/msg/DiagnosticArray', t.diagnostics, QOS_COMMAND);
 
-  /** Accepts a well-formed message, or counts and logs (once per reason) why it was dropped. */
-  const accept = <M>(topic: string, msg: M, kind: Parameters<typeof checkShape>[0], store: (r: Received<M>) => void) => {
-    const problem = checkShape(kind, msg);
-    if (problem) {
-      const key = `${topic}: ${problem}`;
-      const n = (dropped.get(key) ?? 0) + 1;
-      dropped.set(key, n);
-      if (n === 1) ros.logger.warn(`${topic}: dropped malformed message: ${problem} ${ctx()}`);
-      return;
-    }
-    store({ msg, receivedS: ros.clock.now() });
-    armDeadline();
+  const drop = (topic: string, problem: string) => {
+    const key = `${topic}: ${problem}`;
+    const n = (dropped.get(key) ?? 0) + 1;
+    dropped.set(key, n);
+    if (n === 1) ros.logger.warn(`${topic}: dropped malformed message: ${problem} ${ctx()}`);
   };
+  /**
+   * Accepts a well-formed message, or counts and logs (once per reason) why it was dropped. Any exception in the
+   * handling is contained and counted: a subscription callback never throws into the transport.
+   */
+  const accept = <M>(topic: string, msg: M, kind: Parameters<typeof checkShape>[0], store: (r: Received<M>) => void, rate?: string) => {
+    try {
+      const problem = checkShape(kind, msg);
+      if (problem) { drop(topic, problem); return; }
+      const steadyS = steady.now();
+      store({ msg, receivedS: steadyS });
+      if (rate !== undefined) recordReceipt(inputs, rate, steadyS, rateMinHz(rate), p);
+      noteRosTime();
+      armDeadline();
+    } catch (e) {
+      drop(topic, `handling threw: ${errorMessage(e)}`);
+    }
+  };
+  const rateMinHz = (key: string) => key.startsWith('camera ') ? p.min_rate_hz.cameras
+    : p.min_rate_hz[key as 'command' | 'trajectory' | 'odometry'];
   subs.add(ros.subscribe('ar1_msgs/msg/UnicycleCommand', t.command, QOS_COMMAND)
-    .subscribe((m) => accept(t.command, m, 'command', (r) => { inputs.command = r; })));
+    .subscribe((m) => accept(t.command, m, 'command', (r) => { inputs.command = r; }, rateKey('command'))));
   subs.add(ros.subscribe('ar1_msgs/msg/Trajectory', t.trajectory, QOS_COMMAND)
-    .subscribe((m) => accept(t.trajectory, m, 'trajectory', (r) => { inputs.trajectory = r; })));
+    .subscribe((m) => accept(t.trajectory, m, 'trajectory', (r) => { inputs.trajectory = r; }, rateKey('trajectory'))));
   subs.add(ros.subscribe('ar1_msgs/msg/PlannerTiming', t.timing, QOS_COMMAND)
     .subscribe((m) => accept(t.timing, m, 'timing', (r) => {
       inputs.timings.push(r);
@@ -106,22 +132,35 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams): WatchdogHan
   subs.add(ros.subscribe('nav_msgs/msg/Odometry', t.odometry, QOS_SENSOR)
     .subscribe((m) => accept(t.odometry, m, 'odometry', (r) => {
       const jump = inputs.odometry && odometryJumpOf(inputs.odometry.msg, r.msg, p);
+      if (jump) inputs.odometryTrack.length = 0; // the pose-derived speed never spans a jump
       if (jump && !inputs.odometryJump) {
         inputs.odometryJump = jump; // held until a tick has reported it with the vehicle stopped (see runTick)
         ros.logger.warn(`${t.odometry}: ${jump.message} ${ctx()}`);
       }
+      trackOdometry(inputs.odometryTrack, r.msg, p);
       inputs.odometry = r;
-    })));
+    }, rateKey('odometry'))));
   p.cameras.topics.forEach((topic, i) => {
     const type = CAMERA_TYPES[p.cameras.types[i]!];
     subs.add(ros.subscribe(type, topic, QOS_SENSOR)
-      .subscribe((m) => accept(topic, m as { header: Header }, 'stamped', (r) => { inputs.cameras.set(topic, r); })));
+      .subscribe((m) => accept(topic, m as { header: Header }, 'stamped', (r) => { inputs.cameras.set(topic, r); }, rateKey({ camera: topic }))));
   });
   subs.add(ros.subscribe('std_msgs/msg/Empty', t.reset, QOS_COMMAND).subscribe(() => { requests.reset = true; }));
   subs.add(ros.subscribe('std_msgs/msg/Bool', t.engage, QOS_COMMAND).subscribe((m) => {
     if (typeof m?.data === 'boolean') requests.engage = m.data;
     else accept(t.engage, m, 'bool', () => {});
   }));
+
+  /**
+   * Keeps the latest ROS time seen (at receipts and ticks) in core.lastRosS, so that the next tick compares against
+   * it: a ROS time step backward seen at a receipt runs a tick at once (in NOMINAL) and faults clock_backward.
+   */
+  function noteRosTime(): void {
+    const rosS = ros.clock.now();
+    if (!Number.isFinite(rosS)) return;
+    if (core.lastRosS !== undefined && rosS < core.lastRosS) { tickSoon(); return; }
+    core = { ...core, lastRosS: rosS };
+  }
 
   const diagEvery = Math.max(1, Math.round(p.control_rate_hz / p.diagnostics_rate_hz));
 
@@ -132,9 +171,10 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams): WatchdogHan
    */
   const runTick = (req: Requests, dtS: number): TickResult => {
     const nowS = ros.clock.now();
+    const steadyS = steady.now();
     let r: TickResult;
     try {
-      r = tickCore(core, inputs, req, nowS, p, dtS);
+      r = tickCore(core, inputs, req, nowS, p, dtS, steadyS);
     } catch (e) {
       // Never let a bug stop the braking: brake with the fallback profile and latch fallback.
       const reason = `internal error in tick: ${errorMessage(e)}`;
@@ -151,7 +191,7 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams): WatchdogHan
     core = r.core;
     lastTick = r;
     tickCount++;
-    lastTickS = nowS;
+    lastTickSteadyS = steadyS;
     if (inputs.odometryJump && r.faults.some((f) => f.name === 'odometry_jump')) {
       // Reported at least once; it stays a fault (and the state latched) until the vehicle is seen stopped.
       const v = egoSpeed(inputs, nowS, p);
@@ -186,9 +226,9 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams): WatchdogHan
     requests = { reset: false };
     return req;
   };
-  /** Real time since the last published command, clamped to (0, period]; a full period before the first tick. */
+  /** Steady time since the last published command, clamped to (0, period]; a full period before the first tick. */
   const elapsedDtS = (): number => {
-    const e = ros.clock.now() - lastTickS;
+    const e = steady.now() - lastTickSteadyS;
     return Number.isFinite(e) ? Math.min(Math.max(e, MIN_TICK_DT_S), periodS) : periodS;
   };
 
@@ -200,33 +240,61 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams): WatchdogHan
     periodic = timer(periodMs, periodMs, ros.scheduler).subscribe(() => runTick(takeRequests(), periodS));
   };
 
-  // The deadline timer: one one-shot timer at the earliest deadline not yet handled by a firing, re-armed whenever an
-  // input is accepted, so a passed deadline is acted on within DEADLINE_EPSILON_S instead of at the next periodic
-  // tick. A timer armed for a deadline that a newer input moved later fires harmlessly and re-arms.
+  // The deadline timer: one one-shot timer at the earliest input deadline not yet passed, re-armed whenever an input
+  // is accepted, so a passed deadline is acted on within DEADLINE_EPSILON_S instead of at the next periodic tick.
+  // Deadlines are on two clocks (stamps on ROS time, receipts and rates on the steady clock); each is turned into a
+  // delay from now on its own clock. A timer armed for a deadline that a newer input moved later fires harmlessly
+  // and re-arms. An input whose deadline has ALREADY passed when it arrives (stale on arrival: a stamp stepping
+  // back) runs a tick at once (tickSoon), as does a ROS time step backward seen at a receipt.
   function armDeadline(): void {
     if (stopped) return;
+    const clocks = { rosS: ros.clock.now(), steadyS: steady.now() };
     let next = Number.POSITIVE_INFINITY;
-    for (const d of pendingDeadlines(inputs, p)) if (d >= deadlinesHandledS && d < next) next = d;
-    if (!(next < armedForS)) return; // the armed timer fires first; when it does, it re-arms for what is left
+    let passed = false;
+    for (const d of pendingDeadlines(inputs, p)) {
+      const s = secondsUntil(d, clocks);
+      if (s < 0) passed = true;
+      else if (s < next) next = s;
+    }
+    if (passed && core.state === 'nominal') { tickSoon(); return; }
+    if (!Number.isFinite(next)) return;
+    const dueS = clocks.steadyS + next + DEADLINE_EPSILON_S;
+    if (!(dueS < armedDueS)) return; // the armed timer fires first; when it does, it re-arms for what is left
+    schedule(dueS, (next + DEADLINE_EPSILON_S) * 1000);
+  }
+  /**
+   * Runs a deadline tick DEADLINE_EPSILON_S from now (not in the same instant: a periodic tick of this instant may
+   * just have published), unless the armed timer fires sooner.
+   */
+  function tickSoon(): void {
+    if (stopped || core.state !== 'nominal') return;
+    const nowS = steady.now();
+    const dueS = nowS + DEADLINE_EPSILON_S;
+    // At most one per control period: were a passed deadline not to fault (rounding), the periodic tick handles it,
+    // not a run of immediate ones.
+    if (armedDueS <= dueS || nowS - lastSoonS < periodS) return;
+    lastSoonS = nowS;
+    schedule(dueS, DEADLINE_EPSILON_S * 1000);
+  }
+  function schedule(dueS: number, delayMs: number): void {
     deadlineTimer.unsubscribe();
-    armedForS = next;
-    const delayMs = Math.max(0, (next + DEADLINE_EPSILON_S - ros.clock.now()) * 1000);
-    deadlineTimer = ros.scheduler.schedule(onDeadline, Number.isFinite(delayMs) ? delayMs : 0);
+    armedDueS = dueS;
+    deadlineTimer = ros.scheduler.schedule(onDeadline, Number.isFinite(delayMs) ? Math.max(0, delayMs) : 0);
   }
   function onDeadline(): void {
-    armedForS = Number.POSITIVE_INFINITY;
+    armedDueS = Number.POSITIVE_INFINITY;
     deadlineTimer = Subscription.EMPTY;
     if (stopped) return;
-    const nowS = ros.clock.now();
-    const passed = pendingDeadlines(inputs, p).some((d) => d >= deadlinesHandledS && d < nowS);
-    if (passed && core.state === 'nominal') {
+    const clocks = { rosS: ros.clock.now(), steadyS: steady.now() };
+    const passed = pendingDeadlines(inputs, p).some((d) => secondsUntil(d, clocks) < 0);
+    const stepBack = core.lastRosS !== undefined && clocks.rosS < core.lastRosS;
+    if ((passed || stepBack) && core.state === 'nominal') {
+      // In NOMINAL a passed deadline (or a step back) faults, so this tick leaves NOMINAL. Outside NOMINAL nothing
+      // is run: leaving any other state needs a tick with every monitor healthy, which the periodic tick checks.
       deadlineTickCount++;
       runTick(takeRequests(), elapsedDtS());
       startPeriodic();
     }
-    // Deadlines before now are handled: by the tick just run, or they do not matter outside NOMINAL (leaving any
-    // other state needs a tick with every monitor healthy, which the periodic tick checks).
-    deadlinesHandledS = Math.max(deadlinesHandledS, nowS);
     armDeadline();
   }
 

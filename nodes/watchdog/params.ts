@@ -11,7 +11,16 @@ export interface BrakeProfile {
   accel_mps2: number;
   /** [m/s^3] ramp jerk (negative; its magnitude is used in both directions). */
   jerk_mps3: number;
+  /**
+   * [m/s^3] jerk (negative) while the ramp leaves a positive acceleration: dropping the throttle of an accelerating
+   * car is faster than building up the brake (first negative command from +2 m/s^2 after 0.4 s at the default -5).
+   */
+  release_jerk_mps3: number;
 }
+
+/** Inputs whose receipt rate is monitored (frequency liveness). */
+export const RATE_INPUTS = ['command', 'trajectory', 'odometry', 'cameras'] as const;
+export type RateInput = (typeof RATE_INPUTS)[number];
 
 export type CameraType = 'image' | 'compressed';
 
@@ -36,6 +45,11 @@ export interface WatchdogParams {
   odometry_max_jump_m: number;
   camera_stale_s: number;
   max_future_stamp_s: number;
+  max_loop_lag_s: number;
+  rate_window_s: number;
+  min_rate_hz: Record<RateInput, number>;
+  speed_mismatch_mps: number;
+  pose_speed_window_s: number;
   standstill_speed_mps: number;
   auto_engage: boolean;
   auto_recover: boolean;
@@ -100,7 +114,8 @@ export function checkWatchdogParams(p: WatchdogParams, overrides: ParameterOverr
     ['standstill.hold_accel_mps2', p.standstill.hold_accel_mps2]] as const) {
     if (v < weakestDecel) fail(key, `a value >= ${weakestDecel} m/s^2 (the weakest limits.accel_min_mps2)`, `${v}`);
   }
-  for (const [key, v] of [['fallback.jerk_mps3', p.fallback.jerk_mps3], ['emergency.jerk_mps3', p.emergency.jerk_mps3]] as const) {
+  for (const [key, v] of [['fallback.jerk_mps3', p.fallback.jerk_mps3], ['emergency.jerk_mps3', p.emergency.jerk_mps3],
+    ['fallback.release_jerk_mps3', p.fallback.release_jerk_mps3], ['emergency.release_jerk_mps3', p.emergency.release_jerk_mps3]] as const) {
     if (Math.abs(v) > minJerk) fail(key, `|jerk| <= ${minJerk} m/s^3 (the smallest limits.jerk_max_mps3)`, `${v}`);
   }
   if (p.emergency.accel_mps2 > p.fallback.accel_mps2) {

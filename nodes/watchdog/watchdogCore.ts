@@ -3,7 +3,7 @@ import { stampToSeconds } from '../core/time.js';
 import { fmt, type Fault } from './faults.js';
 import { fallbackBrake, standstillHold } from './fallbackBrake.js';
 import { limitsGate, type Actuation, type LimitName } from './limitsGate.js';
-import { egoSpeed, runMonitors, type MonitorReport, type WatchdogInputs } from './monitors.js';
+import { egoSpeed, limitSpeed, runMonitors, type MonitorReport, type WatchdogInputs } from './monitors.js';
 import type { BrakeProfile, WatchdogParams } from './params.js';
 import { eventOf, step, type SafetyEvent, type WatchdogState } from './safetyState.js';
 
@@ -25,6 +25,9 @@ export interface CoreState {
   readonly engagedOnce: boolean;
   /** Why the current state was entered. */
   readonly reason: string;
+  /** ROS time and steady time of the previous tick [s] (clock_backward and loop_lag compare against them). */
+  readonly lastRosS?: number;
+  readonly lastSteadyS?: number;
 }
 
 export const initialCore = (): CoreState =>
@@ -77,14 +80,17 @@ export function controlPeriodS(p: WatchdogParams): number {
 }
 
 /**
+ * @param nowS ROS time of this tick [s] (stamps are judged against it)
  * @param dtS rate-limit interval of this tick [s]: time since the last published command, in (0, control period];
  *   the control period for periodic ticks, less for a deadline tick (the ramp and gate then allow less change).
+ * @param steadyS the watchdog's steady (monotonic) clock [s]: receipt gaps, receipt rates and the loop period are
+ *   judged on it; defaults to nowS (a caller with one clock).
  */
 export function tickCore(core: CoreState, inputs: WatchdogInputs, requests: Requests, nowS: number, p: WatchdogParams,
-  dtS = controlPeriodS(p)): TickResult {
+  dtS = controlPeriodS(p), steadyS = nowS): TickResult {
   const period = controlPeriodS(p);
   const dt = Number.isFinite(dtS) && dtS > 0 ? Math.min(dtS, period) : period;
-  const reports = runMonitors(inputs, nowS, p);
+  const reports = runMonitors(inputs, { rosS: nowS, steadyS, prevRosS: core.lastRosS, prevSteadyS: core.lastSteadyS }, p);
   const faults = reports.flatMap((r) => r.faults);
   const measured = egoSpeed(inputs, nowS, p);
   const standstill = measured !== undefined && Math.abs(measured) <= p.standstill_speed_mps;
@@ -125,7 +131,7 @@ export function tickCore(core: CoreState, inputs: WatchdogInputs, requests: Requ
     source = 'planner';
     speed = planner.speed;
   } else if (next === 'stopped' || (next === 'disengaged' && standstill)) {
-    raw = standstillHold(core.last, dt, p.standstill.hold_accel_mps2, p.fallback.jerk_mps3);
+    raw = standstillHold(core.last, dt, p.standstill.hold_accel_mps2, p.fallback.jerk_mps3, p.fallback.release_jerk_mps3);
     source = 'hold';
     speed = 0;
   } else {
@@ -134,7 +140,8 @@ export function tickCore(core: CoreState, inputs: WatchdogInputs, requests: Requ
     source = 'fallback';
     speed = Number.NaN;
   }
-  const lastMeasuredSpeed = measured ?? core.lastMeasuredSpeed;
+  // The gate's speed: the worse case of twist and position-derived speed (lateral limits tighten with speed).
+  const lastMeasuredSpeed = limitSpeed(inputs, nowS, p) ?? core.lastMeasuredSpeed;
   const gateSpeed = lastMeasuredSpeed ?? 0;
   const { command, fired } = limitsGate(raw, core.last, gateSpeed, dt, p.limits);
   if (!Number.isFinite(speed)) speed = measured ?? Math.max(core.lastSpeed + command.accel * dt, 0);
@@ -152,6 +159,8 @@ export function tickCore(core: CoreState, inputs: WatchdogInputs, requests: Requ
       ...(lastMeasuredSpeed === undefined ? {} : { lastMeasuredSpeed }),
       engagedOnce: core.engagedOnce || next === 'nominal',
       reason: transition ? transition.reason : core.reason,
+      ...(Number.isFinite(nowS) ? { lastRosS: nowS } : {}),
+      ...(Number.isFinite(steadyS) ? { lastSteadyS: steadyS } : {}),
     },
     command: { ...command, speed, source },
     fired,

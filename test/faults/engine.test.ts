@@ -98,7 +98,7 @@ describe('faults: engine (planner + watchdog on one bus, virtual time)', () => {
     const brakeS = firstNonPlannerAfter(loop, faultS)!;
     expect(brakeS - faultS).to.be.at.most(loop.wp.max_plan_age_s + 1 / loop.wp.control_rate_hz + 1e-9);
     expect(latched(loop, faultS)).to.equal(true);
-    expect(loop.watchdog.transitions.at(-1)!.reason).to.match(/plan age 0\.5\d s exceeds max_plan_age_s 0\.50 s/);
+    expect(loop.watchdog.transitions.at(-1)!.reason).to.match(/plan age 0\.5\d\d s exceeds max_plan_age_s 0\.500 s/);
     expect(diagText(loop)).to.match(/plan: plan age .* exceeds max_plan_age_s/);
     // The engine recovers; the planner is still waiting on the hung plan until plan_timeout_s (default 5 s).
     loop.engine.mode = 'ok';

@@ -36,7 +36,7 @@ describe('faults: sensors (planner + watchdog on one bus, virtual time)', () => 
     expect(st.dropped.camera_stale ?? 0).to.be.greaterThan(0);
     expect(balanced(st)).to.equal(true);
     brakedWithin(loop, faultS, loop.wp.camera_stale_s + 0.1);
-    expect(loop.watchdog.transitions.at(-1)!.reason).to.match(/camera .*camera_cross_right_120fov.* age .* exceeds camera_stale_s 0\.30 s/);
+    expect(loop.watchdog.transitions.at(-1)!.reason).to.match(/camera .*camera_cross_right_120fov.* age .* exceeds camera_stale_s 0\.300 s/);
     await loop.close();
   });
 
@@ -81,7 +81,7 @@ describe('faults: sensors (planner + watchdog on one bus, virtual time)', () => 
     expect(odomSkips).to.be.greaterThan(0);
     expect(balanced(st)).to.equal(true);
     brakedWithin(loop, faultS, loop.wp.odometry_stale_s + 0.02);
-    expect(loop.watchdog.transitions.at(-1)!.reason).to.match(/odometry age .* exceeds odometry_stale_s 0\.10 s/);
+    expect(loop.watchdog.transitions.at(-1)!.reason).to.match(/odometry age .* exceeds odometry_stale_s 0\.100 s/);
     await loop.close();
   });
 

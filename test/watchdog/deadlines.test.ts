@@ -34,7 +34,9 @@ function checkSpacingAndJerk(rig: Awaited<ReturnType<typeof drivingRig>>, fromS:
     const da = Math.abs(b.msg.acceleration - a.msg.acceleration);
     expect(da, `|Δa| ${da} over ${dt} s at ${b.tS}`).to.be.at.most(jerkMax * dt + 1e-9);
     if (b.msg.source === UNICYCLE_SOURCE.fallback && a.msg.source === UNICYCLE_SOURCE.fallback) {
-      expect(da, `fallback ramp |Δa| ${da} over ${dt} s`).to.be.at.most(Math.abs(rig.params.fallback.jerk_mps3) * dt + 1e-9);
+      // Releasing a positive acceleration at release_jerk_mps3, building the brake at jerk_mps3.
+      const j = a.msg.acceleration > 0 ? rig.params.fallback.release_jerk_mps3 : rig.params.fallback.jerk_mps3;
+      expect(da, `fallback ramp |Δa| ${da} over ${dt} s`).to.be.at.most(Math.abs(j) * dt + 1e-9);
     }
   }
   return cmds;
@@ -50,13 +52,13 @@ describe('watchdog deadline timers (virtual time)', () => {
     await rig.runTo(111);
     const deadline = 110.007 + rig.params.command_gap_s;
     const tr = rig.handle.transitions.find((t) => t.to === 'fallback')!;
-    expect(tr.reason).to.match(/^command gap 0\.10 s exceeds command_gap_s 0\.10 s$/);
+    expect(tr.reason).to.equal('command gap 0.101 s exceeds command_gap_s 0.100 s'); // enough digits to show the excess
     expect(tr.timeS - deadline).to.be.closeTo(DEADLINE_EPSILON_S, 1e-6);
     const i = rig.commands.findIndex((c) => c.msg.source === UNICYCLE_SOURCE.fallback);
     expect(rig.commands[i]!.tS - deadline).to.be.closeTo(DEADLINE_EPSILON_S, 1e-6); // published at once
     const prev = rig.commands[i - 1]!;
     expect(prev.tS).to.be.closeTo(110.1, 1e-9); // the last periodic tick, 8 ms earlier
-    expect(rig.commands[i]!.msg.acceleration).to.be.closeTo(prev.msg.acceleration - 1.5 * 0.008, 1e-9); // ramp over 8 ms
+    expect(rig.commands[i]!.msg.acceleration).to.be.closeTo(prev.msg.acceleration - 5 * 0.008, 1e-9); // release ramp over 8 ms
     const after = rig.commands.slice(i);
     for (let k = 1; k < after.length; k++) expect(after[k]!.tS - after[k - 1]!.tS).to.be.closeTo(PERIOD, 1e-9);
     checkSpacingAndJerk(rig, 110);
@@ -72,7 +74,7 @@ describe('watchdog deadline timers (virtual time)', () => {
       if (which === 'odometry') {
         rig.world.odometry = false; // last rig odometry at 110.010
         await rig.runTo(at);
-        rig.sim.createPublisher('nav_msgs/msg/Odometry', rig.params.topics.odometry, QOS).publish(odom(at, 0, rig.world.speed));
+        rig.sim.createPublisher('nav_msgs/msg/Odometry', rig.params.topics.odometry, QOS).publish(odom(at, rig.world.x, rig.world.speed));
       } else {
         rig.world.cameras['/cam/front'] = false;
         await rig.runTo(at);
@@ -113,14 +115,17 @@ describe('watchdog deadline timers (virtual time)', () => {
     const p = { ...makeRig().params, cameras: cams };
     const i = emptyInputs();
     expect(pendingDeadlines(i, p)).to.deep.equal([]);
+    i.firstReceiptS.set('odometry', 10);
     i.command = { msg: {} as UnicycleCommand, receivedS: 10 };
     i.odometry = { msg: odom(9.5, 0, 0), receivedS: 10 };
     i.cameras.set('/c', { msg: { header: { stamp: secondsToStamp(9), frame_id: '' } }, receivedS: 10 });
     i.cameras.set('/not-monitored', { msg: { header: { stamp: secondsToStamp(1), frame_id: '' } }, receivedS: 10 });
     const d = pendingDeadlines(i, p);
-    expect(d).to.have.length(3);
-    expect(d[0]).to.be.closeTo(10.1, 1e-9);
-    expect(d[1]).to.be.closeTo(9.6, 1e-9);
-    expect(d[2]).to.be.closeTo(9.3, 1e-9);
+    expect(d.map((x) => [x.what, x.clock])).to.deep.equal([
+      ['command gap', 'steady'], ['odometry age', 'ros'], ['camera /c age', 'ros'], ['odometry rate', 'steady']]);
+    expect(d[0]!.atS).to.be.closeTo(10.1, 1e-9); // receipt (steady) + command_gap_s
+    expect(d[1]!.atS).to.be.closeTo(9.6, 1e-9); // stamp (ROS) + odometry_stale_s
+    expect(d[2]!.atS).to.be.closeTo(9.3, 1e-9);
+    expect(d[3]!.atS).to.be.closeTo(11, 1e-9); // first receipt + rate_window_s (fewer than 8 receipts so far)
   });
 });

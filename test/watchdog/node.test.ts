@@ -50,21 +50,23 @@ describe('watchdog/node (virtual time, in-process transport)', () => {
     await rig.runTo(115);
     const lastIn = 110; // last /ar1/command published at 110.00 s
     const tr = rig.handle.transitions.find((t) => t.to === 'fallback')!;
-    expect(tr.reason).to.match(/^command gap 0\.1\d s exceeds command_gap_s 0\.10 s$/);
+    expect(tr.reason).to.match(/^command gap 0\.1\d\d s exceeds command_gap_s 0\.100 s$/);
     expect(tr.timeS - (lastIn + 0.1)).to.be.closeTo(DEADLINE_EPSILON_S, 1e-9); // deadline timer, not the next tick
     const i = rig.commands.findIndex((c) => c.msg.source === src('fallback'));
     const firstFallback = rig.commands[i]!;
     expect(firstFallback.tS).to.be.closeTo(tr.timeS, 1e-9);
-    // 1 ms after the periodic command at 110.10: the ramp moves by |jerk| × 1 ms, not by a whole period's 0.03.
+    // 1 ms after the periodic command at 110.10: the ramp moves by |release jerk| × 1 ms, not by a whole period's 0.1.
     expect(firstFallback.tS - rig.commands[i - 1]!.tS).to.be.closeTo(0.001, 1e-9);
-    expect(firstFallback.msg.acceleration).to.be.closeTo(0.5 - 1.5 * 0.001, 1e-9);
+    expect(firstFallback.msg.acceleration).to.be.closeTo(0.5 - 5 * 0.001, 1e-9);
     expect(rig.commands[i + 1]!.tS - firstFallback.tS).to.be.closeTo(PERIOD, 1e-9); // periodic phase restarted
     expect(rig.handle.deadlineTickCount).to.equal(1);
     const fallback = rig.commands.filter((c) => c.msg.source === src('fallback'));
-    expect(fallback.findIndex((c) => c.msg.acceleration === -2.5)).to.equal(100); // 0.5 → −2.5 at 0.03 per tick: 100 ticks
+    // 0.495 → 0 at 0.1 per tick (release), then → −2.5 at 0.03 per tick: 5 + 84 ticks after the first.
+    expect(fallback.findIndex((c) => c.msg.acceleration < 0)).to.equal(5);
+    expect(fallback.findIndex((c) => c.msg.acceleration === -2.5)).to.equal(89);
     expect(fallback.every((c) => c.msg.curvature === 0.01)).to.equal(true); // curvature held
     const stop = rig.handle.transitions.find((t) => t.to === 'stopped')!;
-    expect(stop.reason).to.match(/^vehicle stopped: speed 0\.\d\d m\/s <= standstill_speed_mps 0\.10; active faults: plan age \d\.\d\d s exceeds max_plan_age_s 0\.50 s; command gap \d\.\d\d s exceeds command_gap_s 0\.10 s$/);
+    expect(stop.reason).to.match(/^vehicle stopped: speed 0\.\d\d m\/s <= standstill_speed_mps 0\.10; active faults: plan age \d\.\d\d\d s exceeds max_plan_age_s 0\.500 s; command gap \d\.\d\d\d s exceeds command_gap_s 0\.100 s; command rate 0\.0 Hz .*; plan rate 0\.0 Hz .*$/);
     expect(rig.handle.state).to.equal('stopped');
     expect(rig.lastCommand().msg).to.include({ source: src('hold'), acceleration: -1.5 });
     expect(rig.lastState().msg.reasons[0]).to.match(/command gap/);
@@ -77,7 +79,7 @@ describe('watchdog/node (virtual time, in-process transport)', () => {
     rig.world.plannerPlans = false; // last plan at 110.0 s with t0 = 109.8 s
     await rig.runTo(111);
     const tr = rig.handle.transitions.find((t) => t.to === 'fallback')!;
-    expect(tr.reason).to.match(/^plan age 0\.5\d s exceeds max_plan_age_s 0\.50 s$/);
+    expect(tr.reason).to.match(/^plan age 0\.5\d\d s exceeds max_plan_age_s 0\.500 s$/);
     expect(tr.timeS - (109.8 + 0.5)).to.be.closeTo(DEADLINE_EPSILON_S, 1e-9);
     rig.close();
   });
@@ -123,7 +125,7 @@ describe('watchdog/node (virtual time, in-process transport)', () => {
     rig.world.odometry = false; // last odometry at 110.00
     await rig.runTo(116);
     const tr = rig.handle.transitions.find((t) => t.to === 'fallback')!;
-    expect(tr.reason).to.match(/^odometry age 0\.1\d s exceeds odometry_stale_s 0\.10 s$/);
+    expect(tr.reason).to.match(/^odometry age 0\.1\d\d s exceeds odometry_stale_s 0\.100 s$/);
     expect(tr.timeS - 110.1).to.be.closeTo(DEADLINE_EPSILON_S, 1e-9);
     expect(rig.handle.state).to.equal('fallback');
     expect(rig.lastCommand().msg).to.include({ source: src('fallback'), acceleration: -2.5 });
@@ -139,7 +141,7 @@ describe('watchdog/node (virtual time, in-process transport)', () => {
     rig.world.cameras['/cam/left'] = false;
     await rig.runTo(111);
     const tr = rig.handle.transitions.find((t) => t.to === 'fallback')!;
-    expect(tr.reason).to.match(/^camera \/cam\/left age 0\.3\d s exceeds camera_stale_s 0\.30 s$/);
+    expect(tr.reason).to.match(/^camera \/cam\/left age 0\.3\d\d s exceeds camera_stale_s 0\.300 s$/);
     const diag = rig.diagnostics.at(-1)!.msg.status;
     expect(diag.find((s) => s.name === 'ar1_watchdog: camera /cam/left')!.level).to.equal(2);
     expect(diag.find((s) => s.name === 'ar1_watchdog: camera /cam/front')!.level).to.equal(0);
@@ -190,7 +192,7 @@ describe('watchdog/node (virtual time, in-process transport)', () => {
     rig.reset();
     await rig.runFor(0.05);
     expect(rig.handle.state).to.equal('stopped');
-    expect(rig.handle.refusals.at(-1)!.reason).to.match(/^active faults: command gap \d+\.\d\d s exceeds command_gap_s 0\.10 s$/);
+    expect(rig.handle.refusals.at(-1)!.reason).to.match(/^active faults: command gap \d+\.\d\d\d s exceeds command_gap_s 0\.100 s; command rate 0\.0 Hz \(0 in the last 1\.00 s\) below min_rate_hz\.command 25\.0 Hz$/);
     rig.close();
   });
 
@@ -245,8 +247,9 @@ describe('watchdog/node (virtual time, in-process transport)', () => {
     rig.world.plannerCommands = false;
     await rig.runTo(112);
     const fb = rig.commands.filter((c) => c.msg.source === src('fallback'));
-    expect(fb[0]!.msg.acceleration).to.be.closeTo(0.5 - 4 * 0.001, 1e-9); // deadline tick 1 ms after the last command
-    expect(fb.findIndex((c) => c.msg.acceleration === -3.5)).to.equal(50); // then 3.996 / 0.08 → 50 more ticks
+    expect(fb[0]!.msg.acceleration).to.be.closeTo(0.5 - 5 * 0.001, 1e-9); // deadline tick 1 ms after the last command, release jerk
+    expect(fb.findIndex((c) => c.msg.acceleration < 0)).to.equal(5); // 0.495 released at 0.1 per tick
+    expect(fb.findIndex((c) => c.msg.acceleration === -3.5)).to.equal(49); // then 3.5 / 0.08 → 44 more ticks
     rig.close();
   });
 

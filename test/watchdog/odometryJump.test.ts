@@ -39,8 +39,8 @@ describe('watchdog odometry jump (teleport)', () => {
     rig.world.odometry = false; // last rig odometry at 110.000, position 0
     const pub = rig.sim.createPublisher('nav_msgs/msg/Odometry', rig.params.topics.odometry, { reliability: 'best_effort', durability: 'volatile', depth: 5 });
     await rig.runTo(110.005);
-    pub.publish(odom(110.005, 500, rig.world.speed));
-    rig.world.odometry = true; // back at position 0 from 110.010: a second jump, not reported twice
+    pub.publish(odom(110.005, rig.world.x + 500, rig.world.speed));
+    rig.world.odometry = true; // back on the real track from 110.010: a second jump, not reported twice
     await rig.runTo(110.03);
     const tr = rig.handle.transitions.find((t) => t.to === 'fallback')!;
     expect(tr.timeS - 110.005).to.be.greaterThan(0).and.at.most(0.02 + 1e-9);

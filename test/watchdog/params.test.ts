@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { FAULT_NAMES } from '../../nodes/watchdog/faults.js';
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { NO_OVERRIDES, readParamsFile, readSchema, ParameterError, type ParameterOverrides } from '../../nodes/core/params/index.js';
@@ -50,10 +51,22 @@ describe('watchdog/params', () => {
     }
   });
 
+  it('the schema lists every fault name for emergency.faults, and only those', () => {
+    const schema = readSchema(WATCHDOG_SCHEMA_PATH) as { properties: { emergency: { properties: { faults: { items: { enum: string[] } } } } } };
+    expect(schema.properties.emergency.properties.faults.items.enum).to.deep.equal([...FAULT_NAMES]);
+  });
+
+  it('sane bounds: a control rate of 1e-6 Hz, a 1e9 s deadline or a 50 m/s² limit are refused naming the key', () => {
+    expect(() => loadWatchdogParams(cli({ control_rate_hz: 1e-6 }))).to.throw(/control_rate_hz: expected a value >= 10, got number 0\.000001/);
+    expect(() => loadWatchdogParams(cli({ command_gap_s: 1e9 }))).to.throw(/command_gap_s: expected a value <= 2/);
+    expect(() => loadWatchdogParams(cli({ limits: { accel_max_mps2: [50, 2, 2] } }))).to.throw(/limits\.accel_max_mps2\.0: expected a value <= 10/);
+    expect(() => loadWatchdogParams(cli({ fallback: { release_jerk_mps3: -6 } }))).to.throw(/fallback\.release_jerk_mps3: expected \|jerk\| <= 5 m\/s\^3/);
+  });
+
   it('-p overrides win and nested keys work', () => {
     const p = loadWatchdogParams(cli({ max_plan_age_s: 1.5, fallback: { accel_mps2: -3 }, cameras: { topics: ['/cam'], types: ['image'] } }));
     expect(p.max_plan_age_s).to.equal(1.5);
-    expect(p.fallback).to.deep.equal({ accel_mps2: -3, jerk_mps3: -1.5 });
+    expect(p.fallback).to.deep.equal({ accel_mps2: -3, jerk_mps3: -1.5, release_jerk_mps3: -5 });
     expect(p.cameras.topics).to.deep.equal(['/cam']);
   });
 

@@ -14,7 +14,7 @@ const EPS = 1e-9;
 const DEFAULTS = loadWatchdogParams({ sources: [] });
 // Speed-indexed, non-constant limits (a limit that tightens with speed is where rate and absolute limits disagree).
 const INDEXED = loadWatchdogParams({ sources: [{ origin: 'test', values: {
-  emergency: { accel_mps2: -3, faults: ['odometry_stale', 'plan_invalid'] }, auto_recover: true,
+  emergency: { accel_mps2: -3, release_jerk_mps3: -4, faults: ['odometry_stale', 'plan_invalid'] }, fallback: { release_jerk_mps3: -4 }, auto_recover: true,
   limits: {
     reference_speed_mps: [0, 5, 15, 30], accel_max_mps2: [2.5, 2, 1.5, 1], accel_min_mps2: [-4, -3.5, -3, -3],
     jerk_max_mps3: [8, 5, 4, 4], curvature_max_pm: [0.3, 0.2, 0.1, 0.05], lat_accel_mps2: [3.5, 3, 2.5, 2], lat_jerk_mps3: [6, 5, 4, 3],
@@ -103,7 +103,7 @@ function checkRun(p: WatchdogParams, steps: Step[]): void {
     }
     if (core.last && r.command.source !== 'planner' && Math.abs(accel - l.accelMin) > EPS && Math.abs(accel - l.accelMax) > EPS) {
       // The braking / hold ramps move by at most their own |jerk| over the time actually elapsed.
-      const j = Math.max(Math.abs(p.fallback.jerk_mps3), Math.abs(p.emergency.jerk_mps3));
+      const j = Math.max(...[p.fallback, p.emergency].flatMap((b) => [b.jerk_mps3, b.release_jerk_mps3]).map(Math.abs));
       const da = Math.abs(accel - core.last.accel);
       check(da <= j * dt + EPS, () => `${r.command.source} ramp |Δa| ${da} over ${dt} s > |jerk| ${j}`);
     }

@@ -6,6 +6,7 @@ import { MemoryLogger } from '../../nodes/core/logger.js';
 import type { DiagnosticArray, SafetyState, Trajectory, UnicycleCommand } from '../../nodes/core/msgs.js';
 import { QOS_COMMAND, QOS_SENSOR } from '../../nodes/core/qos.js';
 import { secondsToStamp } from '../../nodes/core/time.js';
+import type { Clock } from '../../nodes/core/clock.js';
 import type { RosNode } from '../../nodes/core/transport.js';
 import { startWatchdog } from '../../nodes/watchdog/node.js';
 import { loadWatchdogParams, type WatchdogParams } from '../../nodes/watchdog/params.js';
@@ -23,6 +24,12 @@ export interface World {
   plannerCurvature: number;
   /** Vehicle speed [m/s], integrated from the watchdog's commands. */
   speed: number;
+  /** Vehicle position [m] along x, integrated from the speed at each odometry sample. */
+  x: number;
+  /** When set, odometry reports this twist speed whatever the vehicle does (a stuck twist). */
+  stuckTwist?: number;
+  /** Publish only every n-th planner command (50 Hz base), odometry (100 Hz) and camera frame (30 Hz): slow inputs. */
+  every: { command: number; odometry: number; camera: number };
 }
 
 export function plan(stampS: number, n = 64, nan = false): Trajectory {
@@ -44,26 +51,34 @@ export function makeRig(overrides: Record<string, unknown> = {}, options: { star
   const bus = new InProcessBus(scheduler);
   const params: WatchdogParams = loadWatchdogParams({ sources: [{ origin: 'test', values: overrides }] });
   const logger = new MemoryLogger();
-  const node = new InProcessNode(bus, { name: 'ar1_watchdog', logger });
-  const ros: RosNode = options.zeroClock ? {
-    name: node.name, namespace: node.namespace, clock: { now: () => 0 }, scheduler: node.scheduler, logger,
-    parameterOverrides: node.parameterOverrides, shutdown$: node.shutdown$,
-    subscribe: node.subscribe.bind(node), createPublisher: node.createPublisher.bind(node), shutdown: node.shutdown.bind(node),
-  } : node;
-  const sim = new InProcessNode(bus, { name: 'sim' });
+  // ROS time = true (scheduler) time + offset; stepRosTime moves it on its own, the steady clock and timers do not.
+  let rosOffsetS = 0;
+  let rosFrozenS: number | undefined;
+  const rosClock: Clock = { now: () => (options.zeroClock ? 0 : rosFrozenS ?? scheduler.now() / 1000 + rosOffsetS) };
+  // The watchdog's steady clock = true time + a lag offset (stepSteady: the process stalled, timers fired late).
+  let steadyOffsetS = 0;
+  const steadyClock: Clock = { now: () => scheduler.now() / 1000 + steadyOffsetS };
+  const node = new InProcessNode(bus, { name: 'ar1_watchdog', logger, clock: rosClock, steadyClock });
+  const ros: RosNode = node;
+  const sim = new InProcessNode(bus, { name: 'sim', clock: rosClock });
   const world: World = {
     plannerCommands: true, plannerPlans: true, planLatencyS: 0.2, nanPlan: false, nanCommand: false, odometry: true,
-    cameras: Object.fromEntries(params.cameras.topics.map((t) => [t, true])), plannerAccel: 0.5, plannerCurvature: 0.01, speed: 0,
+    cameras: Object.fromEntries(params.cameras.topics.map((t) => [t, true])), plannerAccel: 0.5, plannerCurvature: 0.01, speed: 0, x: 0,
+    every: { command: 1, odometry: 1, camera: 1 },
     ...options.world,
   };
-  const nowS = () => scheduler.now() / 1000;
-  const commands: Array<{ tS: number; msg: UnicycleCommand }> = [];
+  /** ROS time [s] (what the rig's publishers stamp with). */
+  const nowS = () => rosClock.now();
+  /** True (steady, scheduler) time [s]. */
+  const trueS = () => scheduler.now() / 1000;
+  /** Vehicle commands with their ROS time tS and true time trueS [s]. */
+  const commands: Array<{ tS: number; trueS: number; speed: number; msg: UnicycleCommand }> = [];
   const states: Array<{ tS: number; msg: SafetyState }> = [];
   const diagnostics: Array<{ tS: number; msg: DiagnosticArray }> = [];
   const subs = new Subscription();
   const dt = 1 / params.control_rate_hz;
   subs.add(sim.subscribe('ar1_msgs/msg/UnicycleCommand', params.topics.vehicle_command, QOS_COMMAND).subscribe((msg) => {
-    commands.push({ tS: nowS(), msg });
+    commands.push({ tS: nowS(), trueS: trueS(), speed: world.speed, msg });
     world.speed = Math.max(0, world.speed + msg.acceleration * dt);
   }));
   subs.add(sim.subscribe('ar1_msgs/msg/SafetyState', params.topics.safety_state, QOS_COMMAND).subscribe((msg) => states.push({ tS: nowS(), msg })));
@@ -76,8 +91,8 @@ export function makeRig(overrides: Record<string, unknown> = {}, options: { star
   const engagePub = sim.createPublisher('std_msgs/msg/Bool', params.topics.engage, QOS_COMMAND);
   const resetPub = sim.createPublisher('std_msgs/msg/Empty', params.topics.reset, QOS_COMMAND);
   const header = (s: number) => ({ stamp: secondsToStamp(s), frame_id: 'rig' });
-  subs.add(interval(20, scheduler).subscribe(() => {
-    if (!world.plannerCommands) return;
+  subs.add(interval(20, scheduler).subscribe((n) => {
+    if (!world.plannerCommands || n % world.every.command !== 0) return;
     const a = world.nanCommand ? Number.NaN : world.plannerAccel;
     cmdPub.publish({ header: header(nowS()), acceleration: a, curvature: world.plannerCurvature, speed: world.speed, source: 0 });
   }));
@@ -91,20 +106,21 @@ export function makeRig(overrides: Record<string, unknown> = {}, options: { star
       execution_provider: 'cpu', frames_received: 0, frames_planned: 0, frames_dropped: 0, drop_reasons: [], drop_counts: [], error: '',
     });
   }));
-  subs.add(interval(10, scheduler).subscribe(() => {
-    if (!world.odometry) return;
+  subs.add(interval(10, scheduler).subscribe((n) => {
+    world.x += world.speed * 0.01;
+    if (!world.odometry || n % world.every.odometry !== 0) return;
     odomPub.publish({
       header: header(nowS()), child_frame_id: 'base_link',
-      pose: { pose: { position: { x: 0, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } }, covariance: [] },
-      twist: { twist: { linear: { x: world.speed, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } }, covariance: [] },
+      pose: { pose: { position: { x: world.x, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } }, covariance: [] },
+      twist: { twist: { linear: { x: world.stuckTwist ?? world.speed, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } }, covariance: [] },
     });
   }));
   params.cameras.topics.forEach((topic, i) => {
     const compressed = params.cameras.types[i] === 'compressed';
     const pubC = compressed ? sim.createPublisher('sensor_msgs/msg/CompressedImage', topic, QOS_SENSOR) : undefined;
     const pubI = compressed ? undefined : sim.createPublisher('sensor_msgs/msg/Image', topic, QOS_SENSOR);
-    subs.add(interval(33, scheduler).subscribe(() => {
-      if (!world.cameras[topic]) return;
+    subs.add(interval(33, scheduler).subscribe((n) => {
+      if (!world.cameras[topic] || n % world.every.camera !== 0) return;
       if (pubC) pubC.publish({ header: header(nowS()), format: 'jpeg', data: new Uint8Array() });
       else pubI!.publish({ header: header(nowS()), height: 1, width: 1, encoding: 'rgb8', is_bigendian: 0, step: 3, data: new Uint8Array(3) });
     }));
@@ -114,7 +130,17 @@ export function makeRig(overrides: Record<string, unknown> = {}, options: { star
   return {
     scheduler, bus, params, logger, world, commands, states, diagnostics, handle, sim,
     nowS,
-    /** Advances virtual time to t [s]. */
+    trueS,
+    /** Steps ROS time by ds [s] (negative: backward) without moving true time. */
+    stepRosTime: (ds: number) => { rosOffsetS += ds; },
+    /** Stops ROS time where it is (a paused /clock); false lets it run on from there. */
+    freezeRosTime: (on: boolean) => {
+      if (on) rosFrozenS = rosClock.now();
+      else if (rosFrozenS !== undefined) { rosOffsetS = rosFrozenS - scheduler.now() / 1000; rosFrozenS = undefined; }
+    },
+    /** Moves the watchdog's steady clock ahead by ds [s] at once, as if its process had stalled that long. */
+    stepSteady: (ds: number) => { steadyOffsetS += ds; },
+    /** Advances virtual time to t [s] (true time). */
     runTo: (tS: number) => scheduler.advanceTo(Math.round(tS * 1000)),
     runFor: (s: number) => scheduler.advanceTo(Math.round(scheduler.now() + s * 1000)),
     engage: (on = true) => engagePub.publish({ data: on }),

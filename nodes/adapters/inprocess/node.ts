@@ -14,6 +14,13 @@ export interface InProcessNodeOptions {
   parameterOverrides?: ParameterOverrides;
   /** Defaults to the bus scheduler. */
   scheduler?: SchedulerLike;
+  /**
+   * ROS time; defaults to the scheduler's time. Tests inject a clock they can step (backward, forward) independently
+   * of the scheduler, whose time then plays the true (steady) time that timers run on.
+   */
+  clock?: Clock;
+  /** The steady clock; defaults to the scheduler's time (virtual time never steps). */
+  steadyClock?: Clock;
 }
 
 /** The seam over an InProcessBus: same node code as on a vehicle, in virtual time. */
@@ -21,6 +28,7 @@ export class InProcessNode implements RosNode {
   readonly name: string;
   readonly namespace: string;
   readonly clock: Clock;
+  readonly steadyClock: Clock;
   readonly scheduler: SchedulerLike;
   readonly logger: Logger;
   readonly parameterOverrides: ParameterOverrides;
@@ -32,7 +40,8 @@ export class InProcessNode implements RosNode {
     this.name = options.name;
     this.namespace = options.namespace ?? '/';
     this.scheduler = options.scheduler ?? bus.scheduler;
-    this.clock = schedulerClock(this.scheduler);
+    this.clock = options.clock ?? schedulerClock(this.scheduler);
+    this.steadyClock = options.steadyClock ?? schedulerClock(this.scheduler);
     this.logger = options.logger ?? silentLogger;
     this.parameterOverrides = options.parameterOverrides ?? NO_OVERRIDES;
   }
