@@ -5,16 +5,21 @@ import { stampToSeconds } from '../core/time.js';
 
 /**
  * AR1 ego history, pure: poses interpolated at t0 − (steps−1)·dt … t0 from odometry (header stamps; position
- * linear, yaw along the shortest angle) and expressed in the rig frame at t0: x forward, y left, z up, the last
- * pose the origin. Yaw only: roll and pitch are ignored (the reference rotates by the full R_t0; on flat ground
- * the two agree).
+ * linear, orientation by quaternion slerp) and expressed in the full 3D rig frame at t0, as upstream does:
+ * p_local = R_t0ᵀ (p − p_t0), R_local = R_t0ᵀ R (x forward, y left, z up; the last pose the origin, identity).
+ * yaw is that of R_local. On a grade or with roll this differs from a yaw-only frame: at 3 % and 20 m/s the
+ * yaw-only frame moves the oldest point by 0.9 m in z. Samples built without an orientation fall back to yaw only.
  */
 
 /**
  * One odometry pose in its fixed frame (map/odom) [m, rad], at header stamp tS [s]; speedMps = |twist.linear| [m/s]
  * when the message reports a finite one (used only by the odometry jump check).
  */
-export interface OdometrySample { tS: number; x: number; y: number; z: number; yaw: number; speedMps?: number }
+export interface OdometrySample {
+  tS: number; x: number; y: number; z: number; yaw: number; speedMps?: number;
+  /** Full orientation (unit quaternion, fixed frame) when the message has one; the history then uses it whole. */
+  q?: Quaternion;
+}
 
 export interface HistoryOptions {
   steps: number;
@@ -47,7 +52,9 @@ export function odometrySample(msg: Odometry): OdometrySample | undefined {
   const p = msg.pose?.pose?.position;
   const q = msg.pose?.pose?.orientation;
   if (!p || !q || !msg.header?.stamp) return undefined;
-  const s: OdometrySample = { tS: stampToSeconds(msg.header.stamp), x: p.x, y: p.y, z: p.z, yaw: yawFromQuaternion(q) };
+  const n = Math.hypot(q.x, q.y, q.z, q.w);
+  if (!(n > 1e-9) || !Number.isFinite(n)) return undefined;
+  const s: OdometrySample = { tS: stampToSeconds(msg.header.stamp), x: p.x, y: p.y, z: p.z, yaw: yawFromQuaternion(q), q: { x: q.x / n, y: q.y / n, z: q.z / n, w: q.w / n } };
   if (![s.tS, s.x, s.y, s.z, s.yaw].every(Number.isFinite)) return undefined;
   const v = msg.twist?.twist?.linear;
   const speed = v ? Math.hypot(v.x, v.y, v.z) : Number.NaN;
@@ -59,22 +66,71 @@ export function odometrySample(msg: Odometry): OdometrySample | undefined {
 export function interpolatePose(a: OdometrySample, b: OdometrySample, tS: number): OdometrySample {
   const span = b.tS - a.tS;
   const f = span > 0 ? Math.min(1, Math.max(0, (tS - a.tS) / span)) : 0;
-  return {
+  const out: OdometrySample = {
     tS,
     x: a.x + (b.x - a.x) * f,
     y: a.y + (b.y - a.y) * f,
     z: a.z + (b.z - a.z) * f,
     yaw: wrapAngle(a.yaw + wrapAngle(b.yaw - a.yaw) * f),
   };
+  if (a.q && b.q) {
+    out.q = slerp(a.q, b.q, f);
+    out.yaw = yawFromQuaternion(out.q);
+  }
+  return out;
+}
+
+/** Spherical interpolation of unit quaternions along the shorter arc. */
+export function slerp(a: Quaternion, b: Quaternion, f: number): Quaternion {
+  let d = a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w;
+  let bx = b.x, by = b.y, bz = b.z, bw = b.w;
+  if (d < 0) { d = -d; bx = -bx; by = -by; bz = -bz; bw = -bw; }
+  let wa: number, wb: number;
+  if (d > 0.9995) { wa = 1 - f; wb = f; } else {
+    const th = Math.acos(d), sn = Math.sin(th);
+    wa = Math.sin((1 - f) * th) / sn; wb = Math.sin(f * th) / sn;
+  }
+  const q = { x: wa * a.x + wb * bx, y: wa * a.y + wb * by, z: wa * a.z + wb * bz, w: wa * a.w + wb * bw };
+  const n = Math.hypot(q.x, q.y, q.z, q.w);
+  return { x: q.x / n, y: q.y / n, z: q.z / n, w: q.w / n };
+}
+
+/** Rotation matrix (row-major 3×3) of a unit quaternion. */
+export function rotationMatrix(q: Quaternion): number[] {
+  const { x, y, z, w } = q;
+  return [
+    1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
+    2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
+    2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y),
+  ];
 }
 
 const timeOfSample = (o: OdometrySample): number => o.tS;
 const lastAtOrBefore = (samples: readonly OdometrySample[], t: number): number => lastAtOrBeforeT(samples, t, timeOfSample);
 
-/** Poses (fixed frame) → rig frame at origin: translate, then rotate by −origin.yaw. */
+/**
+ * Poses (fixed frame) → rig frame at origin: p_local = R0ᵀ (p − p0), R_local = R0ᵀ R, yaw = atan2(R_local[1,0],
+ * R_local[0,0]) when the poses carry orientations; otherwise translate and rotate by −origin.yaw.
+ */
 export function toRigFrame(poses: readonly OdometrySample[], origin: OdometrySample, dtS: number): EgoHistory {
   const n = poses.length;
   const h: EgoHistory = { x: new Float64Array(n), y: new Float64Array(n), z: new Float64Array(n), yaw: new Float64Array(n), dt: dtS };
+  if (origin.q && poses.every((p) => p.q)) {
+    const R0 = rotationMatrix(origin.q);
+    poses.forEach((p, i) => {
+      const d = [p.x - origin.x, p.y - origin.y, p.z - origin.z];
+      // R0ᵀ d: row r of R0ᵀ is column r of R0.
+      h.x[i] = R0[0]! * d[0]! + R0[3]! * d[1]! + R0[6]! * d[2]!;
+      h.y[i] = R0[1]! * d[0]! + R0[4]! * d[1]! + R0[7]! * d[2]!;
+      h.z[i] = R0[2]! * d[0]! + R0[5]! * d[1]! + R0[8]! * d[2]!;
+      const R = rotationMatrix(p.q!);
+      // (R0ᵀ R)[0,0] and [1,0]: columns 0 of R0 and 1 of R0 dotted with column 0 of R.
+      const r00 = R0[0]! * R[0]! + R0[3]! * R[3]! + R0[6]! * R[6]!;
+      const r10 = R0[1]! * R[0]! + R0[4]! * R[3]! + R0[7]! * R[6]!;
+      h.yaw[i] = Math.atan2(r10, r00);
+    });
+    return h;
+  }
   const c = Math.cos(origin.yaw);
   const s = Math.sin(origin.yaw);
   poses.forEach((p, i) => {

@@ -95,4 +95,55 @@ describe('planner/egoHistory', () => {
     expect(s.yaw).to.be.closeTo(0.5, 1e-12);
     expect(odometrySample({ ...msg, pose: { ...msg.pose, pose: { ...msg.pose.pose, position: { x: NaN, y: 0, z: 0 } } } })).to.equal(undefined);
   });
+
+  describe('full 3D rig frame at t0 from the odometry orientation (as upstream)', () => {
+    /** Quaternion of yaw ψ then pitch θ (nose up positive about −y in a z-up frame: q = qz(ψ)·qy(−θ)). */
+    const q = (yaw: number, pitch: number, roll = 0) => {
+      const cz = Math.cos(yaw / 2), sz = Math.sin(yaw / 2), cy = Math.cos(-pitch / 2), sy = Math.sin(-pitch / 2), cx = Math.cos(roll / 2), sx = Math.sin(roll / 2);
+      return { w: cz * cy * cx + sz * sy * sx, x: cz * cy * sx - sz * sy * cx, y: cz * sy * cx + sz * cy * sx, z: sz * cy * cx - cz * sy * sx };
+    };
+    const odoMsg = (t: number, p: { x: number; y: number; z: number }, o: ReturnType<typeof q>) => odometrySample({
+      header: { stamp: { sec: Math.floor(t), nanosec: Math.round((t - Math.floor(t)) * 1e9) }, frame_id: 'map' }, child_frame_id: 'base_link',
+      pose: { pose: { position: p, orientation: o }, covariance: [] },
+      twist: { twist: { linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } }, covariance: [] },
+    })!;
+
+    it('a 3 % grade at 20 m/s: the history lies along the road (z = 0, x = distance along it); a yaw-only frame would put the oldest pose 0.9 m low', () => {
+      const grade = Math.atan(0.03), yaw = 0.7, v = 20;
+      const odo: OdometrySample[] = [];
+      for (let t = 0; t <= 3 + 1e-9; t += 0.02) {
+        const s = v * t;
+        odo.push(odoMsg(t, { x: s * Math.cos(grade) * Math.cos(yaw), y: s * Math.cos(grade) * Math.sin(yaw), z: s * Math.sin(grade) }, q(yaw, grade)));
+      }
+      const r = buildEgoHistory(odo, 2.5, H);
+      if (!r.ok) throw new Error(r.detail);
+      close(r.history.x, Array.from({ length: 16 }, (_, k) => -v * (1.5 - 0.1 * k)), 1e-6);
+      close(r.history.y, new Array(16).fill(0), 1e-6);
+      close(r.history.z, new Array(16).fill(0), 1e-6);
+      close(r.history.yaw, new Array(16).fill(0), 1e-9);
+      // Without orientations (yaw only), the oldest pose sits 30 m · sin(grade) ≈ 0.9 m below the origin.
+      const flat = buildEgoHistory(odo.map(({ q: _q, ...rest }) => rest), 2.5, H);
+      if (!flat.ok) throw new Error(flat.detail);
+      expect(flat.history.z[0]).to.be.closeTo(-v * 1.5 * Math.sin(grade), 1e-6);
+      expect(Math.abs(flat.history.z[0]!)).to.be.greaterThan(0.89);
+    });
+
+    it('roll and a turning slope: p_local = R_t0ᵀ(p − p_t0), yaw of R_t0ᵀ R; flat ground gives the yaw-only result', () => {
+      const roll = 0.05, yawRate = 0.2;
+      const odo: OdometrySample[] = [];
+      for (let t = 0; t <= 3 + 1e-9; t += 0.02) odo.push(odoMsg(t, { x: 10 * t, y: 0.5 * t * t, z: 0.1 * t }, q(yawRate * t, 0, roll)));
+      const r = buildEgoHistory(odo, 2.5, H);
+      if (!r.ok) throw new Error(r.detail);
+      expect(r.history.yaw[15]).to.be.closeTo(0, 1e-15);
+      expect([r.history.x[15], r.history.y[15], r.history.z[15]]).to.deep.equal([0, 0, 0]);
+      // The oldest pose's yaw relative to t0 under a constant roll is still about −1.5 s × yaw rate.
+      expect(r.history.yaw[0]).to.be.closeTo(-1.5 * yawRate, 0.01);
+      const flatOdo: OdometrySample[] = [];
+      for (let t = 0; t <= 3 + 1e-9; t += 0.02) flatOdo.push(odoMsg(t, { x: 10 * t, y: 0.5 * t * t, z: 0 }, q(yawRate * t, 0)));
+      const full = buildEgoHistory(flatOdo, 2.5, H), yawOnly = buildEgoHistory(flatOdo.map(({ q: _q, ...rest }) => rest), 2.5, H);
+      if (!full.ok || !yawOnly.ok) throw new Error('history');
+      for (const k of ['x', 'y', 'z', 'yaw'] as const) close(full.history[k], Array.from(yawOnly.history[k]), 1e-6);
+    });
+  });
 });
+
