@@ -32,7 +32,8 @@ function poseOut(tUs: bigint, x: number, y: number, z: number, q: Quaternion): P
   return { pose: { vec: { x, y, z }, quat: { w: q.w, x: q.x, y: q.y, z: q.z } }, timestamp_us: tUs.toString() };
 }
 
-const sampleOf = (p: EgoPose): OdometrySample => ({ tS: Number(p.tUs) / 1e6, x: p.x, y: p.y, z: p.z, yaw: p.yaw });
+/** An ego pose as the planner's interpolation takes it, timed relative to originUs (absolute µs in float seconds lose ~0.2 µs). */
+const sampleOf = (p: EgoPose, originUs: bigint): OdometrySample => ({ tS: Number(p.tUs - originUs) / 1e6, x: p.x, y: p.y, z: p.z, yaw: p.yaw });
 
 /** Index of the last pose at or before tUs, or −1. */
 function lastAtOrBefore(poses: readonly EgoPose[], tUs: bigint): number {
@@ -58,7 +59,7 @@ export function egoPoseAt(poses: readonly EgoPose[], tUs: bigint): { x: number; 
   if (a.tUs === tUs) return { x: a.x, y: a.y, z: a.z, yaw: a.yaw, q: a.q };
   const b = poses[i + 1];
   if (!b) return undefined;
-  const p = interpolatePose(sampleOf(a), sampleOf(b), Number(tUs) / 1e6);
+  const p = interpolatePose(sampleOf(a, a.tUs), sampleOf(b, a.tUs), Number(tUs - a.tUs) / 1e6);
   return { x: p.x, y: p.y, z: p.z, yaw: p.yaw, q: yawQuat(p.yaw) };
 }
 
