@@ -141,6 +141,28 @@ describe('alpasim driver: EgodriverService over gRPC on the loopback', function 
     expect(poses(alone[11]!)).to.have.length(65);
   });
 
+  it('the order observations arrive in within a step does not change the answer (they are fed in time order)', async () => {
+    const { service } = await serve();
+    const run = async (id: string, reverse: boolean) => {
+      service.startSession({ session_uuid: id, random_seed: '5', rollout_spec: { vehicle: { available_cameras: cameraSpec(CAMERAS) as never } } });
+      service.submitEgomotion(egomotion(id, Array.from({ length: 21 }, (_, i) => -2 + i * 0.1), true) as never);
+      const out: unknown[] = [];
+      for (let k = 0; k < 8; k++) {
+        const t = k * 0.1;
+        const imgs = CAMERAS.map((cam, c) => () => service.submitImage({ session_uuid: id, camera_image: {
+          frame_start_us: us(t - 0.03).toString(), frame_end_us: us(t).toString(), image_bytes: images[(k + c) % images.length]!, logical_id: cam } }));
+        const ego = () => { if (k > 0) service.submitEgomotion(egomotion(id, [t], false) as never); };
+        if (reverse) { ego(); for (const f of imgs.reverse()) await f(); } else { for (const f of imgs) await f(); ego(); }
+        out.push(await service.drive({ session_uuid: id, time_now_us: us(t).toString(), time_query_us: us(t + 0.1).toString(), renderer_data: Buffer.alloc(0) }));
+      }
+      await service.closeSession({ session_uuid: id });
+      return out as DriveReply[];
+    };
+    const a = await run('order-a', false);
+    expect(JSON.stringify(await run('order-b', true))).to.equal(JSON.stringify(a));
+    expect(poses(a[7]!)).to.have.length(65);
+  });
+
   it('is deterministic for a fixed seed and latency; another seed gives another plan', async () => {
     const { client } = await serve({ seed: 7 });
     const a = await rollout(client, { session: 's1', images, steps: 8, seed: '1' });
