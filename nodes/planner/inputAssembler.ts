@@ -9,6 +9,8 @@ export interface AssemblerOptions {
   history: HistoryOptions;
   cameraBufferSize: number;
   odometryBufferSize: number;
+  /** [s] odometry kept by stamp span (the buffer is sized by time; odometryBufferSize only caps memory). */
+  odometryBufferS: number;
   /** [m] odometry jump margin (odometryJump.ts): a larger implausible step clears the history. */
   odometryMaxJumpM: number;
   /** [s] leading camera minus t0 beyond this → camera_stale. */
@@ -39,6 +41,8 @@ export interface IngestResult {
   reset?: string;
   /** Odometry jumped (teleport): the odometry history (and a cycle waiting for it) was cleared; the detail. */
   jump?: string;
+  /** Once: the count cap dropped odometry younger than odometryBufferS (the rate is too high for the cap). */
+  capped?: string;
 }
 
 /**
@@ -95,6 +99,8 @@ export class InputAssembler {
     return out;
   }
 
+  #capWarned = false;
+
   onOdometry(sample: OdometrySample): IngestResult {
     const out: IngestResult = {};
     const newest = this.#odometry[this.#odometry.length - 1];
@@ -123,7 +129,19 @@ export class InputAssembler {
       }
     }
     this.#odometry.push(sample);
-    if (this.#odometry.length > this.options.odometryBufferSize) this.#odometry.splice(0, this.#odometry.length - this.options.odometryBufferSize);
+    // Sized by time: keep what is within odometryBufferS of the newest stamp (and one sample before, for
+    // interpolation); the count cap only bounds memory, and says so once when it cuts into that span.
+    const horizon = sample.tS - this.options.odometryBufferS;
+    let old = 0;
+    while (old + 1 < this.#odometry.length && this.#odometry[old + 1]!.tS <= horizon) old++;
+    const over = this.#odometry.length - old - this.options.odometryBufferSize;
+    if (over > 0 && !this.#capWarned) {
+      this.#capWarned = true;
+      const spanS = sample.tS - this.#odometry[old + over]!.tS;
+      out.capped = `odometry.buffer_size ${this.options.odometryBufferSize} holds only ${spanS.toFixed(3)} s of odometry at this rate, less than odometry.buffer_s ${this.options.odometryBufferS} s`;
+    }
+    const drop = Math.max(old, old + over);
+    if (drop > 0) this.#odometry.splice(0, drop);
     if (this.#awaiting) {
       const candidate = this.#tryHistory(this.#awaiting.t0S, this.#awaiting.records);
       if (candidate) out.candidate = candidate;

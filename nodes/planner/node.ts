@@ -76,6 +76,7 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
     history: { steps: contract.historySteps, dtS: contract.historyDtS, maxGapS: params.odometry.max_gap_s },
     cameraBufferSize: params.cameras.buffer_size,
     odometryBufferSize: params.odometry.buffer_size,
+    odometryBufferS: params.odometry.buffer_s,
     odometryMaxJumpM: params.odometry.max_jump_m,
     maxSkewS: params.cameras.max_skew_s,
     timeResetThresholdS: params.time_reset_threshold_s,
@@ -127,6 +128,7 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
       log.error(`input handling failed: ${errorMessage(e)} ${ctx}`);
       return [];
     }
+    if (r.capped) log.warn(`${r.capped}: raise odometry.buffer_size ${ctx}`);
     if (r.jump) {
       log.warn(`odometry jumped (${r.jump}): odometry history cleared, no plan until ${(contract.historyDtS * (contract.historySteps - 1)).toFixed(1)} s of history after the jump ${ctx}`);
     }

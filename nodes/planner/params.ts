@@ -35,7 +35,7 @@ export interface PlannerParams {
     stamp_jitter_s: number;
     max_skew_s: number;
   };
-  odometry: { topic: string; buffer_size: number; max_gap_s: number; max_jump_m: number };
+  odometry: { topic: string; buffer_s: number; buffer_size: number; max_gap_s: number; max_jump_m: number };
   topics: { trajectory: string; path: string; reasoning: string; reasoning_text: string; timing: string; command: string };
 }
 
@@ -87,7 +87,7 @@ export function toPlannerParams(raw: Record<string, unknown>): PlannerParams {
       stamp_jitter_s: c.stamp_jitter_s,
       max_skew_s: c.max_skew_s,
     },
-    odometry: { topic: o.topic, buffer_size: o.buffer_size, max_gap_s: o.max_gap_s, max_jump_m: o.max_jump_m },
+    odometry: { topic: o.topic, buffer_s: o.buffer_s, buffer_size: o.buffer_size, max_gap_s: o.max_gap_s, max_jump_m: o.max_jump_m },
     topics: {
       trajectory: t.trajectory, path: t.path, reasoning: t.reasoning, reasoning_text: t.reasoning_text,
       timing: t.timing, command: t.command,

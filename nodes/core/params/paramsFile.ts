@@ -1,10 +1,62 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { parseDocument, YAMLParseError } from 'yaml';
-import { UserError } from '../errors.js';
+import { ParameterError } from './errors.js';
 import { deepMerge, expandDottedKeys, isPlainObject, type ParameterSource } from './overrides.js';
+import { nearNodeName, SUITE_NODES } from './suite.js';
 
-export class ParameterError extends UserError {
-  override readonly name = 'ParameterError';
+export { ParameterError };
+
+/** [bytes] largest parameter file read; a larger one (or a FIFO, a device, /proc) is refused instead of hanging. */
+export const MAX_PARAMS_FILE_BYTES = 1 << 20;
+
+/** 1-based line of the first byte sequence that is not UTF-8. */
+function firstInvalidUtf8Line(bytes: Uint8Array): number {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let line = 1;
+  let start = 0;
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i === bytes.length || bytes[i] === 0x0a) {
+      try { decoder.decode(bytes.subarray(start, i)); } catch { return line; }
+      line++;
+      start = i + 1;
+    }
+  }
+  return line;
+}
+
+/** Reads a regular file of at most maxBytes as UTF-8; anything else is a ParameterError naming the path. */
+function readSmallTextFile(path: string, maxBytes: number): string {
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new ParameterError(`${path}: cannot read parameter file (expected a regular file, got ${st.isDirectory() ? 'a directory' : 'a FIFO, socket or device'})`);
+    size = st.size;
+  } catch (e) {
+    if (e instanceof ParameterError) throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ParameterError(`${path}: cannot read parameter file (${code === 'ENOENT' ? 'no such file' : code ?? String(e)})`);
+  }
+  if (size > maxBytes) throw new ParameterError(`${path}: cannot read parameter file (expected at most ${maxBytes} bytes, got ${size})`);
+  const fd = openSync(path, 'r');
+  try {
+    // Read at most maxBytes + 1 whatever stat said (/proc files report size 0).
+    const buf = Buffer.alloc(maxBytes + 1);
+    let n = 0;
+    for (;;) {
+      const got = readSync(fd, buf, n, buf.length - n, null);
+      if (got === 0) break;
+      n += got;
+      if (n > maxBytes) throw new ParameterError(`${path}: cannot read parameter file (expected at most ${maxBytes} bytes, got more)`);
+    }
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, n));
+    } catch {
+      const bad = firstInvalidUtf8Line(buf.subarray(0, n));
+      throw new ParameterError(`${path}: line ${bad}: not valid UTF-8 (Latin-1 or binary bytes); save the file as UTF-8`);
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -14,10 +66,11 @@ export class ParameterError extends UserError {
 export function readParamsFile(path: string, nodeName: string, namespace = '/'): ParameterSource {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readSmallTextFile(path, MAX_PARAMS_FILE_BYTES);
   } catch (e) {
+    if (e instanceof ParameterError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ParameterError(`${path}: cannot read parameter file (${code === 'ENOENT' ? 'no such file' : code ?? String(e)})`);
+    throw new ParameterError(`${path}: cannot read parameter file (${code ?? String(e)})`);
   }
   return parseParamsText(text, path, nodeName, namespace);
 }
@@ -45,6 +98,8 @@ export function parseParamsText(text: string, origin: string, nodeName: string, 
   const ns = namespace === '/' ? '' : namespace.replace(/\/$/, '');
   const exactKeys = new Set([nodeName, `/${nodeName}`, `${ns}/${nodeName}`]);
   let merged: Record<string, unknown> = {};
+  let wildcard: Record<string, unknown> | undefined;
+  let exact: Record<string, unknown> = {};
   const apply = (key: string) => {
     const section = doc[key];
     if (!isPlainObject(section) || !('ros__parameters' in section)) {
@@ -56,21 +111,32 @@ export function parseParamsText(text: string, origin: string, nodeName: string, 
     if (params === null) return;
     if (!isPlainObject(params)) throw new ParameterError(`${origin}: ${key}.ros__parameters: expected a mapping, got ${describe(params)}`);
     // Per parameter, as rcl merges: the exact node section overrides single (dotted) keys, not whole groups.
-    merged = deepMerge(merged, expandDottedKeys(params));
+    const expanded = expandDottedKeys(params, `${origin}: ${key}`);
+    if (key === '/**') wildcard = expanded;
+    else exact = deepMerge(exact, expanded);
+    merged = deepMerge(merged, expanded);
   };
   for (const key of Object.keys(doc)) {
     const section = doc[key];
     if (!isPlainObject(section) || !('ros__parameters' in section)) {
       throw new ParameterError(`${origin}: ${key}: expected a "ros__parameters" mapping, got ${describe(section)}`);
     }
+    // Sections for other nodes are theirs (ROS semantics), but one a letter or two away from a node of this suite
+    // is a typo that would silently drop every parameter in it.
+    const base = key.split('/').pop() ?? key;
+    if (key !== '/**' && !exactKeys.has(key) && base !== nodeName) {
+      const meant = nearNodeName(base, [...SUITE_NODES, nodeName]);
+      if (meant) throw new ParameterError(`${origin}: ${key}: no node of this suite is named "${base}"; did you mean ${meant}?`);
+    }
   }
-  if ('/**' in doc) apply('/**');
+  if (Object.prototype.hasOwnProperty.call(doc, '/**')) apply('/**');
   for (const key of Object.keys(doc)) if (exactKeys.has(key)) apply(key);
-  return { origin, values: merged };
+  return { origin, values: merged, ...(wildcard ? { wildcard, exact } : {}) };
 }
 
 export function describe(v: unknown): string {
   if (v === null || v === undefined) return 'nothing';
+  if (typeof v === 'number' && !Number.isFinite(v)) return `number ${String(v)}`;
   if (Array.isArray(v)) return `a list [${v.map((x) => JSON.stringify(x)).join(', ')}]`;
   if (typeof v === 'object') return 'a mapping';
   return `${typeof v} ${JSON.stringify(v)}`;

@@ -1,6 +1,6 @@
 import { parse } from 'yaml';
 import { ParameterError } from './paramsFile.js';
-import { expandDottedKeys } from './overrides.js';
+import { checkParameterName, expandDottedKeys } from './overrides.js';
 
 /** What "--ros-args …" says, parsed the way rcl does for the options this suite supports. */
 export interface RosArgs {
@@ -38,10 +38,12 @@ export function parseRosArgs(argv: readonly string[]): RosArgs {
         if (at <= 0) throw new ParameterError(`--ros-args: ${a} ${v}: expected name:=value`);
         const name = v.slice(0, at);
         const text = v.slice(at + 2);
+        if (v.includes('\uFFFD')) throw new ParameterError(`--ros-args: ${a} ${v}: not valid UTF-8 (Latin-1 or binary bytes)`);
         let value: unknown;
         try { value = parse(text); } catch { value = text; }
         const colon = name.lastIndexOf(':');
         if (colon === name.length - 1) throw new ParameterError(`--ros-args: ${a} ${v}: expected [node:]name:=value, got an empty name`);
+        checkParameterName(colon < 0 ? name : name.slice(colon + 1), `--ros-args ${a}`);
         out.params.push(colon < 0 ? { name, value: value ?? text }
           : { name: name.slice(colon + 1), value: value ?? text, node: name.slice(0, colon) });
         break;
@@ -78,5 +80,5 @@ export function paramsFromArgs(args: RosArgs, nodeName?: string): Record<string,
   for (const { name, value, node } of args.params) {
     if (node === undefined || nodeName === undefined || node.replace(/^\//, '').split('/').pop() === nodeName) flat[name] = value;
   }
-  return expandDottedKeys(flat);
+  return expandDottedKeys(flat, '--ros-args -p');
 }

@@ -71,7 +71,7 @@ describe('core/params/paramsFile: ROS 2 parameter files', () => {
 
     it('unreadable file: a folder given as the file', () => {
       const dir = dirname(tempFiles({ 'x.yaml': '' })['x.yaml']!);
-      expect(() => readParamsFile(dir, 'n')).to.throw(ParameterError, new RegExp(`^${dir}: cannot read parameter file \\(EISDIR\\)$`));
+      expect(() => readParamsFile(dir, 'n')).to.throw(ParameterError, new RegExp(`^${dir}: cannot read parameter file \\(expected a regular file, got a directory\\)$`));
     });
 
     it('a ParameterError is a UserError (one line in the CLI, exit code 2)', () => {

@@ -66,11 +66,13 @@ describe('core/params/fromArgs: parameterOverridesFromArgs', () => {
     });
     const args = parseRosArgs(['--ros-args', '--params-file', f['a.yaml']!, '--params-file', f['b.yaml']!, '-p', 'verbose:=true']);
     const o = parameterOverridesFromArgs(args, 'ar1_watchdog');
-    expect(o.sources).to.deep.equal([
+    expect(o.sources.map((s) => ({ origin: s.origin, values: s.values }))).to.deep.equal([
       { origin: f['a.yaml'], values: { rate_hz: 20 } },
       { origin: f['b.yaml'], values: { rate_hz: 30 } },
       { origin: COMMAND_LINE_ORIGIN, values: { verbose: true } },
     ]);
+    expect(o.sources[0]!.wildcard).to.deep.equal({ rate_hz: 20 }); // the "/**" part, kept apart for ROS wildcard semantics
+    expect(o.sources[1]!.wildcard).to.equal(undefined);
   });
 
   it('has no -p source when no -p applies to the node', () => {
