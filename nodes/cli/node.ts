@@ -19,7 +19,7 @@ export interface NodeCommandOptions {
 
 /** A RosNode the command can also declare parameters on and hook into shutdown (the rclnodejs one). */
 export interface RunnableRosNode extends RosNode {
-  declareParameters(values: Readonly<Record<string, unknown>>): string[];
+  declareParameters(values: Readonly<Record<string, unknown>>, schema?: Readonly<Record<string, unknown>>): string[];
   onShutdown(hook: () => Promise<void> | void): void;
 }
 
@@ -72,7 +72,7 @@ export async function runNode(which: string, opts: NodeCommandOptions, argv: rea
   }
   const createNode = deps.createNode ?? (await import('../adapters/rclnodejs/node.js')).createRclNode;
   const ros = await createNode({ name: NODE_NAMES[kind], argv: rclArgv });
-  ros.declareParameters(loaded.params as unknown as Record<string, unknown>);
+  ros.declareParameters(loaded.params as unknown as Record<string, unknown>, loaded.schema);
   await startKind(ros, loaded);
   ros.logger.info(`${ros.name} running [namespace=${ros.namespace}]`);
   await lastValueFrom(ros.shutdown$, { defaultValue: undefined });
@@ -81,12 +81,13 @@ export async function runNode(which: string, opts: NodeCommandOptions, argv: rea
 type LoadedParams = Awaited<ReturnType<typeof loadParams>>;
 
 async function loadParams(kind: NodeKind, overrides: ParameterOverrides, name: string) {
+  const { readSchema } = await import('../core/params/index.js');
   if (kind === 'planner') {
-    const { loadPlannerParams } = await import('../planner/params.js');
-    return { kind, params: loadPlannerParams(overrides, name) } as const;
+    const { loadPlannerParams, PLANNER_SCHEMA_PATH } = await import('../planner/params.js');
+    return { kind, params: loadPlannerParams(overrides, name), schema: readSchema(PLANNER_SCHEMA_PATH) } as const;
   }
-  const { loadWatchdogParams } = await import('../watchdog/params.js');
-  return { kind, params: loadWatchdogParams(overrides, name) } as const;
+  const { loadWatchdogParams, WATCHDOG_SCHEMA_PATH } = await import('../watchdog/params.js');
+  return { kind, params: loadWatchdogParams(overrides, name), schema: readSchema(WATCHDOG_SCHEMA_PATH) } as const;
 }
 
 async function startKind(ros: RunnableRosNode, loaded: LoadedParams): Promise<void> {

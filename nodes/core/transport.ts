@@ -27,6 +27,12 @@ export interface RosNode {
    * Liveness (receipt gaps and rates) is judged on it. Optional: a transport without one leaves it undefined.
    */
   readonly steadyClock?: Clock;
+  /**
+   * A scheduler on the steady clock (ms): timers that must keep firing when ROS time stops or steps, such as the
+   * watchdog's control loop under a simulator that hangs. Optional: without one, ROS-time timers are used. In
+   * virtual time (tests, replay) it is the same scheduler as `scheduler`.
+   */
+  readonly steadyScheduler?: SchedulerLike;
   /** Scheduler whose now() is the node clock in milliseconds; all timers of node logic run on it. */
   readonly scheduler: SchedulerLike;
   readonly logger: Logger;

@@ -61,12 +61,15 @@ export interface WatchdogOptions {
 
 /**
  * Wires ar1_watchdog to a RosNode: subscriptions update the latest inputs, the node's OWN timer at
- * control_rate_hz (on ros.scheduler, so any RxJS scheduler works) runs tickCore and publishes the command,
+ * control_rate_hz (on the transport's steady scheduler where it has one, else ros.scheduler) runs tickCore and publishes the command,
  * /ar1/safety_state and /diagnostics. No maths here.
  */
 export function startWatchdog(ros: RosNode, params: WatchdogParams, options: WatchdogOptions = {}): WatchdogHandle {
   const p = params;
   const steady: Clock = options.steadyClock ?? ros.steadyClock ?? ros.clock;
+  // The control loop and deadline timers run on steady time where the transport has it: a /clock that stops (a
+  // simulator that hangs) must not stop the watchdog, which then brakes on the silent command stream.
+  const timers = ros.steadyScheduler ?? ros.scheduler;
   if (steady === ros.clock) {
     ros.logger.warn(`${ros.name}: the transport gives no steady clock: receipt gaps and rates are judged on ROS time, so a ROS time step can hide a stopped input`);
   }
@@ -237,7 +240,7 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams, options: Wat
   let periodic = Subscription.EMPTY;
   const startPeriodic = () => {
     periodic.unsubscribe();
-    periodic = timer(periodMs, periodMs, ros.scheduler).subscribe(() => runTick(takeRequests(), periodS));
+    periodic = timer(periodMs, periodMs, timers).subscribe(() => runTick(takeRequests(), periodS));
   };
 
   // The deadline timer: one one-shot timer at the earliest input deadline not yet passed, re-armed whenever an input
@@ -279,7 +282,7 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams, options: Wat
   function schedule(dueS: number, delayMs: number): void {
     deadlineTimer.unsubscribe();
     armedDueS = dueS;
-    deadlineTimer = ros.scheduler.schedule(onDeadline, Number.isFinite(delayMs) ? Math.max(0, delayMs) : 0);
+    deadlineTimer = timers.schedule(onDeadline, Number.isFinite(delayMs) ? Math.max(0, delayMs) : 0);
   }
   function onDeadline(): void {
     armedDueS = Number.POSITIVE_INFINITY;

@@ -10,10 +10,10 @@ import { parameterOverridesFromArgs } from '../../core/params/fromArgs.js';
 import { parseRosArgs } from '../../core/params/rosArgs.js';
 import type { ParameterOverrides } from '../../core/params/overrides.js';
 import { loadRclnodejs, type RclModuleLoader, type RclnodejsModule, type RclNode } from './loader.js';
-import { flattenParameters, toRclParameterValue } from './parameters.js';
+import { PARAMETER_TYPE, flattenParameters, parameterSpec, toRclParameterValue } from './parameters.js';
 import { withFreshTypedArrays } from './publish.js';
 import { toRclQos } from './qos.js';
-import { RosTimerScheduler } from './scheduler.js';
+import { RosTimerScheduler, type StartTimer } from './scheduler.js';
 import { exitOnSignals, type ProcessLike, type TimerHost } from './signals.js';
 
 export interface RclNodeOptions {
@@ -31,7 +31,16 @@ export interface RclDependencies {
   process?: ProcessLike;
   timers?: TimerHost;
   immediate?: (fire: () => void) => () => void;
+  /** Steady (monotonic) time [ms]; default performance.now(). */
+  steadyNowMs?: () => number;
+  /** A periodic timer on steady time; default setInterval (libuv's timers run on the monotonic clock). */
+  steadyInterval?: StartTimer;
 }
+
+const defaultSteadyInterval: StartTimer = (periodMs, fire) => {
+  const h = setInterval(fire, periodMs);
+  return () => clearInterval(h);
+};
 
 const defaultImmediate = (fire: () => void) => {
   const h = setImmediate(fire);
@@ -60,6 +69,10 @@ export async function createRclNode(options: RclNodeOptions, deps: RclDependenci
 export class RclRosNode implements RosNode {
   readonly clock: Clock;
   readonly scheduler: RosTimerScheduler;
+  /** Monotonic time [s] since an arbitrary origin: never steps, whatever the system clock or /clock do. */
+  readonly steadyClock: Clock;
+  /** Timers on steady time (the watchdog's control loop keeps running when /clock stops). */
+  readonly steadyScheduler: RosTimerScheduler;
   readonly logger: Logger;
   readonly #shutdown = new Subject<void>();
   readonly shutdown$: Observable<void> = this.#shutdown.asObservable();
@@ -89,6 +102,15 @@ export class RclRosNode implements RosNode {
         const timer = rclNode.createTimer(BigInt(Math.max(1, Math.round(periodMs * 1e6))), () => this.#contain('timer', fire));
         return () => { timer.cancel(); rclNode.destroyTimer(timer); };
       },
+      deps.immediate ?? defaultImmediate,
+      (e) => this.logger.error(`scheduled work threw: ${errorMessage(e)} [node=${name}]`),
+    );
+    const steadyNowMs = deps.steadyNowMs ?? (() => performance.now());
+    this.steadyClock = { now: () => steadyNowMs() / 1000 };
+    const steadyInterval = deps.steadyInterval ?? defaultSteadyInterval;
+    this.steadyScheduler = new RosTimerScheduler(
+      steadyNowMs,
+      (periodMs, fire) => steadyInterval(periodMs, () => this.#contain('steady timer', fire)),
       deps.immediate ?? defaultImmediate,
       (e) => this.logger.error(`scheduled work threw: ${errorMessage(e)} [node=${name}]`),
     );
@@ -123,21 +145,34 @@ export class RclRosNode implements RosNode {
   }
 
   /**
-   * Declares values as read-only ROS parameters so `ros2 param get` shows what the node runs with. Nested keys
-   * become dotted names; a name rclnodejs already declared (use_sim_time) is left alone. Returns what was skipped.
+   * Declares values as read-only ROS parameters so `ros2 param get` / `describe` show what the node runs with.
+   * Nested keys become dotted names. With the node's JSON schema, each gets the schema's type (a "number" is
+   * DOUBLE even when written 50.0), its description and, where the schema bounds it on both sides, a range; an
+   * empty list gets its element type. A name rclnodejs already declared (use_sim_time) is left alone. Returns
+   * what was skipped.
    */
-  declareParameters(values: Readonly<Record<string, unknown>>): string[] {
+  declareParameters(values: Readonly<Record<string, unknown>>, schema?: Readonly<Record<string, unknown>>): string[] {
     const skipped: string[] = [];
     for (const [name, value] of flattenParameters(values)) {
       if (this.rclNode.hasParameter(name)) continue;
-      const p = toRclParameterValue(value);
+      const spec = parameterSpec(schema, name);
+      const p = toRclParameterValue(value, spec);
       if (typeof p === 'string') { skipped.push(`${name}: ${p}`); continue; }
       const type = p.type as unknown as ConstructorParameters<RclnodejsModule['Parameter']>[1];
-      this.rclNode.declareParameter(
-        new this.rcl.Parameter(name, type, p.value),
-        new this.rcl.ParameterDescriptor(name, type, 'ar1-ros parameter, set at start-up (read-only)', true),
-        true, // our loader's value is the one the node runs with
-      );
+      const range = spec?.minimum !== undefined && spec.maximum !== undefined
+        ? p.type === PARAMETER_TYPE.double || p.type === PARAMETER_TYPE.doubleArray
+          ? new this.rcl.FloatingPointRange(spec.minimum, spec.maximum, 0)
+          : p.type === PARAMETER_TYPE.integer || p.type === PARAMETER_TYPE.integerArray
+            ? new this.rcl.IntegerRange(BigInt(Math.ceil(spec.minimum)), BigInt(Math.floor(spec.maximum)), 0n) : undefined
+        : undefined;
+      const description = spec?.description ?? 'ar1-ros parameter';
+      const descriptor = new this.rcl.ParameterDescriptor(name, type, `${description} (set at start-up, read-only)`, true, range);
+      // rclnodejs 2.2 never puts a range into the described message (it reads a field it does not set), so the
+      // schema's bounds also go into additional_constraints, which it does send.
+      const bounds = [spec?.minimum !== undefined ? `>= ${spec.minimum}` : '', spec?.maximum !== undefined ? `<= ${spec.maximum}` : '']
+        .filter(Boolean).join(', ');
+      if (bounds) descriptor.additionalConstraints = bounds;
+      this.rclNode.declareParameter(new this.rcl.Parameter(name, type, p.value), descriptor, true); // our loader's value wins
     }
     for (const s of skipped) this.logger.debug(`parameter not declared: ${s}`);
     return skipped;

@@ -22,12 +22,54 @@ export function flattenParameters(values: Readonly<Record<string, unknown>>, pre
   return out;
 }
 
+/** What a node's JSON schema says of one parameter, as far as its ROS declaration needs it. */
+export interface ParameterSpec {
+  type?: 'number' | 'integer' | 'string' | 'boolean' | 'array';
+  /** Element type of an array parameter. */
+  items?: 'number' | 'integer' | 'string' | 'boolean';
+  description?: string;
+  minimum?: number;
+  maximum?: number;
+}
+
+/** The schema entry of a dotted parameter name ("limits.accel_max_mps2"), or undefined when the schema has none. */
+export function parameterSpec(schema: Readonly<Record<string, unknown>> | undefined, dottedName: string): ParameterSpec | undefined {
+  let node: unknown = schema;
+  for (const key of dottedName.split('.')) {
+    const props = isPlainObject(node) ? node['properties'] : undefined;
+    if (!isPlainObject(props) || !Object.hasOwn(props, key)) return undefined;
+    node = props[key];
+  }
+  if (!isPlainObject(node)) return undefined;
+  const items = isPlainObject(node['items']) ? node['items']['type'] : undefined;
+  const num = (k: string) => (typeof node[k] === 'number' ? node[k] : undefined);
+  const minimum = num('minimum') ?? num('exclusiveMinimum');
+  const maximum = num('maximum') ?? num('exclusiveMaximum');
+  const spec: ParameterSpec = {};
+  if (typeof node['type'] === 'string') spec.type = node['type'] as ParameterSpec['type'];
+  if (typeof items === 'string') spec.items = items as ParameterSpec['items'];
+  if (typeof node['description'] === 'string') spec.description = node['description'];
+  if (minimum !== undefined) spec.minimum = minimum;
+  if (maximum !== undefined) spec.maximum = maximum;
+  return spec;
+}
+
 /**
- * The ROS parameter type of a JS value, or a reason it has none (an empty list has no element type; a mixed list
- * is not a ROS parameter). Whole numbers are INTEGER, as rcl types YAML "1"; "1.0" reads as 1 in JS, so a double
- * parameter given as 1.0 shows as an integer in `ros2 param get` (the node itself reads the number either way).
+ * The ROS parameter type of a value, or a reason it has none. With the schema's spec, its type decides: a
+ * "number" is DOUBLE even when written 50.0 (which reads as 50 in JS), an "integer" INTEGER, and an empty list
+ * gets its element type. Without one, whole numbers are INTEGER (as rcl types YAML "1"), an empty list has no
+ * element type, and a mixed list is not a ROS parameter.
  */
-export function toRclParameterValue(value: unknown): RclParameterValue | string {
+export function toRclParameterValue(value: unknown, spec?: ParameterSpec): RclParameterValue | string {
+  if (spec?.type === 'number' && typeof value === 'number') return { type: PARAMETER_TYPE.double, value };
+  if (spec?.type === 'array' && Array.isArray(value)) {
+    if (spec.items === 'number' && value.every((x) => typeof x === 'number')) return { type: PARAMETER_TYPE.doubleArray, value: value as number[] };
+    if (value.length === 0) {
+      if (spec.items === 'integer') return { type: PARAMETER_TYPE.integerArray, value: [] as bigint[] };
+      if (spec.items === 'string') return { type: PARAMETER_TYPE.stringArray, value: [] as string[] };
+      if (spec.items === 'boolean') return { type: PARAMETER_TYPE.boolArray, value: [] as boolean[] };
+    }
+  }
   if (typeof value === 'boolean') return { type: PARAMETER_TYPE.bool, value };
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return { type: PARAMETER_TYPE.double, value };
