@@ -304,10 +304,15 @@ describe('alpasim driver: EgodriverService over gRPC on the loopback', function 
       expect(r.terminate_session).to.equal(false);
     });
 
-    it('drive going back in time is refused; close_session then drive: NOT_FOUND', async () => {
+    it('drive going back in time is refused; close_session then drive: NOT_FOUND; the id can start a new session (a retry)', async () => {
       await expectStatus(call(client, 'drive', { session_uuid: 'e', time_now_us: us(0).toString() }), grpc.status.INVALID_ARGUMENT, /time_now_us: expected >= the previous drive's/);
       await call(client, 'close_session', { session_uuid: 'e' });
       await expectStatus(call(client, 'drive', { session_uuid: 'e', time_now_us: us(0.2).toString() }), grpc.status.NOT_FOUND, /no open session "e"/);
+      await expectStatus(call(client, 'close_session', { session_uuid: 'e' }), grpc.status.NOT_FOUND, /no open session "e"/);
+      await call(client, 'start_session', { session_uuid: 'e', random_seed: '1', rollout_spec: { vehicle: { available_cameras: cameraSpec(CAMERAS) } } });
+      const r = await call<DriveReply>(client, 'drive', { session_uuid: 'e', time_now_us: us(0).toString() });
+      expect(debugOf(r)).to.include({ source: 'none', reasoning_text: null });
+      await call(client, 'close_session', { session_uuid: 'e' });
     });
   });
 });
