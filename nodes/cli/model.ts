@@ -1,4 +1,4 @@
-/** `ar1 model verify DIR`, `ar1 model make-demo DIR [--image-size HxW] [--large]`, `ar1 model make-tiny DIR [--layers N]`. */
+/** `ar1 model verify DIR`, `ar1 model make-demo DIR [--image-size HxW] [--large]`, `ar1 model make-tiny DIR [--layers N] [--form split|fused]`. */
 import type { Command } from 'commander';
 import { UserError } from '../core/errors.js';
 import { makeDemoBundle } from '../engine/demoBundle.js';
@@ -68,10 +68,12 @@ export const register: RegisterCommand = (program: Command) => {
     .argument('<dir>', 'output directory (created)')
     .description('write the tiny AR1 bundle: AR1\'s topology (deepstack vision, GQA decoder with rotary positions and a per-layer fp16 cache, expert attending to it) at tiny sizes, random weights')
     .option('--layers <n>', 'decoder and expert layers', '2')
-    .action((dir: string, opts: { layers: string }) => {
+    .option('--form <form>', 'split (one graph per stage) or fused (reasoning and flow loops inside one graph)', 'split')
+    .action((dir: string, opts: { layers: string; form: string }) => {
       const layers = Number(opts.layers);
       if (!Number.isInteger(layers) || layers < 1 || layers > 64) throw new UserError(`--layers: expected an integer in [1, 64], got "${opts.layers}"`);
-      const m = makeTinyAr1Bundle(dir, { layers });
+      if (opts.form !== 'split' && opts.form !== 'fused') throw new UserError(`--form: expected split or fused, got "${opts.form}"`);
+      const m = makeTinyAr1Bundle(dir, { layers, form: opts.form });
       process.stdout.write(`wrote ${dir}\n` + summary(m));
     });
 };

@@ -94,7 +94,7 @@ export function makeDemoBundle(dir: string, opts: DemoBundleOptions = {}): Manif
   return manifest;
 }
 
-type Io = Record<GraphRole, { inputs: TensorSpec[]; outputs: TensorSpec[] }>;
+type Io = Record<Exclude<GraphRole, 'generate'>, { inputs: TensorSpec[]; outputs: TensorSpec[] }>;
 
 function demoIo(N: number, h: number, w: number): Io {
   const cache = (name: string, batch: string | number, len: string | number): TensorSpec => ({ name, dtype: 'float16', shape: [batch, 1, len, STATE_SIZE] });

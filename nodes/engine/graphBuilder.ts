@@ -18,11 +18,19 @@ export class GraphBuilder {
   readonly initializers: O.ITensorProto[] = [];
   #counter = 0;
 
-  constructor(readonly name: string) {}
+  /** prefix keeps a subgraph's internal names apart from its outer graph's (ONNX forbids shadowing). */
+  constructor(readonly name: string, readonly prefix = '') {}
 
   /** A fresh internal tensor name. */
   fresh(hint: string): string {
-    return `${hint}_${this.#counter++}`;
+    return `${this.prefix}${hint}_${this.#counter++}`;
+  }
+
+  /** Adds a node with several outputs (TopK, Loop, …); returns their names. */
+  opN(opType: string, inputs: string[], outputs: string[], attrs: Record<string, Attr> = {}): string[] {
+    const out = this.op(opType, inputs, attrs, outputs[0]);
+    this.nodes[this.nodes.length - 1]!.output = [out, ...outputs.slice(1)];
+    return [out, ...outputs.slice(1)];
   }
 
   /** Adds a node; returns its output name. */

@@ -20,8 +20,14 @@ export class BundleError extends UserError {
   override readonly name = 'BundleError';
 }
 
-export type GraphRole = 'vision_encoder' | 'lm_prefill' | 'lm_decode' | 'action_expert';
-export const GRAPH_ROLES: readonly GraphRole[] = ['vision_encoder', 'lm_prefill', 'lm_decode', 'action_expert'];
+export type GraphRole = 'vision_encoder' | 'lm_prefill' | 'lm_decode' | 'action_expert' | 'generate';
+export type BundleForm = 'split' | 'fused';
+/** The graphs of each form: split runs one graph per stage and loops on the host; fused loops inside `generate`. */
+export const FORM_ROLES: Record<BundleForm, readonly GraphRole[]> = {
+  split: ['vision_encoder', 'lm_prefill', 'lm_decode', 'action_expert'],
+  fused: ['vision_encoder', 'generate'],
+};
+export const GRAPH_ROLES: readonly GraphRole[] = ['vision_encoder', 'lm_prefill', 'lm_decode', 'action_expert', 'generate'];
 
 /** Cache tensor names, as standard decoder exporters emit them (no renaming needed). */
 export const pastKey = (i: number): string => `past_key_values.${i}.key`;
@@ -46,6 +52,10 @@ export function roleIo(layers: number, deepstack: number): Record<GraphRole, { i
     lm_prefill: { inputs: ['input_ids', 'position_ids', 'image_embeds', ...ds], outputs: ['logits', ...present] },
     lm_decode: { inputs: ['input_ids', 'position_ids', ...past], outputs: ['logits', ...present] },
     action_expert: { inputs: ['x', 't', 'position_ids', 'attention_mask', ...past], outputs: ['velocity'] },
+    generate: {
+      inputs: ['input_ids', 'position_ids', 'image_embeds', ...ds, 'seeds', 'noise', 'logit_bias', 'max_tokens', 'temperature', 'top_p', 'stop_token', 'flow_steps'],
+      outputs: ['tokens', 'token_counts', 'actions'],
+    },
   };
 }
 
@@ -57,8 +67,11 @@ export type PromptPart = { text: string } | { images: true } | { history: true }
 export interface Manifest {
   format: string;
   bundle: { id: string; version: string; description: string };
-  /** split: one graph per stage, the runtime loops; fused: reasoning loop inside one graph (not yet supported). */
-  form: 'split';
+  /**
+   * split: one graph per stage, the runtime loops and feeds the cache back each step; fused: vision plus one
+   * `generate` graph that runs prefill, the sampled reasoning loop (cache loop-carried) and the flow-matching loop.
+   */
+  form: BundleForm;
   cameras: { names: string[]; framesPerCamera: number; frameSpacingS: number };
   image: {
     native: { height: number; width: number };
@@ -82,7 +95,8 @@ export interface Manifest {
     /** Trajectory tokens masked while reasoning: the first one's text and how many follow it (upstream 4000). */
     trajectoryTokens?: { first: string; count: number };
   };
-  graphs: Record<GraphRole, GraphSpec>;
+  /** The graphs of the bundle's form (FORM_ROLES), by role. */
+  graphs: Partial<Record<GraphRole, GraphSpec>>;
   /** sha256 (hex) and size of every file of the bundle except the manifest. */
   files: Record<string, { sha256: string; bytes: number }>;
 }
@@ -138,7 +152,9 @@ export function parseManifest(raw: unknown, where = MANIFEST_FILE): Manifest {
   }
 
   const formRaw = root.form ?? 'split';
-  if (formRaw !== 'split') r.fail('form', '"split" (the fused form is not supported by this runtime yet)', JSON.stringify(formRaw));
+  if (formRaw !== 'split' && formRaw !== 'fused') r.fail('form', '"split" or "fused"', JSON.stringify(formRaw));
+  const form = formRaw as BundleForm;
+  const roles = FORM_ROLES[form];
   const vision = r.obj(root.vision, 'vision');
   const gridRaw = vision.grid;
   if (!Array.isArray(gridRaw) || gridRaw.length !== 2 || !gridRaw.every((v) => Number.isInteger(v) && v >= 1)) r.fail('vision.grid', '[rows, cols] of positive integers', describe(gridRaw));
@@ -164,8 +180,8 @@ export function parseManifest(raw: unknown, where = MANIFEST_FILE): Manifest {
     if (n !== 1) r.fail('prompt.template', `exactly one {${k}: true}`, String(n));
   }
   const ROLE_IO = roleIo(layers, deepstack);
-  const graphs = {} as Record<GraphRole, GraphSpec>;
-  for (const role of GRAPH_ROLES) {
+  const graphs: Partial<Record<GraphRole, GraphSpec>> = {};
+  for (const role of roles) {
     const g = r.obj(graphsRaw[role], `graphs.${role}`);
     const spec: GraphSpec = {
       file: r.str(g, 'file', `graphs.${role}.file`),
@@ -188,7 +204,7 @@ export function parseManifest(raw: unknown, where = MANIFEST_FILE): Manifest {
       if (Number(t.name.split('.')[1]) >= layers) r.fail(where, `a layer index < lm.layers ${layers}`, t.name);
     }
   }
-  for (const [k] of Object.entries(graphsRaw)) if (!(GRAPH_ROLES as readonly string[]).includes(k)) r.fail(`graphs.${k}`, `one of ${GRAPH_ROLES.join(', ')}`, 'an unknown role');
+  for (const [k] of Object.entries(graphsRaw)) if (!(roles as readonly string[]).includes(k)) r.fail(`graphs.${k}`, `one of ${roles.join(', ')} (form ${form})`, 'a role of another form or an unknown one');
 
   const files: Manifest['files'] = {};
   for (const [name, v] of Object.entries(filesRaw)) {
@@ -198,13 +214,13 @@ export function parseManifest(raw: unknown, where = MANIFEST_FILE): Manifest {
     files[name] = { sha256: sha, bytes: r.int(f, 'bytes', `files.${name}.bytes`, 0) };
   }
   const tokenizerFile = r.str(tok, 'file', 'tokenizer.file');
-  for (const f of [tokenizerFile, ...GRAPH_ROLES.map((g) => graphs[g].file)]) {
+  for (const f of [tokenizerFile, ...roles.map((g) => graphs[g]!.file)]) {
     if (!(f in files)) r.fail('files', `an entry (sha256, bytes) for ${f}`, 'none');
   }
 
   const m: Manifest = {
     format,
-    form: 'split',
+    form,
     vision: { grid: gridRaw as [number, number], deepstack },
     lm: { layers, kvHeads, headDim, cacheDtype: cacheDtype as 'float16' | 'float32' },
     prompt: { template, imageStart: r.str(promptRaw, 'image_start', 'prompt.image_start'), imagePad: r.str(promptRaw, 'image_pad', 'prompt.image_pad'), imageEnd: r.str(promptRaw, 'image_end', 'prompt.image_end') },
@@ -242,6 +258,7 @@ export function parseManifest(raw: unknown, where = MANIFEST_FILE): Manifest {
     files,
   };
   if (m.sampling.topP > 1) r.fail('sampling.top_p', 'a value in (0, 1]', String(m.sampling.topP));
+  if (form === 'fused' && !(m.sampling.temperature > 0)) r.fail('sampling.temperature', 'a value > 0 for form fused (the graph samples; greedy decoding needs the split form)', String(m.sampling.temperature));
   return m;
 }
 

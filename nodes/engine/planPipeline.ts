@@ -18,6 +18,7 @@ import type { GraphRole, Manifest } from './manifest.js';
 import { buildPrompt, decodePositions, expertPositions } from './prompt.js';
 import { SeededRng } from './rng.js';
 import { sampleToken } from './sampling.js';
+import { TokenRng } from './tokenRng.js';
 import { firstNonFinite, floatAt, floatTensor, floatValues, int64Tensor, repeatBatch } from './tensors.js';
 import type { Tensor } from './tensors.js';
 import type { BundleTokenizer } from './tokenizer.js';
@@ -53,7 +54,7 @@ export function checkedRunner(inner: GraphRunner, manifest: Manifest): GraphRunn
       const out = await inner.run(role, feeds);
       for (const [name, t] of Object.entries(out)) {
         const i = firstNonFinite(t);
-        if (i >= 0) throw new EngineError('non_finite', `${manifest.graphs[role].file}: output ${name}[${i}] is ${floatAt(t, i)} (graph ${role}) [bundle=${manifest.bundle.id}]`);
+        if (i >= 0) throw new EngineError('non_finite', `${manifest.graphs[role]?.file ?? role}: output ${name}[${i}] is ${floatAt(t, i)} (graph ${role}) [bundle=${manifest.bundle.id}]`);
       }
       return out;
     },
@@ -68,7 +69,7 @@ export async function runPipeline(ctx: PipelineContext, pixels: Tensor, history:
   const K = samples;
   const L = m.lm.layers;
   const v0 = estimateInitialSpeed(history, history.dt);
-  const spec = (role: GraphRole, name: string) => m.graphs[role].inputs.find((t) => t.name === name)!;
+  const spec = (role: GraphRole, name: string) => m.graphs[role]!.inputs.find((t) => t.name === name)!;
 
   let t = now();
   const vision = await runner.run('vision_encoder', { pixel_values: pixels });
@@ -84,6 +85,7 @@ export async function runPipeline(ctx: PipelineContext, pixels: Tensor, history:
     image_embeds: need(vision, 'image_embeds', 'vision_encoder'),
   };
   for (let j = 0; j < m.vision.deepstack; j++) prefillFeeds[deepstackName(j)] = need(vision, deepstackName(j), 'vision_encoder');
+  if (m.form === 'fused') return fused(ctx, prefillFeeds, v0, seed, K, visionMs, t);
   const prefill = await runner.run('lm_prefill', prefillFeeds);
   let cache: Tensor[] = [];
   for (let i = 0; i < L; i++) cache.push(repeatBatch(need(prefill, presentKey(i), 'lm_prefill'), K), repeatBatch(need(prefill, presentValue(i), 'lm_prefill'), K));
@@ -91,7 +93,7 @@ export async function runPipeline(ctx: PipelineContext, pixels: Tensor, history:
   const V = prefillLogits.length;
   let logitRows: Float32Array[] = Array.from({ length: K }, () => prefillLogits);
 
-  const rngs = Array.from({ length: K }, (_, s) => new SeededRng(seed + s, 0));
+  const rngs = Array.from({ length: K }, (_, s) => new TokenRng(seed + s));
   const ids: number[][] = Array.from({ length: K }, () => []);
   /** Sequence index of each sample's first action token; undefined while it is still reasoning. */
   const offsets: (number | undefined)[] = new Array(K).fill(undefined);
@@ -145,8 +147,7 @@ export async function runPipeline(ctx: PipelineContext, pixels: Tensor, history:
     attention_mask: floatTensor(maskSpec.dtype, mask, [K, 1, steps, P + steps]),
   };
   for (let i = 0; i < L; i++) { fixed[pastKey(i)] = cache[2 * i]!; fixed[pastValue(i)] = cache[2 * i + 1]!; }
-  const noise = new Float32Array(K * steps * 2);
-  for (let s = 0; s < K; s++) noise.set(new SeededRng(seed + s, 1).normals(steps * 2), s * steps * 2);
+  const noise = flowNoise(seed, K, steps);
   const tValues = new Float32Array(K);
   const xType = spec('action_expert', 'x').dtype, tType = spec('action_expert', 't').dtype;
   const n = await flowMatchEuler(noise, m.action.flowSteps, async (x, time) => {
@@ -154,18 +155,74 @@ export async function runPipeline(ctx: PipelineContext, pixels: Tensor, history:
     const r = await runner.run('action_expert', { ...fixed, x: floatTensor(xType, x, [K, steps, 2]), t: floatTensor(tType, tValues, [K]) });
     return floatValues(need(r, 'velocity', 'action_expert'));
   });
-  const out: PlanTrajectory[] = [];
+  const { samples: out, actions } = trajectories(m, v0, n, K);
+  const actionMs = now() - t;
+  return {
+    v0, reasoning: { text: texts[0]!, tokens: ids[0]!.length, generationMs: reasoningMs }, samples: out,
+    timing: { visionMs, reasoningMs, actionMs }, texts, tokenIds: ids, actions,
+  };
+}
+
+/** N(0, 1) flow noise [K, steps, 2]: sample s from SeededRng(seed + s, 1), in either form. */
+function flowNoise(seed: number, K: number, steps: number): Float32Array {
+  const noise = new Float32Array(K * steps * 2);
+  for (let s = 0; s < K; s++) noise.set(new SeededRng(seed + s, 1).normals(steps * 2), s * steps * 2);
+  return noise;
+}
+
+function trajectories(m: Manifest, v0: number, n: Float32Array, K: number): { samples: PlanTrajectory[]; actions: Float32Array[] } {
+  const steps = m.trajectory.steps;
+  const samples: PlanTrajectory[] = [];
   const actions: Float32Array[] = [];
   for (let s = 0; s < K; s++) {
     const ns = n.slice(s * steps * 2, (s + 1) * steps * 2);
     actions.push(ns);
     const { accel, curvature } = denormalizeActions(ns, m.action.normalization);
-    out.push(toTrajectory(v0, accel, curvature, m.trajectory.dtS, m.bundle.id));
+    samples.push(toTrajectory(v0, accel, curvature, m.trajectory.dtS, m.bundle.id));
   }
-  const actionMs = now() - t;
+  return { samples, actions };
+}
+
+/**
+ * The fused form: one `generate` run does prefill, the sampled reasoning loop and the flow-matching loop on the
+ * device. In: the prompt, seeds (seed + s), the flow noise, the trajectory-token mask as a logit bias and the sampling
+ * settings; out: tokens, token counts and normalised actions. Same draws as the split form.
+ */
+async function fused(ctx: PipelineContext, prefillFeeds: Record<string, Tensor>, v0: number, seed: number, K: number, visionMs: number, start: number): Promise<PipelineOutput> {
+  const { manifest: m, tokenizer: tok, runner, now } = ctx;
+  const steps = m.trajectory.steps;
+  const biasSpec = m.graphs.generate!.inputs.find((x) => x.name === 'logit_bias')!;
+  const V = typeof biasSpec.shape[0] === 'number' ? biasSpec.shape[0] : tok.vocabSize;
+  const bias = new Float32Array(V);
+  for (const id of tok.masked) if (id < V) bias[id] = -Infinity;
+  const scalarF = (v: number): Tensor => ({ type: 'float32', data: Float32Array.of(v), dims: [] });
+  const scalarI = (v: number): Tensor => ({ type: 'int64', data: BigInt64Array.of(BigInt(v)), dims: [] });
+  const out = await runner.run('generate', {
+    ...prefillFeeds,
+    seeds: int64Tensor(Array.from({ length: K }, (_, s) => seed + s), [K]),
+    noise: { type: 'float32', data: flowNoise(seed, K, steps), dims: [K, steps, 2] },
+    logit_bias: { type: 'float32', data: bias, dims: [V] },
+    max_tokens: scalarI(m.sampling.maxTokens), temperature: scalarF(m.sampling.temperature), top_p: scalarF(m.sampling.topP),
+    stop_token: scalarI(tok.trajFutureStart), flow_steps: scalarI(m.action.flowSteps),
+  });
+  const tokens = need(out, 'tokens', 'generate'), counts = need(out, 'token_counts', 'generate');
+  const T = tokens.dims[1]!;
+  const ids = Array.from({ length: K }, (_, s) => {
+    const n = Number((counts.data as BigInt64Array)[s]);
+    return Array.from((tokens.data as BigInt64Array).subarray(s * T, s * T + n), Number);
+  });
+  const texts = ids.map((list) => {
+    const end = list.indexOf(tok.cotEnd);
+    return tok.decode(end >= 0 ? list.slice(0, end) : list);
+  });
+  const t = now();
+  const { samples, actions } = trajectories(m, v0, floatValues(need(out, 'actions', 'generate')), K);
+  const generateMs = t - start;
+  // Reasoning and action run in one graph: the split of its time between them is not observable; it is all
+  // reported as reasoning, and actionMs covers the host rollout only.
   return {
-    v0, reasoning: { text: texts[0]!, tokens: ids[0]!.length, generationMs: reasoningMs }, samples: out,
-    timing: { visionMs, reasoningMs, actionMs }, texts, tokenIds: ids, actions,
+    v0, reasoning: { text: texts[0]!, tokens: ids[0]!.length, generationMs: generateMs }, samples,
+    timing: { visionMs, reasoningMs: generateMs, actionMs: now() - t }, texts, tokenIds: ids, actions,
   };
 }
 

@@ -2,7 +2,8 @@
  * Token sampling as AR1 (`do_sample`, temperature, top-p, no top-k; ar1-model.md §5.1), with a seeded RNG.
  * Temperature 0 means greedy (argmax). Masked tokens (e.g. trajectory tokens) never get picked.
  */
-import type { SeededRng } from './rng.js';
+/** Anything that draws uniforms in [0, 1): SeededRng, TokenRng. */
+export interface UniformSource { uniform(): number }
 
 export interface SamplingParams {
   temperature: number;
@@ -13,7 +14,7 @@ export interface SamplingParams {
  * Picks a token id from logits. `masked` ids are excluded (−∞). Ties in probability keep the lower id first.
  * Throws RangeError on non-finite logits or when every token is masked.
  */
-export function sampleToken(logits: ArrayLike<number>, params: SamplingParams, rng: SeededRng, masked?: ReadonlySet<number>): number {
+export function sampleToken(logits: ArrayLike<number>, params: SamplingParams, rng: UniformSource, masked?: ReadonlySet<number>): number {
   const V = logits.length;
   let best = -1, bestLogit = -Infinity;
   for (let i = 0; i < V; i++) {

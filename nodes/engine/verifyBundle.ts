@@ -28,7 +28,7 @@ export interface VerifiedBundle {
   dir: string;
   manifest: Manifest;
   /** Absolute-or-relative path of each graph (load by path: external data resolves beside it). */
-  graphPaths: Record<GraphRole, string>;
+  graphPaths: Partial<Record<GraphRole, string>>;
   tokenizerJson: unknown;
   stats: VerifyStats;
 }
@@ -74,8 +74,8 @@ export async function verifyBundle(dir: string, opts: VerifyOptions = {}): Promi
     stats.files++;
     if (sha !== want.sha256) throw new BundleError(`${path}: sha256 mismatch: expected ${want.sha256}, got ${sha} (file modified)`);
   }
-  const graphPaths = {} as Record<GraphRole, string>;
-  for (const [role, spec] of Object.entries(manifest.graphs) as [GraphRole, Manifest['graphs'][GraphRole]][]) {
+  const graphPaths: Partial<Record<GraphRole, string>> = {};
+  for (const [role, spec] of Object.entries(manifest.graphs) as [GraphRole, NonNullable<Manifest['graphs'][GraphRole]>][]) {
     const path = join(dir, spec.file);
     const info = readGraph(path);
     checkIo(path, info, spec.inputs, spec.outputs);

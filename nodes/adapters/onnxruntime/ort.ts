@@ -42,7 +42,7 @@ export interface SessionSet {
  * JS memory), on the first execution provider that accepts all of them (onnxruntime-node does not fall back by
  * itself). Logs each refusal, the provider chosen and the load time.
  */
-export async function createSessions(graphs: Record<GraphRole, string>, providers: readonly string[], logger: Logger, intraOpThreads?: number, now: () => number = () => performance.now()): Promise<SessionSet> {
+export async function createSessions(graphs: Partial<Record<GraphRole, string>>, providers: readonly string[], logger: Logger, intraOpThreads?: number, now: () => number = () => performance.now()): Promise<SessionSet> {
   const ort = await loadOrt();
   if (providers.length === 0) throw new EngineError('runtime', 'executionProviders: expected at least one provider, got []');
   const errors: string[] = [];
@@ -51,7 +51,7 @@ export async function createSessions(graphs: Record<GraphRole, string>, provider
     const loadStart = now();
     try {
       for (const role of Object.keys(graphs) as GraphRole[]) {
-        made[role] = await ort.InferenceSession.create(graphs[role], {
+        made[role] = await ort.InferenceSession.create(graphs[role]!, {
           executionProviders: [providerEntry(ep) as OrtModule.InferenceSession.ExecutionProviderConfig],
           graphOptimizationLevel: 'all',
           ...(intraOpThreads ? { intraOpNumThreads: intraOpThreads } : {}),

@@ -63,10 +63,10 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
     for (const f of Object.keys(v.manifest.files)) expect(readFileSync(join(base, 'again', f)).equals(readFileSync(join(base, 'tiny', f))), f).to.equal(true);
     expect(Object.keys(v.manifest.files)).to.include.members(['lm_prefill.onnx.data', 'lm_decode.onnx.data', 'action_expert.onnx.data', 'vision_encoder.onnx.data']);
     expect(v.manifest.lm).to.deep.equal({ layers: 2, kvHeads: 2, headDim: 8, cacheDtype: 'float16' });
-    const dec = v.manifest.graphs.lm_decode;
+    const dec = v.manifest.graphs.lm_decode!;
     expect(dec.inputs.map((t) => t.name)).to.deep.equal(['input_ids', 'position_ids', 'past_key_values.0.key', 'past_key_values.0.value', 'past_key_values.1.key', 'past_key_values.1.value']);
     expect(dec.outputs.map((t) => t.name)).to.deep.equal(['logits', 'present.0.key', 'present.0.value', 'present.1.key', 'present.1.value']);
-    expect(v.manifest.graphs.vision_encoder.outputs.map((t) => t.name)).to.deep.equal(['image_embeds', 'deepstack_embeds.0', 'deepstack_embeds.1']);
+    expect(v.manifest.graphs.vision_encoder!.outputs.map((t) => t.name)).to.deep.equal(['image_embeds', 'deepstack_embeds.0', 'deepstack_embeds.1']);
   });
 
   it('runs vision → prefill → decode steps with a growing per-layer fp16 cache → expert attending to it', async () => {
@@ -187,6 +187,77 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
     } finally {
       await engine.close();
     }
+  });
+
+  describe('fused form (reasoning and flow loops inside one graph, cache loop-carried)', () => {
+    let fv: VerifiedBundle;
+    let fs: SessionSet;
+    let ftok: BundleTokenizer;
+    const fcalls: { role: string; feeds: Record<string, Tensor>; out: Record<string, Tensor> }[] = [];
+    before(async () => {
+      makeTinyAr1Bundle(join(base, 'fused'), { form: 'fused' });
+      fv = await verifyBundle(join(base, 'fused'));
+      fs = await createSessions(fv.graphPaths, ['cpu'], silentLogger);
+      ftok = loadTokenizer(fv.tokenizerJson, fv.manifest);
+    });
+    after(async () => { await fs?.release(); });
+    const fplan = (px: Tensor, h: EgoHistory, seed: number, samples: number) => runPipeline({
+      manifest: fv.manifest, tokenizer: ftok, now: () => 0,
+      runner: checkedRunner({ async run(role, feeds) { const out = await fs.runner.run(role, feeds); fcalls.push({ role, feeds, out }); return out; } }, fv.manifest),
+    }, px, h, seed, samples);
+
+    it('declares vision_encoder + generate; only tokens, counts and actions come out', () => {
+      expect(fv.manifest.form).to.equal('fused');
+      expect(Object.keys(fv.manifest.graphs)).to.deep.equal(['vision_encoder', 'generate']);
+      expect(fv.manifest.graphs.generate!.outputs.map((t) => t.name)).to.deep.equal(['tokens', 'token_counts', 'actions']);
+    });
+
+    it('gives the same tokens and trajectories as the split form for the same seeds, within fp16 tolerance', async () => {
+      let stopped = 0;
+      for (const [seed, px, h] of [[3, pixels(7), history(9)], [17, pixels(8), history(14, 0.002)], [101, pixels(9), history(4)]] as const) {
+        const a = await plan(px, h, seed, 3);
+        fcalls.length = 0;
+        const b = await fplan(px, h, seed, 3);
+        expect(fcalls.map((c) => c.role)).to.deep.equal(['vision_encoder', 'generate']);
+        for (let s = 0; s < 3; s++) {
+          expect(b.tokenIds[s], `seed ${seed} sample ${s}`).to.deep.equal(a.tokenIds[s]);
+          expect(maxDiff(a.actions[s]!, b.actions[s]!), `seed ${seed} sample ${s}`).to.be.lessThan(2e-3);
+          expect(maxDiff(a.samples[s]!.x, b.samples[s]!.x)).to.be.lessThan(0.05);
+          if (a.tokenIds[s]!.at(-1) === tok.trajFutureStart) stopped++;
+        }
+      }
+      expect(stopped, 'some samples stop at <|traj_future_start|>, others at the bound').to.be.greaterThan(0);
+      expect(stopped).to.be.lessThan(9);
+    });
+
+    it('plans through the worker engine', async () => {
+      const engine = await createOnnxEngine({ bundleDir: join(base, 'fused') });
+      try {
+        const { height, width } = TINY.native;
+        const frames = engine.contract.cameras.map((camera) => [0, 1, 2, 3].map((k) => ({
+          camera, stampS: 10 + (k - 3) * 0.1, encoding: 'rgb8' as const, width, height, step: width * 3, data: new Uint8Array(width * height * 3).fill(40 + k * 30),
+        })));
+        const r = await engine.plan({ t0S: 10, frames, history: history(10), seed: 1, samples: 6 });
+        expect(r.samples).to.have.length(6);
+        expect(r.bundleId).to.equal('ar1-tiny-fused@1.0.0');
+      } finally {
+        await engine.close();
+      }
+    });
+
+    it('refuses a fused manifest with greedy sampling or with split-form graphs', async () => {
+      const work = mkdtempSync(join(base, 'fcase-'));
+      cpSync(join(base, 'fused'), work, { recursive: true });
+      const p = join(work, 'manifest.yaml');
+      const m = parse(readFileSync(p, 'utf8'));
+      m.sampling.temperature = 0;
+      writeFileSync(p, stringify(m));
+      await refused(verifyBundle(work), /sampling\.temperature: expected a value > 0 for form fused/);
+      m.sampling.temperature = 0.6;
+      m.graphs.lm_decode = m.graphs.generate;
+      writeFileSync(p, stringify(m));
+      await refused(verifyBundle(work), /graphs\.lm_decode: expected one of vision_encoder, generate \(form fused\)/);
+    });
   });
 
   describe('refusals', () => {
