@@ -330,10 +330,11 @@ export class DriverSession {
         stats = g.planner.stats();
         finalState = g.watchdog.state;
         transitions = g.watchdog.transitions.map((t) => ({ time_s: t.timeS, from: t.from, to: t.to, reason: t.reason }));
-        commands = { ...g.watchdog.commandCounts };
         span = { startMs: g.startMs, endMs: g.scheduler.now() };
         await g.planner.stop();
         await g.watchdog.stop();
+        // After stop(): its final brake/hold command is in the recording, so it is counted too (as replay does).
+        commands = { ...g.watchdog.commandCounts };
         await g.scheduler.advanceTo(g.scheduler.now(), () => g.tracker.idle());
         for (const s of g.subs) s.unsubscribe();
         for (const n of g.nodes) await n.shutdown();
