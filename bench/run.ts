@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --providers cuda,cpu] [-- --out FILE]`: runs the five benchmarks of issue 8, prints a
+ * `npm run bench [-- --quick] [-- --providers cuda,cpu] [-- --out FILE]`: runs the benchmarks, prints a
  * row per figure and a final table (benchmark, figure, goal, pass/fail), and writes bench/results.json with the
  * machine. Wall-clock timing is allowed here only (bench/ is not node logic).
  */
@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createOnnxEngine } from '../nodes/adapters/onnxruntime/index.js';
 import { makeSampleBag } from '../nodes/replay/sampleBag.js';
+import { AR1_CACHE, benchBatch, benchDecodeTransport, benchLargeLoad } from './engineScale.js';
 import { benchEventLoop } from './eventLoop.js';
 import { benchBundle, jpegFrames, rawFrames } from './fixtures.js';
 import { machineInfo } from './machine.js';
@@ -107,12 +108,34 @@ async function main(): Promise<void> {
   v('5 memory', 'heap growth after warm-up (null engine)', memory.heapGrowth, '≤ 0.05', memory.heapGrowth <= 0.05);
   v('5 memory', 'rss growth after warm-up (null engine)', memory.rssGrowth, '≤ 0.05', memory.rssGrowth <= 0.05);
 
+  // 6. The engine at AR1's real size
+  const transport = await benchDecodeTransport(AR1_CACHE, q ? 3 : 5);
+  const MB = (b: number) => round(b / 1e6);
+  log(`[engine] decode step with AR1's cache (${MB(transport.cacheBytes)} MB fp16): split ${round(transport.split.msPerStep.p50)} ms/step, ${MB(transport.split.hostBytesPerStep)} MB across the session per step; ` +
+    `fused ${round(transport.fused.msPerStep)} ms/step, ${transport.fused.hostBytesPerStep} B per step (${transport.steps} steps, CPU)`);
+  v('6 engine', 'split: host bytes per decode step [MB]', MB(transport.split.hostBytesPerStep), '(info)', null);
+  v('6 engine', 'fused: host bytes per decode step [B]', transport.fused.hostBytesPerStep, 'tokens only', transport.fused.hostBytesPerStep <= 64);
+  v('6 engine', 'split: ms per decode step (CPU)', transport.split.msPerStep.p50, '(info)', null);
+  v('6 engine', 'fused: ms per decode step (CPU)', transport.fused.msPerStep, '(info)', null);
+  const large = await benchLargeLoad(2.2e9);
+  log(`[engine] ${round(large.bundleBytes / 2 ** 30)} GiB bundle: verify + load ${round(large.wallMs / 1e3)} s wall, hash ${large.hashMBps} MB/s, sessions ${round(large.loadMs / 1e3)} s, peak RSS ${MB(large.peakRssBytes)} MB = ${round(large.peakRssRatio)} × bundle`);
+  v('6 engine', '> 2 GiB bundle: verify + load wall [s]', large.wallMs / 1e3, '(info)', null);
+  v('6 engine', '> 2 GiB bundle: hash [MB/s]', large.hashMBps, '(info)', null);
+  v('6 engine', '> 2 GiB bundle: peak RSS / bundle size', large.peakRssRatio, '≤ 1.5 (weights once, never a JS copy)', large.peakRssRatio <= 1.5);
+  const batch = [];
+  for (const form of ['split', 'fused'] as const) {
+    const b = await benchBatch(form, 6, q ? 2 : 5);
+    batch.push(b);
+    log(`[engine] tiny AR1 ${form}: K=6 in one batch p50 ${round(b.batchMs.p50)} ms vs 6 serial plans ${round(b.serialMs.p50)} ms → throughput ×${round(b.throughputRatio)}`);
+    v('6 engine', `tiny AR1 ${form}: K=6 batch throughput / 6 serial`, b.throughputRatio, '> 1', b.throughputRatio > 1);
+  }
+
   log('');
   const rows = verdicts.map((r) => [r.benchmark, r.figure, String(r.value), r.goal, r.pass === null ? 'info' : r.pass ? 'PASS' : 'FAIL']);
   const head = ['benchmark', 'figure', 'value', 'goal', 'result'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const r of [head, widths.map((w) => '-'.repeat(w)), ...rows]) log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
-  writeFileSync(o.out, JSON.stringify({ machine, quick: q, verdicts, pipeline, eventLoop, watchdog, replay, memory }, null, 2) + '\n');
+  writeFileSync(o.out, JSON.stringify({ machine, quick: q, verdicts, pipeline, eventLoop, watchdog, replay, memory, engine: { transport, large, batch } }, null, 2) + '\n');
   log(`\nwrote ${o.out}`);
 }
 

@@ -46,7 +46,7 @@ export function loadTokenizer(json: unknown, manifest: Manifest, where = manifes
     trajFutureStart: idOf(manifest.tokenizer.trajFutureStart),
     vocabSize: tok.get_vocab(true).size,
     masked,
-    decode: (ids) => tok.decode([...ids], { skip_special_tokens: true }).trim(),
+    decode: (ids) => (ids.length === 0 ? '' : tok.decode([...ids], { skip_special_tokens: true }).trim()),
     encode: (text) => tok.encode(text, { add_special_tokens: false }).ids,
     idOf,
   };

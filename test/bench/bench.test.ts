@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { benchBatch, benchDecodeTransport, benchLargeLoad } from '../../bench/engineScale.js';
 import { benchEventLoop } from '../../bench/eventLoop.js';
 import { benchBundle, jpegFrames, rawFrames } from '../../bench/fixtures.js';
 import { benchMemory } from '../../bench/memory.js';
@@ -82,5 +83,20 @@ describe('bench', function () {
     expect(f.plans).to.be.greaterThan(150);
     expect(f.watchdogState).to.equal('nominal');
     expect(Number.isFinite(f.heapGrowth)).to.equal(true);
+  });
+
+  it('engine at scale: decode traffic split vs fused, large-bundle load, batch vs serial (tiny sizes)', async () => {
+    const t = await benchDecodeTransport({ layers: 2, kvHeads: 2, positions: 16, headDim: 8 }, 3, dir);
+    expect(t.cacheBytes).to.equal(2 * 2 * 2 * 16 * 8 * 2);
+    // split: the whole cache goes in and comes out (one position longer) every step, plus ids and logits.
+    expect(t.split.hostBytesPerStep).to.be.greaterThan(2 * t.cacheBytes);
+    expect(t.fused.hostBytesPerStep).to.equal(8); // one int64 token per step
+    finiteSummary(t.split.msPerStep, 3);
+    const l = await benchLargeLoad(1e6, path.join(dir, 'large'));
+    expect(l.bundleBytes).to.be.greaterThan(1e6);
+    for (const k of ['wallMs', 'hashMBps', 'loadMs', 'peakRssBytes', 'peakRssRatio'] as const) expect(Number.isFinite(l[k]), k).to.equal(true);
+    const b = await benchBatch('split', 2, 1, dir);
+    finiteSummary(b.batchMs, 1);
+    expect(b.throughputRatio).to.be.greaterThan(0);
   });
 });

@@ -50,6 +50,8 @@ describe('model bundle: demo generation and verification', () => {
     const ids = ['slow', 'down', 'for', 'upcoming', 'left', 'curve', 'ahead'].map((w) => vocab[w]!);
     expect(tok.decode([tok.cotStart, ...ids, tok.cotEnd])).to.equal('slow down for upcoming left curve ahead');
     expect(tok.masked.size).to.equal(0); // the demo vocabulary has no trajectory tokens to mask
+    expect(tok.decode([])).to.equal(''); // reasoning that closes at once (<|cot_end|> first) is empty text
+    expect(tok.decode([tok.cotEnd])).to.equal('');
   });
 
   it('refuses a missing file', async () => {
