@@ -288,7 +288,9 @@ export class DriverSession {
         const now = this.#poses.findLast((p) => p.tUs <= nowUs);
         const w = this.#s.watchdog;
         const b = brakingTrajectory(this.#poses, nowUs, {
-          speedMps: now?.vx ?? 0, lastCommand: this.#lastCommand, profile: w.fallback, stopped: state === 'stopped',
+          // The profile the watchdog brakes with now (it escalates to emergency for the faults listed there).
+          speedMps: now?.vx ?? 0, lastCommand: this.#lastCommand,
+          profile: g.watchdog.lastTick?.core.profile === 'emergency' ? w.emergency : w.fallback, stopped: state === 'stopped',
           controlRateHz: w.control_rate_hz, steps: w.trajectory_points, dtS: w.trajectory_dt_s,
         });
         if (b) { poses = b; source = 'watchdog_braking'; }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import * as grpc from '@grpc/grpc-js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Parser } from 'pickleparser';
@@ -211,6 +211,17 @@ describe('alpasim driver: EgodriverService over gRPC on the loopback', function 
       expect(step(0)).to.be.within(0.8, 1.01); // ~10 m/s, braking starts
       expect(step(20)).to.be.lessThan(step(0));
       expect(step(63)).to.equal(0); // stopped within 6.4 s
+    });
+
+    it("with the emergency profile selected for a stale plan, the trajectory brakes with it (the watchdog's profile in use)", async () => {
+      const file = join(dir, 'emergency.yaml');
+      writeFileSync(file, 'ar1_watchdog:\n  ros__parameters:\n    emergency:\n      faults: [plan_stale]\n');
+      const { planner, watchdog } = loadDriverParams([file], 1);
+      const normal = await rollout((await serve()).client, { session: 'dropout-fallback', images, steps: 20, noImagesFrom: 8 });
+      const strong = await rollout((await serve({ planner, watchdog })).client, { session: 'dropout-emergency', images, steps: 20, noImagesFrom: 8 });
+      expect(debugOf(strong[19]!).source).to.equal('watchdog_braking');
+      const travelled = (r: DriveReply) => { const p = poses(r); return Math.hypot(p[64]!.pose.vec.x - p[0]!.pose.vec.x, p[64]!.pose.vec.y - p[0]!.pose.vec.y); };
+      expect(travelled(strong[19]!)).to.be.lessThan(travelled(normal[19]!) - 2);
     });
 
     it('off: the latest plan is returned as it is', async () => {
