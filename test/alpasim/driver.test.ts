@@ -222,6 +222,10 @@ describe('alpasim driver: EgodriverService over gRPC on the loopback', function 
       expect(debugOf(strong[19]!).source).to.equal('watchdog_braking');
       const travelled = (r: DriveReply) => { const p = poses(r); return Math.hypot(p[64]!.pose.vec.x - p[0]!.pose.vec.x, p[64]!.pose.vec.y - p[0]!.pose.vec.y); };
       expect(travelled(strong[19]!)).to.be.lessThan(travelled(normal[19]!) - 2);
+      // 1.5 s in, the car still moves and brakes at the profile's target: −3.5 m/s² (emergency), not −2.5 (fallback).
+      const speed = (r: DriveReply, i: number) => { const p = poses(r); return Math.hypot(p[i + 1]!.pose.vec.x - p[i]!.pose.vec.x, p[i + 1]!.pose.vec.y - p[i]!.pose.vec.y) / 0.1; };
+      expect((speed(strong[19]!, 16) - speed(strong[19]!, 15)) / 0.1).to.be.closeTo(-3.5, 0.05);
+      expect((speed(normal[19]!, 16) - speed(normal[19]!, 15)) / 0.1).to.be.closeTo(-2.5, 0.05);
     });
 
     it('off: the latest plan is returned as it is', async () => {
