@@ -38,7 +38,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode;
+    // Help and --version exit 0; every usage error (unknown option, missing argument, bad choice) exits 2.
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
     if (e instanceof UserError) {
       process.stderr.write(`ar1: ${e.message}\n`);
       return e.exitCode;

@@ -80,7 +80,10 @@ export const register: RegisterCommand = (program: Command) => {
 
 export function parseImageSize(s: string): { height: number; width: number } {
   const m = /^(\d+)x(\d+)$/.exec(s.trim());
-  if (!m || Number(m[1]) < 16 || Number(m[2]) < 16) throw new UserError(`--image-size: expected HxW with both ≥ 16 (e.g. 1080x1920), got "${s}"`);
+  // Bounded above too: every plan holds 16 frames of H×W×3 bytes, so 100000x100000 (30 GB a frame) is a mistake.
+  if (!m || Number(m[1]) < 16 || Number(m[2]) < 16 || Number(m[1]) > 4320 || Number(m[2]) > 7680) {
+    throw new UserError(`--image-size: expected HxW with 16 ≤ H ≤ 4320 and 16 ≤ W ≤ 7680 (e.g. 1080x1920), got "${s}"`);
+  }
   return { height: Number(m[1]), width: Number(m[2]) };
 }
 

@@ -1,12 +1,13 @@
 /** `ar1 replay`: rosbag replay evaluation through the vehicle node code, without ROS. */
 import { Option, type Command } from 'commander';
 import { basename, dirname, join, resolve } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { config as rxConfig } from 'rxjs';
 import cliProgress from 'cli-progress';
 import { UserError, errorMessage } from '../core/errors.js';
 import { consoleLogger, type Logger } from '../core/logger.js';
-import type { PlanningEngine } from '../core/engine.js';
+import { EngineError, type PlanningEngine } from '../core/engine.js';
 import { loadReplayParams, replayBag, type ReplayResult } from '../replay/runner.js';
 import { parseLatency, type LatencyModel } from '../replay/replayEngine.js';
 import { mergeReports, parseShard, shardOf } from '../replay/merge.js';
@@ -58,9 +59,60 @@ export function readBagList(file: string): string[] {
 }
 
 function intOption(name: string, text: string, min: number): number {
-  const v = Number(text);
-  if (!Number.isInteger(v) || v < min) throw new UserError(`--${name}: expected an integer >= ${min}, got "${text}"`);
+  const v = text.trim() === '' ? Number.NaN : Number(text); // Number('') is 0: an empty value is not a number
+  if (!Number.isSafeInteger(v) || v < min) throw new UserError(`--${name}: expected an integer >= ${min}, got "${text}"`);
   return v;
+}
+
+/** onnxruntime execution providers by name (what createOnnxEngine accepts); anything else is a typo. */
+export const KNOWN_PROVIDERS = ['tensorrt', 'cuda', 'cpu', 'dml', 'coreml', 'webgpu', 'qnn', 'xnnpack'] as const;
+
+/** "--providers a,b": a non-empty list of known provider names. */
+export function parseProviders(text: string, what = '--providers'): string[] {
+  const list = text.split(',').map((x) => x.trim()).filter(Boolean);
+  if (list.length === 0) throw new UserError(`${what}: expected a comma-separated list of execution providers (${KNOWN_PROVIDERS.join(', ')}), got "${text}"`);
+  const unknown = list.find((x) => !(KNOWN_PROVIDERS as readonly string[]).includes(x));
+  if (unknown !== undefined) throw new UserError(`${what}: unknown execution provider "${unknown}" (expected one of ${KNOWN_PROVIDERS.join(', ')})`);
+  return list;
+}
+
+/** A bag path must exist and be a file or a directory (a FIFO or a device would hang the reader). */
+function checkBagPath(bag: string): void {
+  let st;
+  try { st = statSync(bag); } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UserError(`--bag: ${bag}: ${code === 'ENOENT' ? 'no such file or directory' : `cannot read (${code ?? errorMessage(e)})`}`);
+  }
+  if (!st.isFile() && !st.isDirectory()) throw new UserError(`--bag: ${bag}: expected an .mcap file or a rosbag2 directory, got a FIFO, socket or device`);
+}
+
+/** The output directory: created now (before the model loads), so a file, /proc or a read-only place fails at once. */
+async function prepareOutDir(outDir: string): Promise<void> {
+  if (outDir.startsWith('/proc/') || outDir === '/proc' || outDir.startsWith('/sys/') || outDir.startsWith('/dev/')) {
+    throw new UserError(`--out: ${outDir}: expected a directory on a file system, got a kernel file system`);
+  }
+  try {
+    await mkdir(outDir, { recursive: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : code === 'EACCES' || code === 'EROFS' ? 'not writable' : code ?? errorMessage(e);
+    throw new UserError(`--out: ${outDir}: cannot create the output directory (${why})`);
+  }
+  if (!statSync(outDir).isDirectory()) throw new UserError(`--out: ${outDir}: expected a directory, got a file`);
+}
+
+/**
+ * Errors thrown by node code inside a subscription callback (RxJS reports them asynchronously, which would kill
+ * the process with exit 7): collected per bag, so the bag fails with one line and the other bags still run.
+ */
+export function containUnhandled(): { take: () => unknown; restore: () => void } {
+  const previous = rxConfig.onUnhandledError;
+  let first: unknown;
+  rxConfig.onUnhandledError = (e: unknown) => { first ??= e; };
+  return {
+    take: () => { const e = first; first = undefined; return e; },
+    restore: () => { rxConfig.onUnhandledError = previous; },
+  };
 }
 
 /** Runs every bag; a bag that fails is reported in one line and the others still run. Exit 1 if any bag failed. */
@@ -77,21 +129,31 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: (bund
     bags = shardOf(bags, (b) => resolve(b), shard.index, shard.count);
   }
   const log = consoleLogger('ar1 replay', opts.logLevel as 'warn');
-  // Parameters first: a bad file is refused before any bundle is loaded.
+  // Cheap inputs first: parameters, providers, bags and the output directory are checked before the model loads.
   const params = loadReplayParams(opts.params, seed, samples).planner;
   const bundle = opts.bundle ?? params.bundle_dir;
   if (!bundle) throw new UserError('no model bundle: pass --bundle DIR or set bundle_dir in the planner parameters (ar1 model make-demo DIR writes the demo bundle)');
-  const providers = opts.providers !== undefined ? opts.providers.split(',').map((s) => s.trim()).filter(Boolean) : params.execution_providers;
+  const providers = opts.providers !== undefined ? parseProviders(opts.providers) : parseProviders(params.execution_providers.join(','), 'execution_providers');
   const makeEngine = engineFactory ?? (async (b: string, p: string[], l: Logger) => (await import('../adapters/onnxruntime/index.js')).createOnnxEngine({ bundleDir: b, executionProviders: p, logger: l }));
   const outDir = resolve(opts.out);
   if (bags.length === 0) {
     process.stderr.write('ar1 replay: this shard holds no bags\n');
     return 0;
   }
-  const engine = await makeEngine(bundle, providers, log);
+  for (const bag of bags) checkBagPath(bag);
+  await prepareOutDir(outDir);
+  let engine: PlanningEngine;
+  try {
+    engine = await makeEngine(bundle, providers, log);
+  } catch (e) {
+    // A bundle that cannot be loaded, or no provider that works here (cuda without a GPU), is a bad input.
+    if (e instanceof EngineError) throw new UserError(`--bundle ${bundle}: ${e.message}`);
+    throw e;
+  }
   const results: ReplayResult[] = [];
   const failures: string[] = [];
   const names = new Map<string, number>();
+  const unhandled = containUnhandled();
   try {
     for (const bag of bags) {
       const base = basename(bag.replace(/\/+$/, '')).replace(/\.mcap$/, '') || 'bag';
@@ -104,17 +166,25 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: (bund
           bagPath: bag, engine, paramsFiles: opts.params, outDir: dir, seed, samples, latency,
           version: packageVersion(), logger: log, onProgress: progress.update,
         });
+        await new Promise<void>((done) => setTimeout(done, 0)); // RxJS reports callback errors on a timer
+        const thrown = unhandled.take();
+        if (thrown !== undefined) throw new UserError(`${bag}: a message could not be handled: ${errorMessage(thrown)}`);
         progress.stop();
         results.push(r);
         if (opts.json !== true) process.stdout.write(headline(r));
       } catch (e) {
         progress.stop();
-        if (!(e instanceof UserError)) throw e;
-        failures.push(`${bag}: ${e.message}`);
-        process.stderr.write(`ar1: ${e.message}\n`);
+        unhandled.take();
+        // One line per failed bag whatever went wrong (a malformed bag can break a reader in unforeseen ways);
+        // the other bags still run. The stack goes to the debug log.
+        const message = e instanceof UserError ? e.message : `${bag}: ${errorMessage(e)}`;
+        if (!(e instanceof UserError)) log.debug(`${bag}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+        failures.push(message.startsWith(bag) ? message : `${bag}: ${message}`);
+        process.stderr.write(`ar1: ${message}\n`);
       }
     }
   } finally {
+    unhandled.restore();
     await engine.close();
   }
   if (results.length > 1) {
@@ -142,7 +212,8 @@ function summary(r: ReportJson) {
   };
 }
 
-const fmt = (v: number | null | undefined, d = 2) => (v === null || v === undefined ? 'n/a' : v.toFixed(d));
+/** A figure for the headline; absent or not finite (no plan ran: no compute time) prints n/a, never "NaN". */
+const fmt = (v: number | null | undefined, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d));
 
 export function headline(r: ReplayResult): string {
   const p = r.report;

@@ -18,14 +18,47 @@ export function findReports(dir: string): string[] {
   return nested;
 }
 
+/** [bytes] largest report.json read (a FIFO or a huge file is refused, never waited on). */
+const MAX_REPORT_BYTES = 64 << 20;
+
 export function readReport(file: string): ReportJson {
+  const st = statSync(file);
+  if (!st.isFile()) throw new UserError(`${file}: expected a report.json file, got a FIFO, socket, device or directory`);
+  if (st.size > MAX_REPORT_BYTES) throw new UserError(`${file}: expected a report.json of at most ${MAX_REPORT_BYTES} bytes, got ${st.size}`);
   let v: unknown;
   try { v = JSON.parse(readFileSync(file, 'utf8')); } catch (e) { throw new UserError(`${file}: not valid JSON (${(e as Error).message})`); }
-  const r = v as Partial<ReportJson>;
-  for (const key of ['bag', 'frames', 'metrics', 'watchdog', 'commands', 'plans'] as const) {
-    if (typeof r[key] !== 'object' || r[key] === null) throw new UserError(`${file}: ${key}: expected an object (an ar1 replay report.json), got ${JSON.stringify(r[key])}`);
-  }
+  const problem = reportProblem(v);
+  if (problem) throw new UserError(`${file}: ${problem} (an ar1 replay report.json)`);
   return v as ReportJson;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const show = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringify(v)?.slice(0, 60) ?? String(v));
+
+/** What is wrong with a parsed report.json for merging: "<key>: expected …, got …", or undefined. */
+export function reportProblem(v: unknown): string | undefined {
+  if (!isObject(v)) return `expected a JSON object, got ${show(v)}`;
+  const at = (path: string): unknown => path.split('.').reduce<unknown>((o, k) => (isObject(o) ? o[k] : undefined), v);
+  const need = (path: string, ok: (x: unknown) => boolean, what: string): string | undefined =>
+    ok(at(path)) ? undefined : `${path}: expected ${what}, got ${show(at(path))}`;
+  const count = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x >= 0;
+  const counts = (x: unknown) => isObject(x) && Object.values(x).every(count);
+  const metric = (x: unknown) => isObject(x) && Object.values(x).every((y) => y === null || (typeof y === 'number' && Number.isFinite(y)));
+  const checks: Array<string | undefined> = [
+    need('bag', isObject, 'an object'),
+    need('bag.path', (x) => typeof x === 'string', 'a string'),
+    need('frames.received', count, 'a count'),
+    need('frames.planned', count, 'a count'),
+    need('frames.dropped', counts, 'an object of counts'),
+    need('plans.published', count, 'a count'),
+    need('plans.errors', count, 'a count'),
+    need('metrics.plans_scored', counts, 'an object of counts'),
+    ...['ade', 'fde', 'min_ade', 'min_fde'].map((m) => need(`metrics.${m}`, metric, 'an object of numbers or null')),
+    need('watchdog.final_state', (x) => typeof x === 'string', 'a string'),
+    need('watchdog.transitions', (x) => Array.isArray(x) && x.every((t) => isObject(t) && typeof t['to'] === 'string'), 'a list of transitions'),
+    ...['planner', 'fallback', 'hold'].map((k) => need(`commands.${k}`, count, 'a count')),
+  ];
+  return checks.find((c) => c !== undefined);
 }
 
 export const register: RegisterCommand = (program: Command) => {
@@ -38,7 +71,11 @@ export const register: RegisterCommand = (program: Command) => {
       const files = dirs.flatMap(findReports);
       const merged = mergeReports(files.map(readReport));
       if (opts.out) {
-        await writeFile(opts.out, stableJson(merged));
+        try {
+          await writeFile(opts.out, stableJson(merged));
+        } catch (e) {
+          throw new UserError(`--out: ${opts.out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+        }
         process.stderr.write(`merged ${files.length} reports (${merged.frames.received} frames, ${merged.plans.published} plans) into ${opts.out}\n`);
       } else {
         process.stdout.write(stableJson(merged));

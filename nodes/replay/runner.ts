@@ -202,9 +202,10 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
   const stats = planner.stats();
   const finalState = watchdog.state;
   const transitions = watchdog.transitions.map((t) => ({ time_s: t.timeS, from: t.from, to: t.to, reason: t.reason }));
-  const commands = { ...watchdog.commandCounts };
   await planner.stop();
   await watchdog.stop();
+  // After stop(): the final brake/hold command is in the output bag, so it is counted too.
+  const commands = { ...watchdog.commandCounts };
   await scheduler.advanceTo(scheduler.now(), idle);
   for (const s of subs) s.unsubscribe();
   await plannerRos.shutdown();

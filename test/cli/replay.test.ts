@@ -34,10 +34,10 @@ describe('cli: ar1 replay, ar1 report merge, ar1 demo', function () {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('a missing bag: one line naming it, non-zero exit, no stack trace', async () => {
+  it('a missing bag: one line naming it, exit 2 (a bad input), no stack trace', async () => {
     const r = await run(['replay', '--bag', join(dir, 'nope'), '--bundle', join(dir, 'bundle'), '--params', PARAMS, '--out', join(dir, 'o0'), '--providers', 'cpu']);
-    expect(r.status).to.equal(1);
-    expect(r.stderr).to.match(/^ar1: .*nope: no such file or directory/m);
+    expect(r.status).to.equal(2);
+    expect(r.stderr).to.match(/^ar1: --bag: .*nope: no such file or directory/m);
     noStack(r.stderr);
   });
 
