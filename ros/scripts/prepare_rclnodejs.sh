@@ -21,7 +21,8 @@ librcl=""
 IFS=: read -ra prefixes <<<"$AMENT_PREFIX_PATH"
 for p in "${prefixes[@]}"; do [[ -f "$p/lib/librcl.so" ]] && { librcl="$p/lib/librcl.so"; break; }; done
 [[ -n "$librcl" ]] || die "librcl.so not found under AMENT_PREFIX_PATH=$AMENT_PREFIX_PATH"
-if command -v nm >/dev/null && ! nm -D "$librcl" | grep -q ' T rcl_timer_get_next_call_time$'; then
+# (nm's output is read whole: `grep -q` closing the pipe early would fail the pipeline under pipefail.)
+if command -v nm >/dev/null && [[ "$(nm -D --defined-only "$librcl")" != *" T rcl_timer_get_next_call_time"* ]]; then
   die "$librcl lacks rcl_timer_get_next_call_time, which rclnodejs 2.2 needs: update ROS 2 Jazzy (apt upgrade; the first Jazzy rcl, 9.2.0, lacks it)"
 fi
 
