@@ -31,7 +31,7 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--params <file...>', 'ROS 2 parameter files, as on the vehicle (repeatable)', [])
     .option('--record <dir>', "write each session's output bag, report.json, compute.json and report.html to DIR/<session>/")
     .option('--seed <n>', "planner seed for every session (default: each session's random_seed)")
-    .option('--samples <k>', 'trajectory samples per plan (scored with --record)', '1')
+    .option('--samples <k>', "trajectory samples per plan, all in the answer's sampled_trajectories (AlpaSim's minADE)", '1')
     .option('--latency <ms|measured>', 'modelled plan latency in each session\'s virtual time: milliseconds, or "measured"', '0')
     .addOption(new Option('--watchdog-braking <on|off>', "the watchdog's fallback braking replaces a stale plan in drive's answer").choices(['on', 'off']).default('on'))
     .option('--providers <list>', 'execution providers, comma separated (default: execution_providers parameter)')

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { makeDemoBundle } from '../../nodes/engine/demoBundle.js';
 import { connect, makeImages, rollout } from './runtime.js';
@@ -89,10 +90,16 @@ describe('ar1 alpasim-driver (the command)', function () {
   });
 
   it('bad options: one line naming the option and exit 2', async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const busy = (blocker.address() as AddressInfo).port;
+    after(() => blocker.close());
     for (const [args, re] of [
       [['--listen', 'nowhere'], /^ar1: --listen: expected HOST:PORT \(port 0-65535\), got "nowhere"$/],
       [['--listen', '127.0.0.1:0', '--latency', 'soon', '--bundle', join(dir, 'bundle')], /^ar1: --latency: expected milliseconds >= 0 or "measured", got "soon"$/],
       [['--listen', '127.0.0.1:0'], /^ar1: no model bundle: pass --bundle DIR/],
+      [['--listen', `127.0.0.1:${busy}`, '--bundle', join(dir, 'bundle'), '--providers', 'cpu', '--log-level', 'warn'],
+        new RegExp(`^ar1: --listen: cannot serve on 127\\.0\\.0\\.1:${busy}: address already in use$`)],
     ] as Array<[string[], RegExp]>) {
       const r = await run(args);
       expect(r.status, r.stderr).to.equal(2);
