@@ -17,7 +17,7 @@ ar1_run_node() {
   fi
   local node_bin="${AR1_NODE:-node}"
   if ! command -v "$node_bin" >/dev/null 2>&1; then
-    echo "ar1_$kind: '$node_bin' not found on PATH (Node.js >= 20.20 is required; set AR1_NODE to its path)" >&2
+    echo "ar1_$kind: '$node_bin' not found on PATH (Node.js >= 20.20.2 is required; set AR1_NODE to its path)" >&2
     exit 2
   fi
   exec "$node_bin" "$home/bin/ar1.js" node "$kind" "$@"

@@ -71,8 +71,7 @@ describe('cli: ar1 node', () => {
     expect(lines).to.have.length(1);
     expect(lines[0]).to.match(/^ar1: node watchdog: ROS 2 is not sourced \(AMENT_PREFIX_PATH and ROS_DISTRO are not set\)/);
     expect(lines[0]).to.match(/source \/opt\/ros\/jazzy\/setup\.bash/);
-    expect(lines[0]).to.match(/npm rebuild rclnodejs --ignore-scripts=false/);
-    expect(lines[0]).to.match(/npx generate-ros-messages/);
+    expect(lines[0]).to.match(/ros\/scripts\/prepare_rclnodejs\.sh \./);
   });
 
   it('a missing params file: one line naming it, exit code 2 (checked before ROS)', async () => {

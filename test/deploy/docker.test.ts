@@ -49,9 +49,12 @@ describe('deploy: docker/', () => {
     // prepare_node_modules.sh, run by the ar1_ros install step, does the ORT install and rclnodejs preparation.
     const prep = readFileSync(join(REPO, 'ros', 'scripts', 'prepare_node_modules.sh'), 'utf8');
     expect(prep).to.include('node node_modules/onnxruntime-node/script/install.js');
-    expect(prep).to.include('node node_modules/rclnodejs/scripts/install.cjs');
-    expect(prep).to.include('node node_modules/rclnodejs/scripts/generate_messages.cjs');
-    for (const f of ['onnxruntime-node/script/install.js', 'rclnodejs/scripts/install.cjs', 'rclnodejs/scripts/generate_messages.cjs']) {
+    expect(prep).to.include('prepare_rclnodejs.sh');
+    const rcl = readFileSync(join(REPO, 'ros', 'scripts', 'prepare_rclnodejs.sh'), 'utf8');
+    expect(rcl).to.include('scripts/generate_messages.cjs');
+    expect(rcl).to.include('rebuild -j');
+    expect(rcl, 'never rclnodejs\'s own rebuild (npx rimraf, header download)').to.not.match(/npm (run )?rebuild|install\.cjs/);
+    for (const f of ['onnxruntime-node/script/install.js', 'rclnodejs/scripts/generate_messages.cjs', 'rclnodejs/binding.gyp']) {
       expect(existsSync(join(REPO, 'node_modules', f)), `node_modules/${f} (the installed versions still ship it)`).to.equal(true);
     }
   });

@@ -111,8 +111,8 @@ describe('adapters/rclnodejs: loading', () => {
     const problem = rosEnvironmentProblem({ ROS_DISTRO: 'jazzy' });
     expect(problem).to.match(/ROS 2 is not sourced/);
     expect(problem).to.match(/source \/opt\/ros\/jazzy\/setup\.bash/);
-    expect(problem).to.match(/npm rebuild rclnodejs --ignore-scripts=false/);
-    expect(problem).to.match(/npx generate-ros-messages/);
+    expect(problem).to.match(/ros\/scripts\/prepare_rclnodejs\.sh \./);
+    expect(problem, 'never the npm rebuild that deletes a working addon').to.not.match(/npm rebuild/);
   });
 });
 
