@@ -177,16 +177,21 @@ export class DriverSession {
     this.#pending.push({ kind: 'image', tUs: frameEndUs, seq: this.#seq++, camera, image });
   }
 
-  /** Ego poses of one egomotion request; poses at or before one already received are skipped (AlpaSim resends none). */
+  /**
+   * Ego poses of one egomotion request (strictly increasing, checked by egomotionPoses). A pose at the time of the
+   * newest one already received is the same pose sent again and is skipped; an older one refuses the whole request
+   * (nothing of it is kept).
+   */
   submitEgomotion(poses: readonly EgoPose[]): void {
     this.#open();
+    const last = this.#poses[this.#poses.length - 1];
+    const fresh = last ? poses.filter((p) => p.tUs > last.tUs) : poses;
+    const stale = last ? poses.find((p) => p.tUs < last.tUs) : undefined;
+    if (last && stale) {
+      throw invalid(`trajectory.poses: expected poses at or after the latest one received (${last.tUs} µs), got ${stale.tUs} µs`);
+    }
     this.#egomotionBatches++;
-    for (const p of poses) {
-      const last = this.#poses[this.#poses.length - 1];
-      if (last && p.tUs <= last.tUs) {
-        if (p.tUs === last.tUs) continue;
-        throw invalid(`trajectory.poses: expected poses after the latest one received (${last.tUs} µs), got ${p.tUs} µs`);
-      }
+    for (const p of fresh) {
       this.#poses.push(p);
       this.#pending.push({ kind: 'odometry', tUs: p.tUs, seq: this.#seq++, pose: p });
     }

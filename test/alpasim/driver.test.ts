@@ -310,6 +310,9 @@ describe('alpasim driver: EgodriverService over gRPC on the loopback', function 
       const counts = egomotion('e', [0.2, 0.3], false);
       counts.dynamic_states.pop();
       await expectStatus(call(client, 'submit_egomotion_observation', counts), grpc.status.INVALID_ARGUMENT, /dynamic_states: expected 2 \(one per trajectory pose\), got 1/);
+      // Poses older than one already received: the whole request is refused, nothing of it kept.
+      await expectStatus(call(client, 'submit_egomotion_observation', egomotion('e', [0.05, 0.2], false)), grpc.status.INVALID_ARGUMENT,
+        /trajectory\.poses: expected poses at or after the latest one received \(\d+ µs\), got \d+ µs/);
       await expectStatus(call(client, 'submit_egomotion_observation', egomotion('e', Array.from({ length: 1001 }, (_, i) => 1 + i * 0.01), false)),
         grpc.status.RESOURCE_EXHAUSTED, /trajectory\.poses: expected at most 1000 poses per request, got 1001/);
     });
