@@ -15,7 +15,10 @@ export class FakeParameterDescriptor {
 }
 
 export interface FakeSubscription { type: string; topic: string; options: { qos: FakeQoS; enableTypedArray: boolean }; callback: (m: unknown) => void }
-export interface FakeTimer { periodNs: bigint; callback: () => void; cancel: sinon.SinonSpy }
+export interface FakeTimer {
+  periodNs: bigint; callback: () => void; canceled: boolean;
+  cancel: sinon.SinonSpy; reset: sinon.SinonSpy; changeTimerPeriod: sinon.SinonSpy;
+}
 
 export class FakeNode {
   static last: FakeNode | undefined;
@@ -54,7 +57,12 @@ export class FakeNode {
   }
 
   createTimer(periodNs: bigint, callback: () => void) {
-    const t = { periodNs, callback, cancel: sinon.spy() };
+    const t: FakeTimer = {
+      periodNs, callback, canceled: false,
+      cancel: sinon.spy(() => { t.canceled = true; }),
+      reset: sinon.spy(() => { t.canceled = false; }),
+      changeTimerPeriod: sinon.spy((p: bigint) => { t.periodNs = p; }),
+    };
     this.timers.push(t);
     return t;
   }

@@ -179,29 +179,54 @@ describe('adapters/rclnodejs: createRclNode against a fake rclnodejs', () => {
   });
 
   describe('scheduler: RxJS timers on rclnodejs timers (ROS clock, sim time aware)', () => {
-    it('timer(ms) creates one ROS timer with that period in ns, emits when it fires, then destroys it', async () => {
+    it('timer(ms) starts one ROS timer with that period in ns, emits when it fires, then cancels it (kept for reuse)', async () => {
       const { ros, node } = await track();
       const got: number[] = [];
       timer(250, ros.scheduler).subscribe((v) => got.push(v));
       expect(node.timers.map((t) => t.periodNs)).to.deep.equal([250_000_000n]);
       const t = node.timers[0]!;
+      node.nowNs = 250_000_000n;
       t.callback();
       expect(got).to.deep.equal([0]);
       expect(t.cancel.calledOnce).to.equal(true);
-      expect(node.timers).to.have.length(0);
+      expect(t.canceled).to.equal(true);
+      expect(node.destroyTimer.called, 'never destroyed: rclnodejs re-syncs every handle on destroy').to.equal(false);
     });
 
-    it('interval(20) keeps a single periodic ROS timer across periods; unsubscribe destroys it', async () => {
+    it('the next delay reuses a released ROS timer: new period, reset, no create or destroy', async () => {
+      const { ros, node } = await track();
+      const got: string[] = [];
+      timer(100, ros.scheduler).subscribe(() => got.push('a'));
+      const t = node.timers[0]!;
+      node.nowNs = 100_000_000n;
+      t.callback();
+      timer(40, ros.scheduler).subscribe(() => got.push('b'));
+      expect(node.timers).to.deep.equal([t]);
+      expect(t.changeTimerPeriod.lastCall.args).to.deep.equal([40_000_000n]);
+      expect(t.reset.calledOnce).to.equal(true);
+      expect(t.canceled).to.equal(false);
+      t.callback(); // at 100 ms: before the reused timer is due (140 ms), ignored
+      expect(got).to.deep.equal(['a']);
+      node.nowNs = 140_000_000n;
+      t.callback();
+      expect(got).to.deep.equal(['a', 'b']);
+      timer(10, ros.scheduler).subscribe(() => got.push('c'));
+      timer(10, ros.scheduler).subscribe(() => got.push('d'));
+      expect(node.timers, 'a second pending delay needs a second timer').to.have.length(2);
+    });
+
+    it('interval(20) keeps a single periodic ROS timer across periods; unsubscribe cancels it', async () => {
       const { ros, node } = await track();
       const got: number[] = [];
       const sub: Subscription = interval(20, ros.scheduler).subscribe((v) => got.push(v));
       const t = node.timers[0]!;
-      for (let i = 0; i < 5; i++) t.callback();
+      for (let i = 0; i < 5; i++) { node.nowNs += 20_000_000n; t.callback(); }
       expect(got).to.deep.equal([0, 1, 2, 3, 4]);
       expect(node.timers).to.deep.equal([t]);
       sub.unsubscribe();
-      expect(node.timers).to.have.length(0);
       expect(t.cancel.calledOnce).to.equal(true);
+      t.callback();
+      expect(got, 'a cancelled timer\'s late call does nothing').to.have.length(5);
     });
 
     it('a zero delay runs on the next event-loop turn, not on a ROS timer', async () => {
@@ -217,9 +242,10 @@ describe('adapters/rclnodejs: createRclNode against a fake rclnodejs', () => {
       const { ros, node } = await track();
       ros.scheduler.schedule(() => { throw new Error('boom'); }, 10);
       const t = node.timers[0]!;
+      node.nowNs = 10_000_000n;
       expect(() => t.callback()).to.not.throw();
       expect(node.logger.error.firstCall.args[0]).to.match(/scheduled work threw: boom/);
-      expect(node.timers).to.have.length(0);
+      expect(t.canceled).to.equal(true);
     });
   });
 
