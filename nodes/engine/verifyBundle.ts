@@ -16,8 +16,14 @@ import type { Dim, TensorSpec } from './graphBuilder.js';
 /** Dtypes onnxruntime-node 1.30 cannot pass in or out of a session ("Unsupported data type" at session creation). */
 export const UNCARRIED_IO_DTYPES: ReadonlySet<string> = new Set(['bfloat16']);
 
+/** Size, modification time and verified sha256 of each file, as recorded by a verification. */
+export type FileStamps = Record<string, { bytes: number; mtimeMs: number; sha256: string }>;
+
 export interface VerifyStats {
+  /** Files hashed now. */
   files: number;
+  /** Files not hashed again: unchanged (size, mtime, declared sha256) since a verification passed as `trusted`. */
+  unchanged: number;
   /** Bytes hashed (every declared file). */
   bytes: number;
   /** Wall time spent hashing [ms] (injected clock). */
@@ -31,6 +37,8 @@ export interface VerifiedBundle {
   graphPaths: Partial<Record<GraphRole, string>>;
   tokenizerJson: unknown;
   stats: VerifyStats;
+  /** What this verification saw, to pass as `trusted` to a later one of the same bundle. */
+  stamps: FileStamps;
 }
 
 export interface VerifyOptions {
@@ -38,6 +46,11 @@ export interface VerifyOptions {
   chunkBytes?: number;
   /** Clock for the hash timing [ms]; default performance.now. */
   now?: () => number;
+  /**
+   * Stamps of an earlier verification in this process (a worker restart): a file whose size, mtime and declared
+   * sha256 are unchanged is not hashed again, so a 22 GB bundle does not cost another half minute of hashing.
+   */
+  trusted?: FileStamps;
 }
 
 /** sha256 of a file, streamed in chunks of chunkBytes. */
@@ -51,17 +64,24 @@ export async function sha256File(path: string, chunkBytes = 8 << 20): Promise<st
 export async function verifyBundle(dir: string, opts: VerifyOptions = {}): Promise<VerifiedBundle> {
   const now = opts.now ?? (() => performance.now());
   const manifest = loadManifest(dir);
-  const stats: VerifyStats = { files: 0, bytes: 0, hashMs: 0 };
+  const stats: VerifyStats = { files: 0, unchanged: 0, bytes: 0, hashMs: 0 };
+  const stamps: FileStamps = {};
   for (const [name, want] of Object.entries(manifest.files)) {
     if (name.includes('..') || name.startsWith('/')) throw new BundleError(`manifest.yaml: files.${name}: expected a file name inside the bundle, got a path outside it`);
     const path = join(dir, name);
-    let size: number;
+    let size: number, mtimeMs: number;
     try {
-      size = statSync(path).size;
+      ({ size, mtimeMs } = statSync(path));
     } catch {
       throw new BundleError(`${path}: missing (declared in manifest.yaml files)`);
     }
     if (size !== want.bytes) throw new BundleError(`${path}: expected ${want.bytes} bytes, got ${size} (${size < want.bytes ? 'truncated' : 'modified'})`);
+    const prior = opts.trusted?.[name];
+    if (prior && prior.bytes === size && prior.mtimeMs === mtimeMs && prior.sha256 === want.sha256) {
+      stats.unchanged++;
+      stamps[name] = prior;
+      continue;
+    }
     const t = now();
     let sha: string;
     try {
@@ -73,6 +93,7 @@ export async function verifyBundle(dir: string, opts: VerifyOptions = {}): Promi
     stats.bytes += size;
     stats.files++;
     if (sha !== want.sha256) throw new BundleError(`${path}: sha256 mismatch: expected ${want.sha256}, got ${sha} (file modified)`);
+    stamps[name] = { bytes: size, mtimeMs, sha256: sha };
   }
   const graphPaths: Partial<Record<GraphRole, string>> = {};
   for (const [role, spec] of Object.entries(manifest.graphs) as [GraphRole, NonNullable<Manifest['graphs'][GraphRole]>][]) {
@@ -90,7 +111,7 @@ export async function verifyBundle(dir: string, opts: VerifyOptions = {}): Promi
     throw new BundleError(`${tokPath}: invalid JSON: ${(e as Error).message}`);
   }
   checkSpecialTokens(tokPath, tokenizerJson, [manifest.tokenizer.cotStart, manifest.tokenizer.cotEnd, manifest.tokenizer.trajFutureStart]);
-  return { dir, manifest, graphPaths, tokenizerJson, stats };
+  return { dir, manifest, graphPaths, tokenizerJson, stats, stamps };
 }
 
 /** The graph's real I/O (initialisers listed as inputs are skipped) and external-data references. */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { closeSync, cpSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, cpSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -105,6 +105,20 @@ describe('model bundle: loading at real size (external data, streamed hashes)', 
     expect(v.stats.bytes).to.equal(declared.reduce((s, f) => s + f.bytes, 0));
     expect(v.stats.hashMs).to.equal(5 * declared.length);
     expect(Object.values(v.graphPaths).every((p) => p.startsWith(work))).to.equal(true);
+  });
+
+  it('re-verifies without hashing files unchanged since a trusted verification; a changed file is hashed and refused', async () => {
+    const first = await verifyBundle(work);
+    const again = await verifyBundle(work, { trusted: first.stamps });
+    expect(again.stats.files).to.equal(0);
+    expect(again.stats.unchanged).to.equal(Object.keys(first.manifest.files).length);
+    const p = join(work, 'lm_decode.onnx.data');
+    const b = readFileSync(p);
+    b[3] = b[3]! ^ 0x10;
+    writeFileSync(p, b);
+    const later = new Date(statSync(p).mtimeMs + 1000); // a later write: its mtime moves on (set explicitly: coarse clocks)
+    utimesSync(p, later, later);
+    await refused(verifyBundle(work, { trusted: first.stamps }), /lm_decode\.onnx\.data: sha256 mismatch/);
   });
 
   // Over 2 GiB: the weights of one graph in a sparse external-data file. Hashing 2.2 GB takes ~5 s on this 2-core

@@ -11,6 +11,7 @@ import { silentLogger } from '../../core/logger.js';
 import type { Logger } from '../../core/logger.js';
 import { loadManifest } from '../../engine/manifest.js';
 import type { Manifest } from '../../engine/manifest.js';
+import type { FileStamps } from '../../engine/verifyBundle.js';
 import { validatePlanInput } from '../../engine/planInput.js';
 import { FramePool, type PoolSlot } from './framePool.js';
 import type { FrameRef, FromWorker, PlanMessage, ToWorker } from './protocol.js';
@@ -40,6 +41,8 @@ export class OnnxEngine implements PlanningEngine {
   /** Incremented by restartWorker(): plans prepared across a restart fail like those in flight. */
   #generation = 0;
   #closed = false;
+  /** What the first worker verified; later workers hash only files that changed since. */
+  #stamps: FileStamps | undefined;
   readonly #pool: FramePool;
   /** Pool slots lent to the worker, by plan id, until it gives them back (or dies). */
   readonly #slotsInUse = new Map<number, PoolSlot>();
@@ -176,6 +179,7 @@ export class OnnxEngine implements PlanningEngine {
         case 'ready':
           if (this.#provider && m.provider !== this.#provider) log.warn(`restarted worker uses ${m.provider}, was ${this.#provider}`);
           this.#provider = m.provider;
+          this.#stamps = m.stamps;
           readyResolve(m.provider);
           return;
         case 'init_error': {
@@ -214,7 +218,10 @@ export class OnnxEngine implements PlanningEngine {
       readyReject(new EngineError('worker_crashed', `worker exited with code ${code}`));
       this.#fail(h, new EngineError('worker_crashed', `inference worker exited with code ${code} [bundle=${this.contract.bundleId}]`));
     });
-    worker.postMessage({ type: 'init', bundleDir: this.options.bundleDir, executionProviders: this.options.executionProviders, intraOpThreads: this.options.intraOpThreads } satisfies ToWorker);
+    worker.postMessage({
+      type: 'init', bundleDir: this.options.bundleDir, executionProviders: this.options.executionProviders, intraOpThreads: this.options.intraOpThreads,
+      ...(this.#stamps ? { trusted: this.#stamps } : {}),
+    } satisfies ToWorker);
     return h;
   }
 

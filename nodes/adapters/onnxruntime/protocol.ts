@@ -1,8 +1,13 @@
 /** Messages between the engine (main thread) and the inference worker. Frame bytes live in shared pool slots. */
 import type { EngineErrorKind, FrameEncoding, PlanResult } from '../../core/engine.js';
 import type { LogLevel } from '../../core/logger.js';
+import type { FileStamps } from '../../engine/verifyBundle.js';
 
-export interface InitMessage { type: 'init'; bundleDir: string; executionProviders: string[]; intraOpThreads?: number }
+export interface InitMessage {
+  type: 'init'; bundleDir: string; executionProviders: string[]; intraOpThreads?: number;
+  /** Stamps of the verification by an earlier worker of this engine: unchanged files are not hashed again. */
+  trusted?: FileStamps;
+}
 export interface FrameRef {
   offset: number; length: number; encoding: FrameEncoding; width: number; height: number; step: number;
   /** camera@stamp: the same frame recurs in up to framesPerCamera consecutive plans. */
@@ -26,7 +31,7 @@ export interface CloseMessage { type: 'close' }
 export type ToWorker = InitMessage | PlanMessage | CloseMessage;
 
 export type FromWorker =
-  | { type: 'ready'; provider: string }
+  | { type: 'ready'; provider: string; stamps: FileStamps }
   | { type: 'init_error'; kind: EngineErrorKind; message: string }
   | { type: 'buffer'; id: number; slot: number }
   | { type: 'result'; id: number; result: Omit<PlanResult, 'provider' | 'bundleId'> }

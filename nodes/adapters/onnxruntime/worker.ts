@@ -47,7 +47,10 @@ async function handle(m: ToWorker): Promise<void> {
 
 async function init(m: InitMessage): Promise<void> {
   try {
-    const bundle = await verifyBundle(m.bundleDir, { now });
+    const bundle = await verifyBundle(m.bundleDir, { now, ...(m.trusted ? { trusted: m.trusted } : {}) });
+    const st = bundle.stats;
+    logger.info(`bundle ${m.bundleDir} verified: hashed ${st.files} files (${(st.bytes / 1e6).toFixed(1)} MB) in ${(st.hashMs / 1e3).toFixed(2)} s`
+      + (st.hashMs > 0 ? ` (${(st.bytes / 1e3 / st.hashMs).toFixed(0)} MB/s)` : '') + `, ${st.unchanged} unchanged since the last verification`);
     const manifest = bundle.manifest;
     const tokenizer = loadTokenizer(bundle.tokenizerJson, manifest);
     const sessions = await createSessions(bundle.graphPaths, m.executionProviders, logger, m.intraOpThreads, now);
@@ -56,7 +59,7 @@ async function init(m: InitMessage): Promise<void> {
     const n = manifest.cameras.names.length * manifest.cameras.framesPerCamera;
     const pixelDims = [n, size.height, size.width, 3];
     loaded = { manifest, tokenizer, sessions, pre: new FramePreprocessor(manifest.image.native, manifest.image.model, resize), pixels: new Uint8Array(n * size.height * size.width * 3), pixelDims };
-    post({ type: 'ready', provider: sessions.provider });
+    post({ type: 'ready', provider: sessions.provider, stamps: bundle.stamps });
   } catch (e) {
     post({ type: 'init_error', kind: e instanceof BundleError ? 'bundle' : e instanceof EngineError ? e.kind : 'runtime', message: (e as Error).message });
   }

@@ -175,6 +175,10 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
     expect(e.kind).to.equal('worker_crashed');
     const r = await engine.plan(input());
     expect([...r.trajectory.x]).to.deep.equal([...straight.trajectory.x]);
+    // The fresh worker re-checks every file but hashes none again: all unchanged since the first verification.
+    const verified = logger.records.filter((x) => /bundle .* verified: hashed/.test(x.message)).map((x) => x.message);
+    expect(verified[0]).to.match(/hashed [1-9]\d* files .*, 0 unchanged since the last verification/);
+    expect(verified.at(-1)).to.match(/hashed 0 files .*, [1-9]\d* unchanged since the last verification/);
   });
 
   it('a graph returning NaN gives EngineError(non_finite); the next plan works', async () => {
