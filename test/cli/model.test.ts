@@ -40,6 +40,19 @@ describe('cli: ar1 model make-demo / verify', function () {
     expect(JSON.parse(n.stdout)).to.include({ provider: null, loadMs: null });
   });
 
+  it('make-tiny writes the tiny AR1 bundle in either form; verify accepts it; a bad --form is one line, exit 2', () => {
+    const made = run('model', 'make-tiny', join(dir, 'tiny'), '--form', 'fused', '--layers', '3');
+    expect(made.status, made.stderr).to.equal(0);
+    const v = run('model', 'verify', join(dir, 'tiny'), '--no-load');
+    expect(v.status, v.stderr).to.equal(0);
+    expect(v.stdout).to.match(/^bundle ar1-tiny-fused@1\.0\.0/);
+    expect(v.stdout).to.contain('form fused; language model 3 layers, cache float16 [batch, 2, positions, 8] per layer');
+    expect(v.stdout).to.match(/generate +generate\.onnx: input_ids int64\[1, sequence\]/);
+    const bad = run('model', 'make-tiny', join(dir, 'bad'), '--form', 'both');
+    expect(bad.status).to.equal(2);
+    expect(bad.stderr.trim()).to.equal('ar1: --form: expected split or fused, got "both"');
+  });
+
   it('a tampered file is refused in one line naming it, exit 2, no stack trace', () => {
     run('model', 'make-demo', join(dir, 't'));
     appendFileSync(join(dir, 't', 'action_expert.onnx'), Buffer.from([0]));
