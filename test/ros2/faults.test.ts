@@ -43,6 +43,19 @@ async function expectBrakingAfterSilence(d: Drive, what: string): Promise<void> 
   expect(state.reasons.join(' ')).to.match(/command/);
 }
 
+/**
+ * An operator's reset at standstill, repeated every 0.5 s as an operator would (a reset is refused while any
+ * monitor is unhealthy, e.g. until a restarted planner's command rate has a full second of history).
+ */
+async function resetUntilNominal(d: Drive): Promise<void> {
+  let lastMs = 0;
+  await waitFor('nominal after an operator reset at standstill', 15, () => {
+    if (d.state.last?.state === STATE.nominal) return true;
+    if (performance.now() - lastMs > 500) { void d.reset(); lastMs = performance.now(); }
+    return undefined;
+  }, d.logs);
+}
+
 describe('ROS 2 graph: faults brake the vehicle', function () {
   this.timeout(120_000);
   let d: Drive | undefined;
@@ -64,8 +77,7 @@ describe('ROS 2 graph: faults brake the vehicle', function () {
     const since = performance.now();
     await waitFor('commands from the restarted planner', 60, () => drive.plannerCommands.since(since).length >= 10, d.logs);
     expect(d.state.last?.state, 'still stopped until the operator resets').to.equal(STATE.stopped);
-    await d.reset();
-    await waitFor('nominal after the reset', 10, () => drive.state.last?.state === STATE.nominal, d.logs);
+    await resetUntilNominal(d);
   });
 
   it('a hung planner (SIGSTOP) brakes the same way, and the stop stays latched after it resumes (SIGCONT)', async () => {
@@ -82,8 +94,7 @@ describe('ROS 2 graph: faults brake the vehicle', function () {
     expect([STATE.fallback, STATE.stopped], 'still latched').to.include(s);
     expect(d.vehicle.since(since).some((c) => c.source === SOURCE.planner), 'no planner command forwarded without a reset').to.equal(false);
     await waitFor('state stopped', 20, () => drive.state.last?.state === STATE.stopped, d.logs);
-    await d.reset();
-    await waitFor('nominal again after the operator reset at standstill', 10, () => drive.state.last?.state === STATE.nominal, d.logs);
+    await resetUntilNominal(d);
   });
 
   it('a camera that stops: the planner stops planning and counts it, the watchdog brakes on the plan age', async () => {
