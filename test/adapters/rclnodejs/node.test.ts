@@ -52,8 +52,9 @@ describe('adapters/rclnodejs: createRclNode against a fake rclnodejs', () => {
       const { node, ros } = await track(['--ros-args', '-r', '__node:=wd2', '-r', '__ns:=/car1', '--params-file', f['w.yaml']!, '-p', 'd:=x']);
       expect([node.nodeName, node.nodeNamespace]).to.deep.equal(['wd2', '/car1']);
       expect([ros.name, ros.namespace]).to.deep.equal(['wd2', '/car1']);
+      // A file's source keeps what came from /** apart from what came from the node's own section.
       expect(ros.parameterOverrides.sources).to.deep.equal([
-        { origin: f['w.yaml'], values: { a: 1, b: 2 } },
+        { origin: f['w.yaml'], values: { a: 1, b: 2 }, wildcard: { a: 1 }, exact: { b: 2 } },
         { origin: 'command line (-p)', values: { d: 'x' } },
       ]);
     });
