@@ -17,6 +17,7 @@ import { benchMemory } from './memory.js';
 import { NullEngine } from './nullEngine.js';
 import { benchPipeline } from './pipeline.js';
 import { benchReplay } from './replay.js';
+import { benchRos2Graph } from './ros2Graph.js';
 import { round } from './stats.js';
 import { benchWatchdog } from './watchdog.js';
 
@@ -130,12 +131,22 @@ async function main(): Promise<void> {
     v('6 engine', `tiny AR1 ${form}: K=6 batch throughput / 6 serial`, b.throughputRatio, '> 1', b.throughputRatio > 1);
   }
 
+  // 7. The nodes on a real ROS 2 graph (where ROS 2 is sourced and rclnodejs prepared)
+  const ros2 = await benchRos2Graph({ durationS: q ? 15 : 60, log });
+  if (typeof ros2 === 'string') log(`[ros2 graph] skipped: ${ros2}`);
+  else {
+    v('7 ros2 graph', `command gaps over command_gap_s in ${Math.round(ros2.durationS)} s (4 × 1080p JPEG cameras)`, ros2.gapsOverCommandGap, '0', ros2.gapsOverCommandGap === 0);
+    v('7 ros2 graph', '/vehicle/unicycle_command max gap [ms] (stamps)', ros2.vehicleCommandMaxGapMs.stamps, '≤ 100 ms', ros2.vehicleCommandMaxGapMs.stamps <= 100);
+    v('7 ros2 graph', 'kill -9 planner → first fallback command [ms]', ros2.killToFallbackMs, '≤ 120 ms (gap + 1 period)', ros2.killToFallbackMs <= 120);
+    v('7 ros2 graph', 't0 → trajectory p99 [ms] (demo bundle, CPU)', ros2.t0ToTrajectoryMs.p99, 'info', null);
+  }
+
   log('');
   const rows = verdicts.map((r) => [r.benchmark, r.figure, String(r.value), r.goal, r.pass === null ? 'info' : r.pass ? 'PASS' : 'FAIL']);
   const head = ['benchmark', 'figure', 'value', 'goal', 'result'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const r of [head, widths.map((w) => '-'.repeat(w)), ...rows]) log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
-  writeFileSync(o.out, JSON.stringify({ machine, quick: q, verdicts, pipeline, eventLoop, watchdog, replay, memory, engine: { transport, large, batch } }, null, 2) + '\n');
+  writeFileSync(o.out, JSON.stringify({ machine, quick: q, verdicts, pipeline, eventLoop, watchdog, replay, memory, engine: { transport, large, batch }, ros2 }, null, 2) + '\n');
   log(`\nwrote ${o.out}`);
 }
 
