@@ -71,6 +71,7 @@ export const MESSAGE_FIELDS = {
   },
   'ar1_msgs/msg/Reasoning': {
     header: 'std_msgs/Header', text: 'string', bundle_id: 'string', generation_ms: 'float64', token_count: 'uint32',
+    consistency: 'uint8', consistency_detail: 'string', stated_actions: 'string[]', planned_actions: 'string[]',
   },
   'ar1_msgs/msg/PlannerTiming': {
     header: 'std_msgs/Header',

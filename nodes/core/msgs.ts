@@ -56,7 +56,12 @@ export interface TrajectoryPoint {
   t: number; x: number; y: number; heading: number; speed: number; acceleration: number; curvature: number;
 }
 export interface Trajectory { header: Header; dt: number; initial_speed: number; bundle_id: string; points: TrajectoryPoint[] }
-export interface Reasoning { header: Header; text: string; bundle_id: string; generation_ms: number; token_count: number }
+export const CONSISTENCY = { not_assessable: 0, consistent: 1, inconsistent: 2 } as const;
+export type ConsistencyName = keyof typeof CONSISTENCY;
+export interface Reasoning {
+  header: Header; text: string; bundle_id: string; generation_ms: number; token_count: number;
+  consistency: number; consistency_detail: string; stated_actions: string[]; planned_actions: string[];
+}
 export interface PlannerTiming {
   header: Header;
   sync_ms: number; preprocess_ms: number; vision_ms: number; reasoning_ms: number; action_ms: number;

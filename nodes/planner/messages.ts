@@ -1,6 +1,7 @@
+import type { Verdict } from '../consistency/index.js';
 import type { PlanResult, PlanTrajectory } from '../core/engine.js';
 import {
-  UNICYCLE_SOURCE, type Header, type Path, type PlannerTiming, type Reasoning, type Trajectory, type UnicycleCommand,
+  CONSISTENCY, UNICYCLE_SOURCE, type Header, type Path, type PlannerTiming, type Reasoning, type Trajectory, type UnicycleCommand,
 } from '../core/msgs.js';
 import { secondsToStamp } from '../core/time.js';
 import type { SampledCommand } from './commandSampler.js';
@@ -50,13 +51,18 @@ export function pathMsg(result: PlanResult, frameId: string): Path {
   return { header: h, poses: [pose(0, 0, 0), ...Array.from(tr.t, (_t, i) => pose(tr.x[i]!, tr.y[i]!, tr.heading[i]!))] };
 }
 
-export function reasoningMsg(result: PlanResult, frameId: string): Reasoning {
+/** The reasoning of a plan with its consistency verdict against the same plan's trajectory. */
+export function reasoningMsg(result: PlanResult, frameId: string, verdict: Verdict): Reasoning {
   return {
     header: header(result.t0S, frameId),
     text: result.reasoning.text,
     bundle_id: result.bundleId,
     generation_ms: result.reasoning.generationMs,
     token_count: result.reasoning.tokens,
+    consistency: CONSISTENCY[verdict.kind],
+    consistency_detail: verdict.detail,
+    stated_actions: [...verdict.stated],
+    planned_actions: [...verdict.planned],
   };
 }
 

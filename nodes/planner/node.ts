@@ -1,5 +1,6 @@
 import { defer, EMPTY, interval, merge, Subscription, throwError, type Observable } from 'rxjs';
 import { concatMap, map, timeout } from 'rxjs/operators';
+import { consistencyVerdict, trajectoryOfPlan, type Verdict, type VerdictKind } from '../consistency/index.js';
 import { EngineError, type PlanningEngine, type PlanResult } from '../core/engine.js';
 import { UserError, errorMessage } from '../core/errors.js';
 import { QOS_COMMAND, QOS_LATCHED, QOS_SENSOR } from '../core/qos.js';
@@ -10,7 +11,7 @@ import { compressedFrame, rawFrame, type FrameCheck } from './imageFrames.js';
 import { InputAssembler, type Candidate, type IngestResult } from './inputAssembler.js';
 import { checkTrajectory, commandMsg, pathMsg, reasoningMsg, timingMsg, trajectoryMsg } from './messages.js';
 import { planLatest, type PlanEvent } from './operators/planLatest.js';
-import { cameraInputs, type PlannerParams } from './params.js';
+import { cameraInputs, consistencyParamsOf, type PlannerParams } from './params.js';
 
 export interface PlannerStats {
   /** Camera frames: received = planned + dropped + waiting at every moment. */
@@ -30,7 +31,11 @@ export interface PlannerStats {
   timeouts: number;
   /** Odometry jumps (teleports) that cleared the history. */
   odometryJumps: number;
+  /** Published plans by reasoning–action verdict (sums to plans). */
+  consistency: Record<VerdictKind, number>;
 }
+
+const DISABLED: Verdict = { kind: 'not_assessable', detail: 'consistency.enabled is false', stated: [], planned: [], differs: [] };
 
 export interface PlannerHandle {
   stop(): Promise<void>;
@@ -100,6 +105,16 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
   let plans = 0;
   let errors = 0;
   let timeouts = 0;
+  const consistency: Record<VerdictKind, number> = { consistent: 0, inconsistent: 0, not_assessable: 0 };
+  const consistencyParams = consistencyParamsOf(params.consistency);
+  const judge = (r: PlanResult): Verdict => {
+    if (!params.consistency.enabled) return DISABLED;
+    try {
+      return consistencyVerdict(r.reasoning.text, trajectoryOfPlan(r.trajectory, r.v0), consistencyParams);
+    } catch (e) { // never lose a plan to the check: it is published as not assessable, with the reason
+      return { ...DISABLED, detail: `consistency check failed: ${errorMessage(e)}` };
+    }
+  };
   const timeoutMs = params.plan_timeout_s * 1000;
   let lastSkipLogged: string | undefined;
   const size = { width: contract.imageWidth, height: contract.imageHeight };
@@ -210,7 +225,10 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
         active = { t0S: c.input.t0S, v0: r.v0, trajectory: r.trajectory };
         pub.trajectory.publish(trajectoryMsg(r, frameId));
         pub.path.publish(pathMsg(r, frameId));
-        pub.reasoning.publish(reasoningMsg(r, frameId));
+        const verdict = judge(r);
+        consistency[verdict.kind]++;
+        if (verdict.kind === 'inconsistent') log.debug(`reasoning inconsistent at t0=${c.input.t0S.toFixed(3)} s: ${verdict.detail} ${ctx}`);
+        pub.reasoning.publish(reasoningMsg(r, frameId, verdict));
         pub.reasoningText.publish({ data: r.reasoning.text });
         publishTiming(c, r, '');
         return;
@@ -253,6 +271,7 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
       return {
         received: n.received, planned: n.planned, dropped: n.dropped, waiting: n.waiting, plans, errors,
         skipped: assembler.skipped, odometryDropped: assembler.odometryDropped, timeouts, odometryJumps: assembler.odometryJumps,
+        consistency: { ...consistency },
       };
     },
   };

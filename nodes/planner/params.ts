@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { TEXT_ACTIONS, type ConsistencyParams, type TextAction, type TrajectoryThresholds } from '../consistency/index.js';
 import { loadParameters, readSchema, ParameterError, originOf, type ParameterOverrides } from '../core/params/index.js';
 
 /** config/ar1_planner.schema.json: keys, types, defaults, bounds and units. */
@@ -37,6 +38,53 @@ export interface PlannerParams {
   };
   odometry: { topic: string; buffer_s: number; buffer_size: number; max_gap_s: number; max_jump_m: number };
   topics: { trajectory: string; path: string; reasoning: string; reasoning_text: string; timing: string; command: string };
+  /** Reasoning–action consistency: trajectory thresholds, the text vocabulary (`consistencyParamsOf` gives the module's shape). */
+  consistency: PlannerConsistencyParams;
+}
+
+/** The `consistency` section as the schema spells it. */
+export type PlannerConsistencyParams = TrajectoryThresholds & {
+  enabled: boolean;
+  negation_scope_words: number;
+  vocabulary: Record<TextAction | 'negation' | 'clause_breaks' | 'other_agent' | 'deferral' | 'ignore', string[]>;
+};
+
+function copyConsistency(c: PlannerConsistencyParams): PlannerConsistencyParams {
+  const v = c.vocabulary;
+  return {
+    enabled: c.enabled,
+    horizon_s: c.horizon_s, window_s: c.window_s,
+    accelerate_min_mps2: c.accelerate_min_mps2, decelerate_min_mps2: c.decelerate_min_mps2, keep_speed_max_mps2: c.keep_speed_max_mps2,
+    stop_speed_mps: c.stop_speed_mps, creep_max_speed_mps: c.creep_max_speed_mps,
+    lateral_min_distance_m: c.lateral_min_distance_m, straight_max_heading_rad: c.straight_max_heading_rad,
+    straight_max_offset_m: c.straight_max_offset_m, turn_min_heading_rad: c.turn_min_heading_rad,
+    lane_change_min_offset_m: c.lane_change_min_offset_m, lane_change_max_end_heading_ratio: c.lane_change_max_end_heading_ratio,
+    negation_scope_words: c.negation_scope_words,
+    vocabulary: {
+      ...Object.fromEntries(TEXT_ACTIONS.map((a) => [a, [...v[a]]])) as Record<TextAction, string[]>,
+      negation: [...v.negation], clause_breaks: [...v.clause_breaks], other_agent: [...v.other_agent], deferral: [...v.deferral], ignore: [...v.ignore],
+    },
+  };
+}
+
+/** The consistency module's parameters from the planner's `consistency` section. */
+export function consistencyParamsOf(c: PlannerConsistencyParams): ConsistencyParams {
+  const v = c.vocabulary;
+  const phrases = Object.fromEntries(TEXT_ACTIONS.map((a) => [a, [...v[a]]])) as Record<TextAction, string[]>;
+  return {
+    trajectory: {
+      horizon_s: c.horizon_s, window_s: c.window_s,
+      accelerate_min_mps2: c.accelerate_min_mps2, decelerate_min_mps2: c.decelerate_min_mps2, keep_speed_max_mps2: c.keep_speed_max_mps2,
+      stop_speed_mps: c.stop_speed_mps, creep_max_speed_mps: c.creep_max_speed_mps,
+      lateral_min_distance_m: c.lateral_min_distance_m, straight_max_heading_rad: c.straight_max_heading_rad,
+      straight_max_offset_m: c.straight_max_offset_m, turn_min_heading_rad: c.turn_min_heading_rad,
+      lane_change_min_offset_m: c.lane_change_min_offset_m, lane_change_max_end_heading_ratio: c.lane_change_max_end_heading_ratio,
+    },
+    vocabulary: {
+      phrases, negation: [...v.negation], clause_breaks: [...v.clause_breaks], other_agent: [...v.other_agent],
+      deferral: [...v.deferral], ignore: [...v.ignore], negation_scope_words: c.negation_scope_words,
+    },
+  };
 }
 
 let schemaCache: ReturnType<typeof readSchema> | undefined;
@@ -92,6 +140,7 @@ export function toPlannerParams(raw: Record<string, unknown>): PlannerParams {
       trajectory: t.trajectory, path: t.path, reasoning: t.reasoning, reasoning_text: t.reasoning_text,
       timing: t.timing, command: t.command,
     },
+    consistency: copyConsistency(r.consistency),
   };
 }
 

@@ -3,8 +3,9 @@ import { expect } from 'chai';
 import { parse } from '@foxglove/rosmsg';
 import { ros2jazzy } from '@foxglove/rosmsg-msgs-common';
 import type { MessageDefinition, MessageDefinitionField } from '@foxglove/message-definition';
+import { VERDICTS } from '../../nodes/consistency/verdict.js';
 import { MESSAGE_FIELDS, fieldsOf, messageTypeName, parseFieldType, type FieldTable } from '../../nodes/core/msgFields.js';
-import { SAFETY_STATE, UNICYCLE_SOURCE, type MessageTypeName, type Point, type UnicycleCommand } from '../../nodes/core/msgs.js';
+import { CONSISTENCY, SAFETY_STATE, UNICYCLE_SOURCE, type MessageTypeName, type Point, type UnicycleCommand } from '../../nodes/core/msgs.js';
 
 const MSG_DIR = new URL('../../msg/msg/', import.meta.url);
 const msgFiles = readdirSync(MSG_DIR).filter((f) => f.endsWith('.msg')).sort();
@@ -72,6 +73,15 @@ describe('ar1_msgs .msg files agree with nodes/core/msgs.ts (via msgFields.ts)',
     const fromTs = Object.fromEntries(Object.entries(SAFETY_STATE).map(([k, v]) => [`STATE_${k.toUpperCase()}`, v]));
     expect(fromMsg).to.deep.equal(fromTs);
     for (const c of constants) expect(c.type, c.name).to.equal(MESSAGE_FIELDS['ar1_msgs/msg/SafetyState'].state);
+  });
+
+  it('Reasoning CONSISTENCY_* constants equal CONSISTENCY and VERDICTS', () => {
+    const constants = parseMsgFile('Reasoning.msg').definitions.filter((f) => f.isConstant);
+    const fromMsg = Object.fromEntries(constants.map((c) => [c.name, c.value]));
+    const fromTs = Object.fromEntries(Object.entries(CONSISTENCY).map(([k, v]) => [`CONSISTENCY_${k.toUpperCase()}`, v]));
+    expect(fromMsg).to.deep.equal(fromTs);
+    expect(Object.keys(CONSISTENCY)).to.deep.equal([...VERDICTS]);
+    for (const c of constants) expect(c.type, c.name).to.equal(MESSAGE_FIELDS['ar1_msgs/msg/Reasoning'].consistency);
   });
 
   it('msg/CMakeLists.txt lists every .msg file exactly once, and only those', () => {

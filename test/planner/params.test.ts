@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NO_OVERRIDES, ParameterError, readParamsFile } from '../../nodes/core/params/index.js';
-import { cameraInputs, loadPlannerParams, PLANNER_SCHEMA_PATH, toPlannerParams } from '../../nodes/planner/params.js';
+import { DEFAULT_CONSISTENCY } from '../../nodes/consistency/index.js';
+import { cameraInputs, consistencyParamsOf, loadPlannerParams, PLANNER_SCHEMA_PATH, toPlannerParams } from '../../nodes/planner/params.js';
 
 const YAML_PATH = fileURLToPath(new URL('../../config/ar1_planner.yaml', import.meta.url));
 type Schema = { properties?: Record<string, Schema>; default?: unknown; description?: string; type?: string };
@@ -57,6 +58,12 @@ describe('planner/params', () => {
     expect(() => loadPlannerParams(src({ cameras: { transports: ['raw', 'raw'] } })))
       .to.throw(ParameterError, /^p\.yaml: cameras\.transports: expected 4 values \(one per cameras\.names\), got 2$/);
     expect(() => loadPlannerParams(src({ cameras: { transports: ['raw', 'raw', 'h264', 'raw'] } }))).to.throw(ParameterError, /cameras\.transports\.2: expected one of "raw", "compressed"/);
+  });
+
+  it('consistency defaults in the schema equal the consistency module\'s (thresholds and AR1 vocabulary)', () => {
+    const p = loadPlannerParams(NO_OVERRIDES);
+    expect(p.consistency.enabled).to.equal(true);
+    expect(consistencyParamsOf(p.consistency)).to.deep.equal(JSON.parse(JSON.stringify(DEFAULT_CONSISTENCY)));
   });
 
   it('compressed cameras subscribe <topic>/compressed', () => {
