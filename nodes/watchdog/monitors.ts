@@ -2,6 +2,7 @@ import type { Header, Odometry, PlannerTiming, Trajectory, UnicycleCommand } fro
 import { stampToSeconds } from '../core/time.js';
 import { DIAG_LEVEL, fmt, fmtPair, type DiagLevel, type Fault } from './faults.js';
 import type { RateInput, WatchdogParams } from './params.js';
+import { consistencyMonitor, type ConsistencyTrack } from './consistencyMonitor.js';
 
 /** A message with the time it was received on the watchdog's STEADY clock [s] (not ROS time: see TickClocks). */
 export interface Received<M> {
@@ -35,12 +36,21 @@ export interface WatchdogInputs {
   cameras: Map<string, Received<{ header: Header }>>;
   /** An implausible odometry position step seen between two consecutive samples (odometryJumpOf), held by the node. */
   odometryJump?: Fault;
+  /** Consistency verdicts of the plans' reasoning (consistencyMonitor.ts), from /ar1/reasoning. */
+  reasoning?: ConsistencyTrack;
   /** Steady receipt times per rate-monitored input (rateKey), newest last, at most rateCount of them. */
   receipts: Map<string, number[]>;
   /** Steady time of the first receipt per rate-monitored input. */
   firstReceiptS: Map<string, number>;
   /** Recent odometry positions by stamp, oldest first, spanning about pose_speed_window_s (see trackOdometry). */
   odometryTrack: TrackPoint[];
+  /** Odometry positions moving while their stamps stand still (a frozen clock): set by trackOdometry, cleared when stamps advance. */
+  odometryStalled?: Fault;
+  /**
+   * A ROS time step backward seen at a receipt, held by the node until a tick has reported it (by the time that tick
+   * runs, ROS time may have caught up with the value it stepped back from).
+   */
+  clockStepBack?: Fault;
 }
 
 export const emptyInputs = (): WatchdogInputs =>
@@ -69,16 +79,35 @@ export function recordReceipt(i: WatchdogInputs, key: string, steadyS: number, m
 /** Largest number of odometry positions kept for the pose-derived speed (1 kHz over the longest window). */
 const MAX_TRACK = 4096;
 
+/** [m] a position step this large between two odometry samples whose stamp did not advance means the stamps froze. */
+export const STALLED_STAMP_MOVE_M = 0.05;
+
 /**
  * Adds an odometry position to the track used for the pose-derived speed. A stamp not after the newest, or a
  * non-finite position, restarts the track. Keeps one sample at or before newest − pose_speed_window_s.
+ * Positions that move while the stamp stands still (ROS time frozen, a stuck localization clock) set
+ * i.odometryStalled: the speed is then unknown (no standstill can be claimed) and odometry_invalid is raised,
+ * until a stamp advances again.
  */
-export function trackOdometry(track: TrackPoint[], o: Odometry, p: WatchdogParams): void {
+export function trackOdometry(i: WatchdogInputs, o: Odometry, p: WatchdogParams): void {
+  const track = i.odometryTrack;
   const pos = o.pose?.pose?.position;
   const t = stampToSeconds(o.header.stamp);
   if (!pos || ![t, pos.x, pos.y, pos.z].every(Number.isFinite)) { track.length = 0; return; }
   const last = track[track.length - 1];
-  if (last && !(t > last.t)) track.length = 0;
+  if (last && !(t > last.t)) {
+    // Measured from the first sample at the stamp that stands still (motion accumulates over a frozen stamp).
+    const anchor = t === last.t ? track.find((q) => q.t === t) ?? last : last;
+    const moved = Math.hypot(pos.x - anchor.x, pos.y - anchor.y, pos.z - anchor.z);
+    if (moved > STALLED_STAMP_MOVE_M) {
+      i.odometryStalled = { name: 'odometry_invalid', message:
+        `odometry position moved ${fmt(moved, 3)} m while its stamp did not advance (${fmt(t, 3)} s after ${fmt(last.t, 3)} s): speed unknown` };
+    }
+    if (t === last.t) return; // keep the anchor
+    track.length = 0;
+  } else if (last) {
+    delete i.odometryStalled;
+  }
   track.push({ t, x: pos.x, y: pos.y, z: pos.z });
   let drop = 0;
   while (drop + 1 < track.length - 1 && track[drop + 1]!.t <= t - p.pose_speed_window_s) drop++;
@@ -116,10 +145,25 @@ const ok = (name: string, message: string, values: MonitorReport['values'] = [])
 const bad = (name: string, level: DiagLevel, faults: Fault[], values: MonitorReport['values'] = []): MonitorReport =>
   ({ name, level, message: faults.map((f) => f.message).join('; '), values, faults });
 
-/** Age of a stamped input against its deadline: missing, in the future, stale, or fresh. */
-function stampAge(name: string, label: string, header: Header | undefined, nowS: number, maxAgeS: number, maxKey: string,
+/**
+ * Age of a stamped input against its deadline: missing, in the future, stale, or fresh. Stale is judged twice: the
+ * header stamp against ROS time, and the receipt time against the steady clock (an input that stopped arriving is
+ * stale even while a frozen ROS time keeps its stamp looking new).
+ */
+function stampAge(name: string, label: string, rec: Received<{ header: Header }> | undefined, clocks: TickClocks, maxAgeS: number, maxKey: string,
   p: WatchdogParams, faults: { missing: Fault['name']; stale: Fault['name'] }): MonitorReport {
-  if (!header) return bad(name, DIAG_LEVEL.stale, [{ name: faults.missing, message: `no ${label} received yet` }]);
+  if (!rec) return bad(name, DIAG_LEVEL.stale, [{ name: faults.missing, message: `no ${label} received yet` }]);
+  const byStamp = stampAgeOf(name, label, rec.msg.header, clocks.rosS, maxAgeS, maxKey, p, faults);
+  const gap = clocks.steadyS - rec.receivedS;
+  if (byStamp.faults.length || !(gap > maxAgeS)) return byStamp;
+  const [g, m] = fmtPair(gap, maxAgeS);
+  return bad(name, DIAG_LEVEL.error, [{ name: faults.stale, message: `${label} not received for ${g} s (steady clock), exceeds ${maxKey} ${m} s` }],
+    [...byStamp.values, { key: 'receipt_gap_s', value: fmt(gap, 3) }]);
+}
+
+/** The header stamp's age against ROS time: in the future, stale, or fresh. */
+function stampAgeOf(name: string, label: string, header: Header, nowS: number, maxAgeS: number, maxKey: string,
+  p: WatchdogParams, faults: { missing: Fault['name']; stale: Fault['name'] }): MonitorReport {
   const age = nowS - stampToSeconds(header.stamp);
   const values = [{ key: 'age_s', value: fmt(age, 3) }];
   if (!Number.isFinite(age)) {
@@ -150,13 +194,17 @@ export function trajectoryProblem(t: Trajectory, p: WatchdogParams): string | un
   return undefined;
 }
 
-const clockMonitor: Monitor = (_i, { rosS: nowS, prevRosS }) => {
+/** The clock_backward fault of a step from fromS to toS. */
+export function clockStepBackOf(fromS: number, toS: number): Fault {
+  const [a, b] = fmtPair(toS, fromS);
+  return { name: 'clock_backward', message: `ROS time stepped back ${fmt(fromS - toS, 3)} s (from ${b} s to ${a} s)` };
+}
+
+const clockMonitor: Monitor = (i, { rosS: nowS, prevRosS }) => {
   const faults: Fault[] = [];
   if (!(Number.isFinite(nowS) && nowS > 0)) faults.push({ name: 'clock_zero', message: `ROS time is ${nowS} s (sim clock not started: no /clock yet)` });
-  if (prevRosS !== undefined && nowS < prevRosS) {
-    const [a, b] = fmtPair(nowS, prevRosS);
-    faults.push({ name: 'clock_backward', message: `ROS time stepped back ${fmt(prevRosS - nowS, 3)} s (from ${b} s to ${a} s)` });
-  }
+  if (prevRosS !== undefined && nowS < prevRosS) faults.push(clockStepBackOf(prevRosS, nowS));
+  else if (i.clockStepBack) faults.push(i.clockStepBack);
   return [faults.length ? bad('clock', DIAG_LEVEL.error, faults) : ok('clock', `ROS time ${fmt(nowS, 3)} s`)];
 };
 
@@ -174,8 +222,8 @@ const loopMonitor: Monitor = (_i, { steadyS, prevSteadyS }, p) => {
   return [ok('loop', `tick interval ${fmt(interval, 4)} s`, values)];
 };
 
-const planMonitor: Monitor = (i, { rosS: nowS }, p) => {
-  const report = stampAge('plan', 'plan', i.trajectory?.msg.header, nowS, p.max_plan_age_s, 'max_plan_age_s', p,
+const planMonitor: Monitor = (i, clocks, p) => {
+  const report = stampAge('plan', 'plan', i.trajectory, clocks, p.max_plan_age_s, 'max_plan_age_s', p,
     { missing: 'plan_missing', stale: 'plan_stale' });
   const problem = i.trajectory && trajectoryProblem(i.trajectory.msg, p);
   if (!problem) return [report];
@@ -198,18 +246,22 @@ const commandMonitor: Monitor = (i, { steadyS }, p) => {
   return [faults.length ? bad('command', DIAG_LEVEL.error, faults, values) : ok('command', `command gap ${fmt(gap, 3)} s`, values)];
 };
 
-/** twist.linear.x when odometry is fresh and finite, else undefined. */
-function twistSpeed(i: WatchdogInputs, nowS: number, p: WatchdogParams): number | undefined {
+/**
+ * twist.linear.x when odometry is fresh (stamp within odometry_stale_s of ROS time and, given steadyS, received
+ * within odometry_stale_s of the steady clock), finite, and its stamps are not frozen; else undefined.
+ */
+function twistSpeed(i: WatchdogInputs, nowS: number, p: WatchdogParams, steadyS?: number): number | undefined {
   const o = i.odometry;
-  if (!o) return undefined;
+  if (!o || i.odometryStalled) return undefined;
+  if (steadyS !== undefined && !(steadyS - o.receivedS <= p.odometry_stale_s)) return undefined;
   const age = nowS - stampToSeconds(o.msg.header.stamp);
   const v = o.msg.twist.twist.linear.x;
   return age <= p.odometry_stale_s && age >= -p.max_future_stamp_s && Number.isFinite(v) ? v : undefined;
 }
 
 /** Twist and pose-derived speeds disagreeing by more than speed_mismatch_mps, or undefined. */
-export function speedMismatchOf(i: WatchdogInputs, nowS: number, p: WatchdogParams): Fault | undefined {
-  const v = twistSpeed(i, nowS, p);
+export function speedMismatchOf(i: WatchdogInputs, nowS: number, p: WatchdogParams, steadyS?: number): Fault | undefined {
+  const v = twistSpeed(i, nowS, p, steadyS);
   const vp = poseSpeedOf(i.odometryTrack, p);
   if (v === undefined || vp === undefined) return undefined;
   const diff = Math.abs(Math.abs(v) - vp);
@@ -223,9 +275,9 @@ export function speedMismatchOf(i: WatchdogInputs, nowS: number, p: WatchdogPara
  * Measured forward speed [m/s] when odometry is fresh and finite, else undefined: twist.linear.x, or, when it
  * disagrees with the speed derived from positions (speed_mismatch), the worse case: the higher of the two.
  */
-export function egoSpeed(i: WatchdogInputs, nowS: number, p: WatchdogParams): number | undefined {
-  const v = twistSpeed(i, nowS, p);
-  if (v === undefined || !speedMismatchOf(i, nowS, p)) return v;
+export function egoSpeed(i: WatchdogInputs, nowS: number, p: WatchdogParams, steadyS?: number): number | undefined {
+  const v = twistSpeed(i, nowS, p, steadyS);
+  if (v === undefined || !speedMismatchOf(i, nowS, p, steadyS)) return v;
   return Math.max(Math.abs(v), poseSpeedOf(i.odometryTrack, p)!);
 }
 
@@ -233,8 +285,8 @@ export function egoSpeed(i: WatchdogInputs, nowS: number, p: WatchdogParams): nu
  * Speed [m/s] the limits gate uses: the worse case of the twist and the position-derived speed, always (a higher
  * speed only tightens the lateral limits; position noise cannot loosen them). Undefined without fresh odometry.
  */
-export function limitSpeed(i: WatchdogInputs, nowS: number, p: WatchdogParams): number | undefined {
-  const v = egoSpeed(i, nowS, p);
+export function limitSpeed(i: WatchdogInputs, nowS: number, p: WatchdogParams, steadyS?: number): number | undefined {
+  const v = egoSpeed(i, nowS, p, steadyS);
   if (v === undefined) return undefined;
   return Math.max(Math.abs(v), poseSpeedOf(i.odometryTrack, p) ?? 0);
 }
@@ -260,13 +312,13 @@ export function odometryJumpOf(prev: Odometry, cur: Odometry, p: WatchdogParams)
 }
 
 const odometryMonitor: Monitor = (i, clocks, p) => {
-  const extra = [i.odometryJump, speedMismatchOf(i, clocks.rosS, p)].filter((f): f is Fault => f !== undefined);
+  const extra = [i.odometryJump, i.odometryStalled, speedMismatchOf(i, clocks.rosS, p, clocks.steadyS)].filter((f): f is Fault => f !== undefined);
   const reports = odometryReport(i, clocks, p);
   return extra.length ? reports.map((r) => bad(r.name, DIAG_LEVEL.error, [...r.faults, ...extra], r.values)) : reports;
 };
 
-const odometryReport: Monitor = (i, { rosS: nowS }, p) => {
-  const report = stampAge('odometry', 'odometry', i.odometry?.msg.header, nowS, p.odometry_stale_s, 'odometry_stale_s', p,
+const odometryReport: Monitor = (i, clocks, p) => {
+  const report = stampAge('odometry', 'odometry', i.odometry, clocks, p.odometry_stale_s, 'odometry_stale_s', p,
     { missing: 'odometry_missing', stale: 'odometry_stale' });
   const v = i.odometry?.msg.twist.twist.linear.x;
   if (v === undefined || Number.isFinite(v)) {
@@ -276,8 +328,8 @@ const odometryReport: Monitor = (i, { rosS: nowS }, p) => {
   return [bad('odometry', DIAG_LEVEL.error, [...report.faults, { name: 'odometry_invalid', message: `odometry speed is ${v}` }], report.values)];
 };
 
-const cameraMonitor: Monitor = (i, { rosS: nowS }, p) => p.cameras.topics.map((topic) =>
-  stampAge(`camera ${topic}`, `camera ${topic}`, i.cameras.get(topic)?.msg.header, nowS, p.camera_stale_s, 'camera_stale_s', p,
+const cameraMonitor: Monitor = (i, clocks, p) => p.cameras.topics.map((topic) =>
+  stampAge(`camera ${topic}`, `camera ${topic}`, i.cameras.get(topic), clocks, p.camera_stale_s, 'camera_stale_s', p,
     { missing: 'camera_missing', stale: 'camera_stale' }));
 
 /** True when a plan's timing breaks the budget: too slow, not finite, or an engine error. */
@@ -339,7 +391,8 @@ const rateMonitor: Monitor = (i, { steadyS }, p) => rateInputs(p).flatMap(({ key
 });
 
 /** Every monitor, in report order. Adding a monitor never touches the state machine. */
-export const MONITORS: readonly Monitor[] = [clockMonitor, loopMonitor, planMonitor, commandMonitor, odometryMonitor, cameraMonitor, planningMonitor, rateMonitor];
+export const MONITORS: readonly Monitor[] = [clockMonitor, loopMonitor, planMonitor, commandMonitor, odometryMonitor, cameraMonitor, planningMonitor, rateMonitor,
+  consistencyMonitor];
 
 /** An input deadline: when it passes, on which clock, and for what. */
 export interface Deadline {
@@ -365,6 +418,13 @@ export function pendingDeadlines(i: WatchdogInputs, p: WatchdogParams): Deadline
   for (const topic of p.cameras.topics) {
     const c = i.cameras.get(topic);
     if (c) push(stampToSeconds(c.msg.header.stamp) + p.camera_stale_s, 'ros', `camera ${topic} age`);
+  }
+  // The same inputs by receipt, on the steady clock (a frozen ROS time cannot keep a stopped input looking fresh).
+  if (i.trajectory) push(i.trajectory.receivedS + p.max_plan_age_s, 'steady', 'plan receipt');
+  if (i.odometry) push(i.odometry.receivedS + p.odometry_stale_s, 'steady', 'odometry receipt');
+  for (const topic of p.cameras.topics) {
+    const c = i.cameras.get(topic);
+    if (c) push(c.receivedS + p.camera_stale_s, 'steady', `camera ${topic} receipt`);
   }
   for (const r of rateInputs(p)) push(rateDeadline(i, r.key, r.minHz, p), 'steady', `${r.label} rate`);
   return out;

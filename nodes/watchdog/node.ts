@@ -10,11 +10,12 @@ import { fmt } from './faults.js';
 import { fallbackBrake } from './fallbackBrake.js';
 import { limitsGate } from './limitsGate.js';
 import {
-  egoSpeed, emptyInputs, odometryJumpOf, pendingDeadlines, rateKey, recordReceipt, secondsUntil, trackOdometry, type Received,
+  clockStepBackOf, egoSpeed, emptyInputs, odometryJumpOf, pendingDeadlines, rateKey, recordReceipt, secondsUntil, trackOdometry, type Received,
 } from './monitors.js';
 import type { WatchdogParams } from './params.js';
 import type { WatchdogState } from './safetyState.js';
 import { checkShape } from './shapes.js';
+import { noteReasoning } from './consistencyMonitor.js';
 import {
   controlPeriodS, initialCore, tickCore, type CoreState, type Refusal, type Requests, type TickResult, type Transition,
 } from './watchdogCore.js';
@@ -140,7 +141,7 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams, options: Wat
         inputs.odometryJump = jump; // held until a tick has reported it with the vehicle stopped (see runTick)
         ros.logger.warn(`${t.odometry}: ${jump.message} ${ctx()}`);
       }
-      trackOdometry(inputs.odometryTrack, r.msg, p);
+      trackOdometry(inputs, r.msg, p);
       inputs.odometry = r;
     }, rateKey('odometry'))));
   p.cameras.topics.forEach((topic, i) => {
@@ -148,6 +149,8 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams, options: Wat
     subs.add(ros.subscribe(type, topic, QOS_SENSOR)
       .subscribe((m) => accept(topic, m as { header: Header }, 'stamped', (r) => { inputs.cameras.set(topic, r); }, rateKey({ camera: topic }))));
   });
+  subs.add(ros.subscribe('ar1_msgs/msg/Reasoning', t.reasoning, QOS_COMMAND)
+    .subscribe((m) => accept(t.reasoning, m, 'reasoning', (r) => noteReasoning(inputs, r.msg))));
   subs.add(ros.subscribe('std_msgs/msg/Empty', t.reset, QOS_COMMAND).subscribe(() => { requests.reset = true; }));
   subs.add(ros.subscribe('std_msgs/msg/Bool', t.engage, QOS_COMMAND).subscribe((m) => {
     if (typeof m?.data === 'boolean') requests.engage = m.data;
@@ -161,7 +164,11 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams, options: Wat
   function noteRosTime(): void {
     const rosS = ros.clock.now();
     if (!Number.isFinite(rosS)) return;
-    if (core.lastRosS !== undefined && rosS < core.lastRosS) { tickSoon(); return; }
+    if (core.lastRosS !== undefined && rosS < core.lastRosS) {
+      inputs.clockStepBack ??= clockStepBackOf(core.lastRosS, rosS); // held until a tick reports it
+      tickSoon();
+      return;
+    }
     core = { ...core, lastRosS: rosS };
   }
 
@@ -194,10 +201,11 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams, options: Wat
     core = r.core;
     lastTick = r;
     tickCount++;
+    delete inputs.clockStepBack; // reported by this tick
     lastTickSteadyS = steadyS;
     if (inputs.odometryJump && r.faults.some((f) => f.name === 'odometry_jump')) {
       // Reported at least once; it stays a fault (and the state latched) until the vehicle is seen stopped.
-      const v = egoSpeed(inputs, nowS, p);
+      const v = egoSpeed(inputs, nowS, p, steadyS);
       if (v !== undefined && Math.abs(v) <= p.standstill_speed_mps) delete inputs.odometryJump;
     }
     const stamp = stampOf(nowS);
@@ -290,7 +298,7 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams, options: Wat
     if (stopped) return;
     const clocks = { rosS: ros.clock.now(), steadyS: steady.now() };
     const passed = pendingDeadlines(inputs, p).some((d) => secondsUntil(d, clocks) < 0);
-    const stepBack = core.lastRosS !== undefined && clocks.rosS < core.lastRosS;
+    const stepBack = inputs.clockStepBack !== undefined || (core.lastRosS !== undefined && clocks.rosS < core.lastRosS);
     if ((passed || stepBack) && core.state === 'nominal') {
       // In NOMINAL a passed deadline (or a step back) faults, so this tick leaves NOMINAL. Outside NOMINAL nothing
       // is run: leaving any other state needs a tick with every monitor healthy, which the periodic tick checks.

@@ -19,7 +19,11 @@ export interface CoreState {
   readonly last?: Actuation;
   /** Last published speed [m/s] (estimate when odometry is not fresh). */
   readonly lastSpeed: number;
-  /** Last finite measured speed [m/s], for the limits when odometry is stale. */
+  /**
+   * Speed the limits gate used [m/s]: the measured speed (worse case of twist and positions) while odometry is
+   * fresh; while it is not, the last one grown by every positive commanded acceleration since (a car that kept
+   * accelerating is never judged slower than it can be).
+   */
   readonly lastMeasuredSpeed?: number;
   /** Once engaged, auto_engage never fires again. */
   readonly engagedOnce: boolean;
@@ -75,6 +79,9 @@ export interface TickResult {
   readonly lastLatencyMs: number;
 }
 
+/** [m/s^2] no car brakes harder than this (~1 g): the limits gate's speed decays at most this fast. */
+export const MAX_PHYSICAL_DECEL_MPS2 = 10;
+
 export function controlPeriodS(p: WatchdogParams): number {
   return 1 / p.control_rate_hz;
 }
@@ -92,7 +99,7 @@ export function tickCore(core: CoreState, inputs: WatchdogInputs, requests: Requ
   const dt = Number.isFinite(dtS) && dtS > 0 ? Math.min(dtS, period) : period;
   const reports = runMonitors(inputs, { rosS: nowS, steadyS, prevRosS: core.lastRosS, prevSteadyS: core.lastSteadyS }, p);
   const faults = reports.flatMap((r) => r.faults);
-  const measured = egoSpeed(inputs, nowS, p);
+  const measured = egoSpeed(inputs, nowS, p, steadyS);
   const standstill = measured !== undefined && Math.abs(measured) <= p.standstill_speed_mps;
   const autoEngage = p.auto_engage && !core.engagedOnce && core.state === 'disengaged';
   const autoRecover = p.auto_recover && core.state === 'stopped';
@@ -141,7 +148,13 @@ export function tickCore(core: CoreState, inputs: WatchdogInputs, requests: Requ
     speed = Number.NaN;
   }
   // The gate's speed: the worse case of twist and position-derived speed (lateral limits tighten with speed).
-  const lastMeasuredSpeed = limitSpeed(inputs, nowS, p) ?? core.lastMeasuredSpeed;
+  // The gate's speed never drops faster than a car can brake (a twist that sticks low, or stale odometry, cannot
+  // make the car look slower than physics allows), and grows with every positive command while speed is unknown.
+  const measuredForGate = limitSpeed(inputs, nowS, p, steadyS);
+  const prevGate = core.lastMeasuredSpeed === undefined ? undefined : Math.abs(core.lastMeasuredSpeed);
+  const lastMeasuredSpeed = measuredForGate !== undefined
+    ? Math.max(measuredForGate, prevGate === undefined ? 0 : prevGate - MAX_PHYSICAL_DECEL_MPS2 * dt)
+    : prevGate === undefined ? undefined : prevGate + Math.max(core.last?.accel ?? 0, 0) * dt;
   const gateSpeed = lastMeasuredSpeed ?? 0;
   const { command, fired } = limitsGate(raw, core.last, gateSpeed, dt, p.limits);
   if (!Number.isFinite(speed)) speed = measured ?? Math.max(core.lastSpeed + command.accel * dt, 0);

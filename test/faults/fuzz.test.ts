@@ -9,6 +9,7 @@ import { loadPlannerParams } from '../../nodes/planner/params.js';
 import { loadWatchdogParams } from '../../nodes/watchdog/params.js';
 import { plan } from '../watchdog/rig.js';
 import { image } from './loop.js';
+import { soakWorlds } from './soakWorlds.js';
 
 /**
  * Fuzzing (fast-check, 10 000 cases each). The watchdog/gate inputs are fuzzed in test/watchdog/properties.test.ts.
@@ -144,5 +145,17 @@ describe('fuzz: parameter files (parseParamsText + both nodes\' schemas)', funct
         '    limits: {', '  - x', ': :', '\t', '"', '    typo_key: 1', '    samples: 99'), { maxLength: 8 }).map((l) => l.join('\n')),
     );
     fc.assert(fc.property(doc, (text) => paramsChecked(text)), { numRuns: RUNS, seed: SEED });
+  });
+});
+
+describe('fuzz: adversarial watchdog worlds (closed loop, ROS time and true time independent)', function () {
+  this.timeout(300_000);
+  const WORLDS = Number(process.env['FUZZ_WORLDS'] ?? 2000);
+
+  it(`${WORLDS} seeded worlds — ROS time steps back/forward and freezes, stalls, stopped/slow inputs, stuck twist, stamps stepping back: every vehicle command finite, inside the limits, lateral ≤ 110 % at the true speed, planner commands only while /ar1/command is live in true time`, async () => {
+    const r = await soakWorlds(WORLDS, SEED);
+    expect(r.failures.map((f) => `world ${f.index}: ${f.violations.join('; ')} ${JSON.stringify(f.world.events)}`)).to.deep.equal([]);
+    expect(r.commands).to.be.greaterThan(WORLDS * 150);
+    expect(r.plannerCommands, 'the planner drove in part of the worlds').to.be.greaterThan(WORLDS * 20);
   });
 });

@@ -64,11 +64,42 @@ describe('watchdog clocks: liveness on the steady clock, ROS time stepped indepe
   it('ROS time frozen (a paused /clock) as the planner stops: stamps look fresh, the steady command gap brakes at command_gap_s + 1 ms', async () => {
     const rig = await drivingRig();
     rig.world.plannerCommands = false;
+    rig.world.frozenX = rig.world.x; // a paused simulator: odometry repeats its last position (moving ones would be odometry_invalid)
     rig.freezeRosTime(true); // every stamp and the watchdog's ROS time stay at 110.000
     await rig.runTo(111);
     const tr = rig.handle.transitions.find((t) => t.to === 'fallback')!;
     expect(tr.reason).to.equal('command gap 0.101 s exceeds command_gap_s 0.100 s');
     expect(firstBrake(rig, 110) - (110 + rig.params.command_gap_s)).to.be.closeTo(DEADLINE_EPSILON_S, 1e-9);
+    rig.close();
+  });
+
+  it('ROS time frozen as odometry stops: its stamp looks fresh, the receipt gap on the steady clock brakes at odometry_stale_s + 1 ms', async () => {
+    const rig = await drivingRig();
+    rig.world.odometry = false; // last odometry at true 110.000
+    rig.freezeRosTime(true);
+    await rig.runTo(111);
+    const tr = rig.handle.transitions.find((t) => t.to === 'fallback')!;
+    expect(tr.reason).to.equal('odometry not received for 0.101 s (steady clock), exceeds odometry_stale_s 0.100 s');
+    expect(firstBrake(rig, 110) - (110 + rig.params.odometry_stale_s)).to.be.closeTo(DEADLINE_EPSILON_S, 1e-9);
+    rig.close();
+  });
+
+  it('ROS time frozen and the twist stuck at 0 while moving: positions moving under a still stamp are odometry_invalid, the speed is unknown, never a standstill', async () => {
+    const rig = await drivingRig({}, { plannerAccel: 2 });
+    rig.freezeRosTime(true); // odometry stamps stand still: no position-derived speed can be computed from them
+    rig.world.stuckTwist = 0;
+    rig.world.plannerCurvature = 0.2;
+    await rig.runTo(112);
+    const tr = rig.handle.transitions.find((t) => t.to === 'fallback')!;
+    expect(tr.reason).to.match(/^odometry position moved 0\.\d{3} m while its stamp did not advance \(110\.000 s after 110\.000 s\): speed unknown$/);
+    expect(tr.timeS).to.be.closeTo(110, 0.021);
+    expect(rig.handle.transitions.some((t) => t.to === 'stopped'), 'no standstill claimed while moving').to.equal(false);
+    // The gate holds the last measured speed while the speed is unknown; the car still accelerates during the
+    // release (0.4 s at +2 m/s²), so the true lateral acceleration can be a few % over: 3.1 m/s², not 82.
+    for (const c of rig.commands) {
+      const v = Math.max(c.speed, 1);
+      expect(Math.abs(c.msg.curvature) * v * v, `at ${c.trueS.toFixed(2)} s`).to.be.at.most(3 * 1.05);
+    }
     rig.close();
   });
 

@@ -122,10 +122,13 @@ describe('watchdog deadline timers (virtual time)', () => {
     i.cameras.set('/not-monitored', { msg: { header: { stamp: secondsToStamp(1), frame_id: '' } }, receivedS: 10 });
     const d = pendingDeadlines(i, p);
     expect(d.map((x) => [x.what, x.clock])).to.deep.equal([
-      ['command gap', 'steady'], ['odometry age', 'ros'], ['camera /c age', 'ros'], ['odometry rate', 'steady']]);
+      ['command gap', 'steady'], ['odometry age', 'ros'], ['camera /c age', 'ros'],
+      ['odometry receipt', 'steady'], ['camera /c receipt', 'steady'], ['odometry rate', 'steady']]);
     expect(d[0]!.atS).to.be.closeTo(10.1, 1e-9); // receipt (steady) + command_gap_s
     expect(d[1]!.atS).to.be.closeTo(9.6, 1e-9); // stamp (ROS) + odometry_stale_s
     expect(d[2]!.atS).to.be.closeTo(9.3, 1e-9);
-    expect(d[3]!.atS).to.be.closeTo(11, 1e-9); // first receipt + rate_window_s (fewer than 8 receipts so far)
+    expect(d[3]!.atS).to.be.closeTo(10.1, 1e-9); // receipt (steady) + odometry_stale_s
+    expect(d[4]!.atS).to.be.closeTo(10.3, 1e-9); // receipt (steady) + camera_stale_s
+    expect(d[5]!.atS).to.be.closeTo(11, 1e-9); // first receipt + rate_window_s (fewer than 8 receipts so far)
   });
 });

@@ -38,6 +38,8 @@ const stepArb = fc.record({
   clockZero: fc.constantFrom(false, false, false, false, true),
   /** A deadline tick: only this fraction of a period since the last command (undefined: a periodic tick). */
   elapsedFraction: fc.option(fc.oneof(fc.double({ min: 1e-4, max: 1, noNaN: true }), fc.constantFrom(0.05, 1e-6)), { nil: undefined, freq: 3 }),
+  /** ROS time stepped by this much before the tick [s] (the steady clock does not move). */
+  rosStep: fc.option(fc.oneof(fc.double({ min: -6, max: 6, noNaN: true }), fc.constantFrom(-5, -0.09, 0.09, 10)), { nil: undefined, freq: 6 }),
 });
 type Step = typeof stepArb extends fc.Arbitrary<infer T> ? T : never;
 
@@ -45,26 +47,26 @@ const PLANS = { ok: plan(0, 64), nan: plan(0, 64, true), short: plan(0, 3) };
 const stamped = <T extends { header: { stamp: { sec: number; nanosec: number } } }>(m: T, stampS: number): T =>
   ({ ...m, header: { ...m.header, stamp: Number.isFinite(stampS) ? secondsToStamp(Math.max(stampS, 0)) : { sec: Number.NaN, nanosec: 0 } } });
 
-function apply(inputs: WatchdogInputs, s: Step, nowS: number, p: WatchdogParams): void {
+function apply(inputs: WatchdogInputs, s: Step, nowS: number, p: WatchdogParams, steadyS = nowS): void {
   if (s.command) {
     const msg: UnicycleCommand = { header: { stamp: secondsToStamp(nowS), frame_id: '' }, acceleration: s.command.accel,
       curvature: s.command.curvature, speed: s.command.speed, source: 0 };
-    inputs.command = { msg, receivedS: nowS };
+    inputs.command = { msg, receivedS: steadyS };
   }
   if (s.odometry) {
     const msg = stamped({ header: { stamp: { sec: 0, nanosec: 0 }, frame_id: '' }, child_frame_id: '',
       pose: { pose: { position: { x: 0, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } }, covariance: [] },
       twist: { twist: { linear: { x: s.odometry.speed, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } }, covariance: [] } } as Odometry,
     nowS - s.odometry.ageS);
-    inputs.odometry = { msg, receivedS: nowS };
+    inputs.odometry = { msg, receivedS: steadyS };
   }
   if (s.plan) {
     const base: Trajectory = s.plan.points !== 64 ? PLANS.short : s.plan.nan ? PLANS.nan : PLANS.ok;
-    inputs.trajectory = { msg: stamped(base, nowS - s.plan.ageS), receivedS: nowS };
+    inputs.trajectory = { msg: stamped(base, nowS - s.plan.ageS), receivedS: steadyS };
   }
   if (s.timing) {
     const msg = { header: { stamp: secondsToStamp(nowS), frame_id: '' }, total_ms: s.timing.ms, latency_ms: s.timing.ms, error: s.timing.error } as PlannerTiming;
-    inputs.timings.push({ msg, receivedS: nowS });
+    inputs.timings.push({ msg, receivedS: steadyS });
     if (inputs.timings.length > p.planning_budget.window) inputs.timings.shift();
   }
 }
@@ -78,13 +80,21 @@ function checkRun(p: WatchdogParams, steps: Step[]): void {
   const period = 1 / p.control_rate_hz;
   const inputs = emptyInputs();
   let core: CoreState = initialCore();
-  let nowS = 1000;
+  let steadyS = 1000;
+  let rosOffset = 0;
   for (const s of steps) {
-    // Periodic ticks one period apart, deadline ticks (as node.ts runs them) after only part of a period.
+    // Periodic ticks one period apart, deadline ticks (as node.ts runs them) after only part of a period. ROS time
+    // is the steady clock plus an offset that steps on its own.
     const dt = s.elapsedFraction === undefined ? period : s.elapsedFraction * period;
-    nowS += dt;
-    apply(inputs, s, nowS, p);
-    const r = tickCore(core, inputs, { engage: s.engage, reset: s.reset }, s.clockZero ? 0 : nowS, p, dt);
+    steadyS += dt;
+    rosOffset += s.rosStep ?? 0;
+    const nowS = steadyS + rosOffset;
+    apply(inputs, s, nowS, p, steadyS);
+    const wasNominal = core.state === 'nominal';
+    const r = tickCore(core, inputs, { engage: s.engage, reset: s.reset }, s.clockZero ? 0 : nowS, p, dt, steadyS);
+    if (wasNominal && s.rosStep !== undefined && s.rosStep < 0 && !s.clockZero && core.lastRosS !== undefined && nowS < core.lastRosS) {
+      check(r.core.state !== 'nominal', () => `ROS time stepped back ${s.rosStep} s and the tick stayed nominal`);
+    }
     const { accel, curvature, speed } = r.command;
     check([accel, curvature, speed].every(Number.isFinite), () => `non-finite command ${accel} ${curvature} ${speed}`);
     const v = r.core.lastMeasuredSpeed ?? 0;

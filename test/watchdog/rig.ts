@@ -28,6 +28,8 @@ export interface World {
   x: number;
   /** When set, odometry reports this twist speed whatever the vehicle does (a stuck twist). */
   stuckTwist?: number;
+  /** When set, odometry reports this position whatever the vehicle does (a paused simulator). */
+  frozenX?: number;
   /** Publish only every n-th planner command (50 Hz base), odometry (100 Hz) and camera frame (30 Hz): slow inputs. */
   every: { command: number; odometry: number; camera: number };
 }
@@ -111,7 +113,7 @@ export function makeRig(overrides: Record<string, unknown> = {}, options: { star
     if (!world.odometry || n % world.every.odometry !== 0) return;
     odomPub.publish({
       header: header(nowS()), child_frame_id: 'base_link',
-      pose: { pose: { position: { x: world.x, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } }, covariance: [] },
+      pose: { pose: { position: { x: world.frozenX ?? world.x, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } }, covariance: [] },
       twist: { twist: { linear: { x: world.stuckTwist ?? world.speed, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } }, covariance: [] },
     });
   }));
