@@ -10,6 +10,7 @@ export const FAULT_NAMES = [
   'camera_missing', 'camera_stale', 'camera_slow',
   'planning_over_budget',
   'stamp_in_future',
+  'reasoning_inconsistent',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 

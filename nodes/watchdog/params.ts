@@ -56,11 +56,13 @@ export interface WatchdogParams {
   trajectory_points: number;
   trajectory_dt_s: number;
   topics: {
-    command: string; trajectory: string; timing: string; odometry: string; reset: string; engage: string;
+    command: string; trajectory: string; timing: string; reasoning: string; odometry: string; reset: string; engage: string;
     vehicle_command: string; safety_state: string; diagnostics: string;
   };
   cameras: { topics: string[]; types: CameraType[] };
   planning_budget: { budget_ms: number; max_over_budget: number; window: number };
+  /** N consecutive plans whose reasoning contradicts their trajectory: warn only, or a fault that brakes. */
+  consistency: { max_consecutive_inconsistent: number; on_fault: 'warn' | 'fallback' };
   fallback: BrakeProfile;
   emergency: BrakeProfile & { faults: FaultName[] };
   standstill: { hold_accel_mps2: number };

@@ -3,7 +3,7 @@
  * monitors then see the gap), never allowed to throw inside the control tick. Values may still be NaN: those
  * are faults the monitors name ("planner command acceleration is NaN").
  */
-export type ShapeKind = 'command' | 'trajectory' | 'timing' | 'odometry' | 'stamped' | 'bool';
+export type ShapeKind = 'command' | 'trajectory' | 'timing' | 'reasoning' | 'odometry' | 'stamped' | 'bool';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 const isNum = (v: unknown): v is number => typeof v === 'number';
@@ -33,6 +33,10 @@ export function checkShape(kind: ShapeKind, m: unknown): string | undefined {
     case 'timing':
       if (!isNum(o['total_ms']) || !isNum(o['latency_ms'])) return 'expected number total_ms and latency_ms';
       if (typeof o['error'] !== 'string') return 'expected string error';
+      return undefined;
+    case 'reasoning':
+      if (!isNum(o['consistency'])) return `expected number consistency, got ${typeof o['consistency']}`;
+      if (typeof o['consistency_detail'] !== 'string') return 'expected string consistency_detail';
       return undefined;
     case 'odometry': {
       const tw = isObj(o['twist']) && isObj(o['twist']['twist']) && isObj(o['twist']['twist']['linear']) ? o['twist']['twist']['linear'] : undefined;
