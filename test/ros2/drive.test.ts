@@ -26,7 +26,7 @@ const TOPICS: Array<{ topic: string; type: string; pub?: string; sub?: string[];
   { topic: '/localization/odometry', type: 'nav_msgs/msg/Odometry', sub: ['ar1_planner', 'ar1_watchdog'], qos: 'sensor' },
   { topic: '/ar1/trajectory', type: 'ar1_msgs/msg/Trajectory', pub: 'ar1_planner', sub: ['ar1_watchdog'], qos: 'command' },
   { topic: '/ar1/path', type: 'nav_msgs/msg/Path', pub: 'ar1_planner', qos: 'command' },
-  { topic: '/ar1/reasoning', type: 'ar1_msgs/msg/Reasoning', pub: 'ar1_planner', qos: 'command' },
+  { topic: '/ar1/reasoning', type: 'ar1_msgs/msg/Reasoning', pub: 'ar1_planner', sub: ['ar1_watchdog'], qos: 'command' },
   { topic: '/ar1/reasoning_text', type: 'std_msgs/msg/String', pub: 'ar1_planner', qos: 'latched' },
   { topic: '/ar1/timing', type: 'ar1_msgs/msg/PlannerTiming', pub: 'ar1_planner', sub: ['ar1_watchdog'], qos: 'command' },
   { topic: '/ar1/command', type: 'ar1_msgs/msg/UnicycleCommand', pub: 'ar1_planner', sub: ['ar1_watchdog'], qos: 'command' },
