@@ -284,11 +284,19 @@ export function egoSpeed(i: WatchdogInputs, nowS: number, p: WatchdogParams, ste
 /**
  * Speed [m/s] the limits gate uses: the worse case of the twist and the position-derived speed, always (a higher
  * speed only tightens the lateral limits; position noise cannot loosen them). Undefined without fresh odometry.
+ * The position-derived speed is the mean over the track's span, i.e. the speed half a span ago: with accelMps2 (the
+ * last commanded acceleration) it is carried forward to now by max(accel, 0) × (span / 2 + the newest sample's age).
  */
-export function limitSpeed(i: WatchdogInputs, nowS: number, p: WatchdogParams, steadyS?: number): number | undefined {
+export function limitSpeed(i: WatchdogInputs, nowS: number, p: WatchdogParams, steadyS?: number, accelMps2 = 0): number | undefined {
   const v = egoSpeed(i, nowS, p, steadyS);
   if (v === undefined) return undefined;
-  return Math.max(Math.abs(v), poseSpeedOf(i.odometryTrack, p) ?? 0);
+  const vp = poseSpeedOf(i.odometryTrack, p);
+  if (vp === undefined) return Math.abs(v);
+  const track = i.odometryTrack;
+  const first = track[0]!, last = track[track.length - 1]!;
+  const lagS = (last.t - first.t) / 2 + Math.max(0, nowS - last.t);
+  const carried = vp + (Number.isFinite(accelMps2) ? Math.max(accelMps2, 0) : 0) * (Number.isFinite(lagS) ? Math.min(lagS, 1) : 0);
+  return Math.max(Math.abs(v), carried);
 }
 
 /**

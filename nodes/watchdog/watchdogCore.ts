@@ -150,7 +150,7 @@ export function tickCore(core: CoreState, inputs: WatchdogInputs, requests: Requ
   // The gate's speed: the worse case of twist and position-derived speed (lateral limits tighten with speed).
   // The gate's speed never drops faster than a car can brake (a twist that sticks low, or stale odometry, cannot
   // make the car look slower than physics allows), and grows with every positive command while speed is unknown.
-  const measuredForGate = limitSpeed(inputs, nowS, p, steadyS);
+  const measuredForGate = limitSpeed(inputs, nowS, p, steadyS, core.last?.accel);
   const prevGate = core.lastMeasuredSpeed === undefined ? undefined : Math.abs(core.lastMeasuredSpeed);
   const lastMeasuredSpeed = measuredForGate !== undefined
     ? Math.max(measuredForGate, prevGate === undefined ? 0 : prevGate - MAX_PHYSICAL_DECEL_MPS2 * dt)

@@ -3,6 +3,7 @@ import { UNICYCLE_SOURCE, type Odometry, type UnicycleCommand } from '../../node
 import { secondsToStamp } from '../../nodes/core/time.js';
 import { DEADLINE_EPSILON_S } from '../../nodes/watchdog/node.js';
 import { limitsAt } from '../../nodes/watchdog/limitsGate.js';
+import { emptyInputs, limitSpeed, poseSpeedOf, trackOdometry } from '../../nodes/watchdog/monitors.js';
 import { makeRig, type World } from './rig.js';
 
 /**
@@ -197,6 +198,16 @@ describe('watchdog speed cross-check: twist against positions (virtual time)', (
       expect(Math.abs(c.msg.curvature) * v * v, `at ${c.tS.toFixed(2)} s, ${c.speed.toFixed(2)} m/s`).to.be.at.most(latAccel * 1.03);
     }
     rig.close();
+  });
+
+  it('the position-derived speed is carried forward by the commanded acceleration over its lag (half the span + the newest sample\'s age)', () => {
+    const p = makeRig().params;
+    const i = emptyInputs();
+    for (let k = 0; k <= 20; k++) trackOdometry(i, odom(9.8 + k * 0.01, 10 * (9.8 + k * 0.01), 0), p); // 10 m/s by position, twist 0
+    i.odometry = { msg: odom(10, 100, 0), receivedS: 10 };
+    expect(poseSpeedOf(i.odometryTrack, p)).to.be.closeTo(10, 1e-9);
+    expect(limitSpeed(i, 10, p, 10, 0)).to.be.closeTo(10, 1e-9); // braking or coasting: no carry
+    expect(limitSpeed(i, 10.05, p, 10.05, 2)).to.be.closeTo(10 + 2 * (0.1 + 0.05), 1e-9); // +2 m/s² over 0.15 s of lag
   });
 
   it('a twist within speed_mismatch_mps of the positions raises nothing; the gate still uses the higher of the two', async () => {
