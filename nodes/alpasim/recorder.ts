@@ -14,6 +14,7 @@ import { QOS_COMMAND } from '../core/qos.js';
 import { stampToSeconds } from '../core/time.js';
 import { yawFromQuaternion } from '../planner/egoHistory.js';
 import type { PlannerParams } from '../planner/params.js';
+import { ConsistencyCollector } from '../replay/consistencyReport.js';
 import { GroundTruthPath, type PoseSample } from '../replay/groundTruth.js';
 import { scorePlan, type PlanScore } from '../replay/metrics.js';
 import { buildCompute, buildReport, stableJson, type ReplayOutcome } from '../replay/report.js';
@@ -50,6 +51,7 @@ export function sessionRecorder(o: RecorderOptions, uuid: string, seed: number) 
   const poses: PoseSample[] = [];
   const published: Array<{ t0S: number }> = [];
   const reasoning = new Map<number, string>();
+  const consistency = new ConsistencyCollector();
   const commands: Array<{ tS: number; accel: number; source: string }> = [];
   const results = new Map<number, PlanResult>();
   const compute: Record<string, number[]> = { preprocess: [], vision: [], reasoning: [], action: [], session_run: [], total: [] };
@@ -61,9 +63,11 @@ export function sessionRecorder(o: RecorderOptions, uuid: string, seed: number) 
       poses.push({ tS: stampToSeconds(odo.header.stamp), x: p.position.x, y: p.position.y, yaw: yawFromQuaternion(p.orientation) });
     } else if (m.topic === o.planner.topics.trajectory) {
       published.push({ t0S: stampToSeconds((m.message as Trajectory).header.stamp) });
+      consistency.trajectory(m.message as Trajectory);
     } else if (m.topic === o.planner.topics.reasoning) {
       const r = m.message as Reasoning;
       reasoning.set(stampToSeconds(r.header.stamp), r.text);
+      consistency.reasoning(r);
     } else if (m.topic === o.watchdog.topics.vehicle_command) {
       const c = m.message as UnicycleCommand;
       commands.push({ tS: m.timeMs / 1000, accel: c.acceleration, source: SOURCES[c.source] ?? String(c.source) });
@@ -120,6 +124,7 @@ export function sessionRecorder(o: RecorderOptions, uuid: string, seed: number) 
       latency: o.latency,
       frames: s.planner,
       plans: { published: published.length, errors: s.planErrors },
+      consistency: consistency.summary(),
       scores: scored.map((x) => x.score),
       transitions: s.watchdogTransitions,
       finalState: s.watchdogFinalState,

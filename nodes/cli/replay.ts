@@ -12,6 +12,7 @@ import { loadReplayParams, replayBag, type ReplayResult } from '../replay/runner
 import { parseLatency, type LatencyModel } from '../replay/replayEngine.js';
 import { mergeReports, parseShard, shardOf } from '../replay/merge.js';
 import { stableJson, type ReportJson } from '../replay/report.js';
+import { consistencyHeadline } from '../replay/consistencyReport.js';
 import { packageVersion, type RegisterCommand } from './main.js';
 
 export interface ReplayCliOptions {
@@ -223,6 +224,7 @@ export function headline(r: ReplayResult): string {
     `replayed ${p.bag.path} (${p.bag.duration_s.toFixed(1)} s) with ${p.bundle} on ${r.compute.provider}, latency ${p.latency_model.mode === 'fixed' ? `${p.latency_model.ms} ms` : 'measured'}`,
     `  frames     received ${p.frames.received}, planned ${p.frames.planned}, dropped ${dropped}`,
     `  plans      ${p.plans.published} published, ${p.plans.errors} errors`,
+    ...(p.consistency ? [consistencyHeadline(p.consistency)] : []),
     `  ADE  [m]   1 s ${fmt(m.ade['1'])}  3 s ${fmt(m.ade['3'])}  6.4 s ${fmt(m.ade['6.4'])}   (plans scored at 6.4 s: ${m.plans_scored['6.4']})`,
     `  FDE  [m]   1 s ${fmt(m.fde['1'])}  3 s ${fmt(m.fde['3'])}  6.4 s ${fmt(m.fde['6.4'])}`,
     `  minADE${p.samples} [m] 6.4 s ${fmt(m.min_ade['6.4'])}`,

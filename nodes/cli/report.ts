@@ -57,6 +57,10 @@ export function reportProblem(v: unknown): string | undefined {
     need('watchdog.final_state', (x) => typeof x === 'string', 'a string'),
     need('watchdog.transitions', (x) => Array.isArray(x) && x.every((t) => isObject(t) && typeof t['to'] === 'string'), 'a list of transitions'),
     ...['planner', 'fallback', 'hold'].map((k) => need(`commands.${k}`, count, 'a count')),
+    ...(at('consistency') === undefined ? [] : [
+      ...['plans', 'consistent', 'inconsistent', 'not_assessable'].map((k) => need(`consistency.${k}`, count, 'a count')),
+      need('consistency.inconsistent_plans', Array.isArray, 'a list'),
+    ]),
   ];
   return checks.find((c) => c !== undefined);
 }

@@ -1,3 +1,4 @@
+import { mergeConsistency, type ConsistencySummary } from './consistencyReport.js';
 import { round } from './metrics.js';
 import type { ReportJson, Transition } from './report.js';
 
@@ -7,6 +8,8 @@ export interface MergedReport {
   inputs: Array<{ bag: string; bundle: string; frames_received: number; plans: number; final_state: string }>;
   frames: { received: number; planned: number; dropped: Record<string, number> };
   plans: { published: number; errors: number };
+  /** Summed over the reports that have it (absent when none has). */
+  consistency?: ConsistencySummary;
   metrics: {
     ade: Record<string, number | null>; fde: Record<string, number | null>;
     min_ade: Record<string, number | null>; min_fde: Record<string, number | null>;
@@ -55,6 +58,8 @@ export function mergeReports(reports: readonly ReportJson[]): MergedReport {
     out.commands.fallback += r.commands.fallback;
     out.commands.hold += r.commands.hold;
   }
+  const withConsistency = sorted.flatMap((r) => (r.consistency ? [r.consistency] : []));
+  if (withConsistency.length) out.consistency = mergeConsistency(withConsistency);
   for (const m of ['ade', 'fde', 'min_ade', 'min_fde'] as const) {
     for (const [h, n] of Object.entries(out.metrics.plans_scored)) {
       out.metrics[m][h] = n > 0 && sums[m][h] !== undefined ? round(sums[m][h]! / n) : null;

@@ -1,3 +1,4 @@
+import type { ConsistencySummary } from './consistencyReport.js';
 import type { LatencyModel } from './replayEngine.js';
 import { describeLatency } from './replayEngine.js';
 import { summarise, round, type MetricSummary, type PlanScore } from './metrics.js';
@@ -16,6 +17,8 @@ export interface ReplayOutcome {
   latency: LatencyModel;
   frames: { received: number; planned: number; dropped: Record<string, number>; waiting: number };
   plans: { published: number; errors: number };
+  /** Reasoning–action consistency of the published plans (ConsistencyCollector); absent: not in report.json. */
+  consistency?: ConsistencySummary;
   scores: PlanScore[];
   transitions: Transition[];
   finalState: string;
@@ -33,6 +36,8 @@ export interface ReportJson {
   latency_model: { mode: 'fixed' | 'measured'; ms: number | null };
   frames: { received: number; planned: number; dropped: Record<string, number> };
   plans: { published: number; errors: number };
+  /** Absent in reports written before the consistency check existed. */
+  consistency?: ConsistencySummary;
   metrics: MetricSummary;
   watchdog: { transitions: Transition[]; final_state: string };
   commands: { planner: number; fallback: number; hold: number };
@@ -55,6 +60,7 @@ export function buildReport(o: ReplayOutcome): ReportJson {
     latency_model: describeLatency(o.latency),
     frames: { received: o.frames.received, planned: o.frames.planned, dropped },
     plans: o.plans,
+    ...(o.consistency ? { consistency: o.consistency } : {}),
     metrics: summarise(o.scores, o.samples),
     watchdog: { transitions: o.transitions.map((t) => ({ ...t, time_s: round(t.time_s, 3) })), final_state: o.finalState },
     commands: o.commands,

@@ -1,3 +1,4 @@
+import { consistencyHtml } from './consistencyReport.js';
 import type { ComputeJson, ReportJson } from './report.js';
 
 export interface Snapshot {
@@ -155,7 +156,7 @@ h1{font-size:22px;margin:0 0 4px}h2{font-size:17px;margin:28px 0 8px;border-bott
 <div class="card">plans published<b>${r.plans.published}</b>${r.plans.errors ? `<span>${r.plans.errors} errors</span>` : ''}</div>
 <div class="card">ADE @6.4 s<b>${f(mt.ade['6.4'] ?? NaN, 2)} m</b></div>
 <div class="card">minADE${r.samples} @6.4 s<b>${f(mt.min_ade['6.4'] ?? NaN, 2)} m</b></div>
-<div class="card">watchdog final<b style="color:${STATE_COLOURS[r.watchdog.final_state] ?? '#000'}">${esc(r.watchdog.final_state)}</b></div>
+${r.consistency ? `<div class="card">reasoning consistent<b>${r.consistency.rate === null ? 'n/a' : `${f(r.consistency.rate * 100, 1)} %`}</b><span>${r.consistency.inconsistent} inconsistent</span></div>\n` : ''}<div class="card">watchdog final<b style="color:${STATE_COLOURS[r.watchdog.final_state] ?? '#000'}">${esc(r.watchdog.final_state)}</b></div>
 </div>
 ${r.bag.problems.length ? `<p style="color:#c92a2a">Input problems: ${r.bag.problems.map(esc).join('; ')}</p>` : ''}
 <h2>Predicted vs actual paths</h2>
@@ -171,6 +172,7 @@ ${histogram(d.computeTotals, { xLabel: 'total plan compute [ms]' })}
 <div class="legend muted">${Object.entries(STATE_COLOURS).map(([k, c]) => `<span><i class="sw" style="background:${c};height:10px"></i>${k}</span>`).join('')} · dots: acceleration sent to the vehicle, ${Object.entries(SOURCE_COLOURS).map(([k, c]) => `<span style="color:${c}">${k}</span>`).join(', ')}</div>
 ${timelineSvg(d.timeline)}
 <table><tr><th>t [s]</th><th>from</th><th>to</th><th>reason</th></tr>${transitions}</table>
+${r.consistency ? consistencyHtml(r.consistency) : ''}
 <h2>Accounting</h2>
 <table><tr><th>commands to the vehicle</th><td>planner ${r.commands.planner} · fallback ${r.commands.fallback} · hold ${r.commands.hold}</td></tr>
 <tr><th>frames dropped</th><td>${dropped.length ? dropped.map(([k, v]) => `${esc(k)} ${v}`).join(' · ') : 'none'}</td></tr></table>

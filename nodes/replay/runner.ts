@@ -7,7 +7,7 @@ import { InProcessNode } from '../adapters/inprocess/node.js';
 import { SteppingScheduler, WorkTracker } from '../adapters/inprocess/virtualScheduler.js';
 import type { PlanningEngine, PlanResult } from '../core/engine.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import type { MessageTypeName, Odometry, Trajectory, UnicycleCommand } from '../core/msgs.js';
+import type { MessageTypeName, Odometry, Reasoning, Trajectory, UnicycleCommand } from '../core/msgs.js';
 import { QOS_COMMAND } from '../core/qos.js';
 import { nanosToSeconds, stampToSeconds } from '../core/time.js';
 import { readParamsFile, type ParameterOverrides, type ParameterSource } from '../core/params/index.js';
@@ -15,6 +15,7 @@ import { loadPlannerParams, type PlannerParams } from '../planner/params.js';
 import { startPlanner } from '../planner/node.js';
 import { loadWatchdogParams, type WatchdogParams } from '../watchdog/params.js';
 import { startWatchdog } from '../watchdog/node.js';
+import { ConsistencyCollector } from './consistencyReport.js';
 import { GroundTruthPath, type PoseSample } from './groundTruth.js';
 import { yawFromQuaternion } from '../planner/egoHistory.js';
 import { scorePlan, type PlanScore } from './metrics.js';
@@ -156,14 +157,17 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
   // What the report needs from the published topics.
   const published: Array<{ t0S: number; publishS: number }> = [];
   const reasoningByT0 = new Map<number, string>();
+  const consistency = new ConsistencyCollector();
   const vehicleCommands: Array<{ tS: number; accel: number; source: string }> = [];
   const SOURCES = ['planner', 'fallback', 'hold'];
   subs.push(bus.messages(params.planner.topics.trajectory, 'ar1_msgs/msg/Trajectory').subscribe((m) => {
     published.push({ t0S: stampToSeconds((m as Trajectory).header.stamp), publishS: scheduler.now() / 1000 });
+    consistency.trajectory(m as Trajectory);
   }));
   subs.push(bus.messages(params.planner.topics.reasoning, 'ar1_msgs/msg/Reasoning').subscribe((m) => {
     const r = m as { header: Trajectory['header']; text: string };
     reasoningByT0.set(stampToSeconds(r.header.stamp), r.text);
+    consistency.reasoning(m as Reasoning);
   }));
   subs.push(bus.messages(params.watchdog.topics.vehicle_command, 'ar1_msgs/msg/UnicycleCommand').subscribe((m) => {
     const c = m as UnicycleCommand;
@@ -236,6 +240,7 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
     latency: o.latency,
     frames: { received: stats.received, planned: stats.planned, dropped: stats.dropped, waiting: stats.waiting },
     plans: { published: published.length, errors: stats.errors },
+    consistency: consistency.summary(),
     scores,
     transitions,
     finalState,
