@@ -14,6 +14,7 @@ const COMMANDS: Array<() => Promise<{ register: RegisterCommand }>> = [
   () => import('./report.js'),
   () => import('./demo.js'),
   () => import('./alpasim.js'),
+  () => import('./sim.js'),
 ];
 
 export function packageVersion(): string {

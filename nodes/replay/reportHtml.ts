@@ -26,10 +26,10 @@ export interface HtmlData {
   };
 }
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '–');
-const STATE_COLOURS: Record<string, string> = { disengaged: '#9aa5b1', nominal: '#2f9e44', fallback: '#e8590c', stopped: '#c92a2a' };
-const SOURCE_COLOURS: Record<string, string> = { planner: '#1c7ed6', fallback: '#e8590c', hold: '#c92a2a' };
+export const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+export const f = (v: number, d = 2) => (Number.isFinite(v) ? v.toFixed(d) : '–');
+export const STATE_COLOURS: Record<string, string> = { disengaged: '#9aa5b1', nominal: '#2f9e44', fallback: '#e8590c', stopped: '#c92a2a' };
+export const SOURCE_COLOURS: Record<string, string> = { planner: '#1c7ed6', fallback: '#e8590c', hold: '#c92a2a' };
 
 /** Bird's-eye view: x forward is up, y left is left, like looking down from above the car. */
 function birdsEye(s: Snapshot, size = 260): string {
@@ -113,7 +113,7 @@ function histogram(values: number[], opts: { w?: number; h?: number; bins?: numb
 <text x="${(w + m.l) / 2}" y="${h - 4}" text-anchor="middle" font-size="11">${esc(opts.xLabel)}</text></svg>`;
 }
 
-function timelineSvg(t: HtmlData['timeline'], w = 1040, h = 170): string {
+export function timelineSvg(t: HtmlData['timeline'], w = 1040, h = 170): string {
   const span = Math.max(1e-3, t.endS - t.startS);
   const m = { l: 46, r: 10 };
   const px = (s: number) => m.l + ((s - t.startS) / span) * (w - m.l - m.r);

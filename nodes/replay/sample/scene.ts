@@ -25,6 +25,8 @@ export interface Scene {
   posts: Array<{ x: number; y: number }>;
   /** A red barrier across the road (a level-crossing gate), standing until it lifts at `untilS`. */
   barrier?: { x: number; y: number; yaw: number; halfWidth: number; height: number; untilS: number };
+  /** [m] half the road's width (default 3.6). */
+  halfWidth?: number;
 }
 
 const ROAD_HALF_WIDTH = 3.6;
@@ -132,6 +134,7 @@ export function renderCamera(scene: Scene, car: Pose2, cam: CameraSpec, width: n
   };
   const dist2 = (x: number, y: number): number => (x - px) ** 2 + (y - py) ** 2;
   const near = scene.road.filter((p) => dist2(p.x, p.y) < FAR * FAR);
+  const half = scene.halfWidth ?? ROAD_HALF_WIDTH;
   // Road surface then markings, far to near is unnecessary: the ground is flat, quads do not overlap much.
   for (let i = 0; i + 1 < near.length; i++) {
     const a = near[i]!;
@@ -140,8 +143,8 @@ export function renderCamera(scene: Scene, car: Pose2, cam: CameraSpec, width: n
     const ca = centre(a, scene.weave);
     const cb = centre(b, scene.weave);
     const at = (c: typeof ca, off: number): [number, number] => toCam(c.x + c.nx * off, c.y + c.ny * off);
-    fillGround([at(ca, -ROAD_HALF_WIDTH), at(cb, -ROAD_HALF_WIDTH), at(cb, ROAD_HALF_WIDTH), at(ca, ROAD_HALF_WIDTH)], ASPHALT);
-    for (const edge of [-ROAD_HALF_WIDTH + 0.2, ROAD_HALF_WIDTH - 0.2]) {
+    fillGround([at(ca, -half), at(cb, -half), at(cb, half), at(ca, half)], ASPHALT);
+    for (const edge of [-half + 0.2, half - 0.2]) {
       fillGround([at(ca, edge - LINE_HALF_WIDTH), at(cb, edge - LINE_HALF_WIDTH), at(cb, edge + LINE_HALF_WIDTH), at(ca, edge + LINE_HALF_WIDTH)], PAINT);
     }
     if (Math.floor(a.s / 3) % 2 === 0) {
