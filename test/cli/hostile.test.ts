@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,6 +94,17 @@ describe('cli: hostile and unlucky input (one line, exit 2, never a stack trace)
     oneLine(runSync('report', 'merge', join(dir, 'r1')), /^ar1: .*r1\/report\.json: expected a JSON object, got null \(an ar1 replay report\.json\)$/);
     writeFileSync(join(dir, 'r1', 'report.json'), JSON.stringify({ bag: { path: 'x' }, frames: { received: '7', planned: 0, dropped: {} } }));
     oneLine(runSync('report', 'merge', join(dir, 'r1')), /^ar1: .*: frames\.received: expected a count, got "7"/);
+  });
+
+  it('a metadata.yaml whose duration is an integer (not a map): one line naming the key, for bag info and replay', () => {
+    cpSync(join(dir, 'short'), join(dir, 'mdint'), { recursive: true });
+    const meta = join(dir, 'mdint', 'metadata.yaml');
+    writeFileSync(meta, readFileSync(meta, 'utf8').replace(/duration:\n\s+nanoseconds: \d+/, 'duration: 20'));
+    oneLine(runSync('bag', 'info', join(dir, 'mdint')), /^ar1: .*metadata\.yaml: rosbag2_bagfile_information\.duration: expected a map with 'nanoseconds', got 20$/);
+    const r = runSync(...replay('--out', join(dir, 'mdint-out')).map((a) => (a === join(dir, 'short') ? join(dir, 'mdint') : a)));
+    expect(r.stderr).not.to.match(/\n\s+at /);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('ar1: '))).to.have.length(1);
+    expect(r.status).to.equal(1); // the bag failed (exit 1 when bags fail)
   });
 
   it('make-demo --image-size 100000x100000 is refused (30 GB a frame)', () => {

@@ -5,6 +5,16 @@
 import { parse, stringify } from 'yaml';
 import { BagError } from './errors.js';
 
+/** A value for an error message: JSON, with bigints (YAML integers) as plain numbers; never throws. */
+function shown(v: unknown): string {
+  if (typeof v === 'bigint') return v.toString();
+  try {
+    return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
 export interface MetadataTopic {
   name: string;
   type: string;
@@ -37,16 +47,16 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 function num(o: Obj, key: string, where: string): number {
   const v = o[key];
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new BagError(`${where}.${key}: expected a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v)) throw new BagError(`${where}.${key}: expected a number, got ${shown(v)}`);
   return v;
 }
 function big(o: Obj, key: string, inner: string, where: string): bigint {
   const v = o[key];
-  if (!isObj(v)) throw new BagError(`${where}.${key}: expected a map with '${inner}', got ${JSON.stringify(v)}`);
+  if (!isObj(v)) throw new BagError(`${where}.${key}: expected a map with '${inner}', got ${shown(v)}`);
   const n = v[inner];
   if (typeof n === 'bigint') return n;
   if (typeof n === 'number' && Number.isInteger(n)) return BigInt(n);
-  throw new BagError(`${where}.${key}.${inner}: expected an integer, got ${JSON.stringify(n)}`);
+  throw new BagError(`${where}.${key}.${inner}: expected an integer, got ${shown(n)}`);
 }
 const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : stringify(v).trimEnd());
 
