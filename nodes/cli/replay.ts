@@ -53,7 +53,14 @@ export const register: RegisterCommand = (program: Command) => {
 /** Bag paths from a list file: one per line, blank lines and # comments ignored, relative to the file. */
 export function readBagList(file: string): string[] {
   let text: string;
-  try { text = readFileSync(file, 'utf8'); } catch (e) {
+  try {
+    // A FIFO or a device would block the read for ever; a list over 16 MiB is not a list of bags.
+    const st = statSync(file);
+    if (!st.isFile()) throw new UserError(`--bag-list: ${file}: expected a text file, got ${st.isDirectory() ? 'a directory' : 'a FIFO, socket or device'}`);
+    if (st.size > 16 << 20) throw new UserError(`--bag-list: ${file}: expected at most ${16 << 20} bytes, got ${st.size}`);
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    if (e instanceof UserError) throw e;
     throw new UserError(`--bag-list: ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
   return text.split(/\r?\n/).map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean).map((l) => resolve(dirname(resolve(file)), l));

@@ -76,10 +76,11 @@ describe('cli: hostile and unlucky input (one line, exit 2, never a stack trace)
     oneLine(runSync('replay', '--bag', join(dir, 'nope.mcap'), '--bundle', join(dir, 'no-bundle'), '--params', PARAMS), /^ar1: --bag: .*nope\.mcap: no such file or directory$/);
   });
 
-  it('a FIFO as the bag ends with an error instead of hanging', function () {
+  it('a FIFO as the bag or as the bag list ends with an error instead of hanging', function () {
     const fifo = join(dir, 'fifo.mcap');
     if (spawnSync('mkfifo', [fifo]).status !== 0) this.skip();
     oneLine(runSync('replay', '--bag', fifo, '--bundle', join(dir, 'bundle'), '--params', PARAMS), /^ar1: --bag: .*fifo\.mcap: expected an \.mcap file or a rosbag2 directory, got a FIFO, socket or device$/);
+    oneLine(runSync('replay', '--bag-list', fifo, '--bundle', join(dir, 'bundle'), '--params', PARAMS), /^ar1: --bag-list: .*fifo\.mcap: expected a text file, got a FIFO, socket or device$/);
   });
 
   it('--out pointing at a file or into /proc', () => {
