@@ -24,7 +24,8 @@ export interface OnnxEngineOptions {
   intraOpThreads?: number;
 }
 
-const WORKER_URL = new URL('./worker.mjs', import.meta.url);
+/** The compiled worker next to the compiled engine (dist/); from the TypeScript sources (tests run through tsx), an entry that registers tsx in the worker first. */
+const WORKER_URL = new URL(import.meta.url.endsWith('.js') ? './worker.js' : './worker.mjs', import.meta.url);
 const POOL_BUFFERS = 2;
 /** Frame bytes copied per event-loop turn: ~0.1–0.2 ms of memcpy. */
 const COPY_SLICE_BYTES = 2 * 1024 * 1024;
