@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  REPO, SOURCE, STATE, closeGraph, graphNode, record, ros2Unavailable, sleep, stampS, startDrive,
+  REPO, SOURCE, STATE, closeGraph, graphNode, isolateGraph, record, ros2Unavailable, sleep, stampS, startDrive,
   type Header,
 } from '../test/ros2/graph.js';
 import { percentile } from './stats.js';
@@ -50,7 +50,7 @@ function gaps(msgs: ReadonlyArray<{ msg: { header: Header }; atMs: number }>): {
 export async function benchRos2Graph(o: { durationS: number; log: (s: string) => void }): Promise<Ros2GraphFigures | string> {
   const why = ros2Unavailable();
   if (why) return why;
-  process.env['CYCLONEDDS_URI'] ??= pathToFileURL(join(REPO, 'test', 'ros2', 'cyclonedds.xml')).href;
+  isolateGraph();
   const dir = mkdtempSync(join(tmpdir(), 'ar1-bench-ros2-'));
   const bundle = join(dir, 'bundle');
   const made = spawnSync(process.execPath, [join(REPO, 'bin', 'ar1.js'), 'model', 'make-demo', bundle, '--image-size', '1080x1920'], { encoding: 'utf8' });

@@ -57,13 +57,11 @@ describe('ROS 2 graph: a drive with planner and watchdog', function () {
     state = await record('ar1_msgs/msg/SafetyState', '/ar1/safety_state');
     timing = await record('ar1_msgs/msg/PlannerTiming', '/ar1/timing');
     trajectories = await record('ar1_msgs/msg/Trajectory', '/ar1/trajectory');
-    const node = await graphNode();
-    world = await World.start(() => Number(node.now().nanoseconds) / 1e9, { speedMps: 5, obeyCommands: false });
+    world = await World.start({ speedMps: 5, obeyCommands: false });
   });
 
   after(async () => {
-    world?.stop();
-    await Promise.all([planner?.stop(), watchdog?.stop()]);
+    await Promise.all([world?.stop(), planner?.stop(), watchdog?.stop()]);
   });
 
   it('the planner turns 1080p JPEG cameras and odometry into trajectories, reasoning, timing and 50 Hz commands', async () => {
@@ -138,7 +136,8 @@ describe('ROS 2 graph: a drive with planner and watchdog', function () {
     await waitFor('10 s of driving', 20, () => performance.now() >= end, logs);
     const cmds = vehicle.since(since);
     const states = state.since(since);
-    expect(states.filter((s) => s.state !== STATE.nominal).map((s) => `${s.state_name}: ${s.reasons.join(', ')}`), 'left nominal').to.deep.equal([]);
+    const left = [...new Set(states.filter((s) => s.state !== STATE.nominal).map((s) => `${s.state_name}: ${s.reasons.join(', ')}`))];
+    expect(left.length, `left nominal: ${left.slice(0, 5).join(' | ')}`).to.equal(0);
     expect(cmds.every((c) => c.source === SOURCE.planner), 'every command from the planner').to.equal(true);
     expect(cmds.length, 'commands in 10 s at 50 Hz').to.be.at.least(450);
     expect(maxStampGapS(cmds), 'largest gap between vehicle command stamps [s]').to.be.at.most(0.1);

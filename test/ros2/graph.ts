@@ -9,7 +9,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { WorldControl, WorldOptions, WorldStatus } from './worldProcess.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CAMERAS = [
@@ -35,6 +36,17 @@ export function ros2Unavailable(env: NodeJS.ProcessEnv = process.env): string | 
     return 'rclnodejs has no generated classes for ar1_msgs (build msg/, source its overlay, then generate the messages)';
   }
   return undefined;
+}
+
+/**
+ * A graph of this run's own, set in the environment before rcl starts (spawned processes inherit it): DDS on the
+ * loopback interface only (unless the caller configured Cyclone DDS), and a ROS domain of its own per run, so two
+ * runs on one machine (or a stack already running) never hear each other. AR1_ROS2_DOMAIN_ID picks the domain.
+ */
+export function isolateGraph(env: NodeJS.ProcessEnv = process.env): string {
+  env['CYCLONEDDS_URI'] ??= pathToFileURL(join(REPO, 'test', 'ros2', 'cyclonedds.xml')).href;
+  env['ROS_DOMAIN_ID'] = env['AR1_ROS2_DOMAIN_ID'] ?? String(120 + (process.pid % 100));
+  return env['ROS_DOMAIN_ID'];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -187,142 +199,93 @@ export class NodeProcess {
     return waitFor(`${this.label} output ${re}`, timeoutS, () => this.output.join('').match(re)?.[0], () => this.log.slice(-4000));
   }
 
-  /** Kills with SIGKILL if still running (after-hooks). */
+  /**
+   * Stops it if still running (after-hooks): SIGTERM, so that its DDS participant leaves the graph at once (a killed
+   * one stays discovered until its lease runs out and would show up in the next test's graph), SIGKILL after 3 s.
+   */
   async stop(): Promise<void> {
-    if (this.running) { this.child.kill('SIGCONT'); this.child.kill('SIGKILL'); }
+    if (this.running) {
+      this.child.kill('SIGCONT');
+      this.child.kill('SIGTERM');
+      const t = setTimeout(() => this.child.kill('SIGKILL'), 3000);
+      await this.exit;
+      clearTimeout(t);
+    }
     await this.exit;
   }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-export interface VehicleOptions {
-  /** Initial speed [m/s]. */
-  speedMps: number;
-  /**
-   * true: once `obeying` is set (startDrive sets it when engaged), the speed follows the acceleration of
-   * /vehicle/unicycle_command, a closed loop; false: constant speed.
-   */
-  obeyCommands: boolean;
-}
+export type VehicleOptions = Pick<WorldOptions, 'speedMps' | 'obeyCommands'>;
 
 /**
- * The world the nodes see: four 1920×1080 JPEG cameras at 10 Hz and odometry at 50 Hz, stamped with `now()` (ROS
- * time of this process: system time, or the simulated clock), from a straight-driving vehicle. Cameras can be
- * stopped one by one, odometry too.
+ * The world the nodes see, run by worldProcess.ts in a process of its own (so this process's own work never delays a
+ * sensor message): four 1920×1080 JPEG cameras at 10 Hz and odometry at 50 Hz from a straight-driving vehicle,
+ * stamped with system time or with a simulated /clock it publishes. This object steers it and mirrors its state.
  */
 export class World {
-  readonly stoppedCameras = new Set<string>();
-  odometryStopped = false;
-  /** Follow the vehicle commands now (with options.obeyCommands). */
-  obeying = false;
-  /** Stamps are shifted by this [s] (a stale or backward-stepping sensor clock). */
-  stampOffsetS = 0;
-  speedMps: number;
-  xM = 0;
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #lastCommand: UnicycleCommandMsg | undefined;
-  #lastS: number | undefined;
-  #tick = 0;
+  #speedMps: number;
+  #nowS = 0;
+  #out = '';
+  readonly stoppedCameras = { add: (camera: string) => this.#send({ stopCamera: camera }) };
 
-  private constructor(
-    private readonly node: RclNode,
-    private readonly now: () => number,
-    private readonly jpeg: Uint8Array,
-    private readonly cams: RclPublisher[],
-    private readonly odom: RclPublisher,
-    readonly options: VehicleOptions,
-    private readonly unsubscribe: () => void,
-  ) {
-    this.speedMps = options.speedMps;
+  private constructor(private readonly child: ChildProcess, options: WorldOptions) {
+    this.#speedMps = options.speedMps;
   }
 
-  static async start(now: () => number, options: VehicleOptions = { speedMps: 5, obeyCommands: false }): Promise<World> {
-    const node = await graphNode();
-    const { default: sharp } = await import('sharp');
-    // A road-like picture: brighter lower half. Real size, as the vehicle's compressed transport sends it.
-    const jpeg = new Uint8Array(await sharp({ create: { width: 1920, height: 1080, channels: 3, background: { r: 90, g: 110, b: 120 } } })
-      .composite([{ input: { create: { width: 1920, height: 540, channels: 3, background: { r: 160, g: 160, b: 150 } } }, top: 540, left: 0 }])
-      .jpeg({ quality: 70 }).toBuffer());
-    const sensor = await qos('best_effort', 5);
-    const cams = CAMERAS.map((c) => node.createPublisher('sensor_msgs/msg/CompressedImage', cameraTopic(c), { qos: sensor }));
-    const odom = node.createPublisher('nav_msgs/msg/Odometry', '/localization/odometry', { qos: sensor });
-    let world: World | undefined;
-    const sub = node.createSubscription('ar1_msgs/msg/UnicycleCommand', '/vehicle/unicycle_command', { qos: await qos('reliable') },
-      (m: never) => { if (world) world.#lastCommand = m as UnicycleCommandMsg; });
-    world = new World(node, now, jpeg, cams, odom, options, () => node.destroySubscription(sub));
-    world.#timer = setInterval(() => world!.#step(), 20);
+  static async start(options: WorldOptions = { speedMps: 5, obeyCommands: false }): Promise<World> {
+    const script = join(REPO, 'test', 'ros2', 'worldProcess.ts');
+    const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(options)], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+    const world = new World(child, options);
+    let ready = false;
+    let buf = '';
+    child.stdout!.on('data', (b: Buffer) => {
+      buf += b.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line === 'ready') ready = true;
+        else if (line.startsWith('{')) {
+          const st = JSON.parse(line) as WorldStatus;
+          world.#speedMps = st.speedMps;
+          world.#nowS = st.nowS;
+        }
+      }
+    });
+    child.stderr!.on('data', (b: Buffer) => { world.#out += b.toString(); });
+    await waitFor('the world process', 60, () => {
+      if (child.exitCode !== null) throw new Error(`the world process exited (${child.exitCode}): ${world.#out}`);
+      return ready;
+    });
     return world;
   }
 
-  #step(): void {
-    const t = this.now();
-    if (t <= 0) return; // sim time not started
-    const dt = this.#lastS === undefined ? 0 : Math.min(0.1, Math.max(0, t - this.#lastS));
-    this.#lastS = t;
-    if (this.options.obeyCommands && this.obeying && this.#lastCommand) {
-      this.speedMps = Math.max(0, this.speedMps + this.#lastCommand.acceleration * dt);
-    }
-    this.xM += this.speedMps * dt;
-    const stamp = stampOfS(t + this.stampOffsetS);
-    if (!this.odometryStopped) {
-      this.odom.publish({
-        header: { stamp, frame_id: 'odom' }, child_frame_id: 'base_link',
-        pose: { pose: { position: { x: this.xM, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } }, covariance: new Array(36).fill(0) },
-        twist: { twist: { linear: { x: this.speedMps, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } }, covariance: new Array(36).fill(0) },
-      });
-    }
-    if (this.#tick++ % 5 === 0) {
-      for (const [i, pub] of this.cams.entries()) {
-        if (this.stoppedCameras.has(CAMERAS[i]!)) continue;
-        // A fresh array per publish: rclnodejs serialises a typed array's whole underlying buffer.
-        pub.publish({ header: { stamp, frame_id: CAMERAS[i]! }, format: 'jpeg', data: this.jpeg.slice() });
-      }
-    }
+  #send(c: WorldControl): void {
+    if (this.child.exitCode === null) this.child.stdin!.write(`${JSON.stringify(c)}\n`);
   }
 
-  stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
-    this.unsubscribe();
-    void this.node;
-  }
-}
+  /** The vehicle's speed [m/s], as of the last status line (every 50 ms). */
+  get speedMps(): number { return this.#speedMps; }
+  /** The world's time [s]: system time, or its simulated clock. */
+  get nowS(): number { return this.#nowS; }
+  set odometryStopped(v: boolean) { this.#send({ odometryStopped: v }); }
+  /** Follow the vehicle commands from now on (with obeyCommands). */
+  set obeying(v: boolean) { this.#send({ obeying: v }); }
+  /** Shift every stamp by this [s] (a stale or backward-stepping sensor clock). */
+  set stampOffsetS(v: number) { this.#send({ stampOffsetS: v }); }
+  /** The simulated /clock runs (true) or stops publishing and stands still (false). */
+  set clockRunning(v: boolean) { this.#send({ clockRunning: v }); }
+  /** Steps the simulated clock by s [s] (negative: backward). */
+  stepClock(s: number): void { this.#send({ clockStepS: s }); }
 
-/** A simulated /clock at 100 Hz that this process controls: runs at real rate, stops, or steps. */
-export class SimClock {
-  timeS: number;
-  running = true;
-  #timer: ReturnType<typeof setInterval> | undefined;
-  #lastWallMs = performance.now();
-
-  private constructor(private readonly pub: RclPublisher, startS: number) {
-    this.timeS = startS;
-  }
-
-  static async start(startS = 1000): Promise<SimClock> {
-    const node = await graphNode();
-    // rclnodejs's time source subscribes /clock reliable, depth 10: a reliable publisher matches it.
-    const pub = node.createPublisher('rosgraph_msgs/msg/Clock', '/clock', { qos: await qos('reliable') });
-    const clock = new SimClock(pub, startS);
-    clock.#timer = setInterval(() => clock.#tick(), 10);
-    return clock;
-  }
-
-  #tick(): void {
-    const wall = performance.now();
-    if (this.running) this.timeS += (wall - this.#lastWallMs) / 1000;
-    this.#lastWallMs = wall;
-    if (this.running) this.pub.publish({ clock: stampOfS(this.timeS) });
-  }
-
-  now = (): number => this.timeS;
-
-  step(byS: number): void {
-    this.timeS += byS;
-  }
-
-  stop(): void {
-    if (this.#timer) clearInterval(this.#timer);
+  async stop(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.#send({ exit: true });
+    const t = setTimeout(() => this.child.kill('SIGKILL'), 3000);
+    await exited;
+    clearTimeout(t);
   }
 }
 
@@ -354,8 +317,8 @@ export interface DriveOptions {
   plannerArgs?: string[];
   watchdogArgs?: string[];
   vehicle?: VehicleOptions;
-  /** The time the world stamps its messages with (default: this process's ROS clock, system time). */
-  now?: () => number;
+  /** The world publishes /clock from this time [s] and stamps with it (run the nodes with use_sim_time:=true). */
+  simClock?: { startS: number };
 }
 
 /** Planner + watchdog processes and a world feeding them; engaged and nominal when it resolves. */
@@ -369,7 +332,7 @@ export async function startDrive(o: DriveOptions): Promise<Drive> {
     state: await record<SafetyStateMsg>('ar1_msgs/msg/SafetyState', '/ar1/safety_state'),
     timing: await record<TimingMsg>('ar1_msgs/msg/PlannerTiming', '/ar1/timing'),
   };
-  const world = await World.start(o.now ?? (() => Number(node.now().nanoseconds) / 1e9), o.vehicle ?? { speedMps: 5, obeyCommands: true });
+  const world = await World.start({ ...(o.vehicle ?? { speedMps: 5, obeyCommands: true }), ...(o.simClock ? { simClock: o.simClock } : {}) });
   const reliable = await qos('reliable');
   const engagePub = node.createPublisher('std_msgs/msg/Bool', '/ar1/watchdog/engage', { qos: reliable });
   const resetPub = node.createPublisher('std_msgs/msg/Empty', '/ar1/watchdog/reset', { qos: reliable });
@@ -388,7 +351,7 @@ export async function startDrive(o: DriveOptions): Promise<Drive> {
       resetPub.publish({});
     },
     async close() {
-      world.stop();
+      await world.stop();
       for (const r of Object.values(recs)) r.close();
       await Promise.all([drive.planner.stop(), planner.stop(), watchdog.stop()]);
     },

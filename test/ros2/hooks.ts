@@ -8,8 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { REPO, closeGraph, ros2Unavailable } from './graph.js';
+import { REPO, closeGraph, isolateGraph, ros2Unavailable } from './graph.js';
 
 let dir = '';
 
@@ -20,8 +19,7 @@ before(function (this: Mocha.Context): void {
   this.timeout(120_000);
   const why = ros2Unavailable();
   if (why) throw new Error(`the ROS 2 suite cannot run here: ${why}`);
-  // DDS on the loopback interface only, unless the caller configured Cyclone DDS itself. Spawned nodes inherit it.
-  process.env['CYCLONEDDS_URI'] ??= pathToFileURL(join(REPO, 'test', 'ros2', 'cyclonedds.xml')).href;
+  isolateGraph();
   dir = mkdtempSync(join(tmpdir(), 'ar1-ros2-'));
   suite.bundle = join(dir, 'bundle');
   const made = spawnSync(process.execPath, [join(REPO, 'bin', 'ar1.js'), 'model', 'make-demo', suite.bundle, '--image-size', '1080x1920'],

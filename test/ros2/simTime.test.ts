@@ -1,5 +1,5 @@
 /**
- * Sim time on a real ROS 2 graph (`use_sim_time:=true`, /clock from this process, as a HIL rig's simulator
+ * Sim time on a real ROS 2 graph (`use_sim_time:=true`, /clock from the suite's world process, as a HIL rig's simulator
  * publishes it): the nodes follow /clock, and the two ways a simulator's clock goes wrong brake the vehicle.
  * - /clock stops (the simulator hangs): the planner's timers follow sim time and stop; the watchdog judges
  *   liveness on its steady clock, so it keeps commanding and brakes on the command gap.
@@ -7,23 +7,19 @@
  */
 import { expect } from 'chai';
 import { suite } from './hooks.js';
-import { SOURCE, STATE, SimClock, sleep, stampS, startDrive, waitFor, type Drive } from './graph.js';
+import { SOURCE, STATE, sleep, stampS, startDrive, waitFor, type Drive } from './graph.js';
 
 describe('ROS 2 graph: sim time from /clock', function () {
   this.timeout(120_000);
   let d: Drive | undefined;
-  let clock: SimClock | undefined;
   afterEach(async () => {
     await d?.close();
-    clock?.stop();
     d = undefined;
-    clock = undefined;
   });
 
   async function simDrive(): Promise<Drive> {
-    clock = await SimClock.start(1000);
     const sim = ['-p', 'use_sim_time:=true'];
-    return startDrive({ bundle: suite.bundle, now: clock.now, plannerArgs: sim, watchdogArgs: sim });
+    return startDrive({ bundle: suite.bundle, simClock: { startS: 1000 }, plannerArgs: sim, watchdogArgs: sim });
   }
 
   it('plans and commands on sim time: every stamp is on the simulated clock', async () => {
@@ -31,16 +27,17 @@ describe('ROS 2 graph: sim time from /clock', function () {
     await sleep(1000);
     const cmds = d.vehicle.messages.slice(-25).map((m) => m.msg);
     expect(cmds.every((c) => c.source === SOURCE.planner)).to.equal(true);
-    for (const c of cmds) expect(stampS(c.header.stamp), 'a sim-time stamp').to.be.within(1000, clock!.timeS + 0.1);
-    expect(stampS(d.timing.last!.header.stamp)).to.be.within(1000, clock!.timeS);
+    for (const c of cmds) expect(stampS(c.header.stamp), 'a sim-time stamp').to.be.within(1000, d.world.nowS + 0.1);
+    expect(stampS(d.timing.last!.header.stamp)).to.be.within(1000, d.world.nowS + 0.1);
   });
 
   it('/clock stops: the watchdog keeps commanding and brakes on the command gap', async () => {
     d = await simDrive();
     await sleep(1000);
-    clock!.running = false;
-    const frozenS = clock!.timeS;
+    d.world.clockRunning = false;
     const since = performance.now();
+    await sleep(100); // a status line from the world after the stop
+    const frozenS = d.world.nowS;
     const drive = d;
     const braking = await waitFor('25 fallback commands while /clock is stopped', 5,
       () => { const f = drive.vehicle.since(since).filter((c) => c.source === SOURCE.fallback); return f.length >= 25 ? f : undefined; }, d.logs);
@@ -55,7 +52,7 @@ describe('ROS 2 graph: sim time from /clock', function () {
   it('/clock jumps 5 s backward: the watchdog brakes with a clock fault', async () => {
     d = await simDrive();
     await sleep(1000);
-    clock!.step(-5);
+    d.world.stepClock(-5);
     const stepAt = performance.now();
     const drive = d;
     const state = await waitFor('state fallback', 5, () => (drive.state.last?.state === STATE.fallback ? drive.state.last : undefined), d.logs);
