@@ -22,6 +22,12 @@ export interface TickClocks {
   readonly prevSteadyS?: number | undefined;
 }
 
+/**
+ * [s] slack on receipt-gap limits: float seconds at epoch scale (1.7e9 s) resolve about 0.2 µs, so an input arriving
+ * exactly every limit (10 Hz odometry against odometry_stale_s 0.1 in a simulator) reads 0.1000001 s apart.
+ */
+export const RECEIPT_EPS_S = 1e-6;
+
 /** An odometry position with its header stamp [s], for the pose-derived speed. */
 export interface TrackPoint { readonly t: number; readonly x: number; readonly y: number; readonly z: number }
 
@@ -155,7 +161,7 @@ function stampAge(name: string, label: string, rec: Received<{ header: Header }>
   if (!rec) return bad(name, DIAG_LEVEL.stale, [{ name: faults.missing, message: `no ${label} received yet` }]);
   const byStamp = stampAgeOf(name, label, rec.msg.header, clocks.rosS, maxAgeS, maxKey, p, faults);
   const gap = clocks.steadyS - rec.receivedS;
-  if (byStamp.faults.length || !(gap > maxAgeS)) return byStamp;
+  if (byStamp.faults.length || !(gap > maxAgeS + RECEIPT_EPS_S)) return byStamp;
   const [g, m] = fmtPair(gap, maxAgeS);
   return bad(name, DIAG_LEVEL.error, [{ name: faults.stale, message: `${label} not received for ${g} s (steady clock), exceeds ${maxKey} ${m} s` }],
     [...byStamp.values, { key: 'receipt_gap_s', value: fmt(gap, 3) }]);
@@ -253,7 +259,7 @@ const commandMonitor: Monitor = (i, { steadyS }, p) => {
 function twistSpeed(i: WatchdogInputs, nowS: number, p: WatchdogParams, steadyS?: number): number | undefined {
   const o = i.odometry;
   if (!o || i.odometryStalled) return undefined;
-  if (steadyS !== undefined && !(steadyS - o.receivedS <= p.odometry_stale_s)) return undefined;
+  if (steadyS !== undefined && !(steadyS - o.receivedS <= p.odometry_stale_s + RECEIPT_EPS_S)) return undefined;
   const age = nowS - stampToSeconds(o.msg.header.stamp);
   const v = o.msg.twist.twist.linear.x;
   return age <= p.odometry_stale_s && age >= -p.max_future_stamp_s && Number.isFinite(v) ? v : undefined;
@@ -428,11 +434,11 @@ export function pendingDeadlines(i: WatchdogInputs, p: WatchdogParams): Deadline
     if (c) push(stampToSeconds(c.msg.header.stamp) + p.camera_stale_s, 'ros', `camera ${topic} age`);
   }
   // The same inputs by receipt, on the steady clock (a frozen ROS time cannot keep a stopped input looking fresh).
-  if (i.trajectory) push(i.trajectory.receivedS + p.max_plan_age_s, 'steady', 'plan receipt');
-  if (i.odometry) push(i.odometry.receivedS + p.odometry_stale_s, 'steady', 'odometry receipt');
+  if (i.trajectory) push(i.trajectory.receivedS + p.max_plan_age_s + RECEIPT_EPS_S, 'steady', 'plan receipt');
+  if (i.odometry) push(i.odometry.receivedS + p.odometry_stale_s + RECEIPT_EPS_S, 'steady', 'odometry receipt');
   for (const topic of p.cameras.topics) {
     const c = i.cameras.get(topic);
-    if (c) push(c.receivedS + p.camera_stale_s, 'steady', `camera ${topic} receipt`);
+    if (c) push(c.receivedS + p.camera_stale_s + RECEIPT_EPS_S, 'steady', `camera ${topic} receipt`);
   }
   for (const r of rateInputs(p)) push(rateDeadline(i, r.key, r.minHz, p), 'steady', `${r.label} rate`);
   return out;

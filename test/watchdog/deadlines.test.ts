@@ -127,8 +127,8 @@ describe('watchdog deadline timers (virtual time)', () => {
     expect(d[0]!.atS).to.be.closeTo(10.1, 1e-9); // receipt (steady) + command_gap_s
     expect(d[1]!.atS).to.be.closeTo(9.6, 1e-9); // stamp (ROS) + odometry_stale_s
     expect(d[2]!.atS).to.be.closeTo(9.3, 1e-9);
-    expect(d[3]!.atS).to.be.closeTo(10.1, 1e-9); // receipt (steady) + odometry_stale_s
-    expect(d[4]!.atS).to.be.closeTo(10.3, 1e-9); // receipt (steady) + camera_stale_s
+    expect(d[3]!.atS).to.be.closeTo(10.1, 1e-5); // receipt (steady) + odometry_stale_s (+ 1 µs)
+    expect(d[4]!.atS).to.be.closeTo(10.3, 1e-5); // receipt (steady) + camera_stale_s (+ 1 µs)
     expect(d[5]!.atS).to.be.closeTo(11, 1e-9); // first receipt + rate_window_s (fewer than 8 receipts so far)
   });
 });
