@@ -23,6 +23,13 @@ import { buildCompute, buildReport, stableJson, type ComputeJson, type ReplayOut
 import { renderReportHtml, type HtmlData, type Snapshot } from './reportHtml.js';
 import { replayEngine, type LatencyModel } from './replayEngine.js';
 
+/** [s] input messages further apart than this are refused: replay would run every idle second of it (watchdog ticks). */
+export const MAX_INPUT_GAP_S = 3600;
+/** [s] an input span longer than this (a day) is refused. */
+export const MAX_REPLAY_SPAN_S = 24 * 3600;
+/** Queued output messages that make replay wait for the bag writer before moving virtual time on. */
+const MAX_QUEUED_WRITES = 2048;
+
 export const PLANNER_NODE = 'ar1_planner';
 export const WATCHDOG_NODE = 'ar1_watchdog';
 
@@ -116,10 +123,24 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
   const endNs = info.endNs;
   const cameraTopics = new Set(inputs.filter((i) => i.type !== 'nav_msgs/msg/Odometry').map((i) => i.topic));
 
-  const scheduler = new SteppingScheduler(Number(startNs) / 1e6);
+  // Virtual time spans the input topics' log times only: a message on a topic replay does not use (one at log time
+  // 1 ns) must not make it run decades of idle time. Gaps and spans past the limits are refused (checked below).
+  const iterator = reader.messages({ topics: inputs.map((i) => i.topic), decode: true })[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done) throw new BagError(`${o.bagPath}: no messages on the input topics ${inputs.map((i) => i.topic).join(', ')}`);
+  const replayStartNs = first.value.logTimeNs;
+  let lastNs = replayStartNs;
+  const scheduler = new SteppingScheduler(Number(replayStartNs) / 1e6);
   const bus = new InProcessBus(scheduler);
   const tracker = new WorkTracker();
-  const idle = () => tracker.idle();
+  // Output writes are drained whenever too many are queued, also while virtual time runs through idle stretches
+  // (draining only every 256 input messages let an idle hour queue ~540 MB of watchdog output).
+  let unwritten = 0;
+  let writeChain: Promise<void> = Promise.resolve();
+  const idle = async () => {
+    await tracker.idle();
+    if (unwritten > MAX_QUEUED_WRITES) await writeChain;
+  };
 
   // Engine results by t0, to score every sample of the plans the planner published.
   const results = new Map<number, PlanResult>();
@@ -138,13 +159,14 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
   await mkdir(o.outDir, { recursive: true });
   const writer = await createBagWriter(join(o.outDir, 'bag'));
   const declared = new Set<string>();
-  let writeChain: Promise<void> = Promise.resolve();
   let writeError: unknown;
   let queued = 0;
   const record = (m: BusMessage) => {
     if (cameraTopics.has(m.topic)) return;
     queued++;
+    unwritten++;
     writeChain = writeChain.then(async () => {
+      unwritten--;
       if (writeError) return;
       try {
         if (!declared.has(m.topic)) { declared.add(m.topic); await writer.addTopic(m.topic, m.type, QOS_COMMAND); }
@@ -181,11 +203,22 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
   const planner = startPlanner(plannerRos, params.planner, engine);
 
   const poses: PoseSample[] = [];
-  const spanNs = Number(endNs - startNs) || 1;
+  const spanNs = Number(endNs - replayStartNs) || 1;
   let n = 0;
   let lastReport = -1;
   const types = new Map(inputs.map((i) => [i.topic, i.type]));
-  for await (const m of reader.messages({ topics: inputs.map((i) => i.topic), decode: true })) {
+  const gapLimitNs = BigInt(MAX_INPUT_GAP_S) * 1_000_000_000n;
+  const spanLimitNs = BigInt(MAX_REPLAY_SPAN_S) * 1_000_000_000n;
+  for (let next: IteratorResult<(typeof first)['value']> = first; !next.done; next = await iterator.next()) {
+    const m = next.value;
+    if (m.logTimeNs - lastNs > gapLimitNs) {
+      throw new BagError(`${o.bagPath}: ${m.topic}: log time jumps ${nanosToSeconds(m.logTimeNs - lastNs).toFixed(0)} s forward (at ${m.logTimeNs} ns); `
+        + `replay refuses gaps over ${MAX_INPUT_GAP_S} s in its input topics (it would run through every idle second)`);
+    }
+    if (m.logTimeNs - replayStartNs > spanLimitNs) {
+      throw new BagError(`${o.bagPath}: the input topics span more than ${MAX_REPLAY_SPAN_S / 3600} h (from ${replayStartNs} ns to ${m.logTimeNs} ns); replay refuses it`);
+    }
+    if (m.logTimeNs > lastNs) lastNs = m.logTimeNs;
     await scheduler.advanceTo(Number(m.logTimeNs) / 1e6, idle);
     const type = types.get(m.topic)!;
     if (type === 'nav_msgs/msg/Odometry') {
@@ -196,11 +229,11 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
     bus.publish(m.topic, type, m.message, 'bag');
     if (++n % 256 === 0) {
       await writeChain; // bounds memory held by queued output messages
-      const f = Math.floor((Number(m.logTimeNs - startNs) / spanNs) * 100);
+      const f = Math.min(Math.max(Math.floor((Number(m.logTimeNs - replayStartNs) / spanNs) * 100), 0), 100);
       if (f !== lastReport) { lastReport = f; o.onProgress?.(f / 100); }
     }
   }
-  await scheduler.advanceTo(Number(endNs) / 1e6, idle);
+  await scheduler.advanceTo(Number(lastNs) / 1e6, idle);
   o.onProgress?.(1);
 
   const stats = planner.stats();
@@ -249,7 +282,7 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
   };
   const report = buildReport(outcome);
   const computeJson = buildCompute(outcome);
-  const html = renderReportHtml(htmlData(report, computeJson, compute['total']!, scored, reasoningByT0, truth, transitions, vehicleCommands, startNs, endNs));
+  const html = renderReportHtml(htmlData(report, computeJson, compute['total']!, scored, reasoningByT0, truth, transitions, vehicleCommands, replayStartNs, lastNs));
   const files = {
     bag: written.file,
     report: join(o.outDir, 'report.json'),
