@@ -17,6 +17,7 @@ import { benchMemory } from './memory.js';
 import { NullEngine } from './nullEngine.js';
 import { benchPipeline } from './pipeline.js';
 import { benchReplay } from './replay.js';
+import { benchTransport } from './transport.js';
 import { benchRos2Graph } from './ros2Graph.js';
 import { round } from './stats.js';
 import { benchWatchdog } from './watchdog.js';
@@ -131,6 +132,14 @@ async function main(): Promise<void> {
     v('6 engine', `tiny AR1 ${form}: K=6 batch throughput / 6 serial`, b.throughputRatio, '> 1', b.throughputRatio > 1);
   }
 
+  // 8. Frames copied once (the planner's frames in the engine's shared ring)
+  const transport8 = await benchTransport({ bundleDir: bundles.large, bundle: 'large', providers: o.providers, frames: raw, warmupS: 2, durationS: q ? 4 : 10 });
+  log(`[frames] large rgb8: ${transport8.plans} plans, ${transport8.copiedBytesPerPlan} frame bytes copied by plan() per plan (${transport8.ringFramesPerPlan} frames read in place); ` +
+    `${transport8.admittedFrames} frames written once on receipt (${round(transport8.admittedBytesPerFrame / 1e6)} MB each, ${transport8.frameCopyMs} ms per copy); ` +
+    `plan() blocked the main thread p50 ${transport8.planCallMs.p50} ms, p99 ${transport8.planCallMs.p99} ms, max ${transport8.planCallMs.max} ms`);
+  v('8 frames once', 'main-thread frame bytes copied per plan', transport8.copiedBytesPerPlan, '0', transport8.copiedBytesPerPlan === 0);
+  v('8 frames once', 'per-plan main-thread time / one frame copy, p99', transport8.planCallToFrameCopyP99, '≤ 0.2', transport8.planCallToFrameCopyP99 <= 0.2);
+
   // 7. The nodes on a real ROS 2 graph (where ROS 2 is sourced and rclnodejs prepared)
   const ros2 = await benchRos2Graph({ durationS: q ? 15 : 60, log });
   if (typeof ros2 === 'string') log(`[ros2 graph] skipped: ${ros2}`);
@@ -146,7 +155,7 @@ async function main(): Promise<void> {
   const head = ['benchmark', 'figure', 'value', 'goal', 'result'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const r of [head, widths.map((w) => '-'.repeat(w)), ...rows]) log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
-  writeFileSync(o.out, JSON.stringify({ machine, quick: q, verdicts, pipeline, eventLoop, watchdog, replay, memory, engine: { transport, large, batch }, ros2 }, null, 2) + '\n');
+  writeFileSync(o.out, JSON.stringify({ machine, quick: q, verdicts, pipeline, eventLoop, watchdog, replay, memory, engine: { transport, large, batch }, framesOnce: transport8, ros2 }, null, 2) + '\n');
   log(`\nwrote ${o.out}`);
 }
 

@@ -3,7 +3,7 @@ import type { PlanInput, PlanningEngine, PlanResult } from '../nodes/core/engine
 export interface PlanRecord {
   /** Wall time from engine.plan() to its resolution, seen by the caller (main thread) [ms]. */
   wallMs: number;
-  /** Time plan() itself blocked the caller (validation + the synchronous frame copy) [ms]. */
+  /** Time plan() itself blocked the caller (validation, and naming ring slots or starting the sliced copy) [ms]. */
   callMs: number;
   /** The engine's own timing (measured in the worker). */
   timing: PlanResult['timing'];
@@ -15,7 +15,11 @@ export interface PlanRecord {
 export class TimedEngine implements PlanningEngine {
   readonly records: PlanRecord[] = [];
   failures = 0;
-  constructor(readonly inner: PlanningEngine, readonly keepFrames = false) {}
+  /** The inner engine's frame store, when it has one (the planner then writes frames into it once, on receipt). */
+  readonly createFrameStore?: PlanningEngine['createFrameStore'];
+  constructor(readonly inner: PlanningEngine, readonly keepFrames = false) {
+    if (inner.createFrameStore) this.createFrameStore = inner.createFrameStore.bind(inner);
+  }
   get contract() { return this.inner.contract; }
   get provider() { return this.inner.provider; }
   plan(input: PlanInput): Promise<PlanResult> {

@@ -103,6 +103,35 @@ export interface PlanningEngine {
   /** Rejects with an EngineError on bad input or a failing graph; the engine stays usable. */
   plan(input: PlanInput): Promise<PlanResult>;
   close(): Promise<void>;
+  /**
+   * Optional: a store that keeps received frames in memory the engine reads directly (the onnxruntime engine's
+   * shared-memory rings), so plan() copies no frame bytes. Engines without one copy what plan() gets.
+   */
+  createFrameStore?(options: FrameStoreOptions): FrameStore;
+}
+
+export interface FrameStoreOptions {
+  /** Frames each camera may hold at once (its buffer, the inputs pending and in flight, the one arriving). */
+  slotsPerCamera: number;
+}
+
+/** A frame admitted to a FrameStore: `frame.data` views the store's memory until release(). */
+export interface HeldFrame {
+  readonly frame: CameraFrame;
+  /** The holder is done with it; the slot is reused once the engine is done with it too. Idempotent. */
+  release(): void;
+}
+
+/**
+ * Where received frames are written once. admit() copies the bytes (the only copy of a frame on the receiving
+ * thread) into a free slot of the camera's ring and returns the frame viewing that slot; undefined when every slot
+ * of that camera is still held (the caller counts the frame as dropped, reason frame_ring_full). A slot is never
+ * reused while its holder or a plan still uses it.
+ */
+export interface FrameStore {
+  admit(camera: number, frame: CameraFrame): HeldFrame | undefined;
+  /** The holder is gone (node stopped): the memory goes once no plan uses it; admit() refuses from now on. */
+  close(): void;
 }
 
 export type EngineErrorKind = 'input' | 'bundle' | 'runtime' | 'non_finite' | 'worker_crashed' | 'closed';

@@ -2,7 +2,8 @@ import type { CameraFrame } from '../core/engine.js';
 
 /**
  * Why a camera frame was not planned. A frame counts once: received = planned + dropped + waiting, always.
- * - at receipt: bad_encoding, bad_size, bad_message, out_of_order
+ * - at receipt: bad_encoding, bad_size, bad_message, out_of_order, frame_ring_full (every shared-memory slot of its
+ *   camera still held by buffered frames and plans; the engine's FrameStore)
  * - when it leaves the buffer unplanned: unused (never selected), buffer_full, superseded (its input was replaced
  *   by a newer one while a plan ran), engine_error (its plan failed), plan_timeout (its plan ran past plan_timeout_s),
  *   or the reason of the last skipped cycle (camera_missing, camera_stale, frame_missing, frame_too_old, odometry_*
@@ -11,6 +12,7 @@ import type { CameraFrame } from '../core/engine.js';
  */
 export type DropReason =
   | 'bad_encoding' | 'bad_size' | 'bad_message' | 'out_of_order'
+  | 'frame_ring_full'
   | 'unused' | 'buffer_full' | 'superseded' | 'engine_error' | 'plan_timeout' | 'time_reset' | 'shutdown'
   | SkipReason;
 
@@ -35,6 +37,8 @@ export interface FrameRecord {
   forced?: DropReason;
   /** Counted as dropped. */
   counted: boolean;
+  /** Called once when the frame can no longer be used (out of its buffer and held by no input): frees its memory. */
+  onFree?: (() => void) | undefined;
 }
 
 export type ReleaseOutcome = 'completed' | 'failed' | 'timed_out' | 'superseded' | 'cancelled';
@@ -74,8 +78,8 @@ export class FrameLedger {
   }
 
   /** Appends a frame (stamps must increase per camera); evicts the oldest beyond capacity. */
-  add(camera: number, frame: CameraFrame): FrameRecord {
-    const rec: FrameRecord = { camera, frame, stampS: frame.stampS, planned: false, refs: 0, live: true, counted: false };
+  add(camera: number, frame: CameraFrame, onFree?: () => void): FrameRecord {
+    const rec: FrameRecord = { camera, frame, stampS: frame.stampS, planned: false, refs: 0, live: true, counted: false, onFree };
     this.#received++;
     this.#waiting++;
     const b = this.#buffers[camera]!;
@@ -150,6 +154,11 @@ export class FrameLedger {
   }
 
   #settle(rec: FrameRecord): void {
+    if (!rec.live && rec.refs === 0 && rec.onFree) {
+      const free = rec.onFree;
+      rec.onFree = undefined;
+      free();
+    }
     if (rec.live || rec.refs > 0 || rec.planned || rec.counted) return;
     rec.counted = true;
     this.#waiting--;

@@ -1,4 +1,4 @@
-import type { CameraFrame, PlanInput } from '../core/engine.js';
+import type { CameraFrame, FrameStore, PlanInput } from '../core/engine.js';
 import { FrameLedger, type DropReason, type FrameRecord, type LedgerCounts, type SkipReason } from './frameLedger.js';
 import { horizonIndex, planTime, selectFrames, STAMP_EPS_S, windowS, type SelectionOptions } from './frameSelection.js';
 import { buildEgoHistory, type HistoryOptions, type OdometrySample } from './egoHistory.js';
@@ -23,6 +23,11 @@ export interface AssemblerOptions {
   samples: number;
   /** Monotonic milliseconds for sync_ms (performance.now on a vehicle); a constant by default. */
   perfNow?: () => number;
+  /**
+   * The engine's store for received frames (shared memory its worker reads): each accepted frame is written there
+   * once and held until it can no longer be planned; a frame the store has no slot for is dropped (frame_ring_full).
+   */
+  frameStore?: FrameStore;
 }
 
 /** A plan input ready for the engine, with the frames it holds in the ledger. */
@@ -43,6 +48,8 @@ export interface IngestResult {
   jump?: string;
   /** Once: the count cap dropped odometry younger than odometryBufferS (the rate is too high for the cap). */
   capped?: string;
+  /** The frame was dropped on arrival by the frame store (every slot of its camera held); the detail. */
+  ringFull?: string;
 }
 
 /**
@@ -93,7 +100,16 @@ export class InputAssembler {
         return out;
       }
     }
-    this.ledger.add(camera, frame);
+    const store = this.options.frameStore;
+    if (store) {
+      const held = store.admit(camera, frame);
+      if (!held) {
+        this.ledger.reject('frame_ring_full');
+        out.ringFull = `${frame.camera}: frame at ${frame.stampS.toFixed(3)} s: every shared-memory slot of this camera is held by buffered frames and plans in flight`;
+        return out;
+      }
+      this.ledger.add(camera, held.frame, held.release);
+    } else this.ledger.add(camera, frame);
     const candidate = this.#attempt(true);
     if (candidate) out.candidate = candidate;
     return out;

@@ -76,6 +76,10 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
   const ctx = `[node=${ros.name}]`;
   const log = ros.logger;
   const frameId = params.frame_id;
+  // Received frames go straight into the engine's shared memory (when it has a store): one slot per buffered frame,
+  // plus the frames of an input pending, one in flight and one abandoned by a timeout while its worker still reads
+  // it, plus the frame arriving.
+  const frameStore = engine.createFrameStore?.({ slotsPerCamera: params.cameras.buffer_size + 3 * contract.framesPerCamera + 1 });
   const assembler = new InputAssembler({
     selection: { cameras: names, framesPerCamera: contract.framesPerCamera, spacingS: contract.frameSpacingS, toleranceS: params.cameras.frame_tolerance_s, jitterS: params.cameras.stamp_jitter_s },
     history: { steps: contract.historySteps, dtS: contract.historyDtS, maxGapS: params.odometry.max_gap_s },
@@ -89,6 +93,7 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
     seed: params.seed,
     samples: params.samples,
     ...(options.perfNow ? { perfNow: options.perfNow } : {}),
+    ...(frameStore ? { frameStore } : {}),
   });
   const track = options.track ?? (<T>(p: Promise<T>) => p);
 
@@ -144,6 +149,7 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
       return [];
     }
     if (r.capped) log.warn(`${r.capped}: raise odometry.buffer_size ${ctx}`);
+    if (r.ringFull) log.warn(`frame dropped (frame_ring_full): ${r.ringFull} ${ctx}`);
     if (r.jump) {
       log.warn(`odometry jumped (${r.jump}): odometry history cleared, no plan until ${(contract.historyDtS * (contract.historySteps - 1)).toFixed(1)} s of history after the jump ${ctx}`);
     }
@@ -260,6 +266,7 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
     stopped = true;
     sub.unsubscribe();
     assembler.shutdown();
+    frameStore?.close();
     active = undefined;
   };
   sub.add(ros.shutdown$.subscribe({ complete: () => { void stop(); } }));

@@ -33,6 +33,8 @@ export function replayEngine(
     contract: engine.contract,
     get provider() { return engine.provider; },
     close: () => engine.close(),
+    // Frames are written once into the engine's shared memory, as on a vehicle.
+    ...(engine.createFrameStore ? { createFrameStore: engine.createFrameStore.bind(engine) } : {}),
     async plan(input: PlanInput): Promise<PlanResult> {
       const measured = await tracker.track(engine.plan(input));
       onResult(measured, input);

@@ -1,5 +1,6 @@
 /**
- * Preallocated frame buffers shared with the inference worker: plan() copies the frames of one plan into a pooled
+ * Preallocated frame buffers shared with the inference worker, for frames that are not in a ring slot
+ * (frameRing.ts; the planner's frames are): plan() copies the frames of one plan into a pooled
  * SharedArrayBuffer slot and hands the worker the slot's id (the buffer itself only the first time that worker sees
  * the slot); the worker gives the slot back after preprocessing. Nothing frame-sized is allocated, copied or
  * transferred per cycle. Transferring a 100 MB ArrayBuffer back and forth every plan (the first design) made V8 count
@@ -15,9 +16,12 @@ export class FramePool {
   readonly #free: PoolSlot[] = [];
   #allocations = 0;
   #allocatedBytes = 0;
-  #nextId = 1;
+  readonly #nextId: () => number;
 
-  constructor(initialBytes: number, count: number) {
+  /** `nextId` numbers the slots (the engine shares one numbering between pool and ring slots). */
+  constructor(initialBytes: number, count: number, nextId?: () => number) {
+    let n = 1;
+    this.#nextId = nextId ?? (() => n++);
     for (let i = 0; i < count; i++) this.#free.push(this.#alloc(initialBytes));
   }
 
@@ -45,6 +49,6 @@ export class FramePool {
   #alloc(bytes: number): PoolSlot {
     this.#allocations++;
     this.#allocatedBytes += bytes;
-    return { id: this.#nextId++, buffer: new SharedArrayBuffer(bytes) };
+    return { id: this.#nextId(), buffer: new SharedArrayBuffer(bytes) };
   }
 }

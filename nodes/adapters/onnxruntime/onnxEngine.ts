@@ -1,8 +1,12 @@
 /**
- * PlanningEngine on onnxruntime-node in a worker thread. plan() validates the input, copies every frame into one
- * pooled buffer in 2 MiB slices between event-loop turns (callers keep frame bytes unchanged until the plan settles), shares it with the worker and
- * gets it back after preprocessing. A crashed worker fails its in-flight plans with EngineError('worker_crashed');
- * the next plan starts a fresh one.
+ * PlanningEngine on onnxruntime-node in a worker thread. Frames reach the worker through shared memory:
+ * - frames admitted to the engine's FrameStore (createFrameStore: per-camera rings of SharedArrayBuffer slots,
+ *   written once when a frame is received; the planner uses it) are read by the worker in place: plan() only names
+ *   their slots and holds them until the worker has preprocessed them — no frame bytes are copied per plan;
+ * - any other frame (a caller of plan() with its own buffers) is copied into a pooled buffer in 2 MiB slices
+ *   between event-loop turns (callers keep those bytes unchanged until the plan settles).
+ * Each shared buffer is sent to a worker once. A crashed worker fails its in-flight plans with
+ * EngineError('worker_crashed'); the next plan starts a fresh one.
  */
 import { Worker } from 'node:worker_threads';
 import { EngineError } from '../../core/engine.js';
@@ -14,6 +18,8 @@ import type { Manifest } from '../../engine/manifest.js';
 import type { FileStamps } from '../../engine/verifyBundle.js';
 import { validatePlanInput } from '../../engine/planInput.js';
 import { FramePool, type PoolSlot } from './framePool.js';
+import { FrameRing, type RingSlot, type RingStats } from './frameRing.js';
+import type { FrameStore, FrameStoreOptions } from '../../core/engine.js';
 import type { FrameRef, FromWorker, PlanMessage, ToWorker } from './protocol.js';
 
 export interface OnnxEngineOptions {
@@ -26,13 +32,19 @@ export interface OnnxEngineOptions {
 
 /** The compiled worker next to the compiled engine (dist/); from the TypeScript sources (tests run through tsx), an entry that registers tsx in the worker first. */
 const WORKER_URL = new URL(import.meta.url.endsWith('.js') ? './worker.js' : './worker.mjs', import.meta.url);
-const POOL_BUFFERS = 2;
+/** Pool buffers made up front: none, they are made when a plan has frames outside a ring (the planner's are in one). */
+const POOL_BUFFERS = 0;
 /** Frame bytes copied per event-loop turn: ~0.1–0.2 ms of memcpy. */
 const COPY_SLICE_BYTES = 2 * 1024 * 1024;
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface Pending { resolve: (r: PlanResult) => void; reject: (e: Error) => void }
 interface WorkerHandle { worker: Worker; ready: Promise<string>; pending: Map<number, Pending>; dead: boolean; knownSlots: Set<number> }
+/** What a plan holds until the worker has read its frames: a pool slot (copied frames) and ring slots. */
+interface PlanHold { pool?: PoolSlot; ring: RingSlot[]; ringOf: FrameRing[] }
+
+/** Main-thread transport counters: frame bytes plan() copied (0 for frames in a FrameStore) and plans sent. */
+export interface TransportStats { plans: number; planCopiedBytes: number; ringFrames: number; copiedFrames: number }
 
 export class OnnxEngine implements PlanningEngine {
   readonly contract: EngineContract;
@@ -45,8 +57,13 @@ export class OnnxEngine implements PlanningEngine {
   /** What the first worker verified; later workers hash only files that changed since. */
   #stamps: FileStamps | undefined;
   readonly #pool: FramePool;
-  /** Pool slots lent to the worker, by plan id, until it gives them back (or dies). */
-  readonly #slotsInUse = new Map<number, PoolSlot>();
+  /** Shared memory lent to the worker, by plan id, until it gives it back (or dies). */
+  readonly #slotsInUse = new Map<number, PlanHold>();
+  readonly #rings: FrameRing[] = [];
+  /** Stats of rings closed and dropped, so ringStats keeps counting them. */
+  readonly #closedRingStats: RingStats = { admitted: 0, admittedBytes: 0, refused: 0, allocations: 0, allocatedBytes: 0 };
+  #nextSlotId = 1;
+  readonly #transport: TransportStats = { plans: 0, planCopiedBytes: 0, ringFrames: 0, copiedFrames: 0 };
 
   private constructor(readonly manifest: Manifest, readonly options: Required<Pick<OnnxEngineOptions, 'bundleDir' | 'executionProviders' | 'logger'>> & OnnxEngineOptions) {
     const m = manifest;
@@ -56,7 +73,7 @@ export class OnnxEngine implements PlanningEngine {
       historySteps: m.history.steps, historyDtS: m.history.dtS, trajectorySteps: m.trajectory.steps, trajectoryDtS: m.trajectory.dtS,
     };
     const frames = m.cameras.names.length * m.cameras.framesPerCamera;
-    this.#pool = new FramePool(frames * m.image.native.width * m.image.native.height * 3, POOL_BUFFERS);
+    this.#pool = new FramePool(frames * m.image.native.width * m.image.native.height * 3, POOL_BUFFERS, () => this.#nextSlotId++);
   }
 
   /** Loads and verifies the bundle in a worker; rejects with EngineError('bundle' | 'runtime'). */
@@ -87,6 +104,28 @@ export class OnnxEngine implements PlanningEngine {
     return this.#pool.stats;
   }
 
+  /** Frame bytes copied by plan() on the calling thread, and plans sent. */
+  get transportStats(): TransportStats {
+    return { ...this.#transport };
+  }
+
+  /** Frames written into this engine's frame stores on receipt (summed over stores). */
+  get ringStats(): RingStats {
+    const t: RingStats = { ...this.#closedRingStats };
+    for (const r of this.#rings) addStats(t, r.stats);
+    return t;
+  }
+
+  /**
+   * Per-camera rings of shared slots (FrameRing): a frame admitted there is written once and read by the worker in
+   * place. slotsPerCamera bounds each camera's ring; the planner sizes it from its buffer and the bundle's frames.
+   */
+  createFrameStore(options: FrameStoreOptions): FrameStore & FrameRing {
+    const ring = new FrameRing(this.contract.cameras.length, options.slotsPerCamera, () => this.#nextSlotId++);
+    this.#rings.push(ring);
+    return ring;
+  }
+
   plan(input: PlanInput): Promise<PlanResult> {
     if (this.#closed) return Promise.reject(new EngineError('closed', `engine closed [bundle=${this.contract.bundleId}]`));
     try {
@@ -94,48 +133,90 @@ export class OnnxEngine implements PlanningEngine {
     } catch (e) {
       return Promise.reject(e);
     }
-    // Copy into one pooled buffer in slices, yielding the event loop between them: a plan's 16 full-HD frames are
-    // 100 MB, and one synchronous copy blocked the main thread (and the 50 Hz command timer) for 12–68 ms
-    // (docs/performance.md). Callers keep the frame bytes unchanged until the returned promise settles.
+    // Frames in a ring slot are named, not copied; the rest go into one pooled buffer, copied in slices with the
+    // event loop yielded between them: a plan's 16 full-HD frames are 100 MB, and one synchronous copy blocked the
+    // main thread (and the 50 Hz command timer) for 12–68 ms (docs/performance.md).
+    const sources = input.frames.flat();
+    const hold: PlanHold = { ring: [], ringOf: [] };
+    const frames: Array<FrameRef | undefined> = new Array(sources.length);
+    const copies: number[] = [];
     let total = 0;
-    for (const cam of input.frames) for (const f of cam) total += f.data.length;
-    const slot = this.#pool.acquire(total);
+    try {
+      for (let i = 0; i < sources.length; i++) {
+        const f = sources[i]!;
+        let placed = false;
+        for (const ring of this.#rings) {
+          const p = ring.placementOf(f.data);
+          if (!p) continue;
+          ring.hold(p.slot);
+          hold.ring.push(p.slot);
+          hold.ringOf.push(ring);
+          frames[i] = {
+            slot: p.slot.id, offset: f.data.byteOffset, length: f.data.length, encoding: f.encoding, width: f.width, height: f.height,
+            step: f.step, key: `${p.slot.id}.${p.generation}`, exact: true,
+          };
+          placed = true;
+          break;
+        }
+        if (!placed) { copies.push(i); total += f.data.length; }
+      }
+    } catch (e) {
+      this.#unhold(hold);
+      return Promise.reject(new EngineError('input', `${(e as Error).message} [bundle=${this.contract.bundleId}]`));
+    }
+    if (copies.length > 0) hold.pool = this.#pool.acquire(total);
     const h = input.history;
     const history = { x: Float64Array.from(h.x), y: Float64Array.from(h.y), z: Float64Array.from(h.z), yaw: Float64Array.from(h.yaw), dt: h.dt };
-    const sources = input.frames.flat();
     const id = this.#nextId++;
     const generation = this.#generation;
+    this.#transport.plans++;
+    this.#transport.ringFrames += sources.length - copies.length;
+    this.#transport.copiedFrames += copies.length;
+    this.#transport.planCopiedBytes += total;
     return (async () => {
-      const bytes = new Uint8Array(slot.buffer);
-      const frames: FrameRef[] = [];
-      let offset = 0;
-      let sinceYield = 0;
-      for (const f of sources) {
-        for (let at = 0; at < f.data.length; at += COPY_SLICE_BYTES) {
-          const end = Math.min(f.data.length, at + COPY_SLICE_BYTES);
-          bytes.set(f.data.subarray(at, end), offset + at);
-          sinceYield += end - at;
-          if (sinceYield >= COPY_SLICE_BYTES) { sinceYield = 0; await nextTurn(); }
+      if (hold.pool) {
+        const pool = hold.pool;
+        const bytes = new Uint8Array(pool.buffer);
+        let offset = 0;
+        let sinceYield = 0;
+        for (const i of copies) {
+          const f = sources[i]!;
+          for (let at = 0; at < f.data.length; at += COPY_SLICE_BYTES) {
+            const end = Math.min(f.data.length, at + COPY_SLICE_BYTES);
+            bytes.set(f.data.subarray(at, end), offset + at);
+            sinceYield += end - at;
+            if (sinceYield >= COPY_SLICE_BYTES) { sinceYield = 0; await nextTurn(); }
+          }
+          frames[i] = {
+            slot: pool.id, offset, length: f.data.length, encoding: f.encoding, width: f.width, height: f.height, step: f.step,
+            key: `${f.camera}@${f.stampS}`, exact: false,
+          };
+          offset += f.data.length;
         }
-        frames.push({ offset, length: f.data.length, encoding: f.encoding, width: f.width, height: f.height, step: f.step, key: `${f.camera}@${f.stampS}` });
-        offset += f.data.length;
       }
       if (this.#closed) {
-        this.#pool.release(slot);
+        this.#release(hold);
         throw new EngineError('closed', `engine closed [bundle=${this.contract.bundleId}]`);
       }
       if (generation !== this.#generation) { // the worker was restarted while this plan's frames were copied
-        this.#pool.release(slot);
+        this.#release(hold);
         throw new EngineError('worker_crashed', `inference worker restarted while the plan was being prepared [bundle=${this.contract.bundleId}]`);
       }
       const handle = this.#handle && !this.#handle.dead ? this.#handle : this.#spawn();
-      const known = handle.knownSlots.has(slot.id);
-      handle.knownSlots.add(slot.id);
+      const buffers: PlanMessage['buffers'] = [];
+      const share = (slot: number, buffer: SharedArrayBuffer) => {
+        if (handle.knownSlots.has(slot)) return;
+        handle.knownSlots.add(slot);
+        buffers.push({ slot, buffer });
+      };
+      if (hold.pool) share(hold.pool.id, hold.pool.buffer);
+      for (const r of hold.ring) share(r.id, r.buffer);
+      const forget = this.#forgettable(handle);
       const msg: PlanMessage = {
-        type: 'plan', id, t0S: input.t0S, frames, slot: slot.id, ...(known ? {} : { buffer: slot.buffer }),
+        type: 'plan', id, t0S: input.t0S, frames: frames as FrameRef[], buffers, forget,
         seed: input.seed, samples: input.samples ?? 1, history,
       };
-      this.#slotsInUse.set(id, slot);
+      this.#slotsInUse.set(id, hold);
       return await new Promise<PlanResult>((resolve, reject) => {
         handle.pending.set(msg.id, { resolve, reject });
         handle.worker.postMessage(msg satisfies ToWorker);
@@ -227,10 +308,33 @@ export class OnnxEngine implements PlanningEngine {
   }
 
   #giveBack(planId: number): void {
-    const slot = this.#slotsInUse.get(planId);
-    if (!slot) return;
+    const hold = this.#slotsInUse.get(planId);
+    if (!hold) return;
     this.#slotsInUse.delete(planId);
-    this.#pool.release(slot);
+    this.#release(hold);
+  }
+
+  /** Retired ring slots no plan holds: the worker drops them; finished rings leave the engine. */
+  #forgettable(handle: WorkerHandle): number[] {
+    const ids: number[] = [];
+    for (const r of this.#rings) for (const id of r.takeForgettable()) if (handle.knownSlots.delete(id)) ids.push(id);
+    for (let i = this.#rings.length - 1; i >= 0; i--) {
+      const r = this.#rings[i]!;
+      if (r.finished) { addStats(this.#closedRingStats, r.stats); this.#rings.splice(i, 1); }
+    }
+    return ids;
+  }
+
+  #release(hold: PlanHold): void {
+    if (hold.pool) this.#pool.release(hold.pool);
+    hold.pool = undefined;
+    this.#unhold(hold);
+  }
+
+  #unhold(hold: PlanHold): void {
+    for (let i = 0; i < hold.ring.length; i++) hold.ringOf[i]!.unhold(hold.ring[i]!);
+    hold.ring = [];
+    hold.ringOf = [];
   }
 
   #fail(h: WorkerHandle, e: EngineError): void {
@@ -239,6 +343,10 @@ export class OnnxEngine implements PlanningEngine {
     for (const p of h.pending.values()) p.reject(e);
     h.pending.clear();
   }
+}
+
+function addStats(into: RingStats, s: RingStats): void {
+  for (const k of Object.keys(s) as Array<keyof RingStats>) into[k] += s[k];
 }
 
 export function createOnnxEngine(options: OnnxEngineOptions): Promise<PlanningEngine & OnnxEngine> {

@@ -27,7 +27,8 @@ export class FramePreprocessor {
   readonly #scratch: Uint8Array[] = [];
   /**
    * Each camera frame takes part in framesPerCamera consecutive plans (t0, t0−0.1, …): it is decoded and resized once
-   * and reused, keyed by camera@stamp plus a content fingerprint (a sim reset that reuses stamps with new pixels
+   * and reused. Frames in ring slots are keyed by slot and write generation (exact: a slot written again is a new
+   * key); copied frames by camera@stamp plus a content fingerprint (a sim reset that reuses stamps with new pixels
    * misses the cache).
    */
   readonly #cache = new Map<string, Uint8Array>();
@@ -38,7 +39,7 @@ export class FramePreprocessor {
 
   /** Writes frame `index` into `out` (h·w·3 bytes at model size, or native size when not resizing). */
   async frame(index: number, data: Uint8Array, ref: FrameRef, out: Uint8Array, where: string): Promise<void> {
-    const key = `${ref.key}|${ref.encoding}|${fingerprint(data)}`;
+    const key = ref.exact ? `${ref.key}|${ref.encoding}` : `${ref.key}|${ref.encoding}|${fingerprint(data)}`;
     const cached = this.#cache.get(key);
     if (cached && cached.length === out.length) {
       this.#cache.delete(key); // most recently used last

@@ -1,4 +1,4 @@
-/** Messages between the engine (main thread) and the inference worker. Frame bytes live in shared pool slots. */
+/** Messages between the engine (main thread) and the inference worker. Frame bytes live in shared slots (ring or pool). */
 import type { EngineErrorKind, FrameEncoding, PlanResult } from '../../core/engine.js';
 import type { LogLevel } from '../../core/logger.js';
 import type { FileStamps } from '../../engine/verifyBundle.js';
@@ -9,20 +9,27 @@ export interface InitMessage {
   trusted?: FileStamps;
 }
 export interface FrameRef {
+  /** The shared buffer (a ring slot, or the plan's pool slot) holding the bytes, by id. */
+  slot: number;
   offset: number; length: number; encoding: FrameEncoding; width: number; height: number; step: number;
-  /** camera@stamp: the same frame recurs in up to framesPerCamera consecutive plans. */
+  /**
+   * Names the frame for the worker's preprocessing cache: the same frame recurs in up to framesPerCamera consecutive
+   * plans. Ring frames: slot id and write generation (exact). Copied frames: camera@stamp, checked with a content
+   * fingerprint.
+   */
   key: string;
+  exact: boolean;
 }
 export interface PlanMessage {
   type: 'plan';
   id: number;
   t0S: number;
-  /** Camera-major, oldest first; byte ranges into the pool slot. */
+  /** Camera-major, oldest first; byte ranges into shared slots. */
   frames: FrameRef[];
-  /** Pool slot holding the frames. */
-  slot: number;
-  /** The slot's memory, sent only the first time this worker sees the slot. */
-  buffer?: SharedArrayBuffer;
+  /** The memory of slots this worker has not seen yet (each slot is sent once per worker). */
+  buffers: Array<{ slot: number; buffer: SharedArrayBuffer }>;
+  /** Slots replaced or closed and held by no plan: the worker drops its reference. */
+  forget: number[];
   history: { x: Float64Array; y: Float64Array; z: Float64Array; yaw: Float64Array; dt: number };
   seed: number;
   samples: number;
@@ -33,7 +40,8 @@ export type ToWorker = InitMessage | PlanMessage | CloseMessage;
 export type FromWorker =
   | { type: 'ready'; provider: string; stamps: FileStamps }
   | { type: 'init_error'; kind: EngineErrorKind; message: string }
-  | { type: 'buffer'; id: number; slot: number }
+  /** The worker is done reading plan `id`'s frames (preprocessed): their slots may be reused. */
+  | { type: 'buffer'; id: number }
   | { type: 'result'; id: number; result: Omit<PlanResult, 'provider' | 'bundleId'> }
   | { type: 'error'; id: number; kind: EngineErrorKind; message: string }
   | { type: 'log'; level: LogLevel; message: string }

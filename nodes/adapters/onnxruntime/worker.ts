@@ -1,6 +1,6 @@
 /**
  * The inference worker thread: verifies the bundle, creates the sessions (EP fallback), then serves plans one at a
- * time: preprocess the frames in the shared pool slot (slot given straight back to the pool), run the pipeline, post the
+ * time: preprocess the frames in their shared slots (the slots given straight back), run the pipeline, post the
  * result. Every failure of a plan becomes an 'error' message; the worker stays up.
  */
 import { parentPort } from 'node:worker_threads';
@@ -65,23 +65,26 @@ async function init(m: InitMessage): Promise<void> {
   }
 }
 
-/** Frame pool slots shared by the engine, by id. */
+/** Shared frame memory (ring slots and pool slots) by id; each is sent once. */
 const slots = new Map<number, SharedArrayBuffer>();
 
 async function plan(m: PlanMessage): Promise<void> {
   const start = now();
   let bufferReturned = false;
-  const giveBack = () => { if (!bufferReturned) { bufferReturned = true; post({ type: 'buffer', id: m.id, slot: m.slot }); } };
-  if (m.buffer) slots.set(m.slot, m.buffer);
-  const buffer = slots.get(m.slot);
+  const giveBack = () => { if (!bufferReturned) { bufferReturned = true; post({ type: 'buffer', id: m.id }); } };
+  for (const id of m.forget) slots.delete(id);
+  for (const b of m.buffers) slots.set(b.slot, b.buffer);
   try {
     if (!loaded) throw new EngineError('runtime', 'worker has no bundle loaded');
-    if (!buffer) throw new EngineError('runtime', `frame pool slot ${m.slot} was never shared with this worker`);
     const L = loaded;
     const frameBytes = L.pixels.length / m.frames.length;
     const perCam = L.manifest.cameras.framesPerCamera;
-    await Promise.all(m.frames.map((ref, i) => L.pre.frame(i, new Uint8Array(buffer, ref.offset, ref.length), ref,
-      L.pixels.subarray(i * frameBytes, (i + 1) * frameBytes), `${L.manifest.cameras.names[Math.floor(i / perCam)]}[${i % perCam}]`)));
+    await Promise.all(m.frames.map((ref, i) => {
+      const buffer = slots.get(ref.slot);
+      if (!buffer) throw new EngineError('runtime', `frame slot ${ref.slot} was never shared with this worker`);
+      return L.pre.frame(i, new Uint8Array(buffer, ref.offset, ref.length), ref,
+        L.pixels.subarray(i * frameBytes, (i + 1) * frameBytes), `${L.manifest.cameras.names[Math.floor(i / perCam)]}[${i % perCam}]`);
+    }));
     giveBack();
     const preprocessMs = now() - start;
     L.sessions.sessionRunMs.value = 0;

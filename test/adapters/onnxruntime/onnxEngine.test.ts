@@ -161,11 +161,78 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
   });
 
   it('reuses pooled frame buffers: no frame-sized allocation per plan in steady state', async () => {
-    await engine.plan(input());
+    await Promise.all([engine.plan(input()), engine.plan(input())]); // the pool grows to two plans in flight (made on demand)
     const before = engine.poolStats.allocations;
     for (let i = 0; i < 5; i++) await engine.plan(input({ seed: i }));
     await Promise.all([engine.plan(input()), engine.plan(input())]);
     expect(engine.poolStats.allocations).to.equal(before);
+  });
+
+  it('frames in the engine\'s frame store (written once on receipt) are read in place: no frame bytes copied per plan, same plan', async () => {
+    const store = engine.createFrameStore({ slotsPerCamera: 5 });
+    const admitted = input().frames.map((cam, c) => cam.map((f) => store.admit(c, f)!));
+    const before = engine.transportStats;
+    const r = await engine.plan(input({ frames: admitted.map((cam) => cam.map((h) => h.frame)) }));
+    const after = engine.transportStats;
+    expect(after.plans - before.plans).to.equal(1);
+    expect(after.planCopiedBytes - before.planCopiedBytes, 'frame bytes copied by plan()').to.equal(0);
+    expect(after.ringFrames - before.ringFrames).to.equal(16);
+    expect([...r.trajectory.x]).to.deep.equal([...straight.trajectory.x]);
+    expect(r.reasoning.text).to.equal(straight.reasoning.text);
+    // Frames outside a store are still copied (and counted).
+    await engine.plan(input());
+    expect(engine.transportStats.planCopiedBytes - after.planCopiedBytes).to.equal(16 * W * H * 3);
+    for (const cam of admitted) for (const h of cam) h.release();
+    // A closed store's slots leave the engine (and the worker) with the next plan; its counts stay in ringStats.
+    const admittedSoFar = engine.ringStats.admitted;
+    store.close();
+    expect(store.admit(0, frame('camera_cross_left_120fov', 0, 0))).to.equal(undefined);
+    const again = await engine.plan(input());
+    expect([...again.trajectory.x]).to.deep.equal([...straight.trajectory.x]);
+    expect(engine.ringStats.admitted).to.equal(admittedSoFar);
+    expect(store.finished).to.equal(true);
+  });
+
+  it('compressed frames in the store: the jpeg/png bytes are what is shared, decoded in the worker, same plan as copied', async () => {
+    const raw = frame('x', 3, 0);
+    const jpeg = new Uint8Array(await sharp(raw.data, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 95 }).toBuffer());
+    const frames = engine.contract.cameras.map((camera) => [0, 1, 2, 3].map((k): CameraFrame => ({
+      camera, stampS: 10 + (k - 3) * 0.1, encoding: 'jpeg', width: 0, height: 0, step: 0, data: jpeg })));
+    const copied = await engine.plan(input({ frames }));
+    const store = engine.createFrameStore({ slotsPerCamera: 4 });
+    const held = frames.map((cam, c) => cam.map((f) => store.admit(c, f)!));
+    const before = engine.transportStats.planCopiedBytes;
+    const shared = await engine.plan(input({ frames: held.map((cam) => cam.map((h) => h.frame)) }));
+    expect(engine.transportStats.planCopiedBytes).to.equal(before);
+    expect([...shared.trajectory.x]).to.deep.equal([...copied.trajectory.x]);
+    for (const cam of held) for (const h of cam) h.release();
+  });
+
+  it('a slot a plan is reading is not reused, even after its holder let go; the frame is refused until the worker is done', async () => {
+    const store = engine.createFrameStore({ slotsPerCamera: 4 });
+    const held = input().frames.map((cam, c) => cam.map((f) => store.admit(c, f)!));
+    const planned = engine.plan(input({ frames: held.map((cam) => cam.map((h) => h.frame)) }));
+    for (const cam of held) for (const h of cam) h.release();
+    expect(store.admit(0, frame('camera_cross_left_120fov', 4, 0)), 'ring exhausted while the plan holds its slots').to.equal(undefined);
+    expect(store.stats.refused).to.equal(1);
+    await planned;
+    const next = store.admit(0, frame('camera_cross_left_120fov', 4, 0));
+    expect(next).to.not.equal(undefined);
+    next!.release();
+  });
+
+  it('a frame whose slot was released before plan() is refused with EngineError(input), not read', async () => {
+    const store = engine.createFrameStore({ slotsPerCamera: 4 });
+    const held = input().frames.map((cam, c) => cam.map((f) => store.admit(c, f)!));
+    held[1]![2]!.release();
+    store.admit(1, frame('camera_front_wide_120fov', 9, 0))!; // writes the released slot again
+    const e = await rejection(engine.plan(input({ frames: held.map((cam) => cam.map((h) => h.frame)) })));
+    expect(e.kind).to.equal('input');
+    expect(e.message).to.match(/was released before this plan; its frame is gone/);
+    for (const cam of held) for (const h of cam) h.release();
+    // Nothing stays held by the refused plan: all four slots of camera 0 are free again.
+    const again = [0, 1, 2, 3].map((k) => store.admit(0, frame('camera_cross_left_120fov', k, 0)));
+    expect(again.every((h) => h !== undefined)).to.equal(true);
   });
 
   it('a restarted (crashed) worker fails the plans in flight and the next plan works', async () => {

@@ -1,0 +1,144 @@
+/**
+ * The FrameStore of the onnxruntime engine: per camera, a ring of SharedArrayBuffer slots that the inference worker
+ * reads directly. A received frame is copied once, into a free slot, when it arrives; a plan then names its frames'
+ * slots and nothing frame-sized is copied, allocated or transferred per plan. A slot is held by the frame's holder
+ * (the planner's buffer, until its frame can no longer be selected) and by every plan using it (until the worker has
+ * preprocessed it); only a slot nobody holds is written again. When every slot of a camera is held, admit() refuses
+ * the frame and the caller counts it as dropped (frame_ring_full) — a frame is never overwritten in place.
+ *
+ * Slots are allocated on demand, up to slotsPerCamera per camera, each sized to the frame that first needs it (raw
+ * frames all have the bundle's size; compressed ones vary, so their slots get 25 % headroom); a free slot too small
+ * for a frame is replaced by a larger one.
+ */
+import type { CameraFrame, FrameStore, HeldFrame } from '../../core/engine.js';
+
+export interface RingSlot {
+  readonly id: number;
+  readonly camera: number;
+  readonly buffer: SharedArrayBuffer;
+  /** Holders: the admitted frame's holder and the plans reading it. */
+  refs: number;
+  /** Bumped on every write: (id, generation) names the slot's pixels exactly (the worker's preprocessing cache key). */
+  generation: number;
+}
+
+export interface RingStats {
+  /** Frames written into a slot, and their bytes (the one copy of each frame). */
+  admitted: number;
+  admittedBytes: number;
+  /** Frames refused because every slot of their camera was held. */
+  refused: number;
+  /** Slots allocated so far and their total size (flat at a steady frame rate). */
+  allocations: number;
+  allocatedBytes: number;
+}
+
+/** Where an admitted frame's bytes live: the slot and the write it came from. */
+interface Placement { slot: RingSlot; generation: number }
+
+const ALIGN = 64 * 1024;
+/** Compressed frames vary in size: a new slot gets this much headroom over the frame that needs it. */
+const HEADROOM = 1.25;
+
+export class FrameRing implements FrameStore {
+  readonly #cameras: RingSlot[][];
+  /** Every view handed out by admit(), to the slot write it shows. */
+  readonly #placements = new WeakMap<Uint8Array, Placement>();
+  readonly #stats: RingStats = { admitted: 0, admittedBytes: 0, refused: 0, allocations: 0, allocatedBytes: 0 };
+  /** Slots replaced or closed, until no plan holds them (then the worker may drop its reference too). */
+  #retired: RingSlot[] = [];
+  #closed = false;
+
+  constructor(cameras: number, readonly slotsPerCamera: number, readonly nextId: () => number) {
+    if (!(Number.isInteger(slotsPerCamera) && slotsPerCamera >= 1)) {
+      throw new RangeError(`frame ring: slotsPerCamera: expected an integer >= 1, got ${slotsPerCamera}`);
+    }
+    this.#cameras = Array.from({ length: cameras }, () => []);
+  }
+
+  get stats(): RingStats { return { ...this.#stats }; }
+
+  /** Slots of a camera now held (by a frame holder or a plan). */
+  held(camera: number): number {
+    return (this.#cameras[camera] ?? []).filter((s) => s.refs > 0).length;
+  }
+
+  get closed(): boolean { return this.#closed; }
+
+  admit(camera: number, frame: CameraFrame): HeldFrame | undefined {
+    const slots = this.#cameras[camera];
+    if (!slots) throw new RangeError(`frame ring: camera ${camera}: expected 0..${this.#cameras.length - 1}`);
+    if (this.#closed) { this.#stats.refused++; return undefined; }
+    const length = frame.data.length;
+    let slot: RingSlot | undefined;
+    let smallFree = -1;
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i]!;
+      if (s.refs > 0) continue;
+      if (s.buffer.byteLength >= length) { slot = s; break; }
+      if (smallFree < 0) smallFree = i;
+    }
+    if (!slot) {
+      const compressed = frame.encoding === 'jpeg' || frame.encoding === 'png';
+      if (slots.length < this.slotsPerCamera) slot = this.#alloc(camera, length, compressed, slots);
+      else if (smallFree >= 0) slot = this.#alloc(camera, length, compressed, slots, smallFree);
+      else { this.#stats.refused++; return undefined; }
+    }
+    const view = new Uint8Array(slot.buffer, 0, length);
+    view.set(frame.data);
+    slot.generation++;
+    slot.refs = 1;
+    this.#stats.admitted++;
+    this.#stats.admittedBytes += length;
+    this.#placements.set(view, { slot, generation: slot.generation });
+    const held = slot;
+    let released = false;
+    return {
+      frame: { ...frame, data: view },
+      release: () => { if (!released) { released = true; this.unhold(held); } },
+    };
+  }
+
+  /**
+   * The slot an admitted frame's bytes are in, if `data` is a view admit() returned and its slot still holds that
+   * write; undefined for other memory. Throws when the slot was written again since (its holder released it too early).
+   */
+  placementOf(data: Uint8Array): Placement | undefined {
+    const p = this.#placements.get(data);
+    if (!p) return undefined;
+    if (p.slot.generation !== p.generation || p.slot.refs === 0) {
+      throw new RangeError(`frame ring: slot ${p.slot.id} (camera ${p.slot.camera}) was released before this plan; its frame is gone`);
+    }
+    return p;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const slots of this.#cameras) this.#retired.push(...slots.splice(0));
+  }
+
+  /** Ids of retired slots no plan holds any more (each returned once): the worker can forget their memory. */
+  takeForgettable(): number[] {
+    const free = this.#retired.filter((s) => s.refs === 0);
+    if (free.length > 0) this.#retired = this.#retired.filter((s) => s.refs > 0);
+    return free.map((s) => s.id);
+  }
+
+  /** Closed and nothing left to forget. */
+  get finished(): boolean { return this.#closed && this.#retired.length === 0; }
+
+  hold(slot: RingSlot): void { slot.refs++; }
+
+  unhold(slot: RingSlot): void { if (slot.refs > 0) slot.refs--; }
+
+  #alloc(camera: number, length: number, compressed: boolean, slots: RingSlot[], replace?: number): RingSlot {
+    const bytes = Math.max(ALIGN, Math.ceil((length * (compressed ? HEADROOM : 1)) / ALIGN) * ALIGN);
+    const slot: RingSlot = { id: this.nextId(), camera, buffer: new SharedArrayBuffer(bytes), refs: 0, generation: 0 };
+    this.#stats.allocations++;
+    this.#stats.allocatedBytes += bytes;
+    if (replace === undefined) slots.push(slot);
+    else { this.#retired.push(slots[replace]!); slots[replace] = slot; }
+    return slot;
+  }
+}

@@ -1,0 +1,103 @@
+import { expect } from 'chai';
+import type { CameraFrame } from '../../../nodes/core/engine.js';
+import { FrameRing } from '../../../nodes/adapters/onnxruntime/frameRing.js';
+
+const frame = (camera: string, stampS: number, bytes: number, fill: number, encoding: CameraFrame['encoding'] = 'rgb8'): CameraFrame =>
+  ({ camera, stampS, encoding, width: 0, height: 0, step: 0, data: new Uint8Array(bytes).fill(fill) });
+
+describe('FrameRing: per-camera shared slots, written once, never overwritten while held', () => {
+  const ids = () => { let n = 1; return () => n++; };
+
+  it('admit copies the frame once into shared memory and returns a frame viewing it', () => {
+    const ring = new FrameRing(2, 3, ids());
+    const src = frame('a', 1, 1000, 7);
+    const held = ring.admit(0, src)!;
+    expect(held.frame.data.buffer).to.be.instanceOf(SharedArrayBuffer);
+    expect(held.frame.data).to.not.equal(src.data);
+    expect([...held.frame.data]).to.deep.equal([...src.data]);
+    expect({ ...held.frame, data: null }).to.deep.equal({ ...src, data: null });
+    src.data.fill(9); // the caller's buffer is free the moment admit returns
+    expect(held.frame.data[0]).to.equal(7);
+    expect(ring.stats).to.include({ admitted: 1, admittedBytes: 1000, refused: 0, allocations: 1 });
+  });
+
+  it('an exhausted camera refuses the frame (counted) instead of overwriting a held slot; other cameras are unaffected', () => {
+    const ring = new FrameRing(2, 2, ids());
+    const a = ring.admit(0, frame('a', 1, 100, 1))!;
+    const b = ring.admit(0, frame('a', 2, 100, 2))!;
+    expect(ring.admit(0, frame('a', 3, 100, 3))).to.equal(undefined);
+    expect(ring.stats.refused).to.equal(1);
+    expect([...a.frame.data.subarray(0, 3)]).to.deep.equal([1, 1, 1]);
+    expect([...b.frame.data.subarray(0, 3)]).to.deep.equal([2, 2, 2]);
+    expect(ring.admit(1, frame('b', 1, 100, 4))).to.not.equal(undefined);
+    a.release();
+    a.release(); // idempotent
+    const c = ring.admit(0, frame('a', 3, 100, 3))!;
+    expect(c.frame.data.buffer).to.equal(a.frame.data.buffer); // a's slot, reused
+    expect(ring.stats.allocations).to.equal(3);
+  });
+
+  it('a slot held by a plan outlives its holder: not reused until the plan lets go', () => {
+    const ring = new FrameRing(1, 1, ids());
+    const a = ring.admit(0, frame('a', 1, 100, 1))!;
+    const p = ring.placementOf(a.frame.data)!;
+    ring.hold(p.slot); // a plan reads it
+    a.release();
+    expect(ring.admit(0, frame('a', 2, 100, 2))).to.equal(undefined);
+    ring.unhold(p.slot);
+    expect(ring.admit(0, frame('a', 2, 100, 2))).to.not.equal(undefined);
+  });
+
+  it('placementOf: undefined for memory not from admit, an error for a frame whose slot was released and written again', () => {
+    const ring = new FrameRing(1, 1, ids());
+    expect(ring.placementOf(new Uint8Array(10))).to.equal(undefined);
+    const a = ring.admit(0, frame('a', 1, 100, 1))!;
+    const first = ring.placementOf(a.frame.data)!;
+    a.release();
+    expect(() => ring.placementOf(a.frame.data)).to.throw(/slot \d+ \(camera 0\) was released before this plan/);
+    const b = ring.admit(0, frame('a', 2, 100, 2))!;
+    const second = ring.placementOf(b.frame.data)!;
+    expect(second.slot).to.equal(first.slot);
+    expect(second.generation).to.equal(first.generation + 1); // a new cache key for the worker
+  });
+
+  it('slots are sized by the frames: raw exactly (64 KiB aligned), compressed with headroom; a free slot too small is replaced', () => {
+    const ring = new FrameRing(1, 1, ids());
+    const raw = ring.admit(0, frame('a', 1, 200_000, 1))!;
+    expect(raw.frame.data.buffer.byteLength).to.equal(Math.ceil(200_000 / 65536) * 65536);
+    raw.release();
+    const jpeg = ring.admit(0, frame('a', 2, 300_000, 1, 'jpeg'))!;
+    expect(jpeg.frame.data.buffer.byteLength).to.equal(Math.ceil(375_000 / 65536) * 65536);
+    expect(ring.placementOf(jpeg.frame.data)!.slot.id).to.not.equal(1);
+    jpeg.release();
+    const smaller = ring.admit(0, frame('a', 3, 310_000, 1, 'jpeg'))!; // fits the headroom: no new slot
+    expect(smaller.frame.data.buffer).to.equal(jpeg.frame.data.buffer);
+    expect(ring.stats.allocations).to.equal(2);
+  });
+
+  it('close: admit refuses; slots are forgettable (once each) when no plan holds them, replaced slots too', () => {
+    const ring = new FrameRing(1, 2, ids());
+    const a = ring.admit(0, frame('a', 1, 100, 1))!;
+    const p = ring.placementOf(a.frame.data)!;
+    const b = ring.admit(0, frame('a', 2, 100, 2))!;
+    b.release();
+    const big = ring.admit(0, frame('a', 3, 100_000, 3))!; // b's slot is too small: replaced, the old one retired
+    expect(ring.takeForgettable()).to.deep.equal([2]);
+    expect(ring.takeForgettable()).to.deep.equal([]);
+    ring.hold(p.slot); // a plan reads a's slot
+    a.release();
+    big.release();
+    ring.close();
+    expect(ring.admit(0, frame('a', 4, 100, 4))).to.equal(undefined);
+    expect(ring.takeForgettable()).to.deep.equal([3]);
+    expect(ring.finished).to.equal(false);
+    ring.unhold(p.slot);
+    expect(ring.takeForgettable()).to.deep.equal([1]);
+    expect(ring.finished).to.equal(true);
+  });
+
+  it('refuses a bad size or camera index', () => {
+    expect(() => new FrameRing(1, 0, ids())).to.throw(/slotsPerCamera: expected an integer >= 1, got 0/);
+    expect(() => new FrameRing(1, 2, ids()).admit(3, frame('a', 1, 1, 1))).to.throw(/camera 3: expected 0\.\.0/);
+  });
+});
