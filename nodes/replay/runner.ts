@@ -16,9 +16,10 @@ import { startPlanner } from '../planner/node.js';
 import { loadWatchdogParams, type WatchdogParams } from '../watchdog/params.js';
 import { startWatchdog } from '../watchdog/node.js';
 import { ConsistencyCollector } from './consistencyReport.js';
-import { GroundTruthPath, type PoseSample } from './groundTruth.js';
+import { GroundTruthPath } from './groundTruth.js';
 import { yawFromQuaternion } from '../planner/egoHistory.js';
-import { scorePlan, type PlanScore } from './metrics.js';
+import type { PlanScore } from './metrics.js';
+import { StreamingScorer } from './scoring.js';
 import { buildCompute, buildReport, stableJson, type ComputeJson, type ReplayOutcome, type ReportJson } from './report.js';
 import { renderReportHtml, type HtmlData, type Snapshot } from './reportHtml.js';
 import { replayEngine, type LatencyModel } from './replayEngine.js';
@@ -142,11 +143,12 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
     if (unwritten > MAX_QUEUED_WRITES) await writeChain;
   };
 
-  // Engine results by t0, to score every sample of the plans the planner published.
-  const results = new Map<number, PlanResult>();
+  // Every sample of the plans the planner published is scored as soon as odometry covers its horizon; memory stays
+  // bounded (results were all kept to the end: 608 MB for 200 s with 16 samples per plan).
+  const scorer = new StreamingScorer(6.4);
   const compute: Record<string, number[]> = { preprocess: [], vision: [], reasoning: [], action: [], session_run: [], total: [] };
   const engine = replayEngine(o.engine, scheduler, tracker, o.latency, (r) => {
-    results.set(r.t0S, r);
+    scorer.addResult(r);
     compute['preprocess']!.push(r.timing.preprocessMs);
     compute['vision']!.push(r.timing.visionMs);
     compute['reasoning']!.push(r.timing.reasoningMs);
@@ -176,24 +178,35 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
   };
   const subs: Subscription[] = [bus.published$.subscribe(record)];
 
-  // What the report needs from the published topics.
-  const published: Array<{ t0S: number; publishS: number }> = [];
+  // What the report needs from the published topics (reasoning texts: the snapshots' and the latest ones only).
+  let publishedCount = 0;
   const reasoningByT0 = new Map<number, string>();
   const consistency = new ConsistencyCollector();
-  const vehicleCommands: Array<{ tS: number; accel: number; source: string }> = [];
+  // The commands timeline for report.html, thinned by half whenever it reaches 10 000 (the page shows 2 500).
+  let vehicleCommands: Array<{ tS: number; accel: number; source: string }> = [];
+  let commandStride = 1;
+  let commandIndex = 0;
   const SOURCES = ['planner', 'fallback', 'hold'];
   subs.push(bus.messages(params.planner.topics.trajectory, 'ar1_msgs/msg/Trajectory').subscribe((m) => {
-    published.push({ t0S: stampToSeconds((m as Trajectory).header.stamp), publishS: scheduler.now() / 1000 });
+    publishedCount++;
+    scorer.published(stampToSeconds((m as Trajectory).header.stamp));
     consistency.trajectory(m as Trajectory);
   }));
   subs.push(bus.messages(params.planner.topics.reasoning, 'ar1_msgs/msg/Reasoning').subscribe((m) => {
     const r = m as { header: Trajectory['header']; text: string };
-    reasoningByT0.set(stampToSeconds(r.header.stamp), r.text);
+    const t0S = stampToSeconds(r.header.stamp);
+    reasoningByT0.set(t0S, r.text);
+    if (reasoningByT0.size > 512) {
+      const keep = new Set(scorer.snapshots().map((x) => x.result.t0S));
+      for (const t of [...reasoningByT0.keys()]) if (t < t0S - 60 && !keep.has(t)) reasoningByT0.delete(t);
+    }
     consistency.reasoning(m as Reasoning);
   }));
   subs.push(bus.messages(params.watchdog.topics.vehicle_command, 'ar1_msgs/msg/UnicycleCommand').subscribe((m) => {
     const c = m as UnicycleCommand;
+    if (commandIndex++ % commandStride !== 0) return;
     vehicleCommands.push({ tS: scheduler.now() / 1000, accel: c.acceleration, source: SOURCES[c.source] ?? String(c.source) });
+    if (vehicleCommands.length >= 10_000) { vehicleCommands = vehicleCommands.filter((_, i) => i % 2 === 0); commandStride *= 2; }
   }));
 
   const plannerRos = new InProcessNode(bus, { name: PLANNER_NODE, logger: log });
@@ -202,7 +215,6 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
   // No `track` option: replayEngine tracks only the real computation; the modelled latency runs in virtual time.
   const planner = startPlanner(plannerRos, params.planner, engine);
 
-  const poses: PoseSample[] = [];
   const spanNs = Number(endNs - replayStartNs) || 1;
   let n = 0;
   let lastReport = -1;
@@ -224,7 +236,7 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
     if (type === 'nav_msgs/msg/Odometry') {
       const odo = m.message as Odometry;
       const p = odo.pose.pose;
-      poses.push({ tS: stampToSeconds(odo.header.stamp), x: p.position.x, y: p.position.y, yaw: yawFromQuaternion(p.orientation) });
+      scorer.addPose({ tS: stampToSeconds(odo.header.stamp), x: p.position.x, y: p.position.y, yaw: yawFromQuaternion(p.orientation) });
     }
     bus.publish(m.topic, type, m.message, 'bag');
     if (++n % 256 === 0) {
@@ -252,16 +264,10 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
   const written = await writer.close();
   log.debug(`replay: ${n} input messages, ${queued} published messages recorded`);
 
-  // Score every published plan against the ego's actual path.
-  const truth = new GroundTruthPath(poses);
-  const scores: PlanScore[] = [];
-  const scored: Array<{ score: PlanScore; result: PlanResult }> = [];
-  for (const p of published) {
-    const r = results.get(p.t0S);
-    if (!r) continue;
-    const s = scorePlan({ t0S: r.t0S, t: r.trajectory.t, samples: r.samples.length ? r.samples : [r.trajectory] }, truth);
-    if (s) { scores.push(s); scored.push({ score: s, result: r }); }
-  }
+  // Score the plans odometry did not cover yet (partial horizons at the end of the bag).
+  scorer.finish();
+  const scores: PlanScore[] = scorer.scores;
+  const scored = scorer.snapshots();
 
   const outcome: ReplayOutcome = {
     version: o.version,
@@ -272,7 +278,7 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
     samples: o.samples,
     latency: o.latency,
     frames: { received: stats.received, planned: stats.planned, dropped: stats.dropped, waiting: stats.waiting },
-    plans: { published: published.length, errors: stats.errors },
+    plans: { published: publishedCount, errors: stats.errors },
     consistency: consistency.summary(),
     scores,
     transitions,
@@ -282,7 +288,10 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
   };
   const report = buildReport(outcome);
   const computeJson = buildCompute(outcome);
-  const html = renderReportHtml(htmlData(report, computeJson, compute['total']!, scored, reasoningByT0, truth, transitions, vehicleCommands, replayStartNs, lastNs));
+  const html = renderReportHtml({
+    ...htmlData(report, computeJson, compute['total']!, scored, reasoningByT0, new GroundTruthPath([]), transitions, vehicleCommands, replayStartNs, lastNs),
+    errorByStep: scorer.errorByStep(),
+  });
   const files = {
     bag: written.file,
     report: join(o.outDir, 'report.json'),
@@ -296,19 +305,20 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
 }
 
 export function htmlData(
-  report: ReportJson, compute: ComputeJson, totals: number[], scored: Array<{ score: PlanScore; result: PlanResult }>,
+  report: ReportJson, compute: ComputeJson, totals: number[],
+  scored: ReadonlyArray<{ score: PlanScore; result: PlanResult; actual?: Array<{ x: number; y: number } | null> }>,
   reasoning: Map<number, string>, truth: GroundTruthPath, transitions: Array<{ time_s: number; to: string }>,
   commands: Array<{ tS: number; accel: number; source: string }>, startNs: bigint, endNs: bigint,
 ): HtmlData {
   const startS = nanosToSeconds(startNs);
   const endS = nanosToSeconds(endNs);
   const picks = pickEvenly(scored, 8);
-  const snapshots: Snapshot[] = picks.map(({ score, result }) => ({
+  const snapshots: Snapshot[] = picks.map(({ score, result, actual }) => ({
     t0S: result.t0S,
     reasoning: reasoning.get(result.t0S) ?? result.reasoning.text,
     v0: result.v0,
     samples: (result.samples.length ? result.samples : [result.trajectory]).map((s) => ({ x: s.x, y: s.y })),
-    actual: truth.futureInRigFrame(result.t0S, result.trajectory.t) ?? [],
+    actual: actual ?? truth.futureInRigFrame(result.t0S, result.trajectory.t) ?? [],
     ade: score.ade['6.4'],
   }));
   const steps = scored[0]?.result.trajectory.t.length ?? 0;
