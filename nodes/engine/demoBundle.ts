@@ -1,11 +1,13 @@
 /**
  * The demo bundle: generated deterministically with onnx-proto, AR1's I/O contract at reduced sizes.
- * - vision_encoder: uint8 NHWC frames at model size → per-image features (brightness, left−right balance, …);
- *   `large` adds a ViT-like 16×16 patch embedding + MLP stack at 320×576 for benchmarking.
+ * - vision_encoder: uint8 NHWC frames at model size → per-image features (brightness, left−right balance, …, and
+ *   the share of red pixels); `large` adds a ViT-like 16×16 patch embedding + MLP stack at 320×576 for benchmarking.
  * - lm_prefill / lm_decode: image features + history tokens → conditioning state (stand-in for the KV cache) and
  *   next-token logits of a small grammar (demoLanguage.ts).
- * - action_expert: one flow-matching velocity step v(x, t | state) towards a plan that follows the brighter side of
- *   the front cameras, continues the history's curvature and keeps the speed roughly steady.
+ * - action_expert: one flow-matching velocity step v(x, t | state) towards a plan that steers towards the brighter
+ *   side of the front cameras (the road), keeps the speed roughly steady, and brakes to a stop before a red barrier
+ *   seen by the front cameras (its red share gives the distance). Tuned so it drives the sample scene closed loop
+ *   (`ar1 sim`, config/scenarios/); the reasoning says why ("stop for the barrier ahead").
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -35,7 +37,19 @@ const STEPS = 64;
 const DT = 0.1;
 const FEAT = 4;
 const V_CRUISE = 15; // [m/s] the demo's speed pull target
-const LAT_ACCEL = 2.5;
+const LAT_ACCEL = 4; // [m/s^2] at |turn| = 1: curvature LAT_ACCEL/(v² + 83)
+/** turn = tanh(TURN_GAIN · left−right brightness balance), mostly the tele camera (the road ahead) and the wide one. */
+const TURN_GAIN = 4;
+const TELE_W = 2;
+/** [steps] the plan's curvature moves from the history's to the target with this e-folding (the first 0.3 s). */
+const HIST_DECAY = 1.5;
+/** Red share of a barrier pixel: (150 − 26)/127.5 − 0.5 in normalised units. */
+const RED_LEVEL = 0.47;
+/** [m/s^2] the deceleration the barrier stop is planned with, and [s] how fast the speed is brought to that profile. */
+const BRAKE_MPS2 = 1.6;
+const BRAKE_LAG_S = 0.6;
+/** [m] camera-to-barrier distance it stops at (the front bumper is 2.3 m ahead of the camera: ~3 m gap). */
+const STOP_GAP_M = 7;
 /** The demo prompt: every image as <|vision_start|><|image_pad|><|vision_end|>, then the 48 history tokens, then <|cot_start|>. */
 const IMAGE_TOKENS = 3; // [m/s^2] lateral acceleration at |turn| = 1 (curvature LAT_ACCEL/(v² + 83): ≤ 0.03 1/m)
 
@@ -139,9 +153,13 @@ function visionGraph(io: Io['vision_encoder'], N: number, h: number, w: number, 
     W[x * FEAT + 0] = 1 / w; // mean brightness
     W[x * FEAT + 1] = (u < 0.5 ? 2 : -2) / w; // left half − right half
     W[x * FEAT + 2] = (Math.abs(u - 0.5) < 1 / 6 ? 3 : -1.5) / w; // centre − sides
-    W[x * FEAT + 3] = (3 * (1 - 2 * u)) / w; // linear left→right ramp
+    // Feature 3 is the redness below.
   }
-  let embeds = g.op('MatMul', [cols, g.float(W, [w, FEAT])]);
+  // Feature 3, redness: the share of strongly red pixels (red − green > 0.5 after normalisation: the barrier, not the
+  // posts), weighted by how red.
+  const ch = (c: number) => g.op('Slice', [norm, g.int64([c], [1]), g.int64([c + 1], [1]), g.int64([3], [1])]);
+  const red = g.op('ReduceMean', [g.op('Relu', [g.op('Sub', [g.op('Sub', [ch(0), ch(1)]), g.scalar(0.5)])])], { axes: { ints: [1, 2, 3] }, keepdims: { i: 0 } });
+  let embeds = g.op('Add', [g.op('MatMul', [cols, g.float(W, [w, FEAT])]), g.op('Mul', [g.op('Reshape', [red, g.int64([N, 1], [2])]), g.float([0, 0, 0, 1], [1, FEAT])])]);
   if (large) {
     const C = 256, P = (h / 16) * (w / 16), rng = new SeededRng(0x5eed, 1);
     const rand = (n: number, scale: number) => Float32Array.from({ length: n }, () => rng.normal() * scale);
@@ -169,14 +187,14 @@ function prefillGraph(io: Io['lm_prefill'], N: number): Uint8Array {
   const img = (cam: number, k: number, feat: number) => ((cam * FRAMES + k) * FEAT + feat) * 2;
   for (let k = 0; k < FRAMES; k++) {
     Wv[img(1, k, 1)] = 1 / FRAMES; // front wide
-    Wv[img(3, k, 1)] = 0.3 / FRAMES; // front tele
+    Wv[img(3, k, 1)] = TELE_W / FRAMES; // front tele
     Wv[img(0, k, 0)] = 0.15 / FRAMES; // cross left brighter → left
     Wv[img(2, k, 0)] = -0.15 / FRAMES;
     for (let c = 0; c < 4; c++) Wv[img(c, k, 0) + 1] = 1 / N;
   }
   const imgFeat = g.op('MatMul', [g.op('Reshape', ['image_embeds', g.int64([1, N * FEAT], [2])]), g.float(Wv, [N * FEAT, 2])]); // [1,2]
   const col = (t: string, i: number) => g.op('Slice', [t, g.int64([i], [1]), g.int64([i + 1], [1]), g.int64([1], [1])]);
-  const turn = g.op('Tanh', [g.op('Mul', [col(imgFeat, 0), g.scalar(1.2)])]);
+  const turn = g.op('Tanh', [g.op('Mul', [col(imgFeat, 0), g.scalar(TURN_GAIN)])]);
   const bright = col(imgFeat, 1);
   // History part: dequantise AR1's delta tokens, mean forward step → speed, y second difference → curvature.
   const hStart = N * IMAGE_TOKENS; // the history tokens follow the images in the demo prompt
@@ -193,12 +211,39 @@ function prefillGraph(io: Io['lm_prefill'], N: number): Uint8Array {
   const hf = g.op('MatMul', [d, g.float(Wh, [(HIST - 1) * 3, 2])]); // [1,2]: step [m], y second difference [m]
   const step = col(hf, 0);
   const speed = g.op('Div', [step, g.scalar(DT)]);
+  // The latest speed (last 0.3 s of the history), for braking: the 1.5 s mean lags behind a car that is slowing.
+  const Wn = new Float32Array((HIST - 1) * 3);
+  for (let i = HIST - 4; i < HIST - 1; i++) Wn[i * 3] = 1 / 3 / DT;
+  const speedNow = g.op('MatMul', [d, g.float(Wn, [(HIST - 1) * 3, 1])]);
   const kappaRaw = g.op('Div', [col(hf, 1), g.op('Add', [g.op('Mul', [step, step]), g.scalar(0.01)])]);
   const kappaHist = g.op('Mul', [g.op('Tanh', [g.op('Mul', [kappaRaw, g.scalar(10)])]), g.scalar(0.1)]);
   const pull = g.op('Tanh', [g.op('Div', [g.op('Sub', [g.scalar(V_CRUISE), speed]), g.scalar(8)])]);
+  // The barrier, from the newest front frames: its red share p gives the distance d (sample-scene geometry: a
+  // 1.6 m × 7.6 m barrier fills 75/d² of the 30° tele image until it overflows it at ~12 m, and 1.8/d² of the 120°
+  // wide one), d gives the speed that still stops STOP_GAP_M before it at BRAKE_MPS2, and the brake slot tracks that
+  // speed; standing close, it holds the car.
+  const flat = g.op('Reshape', ['image_embeds', g.int64([1, N * FEAT], [2])]);
+  const redShare = (cam: number) => {
+    const i = (cam * FRAMES + FRAMES - 1) * FEAT + FEAT - 1; // the camera's newest frame, redness feature
+    return g.op('Add', [g.op('Div', [g.op('Slice', [flat, g.int64([i], [1]), g.int64([i + 1], [1]), g.int64([1], [1])]), g.scalar(RED_LEVEL)]), g.scalar(1e-6)]);
+  };
+  const redTele = redShare(3);
+  const redWide = redShare(1);
+  const dist = g.op('Min', [g.op('Sqrt', [g.op('Div', [g.scalar(75), redTele])]), g.op('Sqrt', [g.op('Div', [g.scalar(1.8), redWide])])]);
+  const red = redTele;
+  const vStop = g.op('Sqrt', [g.op('Mul', [g.scalar(2 * BRAKE_MPS2), g.op('Relu', [g.op('Sub', [dist, g.scalar(STOP_GAP_M)])])])]);
+  const track = g.op('Min', [g.scalar(0), g.op('Div', [g.op('Sub', [vStop, speedNow]), g.scalar(BRAKE_LAG_S)])]);
+  const hold = g.op('Mul', [g.op('Relu', [g.op('Sub', [g.scalar(4), vStop])]), g.scalar(-0.5)]);
+  const brake = g.op('Max', [g.op('Add', [track, hold]), g.scalar(-4)]);
+  // What the reasoning reads: braking for it (1 from 0.45 m/s²), and a plan that comes to a standstill within its
+  // 6.4 s horizon (1 when |brake|·6.4 s exceeds the speed by 1.5 m/s).
+  const one = g.scalar(1);
+  const braking = g.op('Min', [g.op('Mul', [g.op('Relu', [g.op('Sub', [g.op('Neg', [brake]), g.scalar(0.2)])]), g.scalar(4)]), one]);
+  const stopping = g.op('Min', [g.op('Relu', [g.op('Sub', [g.op('Mul', [g.op('Neg', [brake]), g.scalar(STEPS * DT)]), g.op('Add', [speedNow, g.scalar(0.5)])])]), one]);
   const slots: string[] = [];
   slots[SLOT.turn] = turn; slots[SLOT.absTurn] = g.op('Abs', [turn]); slots[SLOT.speedPull] = pull; slots[SLOT.kappaHist] = kappaHist;
   slots[SLOT.caution] = g.float([0], [1, 1]); slots[SLOT.bias] = g.float([1], [1, 1]); slots[SLOT.brightness] = bright;
+  slots[SLOT.barrier] = braking; slots[SLOT.stopping] = stopping; slots[SLOT.brake] = brake;
   slots[SLOT.kappaTarget] = g.op('Mul', [turn, g.op('Div', [g.scalar(LAT_ACCEL), g.op('Add', [g.op('Mul', [speed, speed]), g.scalar(83)])])]);
   const state = g.op('Concat', slots, { axis: { i: 1 } });
   stateToCache(g, state, 'present.0.key', 'present.0.value');
@@ -234,7 +279,8 @@ function actionGraph(io: Io['action_expert']): Uint8Array {
     set(SLOT.caution, k, 0, -1.0 * bump / c.accelStd);
     set(SLOT.absTurn, k, 0, -0.3 / c.accelStd);
     set(SLOT.bias, k, 0, -c.accelMean / c.accelStd);
-    const wHist = Math.exp(-k / 12);
+    set(SLOT.brake, k, 0, 1 / c.accelStd);
+    const wHist = Math.exp(-k / HIST_DECAY);
     set(SLOT.kappaHist, k, 1, wHist / c.curvatureStd);
     set(SLOT.kappaTarget, k, 1, (1 - wHist) / c.curvatureStd);
     set(SLOT.bias, k, 1, -c.curvatureMean / c.curvatureStd);

@@ -1,12 +1,17 @@
 /**
  * The demo bundle's tiny language: a word-level vocabulary and a grammar whose branches depend on the
  * conditioning state, so the sampled reasoning describes the scene ("keep lane and maintain speed",
- * "follow the road curving left", "slow down for upcoming right curve ahead"). Baked into the decode graph.
+ * "follow the road curving left", "slow down for upcoming right curve ahead", "stop for the barrier ahead"). Baked into
+ * the decode graph.
  */
 
 /** Conditioning-state slots (the demo's stand-in for the KV cache), written by the prefill graph. */
-export const SLOT = { turn: 0, absTurn: 1, speedPull: 2, kappaHist: 3, caution: 4, bias: 5, brightness: 6, kappaTarget: 7 } as const;
-export const STATE_SIZE = 8;
+export const SLOT = {
+  turn: 0, absTurn: 1, speedPull: 2, kappaHist: 3, caution: 4, bias: 5, brightness: 6, kappaTarget: 7,
+  /** braking for a red barrier (0…1), the plan reaching a standstill before it (0…1), the braking [m/s²] */
+  barrier: 8, stopping: 9, brake: 10,
+} as const;
+export const STATE_SIZE = 11;
 
 export const SPECIAL = {
   unk: '[UNK]', cotStart: '<|cot_start|>', cotEnd: '<|cot_end|>', trajFutureStart: '<|traj_future_start|>',
@@ -14,7 +19,7 @@ export const SPECIAL = {
 } as const;
 
 const WORDS = ['keep', 'stay', 'in', 'lane', 'and', 'maintain', 'speed', 'follow', 'the', 'road', 'curving', 'left', 'right',
-  'slow', 'down', 'for', 'upcoming', 'curve', 'ahead'] as const;
+  'slow', 'down', 'for', 'upcoming', 'curve', 'ahead', 'stop', 'barrier'] as const;
 
 export const VOCAB: readonly string[] = [...Object.values(SPECIAL), ...WORDS];
 export const VOCAB_SIZE = VOCAB.length;
@@ -31,13 +36,22 @@ const SURE = 8;
 const chain = (...w: string[]): Rule[] => w.slice(1).map((to, i) => ({ from: w[i]!, to, base: SURE }));
 const RULES: Rule[] = [
   // Scene choice after <|cot_start|>: straight (|turn| small) / mild curve / sharp curve.
-  { from: SPECIAL.cotStart, to: 'keep', base: 5, coef: { absTurn: -25 } },
-  { from: SPECIAL.cotStart, to: 'stay', base: 4.6, coef: { absTurn: -25 } },
-  { from: SPECIAL.cotStart, to: 'follow', base: 2 },
-  { from: SPECIAL.cotStart, to: 'slow', base: -8, coef: { absTurn: 20 } },
+  { from: SPECIAL.cotStart, to: 'keep', base: 5, coef: { absTurn: -15 } },
+  { from: SPECIAL.cotStart, to: 'stay', base: 4.6, coef: { absTurn: -15 } },
+  // "follow the road curving …" from |turn| ≈ 0.25 on (a plan turning ~0.35 rad over its horizon at 10 m/s): below it,
+  // plans barely turn (reasoning–action consistency).
+  { from: SPECIAL.cotStart, to: 'follow', base: 1 },
+  // Braking for a red barrier: "slow down for the barrier ahead", or "stop for the barrier ahead" once the plan stops.
+  { from: SPECIAL.cotStart, to: 'slow', base: -8, coef: { absTurn: 14, barrier: 16 } },
+  { from: SPECIAL.cotStart, to: 'stop', base: -14, coef: { stopping: 26 } },
   ...chain('keep', 'lane'), ...chain('stay', 'in', 'lane', 'and', 'maintain', 'speed', SPECIAL.cotEnd),
-  ...chain('follow', 'the', 'road', 'curving'),
-  ...chain('slow', 'down', 'for', 'upcoming'),
+  ...chain('follow', 'the'), ...chain('road', 'curving'),
+  ...chain('slow', 'down', 'for'), ...chain('stop', 'for'),
+  { from: 'for', to: 'upcoming', base: 8, coef: { barrier: -20, stopping: -20 } },
+  { from: 'for', to: 'the', base: -8, coef: { barrier: 20, stopping: 20 } },
+  { from: 'the', to: 'road', base: 8, coef: { barrier: -20, stopping: -20 } },
+  { from: 'the', to: 'barrier', base: -8, coef: { barrier: 20, stopping: 20 } },
+  ...chain('barrier', 'ahead'),
   ...['curving', 'upcoming'].flatMap((from): Rule[] => [
     { from, to: 'left', base: 0, coef: { turn: 10 } },
     { from, to: 'right', base: 0, coef: { turn: -10 } },
