@@ -74,6 +74,25 @@ export function loadReplayParams(files: readonly string[], seed: number, samples
 
 interface InputTopic { topic: string; type: MessageTypeName }
 
+/**
+ * As image_transport users expect: a camera whose raw topic the bag lacks, while its `/compressed` one is there, is
+ * replayed from the compressed topic (cameras.transports set to compressed for it), and said so. Returns the planner
+ * parameters to run with and one note per camera switched.
+ */
+export function compressedFallback(p: PlannerParams, topics: readonly TopicInfo[]): { params: PlannerParams; notes: string[] } {
+  const have = new Set(topics.map((t) => t.topic));
+  const notes: string[] = [];
+  const transports = p.cameras.transports.map((tr, i) => {
+    const base = p.cameras.topics[i]!;
+    if (tr === 'raw' && !have.has(base) && have.has(`${base}/compressed`)) {
+      notes.push(`camera ${p.cameras.names[i]}: ${base} is not in the bag, ${base}/compressed is: replaying it (cameras.transports: compressed)`);
+      return 'compressed' as const;
+    }
+    return tr;
+  });
+  return notes.length ? { params: { ...p, cameras: { ...p.cameras, transports } }, notes } : { params: p, notes };
+}
+
 /** The input topics the planner subscribes to, checked against what the bag holds. */
 export function requiredInputs(p: PlannerParams, topics: readonly TopicInfo[], bagPath: string): InputTopic[] {
   const wanted: InputTopic[] = p.cameras.names.map((_, i) => {
@@ -118,6 +137,9 @@ export async function replayBag(o: ReplayOptions): Promise<ReplayResult> {
 
 async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner: PlannerParams; watchdog: WatchdogParams }, log: Logger): Promise<ReplayResult> {
   const info = await reader.info();
+  const fallback = compressedFallback(params.planner, info.topics);
+  for (const note of fallback.notes) log.warn(`${o.bagPath}: ${note}`);
+  params = { ...params, planner: fallback.params };
   const inputs = requiredInputs(params.planner, info.topics, o.bagPath);
   if (info.startNs === undefined || info.endNs === undefined) throw new BagError(`${o.bagPath}: the bag holds no messages`);
   const startNs = info.startNs;

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createBagWriter } from '../../nodes/adapters/mcap/index.js';
 import { createOnnxEngine } from '../../nodes/adapters/onnxruntime/index.js';
 import type { PlanningEngine } from '../../nodes/core/engine.js';
+import { MemoryLogger } from '../../nodes/core/logger.js';
 import { nanosToStamp } from '../../nodes/core/time.js';
 import { makeDemoBundle } from '../../nodes/engine/index.js';
 import { MAX_INPUT_GAP_S, replayBag } from '../../nodes/replay/runner.js';
@@ -51,6 +52,16 @@ describe('replay: time and memory follow the input topics, not the bag', functio
     expect(r.report.frames).to.deep.equal(plain.report.frames);
     expect(r.report.commands).to.deep.equal(plain.report.commands);
     expect(r.report.plans).to.deep.equal(plain.report.plans);
+  });
+
+  it('the sample drive replays without --params: raw camera topics absent, /compressed present → replayed from /compressed, said once per camera', async () => {
+    const logger = new MemoryLogger();
+    const withParams = await replay(join(dir, 'drive'), 'with-params');
+    const r = await replayBag({ bagPath: join(dir, 'drive'), engine, paramsFiles: [], outDir: join(dir, 'no-params'), seed: 1, samples: 1, latency: { kind: 'fixed', ms: 100 }, version: 'test', logger });
+    expect(r.report.frames).to.deep.equal(withParams.report.frames);
+    const notes = logger.records.filter((x) => x.level === 'warn' && /is not in the bag, .*\/compressed is: replaying it \(cameras\.transports: compressed\)/.test(x.message));
+    expect(notes).to.have.length(4);
+    expect(notes[0]!.message).to.match(/camera camera_cross_left_120fov: \/sensors\/camera\/camera_cross_left_120fov\/image_raw is not in the bag/);
   });
 
   it(`an input topic jumping more than ${MAX_INPUT_GAP_S} s forward is refused naming the topic and the jump`, async () => {
