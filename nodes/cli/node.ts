@@ -33,7 +33,7 @@ export const register: RegisterCommand = (program: Command) => {
   program
     .command('node')
     .description('run ar1_planner or ar1_watchdog on ROS 2 (needs ROS 2 Jazzy sourced; see nodes/adapters/rclnodejs/README.md)')
-    .argument('<which>', 'planner | watchdog')
+    .argument('<which>', 'planner | watchdog | sim (the closed-loop simulator, docs/simulation.md)')
     .argument('[ros-args...]', '--ros-args --params-file FILE -p name:=value -r from:=to … (as for any ROS 2 node)')
     .option('--bundle <dir>', 'model bundle folder (planner); overrides the bundle_dir parameter')
     .option('--log-level <level>', `${LOG_LEVELS.join(' | ')} (same as --ros-args --log-level)`)
@@ -48,6 +48,8 @@ export const register: RegisterCommand = (program: Command) => {
  * checks for ROS 2, creates the rclnodejs node, starts the node and waits for its shutdown (SIGINT/SIGTERM).
  */
 export async function runNode(which: string, opts: NodeCommandOptions, argv: readonly string[], deps: NodeCommandDeps = {}): Promise<void> {
+  // The closed-loop simulator (nodes/sim/rosNode.ts): its own parameters and verdict, the same deps.
+  if (which === 'sim') return (await import('../sim/rosNode.js')).runSimNode(opts, argv, deps);
   if (!(which in NODE_NAMES)) throw new UserError(`node: expected planner or watchdog, got "${which}"`);
   const kind = which as NodeKind;
   if (opts.bundle !== undefined && kind !== 'planner') throw new UserError('--bundle: applies to the planner only');

@@ -6,7 +6,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { interval, type Subscription } from 'rxjs';
+import type { Subscription } from 'rxjs';
 import { createBagWriter } from '../adapters/mcap/index.js';
 import { InProcessBus, type BusMessage } from '../adapters/inprocess/bus.js';
 import { InProcessNode, type InProcessNodeOptions } from '../adapters/inprocess/node.js';
@@ -14,7 +14,7 @@ import { SteppingScheduler, WorkTracker } from '../adapters/inprocess/virtualSch
 import type { PlanInput, PlanningEngine, PlanResult } from '../core/engine.js';
 import { UserError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import type { MessageOf, MessageTypeName, Reasoning, Trajectory, UnicycleCommand } from '../core/msgs.js';
+import type { MessageOf, MessageTypeName, Reasoning, Trajectory } from '../core/msgs.js';
 import { QOS_COMMAND, QOS_SENSOR, type QosProfile } from '../core/qos.js';
 import type { Publisher } from '../core/transport.js';
 import { stampToSeconds } from '../core/time.js';
@@ -25,19 +25,16 @@ import { loadReplayParams, PLANNER_NODE, WATCHDOG_NODE } from '../replay/runner.
 import { stableJson } from '../replay/report.js';
 import { SAMPLE_CAMERAS } from '../replay/sampleBag.js';
 import type { CameraSpec } from '../replay/sample/scene.js';
-import { checkThresholds, RunMetrics, type Check, type MetricsJson, type SeriesPoint } from './metrics.js';
+import { checkThresholds, type Check, type MetricsJson, type SeriesPoint } from './metrics.js';
 import { checkFaultsApply, type FaultSpec, type LoadedScenario, type WatchdogStateName } from './scenario.js';
-import { stepVehicle, type VehicleState } from './vehicle.js';
-import { cameraImage, clockOffsetS, faultActive, odometryOf, sceneOf, warmupState } from './world.js';
+import { CLOCK_TOPIC, GROUND_TRUTH_TOPIC, PHYSICS_DT_S, Simulator } from './simulator.js';
+import { clockOffsetS, faultActive } from './world.js';
 import { renderSimHtml, type PlanDrawing } from './reportHtml.js';
 
-/** [s] physics step; odometry every 2nd step (50 Hz), cameras every 10th (10 Hz), /clock every step. */
-export const PHYSICS_DT_S = 0.01;
 /** [ms] virtual time of the run's start (a plausible ROS time; 0 would read as "sim clock not started"). */
 export const SIM_START_MS = 1_700_000_000_000;
 export const SIM_NODE = 'ar1_sim';
-export const CLOCK_TOPIC = '/clock';
-export const GROUND_TRUTH_TOPIC = '/sim/ground_truth/odometry';
+export { CLOCK_TOPIC, GROUND_TRUTH_TOPIC, PHYSICS_DT_S };
 
 export interface SimOptions {
   loaded: LoadedScenario;
@@ -117,7 +114,6 @@ export async function runScenario(o: SimOptions): Promise<SimResult> {
   const height = o.engine.contract.imageHeight;
   const render = o.render ?? true;
   const write = o.write ?? true;
-  const scene = sceneOf(sc, road);
 
   const scheduler = new SteppingScheduler(SIM_START_MS);
   const bus = new InProcessBus(scheduler);
@@ -170,7 +166,7 @@ export async function runScenario(o: SimOptions): Promise<SimResult> {
   let crashed = false;
   const plannerRos = new GatedNode(bus, { name: PLANNER_NODE, logger: log, clock: { now: rosS } }, () => crashed || active('planner_hang'));
   const watchdogRos = new InProcessNode(bus, { name: WATCHDOG_NODE, logger: log, clock: { now: rosS } });
-  const sim = new InProcessNode(bus, { name: SIM_NODE, logger: log, clock: { now: rosS } });
+  const simRos = new InProcessNode(bus, { name: SIM_NODE, logger: log, clock: { now: rosS } });
   const watchdog = startWatchdog(watchdogRos, params.watchdog);
   const planner = startPlanner(plannerRos, pp, engine);
 
@@ -178,7 +174,6 @@ export async function runScenario(o: SimOptions): Promise<SimResult> {
   const reasoning = new Map<string, { first_s: number; count: number }>();
   const plans: PlanDrawing[] = [];
   const commands: Array<{ tS: number; accel: number; source: string }> = [];
-  const truth: VehicleState[] = [];
   let published = 0;
   let nextDrawS = 0;
   subs.push(bus.messages(pp.topics.reasoning, 'ar1_msgs/msg/Reasoning').subscribe((m) => {
@@ -193,65 +188,23 @@ export async function runScenario(o: SimOptions): Promise<SimResult> {
     const t0True = stampToSeconds(tr.header.stamp) - rosS() + trueS();
     if (t0True < nextDrawS) return;
     nextDrawS = t0True + 1;
-    const pose = truth[Math.max(0, Math.min(truth.length - 1, Math.round(t0True / PHYSICS_DT_S)))];
+    const pose = sim.truth[Math.max(0, Math.min(sim.truth.length - 1, Math.round(t0True / PHYSICS_DT_S)))];
     if (!pose) return;
     const c = Math.cos(pose.yaw);
     const s = Math.sin(pose.yaw);
     plans.push({ t0S: t0True, points: tr.points.map((p) => [pose.x + c * p.x - s * p.y, pose.y + s * p.x + c * p.y] as [number, number]) });
   }));
 
-  // The vehicle obeys the watchdog (zero-order hold between commands).
-  let command = { acceleration: 0, curvature: 0 };
-  subs.push(sim.subscribe('ar1_msgs/msg/UnicycleCommand', params.watchdog.topics.vehicle_command, QOS_COMMAND).subscribe((c: UnicycleCommand) => {
-    command = { acceleration: c.acceleration, curvature: c.curvature };
-    commands.push({ tS: trueS(), accel: c.acceleration, source: SOURCES[c.source] ?? String(c.source) });
-  }));
-  const camPubs = pp.cameras.topics.map((t) => sim.createPublisher('sensor_msgs/msg/Image', t, QOS_SENSOR));
-  const odomPub = sim.createPublisher('nav_msgs/msg/Odometry', pp.odometry.topic, QOS_SENSOR);
-  const clockPub = sim.createPublisher('rosgraph_msgs/msg/Clock', CLOCK_TOPIC, QOS_COMMAND);
-  const truthPub = sim.createPublisher('nav_msgs/msg/Odometry', GROUND_TRUTH_TOPIC, QOS_COMMAND);
-
-  const metrics = new RunMetrics(road, sc.route.length_m, sc.obstacles, sc.vehicle);
-  const reached = new Set<string>();
   const transitions: SimReport['watchdog']['transitions'] = [];
-  let state: VehicleState = warmupState(sc, road, 0);
-  let lastWd: WatchdogStateName = watchdog.state as WatchdogStateName;
-  let step = 0;
-  const observe = (dt: number) => {
-    const tS = step * PHYSICS_DT_S;
-    const wd = watchdog.state as WatchdogStateName;
-    if (wd !== lastWd) {
-      transitions.push({ time_s: Number(tS.toFixed(3)), from: lastWd, to: wd, reason: watchdog.transitions.at(-1)?.reason ?? '' });
-      lastWd = wd;
-    }
-    reached.add(wd);
-    truth.push(state);
-    metrics.add(tS, state, dt, wd);
-  };
-  const publish = () => {
-    const t = trueS();
-    const ros = rosS();
-    clockPub.publish({ clock: { sec: Math.floor(ros), nanosec: Math.round((ros - Math.floor(ros)) * 1e9) % 1_000_000_000 } });
-    if (step % 2 === 0) {
-      truthPub.publish(odometryOf(state, SIM_START_MS / 1000 + t, 'world'));
-      if (!active('stale_odometry')) odomPub.publish(odometryOf(state, ros));
-    }
-    if (step % 10 === 0) {
-      cams.forEach((cam, i) => {
-        if (active('camera_dropout', (f) => f.kind === 'camera_dropout' && (f.camera === 'all' || f.camera === cam.name))) return;
-        camPubs[i]!.publish(cameraImage(scene, state, cam, width, height, t, ros, render));
-      });
-    }
-  };
-  observe(0);
-  publish();
-  subs.push(interval(PHYSICS_DT_S * 1000, scheduler).subscribe(() => {
-    step++;
-    const tS = step * PHYSICS_DT_S;
-    state = tS <= sc.ego.warmup_s + 1e-9 ? warmupState(sc, road, tS) : stepVehicle(state, command, PHYSICS_DT_S, sc.vehicle);
-    observe(PHYSICS_DT_S);
-    publish();
-  }));
+  const sim = new Simulator({
+    loaded: o.loaded, cameras: cams, width, height, render, startS: SIM_START_MS / 1000,
+    topics: { cameras: pp.cameras.topics, odometry: pp.odometry.topic, vehicleCommand: params.watchdog.topics.vehicle_command, clock: CLOCK_TOPIC, groundTruth: GROUND_TRUTH_TOPIC },
+    watchdogState: () => watchdog.state as WatchdogStateName,
+    onCommand: (tS, c) => commands.push({ tS, accel: c.acceleration, source: SOURCES[c.source] ?? String(c.source) }),
+    onStateChange: (tS, from, to) => transitions.push({ time_s: Number(tS.toFixed(3)), from, to, reason: watchdog.transitions.at(-1)?.reason ?? '' }),
+  });
+  const truth = sim.truth;
+  sim.start(simRos, scheduler);
   for (const f of sc.faults) {
     if (f.kind === 'planner_crash') {
       scheduler.schedule(() => { crashed = true; void tracker.track(planner.stop()); }, f.at_s * 1000);
@@ -265,6 +218,7 @@ export async function runScenario(o: SimOptions): Promise<SimResult> {
     o.onProgress?.(Math.min(1, s / sc.duration_s));
   }
   for (const s of subs.splice(0)) s.unsubscribe();
+  sim.stop();
   const stats = planner.stats();
   const finalState = watchdog.state;
   if (!crashed) await planner.stop();
@@ -273,13 +227,13 @@ export async function runScenario(o: SimOptions): Promise<SimResult> {
   await scheduler.advanceTo(scheduler.now(), idle);
   await plannerRos.shutdown();
   await watchdogRos.shutdown();
-  await sim.shutdown();
+  await simRos.shutdown();
   await chain;
   if (writeError) throw writeError;
   const written = writer ? await writer.close() : undefined;
 
-  const m = metrics.result();
-  const checks = checkThresholds(m, sc.pass, reached, finalState);
+  const m = sim.metrics.result();
+  const checks = checkThresholds(m, sc.pass, sim.reached, finalState);
   const dropped: Record<string, number> = {};
   for (const k of Object.keys(stats.dropped).sort()) if (stats.dropped[k]! > 0) dropped[k] = stats.dropped[k]!;
   if (stats.waiting > 0) dropped['end_of_run'] = stats.waiting;
@@ -299,12 +253,12 @@ export async function runScenario(o: SimOptions): Promise<SimResult> {
     commands: commandCounts,
     reasoning: [...reasoning].map(([text, r]) => ({ text, ...r })).sort((a, b) => a.first_s - b.first_s),
   };
-  log.debug(`sim ${sc.name}: ${step} steps, ${published} plans`);
-  if (!write || !written) return { outDir: o.outDir, report, files: undefined, simulatedS: sc.duration_s, series: metrics.series };
+  log.debug(`sim ${sc.name}: ${sim.timeS.toFixed(2)} s simulated, ${published} plans`);
+  if (!write || !written) return { outDir: o.outDir, report, files: undefined, simulatedS: sc.duration_s, series: sim.metrics.series };
   const files = { bag: written.file, report: join(o.outDir, 'report.json'), html: join(o.outDir, 'report.html') };
   await writeFile(files.report, stableJson(report));
-  const html = await renderSimHtml({ report, road, scene, series: metrics.series, plans, commands, truth, cameras: cams, width, height, vehicle: sc.vehicle, dtS: PHYSICS_DT_S, warmupS: sc.ego.warmup_s, routeLengthM: sc.route.length_m, laneOffsetM: sc.route.lane_offset_m });
+  const html = await renderSimHtml({ report, road, scene: sim.scene, series: sim.metrics.series, plans, commands, truth, cameras: cams, width, height, vehicle: sc.vehicle, dtS: PHYSICS_DT_S, warmupS: sc.ego.warmup_s, routeLengthM: sc.route.length_m, laneOffsetM: sc.route.lane_offset_m });
   await writeFile(files.html, html);
-  return { outDir: o.outDir, report, files, simulatedS: sc.duration_s, series: metrics.series };
+  return { outDir: o.outDir, report, files, simulatedS: sc.duration_s, series: sim.metrics.series };
 }
 
