@@ -123,10 +123,11 @@ export interface HeldFrame {
 }
 
 /**
- * Where received frames are written once. admit() copies the bytes (the only copy of a frame on the receiving
- * thread) into a free slot of the camera's ring and returns the frame viewing that slot; undefined when every slot
- * of that camera is still held (the caller counts the frame as dropped, reason frame_ring_full). A slot is never
- * reused while its holder or a plan still uses it.
+ * Where received frames are written once. admit() takes a free slot of the camera's ring, starts copying the bytes
+ * into it (the only copy of a frame on the receiving thread; it may finish over the next event-loop turns, and the
+ * engine waits for it before reading) and returns the frame viewing that slot; undefined when every slot of that
+ * camera is still held (the caller counts the frame as dropped, reason frame_ring_full). A slot is never reused
+ * while its holder or a plan still uses it. The caller keeps the source bytes unchanged (a fresh message buffer).
  */
 export interface FrameStore {
   admit(camera: number, frame: CameraFrame): HeldFrame | undefined;

@@ -6,6 +6,12 @@
  * preprocessed it); only a slot nobody holds is written again. When every slot of a camera is held, admit() refuses
  * the frame and the caller counts it as dropped (frame_ring_full) — a frame is never overwritten in place.
  *
+ * The one copy is made in 2 MiB slices between event-loop turns, starting when the frame is admitted (frames are
+ * copied in arrival order; a compressed frame of at most one slice is copied at once): four 6 MB raw frames arriving
+ * together would otherwise block the main thread for several ms. Until its copy is done a frame's slot is not
+ * readable: plan() waits for ready(). The admitted frame's source bytes must stay unchanged until then (message
+ * buffers are fresh per message). A frame released before its copy finished is not copied further.
+ *
  * Slots are allocated on demand, up to slotsPerCamera per camera, each sized to the frame that first needs it (raw
  * frames all have the bundle's size; compressed ones vary, so their slots get 25 % headroom); a free slot too small
  * for a frame is replaced by a larger one.
@@ -36,6 +42,12 @@ export interface RingStats {
 /** Where an admitted frame's bytes live: the slot and the write it came from. */
 interface Placement { slot: RingSlot; generation: number }
 
+/** A copy into a slot still in progress. */
+interface CopyJob { slot: RingSlot; generation: number; src: Uint8Array; dst: Uint8Array; at: number; done: Promise<void>; resolve: () => void }
+
+/** Bytes copied per event-loop turn: ~0.2–0.5 ms of memcpy. */
+export const COPY_SLICE_BYTES = 2 * 1024 * 1024;
+
 const ALIGN = 64 * 1024;
 /** Compressed frames vary in size: a new slot gets this much headroom over the frame that needs it. */
 const HEADROOM = 1.25;
@@ -48,6 +60,9 @@ export class FrameRing implements FrameStore {
   /** Slots replaced or closed, until no plan holds them (then the worker may drop its reference too). */
   #retired: RingSlot[] = [];
   #closed = false;
+  /** Copies not finished yet, in admission order; pumped in slices between event-loop turns. */
+  readonly #copies: CopyJob[] = [];
+  #pumping = false;
 
   constructor(cameras: number, readonly slotsPerCamera: number, readonly nextId: () => number) {
     if (!(Number.isInteger(slotsPerCamera) && slotsPerCamera >= 1)) {
@@ -85,9 +100,15 @@ export class FrameRing implements FrameStore {
       else { this.#stats.refused++; return undefined; }
     }
     const view = new Uint8Array(slot.buffer, 0, length);
-    view.set(frame.data);
     slot.generation++;
     slot.refs = 1;
+    if (this.#copies.length === 0 && length <= COPY_SLICE_BYTES && (frame.encoding === 'jpeg' || frame.encoding === 'png')) view.set(frame.data);
+    else {
+      let resolve!: () => void;
+      const done = new Promise<void>((r) => { resolve = r; });
+      this.#copies.push({ slot, generation: slot.generation, src: frame.data, dst: view, at: 0, done, resolve });
+      this.#schedulePump();
+    }
     this.#stats.admitted++;
     this.#stats.admittedBytes += length;
     this.#placements.set(view, { slot, generation: slot.generation });
@@ -97,6 +118,42 @@ export class FrameRing implements FrameStore {
       frame: { ...frame, data: view },
       release: () => { if (!released) { released = true; this.unhold(held); } },
     };
+  }
+
+  /** Resolves when the copy of this placement is complete; undefined when it already is. */
+  ready(p: Placement): Promise<void> | undefined {
+    return this.#copies.find((j) => j.slot === p.slot && j.generation === p.generation)?.done;
+  }
+
+  /** Resolves when every admitted frame is copied (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.#copies.length > 0) await this.#copies[this.#copies.length - 1]!.done;
+  }
+
+  #schedulePump(): void {
+    if (this.#pumping) return;
+    this.#pumping = true;
+    setImmediate(() => this.#pump());
+  }
+
+  /** Copies up to one slice, then yields to the event loop. */
+  #pump(): void {
+    let budget = COPY_SLICE_BYTES;
+    while (budget > 0 && this.#copies.length > 0) {
+      const j = this.#copies[0]!;
+      if (j.slot.generation !== j.generation || j.slot.refs === 0) { // released before it was copied: nobody reads it
+        this.#copies.shift();
+        j.resolve();
+        continue;
+      }
+      const end = Math.min(j.src.length, j.at + budget);
+      j.dst.set(j.src.subarray(j.at, end), j.at);
+      budget -= end - j.at;
+      j.at = end;
+      if (j.at >= j.src.length) { this.#copies.shift(); j.resolve(); }
+    }
+    this.#pumping = false;
+    if (this.#copies.length > 0) this.#schedulePump();
   }
 
   /**

@@ -140,6 +140,8 @@ export class OnnxEngine implements PlanningEngine {
     const hold: PlanHold = { ring: [], ringOf: [] };
     const frames: Array<FrameRef | undefined> = new Array(sources.length);
     const copies: number[] = [];
+    /** Receipt copies into ring slots still in progress: the plan is sent once they are done. */
+    const receipts: Array<Promise<void>> = [];
     let total = 0;
     try {
       for (let i = 0; i < sources.length; i++) {
@@ -149,6 +151,8 @@ export class OnnxEngine implements PlanningEngine {
           const p = ring.placementOf(f.data);
           if (!p) continue;
           ring.hold(p.slot);
+          const pending = ring.ready(p);
+          if (pending) receipts.push(pending);
           hold.ring.push(p.slot);
           hold.ringOf.push(ring);
           frames[i] = {
@@ -174,6 +178,7 @@ export class OnnxEngine implements PlanningEngine {
     this.#transport.copiedFrames += copies.length;
     this.#transport.planCopiedBytes += total;
     return (async () => {
+      if (receipts.length > 0) await Promise.all(receipts);
       if (hold.pool) {
         const pool = hold.pool;
         const bytes = new Uint8Array(pool.buffer);

@@ -8,10 +8,11 @@ const frame = (camera: string, stampS: number, bytes: number, fill: number, enco
 describe('FrameRing: per-camera shared slots, written once, never overwritten while held', () => {
   const ids = () => { let n = 1; return () => n++; };
 
-  it('admit copies the frame once into shared memory and returns a frame viewing it', () => {
+  it('admit copies the frame once into shared memory and returns a frame viewing it', async () => {
     const ring = new FrameRing(2, 3, ids());
     const src = frame('a', 1, 1000, 7);
     const held = ring.admit(0, src)!;
+    await ring.settled();
     expect(held.frame.data.buffer).to.be.instanceOf(SharedArrayBuffer);
     expect(held.frame.data).to.not.equal(src.data);
     expect([...held.frame.data]).to.deep.equal([...src.data]);
@@ -21,11 +22,12 @@ describe('FrameRing: per-camera shared slots, written once, never overwritten wh
     expect(ring.stats).to.include({ admitted: 1, admittedBytes: 1000, refused: 0, allocations: 1 });
   });
 
-  it('an exhausted camera refuses the frame (counted) instead of overwriting a held slot; other cameras are unaffected', () => {
+  it('an exhausted camera refuses the frame (counted) instead of overwriting a held slot; other cameras are unaffected', async () => {
     const ring = new FrameRing(2, 2, ids());
     const a = ring.admit(0, frame('a', 1, 100, 1))!;
     const b = ring.admit(0, frame('a', 2, 100, 2))!;
     expect(ring.admit(0, frame('a', 3, 100, 3))).to.equal(undefined);
+    await ring.settled();
     expect(ring.stats.refused).to.equal(1);
     expect([...a.frame.data.subarray(0, 3)]).to.deep.equal([1, 1, 1]);
     expect([...b.frame.data.subarray(0, 3)]).to.deep.equal([2, 2, 2]);
@@ -73,6 +75,37 @@ describe('FrameRing: per-camera shared slots, written once, never overwritten wh
     const smaller = ring.admit(0, frame('a', 3, 310_000, 1, 'jpeg'))!; // fits the headroom: no new slot
     expect(smaller.frame.data.buffer).to.equal(jpeg.frame.data.buffer);
     expect(ring.stats.allocations).to.equal(2);
+  });
+
+  it('raw frames are copied in 2 MiB slices between event-loop turns, in arrival order; ready() says when', async () => {
+    const ring = new FrameRing(2, 2, ids());
+    const big = 5 * 1024 * 1024 + 10;
+    const a = ring.admit(0, frame('a', 1, big, 1))!;
+    const b = ring.admit(1, frame('b', 1, big, 2))!;
+    const pa = ring.ready(ring.placementOf(a.frame.data)!)!;
+    const pb = ring.ready(ring.placementOf(b.frame.data)!)!;
+    expect(pa).to.be.instanceOf(Promise);
+    expect(a.frame.data[big - 1]).to.equal(0); // not copied yet: nothing blocked the caller
+    let turns = 0;
+    const ticker = setInterval(() => { turns++; }, 0);
+    let aDoneFirst = false;
+    await Promise.all([pa.then(() => { aDoneFirst = b.frame.data[big - 1] === 0; }), pb]);
+    clearInterval(ticker);
+    expect(aDoneFirst, 'copies run in arrival order').to.equal(true);
+    expect(a.frame.data[big - 1]).to.equal(1);
+    expect(b.frame.data[big - 1]).to.equal(2);
+    expect(turns, 'timers ran between the slices').to.be.greaterThan(0);
+    expect(ring.ready(ring.placementOf(a.frame.data)!)).to.equal(undefined);
+    // A compressed frame of at most one slice is copied at once.
+    const jpeg = ring.admit(0, frame('a', 2, 1000, 9, 'jpeg'))!;
+    expect(jpeg.frame.data[999]).to.equal(9);
+    // A frame released before its copy finished is not copied further; its slot is free.
+    a.release();
+    const c = ring.admit(1, frame('b', 2, big, 3))!;
+    b.release();
+    c.release();
+    await ring.settled();
+    expect(c.frame.data[big - 1]).to.not.equal(3);
   });
 
   it('close: admit refuses; slots are forgettable (once each) when no plan holds them, replaced slots too', () => {
