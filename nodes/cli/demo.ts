@@ -1,16 +1,22 @@
-/** `ar1 demo`: the sample drive and the demo bundle, made on first use, replayed end to end. */
+/**
+ * `ar1 demo`: the sample drive and the demo bundle, made on first use, replayed end to end; then the shipped course
+ * (the curve and the barrier stop) driven closed loop by `ar1 sim`, with its verdict.
+ */
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RegisterCommand } from './main.js';
 import { runReplayCli } from './replay.js';
+import { runSimCli } from './sim.js';
 
 export const SAMPLE_PARAMS = fileURLToPath(new URL('../../config/sample_bag.yaml', import.meta.url));
+/** The course `ar1 demo` drives closed loop. */
+export const DEMO_COURSE = ['curve.yaml', 'barrier_stop.yaml'].map((f) => fileURLToPath(new URL(`../../config/scenarios/${f}`, import.meta.url)));
 
 export const register: RegisterCommand = (program: Command) => {
   program.command('demo')
-    .description('replay the built-in sample drive with the demo bundle (made on first use in --dir); no ROS, no network')
+    .description('replay the built-in sample drive with the demo bundle (made on first use in --dir), then drive the shipped course closed loop (ar1 sim); no ROS, no network')
     .option('--dir <dir>', 'where the sample bag, demo bundle and results live', '.demo')
     .option('--samples <k>', 'trajectory samples per plan (minADE over K)', '6')
     .option('--json', 'print the summary as JSON')
@@ -29,9 +35,17 @@ export const register: RegisterCommand = (program: Command) => {
         const { makeSampleBag } = await import('../replay/sampleBag.js');
         await makeSampleBag(bag);
       }
-      process.exitCode = await runReplayCli({
+      const replayed = await runReplayCli({
         bag: [bag], bundle, params: [SAMPLE_PARAMS], out: join(dir, 'replay'), seed: '0', samples: opts.samples,
         latency: '100', providers: 'cpu', json: opts.json === true, logLevel: 'warn',
       });
+      // Closed loop on the shipped course; with --json stdout stays replay's one document (the verdicts go to
+      // <dir>/sim/summary.json).
+      say('driving the course closed loop (ar1 sim: the curve, the barrier stop) …');
+      const simulated = await runSimCli({
+        scenario: DEMO_COURSE, bundle, params: [], out: join(dir, 'sim'), seed: '0', latency: '100', providers: 'cpu',
+        json: false, quiet: opts.json === true, logLevel: 'warn',
+      });
+      process.exitCode = replayed || simulated;
     });
 };

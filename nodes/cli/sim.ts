@@ -24,6 +24,8 @@ export interface SimCliOptions {
   providers?: string;
   frames?: boolean;
   json?: boolean;
+  /** Nothing on stdout (the summary still goes to <out>/summary.json): `ar1 demo --json`. */
+  quiet?: boolean;
   logLevel: string;
 }
 
@@ -106,7 +108,7 @@ export async function runSimCli(opts: SimCliOptions, engineFactory?: (bundle: st
         const thrown = unhandled.take();
         if (thrown !== undefined) throw new UserError(`${s.file}: a message could not be handled: ${errorMessage(thrown)}`);
         results.push(r);
-        if (opts.json !== true) process.stdout.write(headline(r));
+        if (opts.json !== true && opts.quiet !== true) process.stdout.write(headline(r));
       } catch (e) {
         unhandled.take();
         const message = e instanceof UserError ? e.message : `${s.file}: ${errorMessage(e)}`;
@@ -125,7 +127,7 @@ export async function runSimCli(opts: SimCliOptions, engineFactory?: (bundle: st
     errors: failures,
   };
   if (results.length > 1 || failures.length) await writeFile(join(outDir, 'summary.json'), stableJson(summary));
-  if (opts.json === true) process.stdout.write(stableJson(summary));
+  if (opts.quiet === true) { /* nothing on stdout */ } else if (opts.json === true) process.stdout.write(stableJson(summary));
   else if (scenarios.length > 1) {
     const passed = results.filter((r) => r.report.verdict === 'pass').length;
     process.stdout.write(`${passed} of ${scenarios.length} scenarios passed${failures.length ? `, ${failures.length} could not run` : ''}\n`);
