@@ -86,8 +86,15 @@ describe('cli: ar1 replay, ar1 report merge, ar1 demo', function () {
     expect(r.stderr).to.match(/making the demo bundle/);
     expect(r.stdout).to.match(/frames {5}received \d+, planned \d+/);
     expect(r.stdout).to.match(/report {5}.*report\.html/);
-    const report = JSON.parse(readFileSync(join(dir, 'demo', 'replay', 'report.json'), 'utf8')) as { plans: { published: number }; watchdog: { final_state: string } };
+    // The demo network's reasoning says what its trajectory does, on the shipped drive: every judged plan consistent.
+    expect(r.stdout).to.match(/\n {2}reasoning {2}consistent 100\.0 % \(\d+ of \d+ judged; 0 inconsistent, \d+ not assessable\)\n/);
+    const report = JSON.parse(readFileSync(join(dir, 'demo', 'replay', 'report.json'), 'utf8')) as {
+      plans: { published: number }; watchdog: { final_state: string }; consistency: { plans: number; consistent: number; inconsistent: number };
+    };
     expect(report.plans.published).to.be.greaterThan(100);
+    expect(report.consistency.plans).to.equal(report.plans.published);
+    expect(report.consistency.inconsistent).to.equal(0);
+    expect(report.consistency.consistent).to.be.greaterThan(0.9 * report.plans.published); // judged, not merely not assessable
     const again = await run(['demo', '--dir', join(dir, 'demo'), '--samples', '1', '--json']);
     expect(again.status).to.equal(0);
     expect(again.stderr).not.to.match(/making/);

@@ -51,6 +51,14 @@ describe('replay/runner (sample drive + demo bundle, end to end)', function () {
     expect(first.report.latency_model).to.deep.equal({ mode: 'fixed', ms: 100 });
   });
 
+  it('judges every published plan\'s reasoning against its trajectory: the demo network says what it does', () => {
+    const c = first.report.consistency!;
+    expect(c.plans).to.equal(first.report.plans.published);
+    expect(c.consistent + c.inconsistent + c.not_assessable).to.equal(c.plans);
+    expect(c.inconsistent_plans).to.deep.equal([]);
+    expect(c.rate).to.equal(1);
+  });
+
   it('scores plans against the odometry at 1 s and 3 s (the 6 s bag is too short for 6.4 s)', () => {
     const m = first.report.metrics;
     expect(m.plans_scored['1']).to.be.greaterThan(10);
