@@ -4,6 +4,7 @@ import { UserError } from '../core/errors.js';
 import { makeDemoBundle } from '../engine/demoBundle.js';
 import { makeTinyAr1Bundle } from '../engine/tinyAr1Bundle.js';
 import type { Manifest } from '../engine/manifest.js';
+import { manifestSha256 } from '../engine/manifestPin.js';
 import { fmtShape, verifyBundle } from '../engine/verifyBundle.js';
 import type { RegisterCommand } from './main.js';
 import { silentLogger } from '../core/logger.js';
@@ -26,6 +27,7 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--json', 'print one JSON object instead of the summary', false)
     .action(async (dir: string, opts: { providers: string; load: boolean; json: boolean }) => {
       const v = await verifyBundle(dir);
+      const manifestDigest = manifestSha256(dir);
       let load: { provider: string; loadMs: number } | undefined;
       if (opts.load) {
         const { createSessions } = await import('../adapters/onnxruntime/ort.js');
@@ -45,11 +47,13 @@ export const register: RegisterCommand = (program: Command) => {
         process.stdout.write(JSON.stringify({
           bundle: `${v.manifest.bundle.id}@${v.manifest.bundle.version}`, ok: true, files: st.files, bytes: st.bytes,
           hashMs: round1(st.hashMs), hashMBps: round1(mbps), provider: load?.provider ?? null, loadMs: load ? round1(load.loadMs) : null, peakRssBytes,
+          manifestSha256: manifestDigest,
         }) + '\n');
         return;
       }
       process.stdout.write(summary(v.manifest)
         + `hashed ${st.files} files, ${fmtBytes(st.bytes)} in ${(st.hashMs / 1e3).toFixed(2)} s (${mbps.toFixed(0)} MB/s)\n`
+        + `manifest sha256 ${manifestDigest} (pin it: planner parameter manifest_sha256)\n`
         + (load ? `loaded on ${load.provider} in ${(load.loadMs / 1e3).toFixed(2)} s; peak RSS ${fmtBytes(peakRssBytes)}\n` : 'not loaded (--no-load)\n'));
     });
   model

@@ -95,6 +95,8 @@ async function loadParams(kind: NodeKind, overrides: ParameterOverrides, name: s
 async function startKind(ros: RunnableRosNode, loaded: LoadedParams): Promise<void> {
   if (loaded.kind === 'planner') {
     const p = loaded.params;
+    // The pinned manifest first: a changed manifest (numbers that steer the car) never loads.
+    (await import('../engine/manifestPin.js')).checkManifestPin(p.bundle_dir, p.manifest_sha256);
     const { createOnnxEngine } = await import('../adapters/onnxruntime/index.js');
     const { EngineError } = await import('../core/engine.js');
     // A bundle that cannot be loaded, or no execution provider that works, is a start-up mistake: one line, exit 2.

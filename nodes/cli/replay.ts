@@ -150,6 +150,8 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: (bund
   }
   for (const bag of bags) checkBagPath(bag);
   await prepareOutDir(outDir);
+  // The pinned manifest (planner parameter manifest_sha256), before the model loads.
+  (await import('../engine/manifestPin.js')).checkManifestPin(bundle, params.manifest_sha256);
   let engine: PlanningEngine;
   try {
     engine = await makeEngine(bundle, providers, log);

@@ -258,6 +258,20 @@ export function parseManifest(raw: unknown, where = MANIFEST_FILE): Manifest {
     files,
   };
   if (m.sampling.topP > 1) r.fail('sampling.top_p', 'a value in (0, 1]', String(m.sampling.topP));
+  // Sane bounds on the numbers that steer the car (AR1: accel_std 0.68, curvature_std 0.026, 0.1 s spacing): an
+  // edit that keeps the file hashes valid must not scale the plans by 100 or sample at temperature 1e300.
+  const within = (path: string, v: number, lo: number, hi: number) => {
+    if (!(v >= lo && v <= hi)) r.fail(path, `a value in [${lo}, ${hi}]`, String(v));
+  };
+  within('sampling.temperature', m.sampling.temperature, 0, 10);
+  within('sampling.max_tokens', m.sampling.maxTokens, 1, 65536);
+  within('cameras.frame_spacing_s', m.cameras.frameSpacingS, 0.01, 1);
+  within('history.dt_s', m.history.dtS, 0.01, 1);
+  within('trajectory.dt_s', m.trajectory.dtS, 0.01, 1);
+  within('action.normalization.accel_mean', m.action.normalization.accelMean, -10, 10);
+  within('action.normalization.accel_std', m.action.normalization.accelStd, 0.01, 10);
+  within('action.normalization.curvature_mean', m.action.normalization.curvatureMean, -1, 1);
+  within('action.normalization.curvature_std', m.action.normalization.curvatureStd, 1e-4, 1);
   if (form === 'fused' && !(m.sampling.temperature > 0)) r.fail('sampling.temperature', 'a value > 0 for form fused (the graph samples; greedy decoding needs the split form)', String(m.sampling.temperature));
   return m;
 }

@@ -18,6 +18,8 @@ export interface CameraInput {
 /** Parameters of ar1_planner, as in config/ar1_planner.schema.json (units in the key suffixes). */
 export interface PlannerParams {
   bundle_dir: string;
+  /** sha256 of the bundle's manifest.yaml; '' = not pinned. */
+  manifest_sha256: string;
   execution_providers: string[];
   seed: number;
   samples: number;
@@ -118,6 +120,7 @@ export function toPlannerParams(raw: Record<string, unknown>): PlannerParams {
   const t = r.topics;
   return {
     bundle_dir: r.bundle_dir,
+    manifest_sha256: r.manifest_sha256,
     execution_providers: [...r.execution_providers],
     seed: r.seed,
     samples: r.samples,
