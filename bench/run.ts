@@ -17,6 +17,7 @@ import { benchMemory } from './memory.js';
 import { NullEngine } from './nullEngine.js';
 import { benchPipeline } from './pipeline.js';
 import { benchReplay } from './replay.js';
+import { benchSim } from './sim.js';
 import { benchTransport } from './transport.js';
 import { benchCliStart } from './cliStart.js';
 import { benchRos2Graph } from './ros2Graph.js';
@@ -93,8 +94,11 @@ async function main(): Promise<void> {
   const bag = await makeSampleBag(path.join(work, 'bag'), { durationS: q ? 10 : 20 });
   const demoEngine = await createOnnxEngine({ bundleDir: benchBundle({ name: 'demo', height: 180, width: 320 }), executionProviders: o.providers });
   const replay = [];
+  const sim = [];
   try {
     replay.push(await benchReplay({ bagPath: bag.file, engine: demoEngine, engineLabel: 'demo', outDir: path.join(work, 'demo'), repetitions: q ? 2 : 3 }));
+    // 10. Closed-loop simulation speed (bench/sim.ts), same demo engine.
+    for (const render of [true, false]) sim.push(await benchSim({ engine: demoEngine, outDir: path.join(work, 'sim'), render }));
   } finally {
     await demoEngine.close();
   }
@@ -102,6 +106,12 @@ async function main(): Promise<void> {
   for (const f of replay) {
     log(`[replay] ${f.engine} engine: ${round(f.replayMsgPerS.p50)} msg/s (${round(f.replayMBPerS)} MB/s) vs floor ${round(f.floorMsgPerS.p50)} msg/s (${round(f.floorMBPerS)} MB/s) → ${pct(f.ratioToFloor)}; ${f.messages} messages, ${round(f.bagMB)} MB, ${f.plans} plans`);
     v('4 replay', `${f.engine} engine: throughput / bag-read floor`, f.ratioToFloor, '≥ 0.5', f.ratioToFloor >= 0.5);
+  }
+
+  for (const f of sim) {
+    log(`[sim] curve, demo model, ${f.render ? 'cameras rendered' : 'flat frames'}: ${f.simulatedS} s simulated in ${f.wallS} s → ${f.realTimeFactor}× real time (${f.verdict}); ` +
+      `model ${f.modelS} s (${f.plans} plans), rendering ${f.renderS} s, nodes + bus + outputs ${f.restS} s`);
+    v('10 sim', `simulated s per wall s, demo model, ${f.render ? 'rendered cameras' : 'no rendering'}`, f.realTimeFactor, '(info)', null);
   }
 
   // 5. Memory
@@ -161,7 +171,7 @@ async function main(): Promise<void> {
   const head = ['benchmark', 'figure', 'value', 'goal', 'result'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   for (const r of [head, widths.map((w) => '-'.repeat(w)), ...rows]) log(r.map((c, i) => c.padEnd(widths[i]!)).join('  '));
-  writeFileSync(o.out, JSON.stringify({ machine, quick: q, verdicts, pipeline, eventLoop, watchdog, replay, memory, engine: { transport, large, batch }, framesOnce: transport8, cli, ros2 }, null, 2) + '\n');
+  writeFileSync(o.out, JSON.stringify({ machine, quick: q, verdicts, pipeline, eventLoop, watchdog, replay, sim, memory, engine: { transport, large, batch }, framesOnce: transport8, cli, ros2 }, null, 2) + '\n');
   log(`\nwrote ${o.out}`);
 }
 
