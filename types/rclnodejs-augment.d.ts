@@ -244,6 +244,10 @@ declare module 'rclnodejs' {
         bundle_id: string;
         generation_ms: number;
         token_count: number;
+        consistency: number;
+        consistency_detail: string;
+        stated_actions: string[];
+        planned_actions: string[];
       }
       export interface ReasoningConstructor {
         new(other?: Reasoning): Reasoning;
