@@ -17,6 +17,8 @@ export { createOnnxEngine } from './adapters/onnxruntime/index.js';
 export type { OnnxEngineOptions } from './adapters/onnxruntime/index.js';
 export { startPlanner, type PlannerHandle, type PlannerStats, type PlannerOptions } from './planner/node.js';
 export { loadPlannerParams, type PlannerParams } from './planner/params.js';
+export * from './consistency/index.js';
+export { ConsistencyCollector, consistencyHeadline, consistencyHtml, mergeConsistency, type ConsistencySummary } from './replay/consistencyReport.js';
 export { openBag, createBagWriter, BagError } from './adapters/mcap/index.js';
 export { startWatchdog, type WatchdogHandle } from './watchdog/node.js';
 export { loadWatchdogParams, type WatchdogParams } from './watchdog/params.js';
