@@ -25,6 +25,7 @@ export interface ReplayCliOptions {
   samples: string;
   latency: string;
   shard?: string;
+  batch?: string;
   providers?: string;
   json?: boolean;
   logLevel: string;
@@ -42,6 +43,7 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--samples <k>', 'trajectory samples per plan for minADE (AR1 reports K = 6)', '1')
     .option('--latency <ms|measured>', 'modelled plan latency in virtual time: milliseconds, or "measured"', '100')
     .option('--shard <i/N>', 'replay only shard i of N (bags sorted by path, bag j in shard j mod N)')
+    .option('--batch <B>', 'replay up to B bags at once in this process, each in its own virtual time, sharing one engine (outputs identical to one at a time with a fixed latency)', '1')
     .option('--providers <list>', 'execution providers, comma separated (default: execution_providers parameter)')
     .option('--json', 'print the summary as JSON on stdout')
     .addOption(new Option('--log-level <level>', 'node log level').choices(['debug', 'info', 'warn', 'error']).default('warn'))
@@ -127,6 +129,7 @@ export function containUnhandled(): { take: () => unknown; restore: () => void }
 export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: (bundle: string, providers: string[], log: Logger) => Promise<PlanningEngine>): Promise<number> {
   const seed = intOption('seed', opts.seed, 0);
   const samples = intOption('samples', opts.samples, 1);
+  const batch = intOption('batch', opts.batch ?? '1', 1);
   let latency: LatencyModel;
   try { latency = parseLatency(opts.latency); } catch (e) { throw new UserError(errorMessage(e)); }
   let bags = [...(opts.bag ?? []), ...(opts.bagList !== undefined ? readBagList(opts.bagList) : [])];
@@ -164,35 +167,62 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: (bund
   const failures: string[] = [];
   const names = new Map<string, number>();
   const unhandled = containUnhandled();
-  try {
-    for (const bag of bags) {
-      const base = basename(bag.replace(/\/+$/, '')).replace(/\.mcap$/, '') || 'bag';
-      const seen = names.get(base) ?? 0;
-      names.set(base, seen + 1);
-      const dir = bags.length === 1 ? outDir : join(outDir, seen ? `${base}_${seen}` : base);
-      const progress = progressReporter(bag, opts.json === true);
-      try {
-        const r = await replayBag({
-          bagPath: bag, engine, paramsFiles: opts.params, outDir: dir, seed, samples, latency,
-          version: packageVersion(), logger: log, onProgress: progress.update,
-        });
-        await new Promise<void>((done) => setTimeout(done, 0)); // RxJS reports callback errors on a timer
-        const thrown = unhandled.take();
-        if (thrown !== undefined) throw new UserError(`${bag}: a message could not be handled: ${errorMessage(thrown)}`);
-        progress.stop();
-        results.push(r);
-        if (opts.json !== true) process.stdout.write(headline(r));
-      } catch (e) {
-        progress.stop();
-        unhandled.take();
-        // One line per failed bag whatever went wrong (a malformed bag can break a reader in unforeseen ways);
-        // the other bags still run. The stack goes to the debug log.
-        const message = e instanceof UserError ? e.message : `${bag}: ${errorMessage(e)}`;
-        if (!(e instanceof UserError)) log.debug(`${bag}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-        failures.push(message.startsWith(bag) ? message : `${bag}: ${message}`);
-        process.stderr.write(`ar1: ${message}\n`);
-      }
+  // Bags run `batch` at a time (each replay has its own virtual time; while one bag's plan is in the engine, the other
+  // bags' nodes, scoring and output encoding use the main thread). Results, headlines and the merged summary keep the
+  // bags' order whatever order they finish in.
+  const done: Array<{ result?: ReplayResult; failure?: string; headline?: string } | undefined> = new Array(bags.length);
+  let printed = 0;
+  const flush = () => {
+    while (printed < bags.length && done[printed]) {
+      const d = done[printed++]!;
+      if (d.result) results.push(d.result);
+      if (d.failure !== undefined) failures.push(d.failure);
+      if (d.headline !== undefined) process.stdout.write(d.headline);
     }
+  };
+  const dirs = bags.map((bag) => {
+    const base = basename(bag.replace(/\/+$/, '')).replace(/\.mcap$/, '') || 'bag';
+    const seen = names.get(base) ?? 0;
+    names.set(base, seen + 1);
+    return bags.length === 1 ? outDir : join(outDir, seen ? `${base}_${seen}` : base);
+  });
+  let running = 0;
+  const replayOne = async (i: number): Promise<void> => {
+    const bag = bags[i]!;
+    const progress = progressReporter(bag, opts.json === true, batch > 1);
+    running++;
+    try {
+      const r = await replayBag({
+        bagPath: bag, engine, paramsFiles: opts.params, outDir: dirs[i]!, seed, samples, latency,
+        version: packageVersion(), logger: log, onProgress: progress.update,
+      });
+      await new Promise<void>((resolveTurn) => setTimeout(resolveTurn, 0)); // RxJS reports callback errors on a timer
+      const thrown = unhandled.take();
+      if (thrown !== undefined) {
+        throw new UserError(`${bag}: a message could not be handled: ${errorMessage(thrown)}` +
+          (running > 1 ? ` (raised while ${running} bags replayed at once: rerun with --batch 1 to tell which bag)` : ''));
+      }
+      progress.stop();
+      done[i] = { result: r, ...(opts.json !== true ? { headline: headline(r) } : {}) };
+    } catch (e) {
+      progress.stop();
+      unhandled.take();
+      // One line per failed bag whatever went wrong (a malformed bag can break a reader in unforeseen ways);
+      // the other bags still run. The stack goes to the debug log.
+      const message = e instanceof UserError ? e.message : `${bag}: ${errorMessage(e)}`;
+      if (!(e instanceof UserError)) log.debug(`${bag}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      done[i] = { failure: message.startsWith(bag) ? message : `${bag}: ${message}` };
+      process.stderr.write(`ar1: ${message}\n`);
+    } finally {
+      running--;
+      flush();
+    }
+  };
+  try {
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(batch, bags.length) }, async () => {
+      while (next < bags.length) await replayOne(next++);
+    }));
   } finally {
     unhandled.restore();
     await engine.close();
@@ -248,10 +278,10 @@ export function headline(r: ReplayResult): string {
   return lines.join('\n') + '\n';
 }
 
-/** A progress bar on a terminal; plain lines at 25 % steps otherwise; nothing with --json. */
-function progressReporter(bag: string, quiet: boolean): { update: (f: number) => void; stop: () => void } {
+/** A progress bar on a terminal; plain lines at 25 % steps otherwise (or with several bags at once); nothing with --json. */
+function progressReporter(bag: string, quiet: boolean, plain = false): { update: (f: number) => void; stop: () => void } {
   if (quiet) return { update: () => {}, stop: () => {} };
-  if (process.stderr.isTTY) {
+  if (process.stderr.isTTY && !plain) { // one bar at a time: bags replayed at once print lines
     const bar = new cliProgress.SingleBar({ format: `replay ${basename(bag)} [{bar}] {percentage}% | eta {eta}s`, stream: process.stderr }, cliProgress.Presets.shades_classic);
     bar.start(100, 0);
     return { update: (f) => bar.update(Math.round(f * 100)), stop: () => bar.stop() };

@@ -1,0 +1,58 @@
+import { expect } from 'chai';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeDemoBundle } from '../../nodes/engine/index.js';
+import { makeSampleBag } from '../../nodes/replay/sampleBag.js';
+
+const AR1 = fileURLToPath(new URL('../../bin/ar1.js', import.meta.url));
+const PARAMS = fileURLToPath(new URL('../../config/sample_bag.yaml', import.meta.url));
+function run(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [AR1, ...args], { env: { ...process.env, FORCE_COLOR: '0' } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    p.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+describe('cli: ar1 replay --batch (several bags at once in one process)', function () {
+  this.timeout(240000);
+  let dir: string;
+  const bags = ['a', 'b', 'c'];
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ar1-replay-batch-'));
+    makeDemoBundle(join(dir, 'bundle'));
+    for (const [i, b] of bags.entries()) await makeSampleBag(join(dir, b), { durationS: 3 + i, seed: i + 1 });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('outputs are byte-identical to replaying one bag at a time (fixed latency); headlines and summary keep the bags\' order', async () => {
+    const common = ['replay', '--bag', ...bags.map((b) => join(dir, b)), '--bundle', join(dir, 'bundle'), '--params', PARAMS, '--providers', 'cpu', '--latency', '100'];
+    const one = await run([...common, '--out', join(dir, 'one')]);
+    expect(one.status, one.stderr).to.equal(0);
+    const many = await run([...common, '--batch', '3', '--out', join(dir, 'many')]);
+    expect(many.status, many.stderr).to.equal(0);
+    for (const b of bags) {
+      for (const f of ['report.json', 'bag/bag_0.mcap']) {
+        expect(readFileSync(join(dir, 'many', b, f)).equals(readFileSync(join(dir, 'one', b, f))), `${b}/${f}`).to.equal(true);
+      }
+    }
+    expect(readFileSync(join(dir, 'many', 'summary.json'), 'utf8')).to.equal(readFileSync(join(dir, 'one', 'summary.json'), 'utf8'));
+    const order = (out: string) => [...out.matchAll(/^replayed (\S+)/gm)].map((m) => m[1]);
+    expect(order(many.stdout)).to.deep.equal(bags.map((b) => join(dir, b)));
+    // The headlines differ only in the measured compute time.
+    const modelled = (out: string) => out.replace(/^ {2}compute .*$/gm, '');
+    expect(modelled(many.stdout.replaceAll('/many', '/one'))).to.equal(modelled(one.stdout));
+  });
+
+  it('a bad --batch is one line, exit 2', () => {
+    const r = spawnSync(process.execPath, [AR1, 'replay', '--bag', 'x', '--batch', '0'], { encoding: 'utf8' });
+    expect(r.status).to.equal(2);
+    expect(r.stderr).to.equal('ar1: --batch: expected an integer >= 1, got "0"\n');
+  });
+});
