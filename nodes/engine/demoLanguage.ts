@@ -38,9 +38,10 @@ const RULES: Rule[] = [
   // Scene choice after <|cot_start|>: straight (|turn| small) / mild curve / sharp curve.
   { from: SPECIAL.cotStart, to: 'keep', base: 5, coef: { absTurn: -15 } },
   { from: SPECIAL.cotStart, to: 'stay', base: 4.6, coef: { absTurn: -15 } },
-  // "follow the road curving …" from |turn| ≈ 0.25 on (a plan turning ~0.35 rad over its horizon at 10 m/s): below it,
-  // plans barely turn (reasoning–action consistency).
-  { from: SPECIAL.cotStart, to: 'follow', base: 1 },
+  // "follow the road curving …" from |turn| ≈ 0.28 on at 10 m/s (a plan turning ~0.35 rad over its horizon), later
+  // the slower the car (speedPull grows as speed drops): a slow plan barely turns within its horizon, and saying
+  // "curving" over it would contradict it (reasoning–action consistency; pull_away crept straight while saying it).
+  { from: SPECIAL.cotStart, to: 'follow', base: 3, coef: { speedPull: -4 } },
   // Braking for a red barrier: "slow down for the barrier ahead", or "stop for the barrier ahead" once the plan stops.
   { from: SPECIAL.cotStart, to: 'slow', base: -8, coef: { absTurn: 14, barrier: 16 } },
   { from: SPECIAL.cotStart, to: 'stop', base: -14, coef: { stopping: 26 } },
