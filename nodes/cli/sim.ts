@@ -10,7 +10,7 @@ import { loadReplayParams } from '../replay/runner.js';
 import { parseLatency, type LatencyModel } from '../replay/replayEngine.js';
 import { stableJson } from '../replay/report.js';
 import { checkFaultsApply, loadScenario, type LoadedScenario } from '../sim/scenario.js';
-import { runScenario, simCameras, type SimResult } from '../sim/runner.js';
+import { checkSimParams, runScenario, type SimResult } from '../sim/runner.js';
 import { containUnhandled, parseProviders } from './replay.js';
 import { packageVersion, type RegisterCommand } from './main.js';
 
@@ -76,7 +76,7 @@ export async function runSimCli(opts: SimCliOptions, engineFactory?: (bundle: st
   if (files.length === 0) throw new UserError('no scenarios: pass --scenario FILE… (config/scenarios/ ships a set)');
   const log = consoleLogger('ar1 sim', opts.logLevel as 'warn');
   const params = loadReplayParams(opts.params, seed, 1).planner;
-  simCameras(params.cameras.names);
+  checkSimParams(params);
   const scenarios: LoadedScenario[] = files.map((f) => loadScenario(f));
   for (const s of scenarios) checkFaultsApply(s, params.cameras.names);
   const bundle = opts.bundle ?? params.bundle_dir;

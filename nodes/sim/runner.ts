@@ -22,6 +22,7 @@ import { startPlanner } from '../planner/node.js';
 import { startWatchdog } from '../watchdog/node.js';
 import { describeLatency, replayEngine, type LatencyModel } from '../replay/replayEngine.js';
 import { loadReplayParams, PLANNER_NODE, WATCHDOG_NODE } from '../replay/runner.js';
+import type { PlannerParams } from '../planner/params.js';
 import { stableJson } from '../replay/report.js';
 import { SAMPLE_CAMERAS } from '../replay/sampleBag.js';
 import type { CameraSpec } from '../replay/sample/scene.js';
@@ -91,6 +92,14 @@ export function simCameras(names: readonly string[]): CameraSpec[] {
   });
 }
 
+/** The planner parameters the simulator can serve: cameras it renders, each on a raw topic. */
+export function checkSimParams(pp: PlannerParams): CameraSpec[] {
+  const cams = simCameras(pp.cameras.names);
+  const i = pp.cameras.transports.findIndex((t) => t !== 'raw');
+  if (i >= 0) throw new UserError(`cameras.transports[${i}]: the simulator publishes raw sensor_msgs/Image frames; expected raw, got ${pp.cameras.transports[i]}`);
+  return cams;
+}
+
 /** An InProcessNode whose publications can be cut (a frozen or dead process: nothing it publishes gets out). */
 class GatedNode extends InProcessNode {
   constructor(bus: InProcessBus, options: InProcessNodeOptions, private readonly silenced: () => boolean) { super(bus, options); }
@@ -107,9 +116,8 @@ export async function runScenario(o: SimOptions): Promise<SimResult> {
   const log = o.logger ?? silentLogger;
   const params = loadReplayParams(o.paramsFiles, o.seed, 1);
   const pp = params.planner;
-  const cams = simCameras(pp.cameras.names);
+  const cams = checkSimParams(pp);
   checkFaultsApply(o.loaded, pp.cameras.names);
-  if (pp.cameras.transports.some((t) => t !== 'raw')) throw new UserError('cameras.transports: the simulator publishes raw sensor_msgs/Image frames; expected raw for every camera');
   const width = o.engine.contract.imageWidth;
   const height = o.engine.contract.imageHeight;
   const render = o.render ?? true;

@@ -139,6 +139,7 @@ describe('ar1 sim (CLI): exit status from the verdicts; bad input before the mod
     writeFileSync(join(dir, 'short.yaml'), SHORT);
     writeFileSync(join(dir, 'fails.yaml'), SHORT.replace('pass: { no_collision: true, reaches_state: fallback }', 'pass: { min_progress_m: 99 }').replace('name: short', 'name: fails'));
     writeFileSync(join(dir, 'bad.yaml'), SHORT.replace('speed_mps: 8', 'speed_mps: -3'));
+    writeFileSync(join(dir, 'jpeg.yaml'), 'ar1_planner:\n  ros__parameters:\n    cameras:\n      transports: [compressed, compressed, compressed, compressed]\n');
     writeFileSync(join(dir, 'cam.yaml'), SHORT.replace('faults: [{ kind: planner_crash, at_s: 4 }]', 'faults: [{ kind: camera_dropout, at_s: 1, camera: rear }]'));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -165,11 +166,13 @@ describe('ar1 sim (CLI): exit status from the verdicts; bad input before the mod
     expect((e as UserError).message).to.match(/cam\.yaml: faults\[0\]\.camera: expected one of .* got "rear"$/);
   });
 
-  it('no scenario, a bad --latency or --seed: one line, exit 2', async () => {
-    const cases: Array<[Partial<SimCliOptions>, RegExp]> = [[{ scenario: [] }, /^no scenarios/], [{ scenario: [join(dir, 'short.yaml')], latency: 'soon' }, /^--latency: expected milliseconds/], [{ scenario: [join(dir, 'short.yaml')], seed: '-1' }, /^--seed: expected an integer >= 0/]];
+  it('no scenario, a bad --latency or --seed, JPEG camera parameters: one line, exit 2, before the model loads', async () => {
+    const cases: Array<[Partial<SimCliOptions>, RegExp]> = [[{ scenario: [] }, /^no scenarios/], [{ scenario: [join(dir, 'short.yaml')], latency: 'soon' }, /^--latency: expected milliseconds/], [{ scenario: [join(dir, 'short.yaml')], seed: '-1' }, /^--seed: expected an integer >= 0/],
+      [{ scenario: [join(dir, 'short.yaml')], params: [join(dir, 'jpeg.yaml')] }, /^cameras\.transports\[0\]: the simulator publishes raw sensor_msgs\/Image frames; expected raw, got compressed$/]];
     for (const [over, re] of cases) {
       const e = await runSimCli(opts(over), noModel).catch((x: unknown) => x);
       expect(e, String(re)).to.be.instanceOf(UserError);
+      expect((e as UserError).exitCode).to.equal(2);
       expect((e as UserError).message).to.match(re);
     }
   });
