@@ -20,6 +20,7 @@ import { benchReplay } from './replay.js';
 import { benchSim } from './sim.js';
 import { benchTransport } from './transport.js';
 import { benchCliStart } from './cliStart.js';
+import { benchReplayBatch } from './replayBatch.js';
 import { benchRos2Graph } from './ros2Graph.js';
 import { round } from './stats.js';
 import { benchWatchdog } from './watchdog.js';
@@ -113,6 +114,14 @@ async function main(): Promise<void> {
       `model ${f.modelS} s (${f.plans} plans), rendering ${f.renderS} s, nodes + bus + outputs ${f.restS} s`);
     v('10 sim', `simulated s per wall s, demo model, ${f.render ? 'rendered cameras' : 'no rendering'}`, f.realTimeFactor, '(info)', null);
   }
+
+  // 4b. Bags replayed at once (--batch) vs one at a time, large bundle on the CPU
+  const replayBatch = await benchReplayBatch({ work: path.join(work, 'batch'), bundleDir: benchBundle({ name: 'large', height: 180, width: 320 }),
+    bags: q ? 4 : 8, durationS: q ? 3 : 4, batch: q ? 4 : 8 });
+  log(`[replay] --batch ${replayBatch.batch} vs 1 over ${replayBatch.bags} bags (large bundle, CPU): ${replayBatch.batchPlansPerS} vs ${replayBatch.serialPlansPerS} plans/s ` +
+    `(${replayBatch.plans} plans, ${replayBatch.batchS} vs ${replayBatch.serialS} s) → ×${replayBatch.speedup}; outputs ${replayBatch.identical ? 'byte-identical' : 'DIFFER'}`);
+  v('4 replay', `--batch ${replayBatch.batch} / --batch 1 plans/s (large bundle, CPU)`, replayBatch.speedup, '(report)', null);
+  v('4 replay', `--batch ${replayBatch.batch} outputs identical to one bag at a time`, replayBatch.identical ? 1 : 0, '1', replayBatch.identical);
 
   // 5. Memory
   const memory = await benchMemory(q ? 6000 : 36000, 10);

@@ -158,7 +158,7 @@ describe('deploy: docker/', () => {
       const c = job.spec.template.spec.containers[0]!;
       expect(c.image).to.equal(IMAGE);
       expect(c.args.slice(0, 2)).to.deep.equal(['ar1', 'replay']);
-      for (const flag of ['--bag-list', '--shard', '--out']) expect(c.args).to.include(flag);
+      for (const flag of ['--bag-list', '--shard', '--batch', '--out']) expect(c.args).to.include(flag);
       // every flag the job passes exists in the real CLI
       const help = spawnSync(process.execPath, [fileURLToPath(new URL('../../bin/ar1.js', import.meta.url)), 'replay', '--help'], { encoding: 'utf8' }).stdout;
       for (const flag of c.args.filter((a) => a.startsWith('--'))) expect(help, flag).to.contain(flag + ' ');
