@@ -28,8 +28,12 @@ describe('alpasim/pickle: the debug-info dict as Python pickle protocol 2', () =
   it('any JSON-like value round-trips (property, 500 runs)', () => {
     const leaf = fc.oneof(fc.string(), fc.integer(), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), fc.double({ noNaN: true, noDefaultInfinity: true }).filter((d) => !Number.isInteger(d)), fc.boolean(), fc.constant(null));
     const { tree } = fc.letrec((tie) => ({
-      tree: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('tree'), { maxLength: 4 }), fc.dictionary(fc.string(), tie('tree'), { maxKeys: 4 })),
+      // "__proto__" is left out of the keys: pickleparser, the reader this test uses, builds dicts by plain assignment,
+      // so such a key becomes the object's prototype on its side (the bytes we write are checked above).
+      tree: fc.oneof({ depthSize: 'small' }, leaf, fc.array(tie('tree'), { maxLength: 4 }),
+        fc.dictionary(fc.string().filter((k) => k !== '__proto__'), tie('tree'), { maxKeys: 4 })),
     }));
-    fc.assert(fc.property(tree, (v) => { expect(loads(pickleDumps(v as PickleValue))).to.deep.equal(v); }), { numRuns: 500 });
+    fc.assert(fc.property(tree, (v) => { expect(loads(pickleDumps(v as PickleValue))).to.deep.equal(v); }),
+      { numRuns: 500, seed: Number(process.env['FUZZ_SEED'] ?? 1) });
   });
 });
