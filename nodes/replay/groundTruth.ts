@@ -15,10 +15,11 @@ export class GroundTruthPath {
   /** Poses in time order; out-of-order or duplicate times are dropped. */
   constructor(poses: Iterable<PoseSample>) {
     const sorted: OdometrySample[] = [];
+    // Built for every batch of plans scored during a replay: no temporary arrays, one fixed-shape object per pose.
     for (const p of poses) {
-      if (![p.tS, p.x, p.y, p.yaw].every(Number.isFinite)) continue;
+      if (!(Number.isFinite(p.tS) && Number.isFinite(p.x) && Number.isFinite(p.y) && Number.isFinite(p.yaw))) continue;
       if (sorted.length && p.tS <= sorted[sorted.length - 1]!.tS) continue;
-      sorted.push({ ...p, z: 0 });
+      sorted.push({ tS: p.tS, x: p.x, y: p.y, yaw: p.yaw, z: 0 });
     }
     this.#poses = sorted;
   }
