@@ -3,7 +3,8 @@
  * a sequential McapStreamReader scan (unchunked `fastwrite` files, truncated recordings, broken summaries).
  * A truncated file yields every complete message (including the complete messages of a cut uncompressed chunk)
  * and reports what was lost. A corrupt chunk ends reading with a BagError naming the file and chunk offset,
- * after every message before it was delivered.
+ * after every message before it was delivered. A summary that contradicts itself or the file (summaryCheck.ts) is
+ * refused at open with a BagError naming the file and the lie.
  */
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import { FileHandleReadable } from '@mcap/nodejs';
 import { loadDecompressHandlers } from '@mcap/support';
 import { assertMcapMagic } from './bagPaths.js';
 import { BagError } from './errors.js';
+import { summaryContradiction } from './summaryCheck.js';
 
 export interface FileChannel {
   /** Channel id inside this file. */
@@ -113,6 +115,12 @@ export class McapFile {
       }
     } catch (e) {
       reason = `summary unreadable: ${(e as Error).message}`;
+    }
+    const lie = indexed && reason === undefined ? summaryContradiction(indexed) : undefined;
+    if (lie !== undefined) {
+      await handle.close();
+      const crc = indexed!.footer.summaryCrc === 0 ? 'summary CRC 0, so unchecked' : 'despite its summary CRC';
+      throw new BagError(`${file}: the MCAP summary cannot be trusted (${crc}): ${lie}; rebuild it (mcap recover) or re-record`);
     }
     return new McapFile(file, handle, bytes, handlers, reason === undefined ? indexed : undefined, reason);
   }
