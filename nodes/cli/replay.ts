@@ -152,12 +152,12 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: (bund
     return 0;
   }
   for (const bag of bags) checkBagPath(bag);
-  // Each bag's files open (MCAP magic, a summary that holds together): only headers and summaries are read.
-  const { openBag } = await import('../adapters/mcap/index.js');
-  for (const bag of bags) await (await openBag(bag)).close();
   await prepareOutDir(outDir);
   // The pinned manifest (planner parameter manifest_sha256), before the model loads.
   (await import('../engine/manifestPin.js')).checkManifestPin(bundle, params.manifest_sha256);
+  // Each bag's files open (MCAP magic, a summary that holds together): only headers and summaries are read.
+  const { openBag } = await import('../adapters/mcap/index.js');
+  for (const bag of bags) await (await openBag(bag)).close();
   let engine: PlanningEngine;
   try {
     engine = await makeEngine(bundle, providers, log);

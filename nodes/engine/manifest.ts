@@ -2,7 +2,8 @@
  * The model bundle manifest (manifest.yaml): types, parsing and field-by-field validation with precise messages.
  * See README.md in this folder for the format.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../core/errors.js';
@@ -19,6 +20,34 @@ export const MANIFEST_FORMAT = 'ar1-bundle/2';
 export class BundleError extends UserError {
   override readonly name = 'BundleError';
 }
+
+/** What a path is, in words, for a refusal ("a FIFO", "a directory", …). */
+function kindOf(st: Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+/**
+ * The size of a bundle file, which must be a regular file (symbolic links followed): a FIFO, socket or device given
+ * as a bundle file would block the read for ever, so it is refused before anything opens it. Missing → undefined.
+ */
+export function regularFileSize(path: string): number | undefined {
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new BundleError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  if (!st.isFile()) throw new BundleError(`${path}: expected a regular file, got ${kindOf(st)}`);
+  return st.size;
+}
+
+/** [bytes] a manifest is a few KB; a larger one is refused before it is read. */
+export const MAX_MANIFEST_READ_BYTES = 4 << 20;
 
 export type GraphRole = 'vision_encoder' | 'lm_prefill' | 'lm_decode' | 'action_expert' | 'generate';
 export type BundleForm = 'split' | 'fused';
@@ -104,6 +133,9 @@ export interface Manifest {
 /** Reads and validates DIR/manifest.yaml (no hashing: see verifyBundle). */
 export function loadManifest(dir: string): Manifest {
   const path = join(dir, MANIFEST_FILE);
+  const size = regularFileSize(path);
+  if (size === undefined) throw new BundleError(`${path}: cannot read the bundle manifest (ENOENT)`);
+  if (size > MAX_MANIFEST_READ_BYTES) throw new BundleError(`${path}: expected at most ${MAX_MANIFEST_READ_BYTES} bytes, got ${size}`);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

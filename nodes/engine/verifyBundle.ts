@@ -2,12 +2,13 @@
  * Bundle verification: every declared file exists, has the declared size and sha256 (streamed in chunks: no file is
  * ever held whole in memory, so bundles of any size verify), every graph's real inputs/outputs (read from the ONNX
  * protobuf without its weights) match the manifest in name, dtype and shape, and every external-data reference of a
- * graph points into a declared file, within its size. A bundle that fails never runs. No onnxruntime here.
+ * graph points into a declared file, within its size. Every file must be a regular file: a FIFO, socket or device is
+ * refused before anything opens it (a read would wait for ever). A bundle that fails never runs. No onnxruntime here.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { BundleError, loadManifest } from './manifest.js';
+import { BundleError, loadManifest, regularFileSize } from './manifest.js';
 import type { GraphRole, Manifest } from './manifest.js';
 import { GraphFileError, readGraphFile } from './graphFile.js';
 import type { GraphFileInfo } from './graphFile.js';
@@ -69,6 +70,7 @@ export async function verifyBundle(dir: string, opts: VerifyOptions = {}): Promi
   for (const [name, want] of Object.entries(manifest.files)) {
     if (name.includes('..') || name.startsWith('/')) throw new BundleError(`manifest.yaml: files.${name}: expected a file name inside the bundle, got a path outside it`);
     const path = join(dir, name);
+    if (regularFileSize(path) === undefined) throw new BundleError(`${path}: missing (declared in manifest.yaml files)`);
     let size: number, mtimeMs: number;
     try {
       ({ size, mtimeMs } = statSync(path));
@@ -98,12 +100,14 @@ export async function verifyBundle(dir: string, opts: VerifyOptions = {}): Promi
   const graphPaths: Partial<Record<GraphRole, string>> = {};
   for (const [role, spec] of Object.entries(manifest.graphs) as [GraphRole, NonNullable<Manifest['graphs'][GraphRole]>][]) {
     const path = join(dir, spec.file);
+    if (regularFileSize(path) === undefined) throw new BundleError(`${path}: missing (graphs.${role}.file in manifest.yaml)`);
     const info = readGraph(path);
     checkIo(path, info, spec.inputs, spec.outputs);
     checkExternal(path, info, manifest);
     graphPaths[role] = path;
   }
   const tokPath = join(dir, manifest.tokenizer.file);
+  if (regularFileSize(tokPath) === undefined) throw new BundleError(`${tokPath}: missing (tokenizer.file in manifest.yaml)`);
   let tokenizerJson: unknown;
   try {
     tokenizerJson = JSON.parse(readFileSync(tokPath, 'utf8'));

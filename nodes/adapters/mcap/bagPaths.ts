@@ -20,8 +20,20 @@ export interface BagLocation {
 
 const MCAP_MAGIC = Buffer.from([0x89, 0x4d, 0x43, 0x41, 0x50, 0x30, 0x0d, 0x0a]);
 
-/** Throws BagError unless `file` starts with the MCAP magic. */
+/** Throws BagError unless `file` is a regular file (opening a FIFO, socket or device for reading waits for ever). */
+export function assertRegularFile(file: string): void {
+  let st;
+  try {
+    st = statSync(file);
+  } catch (e) {
+    throw new BagError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (!st.isFile()) throw new BagError(`${file}: expected a regular file, got ${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : 'a socket or device'}`);
+}
+
+/** Throws BagError unless `file` is a regular file that starts with the MCAP magic. */
 export function assertMcapMagic(file: string): void {
+  assertRegularFile(file);
   const buf = Buffer.alloc(8);
   let n = 0;
   let fd: number | undefined;
@@ -51,6 +63,7 @@ export function locateBag(path: string): BagLocation {
   if (!st.isDirectory()) throw new BagError(`${path}: not a file or directory`);
   const metaPath = join(abs, 'metadata.yaml');
   if (existsSync(metaPath)) {
+    assertRegularFile(metaPath);
     const metadata = parseBagMetadata(readFileSync(metaPath, 'utf8'), metaPath);
     if (metadata.storageIdentifier !== '' && metadata.storageIdentifier !== 'mcap') {
       throw new BagError(`${metaPath}: storage_identifier: expected mcap, got ${metadata.storageIdentifier}`);
