@@ -58,9 +58,7 @@ describe('ROS 2 graph: ar1 node sim closes the loop around the real planner and 
       await record('sensor_msgs/msg/Image', '/sensors/camera/camera_front_tele_30fov/image_raw', 'best_effort');
     recs.push(vehicle, state, clock, odom, truth, camera);
 
-    const simNode = new NodeProcess('sim', ['node', 'sim', '--ros-args', '--params-file', join(REPO, 'config', 'ar1_sim.yaml'), '-p', `scenario:=${join(dir, 'scenario.yaml')}`,
-      // Half real time: a loaded 2-core machine still plans within the watchdog's deadlines.
-      '-p', 'real_time_factor:=0.5']);
+    const simNode = new NodeProcess('sim', ['node', 'sim', '--ros-args', '--params-file', join(REPO, 'config', 'ar1_sim.yaml'), '-p', `scenario:=${join(dir, 'scenario.yaml')}`]);
     procs.push(simNode);
     const logs = () => [simNode.log.slice(-3000), planner.log.slice(-2000), watchdog.log.slice(-2000)].join('\n');
     await waitFor('the watchdog in nominal on sim time', 60, () => state.messages.some((m) => m.msg.state === STATE.nominal), logs);
@@ -77,7 +75,7 @@ describe('ROS 2 graph: ar1 node sim closes the loop around the real planner and 
     expect([camera.last!.width, camera.last!.height, camera.last!.encoding]).to.deep.equal([320, 180, 'rgb8']);
     expect(stampS(odom.last!.header.stamp)).to.be.within(1000, 1012.1);
     // The loop closed: the planner drove (through the watchdog), the car stopped before the barrier (front 3.8 m ahead of the pose).
-    expect(vehicle.messages.filter((m) => m.msg.source === SOURCE.planner).length).to.be.greaterThan(100);
+    expect(vehicle.messages.filter((m) => m.msg.source === SOURCE.planner).length, 'at least 1 s of planner control').to.be.greaterThan(50);
     const last = truth.last!;
     expect(last.twist.twist.linear.x).to.equal(0);
     expect(last.pose.pose.position.x + 3.8).to.be.within(50, 60 - 0.1);
