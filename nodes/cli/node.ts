@@ -4,6 +4,7 @@ import { lastValueFrom } from 'rxjs';
 import { UserError } from '../core/errors.js';
 import { LOG_LEVELS } from '../core/logger.js';
 import { parameterOverridesFromArgs } from '../core/params/fromArgs.js';
+import { renamedNodeWarnings } from '../core/params/renamedNode.js';
 import type { ParameterOverrides } from '../core/params/overrides.js';
 import { parseRosArgs } from '../core/params/rosArgs.js';
 import type { RosNode } from '../core/transport.js';
@@ -75,6 +76,7 @@ export async function runNode(which: string, opts: NodeCommandOptions, argv: rea
   const createNode = deps.createNode ?? (await import('../adapters/rclnodejs/node.js')).createRclNode;
   const ros = await createNode({ name: NODE_NAMES[kind], argv: rclArgv });
   ros.declareParameters(loaded.params as unknown as Record<string, unknown>, loaded.schema);
+  for (const w of renamedNodeWarnings(args.paramsFiles, name, NODE_NAMES[kind], namespace)) ros.logger.warn(w);
   await startKind(ros, loaded);
   ros.logger.info(`${ros.name} running [namespace=${ros.namespace}]`);
   await lastValueFrom(ros.shutdown$, { defaultValue: undefined });

@@ -24,9 +24,10 @@ describe('watchdog/params', () => {
     expect(loadWatchdogParams({ sources: [src] })).to.deep.equal(loadWatchdogParams(NO_OVERRIDES));
   });
 
-  it('the YAML file starts with "/**: ros__parameters:" and documents every key with [unit] and default', () => {
+  it('the YAML file is keyed by the node name ("ar1_watchdog: ros__parameters:", never "/**") and documents every key with [unit] and default', () => {
     const text = readFileSync(YAML_PATH, 'utf8');
-    expect(text).to.match(/^\/\*\*:\n {2}ros__parameters:/m);
+    expect(text).to.match(/^ar1_watchdog:\n {2}ros__parameters:/m);
+    expect(text).not.to.match(/^\/\*\*:/m);
     for (const line of text.split('\n').filter((l) => /^\s+[a-z_]+: \S/.test(l))) {
       expect(line, line).to.match(/# \[[^\]]+\]/);
     }

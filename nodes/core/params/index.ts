@@ -3,3 +3,4 @@ export * from './paramsFile.js';
 export * from './rosArgs.js';
 export * from './loadParameters.js';
 export * from './fromArgs.js';
+export * from './renamedNode.js';
