@@ -9,6 +9,7 @@ import { EngineError, type PlanningEngine } from '../core/engine.js';
 import { loadReplayParams } from '../replay/runner.js';
 import { parseLatency, type LatencyModel } from '../replay/replayEngine.js';
 import { stableJson } from '../replay/report.js';
+import { consistencyHeadline } from '../replay/consistencyReport.js';
 import { checkFaultsApply, loadScenario, type LoadedScenario } from '../sim/scenario.js';
 import { checkSimParams, runScenario, type SimResult } from '../sim/runner.js';
 import { containUnhandled, parseProviders } from './replay.js';
@@ -148,6 +149,7 @@ export function headline(r: SimResult): string {
     `  comfort    max |jerk| ${fmt(m.max_abs_jerk_mps3)} m/s³, |lat accel| ${fmt(m.max_abs_lat_accel_mps2)} m/s², |lat jerk| ${fmt(m.max_abs_lat_jerk_mps3)} m/s³`,
     `  watchdog   ${Object.entries(m.time_in_state_s).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}; final ${p.watchdog.final_state}`,
     ...(p.reasoning.length ? [`  reasoning  ${p.reasoning.slice(0, 4).map((x) => `"${x.text}" (${x.count})`).join(', ')}`] : []),
+    consistencyHeadline(p.consistency),
     ...failed.map((c) => `  FAILED     ${c.name}: ${String(c.value)} vs ${String(c.threshold)}`),
     ...(r.files ? [`  report     ${r.files.html}`, `  output bag ${r.files.bag}`] : []),
   ];

@@ -8,6 +8,7 @@ import { renderCamera, type CameraSpec, type Scene } from '../replay/sample/scen
 import type { SeriesPoint } from './metrics.js';
 import type { Road } from './road.js';
 import type { SimReport } from './runner.js';
+import { consistencyHtml } from '../replay/consistencyReport.js';
 import { egoCorners, type VehicleParams, type VehicleState } from './vehicle.js';
 
 export interface PlanDrawing { t0S: number; points: Array<[number, number]> }
@@ -188,6 +189,7 @@ ${timelineSvg({ startS: 0, endS: r.scenario.duration_s, states, commands: d.comm
 <h2>Faults injected</h2><ul>${faults}</ul>
 <h2>Reasoning</h2>
 <table><tr><th>first [s]</th><th>plans</th><th>text</th></tr>${reasoning}</table>
+${consistencyHtml(r.consistency)}
 <h2>Accounting</h2>
 <table><tr><th>commands to the vehicle</th><td>planner ${r.commands.planner} · fallback ${r.commands.fallback} · hold ${r.commands.hold}</td></tr>
 <tr><th>frames</th><td>received ${r.frames.received} · planned ${r.frames.planned} · dropped ${Object.entries(r.frames.dropped).map(([k, v]) => `${esc(k)} ${v}`).join(' · ') || 'none'}</td></tr></table>

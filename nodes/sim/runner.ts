@@ -15,6 +15,7 @@ import type { PlanInput, PlanningEngine, PlanResult } from '../core/engine.js';
 import { UserError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { MessageOf, MessageTypeName, Reasoning, Trajectory } from '../core/msgs.js';
+import { ConsistencyCollector, type ConsistencySummary } from '../replay/consistencyReport.js';
 import { QOS_COMMAND, QOS_SENSOR, type QosProfile } from '../core/qos.js';
 import type { Publisher } from '../core/transport.js';
 import { stampToSeconds } from '../core/time.js';
@@ -71,6 +72,8 @@ export interface SimReport {
   commands: { planner: number; fallback: number; hold: number };
   /** Each distinct reasoning text the planner published: when first, how often. */
   reasoning: Array<{ text: string; first_s: number; count: number }>;
+  /** Reasoning–action consistency of the published plans: rate, and every inconsistent plan with text and path. */
+  consistency: ConsistencySummary;
 }
 
 export interface SimResult {
@@ -184,7 +187,9 @@ export async function runScenario(o: SimOptions): Promise<SimResult> {
   const commands: Array<{ tS: number; accel: number; source: string }> = [];
   let published = 0;
   let nextDrawS = 0;
+  const consistency = new ConsistencyCollector();
   subs.push(bus.messages(pp.topics.reasoning, 'ar1_msgs/msg/Reasoning').subscribe((m) => {
+    consistency.reasoning(m as Reasoning);
     const text = (m as Reasoning).text;
     const r = reasoning.get(text);
     if (r) r.count++; else reasoning.set(text, { first_s: Number(trueS().toFixed(3)), count: 1 });
@@ -192,6 +197,7 @@ export async function runScenario(o: SimOptions): Promise<SimResult> {
   subs.push(bus.messages(pp.topics.trajectory, 'ar1_msgs/msg/Trajectory').subscribe((m) => {
     published++;
     const tr = m as Trajectory;
+    consistency.trajectory(tr);
     // The plan is in the rig frame at its t0: drawn from the true pose at t0, about once a second.
     const t0True = stampToSeconds(tr.header.stamp) - rosS() + trueS();
     if (t0True < nextDrawS) return;
@@ -260,6 +266,7 @@ export async function runScenario(o: SimOptions): Promise<SimResult> {
     watchdog: { transitions, final_state: finalState },
     commands: commandCounts,
     reasoning: [...reasoning].map(([text, r]) => ({ text, ...r })).sort((a, b) => a.first_s - b.first_s),
+    consistency: consistency.summary(),
   };
   log.debug(`sim ${sc.name}: ${sim.timeS.toFixed(2)} s simulated, ${published} plans`);
   if (!write || !written) return { outDir: o.outDir, report, files: undefined, simulatedS: sc.duration_s, series: sim.metrics.series };

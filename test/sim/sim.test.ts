@@ -53,6 +53,11 @@ describe('sim: closed loop with the demo model (real planner + watchdog, virtual
     expect(r.report.reasoning.some((x) => /curv/.test(x.text))).to.equal(true);
     expect(r.report.verdict, JSON.stringify(r.report.checks)).to.equal('pass');
     expect(r.report.watchdog.final_state).to.equal('nominal');
+    // Reasoning–action consistency in the sim report: every judged plan says what it does.
+    const c = r.report.consistency;
+    expect(c.plans, 'a verdict for every published reasoning').to.equal(r.report.reasoning.reduce((n, x) => n + x.count, 0));
+    expect(c.inconsistent, JSON.stringify(c.inconsistent_plans.slice(0, 2))).to.equal(0);
+    expect(c.rate).to.equal(1);
   });
 
   it('the barrier stop: stops before the red barrier without touching it, and says why', async () => {
@@ -67,6 +72,8 @@ describe('sim: closed loop with the demo model (real planner + watchdog, virtual
     const stopAt = r.series.find((p) => p.t > 2 && p.v === 0)!.t;
     expect(r.report.reasoning.find((x) => x.text === 'stop for the barrier ahead')!.first_s, 'it says so before it stops').to.be.lessThan(stopAt);
     expect(r.report.verdict, JSON.stringify(r.report.checks)).to.equal('pass');
+    expect(r.report.consistency.inconsistent, 'slowing and stopping for the barrier, said and done').to.equal(0);
+    expect(r.report.consistency.consistent).to.be.greaterThan(0);
   });
 
   it('a slow model visibly degrades the drive: at 300 ms per plan the plan age passes 0.5 s and the watchdog brakes to a stop', async () => {
