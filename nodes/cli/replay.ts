@@ -155,9 +155,24 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: (bund
   await prepareOutDir(outDir);
   // The pinned manifest (planner parameter manifest_sha256), before the model loads.
   (await import('../engine/manifestPin.js')).checkManifestPin(bundle, params.manifest_sha256);
-  // Each bag's files open (MCAP magic, a summary that holds together): only headers and summaries are read.
+  // Each bag's files open (MCAP magic, metadata.yaml, a summary that holds together): only headers and summaries
+  // are read. A bag that does not is one line; when no bag opens that is bad input (exit 2) before the model loads,
+  // otherwise the other bags still run.
   const { openBag } = await import('../adapters/mcap/index.js');
-  for (const bag of bags) await (await openBag(bag)).close();
+  const unopenable = new Map<number, string>();
+  for (const [i, bag] of bags.entries()) {
+    try {
+      await (await openBag(bag)).close();
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      unopenable.set(i, e.message.startsWith(bag) ? e.message : `${bag}: ${e.message}`);
+    }
+  }
+  if (unopenable.size === bags.length) {
+    if (bags.length === 1) throw new UserError(unopenable.get(0)!);
+    for (const m of unopenable.values()) process.stderr.write(`ar1: ${m}\n`);
+    return 2;
+  }
   let engine: PlanningEngine;
   try {
     engine = await makeEngine(bundle, providers, log);
@@ -195,6 +210,7 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: (bund
     const progress = progressReporter(bag, opts.json === true, batch > 1);
     running++;
     try {
+      if (unopenable.has(i)) throw new UserError(unopenable.get(i)!);
       const r = await replayBag({
         bagPath: bag, engine, paramsFiles: opts.params, outDir: dirs[i]!, seed, samples, latency,
         version: packageVersion(), logger: log, onProgress: progress.update,
