@@ -39,7 +39,8 @@ async function startNode(which: 'planner' | 'watchdog', rosArgs: string[]): Prom
   runNode(which, which === 'planner' ? { bundle: '/no/such/bundle' } : {}, ['--ros-args', ...rosArgs], { createNode })
     .then(() => { settled = true; }, () => { settled = true; });
   const running = () => logger.records.some((r) => / running \[namespace=/.test(r.message));
-  for (let i = 0; i < 10_000 && !settled && !running(); i++) await new Promise((r) => setImmediate(r));
+  // Start-up imports modules (compiled on first use in a fresh clone): wait for it to settle, not for a count of turns.
+  for (const end = performance.now() + 30_000; !settled && !running() && performance.now() < end;) await new Promise((r) => setTimeout(r, 5));
   expect(declared, 'parameters declared').to.not.equal(undefined);
   return { declared: declared!, warnings: logger.records.filter((r) => r.level === 'warn').map((r) => r.message) };
 }
