@@ -1,4 +1,4 @@
-/** Quality of service, reduced to what rclnodejs can actually set (see reference/rclnodejs-notes.md §6). */
+/** Quality of service, reduced to what rclnodejs 2.2 can actually set: depth, reliability, durability (no deadline, lifespan or liveliness). */
 export interface QosProfile {
   reliability: 'reliable' | 'best_effort';
   durability: 'volatile' | 'transient_local';

@@ -1,6 +1,6 @@
 /**
  * The only place that loads rclnodejs: one cached dynamic import, default export unwrapped (its ESM build has only
- * a default export; see reference/rclnodejs-notes.md §3). Importing rclnodejs without a built native addon makes it
+ * a default export). Importing rclnodejs without a built native addon makes it
  * try to build one, so callers check rosEnvironmentProblem() first and nothing else imports it.
  */
 export type RclnodejsModule = typeof import('rclnodejs');
