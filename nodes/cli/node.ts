@@ -113,8 +113,7 @@ async function startKind(ros: RunnableRosNode, loaded: LoadedParams): Promise<vo
     ros.onShutdown(async () => { await handle.stop(); await engine.close(); });
     return;
   }
-  // Liveness is judged on a steady clock that ROS time steps cannot move: read here, at the composition root.
-  const steadyClock = ros.steadyClock ?? { now: () => performance.now() / 1000 };
-  const handle = (await import('../watchdog/node.js')).startWatchdog(ros, loaded.params, { steadyClock });
+  // Liveness is judged on the transport's steady clock (the rclnodejs adapter's is monotonic time).
+  const handle = (await import('../watchdog/node.js')).startWatchdog(ros, loaded.params);
   ros.onShutdown(() => handle.stop());
 }

@@ -126,7 +126,24 @@ export function containUnhandled(): { take: () => unknown; restore: () => void }
 }
 
 /** Runs every bag; a bag that fails is reported in one line and the others still run. Exit 1 if any bag failed. */
-export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: (bundle: string, providers: string[], log: Logger) => Promise<PlanningEngine>): Promise<number> {
+/** Makes the engine for a bundle and providers (tests pass a fake). */
+export type EngineFactory = (bundle: string, providers: string[], log: Logger) => Promise<PlanningEngine>;
+
+/**
+ * Loads the bundle on the first provider that works (onnxruntime unless a factory is given). A bundle that cannot be
+ * loaded, or no provider that works here (cuda without a GPU), is a bad input: one line, exit 2.
+ */
+export async function loadEngine(bundle: string, providers: string[], log: Logger, factory?: EngineFactory): Promise<PlanningEngine> {
+  const make = factory ?? (async (b: string, p: string[], l: Logger) => (await import('../adapters/onnxruntime/index.js')).createOnnxEngine({ bundleDir: b, executionProviders: p, logger: l }));
+  try {
+    return await make(bundle, providers, log);
+  } catch (e) {
+    if (e instanceof EngineError) throw new UserError(`--bundle ${bundle}: ${e.message}`);
+    throw e;
+  }
+}
+
+export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: EngineFactory): Promise<number> {
   const seed = intOption('seed', opts.seed, 0);
   const samples = intOption('samples', opts.samples, 1);
   const batch = intOption('batch', opts.batch ?? '1', 1);
@@ -145,7 +162,6 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: (bund
   const bundle = opts.bundle ?? params.bundle_dir;
   if (!bundle) throw new UserError('no model bundle: pass --bundle DIR or set bundle_dir in the planner parameters (ar1 model make-demo DIR writes the demo bundle)');
   const providers = opts.providers !== undefined ? parseProviders(opts.providers) : parseProviders(params.execution_providers.join(','), 'execution_providers');
-  const makeEngine = engineFactory ?? (async (b: string, p: string[], l: Logger) => (await import('../adapters/onnxruntime/index.js')).createOnnxEngine({ bundleDir: b, executionProviders: p, logger: l }));
   const outDir = resolve(opts.out);
   if (bags.length === 0) {
     process.stderr.write('ar1 replay: this shard holds no bags\n');
@@ -173,14 +189,7 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: (bund
     for (const m of unopenable.values()) process.stderr.write(`ar1: ${m}\n`);
     return 2;
   }
-  let engine: PlanningEngine;
-  try {
-    engine = await makeEngine(bundle, providers, log);
-  } catch (e) {
-    // A bundle that cannot be loaded, or no provider that works here (cuda without a GPU), is a bad input.
-    if (e instanceof EngineError) throw new UserError(`--bundle ${bundle}: ${e.message}`);
-    throw e;
-  }
+  const engine = await loadEngine(bundle, providers, log, engineFactory);
   const results: ReplayResult[] = [];
   const failures: string[] = [];
   const names = new Map<string, number>();

@@ -4,15 +4,14 @@ import { basename, join, resolve } from 'node:path';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { UserError, errorMessage } from '../core/errors.js';
-import { consoleLogger, type Logger } from '../core/logger.js';
-import { EngineError, type PlanningEngine } from '../core/engine.js';
+import { consoleLogger } from '../core/logger.js';
 import { loadReplayParams } from '../replay/runner.js';
 import { parseLatency, type LatencyModel } from '../replay/replayEngine.js';
 import { stableJson } from '../replay/report.js';
 import { consistencyHeadline } from '../replay/consistencyReport.js';
 import { checkFaultsApply, loadScenario, type LoadedScenario } from '../sim/scenario.js';
 import { checkSimParams, runScenario, type SimResult } from '../sim/runner.js';
-import { containUnhandled, parseProviders } from './replay.js';
+import { containUnhandled, loadEngine, parseProviders, type EngineFactory } from './replay.js';
 import { packageVersion, type RegisterCommand } from './main.js';
 
 export interface SimCliOptions {
@@ -69,7 +68,7 @@ async function prepareOutDir(outDir: string): Promise<void> {
  * Every scenario is read and checked (schema, geometry, faults against the cameras) before the model loads; then each
  * runs. Exit 0 when every scenario passes, 1 when one fails its thresholds or cannot run, 2 for bad input.
  */
-export async function runSimCli(opts: SimCliOptions, engineFactory?: (bundle: string, providers: string[], log: Logger) => Promise<PlanningEngine>): Promise<number> {
+export async function runSimCli(opts: SimCliOptions, engineFactory?: EngineFactory): Promise<number> {
   const seed = intOption('seed', opts.seed, 0);
   let latency: LatencyModel;
   try { latency = parseLatency(opts.latency); } catch (e) { throw new UserError(errorMessage(e)); }
@@ -85,14 +84,7 @@ export async function runSimCli(opts: SimCliOptions, engineFactory?: (bundle: st
   const providers = opts.providers !== undefined ? parseProviders(opts.providers) : parseProviders(params.execution_providers.join(','), 'execution_providers');
   const outDir = resolve(opts.out);
   await prepareOutDir(outDir);
-  const makeEngine = engineFactory ?? (async (b: string, p: string[], l: Logger) => (await import('../adapters/onnxruntime/index.js')).createOnnxEngine({ bundleDir: b, executionProviders: p, logger: l }));
-  let engine: PlanningEngine;
-  try {
-    engine = await makeEngine(bundle, providers, log);
-  } catch (e) {
-    if (e instanceof EngineError) throw new UserError(`--bundle ${bundle}: ${e.message}`);
-    throw e;
-  }
+  const engine = await loadEngine(bundle, providers, log, engineFactory);
   const results: SimResult[] = [];
   const failures: string[] = [];
   const names = new Map<string, number>();
