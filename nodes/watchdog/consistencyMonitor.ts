@@ -8,7 +8,8 @@
 import { CONSISTENCY, type Reasoning } from '../core/msgs.js';
 import { stampToSeconds } from '../core/time.js';
 import { DIAG_LEVEL, fmt } from './faults.js';
-import type { MonitorReport, TickClocks, WatchdogInputs } from './monitors.js';
+import type { TickClocks, WatchdogInputs } from './inputs.js';
+import type { MonitorReport } from './monitors.js';
 import type { WatchdogParams } from './params.js';
 
 /** What the watchdog keeps of the verdicts it has received. */

@@ -9,9 +9,9 @@ import { diagnosticsOf, safetyStateOf, stampOf } from './diagnostics.js';
 import { fmt } from './faults.js';
 import { fallbackBrake } from './fallbackBrake.js';
 import { limitsGate } from './limitsGate.js';
-import {
-  clockStepBackOf, egoSpeed, emptyInputs, odometryJumpOf, pendingDeadlines, rateKey, recordReceipt, secondsUntil, trackOdometry, type Received,
-} from './monitors.js';
+import { egoSpeed, trackOdometry } from './egoSpeed.js';
+import { emptyInputs, rateKey, recordReceipt, type Received } from './inputs.js';
+import { clockStepBackOf, odometryJumpOf, pendingDeadlines, secondsUntil } from './monitors.js';
 import type { WatchdogParams } from './params.js';
 import type { WatchdogState } from './safetyState.js';
 import { checkShape } from './shapes.js';

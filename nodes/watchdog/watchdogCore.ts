@@ -3,7 +3,9 @@ import { stampToSeconds } from '../core/time.js';
 import { fmt, type Fault } from './faults.js';
 import { fallbackBrake, standstillHold } from './fallbackBrake.js';
 import { limitsGate, type Actuation, type LimitName } from './limitsGate.js';
-import { egoSpeed, limitSpeed, runMonitors, type MonitorReport, type WatchdogInputs } from './monitors.js';
+import { egoSpeed, limitSpeed } from './egoSpeed.js';
+import type { WatchdogInputs } from './inputs.js';
+import { runMonitors, type MonitorReport } from './monitors.js';
 import type { BrakeProfile, WatchdogParams } from './params.js';
 import { eventOf, step, type SafetyEvent, type WatchdogState } from './safetyState.js';
 

@@ -3,7 +3,8 @@ import { UNICYCLE_SOURCE, type Odometry, type UnicycleCommand } from '../../node
 import { secondsToStamp } from '../../nodes/core/time.js';
 import { DEADLINE_EPSILON_S } from '../../nodes/watchdog/node.js';
 import { limitsAt } from '../../nodes/watchdog/limitsGate.js';
-import { emptyInputs, limitSpeed, poseSpeedOf, trackOdometry } from '../../nodes/watchdog/monitors.js';
+import { limitSpeed, poseSpeedOf, trackOdometry } from '../../nodes/watchdog/egoSpeed.js';
+import { emptyInputs } from '../../nodes/watchdog/inputs.js';
 import { makeRig, type World } from './rig.js';
 
 /**

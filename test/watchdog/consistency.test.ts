@@ -3,7 +3,7 @@ import { CONSISTENCY, type DiagnosticStatus, type Reasoning } from '../../nodes/
 import { QOS_COMMAND } from '../../nodes/core/qos.js';
 import { secondsToStamp } from '../../nodes/core/time.js';
 import { consistencyMonitor, noteReasoning } from '../../nodes/watchdog/consistencyMonitor.js';
-import { emptyInputs } from '../../nodes/watchdog/monitors.js';
+import { emptyInputs } from '../../nodes/watchdog/inputs.js';
 import { loadWatchdogParams } from '../../nodes/watchdog/params.js';
 import { makeRig } from './rig.js';
 

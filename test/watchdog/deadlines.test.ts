@@ -3,7 +3,8 @@ import { UNICYCLE_SOURCE, type Odometry, type UnicycleCommand } from '../../node
 import { secondsToStamp } from '../../nodes/core/time.js';
 import { DEADLINE_EPSILON_S } from '../../nodes/watchdog/node.js';
 import { limitsAt } from '../../nodes/watchdog/limitsGate.js';
-import { pendingDeadlines, emptyInputs } from '../../nodes/watchdog/monitors.js';
+import { emptyInputs } from '../../nodes/watchdog/inputs.js';
+import { pendingDeadlines } from '../../nodes/watchdog/monitors.js';
 import { makeRig } from './rig.js';
 
 const PERIOD = 0.02;

@@ -4,7 +4,7 @@ import type { Odometry, PlannerTiming, Trajectory, UnicycleCommand } from '../..
 import { secondsToStamp } from '../../nodes/core/time.js';
 import { rampAccel } from '../../nodes/watchdog/fallbackBrake.js';
 import { curvatureBound, limitsAt } from '../../nodes/watchdog/limitsGate.js';
-import { emptyInputs, type WatchdogInputs } from '../../nodes/watchdog/monitors.js';
+import { emptyInputs, type WatchdogInputs } from '../../nodes/watchdog/inputs.js';
 import { loadWatchdogParams, type WatchdogParams } from '../../nodes/watchdog/params.js';
 import { initialCore, tickCore, type CoreState } from '../../nodes/watchdog/watchdogCore.js';
 import { plan } from './rig.js';
