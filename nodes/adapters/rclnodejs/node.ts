@@ -53,29 +53,24 @@ type RclTimer = ReturnType<RclNode['createTimer']>;
  * ROS timers for the scheduler, reused. rclnodejs re-synchronises every handle of the node with its executor thread
  * on each timer create and destroy (measured: ~3 ms of main thread per destroy on 2 cores, 640 ms in 20 s of
  * planning, from a plan-timeout timer per plan). A released timer is cancelled and kept; the next delay takes it,
- * changes its period and resets it (which un-cancels it). The pool holds at most as many timers as were ever
- * pending at once. A call that comes before the reused timer is due is ignored (defensive: rclnodejs only calls a
- * timer it found ready, and a cancelled one never is).
+ * changes its period and resets it (which un-cancels it and restarts its period from now). The pool holds at most
+ * as many timers as were ever pending at once. rclnodejs calls a timer only when rcl finds it ready, and a
+ * cancelled one never is, so a released timer cannot fire into the next user's work.
  */
 function rosTimerPool(rclNode: RclNode, contain: (what: string, fn: () => void) => void): StartTimer {
-  interface Slot { timer: RclTimer; fire: () => void; dueNs: bigint }
+  interface Slot { timer: RclTimer; fire: () => void }
   const idle: Slot[] = [];
   const noop = () => {};
   return (periodMs, fire) => {
     const periodNs = BigInt(Math.max(1, Math.round(periodMs * 1e6)));
-    const dueNs = rclNode.now().nanoseconds + periodNs;
     let slot = idle.pop();
     if (slot) {
       slot.fire = fire;
-      slot.dueNs = dueNs;
       slot.timer.changeTimerPeriod(periodNs);
       slot.timer.reset();
     } else {
-      const s: Slot = { timer: undefined as unknown as RclTimer, fire, dueNs };
-      s.timer = rclNode.createTimer(periodNs, () => {
-        if (rclNode.now().nanoseconds < s.dueNs) return;
-        contain('timer', s.fire);
-      });
+      const s: Slot = { timer: undefined as unknown as RclTimer, fire };
+      s.timer = rclNode.createTimer(periodNs, () => contain('timer', s.fire));
       slot = s;
     }
     const held = slot;
