@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  REPO, SOURCE, STATE, closeGraph, graphNode, isolateGraph, record, ros2Unavailable, sleep, stampS, startDrive,
+  NodeProcess, REPO, SOURCE, STATE, closeGraph, graphNode, isolateGraph, record, ros2Unavailable, sleep, stampS, startDrive,
   type Header,
 } from '../test/ros2/graph.js';
 import { percentile } from './stats.js';
@@ -94,7 +94,6 @@ export async function benchRos2Graph(o: { durationS: number; log: (s: string) =>
     d.watchdog.child.kill('SIGTERM');
     await d.watchdog.exit;
     const watchdogExitMs = performance.now() - t2;
-    const { NodeProcess } = await import('../test/ros2/graph.js');
     const planner = NodeProcess.planner(bundle);
     await planner.waitForOutput(/running/, 60);
     await sleep(2000);
