@@ -5,8 +5,8 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { CompressedImage, Image, Odometry } from '../nodes/core/msgs.js';
 import { secondsToStamp } from '../nodes/core/time.js';
-import { makeDemoBundle } from '../nodes/engine/demoBundle.js';
-import { MANIFEST_FILE } from '../nodes/engine/manifest.js';
+import { makeDemoBundle } from '../nodes/syntheticBundles/demoBundle.js';
+import { MANIFEST_FILE } from '../nodes/bundle/manifest.js';
 
 export interface BundleSpec { name: 'demo' | 'large'; height: number; width: number }
 

@@ -7,10 +7,10 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { InProcessNode } from '../nodes/adapters/inprocess/node.js';
+import { InProcessNode } from '../nodes/adapters/inprocess/inProcessNode.js';
 import { SteppingScheduler, WorkTracker } from '../nodes/adapters/inprocess/virtualScheduler.js';
 import { loadWatchdogParams } from '../nodes/watchdog/params.js';
-import { startWatchdog } from '../nodes/watchdog/node.js';
+import { startWatchdog } from '../nodes/watchdog/watchdogNode.js';
 import { NullEngine } from './nullEngine.js';
 import { plannerRig } from './rig.js';
 import { round } from './stats.js';

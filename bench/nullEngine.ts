@@ -1,5 +1,5 @@
-import type { EngineContract, PlanInput, PlanningEngine, PlanResult, PlanTrajectory } from '../nodes/core/engine.js';
-import { AR1_CAMERAS } from '../nodes/engine/demoBundle.js';
+import type { EngineContract, PlanInput, PlanningEngine, PlanResult, PlanTrajectory } from '../nodes/core/planningEngine.js';
+import { AR1_CAMERAS } from '../nodes/syntheticBundles/demoBundle.js';
 
 /**
  * A null engine: no model, no worker. Resolves at once with a fixed, valid 64-step plan (constant speed 10 m/s,

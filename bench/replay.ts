@@ -6,7 +6,7 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { openBag } from '../nodes/adapters/mcap/index.js';
-import type { PlanningEngine } from '../nodes/core/engine.js';
+import type { PlanningEngine } from '../nodes/core/planningEngine.js';
 import { replayBag } from '../nodes/replay/runner.js';
 import { summarize, type Summary } from './stats.js';
 

@@ -1,12 +1,12 @@
 /** Planner (and optionally watchdog) on the in-process transport over any RxJS scheduler, plus a sensor feeder. */
 import type { SchedulerLike } from 'rxjs';
 import { InProcessBus } from '../nodes/adapters/inprocess/bus.js';
-import { InProcessNode } from '../nodes/adapters/inprocess/node.js';
-import type { PlanningEngine } from '../nodes/core/engine.js';
+import { InProcessNode } from '../nodes/adapters/inprocess/inProcessNode.js';
+import type { PlanningEngine } from '../nodes/core/planningEngine.js';
 import type { CompressedImage, Image, Odometry } from '../nodes/core/msgs.js';
 import { QOS_SENSOR } from '../nodes/core/qos.js';
 import { loadPlannerParams } from '../nodes/planner/params.js';
-import { startPlanner, type PlannerHandle } from '../nodes/planner/node.js';
+import { startPlanner, type PlannerHandle } from '../nodes/planner/plannerNode.js';
 import type { PlannerParams } from '../nodes/planner/params.js';
 import { compressedMsg, imageMsg, odometryMsg } from './fixtures.js';
 

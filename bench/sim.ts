@@ -6,7 +6,7 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PlanInput, PlanningEngine, PlanResult } from '../nodes/core/engine.js';
+import type { PlanInput, PlanningEngine, PlanResult } from '../nodes/core/planningEngine.js';
 import { renderCamera } from '../nodes/replay/sample/scene.js';
 import { SAMPLE_CAMERAS } from '../nodes/replay/sampleBag.js';
 import { runScenario } from '../nodes/sim/runner.js';

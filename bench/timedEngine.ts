@@ -1,4 +1,4 @@
-import type { PlanInput, PlanningEngine, PlanResult } from '../nodes/core/engine.js';
+import type { PlanInput, PlanningEngine, PlanResult } from '../nodes/core/planningEngine.js';
 
 export interface PlanRecord {
   /** Wall time from engine.plan() to its resolution, seen by the caller (main thread) [ms]. */

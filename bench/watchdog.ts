@@ -6,11 +6,11 @@
  */
 import { asyncScheduler, interval, Subscription, timer } from 'rxjs';
 import { InProcessBus } from '../nodes/adapters/inprocess/bus.js';
-import { InProcessNode } from '../nodes/adapters/inprocess/node.js';
+import { InProcessNode } from '../nodes/adapters/inprocess/inProcessNode.js';
 import { UNICYCLE_SOURCE, type Odometry, type PlannerTiming, type Trajectory, type UnicycleCommand } from '../nodes/core/msgs.js';
 import { QOS_COMMAND, QOS_SENSOR } from '../nodes/core/qos.js';
 import { secondsToStamp } from '../nodes/core/time.js';
-import { startWatchdog } from '../nodes/watchdog/node.js';
+import { startWatchdog } from '../nodes/watchdog/watchdogNode.js';
 import { loadWatchdogParams } from '../nodes/watchdog/params.js';
 import { summarize, type Summary } from './stats.js';
 

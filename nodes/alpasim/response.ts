@@ -5,7 +5,7 @@
  */
 import { interpolatePose, type OdometrySample } from '../planner/egoHistory.js';
 import type { Quaternion } from '../core/msgs.js';
-import type { PlanTrajectory } from '../core/engine.js';
+import type { PlanTrajectory } from '../core/planningEngine.js';
 import { fallbackBrake } from '../watchdog/fallbackBrake.js';
 import type { BrakeProfile } from '../watchdog/params.js';
 import type { EgoPose } from './observations.js';

@@ -2,10 +2,10 @@
  * EgodriverService's RPCs on plain request objects (no gRPC here): the session registry, request checks that name
  * the field, and the mapping to DriverSession. server.ts binds this to @grpc/grpc-js.
  */
-import type { PlanningEngine } from '../core/engine.js';
+import type { PlanningEngine } from '../core/planningEngine.js';
 import type { Logger } from '../core/logger.js';
 import type { PlannerParams } from '../planner/params.js';
-import type { LatencyModel } from '../replay/replayEngine.js';
+import type { LatencyModel } from '../replay/latencyModel.js';
 import type { WatchdogParams } from '../watchdog/params.js';
 import { DriverError, invalid } from './errors.js';
 import { egomotionPoses, parseUs, prepareImage } from './observations.js';

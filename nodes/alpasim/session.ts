@@ -6,18 +6,18 @@
  */
 import type { Subscription } from 'rxjs';
 import { InProcessBus, type BusMessage } from '../adapters/inprocess/bus.js';
-import { InProcessNode } from '../adapters/inprocess/node.js';
+import { InProcessNode } from '../adapters/inprocess/inProcessNode.js';
 import { SteppingScheduler, WorkTracker } from '../adapters/inprocess/virtualScheduler.js';
-import type { PlanInput, PlanningEngine, PlanResult, PlanTrajectory } from '../core/engine.js';
+import type { PlanInput, PlanningEngine, PlanResult, PlanTrajectory } from '../core/planningEngine.js';
 import type { Logger } from '../core/logger.js';
 import type { CompressedImage, Odometry, Reasoning, Trajectory, UnicycleCommand } from '../core/msgs.js';
 import { secondsToNanos, stampToNanos } from '../core/time.js';
 import type { PlannerParams } from '../planner/params.js';
 import { cameraInputs } from '../planner/params.js';
-import { startPlanner, type PlannerHandle, type PlannerStats } from '../planner/node.js';
-import { replayEngine, type LatencyModel } from '../replay/replayEngine.js';
+import { startPlanner, type PlannerHandle, type PlannerStats } from '../planner/plannerNode.js';
+import { withModelledLatency, type LatencyModel } from '../replay/latencyModel.js';
 import type { WatchdogParams } from '../watchdog/params.js';
-import { startWatchdog, type WatchdogHandle } from '../watchdog/node.js';
+import { startWatchdog, type WatchdogHandle } from '../watchdog/watchdogNode.js';
 import { DriverError, invalid } from './errors.js';
 import { compressedImageMessage, odometryMessage, usToMs, type EgoPose, type PreparedImage } from './observations.js';
 import type { DriveResponseOut } from './proto.js';
@@ -224,7 +224,7 @@ export class DriverSession {
     const scheduler = new SteppingScheduler(startMs);
     const bus = new InProcessBus(scheduler);
     const tracker = new WorkTracker();
-    const engine = replayEngine(s.engine, scheduler, tracker, s.latency, (r, input) => {
+    const engine = withModelledLatency(s.engine, scheduler, tracker, s.latency, (r, input) => {
       // Every sample of the latest plans, for the response's sampled_trajectories (AlpaSim's minADE).
       if (r.samples.length > 1) {
         this.#samples.set(nanosToUs(secondsToNanos(r.t0S)), r.samples);

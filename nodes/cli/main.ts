@@ -1,26 +1,19 @@
 import { Command, CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
 import { UserError } from '../core/errors.js';
+import { packageVersion, type RegisterCommand } from './command.js';
 
-/** One subcommand module: adds itself to the program. */
-export type RegisterCommand = (program: Command) => void;
 
 /** Subcommands, in the order `ar1 --help` lists them. */
 const COMMANDS: Array<() => Promise<{ register: RegisterCommand }>> = [
-  () => import('./node.js'),
-  () => import('./model.js'),
-  () => import('./bag.js'),
-  () => import('./replay.js'),
-  () => import('./report.js'),
-  () => import('./demo.js'),
-  () => import('./alpasim.js'),
-  () => import('./sim.js'),
+  () => import('./nodeCommand.js'),
+  () => import('./modelCommand.js'),
+  () => import('./bagCommand.js'),
+  () => import('./replayCommand.js'),
+  () => import('./reportCommand.js'),
+  () => import('./demoCommand.js'),
+  () => import('./alpasimCommand.js'),
+  () => import('./simCommand.js'),
 ];
-
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 export async function buildProgram(): Promise<Command> {
   const program = new Command('ar1')

@@ -3,7 +3,7 @@
  * per-plan verdict. Pure; used by ar1_planner (published on /ar1/reasoning), ar1_watchdog (counts inconsistent plans),
  * and the replay / closed-loop reports.
  */
-import type { PlanTrajectory } from '../core/engine.js';
+import type { PlanTrajectory } from '../core/planningEngine.js';
 import type { Trajectory } from '../core/msgs.js';
 import type { TrajectoryLike } from './metaActions.js';
 

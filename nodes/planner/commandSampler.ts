@@ -1,4 +1,4 @@
-import type { PlanTrajectory } from '../core/engine.js';
+import type { PlanTrajectory } from '../core/planningEngine.js';
 
 /**
  * Time-indexing into the latest plan, pure. acceleration[k] and curvature[k] are the controls of step k

@@ -1,4 +1,4 @@
-import type { EgoHistory } from '../core/engine.js';
+import type { EgoHistory } from '../core/planningEngine.js';
 import { lastAtOrBefore as lastAtOrBeforeT } from './frameSelection.js';
 import type { Odometry, Quaternion } from '../core/msgs.js';
 import { stampToSeconds } from '../core/time.js';

@@ -1,4 +1,4 @@
-import type { CameraFrame } from '../core/engine.js';
+import type { CameraFrame } from '../core/planningEngine.js';
 
 /**
  * Why a camera frame was not planned. A frame counts once: received = planned + dropped + waiting, always.

@@ -1,4 +1,4 @@
-import type { CameraFrame, FrameEncoding } from '../core/engine.js';
+import type { CameraFrame, FrameEncoding } from '../core/planningEngine.js';
 import type { CompressedImage, Image } from '../core/msgs.js';
 import { stampToSeconds } from '../core/time.js';
 import type { DropReason } from './frameLedger.js';

@@ -1,4 +1,4 @@
-import type { CameraFrame, FrameStore, PlanInput } from '../core/engine.js';
+import type { CameraFrame, FrameStore, PlanInput } from '../core/planningEngine.js';
 import { FrameLedger, type DropReason, type FrameRecord, type LedgerCounts, type SkipReason } from './frameLedger.js';
 import { horizonIndex, planTime, selectFrames, STAMP_EPS_S, windowS, type SelectionOptions } from './frameSelection.js';
 import { buildEgoHistory, type HistoryOptions, type OdometrySample } from './egoHistory.js';

@@ -1,5 +1,5 @@
 import type { Verdict } from '../consistency/index.js';
-import type { PlanResult, PlanTrajectory } from '../core/engine.js';
+import type { PlanResult, PlanTrajectory } from '../core/planningEngine.js';
 import {
   CONSISTENCY, UNICYCLE_SOURCE, type Header, type Path, type PlannerTiming, type Reasoning, type Trajectory, type UnicycleCommand,
 } from '../core/msgs.js';

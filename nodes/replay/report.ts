@@ -1,6 +1,6 @@
 import type { ConsistencySummary } from './consistencyReport.js';
-import type { LatencyModel } from './replayEngine.js';
-import { describeLatency } from './replayEngine.js';
+import type { LatencyModel } from './latencyModel.js';
+import { describeLatency } from './latencyModel.js';
 import { summarise, round, type MetricSummary, type PlanScore } from './metrics.js';
 import { percentiles, type Percentiles } from './stats.js';
 

@@ -3,18 +3,18 @@ import { join } from 'node:path';
 import type { Subscription } from 'rxjs';
 import { openBag, createBagWriter, BagError, type BagReader, type TopicInfo } from '../adapters/mcap/index.js';
 import { InProcessBus, type BusMessage } from '../adapters/inprocess/bus.js';
-import { InProcessNode } from '../adapters/inprocess/node.js';
+import { InProcessNode } from '../adapters/inprocess/inProcessNode.js';
 import { SteppingScheduler, WorkTracker } from '../adapters/inprocess/virtualScheduler.js';
-import type { PlanningEngine, PlanResult } from '../core/engine.js';
+import type { PlanningEngine, PlanResult } from '../core/planningEngine.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { MessageTypeName, Odometry, Reasoning, Trajectory, UnicycleCommand } from '../core/msgs.js';
 import { QOS_COMMAND } from '../core/qos.js';
 import { nanosToSeconds, stampToSeconds } from '../core/time.js';
 import { readParamsFile, type ParameterOverrides, type ParameterSource } from '../core/params/index.js';
 import { loadPlannerParams, type PlannerParams } from '../planner/params.js';
-import { startPlanner } from '../planner/node.js';
+import { startPlanner } from '../planner/plannerNode.js';
 import { loadWatchdogParams, type WatchdogParams } from '../watchdog/params.js';
-import { startWatchdog } from '../watchdog/node.js';
+import { startWatchdog } from '../watchdog/watchdogNode.js';
 import { ConsistencyCollector } from './consistencyReport.js';
 import { GroundTruthPath } from './groundTruth.js';
 import { yawFromQuaternion } from '../planner/egoHistory.js';
@@ -22,7 +22,7 @@ import type { PlanScore } from './metrics.js';
 import { StreamingScorer } from './scoring.js';
 import { buildCompute, buildReport, stableJson, type ComputeJson, type ReplayOutcome, type ReportJson } from './report.js';
 import { renderReportHtml, type HtmlData, type Snapshot } from './reportHtml.js';
-import { replayEngine, type LatencyModel } from './replayEngine.js';
+import { withModelledLatency, type LatencyModel } from './latencyModel.js';
 
 /** [s] input messages further apart than this are refused: replay would run every idle second of it (watchdog ticks). */
 export const MAX_INPUT_GAP_S = 3600;
@@ -169,7 +169,7 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
   // bounded (results were all kept to the end: 608 MB for 200 s with 16 samples per plan).
   const scorer = new StreamingScorer(6.4);
   const compute: Record<string, number[]> = { preprocess: [], vision: [], reasoning: [], action: [], session_run: [], total: [] };
-  const engine = replayEngine(o.engine, scheduler, tracker, o.latency, (r) => {
+  const engine = withModelledLatency(o.engine, scheduler, tracker, o.latency, (r) => {
     scorer.addResult(r);
     compute['preprocess']!.push(r.timing.preprocessMs);
     compute['vision']!.push(r.timing.visionMs);
@@ -234,7 +234,7 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
   const plannerRos = new InProcessNode(bus, { name: PLANNER_NODE, logger: log });
   const watchdogRos = new InProcessNode(bus, { name: WATCHDOG_NODE, logger: log });
   const watchdog = startWatchdog(watchdogRos, params.watchdog);
-  // No `track` option: replayEngine tracks only the real computation; the modelled latency runs in virtual time.
+  // No `track` option: withModelledLatency tracks only the real computation; the modelled latency runs in virtual time.
   const planner = startPlanner(plannerRos, params.planner, engine);
 
   const spanNs = Number(endNs - replayStartNs) || 1;

@@ -4,7 +4,7 @@
  * waiting is dropped, and only a thinned set of scored plans (fewer than 2 × SNAPSHOT_KEEP) is kept for the report's
  * snapshots. The scores are the same as scoring every plan at the end against the whole odometry.
  */
-import type { PlanResult } from '../core/engine.js';
+import type { PlanResult } from '../core/planningEngine.js';
 import { GroundTruthPath, type PoseSample } from './groundTruth.js';
 import { scorePlan, type PlanScore } from './metrics.js';
 

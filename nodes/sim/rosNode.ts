@@ -14,7 +14,7 @@ import { loadParameters, readSchema } from '../core/params/loadParameters.js';
 import { parameterOverridesFromArgs } from '../core/params/fromArgs.js';
 import { parseRosArgs } from '../core/params/rosArgs.js';
 import type { RosNode } from '../core/transport.js';
-import type { NodeCommandDeps, NodeCommandOptions } from '../cli/node.js';
+import type { NodeCommandDeps, NodeCommandOptions } from '../cli/nodeCommand.js';
 import { checkThresholds, type Check, type MetricsJson } from './metrics.js';
 import { simCameras } from './runner.js';
 import { checkFaultsApply, loadScenario, type LoadedScenario, type WatchdogStateName } from './scenario.js';
@@ -117,7 +117,7 @@ export async function runSimNode(opts: NodeCommandOptions, argv: readonly string
     const problem = rosEnvironmentProblem(env);
     if (problem) throw new UserError(`node sim: ${problem}`, 3);
   }
-  const createNode = deps.createNode ?? (await import('../adapters/rclnodejs/node.js')).createRclNode;
+  const createNode = deps.createNode ?? (await import('../adapters/rclnodejs/rclNode.js')).createRclNode;
   const ros = await createNode({ name: SIM_NODE_NAME, argv: rclArgv });
   ros.declareParameters(params as unknown as Record<string, unknown>, schema);
   const handle = startSimNode(ros, params, loaded);

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import type { Subscription } from 'rxjs';
 import { createBagWriter } from '../adapters/mcap/index.js';
 import { InProcessBus, type BusMessage } from '../adapters/inprocess/bus.js';
-import { InProcessNode, type InProcessNodeOptions } from '../adapters/inprocess/node.js';
+import { InProcessNode, type InProcessNodeOptions } from '../adapters/inprocess/inProcessNode.js';
 import { SteppingScheduler, WorkTracker } from '../adapters/inprocess/virtualScheduler.js';
-import type { PlanInput, PlanningEngine, PlanResult } from '../core/engine.js';
+import type { PlanInput, PlanningEngine, PlanResult } from '../core/planningEngine.js';
 import { UserError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { MessageOf, MessageTypeName, Reasoning, Trajectory } from '../core/msgs.js';
@@ -19,9 +19,9 @@ import { ConsistencyCollector, type ConsistencySummary } from '../replay/consist
 import { QOS_COMMAND, QOS_SENSOR, type QosProfile } from '../core/qos.js';
 import type { Publisher } from '../core/transport.js';
 import { stampToSeconds } from '../core/time.js';
-import { startPlanner } from '../planner/node.js';
-import { startWatchdog } from '../watchdog/node.js';
-import { describeLatency, replayEngine, type LatencyModel } from '../replay/replayEngine.js';
+import { startPlanner } from '../planner/plannerNode.js';
+import { startWatchdog } from '../watchdog/watchdogNode.js';
+import { describeLatency, withModelledLatency, type LatencyModel } from '../replay/latencyModel.js';
 import { loadReplayParams, PLANNER_NODE, WATCHDOG_NODE } from '../replay/runner.js';
 import type { PlannerParams } from '../planner/params.js';
 import { stableJson } from '../replay/report.js';
@@ -136,7 +136,7 @@ export async function runScenario(o: SimOptions): Promise<SimResult> {
     sc.faults.some((f) => f.kind === kind && pred(f) && faultActive(f, trueS()));
 
   // The model, as replay runs it (latency in virtual time), with non-finite plans injected while that fault is on.
-  const modelled = replayEngine(o.engine, scheduler, tracker, o.latency);
+  const modelled = withModelledLatency(o.engine, scheduler, tracker, o.latency);
   const engine: PlanningEngine = {
     contract: modelled.contract,
     get provider() { return modelled.provider; },

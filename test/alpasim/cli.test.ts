@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { makeDemoBundle } from '../../nodes/engine/demoBundle.js';
+import { makeDemoBundle } from '../../nodes/syntheticBundles/demoBundle.js';
 import { connect, makeImages, rollout } from './runtime.js';
 
 const AR1 = fileURLToPath(new URL('../../bin/ar1.js', import.meta.url));

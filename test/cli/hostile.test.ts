@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Subject } from 'rxjs';
-import { containUnhandled } from '../../nodes/cli/replay.js';
-import { makeDemoBundle } from '../../nodes/engine/index.js';
+import { containUnhandled } from '../../nodes/cli/replayCommand.js';
+import { makeDemoBundle } from '../../nodes/syntheticBundles/index.js';
 import { makeSampleBag } from '../../nodes/replay/sampleBag.js';
 
 const AR1 = fileURLToPath(new URL('../../bin/ar1.js', import.meta.url));

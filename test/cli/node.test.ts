@@ -1,15 +1,16 @@
 import { expect } from 'chai';
 import sinon from 'sinon';
 import { InProcessBus } from '../../nodes/adapters/inprocess/bus.js';
-import { InProcessNode } from '../../nodes/adapters/inprocess/node.js';
+import { InProcessNode } from '../../nodes/adapters/inprocess/inProcessNode.js';
 import { SteppingScheduler } from '../../nodes/adapters/inprocess/virtualScheduler.js';
-import type { RunnableRosNode } from '../../nodes/cli/node.js';
+import type { RunnableRosNode } from '../../nodes/cli/nodeCommand.js';
 import { tempFiles } from '../core/params/fixtures.js';
 
 // Loaded with import() so the CLI, the subcommands it imports lazily and this test share one module instance of
 // each file (a static import here is compiled to require(), which would give UserError a second class).
-const { main, packageVersion } = await import('../../nodes/cli/main.js');
-const { runNode } = await import('../../nodes/cli/node.js');
+const { main } = await import('../../nodes/cli/main.js');
+const { packageVersion } = await import('../../nodes/cli/command.js');
+const { runNode } = await import('../../nodes/cli/nodeCommand.js');
 const { UserError } = await import('../../nodes/core/errors.js');
 
 /**

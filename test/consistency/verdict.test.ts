@@ -3,7 +3,7 @@ import {
   consistencyVerdict, DEFAULT_TRAJECTORY_THRESHOLDS, DEFAULT_VOCABULARY, normaliseWords, textClaims, trajectoryMetaActions,
   type TrajectoryLike, type VerdictKind,
 } from '../../nodes/consistency/index.js';
-import { rolloutUnicycle } from '../../nodes/engine/unicycle.js';
+import { rolloutUnicycle } from '../../nodes/ar1/unicycle.js';
 
 const DT = 0.1, N = 64;
 

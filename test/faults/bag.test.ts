@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeDemoBundle } from '../../nodes/engine/index.js';
+import { makeDemoBundle } from '../../nodes/syntheticBundles/index.js';
 import { makeSampleBag } from '../../nodes/replay/sampleBag.js';
 
 const AR1 = fileURLToPath(new URL('../../bin/ar1.js', import.meta.url));

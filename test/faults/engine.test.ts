@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { WorkTracker } from '../../nodes/adapters/inprocess/virtualScheduler.js';
 import { createOnnxEngine, type OnnxEngine } from '../../nodes/adapters/onnxruntime/index.js';
 import type { DiagnosticArray } from '../../nodes/core/msgs.js';
-import { makeDemoBundle } from '../../nodes/engine/demoBundle.js';
+import { makeDemoBundle } from '../../nodes/syntheticBundles/demoBundle.js';
 import { AR1_CAMERAS } from '../planner/harness.js';
 import { balanced, firstNonPlannerAfter, image, makeLoop, sourcesAfter, type EngineMode, type Loop } from './loop.js';
 

@@ -5,9 +5,9 @@
  */
 import { interval, Subscription } from 'rxjs';
 import { InProcessBus } from '../../nodes/adapters/inprocess/bus.js';
-import { InProcessNode } from '../../nodes/adapters/inprocess/node.js';
+import { InProcessNode } from '../../nodes/adapters/inprocess/inProcessNode.js';
 import { SteppingScheduler } from '../../nodes/adapters/inprocess/virtualScheduler.js';
-import { EngineError, type PlanInput, type PlanningEngine, type PlanResult } from '../../nodes/core/engine.js';
+import { EngineError, type PlanInput, type PlanningEngine, type PlanResult } from '../../nodes/core/planningEngine.js';
 import { MemoryLogger, type Logger } from '../../nodes/core/logger.js';
 import type { Image, Odometry, PlannerTiming, SafetyState, UnicycleCommand, UnicycleSource } from '../../nodes/core/msgs.js';
 import { UNICYCLE_SOURCE } from '../../nodes/core/msgs.js';
@@ -15,8 +15,8 @@ import { QOS_COMMAND, QOS_SENSOR } from '../../nodes/core/qos.js';
 import { secondsToStamp } from '../../nodes/core/time.js';
 import type { RosNode } from '../../nodes/core/transport.js';
 import { loadPlannerParams, type PlannerParams } from '../../nodes/planner/params.js';
-import { startPlanner, type PlannerHandle } from '../../nodes/planner/node.js';
-import { startWatchdog, type WatchdogHandle } from '../../nodes/watchdog/node.js';
+import { startPlanner, type PlannerHandle } from '../../nodes/planner/plannerNode.js';
+import { startWatchdog, type WatchdogHandle } from '../../nodes/watchdog/watchdogNode.js';
 import { loadWatchdogParams, type WatchdogParams } from '../../nodes/watchdog/params.js';
 import { AR1_CAMERAS, CONTRACT, fakeResult, H, W } from '../planner/harness.js';
 

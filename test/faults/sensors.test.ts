@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { PlanInput, PlanningEngine, PlanResult } from '../../nodes/core/engine.js';
+import type { PlanInput, PlanningEngine, PlanResult } from '../../nodes/core/planningEngine.js';
 import type { MemoryLogger } from '../../nodes/core/logger.js';
 import { balanced, firstNonPlannerAfter, image, makeLoop, sourcesAfter, VirtualEngine, type Loop, type LoopOptions } from './loop.js';
 

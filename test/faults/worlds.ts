@@ -19,7 +19,7 @@
 import fc from 'fast-check';
 import type { SchedulerAction } from 'rxjs';
 import { InProcessBus } from '../../nodes/adapters/inprocess/bus.js';
-import { InProcessNode } from '../../nodes/adapters/inprocess/node.js';
+import { InProcessNode } from '../../nodes/adapters/inprocess/inProcessNode.js';
 import { SteppingScheduler } from '../../nodes/adapters/inprocess/virtualScheduler.js';
 import type { Clock } from '../../nodes/core/clock.js';
 import { silentLogger } from '../../nodes/core/logger.js';
@@ -27,7 +27,7 @@ import { UNICYCLE_SOURCE, type Odometry, type UnicycleCommand } from '../../node
 import { QOS_COMMAND, QOS_SENSOR } from '../../nodes/core/qos.js';
 import { secondsToStamp } from '../../nodes/core/time.js';
 import { curvatureBound, limitsAt } from '../../nodes/watchdog/limitsGate.js';
-import { DEADLINE_EPSILON_S, startWatchdog } from '../../nodes/watchdog/node.js';
+import { DEADLINE_EPSILON_S, startWatchdog } from '../../nodes/watchdog/watchdogNode.js';
 import { loadWatchdogParams, type WatchdogParams } from '../../nodes/watchdog/params.js';
 import { plan } from '../watchdog/rig.js';
 

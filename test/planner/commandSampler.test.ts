@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { PlanTrajectory } from '../../nodes/core/engine.js';
+import type { PlanTrajectory } from '../../nodes/core/planningEngine.js';
 import { sampleCommand, type ActivePlan } from '../../nodes/planner/commandSampler.js';
 
 /** A 64-step plan with accel[k] = k·0.1 and curvature[k] = 0.01 (rolled out with constant-accel speeds). */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { CONSISTENCY } from '../../nodes/core/msgs.js';
-import type { PlanInput } from '../../nodes/core/engine.js';
+import type { PlanInput } from '../../nodes/core/planningEngine.js';
 import { harness } from './harness.js';
 
 /** The fake engine's plans accelerate at 0.5 m/s² straight ahead; the texts below say various things about that. */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import type { CameraFrame } from '../../nodes/core/engine.js';
+import type { CameraFrame } from '../../nodes/core/planningEngine.js';
 import { FrameLedger, type FrameRecord, type ReleaseOutcome } from '../../nodes/planner/frameLedger.js';
 
 const frame = (stampS: number): CameraFrame => ({ camera: 'c', stampS, encoding: 'mono8', width: 1, height: 1, step: 1, data: new Uint8Array(1) });

@@ -1,12 +1,12 @@
 import { expect } from 'chai';
 import { InProcessBus } from '../../nodes/adapters/inprocess/bus.js';
-import { InProcessNode } from '../../nodes/adapters/inprocess/node.js';
+import { InProcessNode } from '../../nodes/adapters/inprocess/inProcessNode.js';
 import { SteppingScheduler } from '../../nodes/adapters/inprocess/virtualScheduler.js';
 import { FrameRing } from '../../nodes/adapters/onnxruntime/frameRing.js';
-import type { FrameStoreOptions, PlanInput, PlanResult } from '../../nodes/core/engine.js';
+import type { FrameStoreOptions, PlanInput, PlanResult } from '../../nodes/core/planningEngine.js';
 import { MemoryLogger } from '../../nodes/core/logger.js';
 import { NO_OVERRIDES } from '../../nodes/core/params/index.js';
-import { startPlanner } from '../../nodes/planner/node.js';
+import { startPlanner } from '../../nodes/planner/plannerNode.js';
 import { loadPlannerParams } from '../../nodes/planner/params.js';
 import { balanced, FakeEngine, image, odometry } from './harness.js';
 

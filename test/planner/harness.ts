@@ -1,13 +1,13 @@
 import { InProcessBus } from '../../nodes/adapters/inprocess/bus.js';
-import { InProcessNode } from '../../nodes/adapters/inprocess/node.js';
+import { InProcessNode } from '../../nodes/adapters/inprocess/inProcessNode.js';
 import { SteppingScheduler } from '../../nodes/adapters/inprocess/virtualScheduler.js';
-import { EngineError, type EngineContract, type PlanInput, type PlanningEngine, type PlanResult } from '../../nodes/core/engine.js';
+import { EngineError, type EngineContract, type PlanInput, type PlanningEngine, type PlanResult } from '../../nodes/core/planningEngine.js';
 import { MemoryLogger } from '../../nodes/core/logger.js';
 import type { Image, Odometry } from '../../nodes/core/msgs.js';
 import { NO_OVERRIDES } from '../../nodes/core/params/index.js';
 import { secondsToStamp } from '../../nodes/core/time.js';
 import { loadPlannerParams, type PlannerParams } from '../../nodes/planner/params.js';
-import { startPlanner, type PlannerHandle } from '../../nodes/planner/node.js';
+import { startPlanner, type PlannerHandle } from '../../nodes/planner/plannerNode.js';
 
 export const AR1_CAMERAS = ['camera_cross_left_120fov', 'camera_front_wide_120fov', 'camera_cross_right_120fov', 'camera_front_tele_30fov'];
 export const W = 8;

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { PlanInput, PlanResult } from '../../nodes/core/engine.js';
+import type { PlanInput, PlanResult } from '../../nodes/core/planningEngine.js';
 import { stampToSeconds } from '../../nodes/core/time.js';
 import { AR1_CAMERAS, balanced, fakeResult, harness, image, odometry, type Harness } from './harness.js';
 
@@ -16,7 +16,7 @@ async function runChecked(h: Harness, fromS: number, toS: number): Promise<void>
   }
 }
 
-describe('planner/node: plan_timeout_s (hung engine)', () => {
+describe('planner/plannerNode: plan_timeout_s (hung engine)', () => {
   it('a plan that never settles is abandoned after plan_timeout_s: counted, on /ar1/timing, restartWorker called, the next input is planned', async () => {
     const h = harness(100, { plan_timeout_s: 1 });
     const plan = h.engine.plan.bind(h.engine);
@@ -101,7 +101,7 @@ describe('planner/node: plan_timeout_s (hung engine)', () => {
   });
 });
 
-describe('planner/node: odometry jump (teleport)', () => {
+describe('planner/plannerNode: odometry jump (teleport)', () => {
   /** Cameras 10 Hz, odometry 50 Hz (10 m/s straight, +jumpM from jumpS on), odometry first at each instant. */
   function feedWithJump(h: Harness, t0S: number, t1S: number, jumpS: number, jumpM: number, cameraFirst = false): void {
     for (let i = Math.round(t0S * 50); i <= Math.round(t1S * 50); i++) {

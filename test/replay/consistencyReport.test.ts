@@ -5,7 +5,7 @@ import { consistencyHeadline, consistencyHtml, ConsistencyCollector, mergeConsis
 import { mergeReports } from '../../nodes/replay/merge.js';
 import { buildReport, type ReplayOutcome } from '../../nodes/replay/report.js';
 import { renderReportHtml } from '../../nodes/replay/reportHtml.js';
-import { reportProblem } from '../../nodes/cli/report.js';
+import { reportProblem } from '../../nodes/cli/reportCommand.js';
 
 const header = (t0S: number) => ({ stamp: secondsToStamp(t0S), frame_id: 'base_link' });
 const reasoning = (t0S: number, kind: keyof typeof CONSISTENCY, text: string): Reasoning => ({

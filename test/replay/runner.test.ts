@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openBag, BagError } from '../../nodes/adapters/mcap/index.js';
 import { createOnnxEngine } from '../../nodes/adapters/onnxruntime/index.js';
-import type { PlanningEngine } from '../../nodes/core/engine.js';
+import type { PlanningEngine } from '../../nodes/core/planningEngine.js';
 import type { Trajectory, UnicycleCommand } from '../../nodes/core/msgs.js';
 import { stampToNanos } from '../../nodes/core/time.js';
-import { makeDemoBundle } from '../../nodes/engine/index.js';
+import { makeDemoBundle } from '../../nodes/syntheticBundles/index.js';
 import { replayBag, type ReplayResult } from '../../nodes/replay/runner.js';
 import { makeSampleBag } from '../../nodes/replay/sampleBag.js';
 

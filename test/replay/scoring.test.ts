@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { PlanResult, PlanTrajectory } from '../../nodes/core/engine.js';
+import type { PlanResult, PlanTrajectory } from '../../nodes/core/planningEngine.js';
 import { GroundTruthPath, type PoseSample } from '../../nodes/replay/groundTruth.js';
 import { scorePlan } from '../../nodes/replay/metrics.js';
 import { SNAPSHOT_KEEP, StreamingScorer } from '../../nodes/replay/scoring.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchSim } from '../../bench/sim.js';
 import { createOnnxEngine } from '../../nodes/adapters/onnxruntime/index.js';
-import { makeDemoBundle } from '../../nodes/engine/index.js';
+import { makeDemoBundle } from '../../nodes/syntheticBundles/index.js';
 
 describe('bench/sim: closed-loop simulation speed', function () {
   this.timeout(60000);

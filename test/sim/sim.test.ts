@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openBag } from '../../nodes/adapters/mcap/index.js';
 import { createOnnxEngine } from '../../nodes/adapters/onnxruntime/index.js';
-import type { PlanningEngine } from '../../nodes/core/engine.js';
+import type { PlanningEngine } from '../../nodes/core/planningEngine.js';
 import { UserError } from '../../nodes/core/errors.js';
-import { makeDemoBundle } from '../../nodes/engine/index.js';
+import { makeDemoBundle } from '../../nodes/syntheticBundles/index.js';
 import { loadScenario, parseScenario } from '../../nodes/sim/scenario.js';
 import { GROUND_TRUTH_TOPIC, runScenario, type SimResult } from '../../nodes/sim/runner.js';
-import { runSimCli, type SimCliOptions } from '../../nodes/cli/sim.js';
+import { runSimCli, type SimCliOptions } from '../../nodes/cli/simCommand.js';
 
 const SCENARIOS = fileURLToPath(new URL('../../config/scenarios/', import.meta.url));
 const FIXED = { kind: 'fixed', ms: 100 } as const;

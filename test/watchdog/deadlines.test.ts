@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { UNICYCLE_SOURCE, type Odometry, type UnicycleCommand } from '../../nodes/core/msgs.js';
 import { secondsToStamp } from '../../nodes/core/time.js';
-import { DEADLINE_EPSILON_S } from '../../nodes/watchdog/node.js';
+import { DEADLINE_EPSILON_S } from '../../nodes/watchdog/watchdogNode.js';
 import { limitsAt } from '../../nodes/watchdog/limitsGate.js';
 import { emptyInputs } from '../../nodes/watchdog/inputs.js';
 import { pendingDeadlines } from '../../nodes/watchdog/monitors.js';

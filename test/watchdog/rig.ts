@@ -1,6 +1,6 @@
 import { interval, Subscription } from 'rxjs';
 import { InProcessBus } from '../../nodes/adapters/inprocess/bus.js';
-import { InProcessNode } from '../../nodes/adapters/inprocess/node.js';
+import { InProcessNode } from '../../nodes/adapters/inprocess/inProcessNode.js';
 import { SteppingScheduler } from '../../nodes/adapters/inprocess/virtualScheduler.js';
 import { MemoryLogger } from '../../nodes/core/logger.js';
 import type { DiagnosticArray, SafetyState, Trajectory, UnicycleCommand } from '../../nodes/core/msgs.js';
@@ -8,7 +8,7 @@ import { QOS_COMMAND, QOS_SENSOR } from '../../nodes/core/qos.js';
 import { secondsToStamp } from '../../nodes/core/time.js';
 import type { Clock } from '../../nodes/core/clock.js';
 import type { RosNode } from '../../nodes/core/transport.js';
-import { startWatchdog } from '../../nodes/watchdog/node.js';
+import { startWatchdog } from '../../nodes/watchdog/watchdogNode.js';
 import { loadWatchdogParams, type WatchdogParams } from '../../nodes/watchdog/params.js';
 
 /** What the simulated planner, localization and cameras do; scenarios flip these fields over virtual time. */

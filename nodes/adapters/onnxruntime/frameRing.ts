@@ -16,7 +16,7 @@
  * frames all have the bundle's size; compressed ones vary, so their slots get 25 % headroom); a free slot too small
  * for a frame is replaced by a larger one.
  */
-import type { CameraFrame, FrameStore, HeldFrame } from '../../core/engine.js';
+import type { CameraFrame, FrameStore, HeldFrame } from '../../core/planningEngine.js';
 
 export interface RingSlot {
   readonly id: number;

@@ -9,17 +9,17 @@
  * EngineError('worker_crashed'); the next plan starts a fresh one.
  */
 import { Worker } from 'node:worker_threads';
-import { EngineError } from '../../core/engine.js';
-import type { EngineContract, PlanInput, PlanResult, PlanningEngine } from '../../core/engine.js';
+import { EngineError } from '../../core/planningEngine.js';
+import type { EngineContract, PlanInput, PlanResult, PlanningEngine } from '../../core/planningEngine.js';
 import { silentLogger } from '../../core/logger.js';
 import type { Logger } from '../../core/logger.js';
-import { loadManifest } from '../../engine/manifest.js';
-import type { Manifest } from '../../engine/manifest.js';
-import type { FileStamps } from '../../engine/verifyBundle.js';
-import { validatePlanInput } from '../../engine/planInput.js';
+import { loadManifest } from '../../bundle/manifest.js';
+import type { Manifest } from '../../bundle/manifest.js';
+import type { FileStamps } from '../../bundle/verifyBundle.js';
+import { validatePlanInput } from '../../ar1/planInput.js';
 import { FramePool, type PoolSlot } from './framePool.js';
 import { FrameRing, type RingSlot, type RingStats } from './frameRing.js';
-import type { FrameStore, FrameStoreOptions } from '../../core/engine.js';
+import type { FrameStore, FrameStoreOptions } from '../../core/planningEngine.js';
 import type { FrameRef, FromWorker, PlanMessage, ToWorker } from './protocol.js';
 
 export interface OnnxEngineOptions {

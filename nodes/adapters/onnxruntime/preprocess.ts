@@ -5,8 +5,8 @@
  */
 import sharp from 'sharp';
 import type { Metadata, OutputInfo, Sharp } from 'sharp';
-import { EngineError } from '../../core/engine.js';
-import { BYTES_PER_PIXEL } from '../../engine/planInput.js';
+import { EngineError } from '../../core/planningEngine.js';
+import { BYTES_PER_PIXEL } from '../../ar1/planInput.js';
 import type { FrameRef } from './protocol.js';
 
 export interface PreprocessTarget { width: number; height: number }

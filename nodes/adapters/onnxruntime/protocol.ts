@@ -1,7 +1,7 @@
 /** Messages between the engine (main thread) and the inference worker. Frame bytes live in shared slots (ring or pool). */
-import type { EngineErrorKind, FrameEncoding, PlanResult } from '../../core/engine.js';
+import type { EngineErrorKind, FrameEncoding, PlanResult } from '../../core/planningEngine.js';
 import type { LogLevel } from '../../core/logger.js';
-import type { FileStamps } from '../../engine/verifyBundle.js';
+import type { FileStamps } from '../../bundle/verifyBundle.js';
 
 export interface InitMessage {
   type: 'init'; bundleDir: string; executionProviders: string[]; intraOpThreads?: number;

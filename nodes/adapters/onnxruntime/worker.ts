@@ -4,14 +4,14 @@
  * result. Every failure of a plan becomes an 'error' message; the worker stays up.
  */
 import { parentPort } from 'node:worker_threads';
-import { EngineError } from '../../core/engine.js';
+import { EngineError } from '../../core/planningEngine.js';
 import type { Logger } from '../../core/logger.js';
-import { checkedRunner, runPipeline } from '../../engine/planPipeline.js';
-import { loadTokenizer } from '../../engine/tokenizer.js';
-import type { BundleTokenizer } from '../../engine/tokenizer.js';
-import { BundleError } from '../../engine/manifest.js';
-import type { Manifest } from '../../engine/manifest.js';
-import { verifyBundle } from '../../engine/verifyBundle.js';
+import { checkedRunner, runPipeline } from '../../ar1/planPipeline.js';
+import { loadTokenizer } from '../../ar1/tokenizer.js';
+import type { BundleTokenizer } from '../../ar1/tokenizer.js';
+import { BundleError } from '../../bundle/manifest.js';
+import type { Manifest } from '../../bundle/manifest.js';
+import { verifyBundle } from '../../bundle/verifyBundle.js';
 import { createSessions } from './ort.js';
 import type { SessionSet } from './ort.js';
 import { FramePreprocessor } from './preprocess.js';

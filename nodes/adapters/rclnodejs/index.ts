@@ -1,6 +1,6 @@
-export { createRclNode, RclRosNode, type RclNodeOptions, type RclDependencies } from './node.js';
+export { createRclNode, RclRosNode, type RclNodeOptions, type RclDependencies } from './rclNode.js';
 export { loadRclnodejs, rosEnvironmentProblem, unwrapDefaultExport, type RclnodejsModule, type RclModuleLoader } from './loader.js';
-export { toRclQos, RMW } from './qos.js';
+export { toRclQos, RMW } from './rclQos.js';
 export { withFreshTypedArrays } from './publish.js';
 export { flattenParameters, toRclParameterValue, PARAMETER_TYPE } from './parameters.js';
 export { RosTimerScheduler, type StartTimer } from './scheduler.js';

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { timer } from 'rxjs';
 import { SteppingScheduler, WorkTracker } from '../../../nodes/adapters/inprocess/virtualScheduler.js';
 import { InProcessBus } from '../../../nodes/adapters/inprocess/bus.js';
-import { InProcessNode } from '../../../nodes/adapters/inprocess/node.js';
+import { InProcessNode } from '../../../nodes/adapters/inprocess/inProcessNode.js';
 import { QOS_COMMAND } from '../../../nodes/core/qos.js';
 
 describe('adapters/inprocess', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { CameraFrame } from '../../../nodes/core/engine.js';
+import type { CameraFrame } from '../../../nodes/core/planningEngine.js';
 import { FrameRing } from '../../../nodes/adapters/onnxruntime/frameRing.js';
 
 const frame = (camera: string, stampS: number, bytes: number, fill: number, encoding: CameraFrame['encoding'] = 'rgb8'): CameraFrame =>

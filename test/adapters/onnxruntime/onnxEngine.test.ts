@@ -5,12 +5,12 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { createOnnxEngine } from '../../../nodes/adapters/onnxruntime/index.js';
 import type { OnnxEngine } from '../../../nodes/adapters/onnxruntime/index.js';
-import { EngineError } from '../../../nodes/core/engine.js';
-import type { CameraFrame, PlanInput, PlanResult } from '../../../nodes/core/engine.js';
+import { EngineError } from '../../../nodes/core/planningEngine.js';
+import type { CameraFrame, PlanInput, PlanResult } from '../../../nodes/core/planningEngine.js';
 import { MemoryLogger } from '../../../nodes/core/logger.js';
-import { makeDemoBundle } from '../../../nodes/engine/demoBundle.js';
-import { GraphBuilder } from '../../../nodes/engine/graphBuilder.js';
-import { replaceFile } from '../../engine/bundleFixtures.js';
+import { makeDemoBundle } from '../../../nodes/syntheticBundles/demoBundle.js';
+import { GraphBuilder } from '../../../nodes/syntheticBundles/graphBuilder.js';
+import { replaceFile } from '../../bundle/bundleFixtures.js';
 
 const W = 320, H = 180;
 

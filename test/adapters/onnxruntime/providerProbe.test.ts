@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { probeProvider } from '../../../nodes/adapters/onnxruntime/ort.js';
-import { makeDemoBundle } from '../../../nodes/engine/index.js';
+import { makeDemoBundle } from '../../../nodes/syntheticBundles/index.js';
 import { makeSampleBag } from '../../../nodes/replay/sampleBag.js';
 
 const AR1 = fileURLToPath(new URL('../../../bin/ar1.js', import.meta.url));

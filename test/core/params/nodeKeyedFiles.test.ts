@@ -5,15 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InProcessBus } from '../../../nodes/adapters/inprocess/bus.js';
-import { InProcessNode } from '../../../nodes/adapters/inprocess/node.js';
+import { InProcessNode } from '../../../nodes/adapters/inprocess/inProcessNode.js';
 import { SteppingScheduler } from '../../../nodes/adapters/inprocess/virtualScheduler.js';
 import { MemoryLogger } from '../../../nodes/core/logger.js';
-import { makeDemoBundle } from '../../../nodes/engine/index.js';
+import { makeDemoBundle } from '../../../nodes/syntheticBundles/index.js';
 import { loadReplayParams } from '../../../nodes/replay/runner.js';
 import { makeSampleBag } from '../../../nodes/replay/sampleBag.js';
 
 // Loaded with import(), as test/cli/node.test.ts does, so UserError is one class for the CLI and this test.
-const { runNode } = await import('../../../nodes/cli/node.js');
+const { runNode } = await import('../../../nodes/cli/nodeCommand.js');
 
 const PLANNER_YAML = fileURLToPath(new URL('../../../config/ar1_planner.yaml', import.meta.url));
 const WATCHDOG_YAML = fileURLToPath(new URL('../../../config/ar1_watchdog.yaml', import.meta.url));

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { EMPTY, type Observable } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { EngineError } from '../../../nodes/core/engine.js';
+import { EngineError } from '../../../nodes/core/planningEngine.js';
 import { planLatest, type PlanEvent } from '../../../nodes/planner/operators/planLatest.js';
 
 type Ev = PlanEvent<string, string>;

@@ -1,0 +1,20 @@
+/** AR1 model maths, pure: the exact post-processing (action space, flow matching, unicycle), sampling, prompt layout, tensors. */
+export { estimateInitialSpeed, estimateSpeeds, V_LAMBDA, V_RIDGE } from './initialSpeed.js';
+export type { PoseHistory } from './initialSpeed.js';
+export { rolloutUnicycle } from './unicycle.js';
+export type { Rollout } from './unicycle.js';
+export { AR1_ACTION_NORMALIZATION, denormalizeActions } from './actionSpace.js';
+export type { ActionNormalization } from './actionSpace.js';
+export { SeededRng } from './rng.js';
+export { sampleToken } from './sampling.js';
+export type { SamplingParams } from './sampling.js';
+export { flowMatchEuler } from './flowMatching.js';
+export type { VelocityField } from './flowMatching.js';
+export { historyTokens, roundHalfEven } from './historyTokens.js';
+export { buildPrompt, decodePositions, expertPositions } from './prompt.js';
+export type { Prompt } from './prompt.js';
+export { floatTensor, floatValues, int64Tensor, repeatBatch } from './tensors.js';
+export type { Tensor, TensorType } from './tensors.js';
+export { toFloat16, fromFloat16 } from './float16.js';
+export { TokenRng } from './tokenRng.js';
+export { validatePlanInput } from './planInput.js';

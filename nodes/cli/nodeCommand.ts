@@ -1,0 +1,119 @@
+/** `ar1 node <planner|watchdog> [--bundle DIR] [--log-level L] --ros-args …`: one vehicle node on ROS 2. */
+import type { Command } from 'commander';
+import { lastValueFrom } from 'rxjs';
+import { UserError } from '../core/errors.js';
+import { LOG_LEVELS } from '../core/logger.js';
+import { parameterOverridesFromArgs } from '../core/params/fromArgs.js';
+import { renamedNodeWarnings } from '../core/params/renamedNode.js';
+import type { ParameterOverrides } from '../core/params/overrides.js';
+import { parseRosArgs } from '../core/params/rosArgs.js';
+import type { RosNode } from '../core/transport.js';
+import type { RegisterCommand } from './command.js';
+
+export const NODE_NAMES = { planner: 'ar1_planner', watchdog: 'ar1_watchdog' } as const;
+export type NodeKind = keyof typeof NODE_NAMES;
+
+export interface NodeCommandOptions {
+  bundle?: string;
+  logLevel?: string;
+}
+
+/** A RosNode the command can also declare parameters on and hook into shutdown (the rclnodejs one). */
+export interface RunnableRosNode extends RosNode {
+  declareParameters(values: Readonly<Record<string, unknown>>, schema?: Readonly<Record<string, unknown>>): string[];
+  onShutdown(hook: () => Promise<void> | void): void;
+}
+
+/** What runNode reaches outside itself; tests replace them. */
+export interface NodeCommandDeps {
+  env?: NodeJS.ProcessEnv;
+  createNode?: (options: { name: string; namespace?: string; argv: string[] }) => Promise<RunnableRosNode>;
+}
+
+export const register: RegisterCommand = (program: Command) => {
+  program
+    .command('node')
+    .description('run ar1_planner or ar1_watchdog on ROS 2 (needs ROS 2 Jazzy sourced; see nodes/adapters/rclnodejs/README.md)')
+    .argument('<which>', 'planner | watchdog | sim (the closed-loop simulator, docs/simulation.md)')
+    .argument('[ros-args...]', '--ros-args --params-file FILE -p name:=value -r from:=to … (as for any ROS 2 node)')
+    .option('--bundle <dir>', 'model bundle folder (planner); overrides the bundle_dir parameter')
+    .option('--log-level <level>', `${LOG_LEVELS.join(' | ')} (same as --ros-args --log-level)`)
+    .allowUnknownOption()
+    .action(async (which: string, rosArgs: string[], opts: NodeCommandOptions) => {
+      await runNode(which, opts, rosArgs);
+    });
+};
+
+/**
+ * Checks the arguments and loads the node's parameters (offline, so a bad file fails even without ROS), then
+ * checks for ROS 2, creates the rclnodejs node, starts the node and waits for its shutdown (SIGINT/SIGTERM).
+ */
+export async function runNode(which: string, opts: NodeCommandOptions, argv: readonly string[], deps: NodeCommandDeps = {}): Promise<void> {
+  // The closed-loop simulator (nodes/sim/rosNode.ts): its own parameters and verdict, the same deps.
+  if (which === 'sim') return (await import('../sim/rosNode.js')).runSimNode(opts, argv, deps);
+  if (!(which in NODE_NAMES)) throw new UserError(`node: expected planner or watchdog, got "${which}"`);
+  const kind = which as NodeKind;
+  if (opts.bundle !== undefined && kind !== 'planner') throw new UserError('--bundle: applies to the planner only');
+  if (opts.logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(opts.logLevel)) {
+    throw new UserError(`--log-level: expected one of ${LOG_LEVELS.join(', ')}, got "${opts.logLevel}"`);
+  }
+  const rclArgv = [...argv, ...(opts.logLevel ? ['--ros-args', '--log-level', opts.logLevel] : [])];
+  const args = parseRosArgs(rclArgv);
+  if (args.rest.length) throw new UserError(`node ${kind}: unexpected argument "${args.rest[0]}" (ROS arguments go after --ros-args)`);
+  const name = args.nodeName ?? NODE_NAMES[kind];
+  const namespace = args.namespace ?? '/';
+  const fromArgs = parameterOverridesFromArgs(args, name, namespace);
+  const overrides: ParameterOverrides = opts.bundle === undefined ? fromArgs
+    : { sources: [...fromArgs.sources, { origin: '--bundle', values: { bundle_dir: opts.bundle } }] };
+  const loaded = await loadParams(kind, overrides, name);
+
+  const env = deps.env ?? process.env;
+  if (!deps.createNode) {
+    const { rosEnvironmentProblem } = await import('../adapters/rclnodejs/loader.js');
+    const problem = rosEnvironmentProblem(env);
+    if (problem) throw new UserError(`node ${kind}: ${problem}`, 3);
+  }
+  const createNode = deps.createNode ?? (await import('../adapters/rclnodejs/rclNode.js')).createRclNode;
+  const ros = await createNode({ name: NODE_NAMES[kind], argv: rclArgv });
+  ros.declareParameters(loaded.params as unknown as Record<string, unknown>, loaded.schema);
+  for (const w of renamedNodeWarnings(args.paramsFiles, name, NODE_NAMES[kind], namespace)) ros.logger.warn(w);
+  await startKind(ros, loaded);
+  ros.logger.info(`${ros.name} running [namespace=${ros.namespace}]`);
+  await lastValueFrom(ros.shutdown$, { defaultValue: undefined });
+}
+
+type LoadedParams = Awaited<ReturnType<typeof loadParams>>;
+
+async function loadParams(kind: NodeKind, overrides: ParameterOverrides, name: string) {
+  const { readSchema } = await import('../core/params/index.js');
+  if (kind === 'planner') {
+    const { loadPlannerParams, PLANNER_SCHEMA_PATH } = await import('../planner/params.js');
+    return { kind, params: loadPlannerParams(overrides, name), schema: readSchema(PLANNER_SCHEMA_PATH) } as const;
+  }
+  const { loadWatchdogParams, WATCHDOG_SCHEMA_PATH } = await import('../watchdog/params.js');
+  return { kind, params: loadWatchdogParams(overrides, name), schema: readSchema(WATCHDOG_SCHEMA_PATH) } as const;
+}
+
+async function startKind(ros: RunnableRosNode, loaded: LoadedParams): Promise<void> {
+  if (loaded.kind === 'planner') {
+    const p = loaded.params;
+    // The pinned manifest first: a changed manifest (numbers that steer the car) never loads.
+    (await import('../bundle/manifestPin.js')).checkManifestPin(p.bundle_dir, p.manifest_sha256);
+    const { createOnnxEngine } = await import('../adapters/onnxruntime/index.js');
+    const { EngineError } = await import('../core/planningEngine.js');
+    // A bundle that cannot be loaded, or no execution provider that works, is a start-up mistake: one line, exit 2.
+    const engine = await createOnnxEngine({ bundleDir: p.bundle_dir, executionProviders: p.execution_providers, logger: ros.logger })
+      .catch(async (e: unknown) => {
+        if (!(e instanceof EngineError) || (e.kind !== 'bundle' && e.kind !== 'runtime')) throw e;
+        await ros.shutdown();
+        throw new UserError(`node planner: bundle_dir ${p.bundle_dir}: ${e.message}`);
+      });
+    // Stage timings are telemetry of real work: the only wall-clock reading, taken here at the composition root.
+    const handle = (await import('../planner/plannerNode.js')).startPlanner(ros, p, engine, { perfNow: () => performance.now() });
+    ros.onShutdown(async () => { await handle.stop(); await engine.close(); });
+    return;
+  }
+  // Liveness is judged on the transport's steady clock (the rclnodejs adapter's is monotonic time).
+  const handle = (await import('../watchdog/watchdogNode.js')).startWatchdog(ros, loaded.params);
+  ros.onShutdown(() => handle.stop());
+}
