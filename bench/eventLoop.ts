@@ -45,10 +45,20 @@ export async function benchEventLoop(o: EventLoopOptions): Promise<EventLoopFigu
   const engine = new TimedEngine(await createOnnxEngine({ bundleDir: o.bundleDir, executionProviders: o.providers }));
   const subs = new Subscription();
   try {
-    const rig = plannerRig({ scheduler: asyncScheduler, engine, encoding: o.encoding ?? 'rgb8', frames: o.frames, perfNow: () => performance.now() });
+    const rig = plannerRig({
+      scheduler: asyncScheduler,
+      engine,
+      encoding: o.encoding ?? 'rgb8',
+      frames: o.frames,
+      perfNow: () => performance.now(),
+    });
     let commands = 0;
     let counting = false;
-    subs.add(rig.bus.messages(rig.params.topics.command, 'ar1_msgs/msg/UnicycleCommand').subscribe(() => { if (counting) commands++; }));
+    subs.add(
+      rig.bus.messages(rig.params.topics.command, 'ar1_msgs/msg/UnicycleCommand').subscribe(() => {
+        if (counting) commands++;
+      }),
+    );
     const nowS = () => asyncScheduler.now() / 1000;
     let cycle = 0;
     subs.add(interval(20, asyncScheduler).subscribe(() => rig.odometry(nowS())));
@@ -66,11 +76,23 @@ export async function benchEventLoop(o: EventLoopOptions): Promise<EventLoopFigu
     const recs = engine.records.slice(plans0);
     const sess = recs.map((r) => r.timing.sessionRunMs).sort((a, b) => a - b);
     return {
-      bundle: o.bundle, provider: engine.provider, durationS: o.durationS,
-      delayP50Ms: round(h.percentile(50) / 1e6), delayP99Ms: round(h.percentile(99) / 1e6), delayMaxMs: round(h.max / 1e6),
-      samples: h.count, plansCompleted: recs.length, sessionRunP50Ms: round(sess[Math.floor(sess.length / 2)] ?? NaN),
+      bundle: o.bundle,
+      provider: engine.provider,
+      durationS: o.durationS,
+      delayP50Ms: round(h.percentile(50) / 1e6),
+      delayP99Ms: round(h.percentile(99) / 1e6),
+      delayMaxMs: round(h.max / 1e6),
+      samples: h.count,
+      plansCompleted: recs.length,
+      sessionRunP50Ms: round(sess[Math.floor(sess.length / 2)] ?? NaN),
       commandsPerS: round(commands / o.durationS),
-      planCallP50Ms: round(percentile(recs.map((r) => r.callMs), 50)), planCallMaxMs: round(Math.max(...recs.map((r) => r.callMs))),
+      planCallP50Ms: round(
+        percentile(
+          recs.map((r) => r.callMs),
+          50,
+        ),
+      ),
+      planCallMaxMs: round(Math.max(...recs.map((r) => r.callMs))),
     };
   } finally {
     subs.unsubscribe();

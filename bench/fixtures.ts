@@ -8,12 +8,17 @@ import { secondsToStamp } from '../nodes/core/time.js';
 import { makeDemoBundle } from '../nodes/syntheticBundles/demoBundle.js';
 import { MANIFEST_FILE } from '../nodes/bundle/manifest.js';
 
-export interface BundleSpec { name: 'demo' | 'large'; height: number; width: number }
+export interface BundleSpec {
+  name: 'demo' | 'large';
+  height: number;
+  width: number;
+}
 
 /** Writes (once per spec) a demo bundle under the OS temp dir and returns its directory. */
 export function benchBundle(spec: BundleSpec, root = path.join(os.tmpdir(), 'ar1-bench')): string {
   const dir = path.join(root, `${spec.name}-${spec.height}x${spec.width}`);
-  if (!existsSync(path.join(dir, MANIFEST_FILE))) makeDemoBundle(dir, { imageHeight: spec.height, imageWidth: spec.width, large: spec.name === 'large' });
+  if (!existsSync(path.join(dir, MANIFEST_FILE)))
+    makeDemoBundle(dir, { imageHeight: spec.height, imageWidth: spec.width, large: spec.name === 'large' });
   return dir;
 }
 
@@ -25,7 +30,9 @@ export function rawFrames(count: number, height: number, width: number): Uint8Ar
       const row = y * width * 3;
       for (let x = 0; x < width; x++) {
         const i = row + x * 3;
-        data[i] = (x + 7 * k) & 255; data[i + 1] = (y + 13 * k) & 255; data[i + 2] = (x ^ y) & 255;
+        data[i] = (x + 7 * k) & 255;
+        data[i + 1] = (y + 13 * k) & 255;
+        data[i + 2] = (x ^ y) & 255;
       }
     }
     return data;
@@ -34,11 +41,28 @@ export function rawFrames(count: number, height: number, width: number): Uint8Ar
 
 /** The same frames as JPEG (quality 85). */
 export async function jpegFrames(raw: readonly Uint8Array[], height: number, width: number): Promise<Uint8Array[]> {
-  return Promise.all(raw.map(async (d) => new Uint8Array(await sharp(d, { raw: { width, height, channels: 3 } }).jpeg({ quality: 85 }).toBuffer())));
+  return Promise.all(
+    raw.map(
+      async (d) =>
+        new Uint8Array(
+          await sharp(d, { raw: { width, height, channels: 3 } })
+            .jpeg({ quality: 85 })
+            .toBuffer(),
+        ),
+    ),
+  );
 }
 
 export function imageMsg(stampS: number, data: Uint8Array, height: number, width: number): Image {
-  return { header: { stamp: secondsToStamp(stampS), frame_id: 'cam' }, height, width, encoding: 'rgb8', is_bigendian: 0, step: width * 3, data };
+  return {
+    header: { stamp: secondsToStamp(stampS), frame_id: 'cam' },
+    height,
+    width,
+    encoding: 'rgb8',
+    is_bigendian: 0,
+    step: width * 3,
+    data,
+  };
 }
 
 export function compressedMsg(stampS: number, data: Uint8Array): CompressedImage {
@@ -48,8 +72,12 @@ export function compressedMsg(stampS: number, data: Uint8Array): CompressedImage
 /** Straight drive along x at `speed` m/s. */
 export function odometryMsg(stampS: number, speed = 10): Odometry {
   return {
-    header: { stamp: secondsToStamp(stampS), frame_id: 'map' }, child_frame_id: 'base_link',
-    pose: { pose: { position: { x: speed * stampS, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } }, covariance: [] },
+    header: { stamp: secondsToStamp(stampS), frame_id: 'map' },
+    child_frame_id: 'base_link',
+    pose: {
+      pose: { position: { x: speed * stampS, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } },
+      covariance: [],
+    },
     twist: { twist: { linear: { x: speed, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } }, covariance: [] },
   };
 }

@@ -21,11 +21,19 @@ export async function machineInfo(providers: string[]): Promise<MachineInfo> {
     const { createRequire } = await import('node:module');
     const require = createRequire(import.meta.url);
     ortVersion = (require('onnxruntime-node/package.json') as { version: string }).version;
-  } catch { /* reported as unknown */ }
+  } catch {
+    /* reported as unknown */
+  }
   return {
-    cpuModel: cpus[0]?.model.trim() ?? 'unknown', cores: cpus.length, memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-    platform: `${os.platform()} ${os.arch()} ${os.release()}`, node: process.version, onnxruntime: ortVersion,
-    providersRequested: providers, provider: '', gpu: providers.some((p) => p.startsWith('cuda') || p.startsWith('tensorrt')) ? 'requested' : 'none',
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.platform()} ${os.arch()} ${os.release()}`,
+    node: process.version,
+    onnxruntime: ortVersion,
+    providersRequested: providers,
+    provider: '',
+    gpu: providers.some((p) => p.startsWith('cuda') || p.startsWith('tensorrt')) ? 'requested' : 'none',
     date: new Date().toISOString(),
   };
 }

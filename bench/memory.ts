@@ -31,7 +31,8 @@ export interface MemoryFigures {
   stopError: string;
 }
 
-const W = 8, H = 4;
+const W = 8,
+  H = 4;
 
 /** Runs in this process; needs global.gc (--expose-gc). */
 export async function runMemory(cycles: number, checkpoints: number): Promise<MemoryFigures> {
@@ -43,12 +44,16 @@ export async function runMemory(cycles: number, checkpoints: number): Promise<Me
   const engine = new NullEngine(H, W);
   const frames = Array.from({ length: 4 }, (_, k) => new Uint8Array(W * H * 3).fill(k));
   const rig = plannerRig({ scheduler: s, engine, encoding: 'rgb8', frames, track: (p) => tracker.track(p) });
-  const wd = startWatchdog(new InProcessNode(rig.bus, { name: 'ar1_watchdog' }), loadWatchdogParams({ sources: [{ origin: 'bench', values: { auto_engage: true } }] }));
+  const wd = startWatchdog(
+    new InProcessNode(rig.bus, { name: 'ar1_watchdog' }),
+    loadWatchdogParams({ sources: [{ origin: 'bench', values: { auto_engage: true } }] }),
+  );
   const idle = () => tracker.idle();
   const samples: MemoryFigures['samples'] = [];
   const every = Math.max(1, Math.floor(cycles / checkpoints));
   const sample = (cycle: number) => {
-    gc(); gc();
+    gc();
+    gc();
     const m = process.memoryUsage();
     samples.push({ cycle, heapMB: round(m.heapUsed / 1e6), rssMB: round(m.rss / 1e6) });
   };
@@ -61,18 +66,30 @@ export async function runMemory(cycles: number, checkpoints: number): Promise<Me
     }
     if ((c + 1) % every === 0) sample(c + 1);
   }
-  const state = wd.state, ticks = wd.tickCount; // before the feed stops (then inputs go stale and it brakes)
+  const state = wd.state,
+    ticks = wd.tickCount; // before the feed stops (then inputs go stale and it brakes)
   await s.advanceBy(100, idle);
   let stopError = '';
   for (const stop of [() => wd.stop(), () => rig.planner.stop()]) {
-    try { await stop(); } catch (e) { stopError ||= (e as Error).message.replace(/\s+/g, ' ').slice(0, 200); }
+    try {
+      await stop();
+    } catch (e) {
+      stopError ||= (e as Error).message.replace(/\s+/g, ' ').slice(0, 200);
+    }
   }
   const warm = samples.find((x) => x.cycle >= cycles * 0.2) ?? samples[0]!;
   const last = samples[samples.length - 1]!;
   return {
-    engine: 'null', cycles, plans: engine.plans, watchdogTicks: ticks, watchdogState: state, samples,
-    heapGrowth: round((last.heapMB - warm.heapMB) / warm.heapMB), rssGrowth: round((last.rssMB - warm.rssMB) / warm.rssMB),
-    wallS: round((performance.now() - start) / 1000), stopError,
+    engine: 'null',
+    cycles,
+    plans: engine.plans,
+    watchdogTicks: ticks,
+    watchdogState: state,
+    samples,
+    heapGrowth: round((last.heapMB - warm.heapMB) / warm.heapMB),
+    rssGrowth: round((last.rssMB - warm.rssMB) / warm.rssMB),
+    wallS: round((performance.now() - start) / 1000),
+    stopError,
   };
 }
 
@@ -80,20 +97,47 @@ export async function runMemory(cycles: number, checkpoints: number): Promise<Me
 export function benchMemory(cycles: number, checkpoints = 10): Promise<MemoryFigures> {
   const script = fileURLToPath(import.meta.url);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', script, String(cycles), String(checkpoints)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '', err = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    const child = spawn(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', script, String(cycles), String(checkpoints)],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '',
+      err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
     child.on('error', reject);
     child.on('close', (code) => {
       const line = out.trim().split('\n').pop() ?? '';
-      if (code !== 0) return reject(new Error(`memory benchmark: child exited with code ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
-      try { resolve(JSON.parse(line) as MemoryFigures); } catch { reject(new Error(`memory benchmark: expected a JSON line from the child, got ${JSON.stringify(line.slice(0, 200))}`)); }
+      if (code !== 0)
+        return reject(
+          new Error(
+            `memory benchmark: child exited with code ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`,
+          ),
+        );
+      try {
+        resolve(JSON.parse(line) as MemoryFigures);
+      } catch {
+        reject(
+          new Error(`memory benchmark: expected a JSON line from the child, got ${JSON.stringify(line.slice(0, 200))}`),
+        );
+      }
     });
   });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const cycles = Number(process.argv[2] ?? 36000), checkpoints = Number(process.argv[3] ?? 10);
-  runMemory(cycles, checkpoints).then((f) => console.log(JSON.stringify(f)), (e: unknown) => { console.error((e as Error).message); process.exit(1); });
+  const cycles = Number(process.argv[2] ?? 36000),
+    checkpoints = Number(process.argv[3] ?? 10);
+  runMemory(cycles, checkpoints).then(
+    (f) => console.log(JSON.stringify(f)),
+    (e: unknown) => {
+      console.error((e as Error).message);
+      process.exit(1);
+    },
+  );
 }

@@ -45,11 +45,21 @@ export interface PipelineFigures {
 }
 
 export async function benchPipeline(o: PipelineOptions): Promise<PipelineFigures> {
-  const engine = new TimedEngine(await createOnnxEngine({ bundleDir: o.bundleDir, executionProviders: o.providers }), true);
+  const engine = new TimedEngine(
+    await createOnnxEngine({ bundleDir: o.bundleDir, executionProviders: o.providers }),
+    true,
+  );
   try {
     const s = new SteppingScheduler(1_000_000);
     const tracker = new WorkTracker();
-    const rig = plannerRig({ scheduler: s, engine, encoding: o.encoding, frames: o.frames, perfNow: () => performance.now(), track: (p) => tracker.track(p) });
+    const rig = plannerRig({
+      scheduler: s,
+      engine,
+      encoding: o.encoding,
+      frames: o.frames,
+      perfNow: () => performance.now(),
+      track: (p) => tracker.track(p),
+    });
     const idle = () => tracker.idle();
     const want = o.plans + o.warmup;
     let dst: Buffer[] = [];
@@ -57,14 +67,18 @@ export async function benchPipeline(o: PipelineOptions): Promise<PipelineFigures
     let seen = 0;
     const maxSteps = (want + 40) * 5 * 4;
     for (let i = 0; engine.records.length < want; i++) {
-      if (i > maxSteps) throw new Error(`pipeline benchmark: expected ${want} plans, got ${engine.records.length} after ${i * 20} ms of feed (failures ${engine.failures}, stats ${JSON.stringify(rig.planner.stats().skipped)})`);
+      if (i > maxSteps)
+        throw new Error(
+          `pipeline benchmark: expected ${want} plans, got ${engine.records.length} after ${i * 20} ms of feed (failures ${engine.failures}, stats ${JSON.stringify(rig.planner.stats().skipped)})`,
+        );
       const tS = 1000 + i * 0.02;
       await s.advanceTo(Math.round(tS * 1000), idle);
       rig.odometry(tS);
       if (i % 5 === 0) rig.cameras(tS, i / 5);
       while (seen < engine.records.length) {
         const rec = engine.records[seen++]!;
-        if (dst.length !== rec.frames.length || dst.some((d, k) => d.length !== rec.frames[k]!.length)) dst = rec.frames.map((f) => Buffer.allocUnsafe(f.length).fill(0));
+        if (dst.length !== rec.frames.length || dst.some((d, k) => d.length !== rec.frames[k]!.length))
+          dst = rec.frames.map((f) => Buffer.allocUnsafe(f.length).fill(0));
         const t = performance.now();
         for (let k = 0; k < rec.frames.length; k++) dst[k]!.set(rec.frames[k]!);
         copyMs.push(performance.now() - t);
@@ -81,10 +95,18 @@ export async function benchPipeline(o: PipelineOptions): Promise<PipelineFigures
     const overhead = plan.map((p, i) => p - session[i]!);
     const transport = overhead.map((v, i) => v - recs[i]!.timing.preprocessMs);
     return {
-      bundle: o.bundle, encoding: o.encoding, provider: engine.provider, framesPerPlan: dst.length,
-      frameBytesPerPlan: dst.reduce((a, d) => a + d.length, 0), plans: recs.length,
-      planMs: summarize(plan), sessionRunMs: summarize(session), preprocessMs: summarize(recs.map((r) => r.timing.preprocessMs)),
-      overheadMs: summarize(overhead), transportOverheadMs: summarize(transport), copyFloorMs: summarize(copies),
+      bundle: o.bundle,
+      encoding: o.encoding,
+      provider: engine.provider,
+      framesPerPlan: dst.length,
+      frameBytesPerPlan: dst.reduce((a, d) => a + d.length, 0),
+      plans: recs.length,
+      planMs: summarize(plan),
+      sessionRunMs: summarize(session),
+      preprocessMs: summarize(recs.map((r) => r.timing.preprocessMs)),
+      overheadMs: summarize(overhead),
+      transportOverheadMs: summarize(transport),
+      copyFloorMs: summarize(copies),
       overheadToModel: summarize(overhead.map((v, i) => v / session[i]!)),
       overheadToCopyFloor: summarize(overhead.map((v, i) => v / copies[i]!)),
       transportOverheadToCopyFloor: summarize(transport.map((v, i) => v / copies[i]!)),

@@ -37,9 +37,14 @@ export interface ReplayFigures {
 async function readFloor(bagPath: string): Promise<{ ms: number; messages: number; bytes: number }> {
   const t = performance.now();
   const reader = await openBag(bagPath);
-  let messages = 0, bytes = 0;
+  let messages = 0,
+    bytes = 0;
   try {
-    for await (const m of reader.messages({ decode: true })) { messages++; bytes += m.data.length; if (m.message === undefined) throw new Error(`${bagPath}: ${m.topic}: expected a decoded message, got none`); }
+    for await (const m of reader.messages({ decode: true })) {
+      messages++;
+      bytes += m.data.length;
+      if (m.message === undefined) throw new Error(`${bagPath}: ${m.topic}: expected a decoded message, got none`);
+    }
   } finally {
     await reader.close();
   }
@@ -47,26 +52,50 @@ async function readFloor(bagPath: string): Promise<{ ms: number; messages: numbe
 }
 
 export async function benchReplay(o: ReplayBenchOptions): Promise<ReplayFigures> {
-  const floor: number[] = [], replay: number[] = [];
-  let messages = 0, bytes = 0, plans = 0;
+  const floor: number[] = [],
+    replay: number[] = [];
+  let messages = 0,
+    bytes = 0,
+    plans = 0;
   const fileBytes = statSync(o.bagPath).isDirectory() ? 0 : statSync(o.bagPath).size;
   await readFloor(o.bagPath); // warm-up: file cache, decoders
   for (let i = 0; i < o.repetitions; i++) {
     const f = await readFloor(o.bagPath);
-    messages = f.messages; bytes = f.bytes;
+    messages = f.messages;
+    bytes = f.bytes;
     floor.push(f.messages / (f.ms / 1000));
     const t = performance.now();
-    const r = await replayBag({ bagPath: o.bagPath, engine: o.engine, paramsFiles: o.paramsFiles ?? ['config/sample_bag.yaml'], outDir: path.join(o.outDir, `rep${i}`),
-      seed: 0, samples: 1, latency: { kind: 'fixed', ms: 100 }, version: 'bench' });
+    const r = await replayBag({
+      bagPath: o.bagPath,
+      engine: o.engine,
+      paramsFiles: o.paramsFiles ?? ['config/sample_bag.yaml'],
+      outDir: path.join(o.outDir, `rep${i}`),
+      seed: 0,
+      samples: 1,
+      latency: { kind: 'fixed', ms: 100 },
+      version: 'bench',
+    });
     const ms = performance.now() - t;
-    if (r.report.bag.messages !== messages) throw new Error(`replay benchmark: expected the replay to read ${messages} messages, got ${r.report.bag.messages}`);
+    if (r.report.bag.messages !== messages)
+      throw new Error(
+        `replay benchmark: expected the replay to read ${messages} messages, got ${r.report.bag.messages}`,
+      );
     plans = r.compute.stages_ms['total']?.count ?? 0;
     replay.push(messages / (ms / 1000));
   }
-  const fs = summarize(floor), rs = summarize(replay);
+  const fs = summarize(floor),
+    rs = summarize(replay);
   const mb = (fileBytes || bytes) / 1e6;
   return {
-    engine: o.engineLabel, messages, bagMB: mb, repetitions: o.repetitions, floorMsgPerS: fs, replayMsgPerS: rs,
-    floorMBPerS: mb * fs.p50 / messages, replayMBPerS: mb * rs.p50 / messages, ratioToFloor: rs.p50 / fs.p50, plans,
+    engine: o.engineLabel,
+    messages,
+    bagMB: mb,
+    repetitions: o.repetitions,
+    floorMsgPerS: fs,
+    replayMsgPerS: rs,
+    floorMBPerS: (mb * fs.p50) / messages,
+    replayMBPerS: (mb * rs.p50) / messages,
+    ratioToFloor: rs.p50 / fs.p50,
+    plans,
   };
 }

@@ -35,14 +35,23 @@ export interface RigOptions {
 export function plannerRig(o: RigOptions): PlannerRig {
   const bus = o.bus ?? new InProcessBus(o.scheduler);
   const compressed = o.encoding === 'jpeg';
-  const params = loadPlannerParams({ sources: [{ origin: 'bench', values: { cameras: { transports: Array(4).fill(compressed ? 'compressed' : 'raw') } } }] });
+  const params = loadPlannerParams({
+    sources: [
+      { origin: 'bench', values: { cameras: { transports: Array(4).fill(compressed ? 'compressed' : 'raw') } } },
+    ],
+  });
   const node = new InProcessNode(bus, { name: 'ar1_planner', scheduler: o.scheduler });
   const sensors = new InProcessNode(bus, { name: 'bench_sensors', scheduler: o.scheduler });
-  const planner = startPlanner(node, params, o.engine, { ...(o.perfNow ? { perfNow: o.perfNow } : {}), ...(o.track ? { track: o.track } : {}) });
+  const planner = startPlanner(node, params, o.engine, {
+    ...(o.perfNow ? { perfNow: o.perfNow } : {}),
+    ...(o.track ? { track: o.track } : {}),
+  });
   const { imageHeight: h, imageWidth: w } = o.engine.contract;
-  const camPubs = params.cameras.topics.map((t) => (compressed
-    ? sensors.createPublisher('sensor_msgs/msg/CompressedImage', `${t}/compressed`, QOS_SENSOR)
-    : sensors.createPublisher('sensor_msgs/msg/Image', t, QOS_SENSOR)));
+  const camPubs = params.cameras.topics.map((t) =>
+    compressed
+      ? sensors.createPublisher('sensor_msgs/msg/CompressedImage', `${t}/compressed`, QOS_SENSOR)
+      : sensors.createPublisher('sensor_msgs/msg/Image', t, QOS_SENSOR),
+  );
   const odomPub = sensors.createPublisher('nav_msgs/msg/Odometry', params.odometry.topic, QOS_SENSOR);
   const syncMs: number[] = [];
   bus.messages(params.topics.timing, 'ar1_msgs/msg/PlannerTiming').subscribe((m) => {
@@ -50,7 +59,10 @@ export function plannerRig(o: RigOptions): PlannerRig {
     if (!t.error) syncMs.push(t.sync_ms);
   });
   return {
-    bus, params, planner, syncMs,
+    bus,
+    params,
+    planner,
+    syncMs,
     cameras(stampS, cycle) {
       camPubs.forEach((p, c) => {
         const data = o.frames[(cycle + c) % o.frames.length]!;

@@ -15,7 +15,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  NodeProcess, REPO, SOURCE, STATE, closeGraph, graphNode, isolateGraph, record, ros2Unavailable, sleep, stampS, startDrive,
+  NodeProcess,
+  REPO,
+  SOURCE,
+  STATE,
+  closeGraph,
+  graphNode,
+  isolateGraph,
+  record,
+  ros2Unavailable,
+  sleep,
+  stampS,
+  startDrive,
   type Header,
 } from '../test/ros2/graph.js';
 import { percentile } from './stats.js';
@@ -36,8 +47,14 @@ export interface Ros2GraphFigures {
 
 const COMMAND_GAP_S = 0.1;
 
-function gaps(msgs: ReadonlyArray<{ msg: { header: Header }; atMs: number }>): { stamps: number; arrivals: number; over: number } {
-  let stamps = 0, arrivals = 0, over = 0;
+function gaps(msgs: ReadonlyArray<{ msg: { header: Header }; atMs: number }>): {
+  stamps: number;
+  arrivals: number;
+  over: number;
+} {
+  let stamps = 0,
+    arrivals = 0,
+    over = 0;
   for (let i = 1; i < msgs.length; i++) {
     const g = stampS(msgs[i]!.msg.header.stamp) - stampS(msgs[i - 1]!.msg.header.stamp);
     stamps = Math.max(stamps, g);
@@ -47,13 +64,20 @@ function gaps(msgs: ReadonlyArray<{ msg: { header: Header }; atMs: number }>): {
   return { stamps: stamps * 1000, arrivals, over };
 }
 
-export async function benchRos2Graph(o: { durationS: number; log: (s: string) => void }): Promise<Ros2GraphFigures | string> {
+export async function benchRos2Graph(o: {
+  durationS: number;
+  log: (s: string) => void;
+}): Promise<Ros2GraphFigures | string> {
   const why = ros2Unavailable();
   if (why) return why;
   isolateGraph();
   const dir = mkdtempSync(join(tmpdir(), 'ar1-bench-ros2-'));
   const bundle = join(dir, 'bundle');
-  const made = spawnSync(process.execPath, [join(REPO, 'bin', 'ar1.js'), 'model', 'make-demo', bundle, '--image-size', '1080x1920'], { encoding: 'utf8' });
+  const made = spawnSync(
+    process.execPath,
+    [join(REPO, 'bin', 'ar1.js'), 'model', 'make-demo', bundle, '--image-size', '1080x1920'],
+    { encoding: 'utf8' },
+  );
   if (made.status !== 0) throw new Error(`ar1 model make-demo: ${made.stderr}`);
   const node = await graphNode();
   const trajectories = await record<{ header: Header }>('ar1_msgs/msg/Trajectory', '/ar1/trajectory');
@@ -63,15 +87,20 @@ export async function benchRos2Graph(o: { durationS: number; log: (s: string) =>
     const traj0 = trajectories.count;
     await sleep(o.durationS * 1000);
     const t1 = performance.now();
-    const within = <M>(r: { messages: Array<{ msg: M; atMs: number }> }) => r.messages.filter((m) => m.atMs >= t0 && m.atMs <= t1);
+    const within = <M>(r: { messages: Array<{ msg: M; atMs: number }> }) =>
+      r.messages.filter((m) => m.atMs >= t0 && m.atMs <= t1);
     const plannerCmds = within(d.plannerCommands);
     const vehicleCmds = within(d.vehicle);
-    const states = within(d.state).map((m) => m.msg).filter((s) => s.state !== STATE.nominal);
+    const states = within(d.state)
+      .map((m) => m.msg)
+      .filter((s) => s.state !== STATE.nominal);
     const pg = gaps(plannerCmds);
     const vg = gaps(vehicleCmds);
     // Arrival times are performance.now() [ms]; stamps are ROS (system) time: one offset converts between them.
     const offsetMs = Number(node.now().nanoseconds) / 1e6 - performance.now();
-    const latencies = trajectories.messages.slice(traj0).map((m) => m.atMs + offsetMs - stampS(m.msg.header.stamp) * 1000);
+    const latencies = trajectories.messages
+      .slice(traj0)
+      .map((m) => m.atMs + offsetMs - stampS(m.msg.header.stamp) * 1000);
     const durationS = (t1 - t0) / 1000;
 
     // Kill the planner (only measured from NOMINAL): the first fallback command's stamp minus the last planner
@@ -87,7 +116,10 @@ export async function benchRos2Graph(o: { durationS: number; log: (s: string) =>
       const k = all.findLastIndex((c) => c.source === SOURCE.planner);
       firstFallback = all.slice(k + 1).find((c) => c.source === SOURCE.fallback);
     }
-    const killToFallbackMs = firstFallback && nominalAtKill ? (stampS(firstFallback.header.stamp) - stampS(lastPlanner.header.stamp)) * 1000 : Number.NaN;
+    const killToFallbackMs =
+      firstFallback && nominalAtKill
+        ? (stampS(firstFallback.header.stamp) - stampS(lastPlanner.header.stamp)) * 1000
+        : Number.NaN;
 
     // SIGTERM: a fresh planner for its own figure.
     const t2 = performance.now();
@@ -115,12 +147,14 @@ export async function benchRos2Graph(o: { durationS: number; log: (s: string) =>
       killToFallbackMs,
       sigtermExitMs: { watchdog: watchdogExitMs, planner: plannerExitMs },
     };
-    o.log(`[ros2 graph] ${durationS.toFixed(1)} s engaged, 4 × 1080p JPEG @ 10 Hz + odometry @ 50 Hz: /ar1/command ${f.plannerCommandHz.toFixed(1)} Hz, `
-      + `max gap ${f.plannerCommandMaxGapMs.stamps.toFixed(1)} ms (stamps) / ${f.plannerCommandMaxGapMs.arrivals.toFixed(1)} ms (arrivals); `
-      + `/vehicle/unicycle_command ${f.vehicleCommandHz.toFixed(1)} Hz, max gap ${f.vehicleCommandMaxGapMs.stamps.toFixed(1)} / ${f.vehicleCommandMaxGapMs.arrivals.toFixed(1)} ms; `
-      + `gaps over command_gap_s: ${f.gapsOverCommandGap}; left nominal: ${f.leftNominal.length ? f.leftNominal.join(' | ') : 'never'}; `
-      + `t0 → trajectory p50 ${f.t0ToTrajectoryMs.p50.toFixed(1)} p99 ${f.t0ToTrajectoryMs.p99.toFixed(1)} max ${f.t0ToTrajectoryMs.max.toFixed(1)} ms (${f.trajectories} plans); `
-      + `kill -9 planner → first fallback ${f.killToFallbackMs.toFixed(1)} ms; SIGTERM → exit watchdog ${watchdogExitMs.toFixed(0)} ms, planner ${plannerExitMs.toFixed(0)} ms`);
+    o.log(
+      `[ros2 graph] ${durationS.toFixed(1)} s engaged, 4 × 1080p JPEG @ 10 Hz + odometry @ 50 Hz: /ar1/command ${f.plannerCommandHz.toFixed(1)} Hz, ` +
+        `max gap ${f.plannerCommandMaxGapMs.stamps.toFixed(1)} ms (stamps) / ${f.plannerCommandMaxGapMs.arrivals.toFixed(1)} ms (arrivals); ` +
+        `/vehicle/unicycle_command ${f.vehicleCommandHz.toFixed(1)} Hz, max gap ${f.vehicleCommandMaxGapMs.stamps.toFixed(1)} / ${f.vehicleCommandMaxGapMs.arrivals.toFixed(1)} ms; ` +
+        `gaps over command_gap_s: ${f.gapsOverCommandGap}; left nominal: ${f.leftNominal.length ? f.leftNominal.join(' | ') : 'never'}; ` +
+        `t0 → trajectory p50 ${f.t0ToTrajectoryMs.p50.toFixed(1)} p99 ${f.t0ToTrajectoryMs.p99.toFixed(1)} max ${f.t0ToTrajectoryMs.max.toFixed(1)} ms (${f.trajectories} plans); ` +
+        `kill -9 planner → first fallback ${f.killToFallbackMs.toFixed(1)} ms; SIGTERM → exit watchdog ${watchdogExitMs.toFixed(0)} ms, planner ${plannerExitMs.toFixed(0)} ms`,
+    );
     await planner.stop();
     return f;
   } finally {
@@ -139,6 +173,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.exit(2);
   }
   const ok = r.gapsOverCommandGap === 0 && r.leftNominal.length === 0;
-  console.log(`goal: no command gap over ${COMMAND_GAP_S * 1000} ms and never out of nominal in ${r.durationS.toFixed(0)} s: ${ok ? 'pass' : 'FAIL'}`);
+  console.log(
+    `goal: no command gap over ${COMMAND_GAP_S * 1000} ms and never out of nominal in ${r.durationS.toFixed(0)} s: ${ok ? 'pass' : 'FAIL'}`,
+  );
   process.exit(0);
 }

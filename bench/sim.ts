@@ -39,11 +39,18 @@ function timed(engine: PlanningEngine): { engine: PlanningEngine; ms: () => numb
   return {
     engine: {
       contract: engine.contract,
-      get provider() { return engine.provider; },
+      get provider() {
+        return engine.provider;
+      },
       close: () => engine.close(),
       async plan(input: PlanInput): Promise<PlanResult> {
         const t = performance.now();
-        try { return await engine.plan(input); } finally { ms += performance.now() - t; n++; }
+        try {
+          return await engine.plan(input);
+        } finally {
+          ms += performance.now() - t;
+          n++;
+        }
       },
     },
     ms: () => ms,
@@ -64,17 +71,37 @@ function renderCost(scenarioFile: string, width: number, height: number): number
   return (performance.now() - t) / 1000;
 }
 
-export async function benchSim(o: { engine: PlanningEngine; outDir: string; render: boolean; scenarioFile?: string }): Promise<SimFigures> {
+export async function benchSim(o: {
+  engine: PlanningEngine;
+  outDir: string;
+  render: boolean;
+  scenarioFile?: string;
+}): Promise<SimFigures> {
   const file = o.scenarioFile ?? SIM_SCENARIO;
   const t = timed(o.engine);
   const start = performance.now();
-  const r = await runScenario({ loaded: loadScenario(file), engine: t.engine, paramsFiles: [], outDir: path.join(o.outDir, o.render ? 'render' : 'flat'), seed: 0,
-    latency: { kind: 'fixed', ms: 100 }, version: 'bench', render: o.render });
+  const r = await runScenario({
+    loaded: loadScenario(file),
+    engine: t.engine,
+    paramsFiles: [],
+    outDir: path.join(o.outDir, o.render ? 'render' : 'flat'),
+    seed: 0,
+    latency: { kind: 'fixed', ms: 100 },
+    version: 'bench',
+    render: o.render,
+  });
   const wallS = (performance.now() - start) / 1000;
   const modelS = t.ms() / 1000;
   const renderS = o.render ? renderCost(file, o.engine.contract.imageWidth, o.engine.contract.imageHeight) : 0;
   return {
-    render: o.render, simulatedS: r.simulatedS, wallS: round(wallS), realTimeFactor: round(r.simulatedS / wallS), plans: t.plans(),
-    modelS: round(modelS), renderS: round(renderS), restS: round(Math.max(0, wallS - modelS - renderS)), verdict: r.report.verdict,
+    render: o.render,
+    simulatedS: r.simulatedS,
+    wallS: round(wallS),
+    realTimeFactor: round(r.simulatedS / wallS),
+    plans: t.plans(),
+    modelS: round(modelS),
+    renderS: round(renderS),
+    restS: round(Math.max(0, wallS - modelS - renderS)),
+    verdict: r.report.verdict,
   };
 }

@@ -1,5 +1,12 @@
 /** Order statistics for benchmark samples (nearest-rank percentiles). */
-export interface Summary { n: number; p50: number; p99: number; min: number; max: number; mean: number }
+export interface Summary {
+  n: number;
+  p50: number;
+  p99: number;
+  min: number;
+  max: number;
+  mean: number;
+}
 
 /** Nearest-rank percentile q ∈ [0, 100] of samples; NaN when empty. */
 export function percentile(samples: readonly number[], q: number): number {
@@ -12,8 +19,14 @@ export function percentile(samples: readonly number[], q: number): number {
 export function summarize(samples: readonly number[]): Summary {
   const n = samples.length;
   if (n === 0) return { n, p50: NaN, p99: NaN, min: NaN, max: NaN, mean: NaN };
-  let min = Infinity, max = -Infinity, sum = 0;
-  for (const v of samples) { min = Math.min(min, v); max = Math.max(max, v); sum += v; }
+  let min = Infinity,
+    max = -Infinity,
+    sum = 0;
+  for (const v of samples) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+    sum += v;
+  }
   return { n, p50: percentile(samples, 50), p99: percentile(samples, 99), min, max, mean: sum / n };
 }
 

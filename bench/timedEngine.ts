@@ -17,23 +17,40 @@ export class TimedEngine implements PlanningEngine {
   failures = 0;
   /** The inner engine's frame store, when it has one (the planner then writes frames into it once, on receipt). */
   readonly createFrameStore?: PlanningEngine['createFrameStore'];
-  constructor(readonly inner: PlanningEngine, readonly keepFrames = false) {
+  constructor(
+    readonly inner: PlanningEngine,
+    readonly keepFrames = false,
+  ) {
     if (inner.createFrameStore) this.createFrameStore = inner.createFrameStore.bind(inner);
   }
-  get contract() { return this.inner.contract; }
-  get provider() { return this.inner.provider; }
+  get contract() {
+    return this.inner.contract;
+  }
+  get provider() {
+    return this.inner.provider;
+  }
   plan(input: PlanInput): Promise<PlanResult> {
     const t = performance.now();
     const pending = this.inner.plan(input);
     const callMs = performance.now() - t;
-    return pending.then((r) => {
-      const wallMs = performance.now() - t;
-      this.records.push({ wallMs, callMs, timing: r.timing, frames: this.keepFrames ? input.frames.flat().map((f) => f.data) : [] });
-      return r;
-    }, (e: unknown) => {
-      this.failures++;
-      throw e;
-    });
+    return pending.then(
+      (r) => {
+        const wallMs = performance.now() - t;
+        this.records.push({
+          wallMs,
+          callMs,
+          timing: r.timing,
+          frames: this.keepFrames ? input.frames.flat().map((f) => f.data) : [],
+        });
+        return r;
+      },
+      (e: unknown) => {
+        this.failures++;
+        throw e;
+      },
+    );
   }
-  close(): Promise<void> { return this.inner.close(); }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
 }

@@ -45,7 +45,13 @@ export async function benchTransport(o: TransportOptions): Promise<TransportFigu
   const engine = new TimedEngine(onnx);
   const subs = new Subscription();
   try {
-    const rig = plannerRig({ scheduler: asyncScheduler, engine, encoding: 'rgb8', frames: o.frames, perfNow: () => performance.now() });
+    const rig = plannerRig({
+      scheduler: asyncScheduler,
+      engine,
+      encoding: 'rgb8',
+      frames: o.frames,
+      perfNow: () => performance.now(),
+    });
     const nowS = () => asyncScheduler.now() / 1000;
     let cycle = 0;
     subs.add(interval(20, asyncScheduler).subscribe(() => rig.odometry(nowS())));
@@ -66,15 +72,21 @@ export async function benchTransport(o: TransportOptions): Promise<TransportFigu
     const src = o.frames[0]!;
     const dst = new Uint8Array(new SharedArrayBuffer(src.length));
     const copies: number[] = [];
-    for (let i = 0; i < 30; i++) { const t = performance.now(); dst.set(src); copies.push(performance.now() - t); }
+    for (let i = 0; i < 30; i++) {
+      const t = performance.now();
+      dst.set(src);
+      copies.push(performance.now() - t);
+    }
     const frameCopyMs = percentile(copies, 50);
     const p99 = percentile(calls, 99);
     const admitted = r1.admitted - r0.admitted;
     return {
-      bundle: o.bundle, plans: t1.plans - t0.plans,
+      bundle: o.bundle,
+      plans: t1.plans - t0.plans,
       copiedBytesPerPlan: (t1.planCopiedBytes - t0.planCopiedBytes) / plans,
       ringFramesPerPlan: round((t1.ringFrames - t0.ringFrames) / plans),
-      admittedFrames: admitted, admittedBytesPerFrame: admitted > 0 ? round((r1.admittedBytes - r0.admittedBytes) / admitted) : 0,
+      admittedFrames: admitted,
+      admittedBytesPerFrame: admitted > 0 ? round((r1.admittedBytes - r0.admittedBytes) / admitted) : 0,
       planCallMs: { p50: round(percentile(calls, 50)), p99: round(p99), max: round(Math.max(...calls)) },
       frameCopyMs: round(frameCopyMs),
       planCallToFrameCopyP99: round(p99 / frameCopyMs),

@@ -20,7 +20,13 @@ export type { OnnxEngineOptions } from './adapters/onnxruntime/index.js';
 export { startPlanner, type PlannerHandle, type PlannerStats, type PlannerOptions } from './planner/plannerNode.js';
 export { loadPlannerParams, type PlannerParams } from './planner/params.js';
 export * from './consistency/index.js';
-export { ConsistencyCollector, consistencyHeadline, consistencyHtml, mergeConsistency, type ConsistencySummary } from './replay/consistencyReport.js';
+export {
+  ConsistencyCollector,
+  consistencyHeadline,
+  consistencyHtml,
+  mergeConsistency,
+  type ConsistencySummary,
+} from './replay/consistencyReport.js';
 export { openBag, createBagWriter, BagError } from './adapters/mcap/index.js';
 export { startWatchdog, type WatchdogHandle } from './watchdog/watchdogNode.js';
 export { loadWatchdogParams, type WatchdogParams } from './watchdog/params.js';

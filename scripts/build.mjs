@@ -21,7 +21,9 @@ try {
   console.error(`ar1 build: ${join(root, 'node_modules', 'typescript')}: not found (run npm ci in ${root} first)`);
   process.exit(2);
 }
-const r = spawnSync(process.execPath, [tsc, '-b', join(root, 'tsconfig.build.json'), '--noCheck'], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, [tsc, '-b', join(root, 'tsconfig.build.json'), '--noCheck'], {
+  stdio: 'inherit',
+});
 if (r.status !== 0) {
   console.error(`ar1 build: tsc -b tsconfig.build.json --noCheck failed (exit ${r.status ?? r.signal})`);
   process.exit(r.status || 1);
@@ -33,11 +35,18 @@ const isAsset = (name) => !name.endsWith('.ts') && !name.endsWith('.md') && !nam
 (function copyAssets(dir) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const from = join(dir, e.name);
-    if (e.isDirectory()) { copyAssets(from); continue; }
+    if (e.isDirectory()) {
+      copyAssets(from);
+      continue;
+    }
     if (!e.isFile() || !isAsset(e.name)) continue;
     const to = join(out, relative(src, from));
     let stale = true;
-    try { stale = statSync(to).mtimeMs < statSync(from).mtimeMs; } catch { /* not copied yet */ }
+    try {
+      stale = statSync(to).mtimeMs < statSync(from).mtimeMs;
+    } catch {
+      /* not copied yet */
+    }
     if (!stale) continue;
     mkdirSync(dirname(to), { recursive: true });
     copyFileSync(from, to);

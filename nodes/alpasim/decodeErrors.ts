@@ -16,19 +16,25 @@ function expectedWireType(field: protobuf.Field): number {
  * Walks the message field by field and returns "path: reason" for the first field that cannot be read, e.g.
  * "camera_image.frame_end_us: expected wire type 1 (fixed64), got 2". Undefined when every field reads.
  */
-export function locateDecodeError(type: protobuf.Type, bytes: Uint8Array, prefix = ''): string | undefined {
+function locateDecodeError(type: protobuf.Type, bytes: Uint8Array, prefix = ''): string | undefined {
   const reader = protobuf.Reader.create(bytes);
   const seen = new Map<number, number>();
   while (reader.pos < reader.len) {
     const at = reader.pos;
     let tag: number;
-    try { tag = reader.uint32(); } catch { return `${prefix || type.name}: truncated field tag at byte ${at}`; }
+    try {
+      tag = reader.uint32();
+    } catch {
+      return `${prefix || type.name}: truncated field tag at byte ${at}`;
+    }
     const id = tag >>> 3;
     const wireType = tag & 7;
     const field = type.fieldsById[id];
     const index = seen.get(id) ?? 0;
     seen.set(id, index + 1);
-    const name = field ? `${prefix}${field.name}${field.repeated && field.resolvedType instanceof protobuf.Type ? `[${index}]` : ''}` : `${prefix}field ${id}`;
+    const name = field
+      ? `${prefix}${field.name}${field.repeated && field.resolvedType instanceof protobuf.Type ? `[${index}]` : ''}`
+      : `${prefix}field ${id}`;
     if (id === 0) return `${prefix || type.name}: invalid field number 0 at byte ${at}`;
     if (field) {
       const want = expectedWireType(field);
@@ -59,7 +65,7 @@ export function decodeOrExplain<T>(type: protobuf.Type, bytes: Uint8Array, toObj
     message = type.decode(bytes);
   } catch (e) {
     const where = locateDecodeError(type, bytes) ?? `${(e as Error).message}`;
-    throw new Error(`${type.name}: cannot decode the request: ${where}`);
+    throw new Error(`${type.name}: cannot decode the request: ${where}`, { cause: e });
   }
   const where = locateDecodeError(type, bytes);
   if (where) throw new Error(`${type.name}: cannot decode the request: ${where}`);

@@ -3,11 +3,20 @@
  * was expected and what was found; the server maps the code name to grpc-js's numeric status.
  */
 export type DriverStatus =
-  | 'INVALID_ARGUMENT' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'FAILED_PRECONDITION' | 'RESOURCE_EXHAUSTED' | 'INTERNAL' | 'UNAVAILABLE';
+  | 'INVALID_ARGUMENT'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'FAILED_PRECONDITION'
+  | 'RESOURCE_EXHAUSTED'
+  | 'INTERNAL'
+  | 'UNAVAILABLE';
 
 export class DriverError extends Error {
   override readonly name = 'DriverError';
-  constructor(readonly status: DriverStatus, message: string) {
+  constructor(
+    readonly status: DriverStatus,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -24,17 +24,20 @@ export interface EgoPose {
 }
 
 /** AlpaSim rejects quaternions whose squared length is further than this from 1 (and normalises those within). */
-export const QUAT_TOLERANCE = 1e-4;
+const QUAT_TOLERANCE = 1e-4;
 
 export function parseUs(field: string, value: U64): bigint {
   let v: bigint;
-  try { v = BigInt(value); } catch { throw invalid(`${field}: expected a timestamp in µs, got "${value}"`); }
+  try {
+    v = BigInt(value);
+  } catch {
+    throw invalid(`${field}: expected a timestamp in µs, got "${value}"`);
+  }
   if (v < 0n) throw invalid(`${field}: expected a timestamp in µs >= 0, got ${v}`);
   return v;
 }
 
 export const usToMs = (us: bigint): number => Number(us) / 1000;
-export const usToSeconds = (us: bigint): number => Number(us) / 1e6;
 export const usToStamp = (us: bigint) => ({ sec: Number(us / 1_000_000n), nanosec: Number(us % 1_000_000n) * 1000 });
 
 function finiteVec(field: string, v: Vec3 | null | undefined, required: boolean): Vec3 {
@@ -49,14 +52,19 @@ function finiteVec(field: string, v: Vec3 | null | undefined, required: boolean)
 }
 
 /** A unit quaternion from the wire: normalised when |len²−1| ≤ 1e-4 (as AlpaSim does), refused otherwise. */
-export function unitQuat(field: string, q: { w: number; x: number; y: number; z: number } | null | undefined): Quaternion {
+export function unitQuat(
+  field: string,
+  q: { w: number; x: number; y: number; z: number } | null | undefined,
+): Quaternion {
   if (!q) throw invalid(`${field}: expected a quaternion, got none`);
   for (const k of ['w', 'x', 'y', 'z'] as const) {
     if (!Number.isFinite(q[k])) throw invalid(`${field}.${k}: expected a finite number, got ${q[k]}`);
   }
   const n2 = q.w * q.w + q.x * q.x + q.y * q.y + q.z * q.z;
   if (!(Math.abs(n2 - 1) <= QUAT_TOLERANCE)) {
-    throw invalid(`${field}: expected a unit quaternion (|q|² within ${QUAT_TOLERANCE} of 1), got |q|² = ${n2.toPrecision(6)}`);
+    throw invalid(
+      `${field}: expected a unit quaternion (|q|² within ${QUAT_TOLERANCE} of 1), got |q|² = ${n2.toPrecision(6)}`,
+    );
   }
   const n = Math.sqrt(n2);
   return { w: q.w / n, x: q.x / n, y: q.y / n, z: q.z / n };
@@ -76,7 +84,10 @@ export function egomotionPoses(req: RolloutEgoTrajectoryWire, firstBatch: boolea
   const poses = req.trajectory?.poses ?? [];
   if (poses.length === 0) throw invalid('trajectory.poses: expected at least one pose, got none');
   if (poses.length > maxPoses) {
-    throw new DriverError('RESOURCE_EXHAUSTED', `trajectory.poses: expected at most ${maxPoses} poses per request, got ${poses.length}`);
+    throw new DriverError(
+      'RESOURCE_EXHAUSTED',
+      `trajectory.poses: expected at most ${maxPoses} poses per request, got ${poses.length}`,
+    );
   }
   const states = req.dynamic_states ?? [];
   if (states.length !== poses.length) {
@@ -117,7 +128,10 @@ export function odometryMessage(p: EgoPose, frameId: string, childFrameId: strin
     header: { stamp: usToStamp(p.tUs), frame_id: frameId },
     child_frame_id: childFrameId,
     pose: { pose: { position: { x: p.x, y: p.y, z: p.z }, orientation: { ...p.q } }, covariance: ZERO_COV() },
-    twist: { twist: { linear: { x: p.vx, y: p.vy, z: p.vz }, angular: { x: 0, y: 0, z: p.yawRate } }, covariance: ZERO_COV() },
+    twist: {
+      twist: { linear: { x: p.vx, y: p.vy, z: p.vz }, angular: { x: 0, y: 0, z: p.yawRate } },
+      covariance: ZERO_COV(),
+    },
   };
 }
 
@@ -132,13 +146,17 @@ export interface PreparedImage {
  * Checks an encoded still by decoding it fully (a truncated or corrupt file is refused here, not later in the
  * engine) and brings it to the bundle's native size. An image already at that size is passed on unchanged.
  */
-export async function prepareImage(field: string, bytes: Uint8Array, size: { width: number; height: number }): Promise<PreparedImage> {
+export async function prepareImage(
+  field: string,
+  bytes: Uint8Array,
+  size: { width: number; height: number },
+): Promise<PreparedImage> {
   if (bytes.length === 0) throw invalid(`${field}: expected JPEG or PNG bytes, got 0 bytes`);
   let format: string | undefined;
-  let width = 0;
-  let height = 0;
+  let width: number;
+  let height: number;
   let raw: Buffer;
-  let channels: 1 | 2 | 3 | 4 = 3;
+  let channels: 1 | 2 | 3 | 4;
   try {
     const img = sharp(bytes, { failOn: 'warning' });
     const meta = await img.metadata();
@@ -158,8 +176,13 @@ export async function prepareImage(field: string, bytes: Uint8Array, size: { wid
   if (width === size.width && height === size.height) return { format, data: bytes, resized: false };
   const resizedJpeg = await sharp(raw, { raw: { width, height, channels } })
     .resize(size.width, size.height, { fit: 'fill', kernel: 'cubic' })
-    .jpeg({ quality: 95 }).toBuffer();
-  return { format: 'jpeg', data: new Uint8Array(resizedJpeg.buffer, resizedJpeg.byteOffset, resizedJpeg.byteLength), resized: true };
+    .jpeg({ quality: 95 })
+    .toBuffer();
+  return {
+    format: 'jpeg',
+    data: new Uint8Array(resizedJpeg.buffer, resizedJpeg.byteOffset, resizedJpeg.byteLength),
+    resized: true,
+  };
 }
 
 export function compressedImageMessage(image: PreparedImage, frameEndUs: bigint, frameId: string): CompressedImage {

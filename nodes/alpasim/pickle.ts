@@ -22,9 +22,15 @@ const APPENDS = 0x65; // e
 
 class Out {
   #chunks: Uint8Array[] = [];
-  byte(b: number): void { this.#chunks.push(Uint8Array.of(b)); }
-  bytes(b: Uint8Array): void { this.#chunks.push(b); }
-  done(): Buffer { return Buffer.concat(this.#chunks); }
+  byte(b: number): void {
+    this.#chunks.push(Uint8Array.of(b));
+  }
+  bytes(b: Uint8Array): void {
+    this.#chunks.push(b);
+  }
+  done(): Buffer {
+    return Buffer.concat(this.#chunks);
+  }
 }
 
 function longBytes(v: bigint): Uint8Array {
@@ -40,9 +46,18 @@ function longBytes(v: bigint): Uint8Array {
 }
 
 function write(o: Out, v: PickleValue): void {
-  if (v === null) { o.byte(NONE); return; }
-  if (typeof v === 'boolean') { o.byte(v ? NEWTRUE : NEWFALSE); return; }
-  if (typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER)) {
+  if (v === null) {
+    o.byte(NONE);
+    return;
+  }
+  if (typeof v === 'boolean') {
+    o.byte(v ? NEWTRUE : NEWFALSE);
+    return;
+  }
+  if (
+    typeof v === 'bigint' ||
+    (typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER)
+  ) {
     const i = BigInt(v);
     if (i >= -(2n ** 31n) && i < 2n ** 31n) {
       const b = Buffer.alloc(5);
@@ -86,7 +101,10 @@ function write(o: Out, v: PickleValue): void {
   const entries = Object.entries(v);
   if (entries.length) {
     o.byte(MARK);
-    for (const [k, item] of entries) { write(o, k); write(o, item); }
+    for (const [k, item] of entries) {
+      write(o, k);
+      write(o, item);
+    }
     o.byte(SETITEMS);
   }
 }

@@ -9,48 +9,109 @@ import { join } from 'node:path';
 import protobuf from 'protobufjs';
 import { fromJSON, type Options, type PackageDefinition } from '@grpc/proto-loader';
 
-export const PROTO_ROOT = fileURLToPath(new URL('./proto/', import.meta.url));
-export const PROTO_FILES = ['alpasim_grpc/v0/common.proto', 'alpasim_grpc/v0/sensorsim.proto', 'alpasim_grpc/v0/egodriver.proto'] as const;
+const PROTO_ROOT = fileURLToPath(new URL('./proto/', import.meta.url));
+const PROTO_FILES = [
+  'alpasim_grpc/v0/common.proto',
+  'alpasim_grpc/v0/sensorsim.proto',
+  'alpasim_grpc/v0/egodriver.proto',
+] as const;
 export const SERVICE_NAME = 'egodriver.EgodriverService';
 /** The AlpaSim gRPC API release these files follow (alpasim_grpc 0.54.0); reported by get_version. */
 export const GRPC_API_VERSION = { major: 0, minor: 54, patch: 0 } as const;
 
-export const DECODE_OPTIONS: Options = { keepCase: true, longs: String, enums: String, bytes: Buffer, defaults: true, oneofs: true };
+export const DECODE_OPTIONS: Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  bytes: Buffer,
+  defaults: true,
+  oneofs: true,
+};
 
 export type U64 = string;
 
-export interface Vec3 { x: number; y: number; z: number }
-export interface Quat { w: number; x: number; y: number; z: number }
-export interface Pose { vec: Vec3 | null; quat: Quat | null }
-export interface PoseAtTime { pose: Pose | null; timestamp_us: U64 }
-export interface TrajectoryWire { poses: PoseAtTime[] }
-export interface DynamicStateWire { angular_velocity: Vec3 | null; linear_velocity: Vec3 | null; linear_acceleration: Vec3 | null; angular_acceleration: Vec3 | null }
+export interface Vec3 {
+  x: number;
+  y: number;
+  z: number;
+}
+interface Quat {
+  w: number;
+  x: number;
+  y: number;
+  z: number;
+}
+export interface Pose {
+  vec: Vec3 | null;
+  quat: Quat | null;
+}
+interface PoseAtTime {
+  pose: Pose | null;
+  timestamp_us: U64;
+}
+interface TrajectoryWire {
+  poses: PoseAtTime[];
+}
+export interface DynamicStateWire {
+  angular_velocity: Vec3 | null;
+  linear_velocity: Vec3 | null;
+  linear_acceleration: Vec3 | null;
+  angular_acceleration: Vec3 | null;
+}
 
-export interface AvailableCameraWire { intrinsics: unknown; rig_to_camera: Pose | null; logical_id: string }
+interface AvailableCameraWire {
+  intrinsics: unknown;
+  rig_to_camera: Pose | null;
+  logical_id: string;
+}
 export interface DriveSessionRequestWire {
   session_uuid: string;
   random_seed: U64;
   debug_info?: { scene_id: string } | null;
   rollout_spec: { vehicle: { available_cameras: AvailableCameraWire[] } | null } | null;
 }
-export interface DriveSessionCloseRequestWire { session_uuid: string }
+export interface DriveSessionCloseRequestWire {
+  session_uuid: string;
+}
 export interface RolloutCameraImageWire {
   session_uuid: string;
   camera_image: { frame_start_us: U64; frame_end_us: U64; image_bytes: Buffer; logical_id: string } | null;
 }
-export interface RolloutEgoTrajectoryWire { session_uuid: string; trajectory: TrajectoryWire | null; dynamic_states: DynamicStateWire[] }
-export interface RouteRequestWire { session_uuid: string; route: { waypoints: Vec3[]; timestamp_us: U64 } | null }
-export interface GroundTruthRequestWire { session_uuid: string; ground_truth: { trajectory: TrajectoryWire | null; timestamp_us: U64 } | null }
-export interface DriveRequestWire { session_uuid: string; time_now_us: U64; time_query_us: U64; renderer_data: Buffer }
+export interface RolloutEgoTrajectoryWire {
+  session_uuid: string;
+  trajectory: TrajectoryWire | null;
+  dynamic_states: DynamicStateWire[];
+}
+export interface RouteRequestWire {
+  session_uuid: string;
+  route: { waypoints: Vec3[]; timestamp_us: U64 } | null;
+}
+export interface GroundTruthRequestWire {
+  session_uuid: string;
+  ground_truth: { trajectory: TrajectoryWire | null; timestamp_us: U64 } | null;
+}
+export interface DriveRequestWire {
+  session_uuid: string;
+  time_now_us: U64;
+  time_query_us: U64;
+  renderer_data: Buffer;
+}
 
 /** What the driver sends back (encoded by proto-loader: bigint-free, 64-bit values as decimal strings). */
-export interface PoseAtTimeOut { pose: { vec: Vec3; quat: Quat }; timestamp_us: string }
+export interface PoseAtTimeOut {
+  pose: { vec: Vec3; quat: Quat };
+  timestamp_us: string;
+}
 export interface DriveResponseOut {
   trajectory: { poses: PoseAtTimeOut[] };
   debug_info: { unstructured_debug_info: Buffer; sampled_trajectories: Array<{ poses: PoseAtTimeOut[] }> };
   terminate_session: boolean;
 }
-export interface VersionIdOut { version_id: string; git_hash: string; grpc_api_version: { major: number; minor: number; patch: number } }
+export interface VersionIdOut {
+  version_id: string;
+  git_hash: string;
+  grpc_api_version: { major: number; minor: number; patch: number };
+}
 
 /** The RPCs of EgodriverService (wire names) with their request message type. */
 export const RPCS = {

@@ -37,7 +37,7 @@ export interface RecorderOptions {
 }
 
 /** A directory name from a session id: characters outside [A-Za-z0-9._-] become "_". */
-export const sessionDirName = (uuid: string): string => uuid.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 128) || 'session';
+const sessionDirName = (uuid: string): string => uuid.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 128) || 'session';
 
 const SOURCES = ['planner', 'fallback', 'hold'];
 
@@ -54,13 +54,25 @@ export function sessionRecorder(o: RecorderOptions, uuid: string, seed: number) 
   const consistency = new ConsistencyCollector();
   const commands: Array<{ tS: number; accel: number; source: string }> = [];
   const results = new Map<number, PlanResult>();
-  const compute: Record<string, number[]> = { preprocess: [], vision: [], reasoning: [], action: [], session_run: [], total: [] };
+  const compute: Record<string, number[]> = {
+    preprocess: [],
+    vision: [],
+    reasoning: [],
+    action: [],
+    session_run: [],
+    total: [],
+  };
 
   const onPublished = (m: BusMessage) => {
     if (m.topic === o.planner.odometry.topic) {
       const odo = m.message as Odometry;
       const p = odo.pose.pose;
-      poses.push({ tS: stampToSeconds(odo.header.stamp), x: p.position.x, y: p.position.y, yaw: yawFromQuaternion(p.orientation) });
+      poses.push({
+        tS: stampToSeconds(odo.header.stamp),
+        x: p.position.x,
+        y: p.position.y,
+        yaw: yawFromQuaternion(p.orientation),
+      });
     } else if (m.topic === o.planner.topics.trajectory) {
       published.push({ t0S: stampToSeconds((m.message as Trajectory).header.stamp) });
       consistency.trajectory(m.message as Trajectory);
@@ -78,9 +90,14 @@ export function sessionRecorder(o: RecorderOptions, uuid: string, seed: number) 
       try {
         writer ??= mkdir(outDir, { recursive: true }).then(() => createBagWriter(join(outDir, 'bag')));
         const w = await writer;
-        if (!declared.has(m.topic)) { declared.add(m.topic); await w.addTopic(m.topic, m.type, QOS_COMMAND); }
+        if (!declared.has(m.topic)) {
+          declared.add(m.topic);
+          await w.addTopic(m.topic, m.type, QOS_COMMAND);
+        }
         await w.write(m.topic, BigInt(Math.round(m.timeMs * 1e6)), m.message);
-      } catch (e) { writeError = e; }
+      } catch (e) {
+        writeError = e;
+      }
     });
   };
 
@@ -105,7 +122,10 @@ export function sessionRecorder(o: RecorderOptions, uuid: string, seed: number) 
     for (const p of published) {
       const r = results.get(p.t0S);
       if (!r) continue;
-      const score = scorePlan({ t0S: r.t0S, t: r.trajectory.t, samples: r.samples.length ? r.samples : [r.trajectory] }, truth);
+      const score = scorePlan(
+        { t0S: r.t0S, t: r.trajectory.t, samples: r.samples.length ? r.samples : [r.trajectory] },
+        truth,
+      );
       if (score) scored.push({ score, result: r });
     }
     const startNs = BigInt(Math.round((s.span?.startMs ?? 0) * 1e6));
@@ -114,8 +134,13 @@ export function sessionRecorder(o: RecorderOptions, uuid: string, seed: number) 
     const outcome: ReplayOutcome = {
       version: o.version,
       bag: {
-        path: `alpasim session ${uuid}`, start_ns: startNs.toString(), duration_s: Number(endNs - startNs) / 1e9, messages: s.inputMessages,
-        problems: refused.length ? [`images not given to the planner: ${refused.map(([k, n]) => `${k} ${n}`).join(', ')}`] : [],
+        path: `alpasim session ${uuid}`,
+        start_ns: startNs.toString(),
+        duration_s: Number(endNs - startNs) / 1e9,
+        messages: s.inputMessages,
+        problems: refused.length
+          ? [`images not given to the planner: ${refused.map(([k, n]) => `${k} ${n}`).join(', ')}`]
+          : [],
       },
       bundleId: o.bundleId,
       provider: o.provider(),
@@ -135,8 +160,23 @@ export function sessionRecorder(o: RecorderOptions, uuid: string, seed: number) 
     const computeJson = buildCompute(outcome);
     await writeFile(join(outDir, 'report.json'), stableJson(report));
     await writeFile(join(outDir, 'compute.json'), stableJson(computeJson));
-    await writeFile(join(outDir, 'report.html'), renderReportHtml(htmlData(
-      report, computeJson, compute['total']!, scored, reasoning, truth, s.watchdogTransitions, commands, startNs, endNs)));
+    await writeFile(
+      join(outDir, 'report.html'),
+      renderReportHtml(
+        htmlData(
+          report,
+          computeJson,
+          compute['total']!,
+          scored,
+          reasoning,
+          truth,
+          s.watchdogTransitions,
+          commands,
+          startNs,
+          endNs,
+        ),
+      ),
+    );
     o.logger.info(`session ${uuid} recorded: ${written.file}, ${join(outDir, 'report.json')}`);
   };
 

@@ -33,7 +33,13 @@ function poseOut(tUs: bigint, x: number, y: number, z: number, q: Quaternion): P
 }
 
 /** An ego pose as the planner's interpolation takes it, timed relative to originUs (absolute µs in float seconds lose ~0.2 µs). */
-const sampleOf = (p: EgoPose, originUs: bigint): OdometrySample => ({ tS: Number(p.tUs - originUs) / 1e6, x: p.x, y: p.y, z: p.z, yaw: p.yaw });
+const sampleOf = (p: EgoPose, originUs: bigint): OdometrySample => ({
+  tS: Number(p.tUs - originUs) / 1e6,
+  x: p.x,
+  y: p.y,
+  z: p.z,
+  yaw: p.yaw,
+});
 
 /** Index of the last pose at or before tUs, or −1. */
 function lastAtOrBefore(poses: readonly EgoPose[], tUs: bigint): number {
@@ -42,7 +48,10 @@ function lastAtOrBefore(poses: readonly EgoPose[], tUs: bigint): number {
   let best = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    if (poses[mid]!.tUs <= tUs) { best = mid; lo = mid + 1; } else hi = mid - 1;
+    if (poses[mid]!.tUs <= tUs) {
+      best = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
   }
   return best;
 }
@@ -52,7 +61,10 @@ function lastAtOrBefore(poses: readonly EgoPose[], tUs: bigint): number {
  * linear, yaw along the shorter angle), or undefined when no pose lies at or after it (the runtime always sends
  * the pose at time_now_us before drive).
  */
-export function egoPoseAt(poses: readonly EgoPose[], tUs: bigint): { x: number; y: number; z: number; yaw: number; q: Quaternion } | undefined {
+export function egoPoseAt(
+  poses: readonly EgoPose[],
+  tUs: bigint,
+): { x: number; y: number; z: number; yaw: number; q: Quaternion } | undefined {
   const i = lastAtOrBefore(poses, tUs);
   if (i < 0) return undefined;
   const a = poses[i]!;
@@ -68,7 +80,11 @@ export function egoPoseAt(poses: readonly EgoPose[], tUs: bigint): { x: number; 
  * nowUs (with no modelled latency all 64). x, y = the ego position at t0 + the rig offset rotated by the t0 yaw;
  * z = the current z; orientation yaw-only. Undefined when the ego pose at t0 or at now is unknown.
  */
-export function planTrajectory(plan: PlanRecord, poses: readonly EgoPose[], nowUs: bigint): PoseAtTimeOut[] | undefined {
+export function planTrajectory(
+  plan: PlanRecord,
+  poses: readonly EgoPose[],
+  nowUs: bigint,
+): PoseAtTimeOut[] | undefined {
   const now = egoPoseAt(poses, nowUs);
   const origin = egoPoseAt(poses, plan.t0Us);
   if (!now || !origin) return undefined;
@@ -78,7 +94,9 @@ export function planTrajectory(plan: PlanRecord, poses: readonly EgoPose[], nowU
   for (const p of plan.points) {
     const tUs = plan.t0Us + BigInt(Math.round(p.t * 1e6));
     if (tUs <= nowUs) continue;
-    out.push(poseOut(tUs, origin.x + c * p.x - s * p.y, origin.y + s * p.x + c * p.y, now.z, yawQuat(origin.yaw + p.heading)));
+    out.push(
+      poseOut(tUs, origin.x + c * p.x - s * p.y, origin.y + s * p.x + c * p.y, now.z, yawQuat(origin.yaw + p.heading)),
+    );
   }
   return out;
 }
@@ -100,7 +118,11 @@ export interface BrakingInput {
  * The watchdog's fallback braking as a trajectory from the current pose: its jerk-limited ramp (the watchdog's own
  * fallbackBrake, one call per control period) integrated forward, curvature held, speed never below 0.
  */
-export function brakingTrajectory(poses: readonly EgoPose[], nowUs: bigint, b: BrakingInput): PoseAtTimeOut[] | undefined {
+export function brakingTrajectory(
+  poses: readonly EgoPose[],
+  nowUs: bigint,
+  b: BrakingInput,
+): PoseAtTimeOut[] | undefined {
   const now = egoPoseAt(poses, nowUs);
   if (!now) return undefined;
   const out = [poseOut(nowUs, now.x, now.y, now.z, now.q)];
@@ -142,7 +164,7 @@ export interface DebugFields {
  * unstructured_debug_info as AlpaSim's evaluation reads it: a pickled dict whose reasoning_text is the plan's
  * chain-of-causation text (None before the first plan), plus the frame and pose counts the reference driver reports.
  */
-export function debugInfoBytes(d: DebugFields): Buffer {
+function debugInfoBytes(d: DebugFields): Buffer {
   const value: Record<string, PickleValue> = {
     reasoning_text: d.reasoningText ?? null,
     num_frames: d.framesPerCamera,
@@ -156,10 +178,17 @@ export function debugInfoBytes(d: DebugFields): Buffer {
   return pickleDumps(value);
 }
 
-export function driveResponse(poses: PoseAtTimeOut[], sampled: PoseAtTimeOut[][], debug: DebugFields): DriveResponseOut {
+export function driveResponse(
+  poses: PoseAtTimeOut[],
+  sampled: PoseAtTimeOut[][],
+  debug: DebugFields,
+): DriveResponseOut {
   return {
     trajectory: { poses },
-    debug_info: { unstructured_debug_info: debugInfoBytes(debug), sampled_trajectories: sampled.map((p) => ({ poses: p })) },
+    debug_info: {
+      unstructured_debug_info: debugInfoBytes(debug),
+      sampled_trajectories: sampled.map((p) => ({ poses: p })),
+    },
     terminate_session: false,
   };
 }

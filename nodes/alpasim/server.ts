@@ -84,38 +84,58 @@ export async function startDriverServer(service: EgodriverService, o: ServerOpti
         return;
       }
       let result: Promise<unknown>;
-      try { result = Promise.resolve(impl[rpc](req as never)); } catch (e) { result = Promise.reject(e); }
-      result.then((value) => callback(null, value), (e: unknown) => {
-        if (e instanceof DriverError) {
-          log.warn(`${rpc}: ${e.message}`);
-          callback({ code: STATUS[e.status], details: e.message });
-        } else {
-          log.error(`${rpc}: unexpected failure: ${errorMessage(e)}`);
-          callback({ code: grpc.status.INTERNAL, details: `${rpc}: ${errorMessage(e)}` });
-        }
-      });
+      try {
+        result = Promise.resolve(impl[rpc](req as never));
+      } catch (e) {
+        result = Promise.reject(e);
+      }
+      result.then(
+        (value) => callback(null, value),
+        (e: unknown) => {
+          if (e instanceof DriverError) {
+            log.warn(`${rpc}: ${e.message}`);
+            callback({ code: STATUS[e.status], details: e.message });
+          } else {
+            log.error(`${rpc}: unexpected failure: ${errorMessage(e)}`);
+            callback({ code: grpc.status.INTERNAL, details: `${rpc}: ${errorMessage(e)}` });
+          }
+        },
+      );
     };
   }
   // grpc-js writes its own diagnostics to stderr; they go to the driver's log at debug level instead (whatever
   // matters to a caller comes back as a status or as the error below).
-  grpc.setLogger({ error: (...a: unknown[]) => log.debug(`grpc: ${a.join(' ')}`), info: () => {}, debug: () => {} } as Partial<Console>);
+  grpc.setLogger({
+    error: (...a: unknown[]) => log.debug(`grpc: ${a.join(' ')}`),
+    info: () => {},
+    debug: () => {},
+  } as Partial<Console>);
   grpc.setLogVerbosity(grpc.logVerbosity.ERROR);
   const server = new grpc.Server({ 'grpc.max_receive_message_length': o.maxReceiveBytes });
   server.addService(definition as grpc.ServiceDefinition, implementation);
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(o.listen, grpc.ServerCredentials.createInsecure(), (err, p) => {
-      if (!err) { resolve(p); return; }
+      if (!err) {
+        resolve(p);
+        return;
+      }
       const m = /EADDRINUSE|EADDRNOTAVAIL|EACCES|ENOTFOUND/.exec(err.message);
-      const why = { EADDRINUSE: 'address already in use', EADDRNOTAVAIL: 'address not available on this machine', EACCES: 'permission denied', ENOTFOUND: 'host not found' };
+      const why = {
+        EADDRINUSE: 'address already in use',
+        EADDRNOTAVAIL: 'address not available on this machine',
+        EACCES: 'permission denied',
+        ENOTFOUND: 'host not found',
+      };
       reject(new Error(m ? why[m[0] as keyof typeof why] : err.message));
     });
   });
   let closing: Promise<void> | undefined;
   return {
     port,
-    close: () => closing ??= (async () => {
-      await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-      await service.closeAll();
-    })(),
+    close: () =>
+      (closing ??= (async () => {
+        await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+        await service.closeAll();
+      })()),
   };
 }

@@ -10,8 +10,16 @@ import type { WatchdogParams } from '../watchdog/params.js';
 import { DriverError, invalid } from './errors.js';
 import { egomotionPoses, parseUs, prepareImage } from './observations.js';
 import {
-  GRPC_API_VERSION, type DriveRequestWire, type DriveResponseOut, type DriveSessionCloseRequestWire, type DriveSessionRequestWire,
-  type GroundTruthRequestWire, type RolloutCameraImageWire, type RolloutEgoTrajectoryWire, type RouteRequestWire, type VersionIdOut,
+  GRPC_API_VERSION,
+  type DriveRequestWire,
+  type DriveResponseOut,
+  type DriveSessionCloseRequestWire,
+  type DriveSessionRequestWire,
+  type GroundTruthRequestWire,
+  type RolloutCameraImageWire,
+  type RolloutEgoTrajectoryWire,
+  type RouteRequestWire,
+  type VersionIdOut,
 } from './proto.js';
 import { describeSummary, DriverSession, type SessionSettings, type SessionSummary } from './session.js';
 
@@ -31,7 +39,10 @@ export interface DriverServiceOptions {
   /** Most poses in one egomotion request. */
   maxPosesPerRequest: number;
   /** Per-session hooks (recording); called once per session at start_session. */
-  sessionHooks?: (uuid: string, seed: number) => Pick<SessionSettings, 'onPublished' | 'onResult'> & { finish(summary: SessionSummary): Promise<void> };
+  sessionHooks?: (
+    uuid: string,
+    seed: number,
+  ) => Pick<SessionSettings, 'onPublished' | 'onResult'> & { finish(summary: SessionSummary): Promise<void> };
 }
 
 export class EgodriverService {
@@ -44,7 +55,9 @@ export class EgodriverService {
     this.#o = options;
   }
 
-  get openSessions(): number { return this.#sessions.size; }
+  get openSessions(): number {
+    return this.#sessions.size;
+  }
 
   #uuid(field: string, uuid: string): string {
     if (typeof uuid !== 'string' || uuid.length === 0) throw invalid(`${field}: expected a session id, got ""`);
@@ -55,14 +68,18 @@ export class EgodriverService {
     const id = this.#uuid('session_uuid', uuid);
     const entry = this.#sessions.get(id);
     if (!entry) {
-      throw new DriverError('NOT_FOUND', `session_uuid: no open session "${id}" (call start_session first; open: ${this.#sessions.size})`);
+      throw new DriverError(
+        'NOT_FOUND',
+        `session_uuid: no open session "${id}" (call start_session first; open: ${this.#sessions.size})`,
+      );
     }
     return entry.session;
   }
 
   startSession(req: DriveSessionRequestWire): Record<string, never> {
     const id = this.#uuid('session_uuid', req.session_uuid);
-    if (this.#sessions.has(id)) throw new DriverError('ALREADY_EXISTS', `session_uuid: session "${id}" is already open`);
+    if (this.#sessions.has(id))
+      throw new DriverError('ALREADY_EXISTS', `session_uuid: session "${id}" is already open`);
     const cams = req.rollout_spec?.vehicle?.available_cameras ?? [];
     const ids: string[] = [];
     cams.forEach((c, i) => {
@@ -75,11 +92,15 @@ export class EgodriverService {
     const wanted = this.#o.planner.cameras.names;
     const missing = wanted.filter((n) => !ids.includes(n));
     if (missing.length) {
-      throw invalid(`rollout_spec.vehicle.available_cameras: expected the planner's cameras ${wanted.join(', ')}; ` +
-        `missing ${missing.join(', ')} (got ${ids.join(', ') || 'none'})`);
+      throw invalid(
+        `rollout_spec.vehicle.available_cameras: expected the planner's cameras ${wanted.join(', ')}; ` +
+          `missing ${missing.join(', ')} (got ${ids.join(', ') || 'none'})`,
+      );
     }
     let seed: number;
-    try { seed = this.#o.seed ?? Number(BigInt(req.random_seed) % 4294967296n); } catch {
+    try {
+      seed = this.#o.seed ?? Number(BigInt(req.random_seed) % 4294967296n);
+    } catch {
       throw invalid(`random_seed: expected an unsigned 64-bit integer, got "${req.random_seed}"`);
     }
     const hooks = this.#o.sessionHooks?.(id, seed);
@@ -121,12 +142,18 @@ export class EgodriverService {
     const bytes = img.image_bytes ?? Buffer.alloc(0);
     if (bytes.length > this.#o.maxImageBytes) {
       session.rejectImage('malformed');
-      throw new DriverError('RESOURCE_EXHAUSTED', `camera_image.image_bytes: expected at most ${this.#o.maxImageBytes} bytes, got ${bytes.length}`);
+      throw new DriverError(
+        'RESOURCE_EXHAUSTED',
+        `camera_image.image_bytes: expected at most ${this.#o.maxImageBytes} bytes, got ${bytes.length}`,
+      );
     }
     if (camera === undefined) return {}; // a camera AR1 does not use: counted as camera_unused
     let prepared;
     try {
-      prepared = await prepareImage('camera_image.image_bytes', bytes, { width: this.#o.engine.contract.imageWidth, height: this.#o.engine.contract.imageHeight });
+      prepared = await prepareImage('camera_image.image_bytes', bytes, {
+        width: this.#o.engine.contract.imageWidth,
+        height: this.#o.engine.contract.imageHeight,
+      });
     } catch (e) {
       session.rejectImage('corrupt_image');
       throw e;
@@ -172,7 +199,11 @@ export class EgodriverService {
   /** Closes every open session (server shutdown), logging each one's accounting. */
   async closeAll(): Promise<void> {
     for (const id of [...this.#sessions.keys()]) {
-      try { await this.closeSession({ session_uuid: id }); } catch (e) { this.#o.logger.error(`closing session ${id}: ${(e as Error).message}`); }
+      try {
+        await this.closeSession({ session_uuid: id });
+      } catch (e) {
+        this.#o.logger.error(`closing session ${id}: ${(e as Error).message}`);
+      }
     }
   }
 }

@@ -21,20 +21,27 @@ import { startWatchdog, type WatchdogHandle } from '../watchdog/watchdogNode.js'
 import { DriverError, invalid } from './errors.js';
 import { compressedImageMessage, odometryMessage, usToMs, type EgoPose, type PreparedImage } from './observations.js';
 import type { DriveResponseOut } from './proto.js';
-import { brakingTrajectory, driveResponse, planTrajectory, samplePoints, type PlanRecord, type ResponseSource } from './response.js';
+import {
+  brakingTrajectory,
+  driveResponse,
+  planTrajectory,
+  samplePoints,
+  type PlanRecord,
+  type ResponseSource,
+} from './response.js';
 
 export const PLANNER_NODE = 'ar1_planner';
 export const WATCHDOG_NODE = 'ar1_watchdog';
 /** Frame ids of the odometry the driver publishes: AlpaSim's local frame and the rig. */
-export const LOCAL_FRAME = 'local';
-export const RIG_FRAME = 'base_link';
+const LOCAL_FRAME = 'local';
+const RIG_FRAME = 'base_link';
 
 /**
  * [ms] observations stamped t are delivered this long before t, so that at the instant t the watchdog's periodic
  * tick already sees them: AlpaSim sends egomotion once per control step (100 ms), which is exactly the default
  * odometry staleness limit, and the tick at t must not judge the previous pose (0.1 s old) against it.
  */
-export const FEED_LEAD_MS = 0.01;
+const FEED_LEAD_MS = 0.01;
 
 export interface SessionSettings {
   engine: PlanningEngine;
@@ -50,7 +57,8 @@ export interface SessionSettings {
 }
 
 /** Why an observation was not given to the planner. */
-export type RefusalReason = 'corrupt_image' | 'camera_not_in_session' | 'duplicate_frame' | 'camera_unused' | 'malformed';
+export type RefusalReason =
+  'corrupt_image' | 'camera_not_in_session' | 'duplicate_frame' | 'camera_unused' | 'malformed';
 
 export interface SessionSummary {
   uuid: string;
@@ -132,7 +140,11 @@ export class DriverSession {
    * @param cameras logical ids of the session's cameras; each is mapped to the planner camera of that name (or to
    *   none: AlpaSim may render cameras the model does not use).
    */
-  constructor(readonly uuid: string, cameras: readonly string[], settings: SessionSettings) {
+  constructor(
+    readonly uuid: string,
+    cameras: readonly string[],
+    settings: SessionSettings,
+  ) {
     this.#s = settings;
     const names = settings.planner.cameras.names;
     this.#cameraIndex = new Map(cameras.map((id) => [id, names.includes(id) ? names.indexOf(id) : undefined]));
@@ -141,9 +153,13 @@ export class DriverSession {
     this.#framesPerCamera = Object.fromEntries(names.map((n) => [n, 0]));
   }
 
-  get closed(): boolean { return this.#closed; }
+  get closed(): boolean {
+    return this.#closed;
+  }
 
-  #refuse(reason: RefusalReason): void { this.#refused[reason] = (this.#refused[reason] ?? 0) + 1; }
+  #refuse(reason: RefusalReason): void {
+    this.#refused[reason] = (this.#refused[reason] ?? 0) + 1;
+  }
 
   #open(): void {
     if (this.#closed) throw new DriverError('NOT_FOUND', `session_uuid: session "${this.uuid}" is closed`);
@@ -154,7 +170,9 @@ export class DriverSession {
     this.#open();
     if (!this.#cameraIndex.has(logicalId)) {
       this.#refuse('camera_not_in_session');
-      throw invalid(`camera_image.logical_id: expected a camera of session "${this.uuid}" (${[...this.#cameraIndex.keys()].join(', ')}), got "${logicalId}"`);
+      throw invalid(
+        `camera_image.logical_id: expected a camera of session "${this.uuid}" (${[...this.#cameraIndex.keys()].join(', ')}), got "${logicalId}"`,
+      );
     }
     const index = this.#cameraIndex.get(logicalId);
     if (index === undefined) this.#refuse('camera_unused');
@@ -162,7 +180,9 @@ export class DriverSession {
   }
 
   /** An image that failed to decode: counted, and the session goes on. */
-  rejectImage(reason: RefusalReason): void { this.#refuse(reason); }
+  rejectImage(reason: RefusalReason): void {
+    this.#refuse(reason);
+  }
 
   submitImage(camera: number, frameEndUs: bigint, image: PreparedImage): void {
     this.#open();
@@ -188,7 +208,9 @@ export class DriverSession {
     const fresh = last ? poses.filter((p) => p.tUs > last.tUs) : poses;
     const stale = last ? poses.find((p) => p.tUs < last.tUs) : undefined;
     if (last && stale) {
-      throw invalid(`trajectory.poses: expected poses at or after the latest one received (${last.tUs} µs), got ${stale.tUs} µs`);
+      throw invalid(
+        `trajectory.poses: expected poses at or after the latest one received (${last.tUs} µs), got ${stale.tUs} µs`,
+      );
     }
     this.#egomotionBatches++;
     for (const p of fresh) {
@@ -198,7 +220,9 @@ export class DriverSession {
   }
 
   /** True until the first egomotion request (its velocities are local-frame in AlpaSim). */
-  get firstEgomotion(): boolean { return this.#egomotionBatches === 0; }
+  get firstEgomotion(): boolean {
+    return this.#egomotionBatches === 0;
+  }
 
   #serial<T>(work: () => Promise<T>): Promise<T> {
     const run = this.#queue.then(work, work);
@@ -234,23 +258,34 @@ export class DriverSession {
     });
     const subs: Subscription[] = [];
     if (s.onPublished) subs.push(bus.published$.subscribe(s.onPublished));
-    subs.push(bus.messages(s.planner.topics.trajectory, 'ar1_msgs/msg/Trajectory').subscribe((m) => {
-      const t = m as Trajectory;
-      const t0Us = nanosToUs(stampToNanos(t.header.stamp));
-      const samples = this.#samples.get(t0Us);
-      this.#plan = { t0Us, points: t.points, reasoning: this.#reasoning.get(t0Us), samples: samples?.map(samplePoints) ?? [] };
-    }));
-    subs.push(bus.messages(s.planner.topics.reasoning, 'ar1_msgs/msg/Reasoning').subscribe((m) => {
-      const r = m as Reasoning;
-      const t0Us = nanosToUs(stampToNanos(r.header.stamp));
-      this.#reasoning.clear();
-      this.#reasoning.set(t0Us, r.text);
-      if (this.#plan && this.#plan.t0Us === t0Us) this.#plan = { ...this.#plan, reasoning: r.text };
-    }));
-    subs.push(bus.messages(s.watchdog.topics.vehicle_command, 'ar1_msgs/msg/UnicycleCommand').subscribe((m) => {
-      const c = m as UnicycleCommand;
-      this.#lastCommand = { accel: c.acceleration, curvature: c.curvature };
-    }));
+    subs.push(
+      bus.messages(s.planner.topics.trajectory, 'ar1_msgs/msg/Trajectory').subscribe((m) => {
+        const t = m as Trajectory;
+        const t0Us = nanosToUs(stampToNanos(t.header.stamp));
+        const samples = this.#samples.get(t0Us);
+        this.#plan = {
+          t0Us,
+          points: t.points,
+          reasoning: this.#reasoning.get(t0Us),
+          samples: samples?.map(samplePoints) ?? [],
+        };
+      }),
+    );
+    subs.push(
+      bus.messages(s.planner.topics.reasoning, 'ar1_msgs/msg/Reasoning').subscribe((m) => {
+        const r = m as Reasoning;
+        const t0Us = nanosToUs(stampToNanos(r.header.stamp));
+        this.#reasoning.clear();
+        this.#reasoning.set(t0Us, r.text);
+        if (this.#plan && this.#plan.t0Us === t0Us) this.#plan = { ...this.#plan, reasoning: r.text };
+      }),
+    );
+    subs.push(
+      bus.messages(s.watchdog.topics.vehicle_command, 'ar1_msgs/msg/UnicycleCommand').subscribe((m) => {
+        const c = m as UnicycleCommand;
+        this.#lastCommand = { accel: c.acceleration, curvature: c.curvature };
+      }),
+    );
     const log = s.logger;
     const plannerRos = new InProcessNode(bus, { name: PLANNER_NODE, logger: log });
     const watchdogRos = new InProcessNode(bus, { name: WATCHDOG_NODE, logger: log });
@@ -261,20 +296,35 @@ export class DriverSession {
 
   /** Feeds every buffered observation up to nowUs in time order, then runs the nodes up to nowUs. */
   async #advanceTo(nowUs: bigint): Promise<void> {
-    const due = this.#pending.filter((p) => p.tUs <= nowUs)
-      .sort((a, b) => (a.tUs < b.tUs ? -1 : a.tUs > b.tUs ? 1 : KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.seq - b.seq));
+    const due = this.#pending
+      .filter((p) => p.tUs <= nowUs)
+      .sort((a, b) =>
+        a.tUs < b.tUs ? -1 : a.tUs > b.tUs ? 1 : KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.seq - b.seq,
+      );
     this.#pending = this.#pending.filter((p) => p.tUs > nowUs);
-    const g = this.#graph ??= this.#build(due.reduce((m, p) => Math.min(m, usToMs(p.tUs) - FEED_LEAD_MS), usToMs(nowUs)));
+    const g = (this.#graph ??= this.#build(
+      due.reduce((m, p) => Math.min(m, usToMs(p.tUs) - FEED_LEAD_MS), usToMs(nowUs)),
+    ));
     const idle = () => g.tracker.idle();
     for (const p of due) {
       const at = usToMs(p.tUs) - FEED_LEAD_MS;
       if (at > g.scheduler.now()) await g.scheduler.advanceTo(at, idle);
       this.#fed++;
       if (p.kind === 'odometry') {
-        g.bus.publish(this.#s.planner.odometry.topic, 'nav_msgs/msg/Odometry', odometryMessage(p.pose, LOCAL_FRAME, RIG_FRAME) satisfies Odometry, 'alpasim');
+        g.bus.publish(
+          this.#s.planner.odometry.topic,
+          'nav_msgs/msg/Odometry',
+          odometryMessage(p.pose, LOCAL_FRAME, RIG_FRAME) satisfies Odometry,
+          'alpasim',
+        );
       } else {
         const name = this.#s.planner.cameras.names[p.camera]!;
-        g.bus.publish(this.#cameraTopics[p.camera]!, 'sensor_msgs/msg/CompressedImage', compressedImageMessage(p.image, p.tUs, name) satisfies CompressedImage, 'alpasim');
+        g.bus.publish(
+          this.#cameraTopics[p.camera]!,
+          'sensor_msgs/msg/CompressedImage',
+          compressedImageMessage(p.image, p.tUs, name) satisfies CompressedImage,
+          'alpasim',
+        );
       }
     }
     await g.scheduler.advanceTo(Math.max(g.scheduler.now(), usToMs(nowUs)), idle);
@@ -294,11 +344,18 @@ export class DriverSession {
         const w = this.#s.watchdog;
         const b = brakingTrajectory(this.#poses, nowUs, {
           // The profile the watchdog brakes with now (it escalates to emergency for the faults listed there).
-          speedMps: now?.vx ?? 0, lastCommand: this.#lastCommand,
-          profile: g.watchdog.lastTick?.core.profile === 'emergency' ? w.emergency : w.fallback, stopped: state === 'stopped',
-          controlRateHz: w.control_rate_hz, steps: w.trajectory_points, dtS: w.trajectory_dt_s,
+          speedMps: now?.vx ?? 0,
+          lastCommand: this.#lastCommand,
+          profile: g.watchdog.lastTick?.core.profile === 'emergency' ? w.emergency : w.fallback,
+          stopped: state === 'stopped',
+          controlRateHz: w.control_rate_hz,
+          steps: w.trajectory_points,
+          dtS: w.trajectory_dt_s,
         });
-        if (b) { poses = b; source = 'watchdog_braking'; }
+        if (b) {
+          poses = b;
+          source = 'watchdog_braking';
+        }
       } else {
         const p = planTrajectory(plan, this.#poses, nowUs);
         if (p && p.length > 1) {
@@ -336,7 +393,12 @@ export class DriverSession {
       if (g) {
         stats = g.planner.stats();
         finalState = g.watchdog.state;
-        transitions = g.watchdog.transitions.map((t) => ({ time_s: t.timeS, from: t.from, to: t.to, reason: t.reason }));
+        transitions = g.watchdog.transitions.map((t) => ({
+          time_s: t.timeS,
+          from: t.from,
+          to: t.to,
+          reason: t.reason,
+        }));
         span = { startMs: g.startMs, endMs: g.scheduler.now() };
         await g.planner.stop();
         await g.watchdog.stop();
@@ -363,7 +425,12 @@ export class DriverSession {
         watchdogFinalState: finalState,
         watchdogTransitions: transitions,
         commands,
-        planner: { received: stats?.received ?? 0, planned: stats?.planned ?? 0, dropped: { ...(stats?.dropped ?? {}) }, waiting: stats?.waiting ?? 0 },
+        planner: {
+          received: stats?.received ?? 0,
+          planned: stats?.planned ?? 0,
+          dropped: { ...(stats?.dropped ?? {}) },
+          waiting: stats?.waiting ?? 0,
+        },
         span,
         inputMessages: this.#fed,
       };
@@ -373,8 +440,14 @@ export class DriverSession {
 
 /** One log line with a closed session's accounting. */
 export function describeSummary(s: SessionSummary): string {
-  const kv = (r: Record<string, number>) => Object.entries(r).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
-  return `session ${s.uuid} closed: frames received ${s.framesReceived}, planned ${s.framesPlanned}, dropped ${kv(s.framesDropped)}; ` +
+  const kv = (r: Record<string, number>) =>
+    Object.entries(r)
+      .filter(([, v]) => v > 0)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
+  return (
+    `session ${s.uuid} closed: frames received ${s.framesReceived}, planned ${s.framesPlanned}, dropped ${kv(s.framesDropped)}; ` +
     `refused ${kv(s.refused)}; drives ${s.drives} (planner ${s.responses.planner}, watchdog braking ${s.responses.watchdog_braking}, empty ${s.responses.none}); ` +
-    `plans ${s.plans}, plan errors ${s.planErrors}; watchdog final ${s.watchdogFinalState} after ${s.watchdogTransitions.length} transitions`;
+    `plans ${s.plans}, plan errors ${s.planErrors}; watchdog final ${s.watchdogFinalState} after ${s.watchdogTransitions.length} transitions`
+  );
 }

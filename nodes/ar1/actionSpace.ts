@@ -16,7 +16,10 @@ export const AR1_ACTION_NORMALIZATION: Readonly<ActionNormalization> = Object.fr
 });
 
 /** a = n[:,0]·accel_std + accel_mean, κ = n[:,1]·curvature_std + curvature_mean, in float64. */
-export function denormalizeActions(n: ArrayLike<number>, c: ActionNormalization): { accel: Float64Array; curvature: Float64Array } {
+export function denormalizeActions(
+  n: ArrayLike<number>,
+  c: ActionNormalization,
+): { accel: Float64Array; curvature: Float64Array } {
   if (n.length % 2 !== 0) throw new RangeError(`denormalizeActions: expected [steps, 2] values, got ${n.length}`);
   const steps = n.length / 2;
   const accel = new Float64Array(steps);

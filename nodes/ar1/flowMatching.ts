@@ -8,8 +8,13 @@
 export type VelocityField = (x: Float32Array, t: number) => Promise<ArrayLike<number>>;
 
 /** Runs the Euler loop in float32 (like upstream) starting from `noise`, which is not modified. */
-export async function flowMatchEuler(noise: Float32Array, steps: number, velocity: VelocityField): Promise<Float32Array> {
-  if (!Number.isInteger(steps) || steps < 1) throw new RangeError(`flow-matching steps: expected an integer ≥ 1, got ${steps}`);
+export async function flowMatchEuler(
+  noise: Float32Array,
+  steps: number,
+  velocity: VelocityField,
+): Promise<Float32Array> {
+  if (!Number.isInteger(steps) || steps < 1)
+    throw new RangeError(`flow-matching steps: expected an integer ≥ 1, got ${steps}`);
   const x = Float32Array.from(noise);
   for (let i = 0; i < steps; i++) {
     const t0 = i / steps;

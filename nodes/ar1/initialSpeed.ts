@@ -23,17 +23,24 @@ export function estimateSpeeds(history: PoseHistory, dt = 0.1): Float64Array {
   const n = history.x.length;
   if (n < 4) throw new RangeError(`history: expected at least 4 poses, got ${n}`);
   if (history.y.length !== n || history.yaw.length !== n) {
-    throw new RangeError(`history: x, y, yaw must have equal lengths, got ${n}, ${history.y.length}, ${history.yaw.length}`);
+    throw new RangeError(
+      `history: x, y, yaw must have equal lengths, got ${n}, ${history.y.length}, ${history.yaw.length}`,
+    );
   }
   if (!(dt > 0)) throw new RangeError(`dt: expected > 0 s, got ${dt}`);
   for (let i = 0; i < n; i++) {
     if (!Number.isFinite(history.x[i]!) || !Number.isFinite(history.y[i]!) || !Number.isFinite(history.yaw[i]!)) {
-      throw new RangeError(`history: pose ${i} is not finite (x=${history.x[i]}, y=${history.y[i]}, yaw=${history.yaw[i]})`);
+      throw new RangeError(
+        `history: pose ${i} is not finite (x=${history.x[i]}, y=${history.y[i]}, yaw=${history.yaw[i]})`,
+      );
     }
   }
   const cos = new Float64Array(n);
   const sin = new Float64Array(n);
-  for (let i = 0; i < n; i++) { cos[i] = Math.cos(history.yaw[i]!); sin[i] = Math.sin(history.yaw[i]!); }
+  for (let i = 0; i < n; i++) {
+    cos[i] = Math.cos(history.yaw[i]!);
+    sin[i] = Math.sin(history.yaw[i]!);
+  }
 
   // M = AᵀA + (λ/dt⁶)·D3ᵀD3 + ridge·I (n×n, row-major); rhs = Aᵀb.
   const M = new Float64Array(n * n);
@@ -42,8 +49,12 @@ export function estimateSpeeds(history: PoseHistory, dt = 0.1): Float64Array {
     const bx = (2 / dt) * (history.x[i + 1]! - history.x[i]!);
     const by = (2 / dt) * (history.y[i + 1]! - history.y[i]!);
     // Row x: cos_i·v_i + cos_{i+1}·v_{i+1} = bx ; row y: same with sines.
-    for (const [c, b] of [[cos, bx], [sin, by]] as const) {
-      const a0 = c[i]!, a1 = c[i + 1]!;
+    for (const [c, b] of [
+      [cos, bx],
+      [sin, by],
+    ] as const) {
+      const a0 = c[i]!,
+        a1 = c[i + 1]!;
       add(M, i * n + i, a0 * a0);
       add(M, i * n + i + 1, a0 * a1);
       add(M, (i + 1) * n + i, a1 * a0);
@@ -73,7 +84,7 @@ export function estimateInitialSpeed(history: PoseHistory, dt = 0.1): number {
 }
 
 /** Solves M·x = b for symmetric positive definite M (row-major n×n) by Cholesky, float64. */
-export function choleskySolve(M: Float64Array, b: Float64Array, n: number): Float64Array {
+function choleskySolve(M: Float64Array, b: Float64Array, n: number): Float64Array {
   const L = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {

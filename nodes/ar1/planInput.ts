@@ -3,21 +3,35 @@ import { EngineError } from '../core/planningEngine.js';
 import type { CameraFrame, EngineContract, FrameEncoding, PlanInput } from '../core/planningEngine.js';
 
 /** Bytes per pixel of raw encodings; 0 for compressed. */
-export const BYTES_PER_PIXEL: Record<FrameEncoding, number> = { rgb8: 3, bgr8: 3, rgba8: 4, bgra8: 4, mono8: 1, jpeg: 0, png: 0 };
-export const MAX_SAMPLES = 16;
+export const BYTES_PER_PIXEL: Record<FrameEncoding, number> = {
+  rgb8: 3,
+  bgr8: 3,
+  rgba8: 4,
+  bgra8: 4,
+  mono8: 1,
+  jpeg: 0,
+  png: 0,
+};
+const MAX_SAMPLES = 16;
 
 export function validatePlanInput(input: PlanInput, c: EngineContract): void {
-  const bad = (msg: string): never => { throw new EngineError('input', `${msg} [bundle=${c.bundleId} t0=${fmt(input.t0S)} s]`); };
+  const bad = (msg: string): never => {
+    throw new EngineError('input', `${msg} [bundle=${c.bundleId} t0=${fmt(input.t0S)} s]`);
+  };
   if (!Number.isFinite(input.t0S)) bad(`t0S: expected a finite time, got ${input.t0S}`);
   if (!Number.isSafeInteger(input.seed)) bad(`seed: expected an integer, got ${input.seed}`);
   const samples = input.samples ?? 1;
-  if (!Number.isInteger(samples) || samples < 1 || samples > MAX_SAMPLES) bad(`samples: expected an integer in [1, ${MAX_SAMPLES}], got ${samples}`);
+  if (!Number.isInteger(samples) || samples < 1 || samples > MAX_SAMPLES)
+    bad(`samples: expected an integer in [1, ${MAX_SAMPLES}], got ${samples}`);
   if (!Array.isArray(input.frames) || input.frames.length !== c.cameras.length) {
-    bad(`frames: expected ${c.cameras.length} cameras (${c.cameras.join(', ')}), got ${Array.isArray(input.frames) ? input.frames.length : typeof input.frames}`);
+    bad(
+      `frames: expected ${c.cameras.length} cameras (${c.cameras.join(', ')}), got ${Array.isArray(input.frames) ? input.frames.length : typeof input.frames}`,
+    );
   }
   input.frames.forEach((list, ci) => {
     const cam = c.cameras[ci]!;
-    if (!Array.isArray(list) || list.length !== c.framesPerCamera) bad(`${cam}: expected ${c.framesPerCamera} frames, got ${Array.isArray(list) ? list.length : typeof list}`);
+    if (!Array.isArray(list) || list.length !== c.framesPerCamera)
+      bad(`${cam}: expected ${c.framesPerCamera} frames, got ${Array.isArray(list) ? list.length : typeof list}`);
     list.forEach((f, k) => checkFrame(f, cam, k, c, bad));
   });
   const h = input.history;
@@ -25,7 +39,8 @@ export function validatePlanInput(input: PlanInput, c: EngineContract): void {
   for (const key of ['x', 'y', 'z', 'yaw'] as const) {
     const a = h?.[key];
     if (!a || a.length !== n) bad(`history.${key}: expected ${n} poses, got ${a ? a.length : 'none'}`);
-    for (let i = 0; i < n; i++) if (!Number.isFinite(a![i]!)) bad(`history.${key}[${i}]: expected a finite number, got ${a![i]}`);
+    for (let i = 0; i < n; i++)
+      if (!Number.isFinite(a![i]!)) bad(`history.${key}[${i}]: expected a finite number, got ${a![i]}`);
   }
   if (!(Math.abs(h.dt - c.historyDtS) < 1e-6)) bad(`history.dt: expected ${c.historyDtS} s, got ${h.dt}`);
 }
@@ -34,8 +49,12 @@ function checkFrame(f: CameraFrame, cam: string, k: number, c: EngineContract, b
   const where = `${cam}[${k}]`;
   if (f.camera !== cam) bad(`${where}: expected a frame of ${cam}, got one of ${f.camera}`);
   if (!Number.isFinite(f.stampS)) bad(`${where}: stampS: expected a finite time, got ${f.stampS}`);
-  if (!(f.encoding in BYTES_PER_PIXEL)) bad(`${where}: encoding: expected one of ${Object.keys(BYTES_PER_PIXEL).join(', ')}, got ${JSON.stringify(f.encoding)}`);
-  if (!(f.data instanceof Uint8Array) || f.data.length === 0) bad(`${where}: data: expected non-empty bytes, got ${f.data instanceof Uint8Array ? 0 : typeof f.data} bytes`);
+  if (!(f.encoding in BYTES_PER_PIXEL))
+    bad(
+      `${where}: encoding: expected one of ${Object.keys(BYTES_PER_PIXEL).join(', ')}, got ${JSON.stringify(f.encoding)}`,
+    );
+  if (!(f.data instanceof Uint8Array) || f.data.length === 0)
+    bad(`${where}: data: expected non-empty bytes, got ${f.data instanceof Uint8Array ? 0 : typeof f.data} bytes`);
   const bpp = BYTES_PER_PIXEL[f.encoding];
   if (bpp === 0) {
     if ((f.width !== 0 || f.height !== 0) && (f.width !== c.imageWidth || f.height !== c.imageHeight)) {
@@ -43,9 +62,11 @@ function checkFrame(f: CameraFrame, cam: string, k: number, c: EngineContract, b
     }
     return;
   }
-  if (f.width !== c.imageWidth || f.height !== c.imageHeight) bad(`${where}: expected ${c.imageWidth}x${c.imageHeight} (WxH), got ${f.width}x${f.height}`);
+  if (f.width !== c.imageWidth || f.height !== c.imageHeight)
+    bad(`${where}: expected ${c.imageWidth}x${c.imageHeight} (WxH), got ${f.width}x${f.height}`);
   if (f.step < f.width * bpp) bad(`${where}: step: expected ≥ ${f.width * bpp} bytes for ${f.encoding}, got ${f.step}`);
-  if (f.data.length < f.step * f.height) bad(`${where}: data: expected ${f.step * f.height} bytes (${f.height} rows × ${f.step}), got ${f.data.length}`);
+  if (f.data.length < f.step * f.height)
+    bad(`${where}: data: expected ${f.step * f.height} bytes (${f.height} rows × ${f.step}), got ${f.data.length}`);
 }
 
 const fmt = (s: number): string => (Number.isFinite(s) ? s.toFixed(3) : String(s));

@@ -24,7 +24,7 @@ import type { Tensor } from './tensors.js';
 import type { BundleTokenizer } from './tokenizer.js';
 import { rolloutUnicycle } from './unicycle.js';
 
-export type { Tensor, TensorData } from './tensors.js';
+export type { Tensor } from './tensors.js';
 
 export interface GraphRunner {
   /** Runs one graph; outputs by name. Rejects on failure. */
@@ -45,7 +45,12 @@ export interface PipelineOutput {
   actions: Float32Array[];
 }
 
-export interface PipelineContext { manifest: Manifest; tokenizer: BundleTokenizer; runner: GraphRunner; now: () => number }
+export interface PipelineContext {
+  manifest: Manifest;
+  tokenizer: BundleTokenizer;
+  runner: GraphRunner;
+  now: () => number;
+}
 
 /** Wraps a runner so every float output is checked for NaN/Inf: EngineError('non_finite') naming graph, tensor, index. */
 export function checkedRunner(inner: GraphRunner, manifest: Manifest): GraphRunner {
@@ -54,7 +59,11 @@ export function checkedRunner(inner: GraphRunner, manifest: Manifest): GraphRunn
       const out = await inner.run(role, feeds);
       for (const [name, t] of Object.entries(out)) {
         const i = firstNonFinite(t);
-        if (i >= 0) throw new EngineError('non_finite', `${manifest.graphs[role]?.file ?? role}: output ${name}[${i}] is ${floatAt(t, i)} (graph ${role}) [bundle=${manifest.bundle.id}]`);
+        if (i >= 0)
+          throw new EngineError(
+            'non_finite',
+            `${manifest.graphs[role]?.file ?? role}: output ${name}[${i}] is ${floatAt(t, i)} (graph ${role}) [bundle=${manifest.bundle.id}]`,
+          );
       }
       return out;
     },
@@ -64,7 +73,13 @@ export function checkedRunner(inner: GraphRunner, manifest: Manifest): GraphRunn
 /** finfo.min of the mask dtype: the additive mask value for positions a sample must not attend to. */
 const MASKED = { float32: -3.4028234663852886e38, float16: -65504 } as const;
 
-export async function runPipeline(ctx: PipelineContext, pixels: Tensor, history: EgoHistory, seed: number, samples: number): Promise<PipelineOutput> {
+export async function runPipeline(
+  ctx: PipelineContext,
+  pixels: Tensor,
+  history: EgoHistory,
+  seed: number,
+  samples: number,
+): Promise<PipelineOutput> {
   const { manifest: m, tokenizer: tok, runner, now } = ctx;
   const K = samples;
   const L = m.lm.layers;
@@ -84,11 +99,16 @@ export async function runPipeline(ctx: PipelineContext, pixels: Tensor, history:
     position_ids: int64Tensor(prompt.positions, [3, 1, S]),
     image_embeds: need(vision, 'image_embeds', 'vision_encoder'),
   };
-  for (let j = 0; j < m.vision.deepstack; j++) prefillFeeds[deepstackName(j)] = need(vision, deepstackName(j), 'vision_encoder');
+  for (let j = 0; j < m.vision.deepstack; j++)
+    prefillFeeds[deepstackName(j)] = need(vision, deepstackName(j), 'vision_encoder');
   if (m.form === 'fused') return fused(ctx, prefillFeeds, v0, seed, K, visionMs, t);
   const prefill = await runner.run('lm_prefill', prefillFeeds);
   let cache: Tensor[] = [];
-  for (let i = 0; i < L; i++) cache.push(repeatBatch(need(prefill, presentKey(i), 'lm_prefill'), K), repeatBatch(need(prefill, presentValue(i), 'lm_prefill'), K));
+  for (let i = 0; i < L; i++)
+    cache.push(
+      repeatBatch(need(prefill, presentKey(i), 'lm_prefill'), K),
+      repeatBatch(need(prefill, presentValue(i), 'lm_prefill'), K),
+    );
   const prefillLogits = floatValues(need(prefill, 'logits', 'lm_prefill'));
   const V = prefillLogits.length;
   let logitRows: Float32Array[] = Array.from({ length: K }, () => prefillLogits);
@@ -115,15 +135,21 @@ export async function runPipeline(ctx: PipelineContext, pixels: Tensor, history:
       input_ids: int64Tensor(inputIds, [K, 1]),
       position_ids: int64Tensor(decodePositions(S + step, prompt.ropeDelta, K), [3, K, 1]),
     };
-    for (let i = 0; i < L; i++) { feeds[pastKey(i)] = cache[2 * i]!; feeds[pastValue(i)] = cache[2 * i + 1]!; }
+    for (let i = 0; i < L; i++) {
+      feeds[pastKey(i)] = cache[2 * i]!;
+      feeds[pastValue(i)] = cache[2 * i + 1]!;
+    }
     const out = await runner.run('lm_decode', feeds);
     cache = [];
-    for (let i = 0; i < L; i++) cache.push(need(out, presentKey(i), 'lm_decode'), need(out, presentValue(i), 'lm_decode'));
+    for (let i = 0; i < L; i++)
+      cache.push(need(out, presentKey(i), 'lm_decode'), need(out, presentValue(i), 'lm_decode'));
     const logits = floatValues(need(out, 'logits', 'lm_decode'));
-    if (logits.length !== K * V) throw new EngineError('runtime', `lm_decode: logits: expected ${K}×${V} values, got ${logits.length}`);
+    if (logits.length !== K * V)
+      throw new EngineError('runtime', `lm_decode: logits: expected ${K}×${V} values, got ${logits.length}`);
     logitRows = Array.from({ length: K }, (_, s) => logits.subarray(s * V, (s + 1) * V));
     // A sample stops once <|traj_future_start|> is in the cache: its state conditions the expert.
-    for (let s = 0; s < K; s++) if (offsets[s] === undefined && inputIds[s] === tok.trajFutureStart) offsets[s] = S + step + 1;
+    for (let s = 0; s < K; s++)
+      if (offsets[s] === undefined && inputIds[s] === tok.trajFutureStart) offsets[s] = S + step + 1;
     if (offsets.every((o) => o !== undefined)) break;
   }
   const texts = ids.map((list) => {
@@ -140,26 +166,40 @@ export async function runPipeline(ctx: PipelineContext, pixels: Tensor, history:
   const mask = new Float32Array(K * steps * (P + steps));
   for (let s = 0; s < K; s++) {
     const from = Math.min(P, offsets[s]!);
-    for (let q = 0; q < steps; q++) mask.fill(maskValue, (s * steps + q) * (P + steps) + from, (s * steps + q) * (P + steps) + P);
+    for (let q = 0; q < steps; q++)
+      mask.fill(maskValue, (s * steps + q) * (P + steps) + from, (s * steps + q) * (P + steps) + P);
   }
   const fixed: Record<string, Tensor> = {
     position_ids: int64Tensor(expertPositions(offsets as number[], prompt.ropeDelta, steps), [3, K, steps]),
     attention_mask: floatTensor(maskSpec.dtype, mask, [K, 1, steps, P + steps]),
   };
-  for (let i = 0; i < L; i++) { fixed[pastKey(i)] = cache[2 * i]!; fixed[pastValue(i)] = cache[2 * i + 1]!; }
+  for (let i = 0; i < L; i++) {
+    fixed[pastKey(i)] = cache[2 * i]!;
+    fixed[pastValue(i)] = cache[2 * i + 1]!;
+  }
   const noise = flowNoise(seed, K, steps);
   const tValues = new Float32Array(K);
-  const xType = spec('action_expert', 'x').dtype, tType = spec('action_expert', 't').dtype;
+  const xType = spec('action_expert', 'x').dtype,
+    tType = spec('action_expert', 't').dtype;
   const n = await flowMatchEuler(noise, m.action.flowSteps, async (x, time) => {
     tValues.fill(time);
-    const r = await runner.run('action_expert', { ...fixed, x: floatTensor(xType, x, [K, steps, 2]), t: floatTensor(tType, tValues, [K]) });
+    const r = await runner.run('action_expert', {
+      ...fixed,
+      x: floatTensor(xType, x, [K, steps, 2]),
+      t: floatTensor(tType, tValues, [K]),
+    });
     return floatValues(need(r, 'velocity', 'action_expert'));
   });
   const { samples: out, actions } = trajectories(m, v0, n, K);
   const actionMs = now() - t;
   return {
-    v0, reasoning: { text: texts[0]!, tokens: ids[0]!.length, generationMs: reasoningMs }, samples: out,
-    timing: { visionMs, reasoningMs, actionMs }, texts, tokenIds: ids, actions,
+    v0,
+    reasoning: { text: texts[0]!, tokens: ids[0]!.length, generationMs: reasoningMs },
+    samples: out,
+    timing: { visionMs, reasoningMs, actionMs },
+    texts,
+    tokenIds: ids,
+    actions,
   };
 }
 
@@ -170,7 +210,12 @@ function flowNoise(seed: number, K: number, steps: number): Float32Array {
   return noise;
 }
 
-function trajectories(m: Manifest, v0: number, n: Float32Array, K: number): { samples: PlanTrajectory[]; actions: Float32Array[] } {
+function trajectories(
+  m: Manifest,
+  v0: number,
+  n: Float32Array,
+  K: number,
+): { samples: PlanTrajectory[]; actions: Float32Array[] } {
   const steps = m.trajectory.steps;
   const samples: PlanTrajectory[] = [];
   const actions: Float32Array[] = [];
@@ -188,7 +233,15 @@ function trajectories(m: Manifest, v0: number, n: Float32Array, K: number): { sa
  * device. In: the prompt, seeds (seed + s), the flow noise, the trajectory-token mask as a logit bias and the sampling
  * settings; out: tokens, token counts and normalised actions. Same draws as the split form.
  */
-async function fused(ctx: PipelineContext, prefillFeeds: Record<string, Tensor>, v0: number, seed: number, K: number, visionMs: number, start: number): Promise<PipelineOutput> {
+async function fused(
+  ctx: PipelineContext,
+  prefillFeeds: Record<string, Tensor>,
+  v0: number,
+  seed: number,
+  K: number,
+  visionMs: number,
+  start: number,
+): Promise<PipelineOutput> {
   const { manifest: m, tokenizer: tok, runner, now } = ctx;
   const steps = m.trajectory.steps;
   const biasSpec = m.graphs.generate!.inputs.find((x) => x.name === 'logit_bias')!;
@@ -199,13 +252,20 @@ async function fused(ctx: PipelineContext, prefillFeeds: Record<string, Tensor>,
   const scalarI = (v: number): Tensor => ({ type: 'int64', data: BigInt64Array.of(BigInt(v)), dims: [] });
   const out = await runner.run('generate', {
     ...prefillFeeds,
-    seeds: int64Tensor(Array.from({ length: K }, (_, s) => seed + s), [K]),
+    seeds: int64Tensor(
+      Array.from({ length: K }, (_, s) => seed + s),
+      [K],
+    ),
     noise: { type: 'float32', data: flowNoise(seed, K, steps), dims: [K, steps, 2] },
     logit_bias: { type: 'float32', data: bias, dims: [V] },
-    max_tokens: scalarI(m.sampling.maxTokens), temperature: scalarF(m.sampling.temperature), top_p: scalarF(m.sampling.topP),
-    stop_token: scalarI(tok.trajFutureStart), flow_steps: scalarI(m.action.flowSteps),
+    max_tokens: scalarI(m.sampling.maxTokens),
+    temperature: scalarF(m.sampling.temperature),
+    top_p: scalarF(m.sampling.topP),
+    stop_token: scalarI(tok.trajFutureStart),
+    flow_steps: scalarI(m.action.flowSteps),
   });
-  const tokens = need(out, 'tokens', 'generate'), counts = need(out, 'token_counts', 'generate');
+  const tokens = need(out, 'tokens', 'generate'),
+    counts = need(out, 'token_counts', 'generate');
   const T = tokens.dims[1]!;
   const ids = Array.from({ length: K }, (_, s) => {
     const n = Number((counts.data as BigInt64Array)[s]);
@@ -221,16 +281,31 @@ async function fused(ctx: PipelineContext, prefillFeeds: Record<string, Tensor>,
   // Reasoning and action run in one graph: the split of its time between them is not observable; it is all
   // reported as reasoning, and actionMs covers the host rollout only.
   return {
-    v0, reasoning: { text: texts[0]!, tokens: ids[0]!.length, generationMs: generateMs }, samples,
-    timing: { visionMs, reasoningMs: generateMs, actionMs: now() - t }, texts, tokenIds: ids, actions,
+    v0,
+    reasoning: { text: texts[0]!, tokens: ids[0]!.length, generationMs: generateMs },
+    samples,
+    timing: { visionMs, reasoningMs: generateMs, actionMs: now() - t },
+    texts,
+    tokenIds: ids,
+    actions,
   };
 }
 
-function toTrajectory(v0: number, accel: Float64Array, curvature: Float64Array, dt: number, bundleId: string): PlanTrajectory {
+function toTrajectory(
+  v0: number,
+  accel: Float64Array,
+  curvature: Float64Array,
+  dt: number,
+  bundleId: string,
+): PlanTrajectory {
   const r = rolloutUnicycle(v0, accel, curvature, dt);
   for (const [name, arr] of Object.entries(r) as [string, Float64Array][]) {
     const i = arr.findIndex((v) => !Number.isFinite(v));
-    if (i >= 0) throw new EngineError('non_finite', `trajectory ${name}[${i}] is ${arr[i]} after rollout (v0=${v0}) [bundle=${bundleId}]`);
+    if (i >= 0)
+      throw new EngineError(
+        'non_finite',
+        `trajectory ${name}[${i}] is ${arr[i]} after rollout (v0=${v0}) [bundle=${bundleId}]`,
+      );
   }
   const t = Float64Array.from({ length: accel.length }, (_, k) => (k + 1) * dt);
   return { dt, t, x: r.x, y: r.y, heading: r.heading, speed: r.speed, acceleration: accel, curvature };

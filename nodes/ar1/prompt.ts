@@ -24,12 +24,22 @@ export interface PromptTokenizer {
 export function buildPrompt(m: Manifest, tok: PromptTokenizer, historyIds: ArrayLike<number>, images: number): Prompt {
   const [rows, cols] = m.vision.grid;
   const ids: number[] = [];
-  const t: number[] = [], h: number[] = [], w: number[] = [];
+  const t: number[] = [],
+    h: number[] = [],
+    w: number[] = [];
   let next = 0; // next text position
   const text = (list: readonly number[]) => {
-    for (const id of list) { ids.push(id); t.push(next); h.push(next); w.push(next); next++; }
+    for (const id of list) {
+      ids.push(id);
+      t.push(next);
+      h.push(next);
+      w.push(next);
+      next++;
+    }
   };
-  const start = tok.idOf(m.prompt.imageStart), pad = tok.idOf(m.prompt.imagePad), end = tok.idOf(m.prompt.imageEnd);
+  const start = tok.idOf(m.prompt.imageStart),
+    pad = tok.idOf(m.prompt.imagePad),
+    end = tok.idOf(m.prompt.imageEnd);
   for (const part of m.prompt.template) {
     if ('text' in part) text(tok.encode(part.text));
     else if ('history' in part) text(Array.from(historyIds));
@@ -38,7 +48,12 @@ export function buildPrompt(m: Manifest, tok: PromptTokenizer, historyIds: Array
         text([start]);
         const base = next;
         for (let r = 0; r < rows; r++) {
-          for (let c = 0; c < cols; c++) { ids.push(pad); t.push(base); h.push(base + r); w.push(base + c); }
+          for (let c = 0; c < cols; c++) {
+            ids.push(pad);
+            t.push(base);
+            h.push(base + r);
+            w.push(base + c);
+          }
         }
         next = base + Math.max(rows, cols);
         text([end]);
@@ -59,6 +74,7 @@ export function decodePositions(index: number, ropeDelta: number, batch: number)
  */
 export function expertPositions(offsets: readonly number[], ropeDelta: number, steps: number): number[] {
   const out: number[] = [];
-  for (let axis = 0; axis < 3; axis++) for (const o of offsets) for (let k = 0; k < steps; k++) out.push(o + ropeDelta + k);
+  for (let axis = 0; axis < 3; axis++)
+    for (const o of offsets) for (let k = 0; k < steps; k++) out.push(o + ropeDelta + k);
   return out;
 }

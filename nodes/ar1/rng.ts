@@ -9,7 +9,8 @@ export class SeededRng {
   constructor(seed: number, stream = 0) {
     if (!Number.isFinite(seed)) throw new RangeError(`seed: expected a finite number, got ${seed}`);
     // SplitMix64 on a BigInt state, seeded by (seed, stream).
-    let z = (BigInt.asUintN(64, BigInt(Math.trunc(seed))) ^ (BigInt(stream) * 0x9e3779b97f4a7c15n)) & 0xffffffffffffffffn;
+    let z =
+      (BigInt.asUintN(64, BigInt(Math.trunc(seed))) ^ (BigInt(stream) * 0x9e3779b97f4a7c15n)) & 0xffffffffffffffffn;
     for (let i = 0; i < 2; i++) {
       z = (z + 0x9e3779b97f4a7c15n) & 0xffffffffffffffffn;
       let r = z;
@@ -25,13 +26,22 @@ export class SeededRng {
   /** Next uint32 (xoshiro128**). */
   nextUint32(): number {
     const s = this.#s;
-    let s0 = s[0]!, s1 = s[1]!, s2 = s[2]!, s3 = s[3]!;
+    let s0 = s[0]!,
+      s1 = s[1]!,
+      s2 = s[2]!,
+      s3 = s[3]!;
     const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
     const t = s1 << 9;
-    s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3;
+    s2 ^= s0;
+    s3 ^= s1;
+    s1 ^= s2;
+    s0 ^= s3;
     s2 ^= t;
     s3 = rotl(s3, 11);
-    s[0] = s0; s[1] = s1; s[2] = s2; s[3] = s3;
+    s[0] = s0;
+    s[1] = s1;
+    s[2] = s2;
+    s[3] = s3;
     return result;
   }
 
@@ -42,7 +52,11 @@ export class SeededRng {
 
   /** Standard normal N(0, 1). */
   normal(): number {
-    if (this.#spare !== undefined) { const v = this.#spare; this.#spare = undefined; return v; }
+    if (this.#spare !== undefined) {
+      const v = this.#spare;
+      this.#spare = undefined;
+      return v;
+    }
     let u = 0;
     while (u === 0) u = this.uniform();
     const w = this.uniform();

@@ -6,8 +6,12 @@
 import { fromHalfBits, toFloat16 } from './float16.js';
 
 export type TensorType = 'float32' | 'float16' | 'int64' | 'int32' | 'uint8' | 'bool';
-export type TensorData = Float32Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
-export interface Tensor { type: TensorType; data: TensorData; dims: readonly number[] }
+type TensorData = Float32Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array;
+export interface Tensor {
+  type: TensorType;
+  data: TensorData;
+  dims: readonly number[];
+}
 
 export const TENSOR_TYPES: readonly TensorType[] = ['float32', 'float16', 'int64', 'int32', 'uint8', 'bool'];
 

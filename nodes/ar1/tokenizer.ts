@@ -36,7 +36,9 @@ export function loadTokenizer(json: unknown, manifest: Manifest, where = manifes
     const first = idOf(tt.first);
     for (let i = 0; i < tt.count; i++) masked.add(first + i);
     if (tok.id_to_token(first + tt.count - 1) === undefined) {
-      throw new BundleError(`${where}: tokenizer.trajectory_tokens: expected ${tt.count} ids from ${tt.first} (${first}), the vocabulary ends before ${first + tt.count - 1}`);
+      throw new BundleError(
+        `${where}: tokenizer.trajectory_tokens: expected ${tt.count} ids from ${tt.first} (${first}), the vocabulary ends before ${first + tt.count - 1}`,
+      );
     }
   }
   for (const t of [manifest.prompt.imageStart, manifest.prompt.imagePad, manifest.prompt.imageEnd]) idOf(t);

@@ -15,20 +15,29 @@ export interface Rollout {
 
 export function rolloutUnicycle(v0: number, accel: ArrayLike<number>, curvature: ArrayLike<number>, dt = 0.1): Rollout {
   const n = accel.length;
-  if (curvature.length !== n) throw new RangeError(`rolloutUnicycle: accel has ${n} steps, curvature ${curvature.length}`);
+  if (curvature.length !== n)
+    throw new RangeError(`rolloutUnicycle: accel has ${n} steps, curvature ${curvature.length}`);
   const x = new Float64Array(n);
   const y = new Float64Array(n);
   const heading = new Float64Array(n);
   const speed = new Float64Array(n);
-  let v = v0, th = 0, px = 0, py = 0;
+  let v = v0,
+    th = 0,
+    px = 0,
+    py = 0;
   for (let k = 0; k < n; k++) {
-    const a = accel[k]!, kappa = curvature[k]!;
+    const a = accel[k]!,
+      kappa = curvature[k]!;
     const v1 = v + a * dt;
     const th1 = th + kappa * v * dt + (kappa * a * dt * dt) / 2;
     px += (dt / 2) * (v * Math.cos(th) + v1 * Math.cos(th1));
     py += (dt / 2) * (v * Math.sin(th) + v1 * Math.sin(th1));
-    x[k] = px; y[k] = py; heading[k] = th1; speed[k] = v1;
-    v = v1; th = th1;
+    x[k] = px;
+    y[k] = py;
+    heading[k] = th1;
+    speed[k] = v1;
+    v = v1;
+    th = th1;
   }
   return { x, y, heading, speed };
 }

@@ -34,17 +34,28 @@ export class GraphFileError extends Error {}
 
 // Field numbers (onnx.proto).
 const MODEL_GRAPH = 7;
-const GRAPH_INITIALIZER = 5, GRAPH_INPUT = 11, GRAPH_OUTPUT = 12;
-const TENSOR_NAME = 8, TENSOR_EXTERNAL_DATA = 13, TENSOR_DATA_LOCATION = 14;
-const ENTRY_KEY = 1, ENTRY_VALUE = 2;
-const LEN = 2, VARINT = 0, I64 = 1, I32 = 5;
+const GRAPH_INITIALIZER = 5,
+  GRAPH_INPUT = 11,
+  GRAPH_OUTPUT = 12;
+const TENSOR_NAME = 8,
+  TENSOR_EXTERNAL_DATA = 13,
+  TENSOR_DATA_LOCATION = 14;
+const ENTRY_KEY = 1,
+  ENTRY_VALUE = 2;
+const LEN = 2,
+  VARINT = 0,
+  I64 = 1,
+  I32 = 5;
 
 /** Positional reader with a small window buffer. */
 class Reader {
   readonly #buf = Buffer.allocUnsafe(64 * 1024);
   #bufStart = 0;
   #bufEnd = 0;
-  constructor(readonly fd: number, readonly size: number) {}
+  constructor(
+    readonly fd: number,
+    readonly size: number,
+  ) {}
 
   byte(pos: number): number {
     if (pos >= this.size) throw new GraphFileError(`unexpected end of file at byte ${pos}`);
@@ -58,7 +69,8 @@ class Reader {
 
   /** Varint at pos → [value, next position]. Values above 2^53 lose precision (never the case for lengths here). */
   varint(pos: number): [number, number] {
-    let v = 0, mul = 1;
+    let v = 0,
+      mul = 1;
     for (let i = 0; i < 10; i++) {
       const b = this.byte(pos++);
       v += (b & 0x7f) * mul;
@@ -80,13 +92,19 @@ class Reader {
   }
 
   /** The fields of the message in [start, end): field number, wire type, and the payload range (LEN) or value. */
-  *fields(start: number, end: number): Generator<{ field: number; wire: number; from: number; to: number; value: number }> {
+  *fields(
+    start: number,
+    end: number,
+  ): Generator<{ field: number; wire: number; from: number; to: number; value: number }> {
     let pos = start;
     while (pos < end) {
       const [tag, p1] = this.varint(pos);
-      const field = Math.floor(tag / 8), wire = tag % 8;
+      const field = Math.floor(tag / 8),
+        wire = tag % 8;
       if (field === 0) throw new GraphFileError(`field number 0 at byte ${pos}`);
-      let from = p1, to = p1, value = 0;
+      let from = p1,
+        to: number,
+        value = 0;
       if (wire === VARINT) [value, to] = this.varint(p1);
       else if (wire === I64) to = p1 + 8;
       else if (wire === I32) to = p1 + 4;
@@ -125,13 +143,22 @@ export function readGraphFile(path: string): GraphFileInfo {
         if (t.external) external.push({ tensor: t.name, ...t.external });
       }
     }
-    return { inputs: inputs.filter((v) => !initNames.has(v.name ?? '')).map(spec), outputs: outputs.map(spec), external, initializers: initNames.size };
+    return {
+      inputs: inputs.filter((v) => !initNames.has(v.name ?? '')).map(spec),
+      outputs: outputs.map(spec),
+      external,
+      initializers: initNames.size,
+    };
   } finally {
     closeSync(fd);
   }
 }
 
-function readInitializer(r: Reader, start: number, end: number): { name: string; external?: Omit<ExternalRef, 'tensor'> } {
+function readInitializer(
+  r: Reader,
+  start: number,
+  end: number,
+): { name: string; external?: Omit<ExternalRef, 'tensor'> } {
   let name = '';
   let externalLocation = false;
   const entries: Record<string, string> = {};
@@ -139,7 +166,8 @@ function readInitializer(r: Reader, start: number, end: number): { name: string;
     if (f.field === TENSOR_NAME && f.wire === LEN) name = r.bytes(f.from, f.to).toString('utf8');
     else if (f.field === TENSOR_DATA_LOCATION && f.wire === VARINT) externalLocation = f.value === 1;
     else if (f.field === TENSOR_EXTERNAL_DATA && f.wire === LEN) {
-      let key = '', value = '';
+      let key = '',
+        value = '';
       for (const e of r.fields(f.from, f.to)) {
         if (e.wire !== LEN) continue;
         if (e.field === ENTRY_KEY) key = r.bytes(e.from, e.to).toString('utf8');
@@ -155,6 +183,8 @@ function readInitializer(r: Reader, start: number, end: number): { name: string;
 
 function spec(v: O.IValueInfoProto): TensorSpec {
   const tt = v.type?.tensorType;
-  const shape: Dim[] = (tt?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : d.dimValue != null ? Number(d.dimValue) : '?'));
+  const shape: Dim[] = (tt?.shape?.dim ?? []).map((d) =>
+    d.dimParam ? d.dimParam : d.dimValue != null ? Number(d.dimValue) : '?',
+  );
   return { name: v.name ?? '', dtype: dtypeName(tt?.elemType ?? 0) as TensorSpec['dtype'], shape };
 }

@@ -47,7 +47,7 @@ export function regularFileSize(path: string): number | undefined {
 }
 
 /** [bytes] a manifest is a few KB; a larger one is refused before it is read. */
-export const MAX_MANIFEST_READ_BYTES = 4 << 20;
+const MAX_MANIFEST_READ_BYTES = 4 << 20;
 
 export type GraphRole = 'vision_encoder' | 'lm_prefill' | 'lm_decode' | 'action_expert' | 'generate';
 export type BundleForm = 'split' | 'fused';
@@ -56,7 +56,13 @@ export const FORM_ROLES: Record<BundleForm, readonly GraphRole[]> = {
   split: ['vision_encoder', 'lm_prefill', 'lm_decode', 'action_expert'],
   fused: ['vision_encoder', 'generate'],
 };
-export const GRAPH_ROLES: readonly GraphRole[] = ['vision_encoder', 'lm_prefill', 'lm_decode', 'action_expert', 'generate'];
+export const GRAPH_ROLES: readonly GraphRole[] = [
+  'vision_encoder',
+  'lm_prefill',
+  'lm_decode',
+  'action_expert',
+  'generate',
+];
 
 /** Cache tensor names, as standard decoder exporters emit them (no renaming needed). */
 export const pastKey = (i: number): string => `past_key_values.${i}.key`;
@@ -82,13 +88,30 @@ export function roleIo(layers: number, deepstack: number): Record<GraphRole, { i
     lm_decode: { inputs: ['input_ids', 'position_ids', ...past], outputs: ['logits', ...present] },
     action_expert: { inputs: ['x', 't', 'position_ids', 'attention_mask', ...past], outputs: ['velocity'] },
     generate: {
-      inputs: ['input_ids', 'position_ids', 'image_embeds', ...ds, 'seeds', 'noise', 'logit_bias', 'max_tokens', 'temperature', 'top_p', 'stop_token', 'flow_steps'],
+      inputs: [
+        'input_ids',
+        'position_ids',
+        'image_embeds',
+        ...ds,
+        'seeds',
+        'noise',
+        'logit_bias',
+        'max_tokens',
+        'temperature',
+        'top_p',
+        'stop_token',
+        'flow_steps',
+      ],
       outputs: ['tokens', 'token_counts', 'actions'],
     },
   };
 }
 
-export interface GraphSpec { file: string; inputs: TensorSpec[]; outputs: TensorSpec[] }
+export interface GraphSpec {
+  file: string;
+  inputs: TensorSpec[];
+  outputs: TensorSpec[];
+}
 
 /** One entry of the prompt template: literal text (tokenised), every camera image, or the history tokens. */
 export type PromptPart = { text: string } | { images: true } | { history: true };
@@ -120,7 +143,10 @@ export interface Manifest {
   action: { normalization: ActionNormalization; flowSteps: number };
   sampling: { temperature: number; topP: number; maxTokens: number };
   tokenizer: {
-    file: string; cotStart: string; cotEnd: string; trajFutureStart: string;
+    file: string;
+    cotStart: string;
+    cotEnd: string;
+    trajFutureStart: string;
     /** Trajectory tokens masked while reasoning: the first one's text and how many follow it (upstream 4000). */
     trajectoryTokens?: { first: string; count: number };
   };
@@ -135,12 +161,15 @@ export function loadManifest(dir: string): Manifest {
   const path = join(dir, MANIFEST_FILE);
   const size = regularFileSize(path);
   if (size === undefined) throw new BundleError(`${path}: cannot read the bundle manifest (ENOENT)`);
-  if (size > MAX_MANIFEST_READ_BYTES) throw new BundleError(`${path}: expected at most ${MAX_MANIFEST_READ_BYTES} bytes, got ${size}`);
+  if (size > MAX_MANIFEST_READ_BYTES)
+    throw new BundleError(`${path}: expected at most ${MAX_MANIFEST_READ_BYTES} bytes, got ${size}`);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new BundleError(`${path}: cannot read the bundle manifest (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw new BundleError(
+      `${path}: cannot read the bundle manifest (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+    );
   }
   let raw: unknown;
   try {
@@ -173,13 +202,22 @@ export function parseManifest(raw: unknown, where = MANIFEST_FILE): Manifest {
   const filesRaw = r.obj(root.files, 'files');
 
   const preprocess = r.str(image, 'preprocess', 'image.preprocess');
-  if (preprocess !== 'host' && preprocess !== 'graph') r.fail('image.preprocess', '"host" or "graph"', JSON.stringify(preprocess));
+  if (preprocess !== 'host' && preprocess !== 'graph')
+    r.fail('image.preprocess', '"host" or "graph"', JSON.stringify(preprocess));
   const names = r.strList(cams, 'names', 'cameras.names');
   if (names.length === 0) r.fail('cameras.names', 'at least one camera', '[]');
   if (new Set(names).size !== names.length) r.fail('cameras.names', 'distinct names', JSON.stringify(names));
 
-  const ranges = (hist.token_ranges ?? [[-4, 4], [-4, 4], [-10, 10]]) as unknown;
-  if (!Array.isArray(ranges) || ranges.length !== 3 || !ranges.every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite) && p[0] < p[1])) {
+  const ranges = (hist.token_ranges ?? [
+    [-4, 4],
+    [-4, 4],
+    [-10, 10],
+  ]) as unknown;
+  if (
+    !Array.isArray(ranges) ||
+    ranges.length !== 3 ||
+    !ranges.every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite) && p[0] < p[1])
+  ) {
     r.fail('history.token_ranges', '3 [min, max] pairs (x, y, z) with min < max', JSON.stringify(ranges));
   }
 
@@ -189,17 +227,20 @@ export function parseManifest(raw: unknown, where = MANIFEST_FILE): Manifest {
   const roles = FORM_ROLES[form];
   const vision = r.obj(root.vision, 'vision');
   const gridRaw = vision.grid;
-  if (!Array.isArray(gridRaw) || gridRaw.length !== 2 || !gridRaw.every((v) => Number.isInteger(v) && v >= 1)) r.fail('vision.grid', '[rows, cols] of positive integers', describe(gridRaw));
+  if (!Array.isArray(gridRaw) || gridRaw.length !== 2 || !gridRaw.every((v) => Number.isInteger(v) && v >= 1))
+    r.fail('vision.grid', '[rows, cols] of positive integers', describe(gridRaw));
   const deepstack = r.int(vision, 'deepstack', 'vision.deepstack', 0);
   const lmRaw = r.obj(root.lm, 'lm');
   const layers = r.int(lmRaw, 'layers', 'lm.layers', 1);
   const kvHeads = r.int(lmRaw, 'kv_heads', 'lm.kv_heads', 1);
   const headDim = r.int(lmRaw, 'head_dim', 'lm.head_dim', 1);
   const cacheDtype = r.str(lmRaw, 'cache_dtype', 'lm.cache_dtype');
-  if (cacheDtype !== 'float16' && cacheDtype !== 'float32') r.fail('lm.cache_dtype', '"float16" or "float32"', JSON.stringify(cacheDtype));
+  if (cacheDtype !== 'float16' && cacheDtype !== 'float32')
+    r.fail('lm.cache_dtype', '"float16" or "float32"', JSON.stringify(cacheDtype));
   const promptRaw = r.obj(root.prompt, 'prompt');
   const tmpl = promptRaw.template;
-  if (!Array.isArray(tmpl) || tmpl.length === 0) r.fail('prompt.template', 'a non-empty list of text, {images: true} or {history: true}', describe(tmpl));
+  if (!Array.isArray(tmpl) || tmpl.length === 0)
+    r.fail('prompt.template', 'a non-empty list of text, {images: true} or {history: true}', describe(tmpl));
   const template: PromptPart[] = (tmpl as unknown[]).map((p, i) => {
     if (typeof p === 'string') return { text: p };
     const o = r.obj(p, `prompt.template[${i}]`);
@@ -220,9 +261,13 @@ export function parseManifest(raw: unknown, where = MANIFEST_FILE): Manifest {
       inputs: r.tensors(g.inputs, `graphs.${role}.inputs`),
       outputs: r.tensors(g.outputs, `graphs.${role}.outputs`),
     };
-    for (const [kind, list] of [['inputs', spec.inputs], ['outputs', spec.outputs]] as const) {
+    for (const [kind, list] of [
+      ['inputs', spec.inputs],
+      ['outputs', spec.outputs],
+    ] as const) {
       for (const need of ROLE_IO[role][kind]) {
-        if (!list.some((t) => t.name === need)) r.fail(`graphs.${role}.${kind}`, `a tensor named "${need}"`, `[${list.map((t) => t.name).join(', ')}]`);
+        if (!list.some((t) => t.name === need))
+          r.fail(`graphs.${role}.${kind}`, `a tensor named "${need}"`, `[${list.map((t) => t.name).join(', ')}]`);
       }
     }
     graphs[role] = spec;
@@ -231,12 +276,18 @@ export function parseManifest(raw: unknown, where = MANIFEST_FILE): Manifest {
       const where = `graphs.${role} ${t.name}`;
       if (t.dtype !== cacheDtype) r.fail(`${where}.dtype`, `lm.cache_dtype ${cacheDtype}`, t.dtype);
       if (t.shape.length !== 4 || t.shape[1] !== kvHeads || t.shape[3] !== headDim) {
-        r.fail(`${where}.shape`, `[batch, ${kvHeads}, positions, ${headDim}] (lm.kv_heads, lm.head_dim)`, JSON.stringify(t.shape));
+        r.fail(
+          `${where}.shape`,
+          `[batch, ${kvHeads}, positions, ${headDim}] (lm.kv_heads, lm.head_dim)`,
+          JSON.stringify(t.shape),
+        );
       }
       if (Number(t.name.split('.')[1]) >= layers) r.fail(where, `a layer index < lm.layers ${layers}`, t.name);
     }
   }
-  for (const [k] of Object.entries(graphsRaw)) if (!(roles as readonly string[]).includes(k)) r.fail(`graphs.${k}`, `one of ${roles.join(', ')} (form ${form})`, 'a role of another form or an unknown one');
+  for (const [k] of Object.entries(graphsRaw))
+    if (!(roles as readonly string[]).includes(k))
+      r.fail(`graphs.${k}`, `one of ${roles.join(', ')} (form ${form})`, 'a role of another form or an unknown one');
 
   const files: Manifest['files'] = {};
   for (const [name, v] of Object.entries(filesRaw)) {
@@ -255,36 +306,94 @@ export function parseManifest(raw: unknown, where = MANIFEST_FILE): Manifest {
     form,
     vision: { grid: gridRaw as [number, number], deepstack },
     lm: { layers, kvHeads, headDim, cacheDtype: cacheDtype as 'float16' | 'float32' },
-    prompt: { template, imageStart: r.str(promptRaw, 'image_start', 'prompt.image_start'), imagePad: r.str(promptRaw, 'image_pad', 'prompt.image_pad'), imageEnd: r.str(promptRaw, 'image_end', 'prompt.image_end') },
-    bundle: { id: r.str(bundle, 'id', 'bundle.id'), version: r.str(bundle, 'version', 'bundle.version'), description: typeof bundle.description === 'string' ? bundle.description : '' },
-    cameras: { names, framesPerCamera: r.int(cams, 'frames_per_camera', 'cameras.frames_per_camera', 1), frameSpacingS: r.num(cams, 'frame_spacing_s', 'cameras.frame_spacing_s', 0) },
+    prompt: {
+      template,
+      imageStart: r.str(promptRaw, 'image_start', 'prompt.image_start'),
+      imagePad: r.str(promptRaw, 'image_pad', 'prompt.image_pad'),
+      imageEnd: r.str(promptRaw, 'image_end', 'prompt.image_end'),
+    },
+    bundle: {
+      id: r.str(bundle, 'id', 'bundle.id'),
+      version: r.str(bundle, 'version', 'bundle.version'),
+      description: typeof bundle.description === 'string' ? bundle.description : '',
+    },
+    cameras: {
+      names,
+      framesPerCamera: r.int(cams, 'frames_per_camera', 'cameras.frames_per_camera', 1),
+      frameSpacingS: r.num(cams, 'frame_spacing_s', 'cameras.frame_spacing_s', 0),
+    },
     image: {
-      native: { height: r.int(native, 'height', 'image.native.height', 1), width: r.int(native, 'width', 'image.native.width', 1) },
-      model: { height: r.int(model, 'height', 'image.model.height', 1), width: r.int(model, 'width', 'image.model.width', 1) },
+      native: {
+        height: r.int(native, 'height', 'image.native.height', 1),
+        width: r.int(native, 'width', 'image.native.width', 1),
+      },
+      model: {
+        height: r.int(model, 'height', 'image.model.height', 1),
+        width: r.int(model, 'width', 'image.model.width', 1),
+      },
       preprocess: preprocess as 'host' | 'graph',
-      normalization: { mean: r.numList(norm, 'mean', 'image.normalization.mean'), std: r.numList(norm, 'std', 'image.normalization.std'), scale: r.num(norm, 'scale', 'image.normalization.scale', 0) },
+      normalization: {
+        mean: r.numList(norm, 'mean', 'image.normalization.mean'),
+        std: r.numList(norm, 'std', 'image.normalization.std'),
+        scale: r.num(norm, 'scale', 'image.normalization.scale', 0),
+      },
     },
     history: {
-      steps: r.int(hist, 'steps', 'history.steps', 4), dtS: r.num(hist, 'dt_s', 'history.dt_s', 0),
-      tokenRanges: ranges as [number, number][], bins: r.int(hist, 'bins', 'history.bins', 2), tokenOffset: r.int(hist, 'token_offset', 'history.token_offset', 0),
+      steps: r.int(hist, 'steps', 'history.steps', 4),
+      dtS: r.num(hist, 'dt_s', 'history.dt_s', 0),
+      tokenRanges: ranges as [number, number][],
+      bins: r.int(hist, 'bins', 'history.bins', 2),
+      tokenOffset: r.int(hist, 'token_offset', 'history.token_offset', 0),
     },
     trajectory: { steps: r.int(traj, 'steps', 'trajectory.steps', 1), dtS: r.num(traj, 'dt_s', 'trajectory.dt_s', 0) },
     action: {
       normalization: {
-        accelMean: r.num(an, 'accel_mean', 'action.normalization.accel_mean', undefined, AR1_ACTION_NORMALIZATION.accelMean),
+        accelMean: r.num(
+          an,
+          'accel_mean',
+          'action.normalization.accel_mean',
+          undefined,
+          AR1_ACTION_NORMALIZATION.accelMean,
+        ),
         accelStd: r.num(an, 'accel_std', 'action.normalization.accel_std', 0, AR1_ACTION_NORMALIZATION.accelStd),
-        curvatureMean: r.num(an, 'curvature_mean', 'action.normalization.curvature_mean', undefined, AR1_ACTION_NORMALIZATION.curvatureMean),
-        curvatureStd: r.num(an, 'curvature_std', 'action.normalization.curvature_std', 0, AR1_ACTION_NORMALIZATION.curvatureStd),
+        curvatureMean: r.num(
+          an,
+          'curvature_mean',
+          'action.normalization.curvature_mean',
+          undefined,
+          AR1_ACTION_NORMALIZATION.curvatureMean,
+        ),
+        curvatureStd: r.num(
+          an,
+          'curvature_std',
+          'action.normalization.curvature_std',
+          0,
+          AR1_ACTION_NORMALIZATION.curvatureStd,
+        ),
       },
       flowSteps: r.int(action, 'flow_steps', 'action.flow_steps', 1, 10),
     },
-    sampling: { temperature: r.num(samp, 'temperature', 'sampling.temperature', -1e-300), topP: r.num(samp, 'top_p', 'sampling.top_p', 0), maxTokens: r.int(samp, 'max_tokens', 'sampling.max_tokens', 1) },
+    sampling: {
+      temperature: r.num(samp, 'temperature', 'sampling.temperature', -1e-300),
+      topP: r.num(samp, 'top_p', 'sampling.top_p', 0),
+      maxTokens: r.int(samp, 'max_tokens', 'sampling.max_tokens', 1),
+    },
     tokenizer: {
-      file: tokenizerFile, cotStart: r.str(tok, 'cot_start', 'tokenizer.cot_start'), cotEnd: r.str(tok, 'cot_end', 'tokenizer.cot_end'), trajFutureStart: r.str(tok, 'traj_future_start', 'tokenizer.traj_future_start'),
-      ...(tok.trajectory_tokens === undefined ? {} : (() => {
-        const tt = r.obj(tok.trajectory_tokens, 'tokenizer.trajectory_tokens');
-        return { trajectoryTokens: { first: r.str(tt, 'first', 'tokenizer.trajectory_tokens.first'), count: r.int(tt, 'count', 'tokenizer.trajectory_tokens.count', 1) } };
-      })()),
+      file: tokenizerFile,
+      cotStart: r.str(tok, 'cot_start', 'tokenizer.cot_start'),
+      cotEnd: r.str(tok, 'cot_end', 'tokenizer.cot_end'),
+      trajFutureStart: r.str(tok, 'traj_future_start', 'tokenizer.traj_future_start'),
+      ...(tok.trajectory_tokens === undefined
+        ? {}
+        : (() => {
+            const tt = r.obj(tok.trajectory_tokens, 'tokenizer.trajectory_tokens');
+            return {
+              trajectoryTokens: {
+                first: r.str(tt, 'first', 'tokenizer.trajectory_tokens.first'),
+                count: r.int(tt, 'count', 'tokenizer.trajectory_tokens.count', 1),
+              },
+            };
+          })()),
     },
     graphs,
     files,
@@ -304,7 +413,12 @@ export function parseManifest(raw: unknown, where = MANIFEST_FILE): Manifest {
   within('action.normalization.accel_std', m.action.normalization.accelStd, 0.01, 10);
   within('action.normalization.curvature_mean', m.action.normalization.curvatureMean, -1, 1);
   within('action.normalization.curvature_std', m.action.normalization.curvatureStd, 1e-4, 1);
-  if (form === 'fused' && !(m.sampling.temperature > 0)) r.fail('sampling.temperature', 'a value > 0 for form fused (the graph samples; greedy decoding needs the split form)', String(m.sampling.temperature));
+  if (form === 'fused' && !(m.sampling.temperature > 0))
+    r.fail(
+      'sampling.temperature',
+      'a value > 0 for form fused (the graph samples; greedy decoding needs the split form)',
+      String(m.sampling.temperature),
+    );
   return m;
 }
 
@@ -336,12 +450,14 @@ class Reader {
   }
   strList(o: Record<string, unknown>, key: string, path: string): string[] {
     const v = o[key];
-    if (!Array.isArray(v) || !v.every((s) => typeof s === 'string' && s !== '')) this.fail(path, 'a list of non-empty strings', describe(v));
+    if (!Array.isArray(v) || !v.every((s) => typeof s === 'string' && s !== ''))
+      this.fail(path, 'a list of non-empty strings', describe(v));
     return v as string[];
   }
   numList(o: Record<string, unknown>, key: string, path: string): number[] {
     const v = o[key];
-    if (!Array.isArray(v) || !v.every((n) => typeof n === 'number' && Number.isFinite(n))) this.fail(path, 'a list of numbers', describe(v));
+    if (!Array.isArray(v) || !v.every((n) => typeof n === 'number' && Number.isFinite(n)))
+      this.fail(path, 'a list of numbers', describe(v));
     return v as number[];
   }
   tensors(v: unknown, path: string): TensorSpec[] {
@@ -350,9 +466,15 @@ class Reader {
       const o = this.obj(t, `${path}[${i}]`);
       const name = this.str(o, 'name', `${path}[${i}].name`);
       const dtype = this.str(o, 'dtype', `${path}[${i}].dtype`);
-      if (!(dtype in DTYPES)) this.fail(`${path}[${i}].dtype`, `one of ${Object.keys(DTYPES).join(', ')}`, JSON.stringify(dtype));
+      if (!(dtype in DTYPES))
+        this.fail(`${path}[${i}].dtype`, `one of ${Object.keys(DTYPES).join(', ')}`, JSON.stringify(dtype));
       const shape = o.shape;
-      if (!Array.isArray(shape) || !shape.every((d) => (typeof d === 'number' && Number.isInteger(d) && d >= 0) || (typeof d === 'string' && d !== ''))) {
+      if (
+        !Array.isArray(shape) ||
+        !shape.every(
+          (d) => (typeof d === 'number' && Number.isInteger(d) && d >= 0) || (typeof d === 'string' && d !== ''),
+        )
+      ) {
         this.fail(`${path}[${i}].shape`, 'a list of non-negative integers or symbolic names', describe(shape));
       }
       return { name, dtype: dtype as DType, shape: shape as Dim[] };

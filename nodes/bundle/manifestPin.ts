@@ -18,13 +18,19 @@ export function manifestSha256(bundleDir: string): string {
   let size: number;
   try {
     const st = statSync(path);
-    if (!st.isFile()) throw new BundleError(`${path}: expected a regular file, got ${st.isDirectory() ? 'a directory' : 'a FIFO, socket or device'}`);
+    if (!st.isFile())
+      throw new BundleError(
+        `${path}: expected a regular file, got ${st.isDirectory() ? 'a directory' : 'a FIFO, socket or device'}`,
+      );
     size = st.size;
   } catch (e) {
     if (e instanceof BundleError) throw e;
-    throw new BundleError(`${path}: cannot read the bundle manifest (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw new BundleError(
+      `${path}: cannot read the bundle manifest (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+    );
   }
-  if (size > MAX_MANIFEST_BYTES) throw new BundleError(`${path}: expected at most ${MAX_MANIFEST_BYTES} bytes, got ${size}`);
+  if (size > MAX_MANIFEST_BYTES)
+    throw new BundleError(`${path}: expected at most ${MAX_MANIFEST_BYTES} bytes, got ${size}`);
   const fd = openSync(path, 'r');
   try {
     const hash = createHash('sha256');
@@ -34,7 +40,8 @@ export function manifestSha256(bundleDir: string): string {
       const n = readSync(fd, buf, 0, buf.length, null);
       if (n === 0) break;
       total += n;
-      if (total > MAX_MANIFEST_BYTES) throw new BundleError(`${path}: expected at most ${MAX_MANIFEST_BYTES} bytes, got more`);
+      if (total > MAX_MANIFEST_BYTES)
+        throw new BundleError(`${path}: expected at most ${MAX_MANIFEST_BYTES} bytes, got more`);
       hash.update(buf.subarray(0, n));
     }
     return hash.digest('hex');
@@ -51,7 +58,9 @@ export function checkManifestPin(bundleDir: string, pinned: string, pinKey = 'ma
   if (pinned === '') return;
   const got = manifestSha256(bundleDir);
   if (got !== pinned) {
-    throw new BundleError(`${join(bundleDir, 'manifest.yaml')}: sha256 ${got} does not match ${pinKey} ${pinned} `
-      + '(the manifest was changed; verify the bundle with ar1 model verify and pin its digest)');
+    throw new BundleError(
+      `${join(bundleDir, 'manifest.yaml')}: sha256 ${got} does not match ${pinKey} ${pinned} ` +
+        '(the manifest was changed; verify the bundle with ar1 model verify and pin its digest)',
+    );
   }
 }

@@ -5,10 +5,19 @@
 import onnxProto from 'onnx-proto';
 
 export const onnx = onnxProto.onnx;
-export type ModelProto = onnxProto.onnx.IModelProto;
 
 /** Manifest dtype names ↔ ONNX TensorProto.DataType. */
-export const DTYPES = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9, float16: 10, float64: 11, bfloat16: 16 } as const;
+export const DTYPES = {
+  float32: 1,
+  uint8: 2,
+  int8: 3,
+  int32: 6,
+  int64: 7,
+  bool: 9,
+  float16: 10,
+  float64: 11,
+  bfloat16: 16,
+} as const;
 export type DType = keyof typeof DTYPES;
 
 export function dtypeName(code: number): string {

@@ -15,7 +15,7 @@ import type { GraphFileInfo } from './graphFile.js';
 import type { Dim, TensorSpec } from '../syntheticBundles/graphBuilder.js';
 
 /** Dtypes onnxruntime-node 1.30 cannot pass in or out of a session ("Unsupported data type" at session creation). */
-export const UNCARRIED_IO_DTYPES: ReadonlySet<string> = new Set(['bfloat16']);
+const UNCARRIED_IO_DTYPES: ReadonlySet<string> = new Set(['bfloat16']);
 
 /** Size, modification time and verified sha256 of each file, as recorded by a verification. */
 export type FileStamps = Record<string, { bytes: number; mtimeMs: number; sha256: string }>;
@@ -68,16 +68,23 @@ export async function verifyBundle(dir: string, opts: VerifyOptions = {}): Promi
   const stats: VerifyStats = { files: 0, unchanged: 0, bytes: 0, hashMs: 0 };
   const stamps: FileStamps = {};
   for (const [name, want] of Object.entries(manifest.files)) {
-    if (name.includes('..') || name.startsWith('/')) throw new BundleError(`manifest.yaml: files.${name}: expected a file name inside the bundle, got a path outside it`);
+    if (name.includes('..') || name.startsWith('/'))
+      throw new BundleError(
+        `manifest.yaml: files.${name}: expected a file name inside the bundle, got a path outside it`,
+      );
     const path = join(dir, name);
-    if (regularFileSize(path) === undefined) throw new BundleError(`${path}: missing (declared in manifest.yaml files)`);
+    if (regularFileSize(path) === undefined)
+      throw new BundleError(`${path}: missing (declared in manifest.yaml files)`);
     let size: number, mtimeMs: number;
     try {
       ({ size, mtimeMs } = statSync(path));
     } catch {
       throw new BundleError(`${path}: missing (declared in manifest.yaml files)`);
     }
-    if (size !== want.bytes) throw new BundleError(`${path}: expected ${want.bytes} bytes, got ${size} (${size < want.bytes ? 'truncated' : 'modified'})`);
+    if (size !== want.bytes)
+      throw new BundleError(
+        `${path}: expected ${want.bytes} bytes, got ${size} (${size < want.bytes ? 'truncated' : 'modified'})`,
+      );
     const prior = opts.trusted?.[name];
     if (prior && prior.bytes === size && prior.mtimeMs === mtimeMs && prior.sha256 === want.sha256) {
       stats.unchanged++;
@@ -94,27 +101,37 @@ export async function verifyBundle(dir: string, opts: VerifyOptions = {}): Promi
     stats.hashMs += now() - t;
     stats.bytes += size;
     stats.files++;
-    if (sha !== want.sha256) throw new BundleError(`${path}: sha256 mismatch: expected ${want.sha256}, got ${sha} (file modified)`);
+    if (sha !== want.sha256)
+      throw new BundleError(`${path}: sha256 mismatch: expected ${want.sha256}, got ${sha} (file modified)`);
     stamps[name] = { bytes: size, mtimeMs, sha256: sha };
   }
   const graphPaths: Partial<Record<GraphRole, string>> = {};
-  for (const [role, spec] of Object.entries(manifest.graphs) as [GraphRole, NonNullable<Manifest['graphs'][GraphRole]>][]) {
+  for (const [role, spec] of Object.entries(manifest.graphs) as [
+    GraphRole,
+    NonNullable<Manifest['graphs'][GraphRole]>,
+  ][]) {
     const path = join(dir, spec.file);
-    if (regularFileSize(path) === undefined) throw new BundleError(`${path}: missing (graphs.${role}.file in manifest.yaml)`);
+    if (regularFileSize(path) === undefined)
+      throw new BundleError(`${path}: missing (graphs.${role}.file in manifest.yaml)`);
     const info = readGraph(path);
     checkIo(path, info, spec.inputs, spec.outputs);
     checkExternal(path, info, manifest);
     graphPaths[role] = path;
   }
   const tokPath = join(dir, manifest.tokenizer.file);
-  if (regularFileSize(tokPath) === undefined) throw new BundleError(`${tokPath}: missing (tokenizer.file in manifest.yaml)`);
+  if (regularFileSize(tokPath) === undefined)
+    throw new BundleError(`${tokPath}: missing (tokenizer.file in manifest.yaml)`);
   let tokenizerJson: unknown;
   try {
     tokenizerJson = JSON.parse(readFileSync(tokPath, 'utf8'));
   } catch (e) {
     throw new BundleError(`${tokPath}: invalid JSON: ${(e as Error).message}`);
   }
-  checkSpecialTokens(tokPath, tokenizerJson, [manifest.tokenizer.cotStart, manifest.tokenizer.cotEnd, manifest.tokenizer.trajFutureStart]);
+  checkSpecialTokens(tokPath, tokenizerJson, [
+    manifest.tokenizer.cotStart,
+    manifest.tokenizer.cotEnd,
+    manifest.tokenizer.trajFutureStart,
+  ]);
   return { dir, manifest, graphPaths, tokenizerJson, stats, stamps };
 }
 
@@ -129,19 +146,37 @@ export function readGraph(path: string): GraphFileInfo {
 }
 
 /** Real graph I/O vs the manifest, in both directions; dtypes onnxruntime-node cannot carry are refused. */
-export function checkIo(path: string, real: Pick<GraphFileInfo, 'inputs' | 'outputs'>, inputs: TensorSpec[], outputs: TensorSpec[]): void {
-  for (const [kind, want, got] of [['input', inputs, real.inputs], ['output', outputs, real.outputs]] as const) {
+function checkIo(
+  path: string,
+  real: Pick<GraphFileInfo, 'inputs' | 'outputs'>,
+  inputs: TensorSpec[],
+  outputs: TensorSpec[],
+): void {
+  for (const [kind, want, got] of [
+    ['input', inputs, real.inputs],
+    ['output', outputs, real.outputs],
+  ] as const) {
     const gotNames = got.map((t) => t.name);
     for (const w of want) {
       const g = got.find((t) => t.name === w.name);
-      if (!g) throw new BundleError(`${path}: ${kind} ${w.name}: declared in manifest.yaml but the graph has ${kind}s [${gotNames.join(', ')}]`);
-      if (g.dtype !== w.dtype) throw new BundleError(`${path}: ${kind} ${w.name}: expected dtype ${w.dtype}, got ${g.dtype}`);
-      if (!shapeMatches(w.shape, g.shape)) throw new BundleError(`${path}: ${kind} ${w.name}: expected shape ${fmtShape(w.shape)}, got ${fmtShape(g.shape)}`);
+      if (!g)
+        throw new BundleError(
+          `${path}: ${kind} ${w.name}: declared in manifest.yaml but the graph has ${kind}s [${gotNames.join(', ')}]`,
+        );
+      if (g.dtype !== w.dtype)
+        throw new BundleError(`${path}: ${kind} ${w.name}: expected dtype ${w.dtype}, got ${g.dtype}`);
+      if (!shapeMatches(w.shape, g.shape))
+        throw new BundleError(
+          `${path}: ${kind} ${w.name}: expected shape ${fmtShape(w.shape)}, got ${fmtShape(g.shape)}`,
+        );
     }
     for (const g of got) {
-      if (!want.some((w) => w.name === g.name)) throw new BundleError(`${path}: ${kind} ${g.name}: present in the graph but not declared in manifest.yaml`);
+      if (!want.some((w) => w.name === g.name))
+        throw new BundleError(`${path}: ${kind} ${g.name}: present in the graph but not declared in manifest.yaml`);
       if (UNCARRIED_IO_DTYPES.has(g.dtype)) {
-        throw new BundleError(`${path}: ${kind} ${g.name}: dtype ${g.dtype} cannot be passed in or out of onnxruntime-node sessions; export this tensor as float16 (weights inside the graph may stay ${g.dtype})`);
+        throw new BundleError(
+          `${path}: ${kind} ${g.name}: dtype ${g.dtype} cannot be passed in or out of onnxruntime-node sessions; export this tensor as float16 (weights inside the graph may stay ${g.dtype})`,
+        );
       }
     }
   }
@@ -152,18 +187,28 @@ function checkExternal(path: string, info: GraphFileInfo, m: Manifest): void {
   for (const ref of info.external) {
     const declared = m.files[ref.location];
     if (ref.location === '' || ref.location.includes('..') || ref.location.startsWith('/')) {
-      throw new BundleError(`${path}: initializer ${ref.tensor}: external data location ${JSON.stringify(ref.location)}: expected a file name inside the bundle`);
+      throw new BundleError(
+        `${path}: initializer ${ref.tensor}: external data location ${JSON.stringify(ref.location)}: expected a file name inside the bundle`,
+      );
     }
-    if (!declared) throw new BundleError(`${path}: initializer ${ref.tensor}: external data file ${ref.location} is not declared in manifest.yaml files (so it is neither hashed nor trusted)`);
+    if (!declared)
+      throw new BundleError(
+        `${path}: initializer ${ref.tensor}: external data file ${ref.location} is not declared in manifest.yaml files (so it is neither hashed nor trusted)`,
+      );
     const end = ref.offset + (ref.length ?? 0);
     if (!Number.isSafeInteger(ref.offset) || ref.offset < 0 || end > declared.bytes) {
-      throw new BundleError(`${path}: initializer ${ref.tensor}: external data ${ref.location} bytes [${ref.offset}, ${end}) lie outside the file (${declared.bytes} bytes): truncated or mismatching data file`);
+      throw new BundleError(
+        `${path}: initializer ${ref.tensor}: external data ${ref.location} bytes [${ref.offset}, ${end}) lie outside the file (${declared.bytes} bytes): truncated or mismatching data file`,
+      );
     }
   }
 }
 
 function shapeMatches(want: Dim[], got: Dim[]): boolean {
-  return want.length === got.length && want.every((d, i) => (typeof d === 'number' ? got[i] === d : typeof got[i] === 'string'));
+  return (
+    want.length === got.length &&
+    want.every((d, i) => (typeof d === 'number' ? got[i] === d : typeof got[i] === 'string'))
+  );
 }
 
 export function fmtShape(s: readonly Dim[]): string {
@@ -174,7 +219,12 @@ function checkSpecialTokens(path: string, json: unknown, tokens: string[]): void
   const added = (json as { added_tokens?: { content?: string }[] } | null)?.added_tokens;
   const vocab = (json as { model?: { vocab?: Record<string, number> } } | null)?.model?.vocab;
   for (const t of tokens) {
-    const found = (Array.isArray(added) && added.some((a) => a?.content === t)) || (vocab !== undefined && typeof vocab === 'object' && t in vocab);
-    if (!found) throw new BundleError(`${path}: special token ${t}: declared in manifest.yaml tokenizer but missing from the tokenizer`);
+    const found =
+      (Array.isArray(added) && added.some((a) => a?.content === t)) ||
+      (vocab !== undefined && typeof vocab === 'object' && t in vocab);
+    if (!found)
+      throw new BundleError(
+        `${path}: special token ${t}: declared in manifest.yaml tokenizer but missing from the tokenizer`,
+      );
   }
 }

@@ -5,7 +5,8 @@ import type { BagInfo } from '../adapters/mcap/index.js';
 
 export function register(program: Command): void {
   const bag = program.command('bag').description('inspect rosbag2 MCAP bags (no ROS 2 needed)');
-  bag.command('info')
+  bag
+    .command('info')
     .description('print files, size, duration, start, end, message counts and topics of a bag (like ros2 bag info)')
     .argument('<path>', 'a .mcap file or a rosbag2 bag directory')
     .option('--json', 'print JSON for machines')
@@ -13,7 +14,9 @@ export function register(program: Command): void {
       const reader = await openBag(path);
       try {
         const info = await reader.info();
-        process.stdout.write(opts.json === true ? JSON.stringify(bagInfoJson(info), null, 2) + '\n' : formatBagInfo(info));
+        process.stdout.write(
+          opts.json === true ? JSON.stringify(bagInfoJson(info), null, 2) + '\n' : formatBagInfo(info),
+        );
       } finally {
         await reader.close();
       }
@@ -39,7 +42,10 @@ export function formatSize(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let v = bytes;
   let u = 0;
-  while (v >= 1024 && u < units.length - 1) { v /= 1024; u += 1; }
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u += 1;
+  }
   return u === 0 ? `${bytes} B` : `${v.toFixed(1)} ${units[u]}`;
 }
 
@@ -50,10 +56,26 @@ const label = (s: string): string => (s + ':').padEnd(19);
  * start and duration are printed; when the MCAP contents disagree, the reader lists both under Problems (replay
  * always uses the contents). A bare .mcap has no metadata.yaml: its contents are printed.
  */
-export function displayedSpan(info: BagInfo): { startNs?: bigint; endNs?: bigint; durationNs: bigint; source: 'metadata.yaml' | 'contents' } {
+export function displayedSpan(info: BagInfo): {
+  startNs?: bigint;
+  endNs?: bigint;
+  durationNs: bigint;
+  source: 'metadata.yaml' | 'contents';
+} {
   const m = info.metadata;
-  if (m) return { startNs: m.startingTimeNs, endNs: m.startingTimeNs + m.durationNs, durationNs: m.durationNs, source: 'metadata.yaml' };
-  return { ...(info.startNs !== undefined ? { startNs: info.startNs } : {}), ...(info.endNs !== undefined ? { endNs: info.endNs } : {}), durationNs: info.durationNs, source: 'contents' };
+  if (m)
+    return {
+      startNs: m.startingTimeNs,
+      endNs: m.startingTimeNs + m.durationNs,
+      durationNs: m.durationNs,
+      source: 'metadata.yaml',
+    };
+  return {
+    ...(info.startNs !== undefined ? { startNs: info.startNs } : {}),
+    ...(info.endNs !== undefined ? { endNs: info.endNs } : {}),
+    durationNs: info.durationNs,
+    source: 'contents',
+  };
 }
 
 export function formatBagInfo(info: BagInfo): string {
@@ -75,8 +97,10 @@ export function formatBagInfo(info: BagInfo): string {
   const tw = Math.max(0, ...info.topics.map((t) => t.type.length));
   const cw = Math.max(0, ...info.topics.map((t) => String(t.messageCount).length));
   info.topics.forEach((t, i) => {
-    lines.push((i === 0 ? label('Topic information') : ' '.repeat(19)) +
-      `Topic: ${t.topic.padEnd(w)} | Type: ${t.type.padEnd(tw)} | Count: ${String(t.messageCount).padEnd(cw)} | Serialization Format: ${t.serializationFormat}`);
+    lines.push(
+      (i === 0 ? label('Topic information') : ' '.repeat(19)) +
+        `Topic: ${t.topic.padEnd(w)} | Type: ${t.type.padEnd(tw)} | Count: ${String(t.messageCount).padEnd(cw)} | Serialization Format: ${t.serializationFormat}`,
+    );
   });
   if (info.topics.length === 0) lines.push(label('Topic information') + 'none');
   info.problems.forEach((p, i) => lines.push((i === 0 ? label('Problems') : ' '.repeat(19)) + p));
@@ -85,7 +109,8 @@ export function formatBagInfo(info: BagInfo): string {
 
 /** JSON view: times as integer-nanosecond strings plus float seconds. */
 export function bagInfoJson(info: BagInfo): Record<string, unknown> {
-  const t = (ns: bigint | undefined): Record<string, unknown> => (ns === undefined ? {} : { ns: ns.toString(), s: Number(nsToSecondsText(ns)) });
+  const t = (ns: bigint | undefined): Record<string, unknown> =>
+    ns === undefined ? {} : { ns: ns.toString(), s: Number(nsToSecondsText(ns)) };
   return {
     path: info.path,
     storage_id: info.storageId,
@@ -97,11 +122,24 @@ export function bagInfoJson(info: BagInfo): Record<string, unknown> {
     })(),
     contents: { duration: t(info.durationNs), start: t(info.startNs), end: t(info.endNs) },
     message_count: info.messageCount,
-    topics: info.topics.map((x) => ({ topic: x.topic, type: x.type, message_count: x.messageCount,
-      serialization_format: x.serializationFormat, offered_qos_profiles: x.offeredQosProfiles })),
-    files: info.files.map((f) => ({ path: f.path, size_bytes: f.bytes, message_count: f.messageCount, read_mode: f.mode,
-      compression: f.compression, library: f.library, start: t(f.startNs), end: t(f.endNs),
-      ...(f.truncation ? { truncation: f.truncation } : {}) })),
+    topics: info.topics.map((x) => ({
+      topic: x.topic,
+      type: x.type,
+      message_count: x.messageCount,
+      serialization_format: x.serializationFormat,
+      offered_qos_profiles: x.offeredQosProfiles,
+    })),
+    files: info.files.map((f) => ({
+      path: f.path,
+      size_bytes: f.bytes,
+      message_count: f.messageCount,
+      read_mode: f.mode,
+      compression: f.compression,
+      library: f.library,
+      start: t(f.startNs),
+      end: t(f.endNs),
+      ...(f.truncation ? { truncation: f.truncation } : {}),
+    })),
     problems: info.problems,
   };
 }

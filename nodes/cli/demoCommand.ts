@@ -12,11 +12,16 @@ import { runSimCli } from './simCommand.js';
 
 export const SAMPLE_PARAMS = fileURLToPath(new URL('../../config/sample_bag.yaml', import.meta.url));
 /** The course `ar1 demo` drives closed loop. */
-export const DEMO_COURSE = ['curve.yaml', 'barrier_stop.yaml'].map((f) => fileURLToPath(new URL(`../../config/scenarios/${f}`, import.meta.url)));
+export const DEMO_COURSE = ['curve.yaml', 'barrier_stop.yaml'].map((f) =>
+  fileURLToPath(new URL(`../../config/scenarios/${f}`, import.meta.url)),
+);
 
 export const register: RegisterCommand = (program: Command) => {
-  program.command('demo')
-    .description('replay the built-in sample drive with the demo bundle (made on first use in --dir), then drive the shipped course closed loop (ar1 sim); no ROS, no network')
+  program
+    .command('demo')
+    .description(
+      'replay the built-in sample drive with the demo bundle (made on first use in --dir), then drive the shipped course closed loop (ar1 sim); no ROS, no network',
+    )
     .option('--dir <dir>', 'where the sample bag, demo bundle and results live', '.demo')
     .option('--samples <k>', 'trajectory samples per plan (minADE over K)', '6')
     .option('--json', 'print the summary as JSON')
@@ -24,7 +29,9 @@ export const register: RegisterCommand = (program: Command) => {
       const dir = resolve(opts.dir);
       const bundle = join(dir, 'bundle');
       const bag = join(dir, 'sample_drive');
-      const say = (s: string) => { if (opts.json !== true) process.stderr.write(s + '\n'); };
+      const say = (s: string) => {
+        if (opts.json !== true) process.stderr.write(s + '\n');
+      };
       if (!existsSync(join(bundle, 'manifest.yaml'))) {
         say(`making the demo bundle in ${relative(process.cwd(), bundle) || bundle} …`);
         const { makeDemoBundle } = await import('../syntheticBundles/demoBundle.js');
@@ -36,15 +43,31 @@ export const register: RegisterCommand = (program: Command) => {
         await makeSampleBag(bag);
       }
       const replayed = await runReplayCli({
-        bag: [bag], bundle, params: [SAMPLE_PARAMS], out: join(dir, 'replay'), seed: '0', samples: opts.samples,
-        latency: '100', providers: 'cpu', json: opts.json === true, logLevel: 'warn',
+        bag: [bag],
+        bundle,
+        params: [SAMPLE_PARAMS],
+        out: join(dir, 'replay'),
+        seed: '0',
+        samples: opts.samples,
+        latency: '100',
+        providers: 'cpu',
+        json: opts.json === true,
+        logLevel: 'warn',
       });
       // Closed loop on the shipped course; with --json stdout stays replay's one document (the verdicts go to
       // <dir>/sim/summary.json).
       say('driving the course closed loop (ar1 sim: the curve, the barrier stop) …');
       const simulated = await runSimCli({
-        scenario: DEMO_COURSE, bundle, params: [], out: join(dir, 'sim'), seed: '0', latency: '100', providers: 'cpu',
-        json: false, quiet: opts.json === true, logLevel: 'warn',
+        scenario: DEMO_COURSE,
+        bundle,
+        params: [],
+        out: join(dir, 'sim'),
+        seed: '0',
+        latency: '100',
+        providers: 'cpu',
+        json: false,
+        quiet: opts.json === true,
+        logLevel: 'warn',
       });
       process.exitCode = replayed || simulated;
     });

@@ -2,7 +2,6 @@ import { Command, CommanderError } from 'commander';
 import { UserError } from '../core/errors.js';
 import { packageVersion, type RegisterCommand } from './command.js';
 
-
 /** Subcommands, in the order `ar1 --help` lists them. */
 const COMMANDS: Array<() => Promise<{ register: RegisterCommand }>> = [
   () => import('./nodeCommand.js'),

@@ -21,7 +21,9 @@ export const register: RegisterCommand = (program: Command) => {
   model
     .command('verify')
     .argument('<dir>', 'bundle directory (manifest.yaml + ONNX graphs + tokenizer.json)')
-    .description('check every file hash (streamed) and every graph\'s inputs/outputs against the manifest, load the graphs; print a summary with hash throughput and load time')
+    .description(
+      "check every file hash (streamed) and every graph's inputs/outputs against the manifest, load the graphs; print a summary with hash throughput and load time",
+    )
     .option('--providers <list>', 'execution providers to load with, in order (comma-separated)', 'cpu')
     .option('--no-load', 'verify hashes and graph I/O only; do not create onnxruntime sessions')
     .option('--json', 'print one JSON object instead of the summary', false)
@@ -31,7 +33,10 @@ export const register: RegisterCommand = (program: Command) => {
       let load: { provider: string; loadMs: number } | undefined;
       if (opts.load) {
         const { createSessions } = await import('../adapters/onnxruntime/ort.js');
-        const providers = opts.providers.split(',').map((p) => p.trim()).filter((p) => p !== '');
+        const providers = opts.providers
+          .split(',')
+          .map((p) => p.trim())
+          .filter((p) => p !== '');
         try {
           const s = await createSessions(v.graphPaths, providers, silentLogger);
           load = { provider: s.provider, loadMs: s.loadMs };
@@ -44,17 +49,30 @@ export const register: RegisterCommand = (program: Command) => {
       const st = v.stats;
       const mbps = st.hashMs > 0 ? st.bytes / 1e6 / (st.hashMs / 1e3) : 0;
       if (opts.json) {
-        process.stdout.write(JSON.stringify({
-          bundle: `${v.manifest.bundle.id}@${v.manifest.bundle.version}`, ok: true, files: st.files, bytes: st.bytes,
-          hashMs: round1(st.hashMs), hashMBps: round1(mbps), provider: load?.provider ?? null, loadMs: load ? round1(load.loadMs) : null, peakRssBytes,
-          manifestSha256: manifestDigest,
-        }) + '\n');
+        process.stdout.write(
+          JSON.stringify({
+            bundle: `${v.manifest.bundle.id}@${v.manifest.bundle.version}`,
+            ok: true,
+            files: st.files,
+            bytes: st.bytes,
+            hashMs: round1(st.hashMs),
+            hashMBps: round1(mbps),
+            provider: load?.provider ?? null,
+            loadMs: load ? round1(load.loadMs) : null,
+            peakRssBytes,
+            manifestSha256: manifestDigest,
+          }) + '\n',
+        );
         return;
       }
-      process.stdout.write(summary(v.manifest)
-        + `hashed ${st.files} files, ${fmtBytes(st.bytes)} in ${(st.hashMs / 1e3).toFixed(2)} s (${mbps.toFixed(0)} MB/s)\n`
-        + `manifest sha256 ${manifestDigest} (pin it: planner parameter manifest_sha256)\n`
-        + (load ? `loaded on ${load.provider} in ${(load.loadMs / 1e3).toFixed(2)} s; peak RSS ${fmtBytes(peakRssBytes)}\n` : 'not loaded (--no-load)\n'));
+      process.stdout.write(
+        summary(v.manifest) +
+          `hashed ${st.files} files, ${fmtBytes(st.bytes)} in ${(st.hashMs / 1e3).toFixed(2)} s (${mbps.toFixed(0)} MB/s)\n` +
+          `manifest sha256 ${manifestDigest} (pin it: planner parameter manifest_sha256)\n` +
+          (load
+            ? `loaded on ${load.provider} in ${(load.loadMs / 1e3).toFixed(2)} s; peak RSS ${fmtBytes(peakRssBytes)}\n`
+            : 'not loaded (--no-load)\n'),
+      );
     });
   model
     .command('make-demo')
@@ -70,13 +88,21 @@ export const register: RegisterCommand = (program: Command) => {
   model
     .command('make-tiny')
     .argument('<dir>', 'output directory (created)')
-    .description('write the tiny AR1 bundle: AR1\'s topology (deepstack vision, GQA decoder with rotary positions and a per-layer fp16 cache, expert attending to it) at tiny sizes, random weights')
+    .description(
+      "write the tiny AR1 bundle: AR1's topology (deepstack vision, GQA decoder with rotary positions and a per-layer fp16 cache, expert attending to it) at tiny sizes, random weights",
+    )
     .option('--layers <n>', 'decoder and expert layers', '2')
-    .option('--form <form>', 'split (one graph per stage) or fused (reasoning and flow loops inside one graph)', 'split')
+    .option(
+      '--form <form>',
+      'split (one graph per stage) or fused (reasoning and flow loops inside one graph)',
+      'split',
+    )
     .action((dir: string, opts: { layers: string; form: string }) => {
       const layers = Number(opts.layers);
-      if (!Number.isInteger(layers) || layers < 1 || layers > 64) throw new UserError(`--layers: expected an integer in [1, 64], got "${opts.layers}"`);
-      if (opts.form !== 'split' && opts.form !== 'fused') throw new UserError(`--form: expected split or fused, got "${opts.form}"`);
+      if (!Number.isInteger(layers) || layers < 1 || layers > 64)
+        throw new UserError(`--layers: expected an integer in [1, 64], got "${opts.layers}"`);
+      if (opts.form !== 'split' && opts.form !== 'fused')
+        throw new UserError(`--form: expected split or fused, got "${opts.form}"`);
       const m = makeTinyAr1Bundle(dir, { layers, form: opts.form });
       process.stdout.write(`wrote ${dir}\n` + summary(m));
     });
@@ -104,7 +130,9 @@ function summary(m: Manifest): string {
       const io = (ts: typeof g.inputs) => ts.map((t) => `${t.name} ${t.dtype}${fmtShape(t.shape)}`).join(', ');
       return `  ${r.padEnd(15)} ${g.file}: ${io(g.inputs)} → ${io(g.outputs)}`;
     }),
-    `files: ${Object.entries(m.files).map(([f, v]) => `${f} (${v.bytes} B)`).join(', ')}`,
+    `files: ${Object.entries(m.files)
+      .map(([f, v]) => `${f} (${v.bytes} B)`)
+      .join(', ')}`,
     'sha256 OK, graph I/O OK',
   ];
   return lines.join('\n') + '\n';

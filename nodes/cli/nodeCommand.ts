@@ -7,33 +7,17 @@ import { parameterOverridesFromArgs } from '../core/params/fromArgs.js';
 import { renamedNodeWarnings } from '../core/params/renamedNode.js';
 import type { ParameterOverrides } from '../core/params/overrides.js';
 import { parseRosArgs } from '../core/params/rosArgs.js';
-import type { RosNode } from '../core/transport.js';
-import type { RegisterCommand } from './command.js';
+import type { NodeCommandDeps, NodeCommandOptions, RegisterCommand, RunnableRosNode } from './command.js';
 
 export const NODE_NAMES = { planner: 'ar1_planner', watchdog: 'ar1_watchdog' } as const;
 export type NodeKind = keyof typeof NODE_NAMES;
 
-export interface NodeCommandOptions {
-  bundle?: string;
-  logLevel?: string;
-}
-
-/** A RosNode the command can also declare parameters on and hook into shutdown (the rclnodejs one). */
-export interface RunnableRosNode extends RosNode {
-  declareParameters(values: Readonly<Record<string, unknown>>, schema?: Readonly<Record<string, unknown>>): string[];
-  onShutdown(hook: () => Promise<void> | void): void;
-}
-
-/** What runNode reaches outside itself; tests replace them. */
-export interface NodeCommandDeps {
-  env?: NodeJS.ProcessEnv;
-  createNode?: (options: { name: string; namespace?: string; argv: string[] }) => Promise<RunnableRosNode>;
-}
-
 export const register: RegisterCommand = (program: Command) => {
   program
     .command('node')
-    .description('run ar1_planner or ar1_watchdog on ROS 2 (needs ROS 2 Jazzy sourced; see nodes/adapters/rclnodejs/README.md)')
+    .description(
+      'run ar1_planner or ar1_watchdog on ROS 2 (needs ROS 2 Jazzy sourced; see nodes/adapters/rclnodejs/README.md)',
+    )
     .argument('<which>', 'planner | watchdog | sim (the closed-loop simulator, docs/simulation.md)')
     .argument('[ros-args...]', '--ros-args --params-file FILE -p name:=value -r from:=to … (as for any ROS 2 node)')
     .option('--bundle <dir>', 'model bundle folder (planner); overrides the bundle_dir parameter')
@@ -48,7 +32,12 @@ export const register: RegisterCommand = (program: Command) => {
  * Checks the arguments and loads the node's parameters (offline, so a bad file fails even without ROS), then
  * checks for ROS 2, creates the rclnodejs node, starts the node and waits for its shutdown (SIGINT/SIGTERM).
  */
-export async function runNode(which: string, opts: NodeCommandOptions, argv: readonly string[], deps: NodeCommandDeps = {}): Promise<void> {
+export async function runNode(
+  which: string,
+  opts: NodeCommandOptions,
+  argv: readonly string[],
+  deps: NodeCommandDeps = {},
+): Promise<void> {
   // The closed-loop simulator (nodes/sim/rosNode.ts): its own parameters and verdict, the same deps.
   if (which === 'sim') return (await import('../sim/rosNode.js')).runSimNode(opts, argv, deps);
   if (!(which in NODE_NAMES)) throw new UserError(`node: expected planner or watchdog, got "${which}"`);
@@ -59,12 +48,15 @@ export async function runNode(which: string, opts: NodeCommandOptions, argv: rea
   }
   const rclArgv = [...argv, ...(opts.logLevel ? ['--ros-args', '--log-level', opts.logLevel] : [])];
   const args = parseRosArgs(rclArgv);
-  if (args.rest.length) throw new UserError(`node ${kind}: unexpected argument "${args.rest[0]}" (ROS arguments go after --ros-args)`);
+  if (args.rest.length)
+    throw new UserError(`node ${kind}: unexpected argument "${args.rest[0]}" (ROS arguments go after --ros-args)`);
   const name = args.nodeName ?? NODE_NAMES[kind];
   const namespace = args.namespace ?? '/';
   const fromArgs = parameterOverridesFromArgs(args, name, namespace);
-  const overrides: ParameterOverrides = opts.bundle === undefined ? fromArgs
-    : { sources: [...fromArgs.sources, { origin: '--bundle', values: { bundle_dir: opts.bundle } }] };
+  const overrides: ParameterOverrides =
+    opts.bundle === undefined
+      ? fromArgs
+      : { sources: [...fromArgs.sources, { origin: '--bundle', values: { bundle_dir: opts.bundle } }] };
   const loaded = await loadParams(kind, overrides, name);
 
   const env = deps.env ?? process.env;
@@ -102,15 +94,23 @@ async function startKind(ros: RunnableRosNode, loaded: LoadedParams): Promise<vo
     const { createOnnxEngine } = await import('../adapters/onnxruntime/index.js');
     const { EngineError } = await import('../core/planningEngine.js');
     // A bundle that cannot be loaded, or no execution provider that works, is a start-up mistake: one line, exit 2.
-    const engine = await createOnnxEngine({ bundleDir: p.bundle_dir, executionProviders: p.execution_providers, logger: ros.logger })
-      .catch(async (e: unknown) => {
-        if (!(e instanceof EngineError) || (e.kind !== 'bundle' && e.kind !== 'runtime')) throw e;
-        await ros.shutdown();
-        throw new UserError(`node planner: bundle_dir ${p.bundle_dir}: ${e.message}`);
-      });
+    const engine = await createOnnxEngine({
+      bundleDir: p.bundle_dir,
+      executionProviders: p.execution_providers,
+      logger: ros.logger,
+    }).catch(async (e: unknown) => {
+      if (!(e instanceof EngineError) || (e.kind !== 'bundle' && e.kind !== 'runtime')) throw e;
+      await ros.shutdown();
+      throw new UserError(`node planner: bundle_dir ${p.bundle_dir}: ${e.message}`);
+    });
     // Stage timings are telemetry of real work: the only wall-clock reading, taken here at the composition root.
-    const handle = (await import('../planner/plannerNode.js')).startPlanner(ros, p, engine, { perfNow: () => performance.now() });
-    ros.onShutdown(async () => { await handle.stop(); await engine.close(); });
+    const handle = (await import('../planner/plannerNode.js')).startPlanner(ros, p, engine, {
+      perfNow: () => performance.now(),
+    });
+    ros.onShutdown(async () => {
+      await handle.stop();
+      await engine.close();
+    });
     return;
   }
   // Liveness is judged on the transport's steady clock (the rclnodejs adapter's is monotonic time).

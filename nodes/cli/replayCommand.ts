@@ -32,10 +32,16 @@ export interface ReplayCliOptions {
 }
 
 export const register: RegisterCommand = (program: Command) => {
-  program.command('replay')
-    .description('replay rosbag2 MCAP bags through ar1_planner + ar1_watchdog in virtual time; write an output bag and reports')
+  program
+    .command('replay')
+    .description(
+      'replay rosbag2 MCAP bags through ar1_planner + ar1_watchdog in virtual time; write an output bag and reports',
+    )
     .option('--bag <path...>', 'bag(s): a .mcap file or a rosbag2 directory (repeatable)')
-    .option('--bag-list <file>', 'a text file with one bag path per line (# comments; relative paths from the file), for datasets')
+    .option(
+      '--bag-list <file>',
+      'a text file with one bag path per line (# comments; relative paths from the file), for datasets',
+    )
     .option('--bundle <dir>', 'model bundle directory (default: bundle_dir from the planner parameters)')
     .option('--params <file...>', 'ROS 2 parameter files, as on the vehicle (repeatable)', [])
     .option('--out <dir>', 'output directory', 'out/replay')
@@ -43,10 +49,16 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--samples <k>', 'trajectory samples per plan for minADE (AR1 reports K = 6)', '1')
     .option('--latency <ms|measured>', 'modelled plan latency in virtual time: milliseconds, or "measured"', '100')
     .option('--shard <i/N>', 'replay only shard i of N (bags sorted by path, bag j in shard j mod N)')
-    .option('--batch <B>', 'replay up to B bags at once in this process, each in its own virtual time, sharing one engine (outputs identical to one at a time with a fixed latency)', '1')
+    .option(
+      '--batch <B>',
+      'replay up to B bags at once in this process, each in its own virtual time, sharing one engine (outputs identical to one at a time with a fixed latency)',
+      '1',
+    )
     .option('--providers <list>', 'execution providers, comma separated (default: execution_providers parameter)')
     .option('--json', 'print the summary as JSON on stdout')
-    .addOption(new Option('--log-level <level>', 'node log level').choices(['debug', 'info', 'warn', 'error']).default('warn'))
+    .addOption(
+      new Option('--log-level <level>', 'node log level').choices(['debug', 'info', 'warn', 'error']).default('warn'),
+    )
     .action(async (opts: ReplayCliOptions) => {
       process.exitCode = await runReplayCli(opts);
     });
@@ -58,19 +70,28 @@ export function readBagList(file: string): string[] {
   try {
     // A FIFO or a device would block the read for ever; a list over 16 MiB is not a list of bags.
     const st = statSync(file);
-    if (!st.isFile()) throw new UserError(`--bag-list: ${file}: expected a text file, got ${st.isDirectory() ? 'a directory' : 'a FIFO, socket or device'}`);
-    if (st.size > 16 << 20) throw new UserError(`--bag-list: ${file}: expected at most ${16 << 20} bytes, got ${st.size}`);
+    if (!st.isFile())
+      throw new UserError(
+        `--bag-list: ${file}: expected a text file, got ${st.isDirectory() ? 'a directory' : 'a FIFO, socket or device'}`,
+      );
+    if (st.size > 16 << 20)
+      throw new UserError(`--bag-list: ${file}: expected at most ${16 << 20} bytes, got ${st.size}`);
     text = readFileSync(file, 'utf8');
   } catch (e) {
     if (e instanceof UserError) throw e;
     throw new UserError(`--bag-list: ${file}: cannot read (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
   }
-  return text.split(/\r?\n/).map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean).map((l) => resolve(dirname(resolve(file)), l));
+  return text
+    .split(/\r?\n/)
+    .map((l) => l.replace(/#.*$/, '').trim())
+    .filter(Boolean)
+    .map((l) => resolve(dirname(resolve(file)), l));
 }
 
 function intOption(name: string, text: string, min: number): number {
   const v = text.trim() === '' ? Number.NaN : Number(text); // Number('') is 0: an empty value is not a number
-  if (!Number.isSafeInteger(v) || v < min) throw new UserError(`--${name}: expected an integer >= ${min}, got "${text}"`);
+  if (!Number.isSafeInteger(v) || v < min)
+    throw new UserError(`--${name}: expected an integer >= ${min}, got "${text}"`);
   return v;
 }
 
@@ -79,21 +100,35 @@ export const KNOWN_PROVIDERS = ['tensorrt', 'cuda', 'cpu', 'dml', 'coreml', 'web
 
 /** "--providers a,b": a non-empty list of known provider names. */
 export function parseProviders(text: string, what = '--providers'): string[] {
-  const list = text.split(',').map((x) => x.trim()).filter(Boolean);
-  if (list.length === 0) throw new UserError(`${what}: expected a comma-separated list of execution providers (${KNOWN_PROVIDERS.join(', ')}), got "${text}"`);
+  const list = text
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  if (list.length === 0)
+    throw new UserError(
+      `${what}: expected a comma-separated list of execution providers (${KNOWN_PROVIDERS.join(', ')}), got "${text}"`,
+    );
   const unknown = list.find((x) => !(KNOWN_PROVIDERS as readonly string[]).includes(x));
-  if (unknown !== undefined) throw new UserError(`${what}: unknown execution provider "${unknown}" (expected one of ${KNOWN_PROVIDERS.join(', ')})`);
+  if (unknown !== undefined)
+    throw new UserError(
+      `${what}: unknown execution provider "${unknown}" (expected one of ${KNOWN_PROVIDERS.join(', ')})`,
+    );
   return list;
 }
 
 /** A bag path must exist and be a file or a directory (a FIFO or a device would hang the reader). */
 function checkBagPath(bag: string): void {
   let st;
-  try { st = statSync(bag); } catch (e) {
+  try {
+    st = statSync(bag);
+  } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`--bag: ${bag}: ${code === 'ENOENT' ? 'no such file or directory' : `cannot read (${code ?? errorMessage(e)})`}`);
+    throw new UserError(
+      `--bag: ${bag}: ${code === 'ENOENT' ? 'no such file or directory' : `cannot read (${code ?? errorMessage(e)})`}`,
+    );
   }
-  if (!st.isFile() && !st.isDirectory()) throw new UserError(`--bag: ${bag}: expected an .mcap file or a rosbag2 directory, got a FIFO, socket or device`);
+  if (!st.isFile() && !st.isDirectory())
+    throw new UserError(`--bag: ${bag}: expected an .mcap file or a rosbag2 directory, got a FIFO, socket or device`);
 }
 
 /** The output directory: created now (before the model loads), so a file, /proc or a read-only place fails at once. */
@@ -105,7 +140,12 @@ async function prepareOutDir(outDir: string): Promise<void> {
     await mkdir(outDir, { recursive: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : code === 'EACCES' || code === 'EROFS' ? 'not writable' : code ?? errorMessage(e);
+    const why =
+      code === 'EEXIST' || code === 'ENOTDIR'
+        ? 'a file is in the way'
+        : code === 'EACCES' || code === 'EROFS'
+          ? 'not writable'
+          : (code ?? errorMessage(e));
     throw new UserError(`--out: ${outDir}: cannot create the output directory (${why})`);
   }
   if (!statSync(outDir).isDirectory()) throw new UserError(`--out: ${outDir}: expected a directory, got a file`);
@@ -118,10 +158,18 @@ async function prepareOutDir(outDir: string): Promise<void> {
 export function containUnhandled(): { take: () => unknown; restore: () => void } {
   const previous = rxConfig.onUnhandledError;
   let first: unknown;
-  rxConfig.onUnhandledError = (e: unknown) => { first ??= e; };
+  rxConfig.onUnhandledError = (e: unknown) => {
+    first ??= e;
+  };
   return {
-    take: () => { const e = first; first = undefined; return e; },
-    restore: () => { rxConfig.onUnhandledError = previous; },
+    take: () => {
+      const e = first;
+      first = undefined;
+      return e;
+    },
+    restore: () => {
+      rxConfig.onUnhandledError = previous;
+    },
   };
 }
 
@@ -133,8 +181,20 @@ export type EngineFactory = (bundle: string, providers: string[], log: Logger) =
  * Loads the bundle on the first provider that works (onnxruntime unless a factory is given). A bundle that cannot be
  * loaded, or no provider that works here (cuda without a GPU), is a bad input: one line, exit 2.
  */
-export async function loadEngine(bundle: string, providers: string[], log: Logger, factory?: EngineFactory): Promise<PlanningEngine> {
-  const make = factory ?? (async (b: string, p: string[], l: Logger) => (await import('../adapters/onnxruntime/index.js')).createOnnxEngine({ bundleDir: b, executionProviders: p, logger: l }));
+export async function loadEngine(
+  bundle: string,
+  providers: string[],
+  log: Logger,
+  factory?: EngineFactory,
+): Promise<PlanningEngine> {
+  const make =
+    factory ??
+    (async (b: string, p: string[], l: Logger) =>
+      (await import('../adapters/onnxruntime/index.js')).createOnnxEngine({
+        bundleDir: b,
+        executionProviders: p,
+        logger: l,
+      }));
   try {
     return await make(bundle, providers, log);
   } catch (e) {
@@ -148,20 +208,35 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: Engin
   const samples = intOption('samples', opts.samples, 1);
   const batch = intOption('batch', opts.batch ?? '1', 1);
   let latency: LatencyModel;
-  try { latency = parseLatency(opts.latency); } catch (e) { throw new UserError(errorMessage(e)); }
+  try {
+    latency = parseLatency(opts.latency);
+  } catch (e) {
+    throw new UserError(errorMessage(e));
+  }
   let bags = [...(opts.bag ?? []), ...(opts.bagList !== undefined ? readBagList(opts.bagList) : [])];
-  if (bags.length === 0 && opts.shard === undefined) throw new UserError('no bags: pass --bag PATH… or --bag-list FILE');
+  if (bags.length === 0 && opts.shard === undefined)
+    throw new UserError('no bags: pass --bag PATH… or --bag-list FILE');
   if (opts.shard !== undefined) {
     let shard: { index: number; count: number };
-    try { shard = parseShard(opts.shard); } catch (e) { throw new UserError(errorMessage(e)); }
+    try {
+      shard = parseShard(opts.shard);
+    } catch (e) {
+      throw new UserError(errorMessage(e));
+    }
     bags = shardOf(bags, (b) => resolve(b), shard.index, shard.count);
   }
   const log = consoleLogger('ar1 replay', opts.logLevel as 'warn');
   // Cheap inputs first: parameters, providers, bags and the output directory are checked before the model loads.
   const params = loadReplayParams(opts.params, seed, samples).planner;
   const bundle = opts.bundle ?? params.bundle_dir;
-  if (!bundle) throw new UserError('no model bundle: pass --bundle DIR or set bundle_dir in the planner parameters (ar1 model make-demo DIR writes the demo bundle)');
-  const providers = opts.providers !== undefined ? parseProviders(opts.providers) : parseProviders(params.execution_providers.join(','), 'execution_providers');
+  if (!bundle)
+    throw new UserError(
+      'no model bundle: pass --bundle DIR or set bundle_dir in the planner parameters (ar1 model make-demo DIR writes the demo bundle)',
+    );
+  const providers =
+    opts.providers !== undefined
+      ? parseProviders(opts.providers)
+      : parseProviders(params.execution_providers.join(','), 'execution_providers');
   const outDir = resolve(opts.out);
   if (bags.length === 0) {
     process.stderr.write('ar1 replay: this shard holds no bags\n');
@@ -197,7 +272,9 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: Engin
   // Bags run `batch` at a time (each replay has its own virtual time; while one bag's plan is in the engine, the other
   // bags' nodes, scoring and output encoding use the main thread). Results, headlines and the merged summary keep the
   // bags' order whatever order they finish in.
-  const done: Array<{ result?: ReplayResult; failure?: string; headline?: string } | undefined> = new Array(bags.length);
+  const done: Array<{ result?: ReplayResult; failure?: string; headline?: string } | undefined> = new Array(
+    bags.length,
+  );
   let printed = 0;
   const flush = () => {
     while (printed < bags.length && done[printed]) {
@@ -221,14 +298,26 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: Engin
     try {
       if (unopenable.has(i)) throw new UserError(unopenable.get(i)!);
       const r = await replayBag({
-        bagPath: bag, engine, paramsFiles: opts.params, outDir: dirs[i]!, seed, samples, latency,
-        version: packageVersion(), logger: log, onProgress: progress.update,
+        bagPath: bag,
+        engine,
+        paramsFiles: opts.params,
+        outDir: dirs[i]!,
+        seed,
+        samples,
+        latency,
+        version: packageVersion(),
+        logger: log,
+        onProgress: progress.update,
       });
       await new Promise<void>((resolveTurn) => setTimeout(resolveTurn, 0)); // RxJS reports callback errors on a timer
       const thrown = unhandled.take();
       if (thrown !== undefined) {
-        throw new UserError(`${bag}: a message could not be handled: ${errorMessage(thrown)}` +
-          (running > 1 ? ` (raised while ${running} bags replayed at once: rerun with --batch 1 to tell which bag)` : ''));
+        throw new UserError(
+          `${bag}: a message could not be handled: ${errorMessage(thrown)}` +
+            (running > 1
+              ? ` (raised while ${running} bags replayed at once: rerun with --batch 1 to tell which bag)`
+              : ''),
+        );
       }
       progress.stop();
       done[i] = { result: r, ...(opts.json !== true ? { headline: headline(r) } : {}) };
@@ -238,7 +327,7 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: Engin
       // One line per failed bag whatever went wrong (a malformed bag can break a reader in unforeseen ways);
       // the other bags still run. The stack goes to the debug log.
       const message = e instanceof UserError ? e.message : `${bag}: ${errorMessage(e)}`;
-      if (!(e instanceof UserError)) log.debug(`${bag}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      if (!(e instanceof UserError)) log.debug(`${bag}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       done[i] = { failure: message.startsWith(bag) ? message : `${bag}: ${message}` };
       process.stderr.write(`ar1: ${message}\n`);
     } finally {
@@ -248,9 +337,11 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: Engin
   };
   try {
     let next = 0;
-    await Promise.all(Array.from({ length: Math.min(batch, bags.length) }, async () => {
-      while (next < bags.length) await replayOne(next++);
-    }));
+    await Promise.all(
+      Array.from({ length: Math.min(batch, bags.length) }, async () => {
+        while (next < bags.length) await replayOne(next++);
+      }),
+    );
   } finally {
     unhandled.restore();
     await engine.close();
@@ -260,11 +351,13 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: Engin
     await writeFile(join(outDir, 'summary.json'), stableJson(mergeReports(results.map((r) => r.report))));
   }
   if (opts.json === true) {
-    process.stdout.write(stableJson({
-      bags: results.map((r) => ({ out: r.outDir, ...summary(r.report) })),
-      failed: failures,
-      merged: results.length > 1 ? join(outDir, 'summary.json') : undefined,
-    }));
+    process.stdout.write(
+      stableJson({
+        bags: results.map((r) => ({ out: r.outDir, ...summary(r.report) })),
+        failed: failures,
+        merged: results.length > 1 ? join(outDir, 'summary.json') : undefined,
+      }),
+    );
   } else if (results.length > 1) {
     process.stdout.write(`merged summary of ${results.length} bags: ${join(outDir, 'summary.json')}\n`);
   }
@@ -273,20 +366,30 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: Engin
 
 function summary(r: ReportJson) {
   return {
-    bag: r.bag.path, frames: r.frames, plans: r.plans,
-    ade: r.metrics.ade, fde: r.metrics.fde, min_ade: r.metrics.min_ade,
-    watchdog_final_state: r.watchdog.final_state, transitions: r.watchdog.transitions.length, commands: r.commands,
+    bag: r.bag.path,
+    frames: r.frames,
+    plans: r.plans,
+    ade: r.metrics.ade,
+    fde: r.metrics.fde,
+    min_ade: r.metrics.min_ade,
+    watchdog_final_state: r.watchdog.final_state,
+    transitions: r.watchdog.transitions.length,
+    commands: r.commands,
     problems: r.bag.problems,
   };
 }
 
 /** A figure for the headline; absent or not finite (no plan ran: no compute time) prints n/a, never "NaN". */
-const fmt = (v: number | null | undefined, d = 2) => (v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d));
+const fmt = (v: number | null | undefined, d = 2) =>
+  v === null || v === undefined || !Number.isFinite(v) ? 'n/a' : v.toFixed(d);
 
 export function headline(r: ReplayResult): string {
   const p = r.report;
   const m = p.metrics;
-  const dropped = Object.entries(p.frames.dropped).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
+  const dropped =
+    Object.entries(p.frames.dropped)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ') || 'none';
   const lines = [
     `replayed ${p.bag.path} (${p.bag.duration_s.toFixed(1)} s) with ${p.bundle} on ${r.compute.provider}, latency ${p.latency_model.mode === 'fixed' ? `${p.latency_model.ms} ms` : 'measured'}`,
     `  frames     received ${p.frames.received}, planned ${p.frames.planned}, dropped ${dropped}`,
@@ -307,17 +410,28 @@ export function headline(r: ReplayResult): string {
 }
 
 /** A progress bar on a terminal; plain lines at 25 % steps otherwise (or with several bags at once); nothing with --json. */
-function progressReporter(bag: string, quiet: boolean, plain = false): { update: (f: number) => void; stop: () => void } {
+function progressReporter(
+  bag: string,
+  quiet: boolean,
+  plain = false,
+): { update: (f: number) => void; stop: () => void } {
   if (quiet) return { update: () => {}, stop: () => {} };
-  if (process.stderr.isTTY && !plain) { // one bar at a time: bags replayed at once print lines
-    const bar = new cliProgress.SingleBar({ format: `replay ${basename(bag)} [{bar}] {percentage}% | eta {eta}s`, stream: process.stderr }, cliProgress.Presets.shades_classic);
+  if (process.stderr.isTTY && !plain) {
+    // one bar at a time: bags replayed at once print lines
+    const bar = new cliProgress.SingleBar(
+      { format: `replay ${basename(bag)} [{bar}] {percentage}% | eta {eta}s`, stream: process.stderr },
+      cliProgress.Presets.shades_classic,
+    );
     bar.start(100, 0);
     return { update: (f) => bar.update(Math.round(f * 100)), stop: () => bar.stop() };
   }
   let next = 0.25;
   return {
     update: (f) => {
-      while (f >= next && next <= 1) { process.stderr.write(`replay ${bag}: ${Math.round(next * 100)} %\n`); next += 0.25; }
+      while (f >= next && next <= 1) {
+        process.stderr.write(`replay ${bag}: ${Math.round(next * 100)} %\n`);
+        next += 0.25;
+      }
     },
     stop: () => {},
   };

@@ -10,11 +10,16 @@ import type { RegisterCommand } from './command.js';
 
 /** report.json files under a replay output directory: DIR/report.json, or DIR/<bag>/report.json for several bags. */
 export function findReports(dir: string): string[] {
-  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: expected a replay output directory, found ${existsSync(dir) ? 'a file' : 'nothing'}`);
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UserError(`${dir}: expected a replay output directory, found ${existsSync(dir) ? 'a file' : 'nothing'}`);
   const direct = join(dir, 'report.json');
   if (existsSync(direct)) return [direct];
-  const nested = readdirSync(dir).sort().map((d) => join(dir, d, 'report.json')).filter((f) => existsSync(f));
-  if (nested.length === 0) throw new UserError(`${dir}: no report.json in it or in its subdirectories (is it an ar1 replay --out directory?)`);
+  const nested = readdirSync(dir)
+    .sort()
+    .map((d) => join(dir, d, 'report.json'))
+    .filter((f) => existsSync(f));
+  if (nested.length === 0)
+    throw new UserError(`${dir}: no report.json in it or in its subdirectories (is it an ar1 replay --out directory?)`);
   return nested;
 }
 
@@ -23,17 +28,23 @@ const MAX_REPORT_BYTES = 64 << 20;
 
 export function readReport(file: string): ReportJson {
   const st = statSync(file);
-  if (!st.isFile()) throw new UserError(`${file}: expected a report.json file, got a FIFO, socket, device or directory`);
-  if (st.size > MAX_REPORT_BYTES) throw new UserError(`${file}: expected a report.json of at most ${MAX_REPORT_BYTES} bytes, got ${st.size}`);
+  if (!st.isFile())
+    throw new UserError(`${file}: expected a report.json file, got a FIFO, socket, device or directory`);
+  if (st.size > MAX_REPORT_BYTES)
+    throw new UserError(`${file}: expected a report.json of at most ${MAX_REPORT_BYTES} bytes, got ${st.size}`);
   let v: unknown;
-  try { v = JSON.parse(readFileSync(file, 'utf8')); } catch (e) { throw new UserError(`${file}: not valid JSON (${(e as Error).message})`); }
+  try {
+    v = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UserError(`${file}: not valid JSON (${(e as Error).message})`);
+  }
   const problem = reportProblem(v);
   if (problem) throw new UserError(`${file}: ${problem} (an ar1 replay report.json)`);
   return v as ReportJson;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const show = (v: unknown): string => (v === undefined ? 'nothing' : JSON.stringify(v)?.slice(0, 60) ?? String(v));
+const show = (v: unknown): string => (v === undefined ? 'nothing' : (JSON.stringify(v)?.slice(0, 60) ?? String(v)));
 
 /** What is wrong with a parsed report.json for merging: "<key>: expected …, got …", or undefined. */
 export function reportProblem(v: unknown): string | undefined {
@@ -43,7 +54,8 @@ export function reportProblem(v: unknown): string | undefined {
     ok(at(path)) ? undefined : `${path}: expected ${what}, got ${show(at(path))}`;
   const count = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x >= 0;
   const counts = (x: unknown) => isObject(x) && Object.values(x).every(count);
-  const metric = (x: unknown) => isObject(x) && Object.values(x).every((y) => y === null || (typeof y === 'number' && Number.isFinite(y)));
+  const metric = (x: unknown) =>
+    isObject(x) && Object.values(x).every((y) => y === null || (typeof y === 'number' && Number.isFinite(y)));
   const checks: Array<string | undefined> = [
     need('bag', isObject, 'an object'),
     need('bag.path', (x) => typeof x === 'string', 'a string'),
@@ -55,19 +67,28 @@ export function reportProblem(v: unknown): string | undefined {
     need('metrics.plans_scored', counts, 'an object of counts'),
     ...['ade', 'fde', 'min_ade', 'min_fde'].map((m) => need(`metrics.${m}`, metric, 'an object of numbers or null')),
     need('watchdog.final_state', (x) => typeof x === 'string', 'a string'),
-    need('watchdog.transitions', (x) => Array.isArray(x) && x.every((t) => isObject(t) && typeof t['to'] === 'string'), 'a list of transitions'),
+    need(
+      'watchdog.transitions',
+      (x) => Array.isArray(x) && x.every((t) => isObject(t) && typeof t['to'] === 'string'),
+      'a list of transitions',
+    ),
     ...['planner', 'fallback', 'hold'].map((k) => need(`commands.${k}`, count, 'a count')),
-    ...(at('consistency') === undefined ? [] : [
-      ...['plans', 'consistent', 'inconsistent', 'not_assessable'].map((k) => need(`consistency.${k}`, count, 'a count')),
-      need('consistency.inconsistent_plans', Array.isArray, 'a list'),
-    ]),
+    ...(at('consistency') === undefined
+      ? []
+      : [
+          ...['plans', 'consistent', 'inconsistent', 'not_assessable'].map((k) =>
+            need(`consistency.${k}`, count, 'a count'),
+          ),
+          need('consistency.inconsistent_plans', Array.isArray, 'a list'),
+        ]),
   ];
   return checks.find((c) => c !== undefined);
 }
 
 export const register: RegisterCommand = (program: Command) => {
   const report = program.command('report').description('work with replay reports');
-  report.command('merge')
+  report
+    .command('merge')
     .description('merge the report.json files of replay output directories (e.g. one per shard) into one summary')
     .argument('<dir...>', 'replay output directories')
     .option('--out <file>', 'write the merged JSON here instead of stdout')
@@ -78,9 +99,13 @@ export const register: RegisterCommand = (program: Command) => {
         try {
           await writeFile(opts.out, stableJson(merged));
         } catch (e) {
-          throw new UserError(`--out: ${opts.out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+          throw new UserError(
+            `--out: ${opts.out}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+          );
         }
-        process.stderr.write(`merged ${files.length} reports (${merged.frames.received} frames, ${merged.plans.published} plans) into ${opts.out}\n`);
+        process.stderr.write(
+          `merged ${files.length} reports (${merged.frames.received} frames, ${merged.plans.published} plans) into ${opts.out}\n`,
+        );
       } else {
         process.stdout.write(stableJson(merged));
       }

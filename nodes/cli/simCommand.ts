@@ -30,8 +30,11 @@ export interface SimCliOptions {
 }
 
 export const register: RegisterCommand = (program: Command) => {
-  program.command('sim')
-    .description('closed-loop simulation: scenario files drive ar1_planner + ar1_watchdog in virtual time against a vehicle model; exit 1 if any scenario fails')
+  program
+    .command('sim')
+    .description(
+      'closed-loop simulation: scenario files drive ar1_planner + ar1_watchdog in virtual time against a vehicle model; exit 1 if any scenario fails',
+    )
     .option('--scenario <file...>', 'scenario YAML file(s) (config/scenarios/*.yaml ships a set)')
     .option('--bundle <dir>', 'model bundle directory (default: bundle_dir from the planner parameters)')
     .option('--params <file...>', 'ROS 2 parameter files, as on the vehicle (repeatable)', [])
@@ -41,7 +44,9 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--providers <list>', 'execution providers, comma separated (default: execution_providers parameter)')
     .option('--frames', 'also record the rendered camera frames in the output bag (large)')
     .option('--json', 'print the verdicts as JSON on stdout')
-    .addOption(new Option('--log-level <level>', 'node log level').choices(['debug', 'info', 'warn', 'error']).default('warn'))
+    .addOption(
+      new Option('--log-level <level>', 'node log level').choices(['debug', 'info', 'warn', 'error']).default('warn'),
+    )
     .action(async (opts: SimCliOptions) => {
       process.exitCode = await runSimCli(opts);
     });
@@ -49,17 +54,21 @@ export const register: RegisterCommand = (program: Command) => {
 
 function intOption(name: string, text: string, min: number): number {
   const v = text.trim() === '' ? Number.NaN : Number(text);
-  if (!Number.isSafeInteger(v) || v < min) throw new UserError(`--${name}: expected an integer >= ${min}, got "${text}"`);
+  if (!Number.isSafeInteger(v) || v < min)
+    throw new UserError(`--${name}: expected an integer >= ${min}, got "${text}"`);
   return v;
 }
 
 async function prepareOutDir(outDir: string): Promise<void> {
-  if (/^\/(proc|sys|dev)(\/|$)/.test(outDir)) throw new UserError(`--out: ${outDir}: expected a directory on a file system, got a kernel file system`);
+  if (/^\/(proc|sys|dev)(\/|$)/.test(outDir))
+    throw new UserError(`--out: ${outDir}: expected a directory on a file system, got a kernel file system`);
   try {
     await mkdir(outDir, { recursive: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`--out: ${outDir}: cannot create the output directory (${code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : code ?? errorMessage(e)})`);
+    throw new UserError(
+      `--out: ${outDir}: cannot create the output directory (${code === 'EEXIST' || code === 'ENOTDIR' ? 'a file is in the way' : (code ?? errorMessage(e))})`,
+    );
   }
   if (!statSync(outDir).isDirectory()) throw new UserError(`--out: ${outDir}: expected a directory, got a file`);
 }
@@ -71,7 +80,11 @@ async function prepareOutDir(outDir: string): Promise<void> {
 export async function runSimCli(opts: SimCliOptions, engineFactory?: EngineFactory): Promise<number> {
   const seed = intOption('seed', opts.seed, 0);
   let latency: LatencyModel;
-  try { latency = parseLatency(opts.latency); } catch (e) { throw new UserError(errorMessage(e)); }
+  try {
+    latency = parseLatency(opts.latency);
+  } catch (e) {
+    throw new UserError(errorMessage(e));
+  }
   const files = opts.scenario ?? [];
   if (files.length === 0) throw new UserError('no scenarios: pass --scenario FILE… (config/scenarios/ ships a set)');
   const log = consoleLogger('ar1 sim', opts.logLevel as 'warn');
@@ -80,8 +93,14 @@ export async function runSimCli(opts: SimCliOptions, engineFactory?: EngineFacto
   const scenarios: LoadedScenario[] = files.map((f) => loadScenario(f));
   for (const s of scenarios) checkFaultsApply(s, params.cameras.names);
   const bundle = opts.bundle ?? params.bundle_dir;
-  if (!bundle) throw new UserError('no model bundle: pass --bundle DIR or set bundle_dir in the planner parameters (ar1 model make-demo DIR writes the demo bundle)');
-  const providers = opts.providers !== undefined ? parseProviders(opts.providers) : parseProviders(params.execution_providers.join(','), 'execution_providers');
+  if (!bundle)
+    throw new UserError(
+      'no model bundle: pass --bundle DIR or set bundle_dir in the planner parameters (ar1 model make-demo DIR writes the demo bundle)',
+    );
+  const providers =
+    opts.providers !== undefined
+      ? parseProviders(opts.providers)
+      : parseProviders(params.execution_providers.join(','), 'execution_providers');
   const outDir = resolve(opts.out);
   await prepareOutDir(outDir);
   const engine = await loadEngine(bundle, providers, log, engineFactory);
@@ -96,16 +115,28 @@ export async function runSimCli(opts: SimCliOptions, engineFactory?: EngineFacto
       names.set(base, seen + 1);
       const dir = join(outDir, seen ? `${base}_${seen}` : base);
       try {
-        const r = await runScenario({ loaded: s, engine, paramsFiles: opts.params, outDir: dir, seed, latency, version: packageVersion(), frames: opts.frames === true, logger: log });
+        const r = await runScenario({
+          loaded: s,
+          engine,
+          paramsFiles: opts.params,
+          outDir: dir,
+          seed,
+          latency,
+          version: packageVersion(),
+          frames: opts.frames === true,
+          logger: log,
+        });
         await new Promise<void>((done) => setTimeout(done, 0)); // RxJS reports callback errors on a timer
         const thrown = unhandled.take();
-        if (thrown !== undefined) throw new UserError(`${s.file}: a message could not be handled: ${errorMessage(thrown)}`);
+        if (thrown !== undefined)
+          throw new UserError(`${s.file}: a message could not be handled: ${errorMessage(thrown)}`);
         results.push(r);
         if (opts.json !== true && opts.quiet !== true) process.stdout.write(headline(r));
       } catch (e) {
         unhandled.take();
         const message = e instanceof UserError ? e.message : `${s.file}: ${errorMessage(e)}`;
-        if (!(e instanceof UserError)) log.debug(`${s.file}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+        if (!(e instanceof UserError))
+          log.debug(`${s.file}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
         failures.push(message);
         process.stderr.write(`ar1: ${message}\n`);
       }
@@ -115,15 +146,25 @@ export async function runSimCli(opts: SimCliOptions, engineFactory?: EngineFacto
     await engine.close();
   }
   const summary = {
-    scenarios: results.map((r) => ({ name: r.report.scenario.name, file: r.report.scenario.file, verdict: r.report.verdict,
-      failed_checks: r.report.checks.filter((c) => !c.pass).map((c) => c.name), metrics: r.report.metrics, out: r.outDir })),
+    scenarios: results.map((r) => ({
+      name: r.report.scenario.name,
+      file: r.report.scenario.file,
+      verdict: r.report.verdict,
+      failed_checks: r.report.checks.filter((c) => !c.pass).map((c) => c.name),
+      metrics: r.report.metrics,
+      out: r.outDir,
+    })),
     errors: failures,
   };
   if (results.length > 1 || failures.length) await writeFile(join(outDir, 'summary.json'), stableJson(summary));
-  if (opts.quiet === true) { /* nothing on stdout */ } else if (opts.json === true) process.stdout.write(stableJson(summary));
+  if (opts.quiet === true) {
+    /* nothing on stdout */
+  } else if (opts.json === true) process.stdout.write(stableJson(summary));
   else if (scenarios.length > 1) {
     const passed = results.filter((r) => r.report.verdict === 'pass').length;
-    process.stdout.write(`${passed} of ${scenarios.length} scenarios passed${failures.length ? `, ${failures.length} could not run` : ''}\n`);
+    process.stdout.write(
+      `${passed} of ${scenarios.length} scenarios passed${failures.length ? `, ${failures.length} could not run` : ''}\n`,
+    );
   }
   return failures.length || results.some((r) => r.report.verdict === 'fail') ? 1 : 0;
 }
@@ -139,8 +180,18 @@ export function headline(r: SimResult): string {
     `  progress   ${fmt(m.progress_m, 1)} m (${fmt(100 * m.progress_fraction, 0)} % of the route), max speed ${fmt(m.max_speed_mps, 1)} m/s, final ${fmt(m.final_speed_mps, 1)} m/s`,
     `  off-road   ${fmt(m.offroad_m)} m, ${fmt(m.offroad_s)} s; collision ${m.collision ? 'YES' : 'no'}${m.min_distance_m !== null ? `, closest ${fmt(m.min_distance_m)} m, min TTC ${fmt(m.min_ttc_s)} s, stopped before it ${m.stopped_before_obstacle ? 'yes' : 'no'}` : ''}`,
     `  comfort    max |jerk| ${fmt(m.max_abs_jerk_mps3)} m/s³, |lat accel| ${fmt(m.max_abs_lat_accel_mps2)} m/s², |lat jerk| ${fmt(m.max_abs_lat_jerk_mps3)} m/s³`,
-    `  watchdog   ${Object.entries(m.time_in_state_s).filter(([, v]) => v > 0).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}; final ${p.watchdog.final_state}`,
-    ...(p.reasoning.length ? [`  reasoning  ${p.reasoning.slice(0, 4).map((x) => `"${x.text}" (${x.count})`).join(', ')}`] : []),
+    `  watchdog   ${Object.entries(m.time_in_state_s)
+      .filter(([, v]) => v > 0)
+      .map(([k, v]) => `${k} ${v.toFixed(1)} s`)
+      .join(', ')}; final ${p.watchdog.final_state}`,
+    ...(p.reasoning.length
+      ? [
+          `  reasoning  ${p.reasoning
+            .slice(0, 4)
+            .map((x) => `"${x.text}" (${x.count})`)
+            .join(', ')}`,
+        ]
+      : []),
     consistencyHeadline(p.consistency),
     ...failed.map((c) => `  FAILED     ${c.name}: ${String(c.value)} vs ${String(c.threshold)}`),
     ...(r.files ? [`  report     ${r.files.html}`, `  output bag ${r.files.bag}`] : []),

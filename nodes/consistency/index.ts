@@ -19,7 +19,11 @@ export function trajectoryOfPlan(tr: PlanTrajectory, v0: number): TrajectoryLike
 /** The rule input of an ar1_msgs/Trajectory. */
 export function trajectoryOfMsg(m: Trajectory): TrajectoryLike {
   return {
-    dt: m.dt, initialSpeed: m.initial_speed,
-    x: m.points.map((p) => p.x), y: m.points.map((p) => p.y), heading: m.points.map((p) => p.heading), speed: m.points.map((p) => p.speed),
+    dt: m.dt,
+    initialSpeed: m.initial_speed,
+    x: m.points.map((p) => p.x),
+    y: m.points.map((p) => p.y),
+    heading: m.points.map((p) => p.heading),
+    speed: m.points.map((p) => p.speed),
   };
 }

@@ -104,9 +104,17 @@ export interface LateralFigures {
 }
 
 /** Labels a plan. Non-finite values make no label (the planner refuses such plans before this is called). */
-export function trajectoryMetaActions(tr: TrajectoryLike, th: TrajectoryThresholds = DEFAULT_TRAJECTORY_THRESHOLDS): TrajectoryMetaActions {
-  const n = Math.min(tr.x.length, tr.y.length, tr.heading.length, tr.speed.length,
-    tr.dt > 0 ? Math.floor(th.horizon_s / tr.dt + 1e-9) : 0);
+export function trajectoryMetaActions(
+  tr: TrajectoryLike,
+  th: TrajectoryThresholds = DEFAULT_TRAJECTORY_THRESHOLDS,
+): TrajectoryMetaActions {
+  const n = Math.min(
+    tr.x.length,
+    tr.y.length,
+    tr.heading.length,
+    tr.speed.length,
+    tr.dt > 0 ? Math.floor(th.horizon_s / tr.dt + 1e-9) : 0,
+  );
   const windows: LongitudinalWindow[] = [];
   const per = Math.max(1, Math.round(th.window_s / tr.dt));
   // Speeds at 0, dt, 2dt, …: v[0] is the initial speed, v[k] the speed at waypoint k.
@@ -116,11 +124,19 @@ export function trajectoryMetaActions(tr: TrajectoryLike, th: TrajectoryThreshol
     if (b - a < per / 2) break; // a remainder shorter than half a window says too little
     let vMax = -Infinity;
     for (let k = a; k <= b; k++) vMax = Math.max(vMax, v(k));
-    const v0 = v(a), v1 = v(b);
+    const v0 = v(a),
+      v1 = v(b);
     const mean = (v1 - v0) / ((b - a) * tr.dt);
     const labels: LongitudinalAction[] = [];
     if (!(Number.isFinite(mean) && Number.isFinite(vMax))) {
-      windows.push({ startS: a * tr.dt, endS: b * tr.dt, startSpeedMps: v0, endSpeedMps: v1, meanAccelMps2: mean, labels });
+      windows.push({
+        startS: a * tr.dt,
+        endS: b * tr.dt,
+        startSpeedMps: v0,
+        endSpeedMps: v1,
+        meanAccelMps2: mean,
+        labels,
+      });
       continue;
     }
     const stationary = vMax <= th.stop_speed_mps;
@@ -131,16 +147,27 @@ export function trajectoryMetaActions(tr: TrajectoryLike, th: TrajectoryThreshol
     }
     if (v1 <= th.stop_speed_mps) labels.push('stop');
     else if (vMax <= th.creep_max_speed_mps) labels.push('creep');
-    windows.push({ startS: a * tr.dt, endS: b * tr.dt, startSpeedMps: v0, endSpeedMps: v1, meanAccelMps2: mean, labels });
+    windows.push({
+      startS: a * tr.dt,
+      endS: b * tr.dt,
+      startSpeedMps: v0,
+      endSpeedMps: v1,
+      meanAccelMps2: mean,
+      labels,
+    });
   }
   const longitudinal: LongitudinalAction[] = [];
   for (const w of windows) for (const l of w.labels) if (!longitudinal.includes(l)) longitudinal.push(l);
 
-  let distanceM = 0, maxHeadingRad = 0, minHeadingRad = 0;
-  let px = 0, py = 0;
+  let distanceM = 0,
+    maxHeadingRad = 0,
+    minHeadingRad = 0;
+  let px = 0,
+    py = 0;
   for (let k = 0; k < n; k++) {
     distanceM += Math.hypot(tr.x[k]! - px, tr.y[k]! - py);
-    px = tr.x[k]!; py = tr.y[k]!;
+    px = tr.x[k]!;
+    py = tr.y[k]!;
     maxHeadingRad = Math.max(maxHeadingRad, tr.heading[k]!);
     minHeadingRad = Math.min(minHeadingRad, tr.heading[k]!);
   }
@@ -151,18 +178,29 @@ export function trajectoryMetaActions(tr: TrajectoryLike, th: TrajectoryThreshol
 }
 
 function lateralOf(f: LateralFigures, th: TrajectoryThresholds): LateralAction | undefined {
-  if (!(f.distanceM >= th.lateral_min_distance_m) || !Number.isFinite(f.endHeadingRad) || !Number.isFinite(f.endOffsetM)) return undefined;
+  if (
+    !(f.distanceM >= th.lateral_min_distance_m) ||
+    !Number.isFinite(f.endHeadingRad) ||
+    !Number.isFinite(f.endOffsetM)
+  )
+    return undefined;
   if (f.endHeadingRad >= th.turn_min_heading_rad) return 'turn_left';
   if (f.endHeadingRad <= -th.turn_min_heading_rad) return 'turn_right';
-  if (Math.max(f.maxHeadingRad, -f.minHeadingRad) <= th.straight_max_heading_rad && Math.abs(f.endOffsetM) <= th.straight_max_offset_m) {
+  if (
+    Math.max(f.maxHeadingRad, -f.minHeadingRad) <= th.straight_max_heading_rad &&
+    Math.abs(f.endOffsetM) <= th.straight_max_offset_m
+  ) {
     return 'straight';
   }
   // A lane change moves sideways and turns back: the heading towards the offset side has come back from its peak
   // (a road that bends keeps its heading, so a bend is never taken for a lane change).
   const side = Math.sign(f.endOffsetM);
   const peakTowards = side > 0 ? f.maxHeadingRad : -f.minHeadingRad;
-  if (Math.abs(f.endOffsetM) >= th.lane_change_min_offset_m && peakTowards > 0 &&
-      Math.abs(f.endHeadingRad) <= th.lane_change_max_end_heading_ratio * peakTowards) {
+  if (
+    Math.abs(f.endOffsetM) >= th.lane_change_min_offset_m &&
+    peakTowards > 0 &&
+    Math.abs(f.endHeadingRad) <= th.lane_change_max_end_heading_ratio * peakTowards
+  ) {
     return side > 0 ? 'lane_change_left' : 'lane_change_right';
   }
   return undefined;

@@ -31,39 +31,202 @@ export interface Vocabulary {
 /** AR1's chain-of-causation English (imperative: "Decelerate to yield to the pedestrian crossing"). */
 export const DEFAULT_VOCABULARY: Readonly<Vocabulary> = Object.freeze({
   phrases: {
-    accelerate: ['accelerate', 'accelerating', 'speed up', 'speeding up', 'pick up speed', 'increase speed', 'increase the speed', 'increasing speed', 'gain speed'],
-    keep_speed: ['keep speed', 'keep the speed', 'keep current speed', 'keep the current speed', 'keep a steady speed', 'maintain speed',
-      'maintain the speed', 'maintain current speed', 'maintain the current speed', 'maintain a steady speed', 'maintaining speed',
-      'hold speed', 'hold the speed', 'cruise', 'continue at the same speed', 'continue at a steady speed'],
-    decelerate: ['decelerate', 'decelerating', 'slow down', 'slowing down', 'slow to', 'reduce speed', 'reduce the speed', 'reducing speed',
-      'brake', 'braking', 'ease off'],
-    stop: ['stop', 'stopping', 'come to a stop', 'coming to a stop', 'come to a halt', 'halt', 'remain stopped', 'stay stopped', 'remain stationary',
-      'stay stationary', 'stop fully', 'come to a complete stop'],
-    creep: ['creep', 'creeping', 'creep forward', 'inch forward', 'inching forward', 'edge forward', 'edging forward', 'roll forward slowly'],
-    straight: ['go straight', 'going straight', 'drive straight', 'continue straight', 'proceed straight', 'keep straight', 'keep going straight',
-      'head straight'],
-    turn_left: ['turn left', 'turning left', 'make a left turn', 'making a left turn', 'take a left turn', 'taking a left turn',
-      'curve left', 'curving left', 'bear left', 'veer left', 'steer left'],
-    turn_right: ['turn right', 'turning right', 'make a right turn', 'making a right turn', 'take a right turn', 'taking a right turn',
-      'curve right', 'curving right', 'bear right', 'veer right', 'steer right'],
-    lane_change_left: ['change lanes to the left', 'change lane to the left', 'change to the left lane', 'lane change to the left',
-      'lane change left', 'merge left', 'merge into the left lane', 'move into the left lane', 'move to the left lane',
-      'shift to the left lane', 'changing lanes to the left', 'changing to the left lane'],
-    lane_change_right: ['change lanes to the right', 'change lane to the right', 'change to the right lane', 'lane change to the right',
-      'lane change right', 'merge right', 'merge into the right lane', 'move into the right lane', 'move to the right lane',
-      'shift to the right lane', 'changing lanes to the right', 'changing to the right lane'],
+    accelerate: [
+      'accelerate',
+      'accelerating',
+      'speed up',
+      'speeding up',
+      'pick up speed',
+      'increase speed',
+      'increase the speed',
+      'increasing speed',
+      'gain speed',
+    ],
+    keep_speed: [
+      'keep speed',
+      'keep the speed',
+      'keep current speed',
+      'keep the current speed',
+      'keep a steady speed',
+      'maintain speed',
+      'maintain the speed',
+      'maintain current speed',
+      'maintain the current speed',
+      'maintain a steady speed',
+      'maintaining speed',
+      'hold speed',
+      'hold the speed',
+      'cruise',
+      'continue at the same speed',
+      'continue at a steady speed',
+    ],
+    decelerate: [
+      'decelerate',
+      'decelerating',
+      'slow down',
+      'slowing down',
+      'slow to',
+      'reduce speed',
+      'reduce the speed',
+      'reducing speed',
+      'brake',
+      'braking',
+      'ease off',
+    ],
+    stop: [
+      'stop',
+      'stopping',
+      'come to a stop',
+      'coming to a stop',
+      'come to a halt',
+      'halt',
+      'remain stopped',
+      'stay stopped',
+      'remain stationary',
+      'stay stationary',
+      'stop fully',
+      'come to a complete stop',
+    ],
+    creep: [
+      'creep',
+      'creeping',
+      'creep forward',
+      'inch forward',
+      'inching forward',
+      'edge forward',
+      'edging forward',
+      'roll forward slowly',
+    ],
+    straight: [
+      'go straight',
+      'going straight',
+      'drive straight',
+      'continue straight',
+      'proceed straight',
+      'keep straight',
+      'keep going straight',
+      'head straight',
+    ],
+    turn_left: [
+      'turn left',
+      'turning left',
+      'make a left turn',
+      'making a left turn',
+      'take a left turn',
+      'taking a left turn',
+      'curve left',
+      'curving left',
+      'bear left',
+      'veer left',
+      'steer left',
+    ],
+    turn_right: [
+      'turn right',
+      'turning right',
+      'make a right turn',
+      'making a right turn',
+      'take a right turn',
+      'taking a right turn',
+      'curve right',
+      'curving right',
+      'bear right',
+      'veer right',
+      'steer right',
+    ],
+    lane_change_left: [
+      'change lanes to the left',
+      'change lane to the left',
+      'change to the left lane',
+      'lane change to the left',
+      'lane change left',
+      'merge left',
+      'merge into the left lane',
+      'move into the left lane',
+      'move to the left lane',
+      'shift to the left lane',
+      'changing lanes to the left',
+      'changing to the left lane',
+    ],
+    lane_change_right: [
+      'change lanes to the right',
+      'change lane to the right',
+      'change to the right lane',
+      'lane change to the right',
+      'lane change right',
+      'merge right',
+      'merge into the right lane',
+      'move into the right lane',
+      'move to the right lane',
+      'shift to the right lane',
+      'changing lanes to the right',
+      'changing to the right lane',
+    ],
     lane_change: ['change lanes', 'change lane', 'changing lanes', 'lane change'],
-    keep_lane: ['keep lane', 'keep the lane', 'keep in lane', 'keep the current lane', 'stay in lane', 'stay in the lane',
-      'stay in the current lane', 'stay in its lane', 'remain in lane', 'remain in the lane', 'maintain lane', 'maintain the lane',
-      'follow the lane', 'lane keeping'],
+    keep_lane: [
+      'keep lane',
+      'keep the lane',
+      'keep in lane',
+      'keep the current lane',
+      'stay in lane',
+      'stay in the lane',
+      'stay in the current lane',
+      'stay in its lane',
+      'remain in lane',
+      'remain in the lane',
+      'maintain lane',
+      'maintain the lane',
+      'follow the lane',
+      'lane keeping',
+    ],
   },
-  negation: ['not', 'never', "don't", 'dont', "doesn't", 'without', 'avoid', 'avoiding', 'instead of', 'rather than', 'no need to',
-    'cannot', "can't", "won't", "shouldn't", 'refrain from'],
+  negation: [
+    'not',
+    'never',
+    "don't",
+    'dont',
+    "doesn't",
+    'without',
+    'avoid',
+    'avoiding',
+    'instead of',
+    'rather than',
+    'no need to',
+    'cannot',
+    "can't",
+    "won't",
+    "shouldn't",
+    'refrain from',
+  ],
   clause_breaks: ['and', 'but', 'so', 'because', 'while', 'as', 'since', 'when'],
   other_agent: ['is', 'are', 'was', 'were'],
-  deferral: ['before', 'then', 'after', 'until', 'later', 'prepare to', 'preparing to', 'wait to', 'waiting to', 'in order to'],
-  ignore: ['stop sign', 'stop signs', 'stop line', 'stop bar', 'bus stop', 'stop and go', 'slow moving', 'left lane', 'right lane',
-    'left turn lane', 'right turn lane', 'turn signal', 'brake lights', 'brake light'],
+  deferral: [
+    'before',
+    'then',
+    'after',
+    'until',
+    'later',
+    'prepare to',
+    'preparing to',
+    'wait to',
+    'waiting to',
+    'in order to',
+  ],
+  ignore: [
+    'stop sign',
+    'stop signs',
+    'stop line',
+    'stop bar',
+    'bus stop',
+    'stop and go',
+    'slow moving',
+    'left lane',
+    'right lane',
+    'left turn lane',
+    'right turn lane',
+    'turn signal',
+    'brake lights',
+    'brake light',
+  ],
   negation_scope_words: 2,
 });
 
@@ -79,20 +242,35 @@ const BREAK = '|';
 
 /** Lower case, apostrophes kept inside words, sentence punctuation as a clause break, every other symbol a space. */
 export function normaliseWords(text: string): string[] {
-  return text.toLowerCase().replace(/[’‘`]/g, "'")
+  return text
+    .toLowerCase()
+    .replace(/[’‘`]/g, "'")
     .replace(/[.,;:!?()[\]{}"]/g, ` ${BREAK} `)
     .replace(/[^a-z0-9'|]+/g, ' ')
-    .split(' ').map((w) => w.replace(/^'+|'+$/g, '')).filter((w) => w.length > 0);
+    .split(' ')
+    .map((w) => w.replace(/^'+|'+$/g, ''))
+    .filter((w) => w.length > 0);
 }
 
-type Kind = { kind: 'ignore' } | { kind: 'negation' } | { kind: 'break' } | { kind: 'skip' } | { kind: 'action'; action: TextAction };
-interface Entry { words: string[]; what: Kind }
+type Kind =
+  | { kind: 'ignore' }
+  | { kind: 'negation' }
+  | { kind: 'break' }
+  | { kind: 'skip' }
+  | { kind: 'action'; action: TextAction };
+interface Entry {
+  words: string[];
+  what: Kind;
+}
 
 /** The vocabulary as entries, longest first (the longest phrase at a position wins; ties: ignore, action, negation, break, skip). */
 function entriesOf(v: Vocabulary): Entry[] {
   const out: Entry[] = [];
   const add = (list: readonly string[], what: Kind) => {
-    for (const p of list) { const words = normaliseWords(p).filter((w) => w !== BREAK); if (words.length) out.push({ words, what }); }
+    for (const p of list) {
+      const words = normaliseWords(p).filter((w) => w !== BREAK);
+      if (words.length) out.push({ words, what });
+    }
   };
   add(v.ignore, { kind: 'ignore' });
   for (const a of TEXT_ACTIONS) add(v.phrases[a], { kind: 'action', action: a });
@@ -100,7 +278,10 @@ function entriesOf(v: Vocabulary): Entry[] {
   add(v.clause_breaks, { kind: 'break' });
   add(v.other_agent, { kind: 'skip' });
   add(v.deferral, { kind: 'skip' });
-  return out.map((e, i) => ({ e, i })).sort((a, b) => b.e.words.length - a.e.words.length || a.i - b.i).map(({ e }) => e);
+  return out
+    .map((e, i) => ({ e, i }))
+    .sort((a, b) => b.e.words.length - a.e.words.length || a.i - b.i)
+    .map(({ e }) => e);
 }
 
 const cache = new WeakMap<Vocabulary, Entry[]>();
@@ -108,27 +289,45 @@ const cache = new WeakMap<Vocabulary, Entry[]>();
 /** The claims of a text, in order, each (action, negated) once. */
 export function textClaims(text: string, vocabulary: Vocabulary = DEFAULT_VOCABULARY): TextClaim[] {
   let entries = cache.get(vocabulary);
-  if (!entries) { entries = entriesOf(vocabulary); cache.set(vocabulary, entries); }
+  if (!entries) {
+    entries = entriesOf(vocabulary);
+    cache.set(vocabulary, entries);
+  }
   const words = normaliseWords(text);
   const scope = vocabulary.negation_scope_words;
   const claims: TextClaim[] = [];
   let negatedUntil = -1; // an action phrase starting at or before this index is negated
   let skipUntil = -1; // … or not this plan's (another road user's, or a later intention)
   for (let i = 0; i < words.length;) {
-    if (words[i] === BREAK) { negatedUntil = skipUntil = -1; i++; continue; }
+    if (words[i] === BREAK) {
+      negatedUntil = skipUntil = -1;
+      i++;
+      continue;
+    }
     const hit = entries.find((e) => e.words.every((w, k) => words[i + k] === w));
-    if (!hit) { i++; continue; }
+    if (!hit) {
+      i++;
+      continue;
+    }
     const end = i + hit.words.length;
     switch (hit.what.kind) {
-      case 'ignore': break;
-      case 'negation': negatedUntil = end + scope; break;
-      case 'break': negatedUntil = skipUntil = -1; break;
-      case 'skip': skipUntil = end + scope; break;
+      case 'ignore':
+        break;
+      case 'negation':
+        negatedUntil = end + scope;
+        break;
+      case 'break':
+        negatedUntil = skipUntil = -1;
+        break;
+      case 'skip':
+        skipUntil = end + scope;
+        break;
       case 'action': {
         const negated = i <= negatedUntil;
         if (!(i <= skipUntil)) {
           const { action } = hit.what;
-          if (!claims.some((c) => c.action === action && c.negated === negated)) claims.push({ action, negated, phrase: hit.words.join(' ') });
+          if (!claims.some((c) => c.action === action && c.negated === negated))
+            claims.push({ action, negated, phrase: hit.words.join(' ') });
         }
         negatedUntil = skipUntil = -1;
         break;

@@ -5,8 +5,14 @@
  * only such claims, is not assessable. Pure.
  */
 import {
-  DEFAULT_TRAJECTORY_THRESHOLDS, LATERAL, trajectoryMetaActions,
-  type LateralAction, type LongitudinalAction, type TrajectoryLike, type TrajectoryMetaActions, type TrajectoryThresholds,
+  DEFAULT_TRAJECTORY_THRESHOLDS,
+  LATERAL,
+  trajectoryMetaActions,
+  type LateralAction,
+  type LongitudinalAction,
+  type TrajectoryLike,
+  type TrajectoryMetaActions,
+  type TrajectoryThresholds,
 } from './metaActions.js';
 import { DEFAULT_VOCABULARY, textClaims, type TextClaim, type Vocabulary } from './textActions.js';
 
@@ -19,7 +25,8 @@ export interface ConsistencyParams {
 }
 
 export const DEFAULT_CONSISTENCY: Readonly<ConsistencyParams> = Object.freeze({
-  trajectory: DEFAULT_TRAJECTORY_THRESHOLDS, vocabulary: DEFAULT_VOCABULARY,
+  trajectory: DEFAULT_TRAJECTORY_THRESHOLDS,
+  vocabulary: DEFAULT_VOCABULARY,
 });
 
 export interface Verdict {
@@ -57,7 +64,11 @@ function check(c: TextClaim, m: TrajectoryMetaActions): Check {
 const claimName = (c: TextClaim) => (c.negated ? `not ${c.action}` : c.action);
 
 /** The verdict of one plan: its reasoning text against its trajectory. */
-export function consistencyVerdict(text: string, trajectory: TrajectoryLike, params: ConsistencyParams = DEFAULT_CONSISTENCY): Verdict {
+export function consistencyVerdict(
+  text: string,
+  trajectory: TrajectoryLike,
+  params: ConsistencyParams = DEFAULT_CONSISTENCY,
+): Verdict {
   const claims = textClaims(text, params.vocabulary);
   const meta = trajectoryMetaActions(trajectory, params.trajectory);
   const planned: string[] = [...meta.longitudinal, meta.lateral ?? 'lateral unknown'];
@@ -70,11 +81,29 @@ export function consistencyVerdict(text: string, trajectory: TrajectoryLike, par
   const differs = results.filter((x) => x.r === 'differs');
   if (differs.length > 0) {
     const said = differs.map(({ c }) => `${claimName(c)} ("${c.negated ? 'not … ' : ''}${c.phrase}")`).join(', ');
-    return { kind: 'inconsistent', detail: `text says ${said}; ${trajectorySays}`, stated, planned, differs: differs.map(({ c }) => claimName(c)) };
+    return {
+      kind: 'inconsistent',
+      detail: `text says ${said}; ${trajectorySays}`,
+      stated,
+      planned,
+      differs: differs.map(({ c }) => claimName(c)),
+    };
   }
   const matched = results.filter((x) => x.r === 'match');
   if (matched.length === 0) {
-    return { kind: 'not_assessable', detail: `the trajectory settles none of ${stated.join(', ')}; ${trajectorySays}`, stated, planned, differs: [] };
+    return {
+      kind: 'not_assessable',
+      detail: `the trajectory settles none of ${stated.join(', ')}; ${trajectorySays}`,
+      stated,
+      planned,
+      differs: [],
+    };
   }
-  return { kind: 'consistent', detail: `${matched.map(({ c }) => claimName(c)).join(', ')} match the ${trajectorySays}`, stated, planned, differs: [] };
+  return {
+    kind: 'consistent',
+    detail: `${matched.map(({ c }) => claimName(c)).join(', ')} match the ${trajectorySays}`,
+    stated,
+    planned,
+    differs: [],
+  };
 }

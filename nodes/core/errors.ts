@@ -4,7 +4,10 @@
  */
 export class UserError extends Error {
   override readonly name: string = 'UserError';
-  constructor(message: string, readonly exitCode = 2) {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
     super(message);
   }
 }

@@ -139,7 +139,10 @@ export type EngineErrorKind = 'input' | 'bundle' | 'runtime' | 'non_finite' | 'w
 
 export class EngineError extends Error {
   override readonly name = 'EngineError';
-  constructor(readonly kind: EngineErrorKind, message: string) {
+  constructor(
+    readonly kind: EngineErrorKind,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -12,7 +12,10 @@ export function secondsToStamp(seconds: number): Time {
   if (!Number.isFinite(seconds)) throw new RangeError(`secondsToStamp: expected a finite time in s, got ${seconds}`);
   let sec = Math.floor(seconds);
   let nanosec = Math.round((seconds - sec) * 1e9);
-  if (nanosec >= 1e9) { sec += 1; nanosec -= 1e9; }
+  if (nanosec >= 1e9) {
+    sec += 1;
+    nanosec -= 1e9;
+  }
   return { sec, nanosec };
 }
 

@@ -16,7 +16,12 @@ import { stampToSeconds } from '../core/time.js';
  * when the message reports a finite one (used only by the odometry jump check).
  */
 export interface OdometrySample {
-  tS: number; x: number; y: number; z: number; yaw: number; speedMps?: number;
+  tS: number;
+  x: number;
+  y: number;
+  z: number;
+  yaw: number;
+  speedMps?: number;
   /** Full orientation (unit quaternion, fixed frame) when the message has one; the history then uses it whole. */
   q?: Quaternion;
 }
@@ -29,11 +34,10 @@ export interface HistoryOptions {
   maxGapS: number;
 }
 
-export type HistoryFailureReason = 'odometry_missing' | 'odometry_late' | 'history_short' | 'odometry_gap';
+type HistoryFailureReason = 'odometry_missing' | 'odometry_late' | 'history_short' | 'odometry_gap';
 
 export type HistoryResult =
-  | { ok: true; history: EgoHistory }
-  | { ok: false; reason: HistoryFailureReason; detail: string };
+  { ok: true; history: EgoHistory } | { ok: false; reason: HistoryFailureReason; detail: string };
 
 const EPS_S = 1e-6;
 
@@ -54,7 +58,14 @@ export function odometrySample(msg: Odometry): OdometrySample | undefined {
   if (!p || !q || !msg.header?.stamp) return undefined;
   const n = Math.hypot(q.x, q.y, q.z, q.w);
   if (!(n > 1e-9) || !Number.isFinite(n)) return undefined;
-  const s: OdometrySample = { tS: stampToSeconds(msg.header.stamp), x: p.x, y: p.y, z: p.z, yaw: yawFromQuaternion(q), q: { x: q.x / n, y: q.y / n, z: q.z / n, w: q.w / n } };
+  const s: OdometrySample = {
+    tS: stampToSeconds(msg.header.stamp),
+    x: p.x,
+    y: p.y,
+    z: p.z,
+    yaw: yawFromQuaternion(q),
+    q: { x: q.x / n, y: q.y / n, z: q.z / n, w: q.w / n },
+  };
   if (![s.tS, s.x, s.y, s.z, s.yaw].every(Number.isFinite)) return undefined;
   const v = msg.twist?.twist?.linear;
   const speed = v ? Math.hypot(v.x, v.y, v.z) : Number.NaN;
@@ -81,14 +92,28 @@ export function interpolatePose(a: OdometrySample, b: OdometrySample, tS: number
 }
 
 /** Spherical interpolation of unit quaternions along the shorter arc. */
-export function slerp(a: Quaternion, b: Quaternion, f: number): Quaternion {
+function slerp(a: Quaternion, b: Quaternion, f: number): Quaternion {
   let d = a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w;
-  let bx = b.x, by = b.y, bz = b.z, bw = b.w;
-  if (d < 0) { d = -d; bx = -bx; by = -by; bz = -bz; bw = -bw; }
+  let bx = b.x,
+    by = b.y,
+    bz = b.z,
+    bw = b.w;
+  if (d < 0) {
+    d = -d;
+    bx = -bx;
+    by = -by;
+    bz = -bz;
+    bw = -bw;
+  }
   let wa: number, wb: number;
-  if (d > 0.9995) { wa = 1 - f; wb = f; } else {
-    const th = Math.acos(d), sn = Math.sin(th);
-    wa = Math.sin((1 - f) * th) / sn; wb = Math.sin(f * th) / sn;
+  if (d > 0.9995) {
+    wa = 1 - f;
+    wb = f;
+  } else {
+    const th = Math.acos(d),
+      sn = Math.sin(th);
+    wa = Math.sin((1 - f) * th) / sn;
+    wb = Math.sin(f * th) / sn;
   }
   const q = { x: wa * a.x + wb * bx, y: wa * a.y + wb * by, z: wa * a.z + wb * bz, w: wa * a.w + wb * bw };
   const n = Math.hypot(q.x, q.y, q.z, q.w);
@@ -96,25 +121,38 @@ export function slerp(a: Quaternion, b: Quaternion, f: number): Quaternion {
 }
 
 /** Rotation matrix (row-major 3×3) of a unit quaternion. */
-export function rotationMatrix(q: Quaternion): number[] {
+function rotationMatrix(q: Quaternion): number[] {
   const { x, y, z, w } = q;
   return [
-    1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w),
-    2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w),
-    2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y),
+    1 - 2 * (y * y + z * z),
+    2 * (x * y - z * w),
+    2 * (x * z + y * w),
+    2 * (x * y + z * w),
+    1 - 2 * (x * x + z * z),
+    2 * (y * z - x * w),
+    2 * (x * z - y * w),
+    2 * (y * z + x * w),
+    1 - 2 * (x * x + y * y),
   ];
 }
 
 const timeOfSample = (o: OdometrySample): number => o.tS;
-const lastAtOrBefore = (samples: readonly OdometrySample[], t: number): number => lastAtOrBeforeT(samples, t, timeOfSample);
+const lastAtOrBefore = (samples: readonly OdometrySample[], t: number): number =>
+  lastAtOrBeforeT(samples, t, timeOfSample);
 
 /**
  * Poses (fixed frame) → rig frame at origin: p_local = R0ᵀ (p − p0), R_local = R0ᵀ R, yaw = atan2(R_local[1,0],
  * R_local[0,0]) when the poses carry orientations; otherwise translate and rotate by −origin.yaw.
  */
-export function toRigFrame(poses: readonly OdometrySample[], origin: OdometrySample, dtS: number): EgoHistory {
+function toRigFrame(poses: readonly OdometrySample[], origin: OdometrySample, dtS: number): EgoHistory {
   const n = poses.length;
-  const h: EgoHistory = { x: new Float64Array(n), y: new Float64Array(n), z: new Float64Array(n), yaw: new Float64Array(n), dt: dtS };
+  const h: EgoHistory = {
+    x: new Float64Array(n),
+    y: new Float64Array(n),
+    z: new Float64Array(n),
+    yaw: new Float64Array(n),
+    dt: dtS,
+  };
   if (origin.q && poses.every((p) => p.q)) {
     const R0 = rotationMatrix(origin.q);
     poses.forEach((p, i) => {
@@ -147,14 +185,24 @@ export function toRigFrame(poses: readonly OdometrySample[], origin: OdometrySam
 export function buildEgoHistory(samples: readonly OdometrySample[], t0S: number, opts: HistoryOptions): HistoryResult {
   const startS = t0S - (opts.steps - 1) * opts.dtS;
   const newest = samples[samples.length - 1];
-  if (!newest) return { ok: false, reason: 'odometry_missing', detail: `odometry: expected poses up to t0=${t0S.toFixed(3)} s, got none` };
+  if (!newest)
+    return {
+      ok: false,
+      reason: 'odometry_missing',
+      detail: `odometry: expected poses up to t0=${t0S.toFixed(3)} s, got none`,
+    };
   if (newest.tS < t0S - EPS_S) {
-    return { ok: false, reason: 'odometry_late', detail: `odometry: expected a pose at or after t0=${t0S.toFixed(3)} s, newest is ${newest.tS.toFixed(3)} s` };
+    return {
+      ok: false,
+      reason: 'odometry_late',
+      detail: `odometry: expected a pose at or after t0=${t0S.toFixed(3)} s, newest is ${newest.tS.toFixed(3)} s`,
+    };
   }
   const first = lastAtOrBefore(samples, startS);
   if (first < 0) {
     return {
-      ok: false, reason: 'history_short',
+      ok: false,
+      reason: 'history_short',
       detail: `odometry: expected poses from ${startS.toFixed(3)} s (${((opts.steps - 1) * opts.dtS).toFixed(1)} s before t0), oldest is ${samples[0]!.tS.toFixed(3)} s`,
     };
   }
@@ -164,7 +212,8 @@ export function buildEgoHistory(samples: readonly OdometrySample[], t0S: number,
     const gap = samples[i + 1]!.tS - samples[i]!.tS;
     if (gap > opts.maxGapS + EPS_S) {
       return {
-        ok: false, reason: 'odometry_gap',
+        ok: false,
+        reason: 'odometry_gap',
         detail: `odometry: expected gaps <= ${opts.maxGapS.toFixed(3)} s in the history, got ${gap.toFixed(3)} s after ${samples[i]!.tS.toFixed(3)} s`,
       };
     }

@@ -11,15 +11,31 @@ import type { CameraFrame } from '../core/planningEngine.js';
  * - forced: time_reset (timeline cleared), shutdown (node stopped)
  */
 export type DropReason =
-  | 'bad_encoding' | 'bad_size' | 'bad_message' | 'out_of_order'
+  | 'bad_encoding'
+  | 'bad_size'
+  | 'bad_message'
+  | 'out_of_order'
   | 'frame_ring_full'
-  | 'unused' | 'buffer_full' | 'superseded' | 'engine_error' | 'plan_timeout' | 'time_reset' | 'shutdown'
+  | 'unused'
+  | 'buffer_full'
+  | 'superseded'
+  | 'engine_error'
+  | 'plan_timeout'
+  | 'time_reset'
+  | 'shutdown'
   | SkipReason;
 
 /** Why a planning cycle produced no input. */
 export type SkipReason =
-  | 'camera_missing' | 'camera_stale' | 'frame_missing' | 'frame_too_old'
-  | 'odometry_missing' | 'odometry_late' | 'odometry_gap' | 'odometry_jump' | 'history_short';
+  | 'camera_missing'
+  | 'camera_stale'
+  | 'frame_missing'
+  | 'frame_too_old'
+  | 'odometry_missing'
+  | 'odometry_late'
+  | 'odometry_gap'
+  | 'odometry_jump'
+  | 'history_short';
 
 export interface FrameRecord {
   readonly camera: number;
@@ -59,12 +75,17 @@ export class FrameLedger {
   #planned = 0;
   #waiting = 0;
 
-  constructor(cameras: number, readonly capacity: number) {
+  constructor(
+    cameras: number,
+    readonly capacity: number,
+  ) {
     if (!(capacity >= 1)) throw new RangeError(`FrameLedger: capacity: expected >= 1 frames, got ${capacity}`);
     this.#buffers = Array.from({ length: cameras }, () => []);
   }
 
-  get buffers(): ReadonlyArray<ReadonlyArray<FrameRecord>> { return this.#buffers; }
+  get buffers(): ReadonlyArray<ReadonlyArray<FrameRecord>> {
+    return this.#buffers;
+  }
 
   newestStamp(camera: number): number | undefined {
     const b = this.#buffers[camera]!;
@@ -79,7 +100,16 @@ export class FrameLedger {
 
   /** Appends a frame (stamps must increase per camera); evicts the oldest beyond capacity. */
   add(camera: number, frame: CameraFrame, onFree?: () => void): FrameRecord {
-    const rec: FrameRecord = { camera, frame, stampS: frame.stampS, planned: false, refs: 0, live: true, counted: false, onFree };
+    const rec: FrameRecord = {
+      camera,
+      frame,
+      stampS: frame.stampS,
+      planned: false,
+      refs: 0,
+      live: true,
+      counted: false,
+      onFree,
+    };
     this.#received++;
     this.#waiting++;
     const b = this.#buffers[camera]!;
@@ -95,7 +125,10 @@ export class FrameLedger {
   }
 
   acquire(records: Iterable<FrameRecord>): void {
-    for (const rec of records) { rec.refs++; this.#held.add(rec); }
+    for (const rec of records) {
+      rec.refs++;
+      this.#held.add(rec);
+    }
   }
 
   release(records: Iterable<FrameRecord>, outcome: ReleaseOutcome): void {
@@ -126,15 +159,27 @@ export class FrameLedger {
    */
   clear(reason: DropReason, releaseHeld = false): void {
     for (const rec of this.#held) rec.forced = reason;
-    for (const b of this.#buffers) for (const rec of b.splice(0)) { rec.forced = reason; this.#leave(rec, reason); }
+    for (const b of this.#buffers)
+      for (const rec of b.splice(0)) {
+        rec.forced = reason;
+        this.#leave(rec, reason);
+      }
     if (releaseHeld) {
-      for (const rec of this.#held) { rec.refs = 0; this.#settle(rec); }
+      for (const rec of this.#held) {
+        rec.refs = 0;
+        this.#settle(rec);
+      }
       this.#held.clear();
     }
   }
 
   counts(): LedgerCounts {
-    return { received: this.#received, planned: this.#planned, waiting: this.#waiting, dropped: Object.fromEntries(this.#dropped) };
+    return {
+      received: this.#received,
+      planned: this.#planned,
+      waiting: this.#waiting,
+      dropped: Object.fromEntries(this.#dropped),
+    };
   }
 
   /** Recounts waiting frames from the buffers and held inputs (tests check it against counts().waiting). */
@@ -149,7 +194,7 @@ export class FrameLedger {
 
   #leave(rec: FrameRecord, reason: DropReason): void {
     rec.live = false;
-    if (rec.cause === undefined || reason === 'buffer_full' && rec.cause === 'unused') rec.cause = reason;
+    if (rec.cause === undefined || (reason === 'buffer_full' && rec.cause === 'unused')) rec.cause = reason;
     this.#settle(rec);
   }
 

@@ -4,7 +4,9 @@
  * Buffers are sorted by stamp, oldest first.
  */
 
-export interface Stamped { readonly stampS: number }
+export interface Stamped {
+  readonly stampS: number;
+}
 
 /** Stamps within this of a target count as at the target (float seconds from {sec, nanosec}). */
 export const STAMP_EPS_S = 1e-6;
@@ -24,7 +26,7 @@ export interface SelectionOptions {
   jitterS?: number;
 }
 
-export type SelectionFailureReason = 'frame_missing' | 'frame_too_old';
+type SelectionFailureReason = 'frame_missing' | 'frame_too_old';
 
 export type Selection =
   | { ok: true; t0S: number; indices: number[][] }
@@ -48,7 +50,10 @@ export function lastAtOrBefore<T>(items: ReadonlyArray<T>, t: number, timeOf: (i
   let found = -1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    if (timeOf(items[mid]!) <= t + STAMP_EPS_S) { found = mid; lo = mid + 1; } else hi = mid - 1;
+    if (timeOf(items[mid]!) <= t + STAMP_EPS_S) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
   }
   return found;
 }
@@ -73,7 +78,11 @@ export function horizonIndex(buffer: ReadonlyArray<Stamped>, t0S: number, window
   return Math.max(0, atOrBefore(buffer, t0S - windowSeconds));
 }
 
-export function selectFrames(buffers: ReadonlyArray<ReadonlyArray<Stamped>>, t0S: number, opts: SelectionOptions): Selection {
+export function selectFrames(
+  buffers: ReadonlyArray<ReadonlyArray<Stamped>>,
+  t0S: number,
+  opts: SelectionOptions,
+): Selection {
   const n = opts.framesPerCamera;
   const indices: number[][] = [];
   for (let c = 0; c < buffers.length; c++) {
@@ -86,16 +95,22 @@ export function selectFrames(buffers: ReadonlyArray<ReadonlyArray<Stamped>>, t0S
       if (i < 0) {
         const oldest = buffer[0];
         return {
-          ok: false, reason: 'frame_missing', camera: c,
-          detail: `${name}: expected a frame at or before ${target.toFixed(3)} s (t0=${t0S.toFixed(3)} s), got none` +
+          ok: false,
+          reason: 'frame_missing',
+          camera: c,
+          detail:
+            `${name}: expected a frame at or before ${target.toFixed(3)} s (t0=${t0S.toFixed(3)} s), got none` +
             (oldest ? ` (oldest ${oldest.stampS.toFixed(3)} s)` : ''),
         };
       }
       const stamp = buffer[i]!.stampS;
       if (target - stamp > opts.toleranceS + STAMP_EPS_S) {
         return {
-          ok: false, reason: 'frame_too_old', camera: c,
-          detail: `${name}: expected a frame within ${opts.toleranceS.toFixed(3)} s at or before ${target.toFixed(3)} s ` +
+          ok: false,
+          reason: 'frame_too_old',
+          camera: c,
+          detail:
+            `${name}: expected a frame within ${opts.toleranceS.toFixed(3)} s at or before ${target.toFixed(3)} s ` +
             `(t0=${t0S.toFixed(3)} s), got ${stamp.toFixed(3)} s`,
         };
       }

@@ -4,11 +4,20 @@ import { stampToSeconds } from '../core/time.js';
 import type { DropReason } from './frameLedger.js';
 
 /** Bytes per pixel of the raw encodings AR1 accepts. */
-export const RAW_ENCODINGS: Readonly<Record<string, number>> = Object.freeze({ rgb8: 3, bgr8: 3, rgba8: 4, bgra8: 4, mono8: 1 });
+const RAW_ENCODINGS: Readonly<Record<string, number>> = Object.freeze({
+  rgb8: 3,
+  bgr8: 3,
+  rgba8: 4,
+  bgra8: 4,
+  mono8: 1,
+});
 
 export type FrameCheck = { ok: true; frame: CameraFrame } | { ok: false; reason: DropReason; detail: string };
 
-export interface ExpectedSize { width: number; height: number }
+export interface ExpectedSize {
+  width: number;
+  height: number;
+}
 
 function stampOf(msg: { header?: { stamp?: { sec?: unknown; nanosec?: unknown } } }): number | undefined {
   const s = msg.header?.stamp;
@@ -21,29 +30,50 @@ function stampOf(msg: { header?: { stamp?: { sec?: unknown; nanosec?: unknown } 
 export function rawFrame(camera: string, msg: Image, size: ExpectedSize): FrameCheck {
   const stampS = stampOf(msg);
   if (stampS === undefined || !(msg.data instanceof Uint8Array)) {
-    return { ok: false, reason: 'bad_message', detail: `${camera}: expected a header stamp and uint8 data, got a malformed sensor_msgs/Image` };
+    return {
+      ok: false,
+      reason: 'bad_message',
+      detail: `${camera}: expected a header stamp and uint8 data, got a malformed sensor_msgs/Image`,
+    };
   }
   const bpp = RAW_ENCODINGS[msg.encoding];
   if (bpp === undefined) {
-    return { ok: false, reason: 'bad_encoding', detail: `${camera}: expected encoding ${Object.keys(RAW_ENCODINGS).join('|')}, got "${msg.encoding}"` };
+    return {
+      ok: false,
+      reason: 'bad_encoding',
+      detail: `${camera}: expected encoding ${Object.keys(RAW_ENCODINGS).join('|')}, got "${msg.encoding}"`,
+    };
   }
   if (msg.width !== size.width || msg.height !== size.height) {
-    return { ok: false, reason: 'bad_size', detail: `${camera}: expected ${size.width}x${size.height}, got ${msg.width}x${msg.height}` };
+    return {
+      ok: false,
+      reason: 'bad_size',
+      detail: `${camera}: expected ${size.width}x${size.height}, got ${msg.width}x${msg.height}`,
+    };
   }
   if (msg.step < msg.width * bpp || msg.data.length < msg.step * msg.height) {
     return {
-      ok: false, reason: 'bad_size',
+      ok: false,
+      reason: 'bad_size',
       detail: `${camera}: expected step >= ${msg.width * bpp} and ${msg.step * msg.height} bytes, got step ${msg.step} and ${msg.data.length} bytes`,
     };
   }
   return {
     ok: true,
-    frame: { camera, stampS, encoding: msg.encoding as FrameEncoding, width: msg.width, height: msg.height, step: msg.step, data: msg.data },
+    frame: {
+      camera,
+      stampS,
+      encoding: msg.encoding as FrameEncoding,
+      width: msg.width,
+      height: msg.height,
+      step: msg.step,
+      data: msg.data,
+    },
   };
 }
 
 /** The compressed format in a CompressedImage.format ("jpeg", "png", or image_transport's "bgr8; jpeg compressed bgr8"). */
-export function compressedFormat(format: string): 'jpeg' | 'png' | undefined {
+function compressedFormat(format: string): 'jpeg' | 'png' | undefined {
   const f = format.toLowerCase();
   if (/\b(jpeg|jpg)\b/.test(f)) return 'jpeg';
   if (/\bpng\b/.test(f)) return 'png';
@@ -54,10 +84,16 @@ export function compressedFormat(format: string): 'jpeg' | 'png' | undefined {
 export function compressedFrame(camera: string, msg: CompressedImage): FrameCheck {
   const stampS = stampOf(msg);
   if (stampS === undefined || !(msg.data instanceof Uint8Array) || typeof msg.format !== 'string') {
-    return { ok: false, reason: 'bad_message', detail: `${camera}: expected a header stamp, format and uint8 data, got a malformed sensor_msgs/CompressedImage` };
+    return {
+      ok: false,
+      reason: 'bad_message',
+      detail: `${camera}: expected a header stamp, format and uint8 data, got a malformed sensor_msgs/CompressedImage`,
+    };
   }
   const encoding = compressedFormat(msg.format);
-  if (!encoding) return { ok: false, reason: 'bad_encoding', detail: `${camera}: expected format jpeg or png, got "${msg.format}"` };
-  if (msg.data.length === 0) return { ok: false, reason: 'bad_size', detail: `${camera}: expected ${encoding} bytes, got 0 bytes` };
+  if (!encoding)
+    return { ok: false, reason: 'bad_encoding', detail: `${camera}: expected format jpeg or png, got "${msg.format}"` };
+  if (msg.data.length === 0)
+    return { ok: false, reason: 'bad_size', detail: `${camera}: expected ${encoding} bytes, got 0 bytes` };
   return { ok: true, frame: { camera, stampS, encoding, width: 0, height: 0, step: 0, data: msg.data } };
 }

@@ -77,16 +77,30 @@ export class InputAssembler {
     this.ledger = new FrameLedger(options.selection.cameras.length, options.cameraBufferSize);
   }
 
-  get epoch(): number { return this.#epoch; }
-  get skipped(): Record<string, number> { return Object.fromEntries(this.#skipped); }
-  get odometryDropped(): Record<string, number> { return Object.fromEntries(this.#odometryDropped); }
+  get epoch(): number {
+    return this.#epoch;
+  }
+  get skipped(): Record<string, number> {
+    return Object.fromEntries(this.#skipped);
+  }
+  get odometryDropped(): Record<string, number> {
+    return Object.fromEntries(this.#odometryDropped);
+  }
   /** The latest skipped cycle, for logs. */
-  get lastSkip(): { reason: SkipReason; detail: string } | undefined { return this.#lastSkip; }
+  get lastSkip(): { reason: SkipReason; detail: string } | undefined {
+    return this.#lastSkip;
+  }
   /** Odometry jumps (teleports) detected. */
-  get odometryJumps(): number { return this.#odometryJumps; }
-  counts(): LedgerCounts { return this.ledger.counts(); }
+  get odometryJumps(): number {
+    return this.#odometryJumps;
+  }
+  counts(): LedgerCounts {
+    return this.ledger.counts();
+  }
 
-  rejectFrame(reason: DropReason): void { this.ledger.reject(reason); }
+  rejectFrame(reason: DropReason): void {
+    this.ledger.reject(reason);
+  }
 
   onFrame(camera: number, frame: CameraFrame): IngestResult {
     const out: IngestResult = {};
@@ -130,7 +144,12 @@ export class InputAssembler {
       }
     }
     if (newest) {
-      const jump = odometryJump(this.#odometry[this.#odometry.length - 2], newest, sample, this.options.odometryMaxJumpM);
+      const jump = odometryJump(
+        this.#odometry[this.#odometry.length - 2],
+        newest,
+        sample,
+        this.options.odometryMaxJumpM,
+      );
       if (jump) {
         // Two timelines: the history restarts at this sample; a cycle waiting for odometry cannot be planned.
         this.#odometryJumps++;
@@ -139,7 +158,10 @@ export class InputAssembler {
         this.#jumpDetail = jump.detail;
         out.jump = jump.detail;
         if (this.#awaiting) {
-          this.#skip('odometry_jump', `${jump.detail}; the cycle at t0=${this.#awaiting.t0S.toFixed(3)} s waiting for odometry is dropped`);
+          this.#skip(
+            'odometry_jump',
+            `${jump.detail}; the cycle at t0=${this.#awaiting.t0S.toFixed(3)} s waiting for odometry is dropped`,
+          );
           this.#dropAwaiting();
         }
       }
@@ -165,7 +187,9 @@ export class InputAssembler {
     return out;
   }
 
-  rejectOdometry(reason: string): void { this.#countOdometryDrop(reason); }
+  rejectOdometry(reason: string): void {
+    this.#countOdometryDrop(reason);
+  }
 
   /** Starts a new timeline: buffers, odometry and pending cycles cleared; held frames drop as time_reset. */
   reset(): void {
@@ -192,13 +216,17 @@ export class InputAssembler {
     for (let c = 0; c < buffers.length; c++) lead = Math.max(lead, this.ledger.newestStamp(c) ?? -Infinity);
     if (setMin === undefined) {
       const c = buffers.findIndex((b) => b.length === 0);
-      if (fromFrame) this.#throttledSkip('camera_missing', lead, `${this.options.selection.cameras[c]}: no frame received yet`);
+      if (fromFrame)
+        this.#throttledSkip('camera_missing', lead, `${this.options.selection.cameras[c]}: no frame received yet`);
       return undefined;
     }
     if (lead - setMin > this.options.maxSkewS + STAMP_EPS_S) {
       const c = buffers.findIndex((b) => b[b.length - 1]!.stampS === setMin);
-      this.#throttledSkip('camera_stale', lead,
-        `${this.options.selection.cameras[c]}: newest frame ${setMin.toFixed(3)} s is ${(lead - setMin).toFixed(3)} s behind the newest camera (max ${this.options.maxSkewS.toFixed(3)} s)`);
+      this.#throttledSkip(
+        'camera_stale',
+        lead,
+        `${this.options.selection.cameras[c]}: newest frame ${setMin.toFixed(3)} s is ${(lead - setMin).toFixed(3)} s behind the newest camera (max ${this.options.maxSkewS.toFixed(3)} s)`,
+      );
       return undefined;
     }
     // A cycle starts when every camera has delivered a new frame SET: cameras are not exposed at the same instant,
@@ -241,8 +269,11 @@ export class InputAssembler {
       if (startS < this.#jumpS - STAMP_EPS_S) {
         // The history window reaches back before the jump: only after 1.5 s of new odometry.
         this.#awaiting = undefined;
-        this.#skip('odometry_jump', `${this.#jumpDetail}; no plan until the history window starts after the jump ` +
-          `(t0 >= ${(this.#jumpS + t0S - startS).toFixed(3)} s), t0=${t0S.toFixed(3)} s`);
+        this.#skip(
+          'odometry_jump',
+          `${this.#jumpDetail}; no plan until the history window starts after the jump ` +
+            `(t0 >= ${(this.#jumpS + t0S - startS).toFixed(3)} s), t0=${t0S.toFixed(3)} s`,
+        );
         this.ledger.release(records.flat(), 'cancelled');
         return undefined;
       }

@@ -1,14 +1,21 @@
 import type { Verdict } from '../consistency/index.js';
 import type { PlanResult, PlanTrajectory } from '../core/planningEngine.js';
 import {
-  CONSISTENCY, UNICYCLE_SOURCE, type Header, type Path, type PlannerTiming, type Reasoning, type Trajectory, type UnicycleCommand,
+  CONSISTENCY,
+  UNICYCLE_SOURCE,
+  type Header,
+  type Path,
+  type PlannerTiming,
+  type Reasoning,
+  type Trajectory,
+  type UnicycleCommand,
 } from '../core/msgs.js';
 import { secondsToStamp } from '../core/time.js';
 import type { SampledCommand } from './commandSampler.js';
 
 /** Output messages of ar1_planner, pure builders. Plan outputs are stamped with the input t0. */
 
-export function header(stampS: number, frameId: string): Header {
+function header(stampS: number, frameId: string): Header {
   return { stamp: secondsToStamp(stampS), frame_id: frameId };
 }
 
@@ -21,7 +28,8 @@ export function checkTrajectory(tr: PlanTrajectory, v0: number): string | undefi
   for (const key of ['x', 'y', 'heading', 'speed', 'acceleration', 'curvature'] as const) {
     const a = tr[key];
     if (a.length !== n) return `trajectory.${key}: expected ${n} values (as trajectory.t), got ${a.length}`;
-    for (let i = 0; i < n; i++) if (!Number.isFinite(a[i])) return `trajectory.${key}[${i}]: expected a finite value, got ${a[i]}`;
+    for (let i = 0; i < n; i++)
+      if (!Number.isFinite(a[i])) return `trajectory.${key}[${i}]: expected a finite value, got ${a[i]}`;
   }
   return undefined;
 }
@@ -34,8 +42,13 @@ export function trajectoryMsg(result: PlanResult, frameId: string): Trajectory {
     initial_speed: result.v0,
     bundle_id: result.bundleId,
     points: Array.from(tr.t, (t, i) => ({
-      t, x: tr.x[i]!, y: tr.y[i]!, heading: tr.heading[i]!, speed: tr.speed[i]!,
-      acceleration: tr.acceleration[i]!, curvature: tr.curvature[i]!,
+      t,
+      x: tr.x[i]!,
+      y: tr.y[i]!,
+      heading: tr.heading[i]!,
+      speed: tr.speed[i]!,
+      acceleration: tr.acceleration[i]!,
+      curvature: tr.curvature[i]!,
     })),
   };
 }
@@ -48,7 +61,10 @@ export function pathMsg(result: PlanResult, frameId: string): Path {
     header: h,
     pose: { position: { x, y, z: 0 }, orientation: { x: 0, y: 0, z: Math.sin(yaw / 2), w: Math.cos(yaw / 2) } },
   });
-  return { header: h, poses: [pose(0, 0, 0), ...Array.from(tr.t, (_t, i) => pose(tr.x[i]!, tr.y[i]!, tr.heading[i]!))] };
+  return {
+    header: h,
+    poses: [pose(0, 0, 0), ...Array.from(tr.t, (_t, i) => pose(tr.x[i]!, tr.y[i]!, tr.heading[i]!))],
+  };
 }
 
 /** The reasoning of a plan with its consistency verdict against the same plan's trajectory. */

@@ -26,7 +26,12 @@ export interface OdometryJump {
 const dist = (a: OdometrySample, b: OdometrySample) => Math.hypot(b.x - a.x, b.y - a.y, b.z - a.z);
 
 /** The jump from prev to next, or undefined when the step is plausible (or cannot be judged). `before` precedes prev. */
-export function odometryJump(before: OdometrySample | undefined, prev: OdometrySample, next: OdometrySample, maxJumpM: number): OdometryJump | undefined {
+export function odometryJump(
+  before: OdometrySample | undefined,
+  prev: OdometrySample,
+  next: OdometrySample,
+  maxJumpM: number,
+): OdometryJump | undefined {
   const dtS = next.tS - prev.tS;
   if (!(dtS > 0)) return undefined;
   const speeds: number[] = [];
@@ -39,8 +44,12 @@ export function odometryJump(before: OdometrySample | undefined, prev: OdometryS
   const distanceM = dist(prev, next);
   if (distanceM <= allowedM) return undefined;
   return {
-    distanceM, allowedM, speedMps, dtS,
-    detail: `odometry: position moved ${distanceM.toFixed(3)} m in ${dtS.toFixed(3)} s at ${next.tS.toFixed(3)} s, ` +
+    distanceM,
+    allowedM,
+    speedMps,
+    dtS,
+    detail:
+      `odometry: position moved ${distanceM.toFixed(3)} m in ${dtS.toFixed(3)} s at ${next.tS.toFixed(3)} s, ` +
       `expected at most ${allowedM.toFixed(3)} m (speed ${speedMps.toFixed(2)} m/s × dt + max_jump_m ${maxJumpM.toFixed(2)} m)`,
   };
 }

@@ -1,11 +1,16 @@
 import { fileURLToPath } from 'node:url';
-import { TEXT_ACTIONS, type ConsistencyParams, type TextAction, type TrajectoryThresholds } from '../consistency/index.js';
+import {
+  TEXT_ACTIONS,
+  type ConsistencyParams,
+  type TextAction,
+  type TrajectoryThresholds,
+} from '../consistency/index.js';
 import { loadParameters, readSchema, ParameterError, originOf, type ParameterOverrides } from '../core/params/index.js';
 
 /** config/ar1_planner.schema.json: keys, types, defaults, bounds and units. */
 export const PLANNER_SCHEMA_PATH = fileURLToPath(new URL('../../config/ar1_planner.schema.json', import.meta.url));
 
-export type CameraTransport = 'raw' | 'compressed';
+type CameraTransport = 'raw' | 'compressed';
 
 /** One camera input, resolved from the parallel cameras.* lists. */
 export interface CameraInput {
@@ -39,7 +44,14 @@ export interface PlannerParams {
     max_skew_s: number;
   };
   odometry: { topic: string; buffer_s: number; buffer_size: number; max_gap_s: number; max_jump_m: number };
-  topics: { trajectory: string; path: string; reasoning: string; reasoning_text: string; timing: string; command: string };
+  topics: {
+    trajectory: string;
+    path: string;
+    reasoning: string;
+    reasoning_text: string;
+    timing: string;
+    command: string;
+  };
   /** Reasoning–action consistency: trajectory thresholds, the text vocabulary (`consistencyParamsOf` gives the module's shape). */
   consistency: PlannerConsistencyParams;
 }
@@ -55,16 +67,27 @@ function copyConsistency(c: PlannerConsistencyParams): PlannerConsistencyParams 
   const v = c.vocabulary;
   return {
     enabled: c.enabled,
-    horizon_s: c.horizon_s, window_s: c.window_s,
-    accelerate_min_mps2: c.accelerate_min_mps2, decelerate_min_mps2: c.decelerate_min_mps2, keep_speed_max_mps2: c.keep_speed_max_mps2,
-    stop_speed_mps: c.stop_speed_mps, creep_max_speed_mps: c.creep_max_speed_mps,
-    lateral_min_distance_m: c.lateral_min_distance_m, straight_max_heading_rad: c.straight_max_heading_rad,
-    straight_max_offset_m: c.straight_max_offset_m, turn_min_heading_rad: c.turn_min_heading_rad,
-    lane_change_min_offset_m: c.lane_change_min_offset_m, lane_change_max_end_heading_ratio: c.lane_change_max_end_heading_ratio,
+    horizon_s: c.horizon_s,
+    window_s: c.window_s,
+    accelerate_min_mps2: c.accelerate_min_mps2,
+    decelerate_min_mps2: c.decelerate_min_mps2,
+    keep_speed_max_mps2: c.keep_speed_max_mps2,
+    stop_speed_mps: c.stop_speed_mps,
+    creep_max_speed_mps: c.creep_max_speed_mps,
+    lateral_min_distance_m: c.lateral_min_distance_m,
+    straight_max_heading_rad: c.straight_max_heading_rad,
+    straight_max_offset_m: c.straight_max_offset_m,
+    turn_min_heading_rad: c.turn_min_heading_rad,
+    lane_change_min_offset_m: c.lane_change_min_offset_m,
+    lane_change_max_end_heading_ratio: c.lane_change_max_end_heading_ratio,
     negation_scope_words: c.negation_scope_words,
     vocabulary: {
-      ...Object.fromEntries(TEXT_ACTIONS.map((a) => [a, [...v[a]]])) as Record<TextAction, string[]>,
-      negation: [...v.negation], clause_breaks: [...v.clause_breaks], other_agent: [...v.other_agent], deferral: [...v.deferral], ignore: [...v.ignore],
+      ...(Object.fromEntries(TEXT_ACTIONS.map((a) => [a, [...v[a]]])) as Record<TextAction, string[]>),
+      negation: [...v.negation],
+      clause_breaks: [...v.clause_breaks],
+      other_agent: [...v.other_agent],
+      deferral: [...v.deferral],
+      ignore: [...v.ignore],
     },
   };
 }
@@ -75,16 +98,28 @@ export function consistencyParamsOf(c: PlannerConsistencyParams): ConsistencyPar
   const phrases = Object.fromEntries(TEXT_ACTIONS.map((a) => [a, [...v[a]]])) as Record<TextAction, string[]>;
   return {
     trajectory: {
-      horizon_s: c.horizon_s, window_s: c.window_s,
-      accelerate_min_mps2: c.accelerate_min_mps2, decelerate_min_mps2: c.decelerate_min_mps2, keep_speed_max_mps2: c.keep_speed_max_mps2,
-      stop_speed_mps: c.stop_speed_mps, creep_max_speed_mps: c.creep_max_speed_mps,
-      lateral_min_distance_m: c.lateral_min_distance_m, straight_max_heading_rad: c.straight_max_heading_rad,
-      straight_max_offset_m: c.straight_max_offset_m, turn_min_heading_rad: c.turn_min_heading_rad,
-      lane_change_min_offset_m: c.lane_change_min_offset_m, lane_change_max_end_heading_ratio: c.lane_change_max_end_heading_ratio,
+      horizon_s: c.horizon_s,
+      window_s: c.window_s,
+      accelerate_min_mps2: c.accelerate_min_mps2,
+      decelerate_min_mps2: c.decelerate_min_mps2,
+      keep_speed_max_mps2: c.keep_speed_max_mps2,
+      stop_speed_mps: c.stop_speed_mps,
+      creep_max_speed_mps: c.creep_max_speed_mps,
+      lateral_min_distance_m: c.lateral_min_distance_m,
+      straight_max_heading_rad: c.straight_max_heading_rad,
+      straight_max_offset_m: c.straight_max_offset_m,
+      turn_min_heading_rad: c.turn_min_heading_rad,
+      lane_change_min_offset_m: c.lane_change_min_offset_m,
+      lane_change_max_end_heading_ratio: c.lane_change_max_end_heading_ratio,
     },
     vocabulary: {
-      phrases, negation: [...v.negation], clause_breaks: [...v.clause_breaks], other_agent: [...v.other_agent],
-      deferral: [...v.deferral], ignore: [...v.ignore], negation_scope_words: c.negation_scope_words,
+      phrases,
+      negation: [...v.negation],
+      clause_breaks: [...v.clause_breaks],
+      other_agent: [...v.other_agent],
+      deferral: [...v.deferral],
+      ignore: [...v.ignore],
+      negation_scope_words: c.negation_scope_words,
     },
   };
 }
@@ -100,7 +135,8 @@ export function loadPlannerParams(overrides: ParameterOverrides, nodeName = 'ar1
   for (const key of ['topics', 'transports'] as const) {
     const got = params.cameras[key].length;
     if (got !== n) {
-      const origin = originOf(overrides, ['cameras', key]) ?? originOf(overrides, ['cameras', 'names']) ?? `${nodeName} defaults`;
+      const origin =
+        originOf(overrides, ['cameras', key]) ?? originOf(overrides, ['cameras', 'names']) ?? `${nodeName} defaults`;
       throw new ParameterError(`${origin}: cameras.${key}: expected ${n} values (one per cameras.names), got ${got}`);
     }
   }
@@ -138,10 +174,20 @@ export function toPlannerParams(raw: Record<string, unknown>): PlannerParams {
       stamp_jitter_s: c.stamp_jitter_s,
       max_skew_s: c.max_skew_s,
     },
-    odometry: { topic: o.topic, buffer_s: o.buffer_s, buffer_size: o.buffer_size, max_gap_s: o.max_gap_s, max_jump_m: o.max_jump_m },
+    odometry: {
+      topic: o.topic,
+      buffer_s: o.buffer_s,
+      buffer_size: o.buffer_size,
+      max_gap_s: o.max_gap_s,
+      max_jump_m: o.max_jump_m,
+    },
     topics: {
-      trajectory: t.trajectory, path: t.path, reasoning: t.reasoning, reasoning_text: t.reasoning_text,
-      timing: t.timing, command: t.command,
+      trajectory: t.trajectory,
+      path: t.path,
+      reasoning: t.reasoning,
+      reasoning_text: t.reasoning_text,
+      timing: t.timing,
+      command: t.command,
     },
     consistency: copyConsistency(r.consistency),
   };

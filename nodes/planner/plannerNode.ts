@@ -35,7 +35,13 @@ export interface PlannerStats {
   consistency: Record<VerdictKind, number>;
 }
 
-const DISABLED: Verdict = { kind: 'not_assessable', detail: 'consistency.enabled is false', stated: [], planned: [], differs: [] };
+const DISABLED: Verdict = {
+  kind: 'not_assessable',
+  detail: 'consistency.enabled is false',
+  stated: [],
+  planned: [],
+  differs: [],
+};
 
 export interface PlannerHandle {
   stop(): Promise<void>;
@@ -51,7 +57,10 @@ export interface PlannerOptions {
 
 /** A plan that ran past plan_timeout_s. */
 export class PlanTimeoutError extends Error {
-  constructor(readonly t0S: number, readonly timeoutS: number) {
+  constructor(
+    readonly t0S: number,
+    readonly timeoutS: number,
+  ) {
     super(`plan at t0=${t0S.toFixed(3)} s did not finish within plan_timeout_s ${timeoutS.toFixed(3)} s; abandoned`);
     this.name = 'PlanTimeoutError';
   }
@@ -65,13 +74,20 @@ const isRestartable = (e: unknown): e is Restartable =>
 type Ingest = { kind: 'frame'; camera: number; check: FrameCheck } | { kind: 'odometry'; msg: unknown };
 
 /** Subscribes cameras and odometry, plans with `engine`, publishes the plan outputs and the command stream. */
-export function startPlanner(ros: RosNode, params: PlannerParams, engine: PlanningEngine, options: PlannerOptions = {}): PlannerHandle {
+export function startPlanner(
+  ros: RosNode,
+  params: PlannerParams,
+  engine: PlanningEngine,
+  options: PlannerOptions = {},
+): PlannerHandle {
   const contract = engine.contract;
   const cameras = cameraInputs(params);
   const names = cameras.map((c) => c.name);
   if (names.join(',') !== contract.cameras.join(',')) {
-    throw new UserError(`cameras.names: expected the bundle's cameras in its order [${contract.cameras.join(', ')}] ` +
-      `(bundle ${contract.bundleId}), got [${names.join(', ')}] [node=${ros.name}]`);
+    throw new UserError(
+      `cameras.names: expected the bundle's cameras in its order [${contract.cameras.join(', ')}] ` +
+        `(bundle ${contract.bundleId}), got [${names.join(', ')}] [node=${ros.name}]`,
+    );
   }
   const ctx = `[node=${ros.name}]`;
   const log = ros.logger;
@@ -79,9 +95,17 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
   // Received frames go straight into the engine's shared memory (when it has a store): one slot per buffered frame,
   // plus the frames of an input pending, one in flight and one abandoned by a timeout while its worker still reads
   // it, plus the frame arriving.
-  const frameStore = engine.createFrameStore?.({ slotsPerCamera: params.cameras.buffer_size + 3 * contract.framesPerCamera + 1 });
+  const frameStore = engine.createFrameStore?.({
+    slotsPerCamera: params.cameras.buffer_size + 3 * contract.framesPerCamera + 1,
+  });
   const assembler = new InputAssembler({
-    selection: { cameras: names, framesPerCamera: contract.framesPerCamera, spacingS: contract.frameSpacingS, toleranceS: params.cameras.frame_tolerance_s, jitterS: params.cameras.stamp_jitter_s },
+    selection: {
+      cameras: names,
+      framesPerCamera: contract.framesPerCamera,
+      spacingS: contract.frameSpacingS,
+      toleranceS: params.cameras.frame_tolerance_s,
+      jitterS: params.cameras.stamp_jitter_s,
+    },
     history: { steps: contract.historySteps, dtS: contract.historyDtS, maxGapS: params.odometry.max_gap_s },
     cameraBufferSize: params.cameras.buffer_size,
     odometryBufferSize: params.odometry.buffer_size,
@@ -116,7 +140,8 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
     if (!params.consistency.enabled) return DISABLED;
     try {
       return consistencyVerdict(r.reasoning.text, trajectoryOfPlan(r.trajectory, r.v0), consistencyParams);
-    } catch (e) { // never lose a plan to the check: it is published as not assessable, with the reason
+    } catch (e) {
+      // never lose a plan to the check: it is published as not assessable, with the reason
       return { ...DISABLED, detail: `consistency check failed: ${errorMessage(e)}` };
     }
   };
@@ -124,11 +149,18 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
   let lastSkipLogged: string | undefined;
   const size = { width: contract.imageWidth, height: contract.imageHeight };
 
-  const frames$: Observable<Ingest> = merge(...cameras.map((cam, i) => (cam.transport === 'compressed'
-    ? ros.subscribe('sensor_msgs/msg/CompressedImage', cam.topic, QOS_SENSOR).pipe(map((m) => compressedFrame(cam.name, m)))
-    : ros.subscribe('sensor_msgs/msg/Image', cam.topic, QOS_SENSOR).pipe(map((m) => rawFrame(cam.name, m, size))))
-    .pipe(map((check): Ingest => ({ kind: 'frame', camera: i, check })))));
-  const odometry$: Observable<Ingest> = ros.subscribe('nav_msgs/msg/Odometry', params.odometry.topic, QOS_SENSOR)
+  const frames$: Observable<Ingest> = merge(
+    ...cameras.map((cam, i) =>
+      (cam.transport === 'compressed'
+        ? ros
+            .subscribe('sensor_msgs/msg/CompressedImage', cam.topic, QOS_SENSOR)
+            .pipe(map((m) => compressedFrame(cam.name, m)))
+        : ros.subscribe('sensor_msgs/msg/Image', cam.topic, QOS_SENSOR).pipe(map((m) => rawFrame(cam.name, m, size)))
+      ).pipe(map((check): Ingest => ({ kind: 'frame', camera: i, check }))),
+    ),
+  );
+  const odometry$: Observable<Ingest> = ros
+    .subscribe('nav_msgs/msg/Odometry', params.odometry.topic, QOS_SENSOR)
     .pipe(map((msg): Ingest => ({ kind: 'odometry', msg })));
 
   const ingest = (ev: Ingest): Candidate[] => {
@@ -151,7 +183,9 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
     if (r.capped) log.warn(`${r.capped}: raise odometry.buffer_size ${ctx}`);
     if (r.ringFull) log.warn(`frame dropped (frame_ring_full): ${r.ringFull} ${ctx}`);
     if (r.jump) {
-      log.warn(`odometry jumped (${r.jump}): odometry history cleared, no plan until ${(contract.historyDtS * (contract.historySteps - 1)).toFixed(1)} s of history after the jump ${ctx}`);
+      log.warn(
+        `odometry jumped (${r.jump}): odometry history cleared, no plan until ${(contract.historyDtS * (contract.historySteps - 1)).toFixed(1)} s of history after the jump ${ctx}`,
+      );
     }
     if (r.reset) {
       active = undefined;
@@ -166,33 +200,58 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
   };
 
   const runPlan = (c: Candidate): Observable<PlanResult> =>
-    c.epoch !== assembler.epoch ? EMPTY : defer(() => track(engine.plan(c.input))).pipe(timeout({
-      first: timeoutMs, scheduler: ros.scheduler, with: () => throwError(() => new PlanTimeoutError(c.input.t0S, params.plan_timeout_s)),
-    }));
+    c.epoch !== assembler.epoch
+      ? EMPTY
+      : defer(() => track(engine.plan(c.input))).pipe(
+          timeout({
+            first: timeoutMs,
+            scheduler: ros.scheduler,
+            with: () => throwError(() => new PlanTimeoutError(c.input.t0S, params.plan_timeout_s)),
+          }),
+        );
 
   const restartEngine = () => {
     if (!isRestartable(engine)) return;
     let p: Promise<void>;
-    try { p = engine.restartWorker(); } catch (e) { p = Promise.reject(e); }
-    p.then(() => log.info(`inference worker restarted after a plan timeout ${ctx}`),
-      (e: unknown) => log.error(`restarting the inference worker failed: ${errorMessage(e)} ${ctx}`));
+    try {
+      p = engine.restartWorker();
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    p.then(
+      () => log.info(`inference worker restarted after a plan timeout ${ctx}`),
+      (e: unknown) => log.error(`restarting the inference worker failed: ${errorMessage(e)} ${ctx}`),
+    );
   };
 
   const publishTiming = (c: Candidate, result: PlanResult | undefined, error: string) => {
     const n = assembler.counts();
-    pub.timing.publish(timingMsg({
-      t0S: c.input.t0S, frameId, syncMs: c.syncMs, ...(result ? { timing: result.timing } : {}),
-      latencyMs: (ros.clock.now() - c.input.t0S) * 1000, provider: result?.provider ?? engine.provider,
-      received: n.received, planned: n.planned, dropped: n.dropped, error,
-    }));
+    pub.timing.publish(
+      timingMsg({
+        t0S: c.input.t0S,
+        frameId,
+        syncMs: c.syncMs,
+        ...(result ? { timing: result.timing } : {}),
+        latencyMs: (ros.clock.now() - c.input.t0S) * 1000,
+        provider: result?.provider ?? engine.provider,
+        received: n.received,
+        planned: n.planned,
+        dropped: n.dropped,
+        error,
+      }),
+    );
   };
 
   const onEvent = (ev: PlanEvent<Candidate, PlanResult>) => {
     const c = ev.input;
     const ledger = assembler.ledger;
     switch (ev.kind) {
-      case 'started': return;
-      case 'superseded': case 'cancelled': ledger.release(c.records, ev.kind); return;
+      case 'started':
+        return;
+      case 'superseded':
+      case 'cancelled':
+        ledger.release(c.records, ev.kind);
+        return;
       case 'failed': {
         if (ev.error instanceof PlanTimeoutError) {
           ledger.release(c.records, 'timed_out');
@@ -215,10 +274,16 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
         return;
       }
       case 'completed': {
-        if (c.epoch !== assembler.epoch) { ledger.release(c.records, 'cancelled'); return; }
+        if (c.epoch !== assembler.epoch) {
+          ledger.release(c.records, 'cancelled');
+          return;
+        }
         const r = ev.result;
-        const bad = checkTrajectory(r.trajectory, r.v0) ??
-          (Math.abs(r.t0S - c.input.t0S) > 1e-9 ? `result t0 ${r.t0S} s differs from the input t0 ${c.input.t0S} s` : undefined);
+        const bad =
+          checkTrajectory(r.trajectory, r.v0) ??
+          (Math.abs(r.t0S - c.input.t0S) > 1e-9
+            ? `result t0 ${r.t0S} s differs from the input t0 ${c.input.t0S} s`
+            : undefined);
         if (bad) {
           ledger.release(c.records, 'failed');
           errors++;
@@ -233,7 +298,8 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
         pub.path.publish(pathMsg(r, frameId));
         const verdict = judge(r);
         consistency[verdict.kind]++;
-        if (verdict.kind === 'inconsistent') log.debug(`reasoning inconsistent at t0=${c.input.t0S.toFixed(3)} s: ${verdict.detail} ${ctx}`);
+        if (verdict.kind === 'inconsistent')
+          log.debug(`reasoning inconsistent at t0=${c.input.t0S.toFixed(3)} s: ${verdict.detail} ${ctx}`);
         pub.reasoning.publish(reasoningMsg(r, frameId, verdict));
         pub.reasoningText.publish({ data: r.reasoning.text });
         publishTiming(c, r, '');
@@ -243,22 +309,29 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
   };
 
   const sub = new Subscription();
-  sub.add(merge(frames$, odometry$).pipe(
-    concatMap(ingest),
-    planLatest(runPlan, 1000 / params.max_plan_rate_hz, ros.scheduler),
-  ).subscribe({
-    next: (ev) => {
-      try { onEvent(ev); } catch (e) { log.error(`publishing a plan failed: ${errorMessage(e)} ${ctx}`); }
-    },
-    error: (e: unknown) => log.error(`planning loop stopped: ${errorMessage(e)} ${ctx}`),
-  }));
-  sub.add(interval(1000 / params.control_rate_hz, ros.scheduler).subscribe(() => {
-    if (!active) return;
-    const now = ros.clock.now();
-    const cmd = sampleCommand(active, now);
-    if (!cmd) return; // horizon ran out: silence, the watchdog takes over
-    pub.command.publish(commandMsg(cmd, now, frameId));
-  }));
+  sub.add(
+    merge(frames$, odometry$)
+      .pipe(concatMap(ingest), planLatest(runPlan, 1000 / params.max_plan_rate_hz, ros.scheduler))
+      .subscribe({
+        next: (ev) => {
+          try {
+            onEvent(ev);
+          } catch (e) {
+            log.error(`publishing a plan failed: ${errorMessage(e)} ${ctx}`);
+          }
+        },
+        error: (e: unknown) => log.error(`planning loop stopped: ${errorMessage(e)} ${ctx}`),
+      }),
+  );
+  sub.add(
+    interval(1000 / params.control_rate_hz, ros.scheduler).subscribe(() => {
+      if (!active) return;
+      const now = ros.clock.now();
+      const cmd = sampleCommand(active, now);
+      if (!cmd) return; // horizon ran out: silence, the watchdog takes over
+      pub.command.publish(commandMsg(cmd, now, frameId));
+    }),
+  );
 
   let stopped = false;
   const stop = async () => {
@@ -269,15 +342,29 @@ export function startPlanner(ros: RosNode, params: PlannerParams, engine: Planni
     frameStore?.close();
     active = undefined;
   };
-  sub.add(ros.shutdown$.subscribe({ complete: () => { void stop(); } }));
+  sub.add(
+    ros.shutdown$.subscribe({
+      complete: () => {
+        void stop();
+      },
+    }),
+  );
 
   return {
     stop,
     stats: () => {
       const n = assembler.counts();
       return {
-        received: n.received, planned: n.planned, dropped: n.dropped, waiting: n.waiting, plans, errors,
-        skipped: assembler.skipped, odometryDropped: assembler.odometryDropped, timeouts, odometryJumps: assembler.odometryJumps,
+        received: n.received,
+        planned: n.planned,
+        dropped: n.dropped,
+        waiting: n.waiting,
+        plans,
+        errors,
+        skipped: assembler.skipped,
+        odometryDropped: assembler.odometryDropped,
+        timeouts,
+        odometryJumps: assembler.odometryJumps,
         consistency: { ...consistency },
       };
     },

@@ -9,7 +9,7 @@ import { stampToSeconds } from '../core/time.js';
 import { round } from './metrics.js';
 
 /** One inconsistent plan, as report.json lists it. */
-export interface InconsistentPlan {
+interface InconsistentPlan {
   t0_s: number;
   text: string;
   detail: string;
@@ -32,7 +32,9 @@ export interface ConsistencySummary {
 }
 
 const KIND: Record<number, 'consistent' | 'inconsistent' | 'not_assessable'> = {
-  [CONSISTENCY.consistent]: 'consistent', [CONSISTENCY.inconsistent]: 'inconsistent', [CONSISTENCY.not_assessable]: 'not_assessable',
+  [CONSISTENCY.consistent]: 'consistent',
+  [CONSISTENCY.inconsistent]: 'inconsistent',
+  [CONSISTENCY.not_assessable]: 'not_assessable',
 };
 
 const r2 = (v: number) => round(v, 2);
@@ -43,13 +45,24 @@ export class ConsistencyCollector {
   readonly #plans = new Map<number, Trajectory>();
 
   /** A /ar1/reasoning message. */
-  reasoning(m: Reasoning): void { this.#reasoning.push(m); }
+  reasoning(m: Reasoning): void {
+    this.#reasoning.push(m);
+  }
 
   /** A /ar1/trajectory message. */
-  trajectory(m: Trajectory): void { this.#plans.set(stampToSeconds(m.header.stamp), m); }
+  trajectory(m: Trajectory): void {
+    this.#plans.set(stampToSeconds(m.header.stamp), m);
+  }
 
   summary(): ConsistencySummary {
-    const s: ConsistencySummary = { plans: 0, consistent: 0, inconsistent: 0, not_assessable: 0, rate: null, inconsistent_plans: [] };
+    const s: ConsistencySummary = {
+      plans: 0,
+      consistent: 0,
+      inconsistent: 0,
+      not_assessable: 0,
+      rate: null,
+      inconsistent_plans: [],
+    };
     for (const m of this.#reasoning) {
       const kind = KIND[m.consistency] ?? 'not_assessable';
       s.plans++;
@@ -59,9 +72,16 @@ export class ConsistencyCollector {
       const plan = this.#plans.get(t0S);
       const pts = plan?.points ?? [];
       s.inconsistent_plans.push({
-        t0_s: round(t0S, 3), text: m.text, detail: m.consistency_detail, stated: [...m.stated_actions], planned: [...m.planned_actions],
+        t0_s: round(t0S, 3),
+        text: m.text,
+        detail: m.consistency_detail,
+        stated: [...m.stated_actions],
+        planned: [...m.planned_actions],
         trajectory: {
-          t: pts.map((p) => r2(p.t)), x: pts.map((p) => r2(p.x)), y: pts.map((p) => r2(p.y)), speed: pts.map((p) => r2(p.speed)),
+          t: pts.map((p) => r2(p.t)),
+          x: pts.map((p) => r2(p.x)),
+          y: pts.map((p) => r2(p.y)),
+          speed: pts.map((p) => r2(p.speed)),
           initial_speed: plan ? r2(plan.initial_speed) : null,
         },
       });
@@ -74,9 +94,19 @@ export class ConsistencyCollector {
 
 /** Adds summaries up (report merge); the list keeps each input's plans in order. */
 export function mergeConsistency(parts: readonly ConsistencySummary[]): ConsistencySummary {
-  const s: ConsistencySummary = { plans: 0, consistent: 0, inconsistent: 0, not_assessable: 0, rate: null, inconsistent_plans: [] };
+  const s: ConsistencySummary = {
+    plans: 0,
+    consistent: 0,
+    inconsistent: 0,
+    not_assessable: 0,
+    rate: null,
+    inconsistent_plans: [],
+  };
   for (const p of parts) {
-    s.plans += p.plans; s.consistent += p.consistent; s.inconsistent += p.inconsistent; s.not_assessable += p.not_assessable;
+    s.plans += p.plans;
+    s.consistent += p.consistent;
+    s.inconsistent += p.inconsistent;
+    s.not_assessable += p.not_assessable;
     s.inconsistent_plans.push(...p.inconsistent_plans);
   }
   const judged = s.consistent + s.inconsistent;
@@ -99,30 +129,52 @@ function planSvg(p: InconsistentPlan, w = 220, h = 120): string {
   if (x.length === 0) return '<svg width="0" height="0"></svg>';
   const reach = Math.max(5, ...x.map(Math.abs), ...y.map(Math.abs));
   const half = w / 4;
-  const path = x.map((xi, i) => `${(half - (y[i]! / reach) * (half - 4)).toFixed(1)},${(h - 4 - (Math.max(0, xi) / reach) * (h - 8)).toFixed(1)}`).join(' ');
+  const path = x
+    .map(
+      (xi, i) =>
+        `${(half - (y[i]! / reach) * (half - 4)).toFixed(1)},${(h - 4 - (Math.max(0, xi) / reach) * (h - 8)).toFixed(1)}`,
+    )
+    .join(' ');
   const vmax = Math.max(1, p.trajectory.initial_speed ?? 0, ...speed);
   const tmax = t[t.length - 1] || 1;
-  const sp = speed.map((v, i) => `${(w / 2 + 6 + (t[i]! / tmax) * (w / 2 - 10)).toFixed(1)},${(h - 14 - (Math.max(0, v) / vmax) * (h - 24)).toFixed(1)}`).join(' ');
-  return `<svg width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" role="img" aria-label="plan at t0 ${p.t0_s} s">` +
+  const sp = speed
+    .map(
+      (v, i) =>
+        `${(w / 2 + 6 + (t[i]! / tmax) * (w / 2 - 10)).toFixed(1)},${(h - 14 - (Math.max(0, v) / vmax) * (h - 24)).toFixed(1)}`,
+    )
+    .join(' ');
+  return (
+    `<svg width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" role="img" aria-label="plan at t0 ${p.t0_s} s">` +
     `<rect x="0" y="0" width="${w / 2}" height="${h}" fill="#f8f9fa"/><polyline points="${path}" fill="none" stroke="#1c7ed6" stroke-width="2"/>` +
     `<polyline points="${sp}" fill="none" stroke="#e8590c" stroke-width="2"/>` +
-    `<text x="${w / 2 + 6}" y="${h - 2}" font-size="9">speed 0–${vmax.toFixed(1)} m/s over ${tmax.toFixed(1)} s</text></svg>`;
+    `<text x="${w / 2 + 6}" y="${h - 2}" font-size="9">speed 0–${vmax.toFixed(1)} m/s over ${tmax.toFixed(1)} s</text></svg>`
+  );
 }
 
 /** The report.html section: the rate and a table of the inconsistent plans (at most `limit`, with the count left out). */
 export function consistencyHtml(s: ConsistencySummary, limit = 200): string {
   const judged = s.consistent + s.inconsistent;
   const rate = s.rate === null ? 'n/a' : `${(s.rate * 100).toFixed(1)} %`;
-  const rows = s.inconsistent_plans.slice(0, limit).map((p) =>
-    `<tr><td>${p.t0_s.toFixed(3)}</td><td>${esc(p.text)}</td><td>${esc(p.stated.join(', '))}</td><td>${esc(p.planned.join(', '))}</td>` +
-    `<td>${esc(p.detail)}</td><td>${planSvg(p)}</td></tr>`).join('\n');
-  const more = s.inconsistent_plans.length > limit ? `<p>${s.inconsistent_plans.length - limit} more in report.json.</p>` : '';
+  const rows = s.inconsistent_plans
+    .slice(0, limit)
+    .map(
+      (p) =>
+        `<tr><td>${p.t0_s.toFixed(3)}</td><td>${esc(p.text)}</td><td>${esc(p.stated.join(', '))}</td><td>${esc(p.planned.join(', '))}</td>` +
+        `<td>${esc(p.detail)}</td><td>${planSvg(p)}</td></tr>`,
+    )
+    .join('\n');
+  const more =
+    s.inconsistent_plans.length > limit ? `<p>${s.inconsistent_plans.length - limit} more in report.json.</p>` : '';
   return `<section id="consistency"><h2>Reasoning–action consistency</h2>
 <p>Each plan's reasoning text held against its own trajectory: <b>${rate}</b> consistent (${s.consistent} of ${judged} judged plans;
 ${s.inconsistent} inconsistent; ${s.not_assessable} of ${s.plans} not assessable: the text names nothing the trajectory settles).</p>
-${s.inconsistent_plans.length ? `<table class="consistency"><thead><tr><th>t0 [s]</th><th>reasoning</th><th>text says</th><th>trajectory does</th><th>why</th><th>path (blue) / speed (orange)</th></tr></thead>
+${
+  s.inconsistent_plans.length
+    ? `<table class="consistency"><thead><tr><th>t0 [s]</th><th>reasoning</th><th>text says</th><th>trajectory does</th><th>why</th><th>path (blue) / speed (orange)</th></tr></thead>
 <tbody>
 ${rows}
-</tbody></table>${more}` : '<p>No inconsistent plan.</p>'}
+</tbody></table>${more}`
+    : '<p>No inconsistent plan.</p>'
+}
 </section>`;
 }

@@ -7,7 +7,12 @@ import { lastAtOrBefore } from '../planner/frameSelection.js';
 
 const timeOf = (p: OdometrySample): number => p.tS;
 
-export interface PoseSample { tS: number; x: number; y: number; yaw: number }
+export interface PoseSample {
+  tS: number;
+  x: number;
+  y: number;
+  yaw: number;
+}
 
 export class GroundTruthPath {
   readonly #poses: OdometrySample[];
@@ -24,9 +29,15 @@ export class GroundTruthPath {
     this.#poses = sorted;
   }
 
-  get length(): number { return this.#poses.length; }
-  get startS(): number | undefined { return this.#poses[0]?.tS; }
-  get endS(): number | undefined { return this.#poses[this.#poses.length - 1]?.tS; }
+  get length(): number {
+    return this.#poses.length;
+  }
+  get startS(): number | undefined {
+    return this.#poses[0]?.tS;
+  }
+  get endS(): number | undefined {
+    return this.#poses[this.#poses.length - 1]?.tS;
+  }
 
   /** Pose at tS by linear interpolation (yaw along the shortest arc); undefined outside the recorded span or across a gap. */
   at(tS: number, maxGapS = 0.5): PoseSample | undefined {
@@ -49,7 +60,10 @@ export class GroundTruthPath {
     const out: Array<{ x: number; y: number } | null> = [];
     for (let i = 0; i < times.length; i++) {
       const q = this.at(t0S + times[i]!);
-      if (!q) { out.push(null); continue; }
+      if (!q) {
+        out.push(null);
+        continue;
+      }
       const dx = q.x - origin.x;
       const dy = q.y - origin.y;
       out.push({ x: c * dx + s * dy, y: -s * dx + c * dy });

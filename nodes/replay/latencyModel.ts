@@ -9,7 +9,8 @@ export function parseLatency(text: string | undefined): LatencyModel {
   if (text === undefined || text === '') return { kind: 'fixed', ms: 100 };
   if (text === 'measured') return { kind: 'measured' };
   const ms = Number(text);
-  if (!Number.isFinite(ms) || ms < 0) throw new RangeError(`--latency: expected milliseconds >= 0 or "measured", got "${text}"`);
+  if (!Number.isFinite(ms) || ms < 0)
+    throw new RangeError(`--latency: expected milliseconds >= 0 or "measured", got "${text}"`);
   return { kind: 'fixed', ms };
 }
 
@@ -31,7 +32,9 @@ export function withModelledLatency(
 ): PlanningEngine {
   return {
     contract: engine.contract,
-    get provider() { return engine.provider; },
+    get provider() {
+      return engine.provider;
+    },
     close: () => engine.close(),
     // Frames are written once into the engine's shared memory, as on a vehicle.
     ...(engine.createFrameStore ? { createFrameStore: engine.createFrameStore.bind(engine) } : {}),
@@ -42,14 +45,27 @@ export function withModelledLatency(
       // With a fixed latency what the nodes publish must not depend on this machine's speed (byte-identical
       // output bags): /ar1/timing and /ar1/reasoning carry the modelled latency, not the measured one (that goes
       // to compute.json through onResult).
-      const result: PlanResult = latency.kind === 'measured' ? measured : {
-        ...measured,
-        reasoning: { ...measured.reasoning, generationMs: 0 },
-        timing: { preprocessMs: 0, visionMs: 0, reasoningMs: 0, actionMs: 0, totalMs: latency.ms, sessionRunMs: 0 },
-      };
+      const result: PlanResult =
+        latency.kind === 'measured'
+          ? measured
+          : {
+              ...measured,
+              reasoning: { ...measured.reasoning, generationMs: 0 },
+              timing: {
+                preprocessMs: 0,
+                visionMs: 0,
+                reasoningMs: 0,
+                actionMs: 0,
+                totalMs: latency.ms,
+                sessionRunMs: 0,
+              },
+            };
       const dueMs = Math.max(scheduler.now(), input.t0S * 1000 + delayMs);
       return new Promise<PlanResult>((resolve) => {
-        scheduler.schedule(() => { tracker.expectCallbacks(); resolve(result); }, dueMs - scheduler.now());
+        scheduler.schedule(() => {
+          tracker.expectCallbacks();
+          resolve(result);
+        }, dueMs - scheduler.now());
       });
     },
   };

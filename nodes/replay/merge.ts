@@ -11,8 +11,10 @@ export interface MergedReport {
   /** Summed over the reports that have it (absent when none has). */
   consistency?: ConsistencySummary;
   metrics: {
-    ade: Record<string, number | null>; fde: Record<string, number | null>;
-    min_ade: Record<string, number | null>; min_fde: Record<string, number | null>;
+    ade: Record<string, number | null>;
+    fde: Record<string, number | null>;
+    min_ade: Record<string, number | null>;
+    min_fde: Record<string, number | null>;
     plans_scored: Record<string, number>;
   };
   watchdog: { transitions: Array<Transition & { bag: string }>; fallbacks: number };
@@ -35,9 +37,20 @@ export function mergeReports(reports: readonly ReportJson[]): MergedReport {
     watchdog: { transitions: [], fallbacks: 0 },
     commands: { planner: 0, fallback: 0, hold: 0 },
   };
-  const sums: Record<'ade' | 'fde' | 'min_ade' | 'min_fde', Record<string, number>> = { ade: {}, fde: {}, min_ade: {}, min_fde: {} };
+  const sums: Record<'ade' | 'fde' | 'min_ade' | 'min_fde', Record<string, number>> = {
+    ade: {},
+    fde: {},
+    min_ade: {},
+    min_fde: {},
+  };
   for (const r of sorted) {
-    out.inputs.push({ bag: r.bag.path, bundle: r.bundle, frames_received: r.frames.received, plans: r.plans.published, final_state: r.watchdog.final_state });
+    out.inputs.push({
+      bag: r.bag.path,
+      bundle: r.bundle,
+      frames_received: r.frames.received,
+      plans: r.plans.published,
+      final_state: r.watchdog.final_state,
+    });
     out.frames.received += r.frames.received;
     out.frames.planned += r.frames.planned;
     for (const [k, v] of Object.entries(r.frames.dropped)) out.frames.dropped[k] = (out.frames.dropped[k] ?? 0) + v;
@@ -71,7 +84,8 @@ export function mergeReports(reports: readonly ReportJson[]): MergedReport {
 /** Deterministic shard assignment: bags sorted by path, bag j goes to shard j mod N. */
 export function shardOf<T>(items: readonly T[], key: (t: T) => string, index: number, count: number): T[] {
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`--shard: expected i/N with N >= 1, got N=${count}`);
-  if (!Number.isInteger(index) || index < 0 || index >= count) throw new RangeError(`--shard: expected 0 <= i < ${count}, got i=${index}`);
+  if (!Number.isInteger(index) || index < 0 || index >= count)
+    throw new RangeError(`--shard: expected 0 <= i < ${count}, got i=${index}`);
   return [...items].sort((a, b) => key(a).localeCompare(key(b))).filter((_, j) => j % count === index);
 }
 

@@ -2,7 +2,7 @@ import type { GroundTruthPath } from './groundTruth.js';
 
 /** Horizons AR1 results are reported at [s], as report keys. */
 export const HORIZONS_S = [1, 3, 6.4] as const;
-export const horizonKey = (h: number): string => String(h);
+const horizonKey = (h: number): string => String(h);
 
 export interface PlannedPath {
   t0S: number;
@@ -26,7 +26,11 @@ export interface PlanScore {
 const EPS = 1e-9;
 
 /** Scores one plan against the ego's actual future path (AR1's ADE/FDE, minADE over samples). */
-export function scorePlan(plan: PlannedPath, truth: GroundTruthPath, horizons: readonly number[] = HORIZONS_S): PlanScore | undefined {
+export function scorePlan(
+  plan: PlannedPath,
+  truth: GroundTruthPath,
+  horizons: readonly number[] = HORIZONS_S,
+): PlanScore | undefined {
   const gt = truth.futureInRigFrame(plan.t0S, plan.t);
   if (!gt) return undefined;
   const n = plan.t.length;
@@ -38,7 +42,14 @@ export function scorePlan(plan: PlannedPath, truth: GroundTruthPath, horizons: r
     }
     return e;
   });
-  const score: PlanScore = { t0S: plan.t0S, ade: {}, fde: {}, minAde: {}, minFde: {}, errorByStep: errors[0] ?? new Float64Array(n) };
+  const score: PlanScore = {
+    t0S: plan.t0S,
+    ade: {},
+    fde: {},
+    minAde: {},
+    minFde: {},
+    errorByStep: errors[0] ?? new Float64Array(n),
+  };
   for (const h of horizons) {
     // Steps with t ≤ h; the horizon counts only when every one of them is covered.
     let last = -1;
@@ -72,7 +83,11 @@ export interface MetricSummary {
   samples: number;
 }
 
-export function summarise(scores: readonly PlanScore[], samples: number, horizons: readonly number[] = HORIZONS_S): MetricSummary {
+export function summarise(
+  scores: readonly PlanScore[],
+  samples: number,
+  horizons: readonly number[] = HORIZONS_S,
+): MetricSummary {
   const out: MetricSummary = { ade: {}, fde: {}, min_ade: {}, min_fde: {}, plans_scored: {}, samples };
   for (const h of horizons) {
     const key = horizonKey(h);

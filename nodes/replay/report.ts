@@ -4,7 +4,12 @@ import { describeLatency } from './latencyModel.js';
 import { summarise, round, type MetricSummary, type PlanScore } from './metrics.js';
 import { percentiles, type Percentiles } from './stats.js';
 
-export interface Transition { time_s: number; from: string; to: string; reason: string }
+export interface Transition {
+  time_s: number;
+  from: string;
+  to: string;
+  reason: string;
+}
 
 /** Everything a replay produced, before it is written out. */
 export interface ReplayOutcome {
@@ -62,7 +67,10 @@ export function buildReport(o: ReplayOutcome): ReportJson {
     plans: o.plans,
     ...(o.consistency ? { consistency: o.consistency } : {}),
     metrics: summarise(o.scores, o.samples),
-    watchdog: { transitions: o.transitions.map((t) => ({ ...t, time_s: round(t.time_s, 3) })), final_state: o.finalState },
+    watchdog: {
+      transitions: o.transitions.map((t) => ({ ...t, time_s: round(t.time_s, 3) })),
+      final_state: o.finalState,
+    },
     commands: o.commands,
   };
 }
@@ -76,7 +84,11 @@ export interface ComputeJson {
 export function buildCompute(o: ReplayOutcome): ComputeJson {
   const stages: Record<string, Percentiles> = {};
   for (const [k, v] of Object.entries(o.compute)) stages[k] = percentiles(v);
-  return { note: 'measured wall-clock compute per plan on this machine; varies run to run', provider: o.provider, stages_ms: stages };
+  return {
+    note: 'measured wall-clock compute per plan on this machine; varies run to run',
+    provider: o.provider,
+    stages_ms: stages,
+  };
 }
 
 /** Stable JSON text (keys in insertion order, 2-space indent, trailing newline). */

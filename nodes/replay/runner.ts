@@ -20,14 +20,21 @@ import { GroundTruthPath } from './groundTruth.js';
 import { yawFromQuaternion } from '../planner/egoHistory.js';
 import type { PlanScore } from './metrics.js';
 import { StreamingScorer } from './scoring.js';
-import { buildCompute, buildReport, stableJson, type ComputeJson, type ReplayOutcome, type ReportJson } from './report.js';
+import {
+  buildCompute,
+  buildReport,
+  stableJson,
+  type ComputeJson,
+  type ReplayOutcome,
+  type ReportJson,
+} from './report.js';
 import { renderReportHtml, type HtmlData, type Snapshot } from './reportHtml.js';
 import { withModelledLatency, type LatencyModel } from './latencyModel.js';
 
 /** [s] input messages further apart than this are refused: replay would run every idle second of it (watchdog ticks). */
 export const MAX_INPUT_GAP_S = 3600;
 /** [s] an input span longer than this (a day) is refused. */
-export const MAX_REPLAY_SPAN_S = 24 * 3600;
+const MAX_REPLAY_SPAN_S = 24 * 3600;
 /** Queued output messages that make replay wait for the bag writer before moving virtual time on. */
 const MAX_QUEUED_WRITES = 2048;
 
@@ -58,13 +65,17 @@ export interface ReplayResult {
 }
 
 /** The parameter sources each node gets in replay: the files, then what replay itself sets. */
-export function replayOverrides(files: readonly string[], node: string, extra: Record<string, unknown>): ParameterOverrides {
+function replayOverrides(files: readonly string[], node: string, extra: Record<string, unknown>): ParameterOverrides {
   const sources: ParameterSource[] = files.map((f) => readParamsFile(f, node));
   sources.push({ origin: 'ar1 replay', values: extra });
   return { sources };
 }
 
-export function loadReplayParams(files: readonly string[], seed: number, samples: number): { planner: PlannerParams; watchdog: WatchdogParams } {
+export function loadReplayParams(
+  files: readonly string[],
+  seed: number,
+  samples: number,
+): { planner: PlannerParams; watchdog: WatchdogParams } {
   return {
     planner: loadPlannerParams(replayOverrides(files, PLANNER_NODE, { seed, samples }), PLANNER_NODE),
     // In replay the watchdog engages by itself once the first healthy plan arrives (on a vehicle: an operator action).
@@ -72,20 +83,28 @@ export function loadReplayParams(files: readonly string[], seed: number, samples
   };
 }
 
-interface InputTopic { topic: string; type: MessageTypeName }
+interface InputTopic {
+  topic: string;
+  type: MessageTypeName;
+}
 
 /**
  * As image_transport users expect: a camera whose raw topic the bag lacks, while its `/compressed` one is there, is
  * replayed from the compressed topic (cameras.transports set to compressed for it), and said so. Returns the planner
  * parameters to run with and one note per camera switched.
  */
-export function compressedFallback(p: PlannerParams, topics: readonly TopicInfo[]): { params: PlannerParams; notes: string[] } {
+function compressedFallback(
+  p: PlannerParams,
+  topics: readonly TopicInfo[],
+): { params: PlannerParams; notes: string[] } {
   const have = new Set(topics.map((t) => t.topic));
   const notes: string[] = [];
   const transports = p.cameras.transports.map((tr, i) => {
     const base = p.cameras.topics[i]!;
     if (tr === 'raw' && !have.has(base) && have.has(`${base}/compressed`)) {
-      notes.push(`camera ${p.cameras.names[i]}: ${base} is not in the bag, ${base}/compressed is: replaying it (cameras.transports: compressed)`);
+      notes.push(
+        `camera ${p.cameras.names[i]}: ${base} is not in the bag, ${base}/compressed is: replaying it (cameras.transports: compressed)`,
+      );
       return 'compressed' as const;
     }
     return tr;
@@ -94,7 +113,7 @@ export function compressedFallback(p: PlannerParams, topics: readonly TopicInfo[
 }
 
 /** The input topics the planner subscribes to, checked against what the bag holds. */
-export function requiredInputs(p: PlannerParams, topics: readonly TopicInfo[], bagPath: string): InputTopic[] {
+function requiredInputs(p: PlannerParams, topics: readonly TopicInfo[], bagPath: string): InputTopic[] {
   const wanted: InputTopic[] = p.cameras.names.map((_, i) => {
     const compressed = p.cameras.transports[i] === 'compressed';
     return {
@@ -107,11 +126,19 @@ export function requiredInputs(p: PlannerParams, topics: readonly TopicInfo[], b
   const missing = wanted.filter((w) => !have.has(w.topic));
   if (missing.length) {
     const hints = missing.flatMap((m) => {
-      const alt = have.has(`${m.topic}/compressed`) ? `${m.topic}/compressed` : have.has(m.topic.replace(/\/compressed$/, '')) ? m.topic.replace(/\/compressed$/, '') : undefined;
-      return alt ? [`${alt} is there: set cameras.transports for it to ${alt.endsWith('/compressed') ? 'compressed' : 'raw'}`] : [];
+      const alt = have.has(`${m.topic}/compressed`)
+        ? `${m.topic}/compressed`
+        : have.has(m.topic.replace(/\/compressed$/, ''))
+          ? m.topic.replace(/\/compressed$/, '')
+          : undefined;
+      return alt
+        ? [`${alt} is there: set cameras.transports for it to ${alt.endsWith('/compressed') ? 'compressed' : 'raw'}`]
+        : [];
     });
-    throw new BagError(`${bagPath}: missing input topics ${missing.map((m) => m.topic).join(', ')}; the bag has ` +
-      `${[...have.keys()].sort().join(', ') || 'no topics'}${hints.length ? ` (${hints.join('; ')})` : ''}`);
+    throw new BagError(
+      `${bagPath}: missing input topics ${missing.map((m) => m.topic).join(', ')}; the bag has ` +
+        `${[...have.keys()].sort().join(', ') || 'no topics'}${hints.length ? ` (${hints.join('; ')})` : ''}`,
+    );
   }
   for (const w of wanted) {
     const got = have.get(w.topic)!;
@@ -135,13 +162,19 @@ export async function replayBag(o: ReplayOptions): Promise<ReplayResult> {
   }
 }
 
-async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner: PlannerParams; watchdog: WatchdogParams }, log: Logger): Promise<ReplayResult> {
+async function runReplay(
+  o: ReplayOptions,
+  reader: BagReader,
+  params: { planner: PlannerParams; watchdog: WatchdogParams },
+  log: Logger,
+): Promise<ReplayResult> {
   const info = await reader.info();
   const fallback = compressedFallback(params.planner, info.topics);
   for (const note of fallback.notes) log.warn(`${o.bagPath}: ${note}`);
   params = { ...params, planner: fallback.params };
   const inputs = requiredInputs(params.planner, info.topics, o.bagPath);
-  if (info.startNs === undefined || info.endNs === undefined) throw new BagError(`${o.bagPath}: the bag holds no messages`);
+  if (info.startNs === undefined || info.endNs === undefined)
+    throw new BagError(`${o.bagPath}: the bag holds no messages`);
   const startNs = info.startNs;
   const endNs = info.endNs;
   const cameraTopics = new Set(inputs.filter((i) => i.type !== 'nav_msgs/msg/Odometry').map((i) => i.topic));
@@ -150,7 +183,8 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
   // 1 ns) must not make it run decades of idle time. Gaps and spans past the limits are refused (checked below).
   const iterator = reader.messages({ topics: inputs.map((i) => i.topic), decode: true })[Symbol.asyncIterator]();
   const first = await iterator.next();
-  if (first.done) throw new BagError(`${o.bagPath}: no messages on the input topics ${inputs.map((i) => i.topic).join(', ')}`);
+  if (first.done)
+    throw new BagError(`${o.bagPath}: no messages on the input topics ${inputs.map((i) => i.topic).join(', ')}`);
   const replayStartNs = first.value.logTimeNs;
   let lastNs = replayStartNs;
   const scheduler = new SteppingScheduler(Number(replayStartNs) / 1e6);
@@ -168,7 +202,14 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
   // Every sample of the plans the planner published is scored as soon as odometry covers its horizon; memory stays
   // bounded (results were all kept to the end: 608 MB for 200 s with 16 samples per plan).
   const scorer = new StreamingScorer(6.4);
-  const compute: Record<string, number[]> = { preprocess: [], vision: [], reasoning: [], action: [], session_run: [], total: [] };
+  const compute: Record<string, number[]> = {
+    preprocess: [],
+    vision: [],
+    reasoning: [],
+    action: [],
+    session_run: [],
+    total: [],
+  };
   const engine = withModelledLatency(o.engine, scheduler, tracker, o.latency, (r) => {
     scorer.addResult(r);
     compute['preprocess']!.push(r.timing.preprocessMs);
@@ -193,9 +234,14 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
       unwritten--;
       if (writeError) return;
       try {
-        if (!declared.has(m.topic)) { declared.add(m.topic); await writer.addTopic(m.topic, m.type, QOS_COMMAND); }
+        if (!declared.has(m.topic)) {
+          declared.add(m.topic);
+          await writer.addTopic(m.topic, m.type, QOS_COMMAND);
+        }
         await writer.write(m.topic, BigInt(Math.round(m.timeMs * 1e6)), m.message);
-      } catch (e) { writeError = e; }
+      } catch (e) {
+        writeError = e;
+      }
     });
   };
   const subs: Subscription[] = [bus.published$.subscribe(record)];
@@ -209,27 +255,40 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
   let commandStride = 1;
   let commandIndex = 0;
   const SOURCES = ['planner', 'fallback', 'hold'];
-  subs.push(bus.messages(params.planner.topics.trajectory, 'ar1_msgs/msg/Trajectory').subscribe((m) => {
-    publishedCount++;
-    scorer.published(stampToSeconds((m as Trajectory).header.stamp));
-    consistency.trajectory(m as Trajectory);
-  }));
-  subs.push(bus.messages(params.planner.topics.reasoning, 'ar1_msgs/msg/Reasoning').subscribe((m) => {
-    const r = m as { header: Trajectory['header']; text: string };
-    const t0S = stampToSeconds(r.header.stamp);
-    reasoningByT0.set(t0S, r.text);
-    if (reasoningByT0.size > 512) {
-      const keep = new Set(scorer.snapshots().map((x) => x.result.t0S));
-      for (const t of [...reasoningByT0.keys()]) if (t < t0S - 60 && !keep.has(t)) reasoningByT0.delete(t);
-    }
-    consistency.reasoning(m as Reasoning);
-  }));
-  subs.push(bus.messages(params.watchdog.topics.vehicle_command, 'ar1_msgs/msg/UnicycleCommand').subscribe((m) => {
-    const c = m as UnicycleCommand;
-    if (commandIndex++ % commandStride !== 0) return;
-    vehicleCommands.push({ tS: scheduler.now() / 1000, accel: c.acceleration, source: SOURCES[c.source] ?? String(c.source) });
-    if (vehicleCommands.length >= 10_000) { vehicleCommands = vehicleCommands.filter((_, i) => i % 2 === 0); commandStride *= 2; }
-  }));
+  subs.push(
+    bus.messages(params.planner.topics.trajectory, 'ar1_msgs/msg/Trajectory').subscribe((m) => {
+      publishedCount++;
+      scorer.published(stampToSeconds((m as Trajectory).header.stamp));
+      consistency.trajectory(m as Trajectory);
+    }),
+  );
+  subs.push(
+    bus.messages(params.planner.topics.reasoning, 'ar1_msgs/msg/Reasoning').subscribe((m) => {
+      const r = m as { header: Trajectory['header']; text: string };
+      const t0S = stampToSeconds(r.header.stamp);
+      reasoningByT0.set(t0S, r.text);
+      if (reasoningByT0.size > 512) {
+        const keep = new Set(scorer.snapshots().map((x) => x.result.t0S));
+        for (const t of [...reasoningByT0.keys()]) if (t < t0S - 60 && !keep.has(t)) reasoningByT0.delete(t);
+      }
+      consistency.reasoning(m as Reasoning);
+    }),
+  );
+  subs.push(
+    bus.messages(params.watchdog.topics.vehicle_command, 'ar1_msgs/msg/UnicycleCommand').subscribe((m) => {
+      const c = m as UnicycleCommand;
+      if (commandIndex++ % commandStride !== 0) return;
+      vehicleCommands.push({
+        tS: scheduler.now() / 1000,
+        accel: c.acceleration,
+        source: SOURCES[c.source] ?? String(c.source),
+      });
+      if (vehicleCommands.length >= 10_000) {
+        vehicleCommands = vehicleCommands.filter((_, i) => i % 2 === 0);
+        commandStride *= 2;
+      }
+    }),
+  );
 
   const plannerRos = new InProcessNode(bus, { name: PLANNER_NODE, logger: log });
   const watchdogRos = new InProcessNode(bus, { name: WATCHDOG_NODE, logger: log });
@@ -246,11 +305,15 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
   for (let next: IteratorResult<(typeof first)['value']> = first; !next.done; next = await iterator.next()) {
     const m = next.value;
     if (m.logTimeNs - lastNs > gapLimitNs) {
-      throw new BagError(`${o.bagPath}: ${m.topic}: log time jumps ${nanosToSeconds(m.logTimeNs - lastNs).toFixed(0)} s forward (at ${m.logTimeNs} ns); `
-        + `replay refuses gaps over ${MAX_INPUT_GAP_S} s in its input topics (it would run through every idle second)`);
+      throw new BagError(
+        `${o.bagPath}: ${m.topic}: log time jumps ${nanosToSeconds(m.logTimeNs - lastNs).toFixed(0)} s forward (at ${m.logTimeNs} ns); ` +
+          `replay refuses gaps over ${MAX_INPUT_GAP_S} s in its input topics (it would run through every idle second)`,
+      );
     }
     if (m.logTimeNs - replayStartNs > spanLimitNs) {
-      throw new BagError(`${o.bagPath}: the input topics span more than ${MAX_REPLAY_SPAN_S / 3600} h (from ${replayStartNs} ns to ${m.logTimeNs} ns); replay refuses it`);
+      throw new BagError(
+        `${o.bagPath}: the input topics span more than ${MAX_REPLAY_SPAN_S / 3600} h (from ${replayStartNs} ns to ${m.logTimeNs} ns); replay refuses it`,
+      );
     }
     if (m.logTimeNs > lastNs) lastNs = m.logTimeNs;
     await scheduler.advanceTo(Number(m.logTimeNs) / 1e6, idle);
@@ -258,13 +321,21 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
     if (type === 'nav_msgs/msg/Odometry') {
       const odo = m.message as Odometry;
       const p = odo.pose.pose;
-      scorer.addPose({ tS: stampToSeconds(odo.header.stamp), x: p.position.x, y: p.position.y, yaw: yawFromQuaternion(p.orientation) });
+      scorer.addPose({
+        tS: stampToSeconds(odo.header.stamp),
+        x: p.position.x,
+        y: p.position.y,
+        yaw: yawFromQuaternion(p.orientation),
+      });
     }
     bus.publish(m.topic, type, m.message, 'bag');
     if (++n % 256 === 0) {
       await writeChain; // bounds memory held by queued output messages
       const f = Math.min(Math.max(Math.floor((Number(m.logTimeNs - replayStartNs) / spanNs) * 100), 0), 100);
-      if (f !== lastReport) { lastReport = f; o.onProgress?.(f / 100); }
+      if (f !== lastReport) {
+        lastReport = f;
+        o.onProgress?.(f / 100);
+      }
     }
   }
   await scheduler.advanceTo(Number(lastNs) / 1e6, idle);
@@ -293,7 +364,13 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
 
   const outcome: ReplayOutcome = {
     version: o.version,
-    bag: { path: o.bagPath, start_ns: startNs.toString(), duration_s: nanosToSeconds(endNs - startNs), messages: info.messageCount, problems: info.problems },
+    bag: {
+      path: o.bagPath,
+      start_ns: startNs.toString(),
+      duration_s: nanosToSeconds(endNs - startNs),
+      messages: info.messageCount,
+      problems: info.problems,
+    },
     bundleId: o.engine.contract.bundleId,
     provider: o.engine.provider,
     seed: o.seed,
@@ -311,7 +388,18 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
   const report = buildReport(outcome);
   const computeJson = buildCompute(outcome);
   const html = renderReportHtml({
-    ...htmlData(report, computeJson, compute['total']!, scored, reasoningByT0, new GroundTruthPath([]), transitions, vehicleCommands, replayStartNs, lastNs),
+    ...htmlData(
+      report,
+      computeJson,
+      compute['total']!,
+      scored,
+      reasoningByT0,
+      new GroundTruthPath([]),
+      transitions,
+      vehicleCommands,
+      replayStartNs,
+      lastNs,
+    ),
     errorByStep: scorer.errorByStep(),
   });
   const files = {
@@ -327,10 +415,16 @@ async function runReplay(o: ReplayOptions, reader: BagReader, params: { planner:
 }
 
 export function htmlData(
-  report: ReportJson, compute: ComputeJson, totals: number[],
+  report: ReportJson,
+  compute: ComputeJson,
+  totals: number[],
   scored: ReadonlyArray<{ score: PlanScore; result: PlanResult; actual?: Array<{ x: number; y: number } | null> }>,
-  reasoning: Map<number, string>, truth: GroundTruthPath, transitions: Array<{ time_s: number; to: string }>,
-  commands: Array<{ tS: number; accel: number; source: string }>, startNs: bigint, endNs: bigint,
+  reasoning: Map<number, string>,
+  truth: GroundTruthPath,
+  transitions: Array<{ time_s: number; to: string }>,
+  commands: Array<{ tS: number; accel: number; source: string }>,
+  startNs: bigint,
+  endNs: bigint,
 ): HtmlData {
   const startS = nanosToSeconds(startNs);
   const endS = nanosToSeconds(endNs);
@@ -350,17 +444,31 @@ export function htmlData(
     t.push(scored[0]!.result.trajectory.t[i]!);
     let s = 0;
     let c = 0;
-    for (const { score } of scored) { const e = score.errorByStep[i]!; if (Number.isFinite(e)) { s += e; c++; } }
+    for (const { score } of scored) {
+      const e = score.errorByStep[i]!;
+      if (Number.isFinite(e)) {
+        s += e;
+        c++;
+      }
+    }
     mean.push(c ? s / c : null);
   }
   const states: HtmlData['timeline']['states'] = [];
   let state = 'disengaged';
   let from = startS;
-  for (const tr of transitions) { states.push({ fromS: from, toS: tr.time_s, state }); state = tr.to; from = tr.time_s; }
+  for (const tr of transitions) {
+    states.push({ fromS: from, toS: tr.time_s, state });
+    state = tr.to;
+    from = tr.time_s;
+  }
   states.push({ fromS: from, toS: endS, state });
   const stride = Math.max(1, Math.ceil(commands.length / 2500));
   return {
-    report, compute, computeTotals: totals, snapshots, errorByStep: { t, mean },
+    report,
+    compute,
+    computeTotals: totals,
+    snapshots,
+    errorByStep: { t, mean },
     timeline: { startS, endS, states, commands: commands.filter((_, i) => i % stride === 0) },
   };
 }

@@ -63,7 +63,8 @@ export async function makeSampleBag(dir: string, opts: SampleBagOptions = {}): P
   for (const [k, v] of Object.entries({ durationS, width, height, odomHz, camHz })) {
     if (!(Number.isFinite(v) && v > 0)) throw new RangeError(`makeSampleBag: ${k}: expected > 0, got ${v}`);
   }
-  if (!(quality >= 1 && quality <= 100)) throw new RangeError(`makeSampleBag: jpegQuality: expected 1..100, got ${quality}`);
+  if (!(quality >= 1 && quality <= 100))
+    throw new RangeError(`makeSampleBag: jpegQuality: expected 1..100, got ${quality}`);
 
   const rand = seededRandom(seed);
   const drive = new Drive({ durationS, cruiseMps: 10, curveKappa: 1 / 40 });
@@ -76,8 +77,14 @@ export async function makeSampleBag(dir: string, opts: SampleBagOptions = {}): P
   // The car brakes for a red barrier across the road, waits, and pulls away once it has lifted.
   const stop = drive.stopPose();
   if (stop) {
-    scene.barrier = { x: stop.x + 4 * Math.cos(stop.yaw), y: stop.y + 4 * Math.sin(stop.yaw), yaw: stop.yaw, halfWidth: 3.8, height: 1.6,
-      untilS: stop.pullAwayS - 0.3 };
+    scene.barrier = {
+      x: stop.x + 4 * Math.cos(stop.yaw),
+      y: stop.y + 4 * Math.sin(stop.yaw),
+      yaw: stop.yaw,
+      halfWidth: 3.8,
+      height: 1.6,
+      untilS: stop.pullAwayS - 0.3,
+    };
   }
   for (const p of drive.pathSamples(14)) {
     const side = rand() < 0.5 ? -1 : 1;
@@ -86,7 +93,8 @@ export async function makeSampleBag(dir: string, opts: SampleBagOptions = {}): P
   }
 
   // Events in log-time order: odometry and camera frames with stamp jitter and a small transport delay.
-  type Event = { logNs: bigint; stampNs: bigint; kind: 'odom' } | { logNs: bigint; stampNs: bigint; kind: 'cam'; cam: CameraSpec };
+  type Event =
+    { logNs: bigint; stampNs: bigint; kind: 'odom' } | { logNs: bigint; stampNs: bigint; kind: 'cam'; cam: CameraSpec };
   const events: Event[] = [];
   const ns = (s: number): bigint => BigInt(Math.round(s * 1e9));
   const jitter = (amp: number): number => (rand() * 2 - 1) * amp;
@@ -104,45 +112,66 @@ export async function makeSampleBag(dir: string, opts: SampleBagOptions = {}): P
 
   const writer = await createBagWriter(dir, { compression: opts.compression ?? 'none' });
   await writer.addTopic(SAMPLE_ODOMETRY_TOPIC, 'nav_msgs/msg/Odometry', { ...QOS_SENSOR, depth: 50 });
-  for (const cam of SAMPLE_CAMERAS) await writer.addTopic(sampleCameraTopic(cam.name), 'sensor_msgs/msg/CompressedImage', QOS_SENSOR);
+  for (const cam of SAMPLE_CAMERAS)
+    await writer.addTopic(sampleCameraTopic(cam.name), 'sensor_msgs/msg/CompressedImage', QOS_SENSOR);
   const timeOf = (stampNs: bigint): number => Number(stampNs - t0) * 1e-9;
   // Render camera frames ahead in small batches (sharp works off the main thread), write in order.
   const BATCH = 16;
   for (let i = 0; i < events.length; i += BATCH) {
     const batch = events.slice(i, i + BATCH);
-    const jpegs = await Promise.all(batch.map(async (e) => {
-      if (e.kind !== 'cam') return undefined;
-      const st = drive.at(timeOf(e.stampNs));
-      const rgb = renderCamera(scene, st, e.cam, width, height, timeOf(e.stampNs));
-      return sharp(rgb, { raw: { width, height, channels: 3 } }).jpeg({ quality, chromaSubsampling: '4:2:0' }).toBuffer();
-    }));
+    const jpegs = await Promise.all(
+      batch.map(async (e) => {
+        if (e.kind !== 'cam') return undefined;
+        const st = drive.at(timeOf(e.stampNs));
+        const rgb = renderCamera(scene, st, e.cam, width, height, timeOf(e.stampNs));
+        return sharp(rgb, { raw: { width, height, channels: 3 } })
+          .jpeg({ quality, chromaSubsampling: '4:2:0' })
+          .toBuffer();
+      }),
+    );
     for (let j = 0; j < batch.length; j++) {
       const e = batch[j]!;
       if (e.kind === 'odom') {
         await writer.write(SAMPLE_ODOMETRY_TOPIC, e.logNs, odometryMessage(drive.at(timeOf(e.stampNs)), e.stampNs));
       } else {
-        const msg: CompressedImage = { header: { stamp: nanosToStamp(e.stampNs), frame_id: e.cam.name }, format: 'jpeg',
-          data: new Uint8Array(jpegs[j]!) };
+        const msg: CompressedImage = {
+          header: { stamp: nanosToStamp(e.stampNs), frame_id: e.cam.name },
+          format: 'jpeg',
+          data: new Uint8Array(jpegs[j]!),
+        };
         await writer.write(sampleCameraTopic(e.cam.name), e.logNs, msg, e.stampNs);
       }
     }
   }
   const written = await writer.close();
-  return { ...written, odometryTopic: SAMPLE_ODOMETRY_TOPIC, cameraTopics: SAMPLE_CAMERAS.map((c) => sampleCameraTopic(c.name)) };
+  return {
+    ...written,
+    odometryTopic: SAMPLE_ODOMETRY_TOPIC,
+    cameraTopics: SAMPLE_CAMERAS.map((c) => sampleCameraTopic(c.name)),
+  };
 }
 
 /** Odometry of base_link in odom: pose from the drive, twist in the child frame (v forward, v·κ yaw rate). */
-export function odometryMessage(st: DriveState, stampNs: bigint): Odometry {
+function odometryMessage(st: DriveState, stampNs: bigint): Odometry {
   const poseCov = new Array<number>(36).fill(0);
   const twistCov = new Array<number>(36).fill(0);
-  for (let i = 0; i < 6; i++) { poseCov[i * 7] = i < 3 ? 0.01 : 0.001; twistCov[i * 7] = i < 3 ? 0.0025 : 0.0004; }
+  for (let i = 0; i < 6; i++) {
+    poseCov[i * 7] = i < 3 ? 0.01 : 0.001;
+    twistCov[i * 7] = i < 3 ? 0.0025 : 0.0004;
+  }
   return {
     header: { stamp: nanosToStamp(stampNs), frame_id: 'odom' },
     child_frame_id: 'base_link',
     pose: {
-      pose: { position: { x: st.x, y: st.y, z: 0 }, orientation: { x: 0, y: 0, z: Math.sin(st.yaw / 2), w: Math.cos(st.yaw / 2) } },
+      pose: {
+        position: { x: st.x, y: st.y, z: 0 },
+        orientation: { x: 0, y: 0, z: Math.sin(st.yaw / 2), w: Math.cos(st.yaw / 2) },
+      },
       covariance: poseCov,
     },
-    twist: { twist: { linear: { x: st.v, y: 0, z: 0 }, angular: { x: 0, y: 0, z: st.v * st.kappa } }, covariance: twistCov },
+    twist: {
+      twist: { linear: { x: st.v, y: 0, z: 0 }, angular: { x: 0, y: 0, z: st.v * st.kappa } },
+      covariance: twistCov,
+    },
   };
 }

@@ -9,7 +9,7 @@ import { GroundTruthPath, type PoseSample } from './groundTruth.js';
 import { scorePlan, type PlanScore } from './metrics.js';
 
 /** [s] odometry kept behind the newest pose when no plan is waiting (a plan's t0 lags its publication by less). */
-export const POSE_RETAIN_S = 20;
+const POSE_RETAIN_S = 20;
 /** Scored plans kept as snapshot candidates: the set is thinned by half whenever it reaches twice this. */
 export const SNAPSHOT_KEEP = 32;
 
@@ -38,7 +38,9 @@ export class StreamingScorer {
   #scoredCount = 0;
 
   /** @param horizonS the longest scored horizon [s] (6.4 for AR1). */
-  constructor(horizonS: number) { this.#horizonS = horizonS; }
+  constructor(horizonS: number) {
+    this.#horizonS = horizonS;
+  }
 
   addPose(p: PoseSample): void {
     if (![p.tS, p.x, p.y, p.yaw].every(Number.isFinite)) return;
@@ -51,7 +53,8 @@ export class StreamingScorer {
 
   addResult(r: PlanResult): void {
     this.#results.set(r.t0S, r);
-    if (this.#results.size > 64) { // results never published (refused) are forgotten once far behind
+    if (this.#results.size > 64) {
+      // results never published (refused) are forgotten once far behind
       let newest = -Infinity;
       for (const t of this.#results.keys()) newest = Math.max(newest, t);
       for (const t of [...this.#results.keys()]) if (t < newest - POSE_RETAIN_S) this.#results.delete(t);
@@ -67,19 +70,33 @@ export class StreamingScorer {
   }
 
   /** Scores what is left against the odometry there is (partial horizons), at the end of the bag. */
-  finish(): void { this.#score(true); }
+  finish(): void {
+    this.#score(true);
+  }
 
   /** Mean error of the driven plan at each step over every scored plan. */
   errorByStep(): { t: number[]; mean: Array<number | null> } {
-    return { t: [...this.#stepTimes], mean: this.#stepTimes.map((_, i) => (this.#errorCount[i]! > 0 ? this.#errorSum[i]! / this.#errorCount[i]! : null)) };
+    return {
+      t: [...this.#stepTimes],
+      mean: this.#stepTimes.map((_, i) =>
+        this.#errorCount[i]! > 0 ? this.#errorSum[i]! / this.#errorCount[i]! : null,
+      ),
+    };
   }
 
   /** The kept snapshot candidates, spread over the run, in order. */
-  snapshots(): readonly ScoredPlan[] { return this.#kept; }
+  snapshots(): readonly ScoredPlan[] {
+    return this.#kept;
+  }
 
   /** How much is held now (for tests: bounded whatever the bag's duration). */
   get held(): { poses: number; pending: number; results: number; snapshots: number } {
-    return { poses: this.#poses.length, pending: this.#pending.length, results: this.#results.size, snapshots: this.#kept.length };
+    return {
+      poses: this.#poses.length,
+      pending: this.#pending.length,
+      results: this.#results.size,
+      snapshots: this.#kept.length,
+    };
   }
 
   #ready(r: PlanResult, newest: number | undefined): boolean {
@@ -97,8 +114,14 @@ export class StreamingScorer {
     const truth = new GroundTruthPath(i0 > 0 ? this.#poses.slice(i0 - 1) : this.#poses);
     const waiting: PlanResult[] = [];
     for (const r of this.#pending) {
-      if (!final && !this.#ready(r, newest)) { waiting.push(r); continue; }
-      const s = scorePlan({ t0S: r.t0S, t: r.trajectory.t, samples: r.samples.length ? r.samples : [r.trajectory] }, truth);
+      if (!final && !this.#ready(r, newest)) {
+        waiting.push(r);
+        continue;
+      }
+      const s = scorePlan(
+        { t0S: r.t0S, t: r.trajectory.t, samples: r.samples.length ? r.samples : [r.trajectory] },
+        truth,
+      );
       if (s) this.#add(s, r, truth);
     }
     this.#pending = waiting;
@@ -111,7 +134,10 @@ export class StreamingScorer {
       this.#errorSum[i] ??= 0;
       this.#errorCount[i] ??= 0;
       const v = e[i];
-      if (v !== undefined && Number.isFinite(v)) { this.#errorSum[i]! += v; this.#errorCount[i]!++; }
+      if (v !== undefined && Number.isFinite(v)) {
+        this.#errorSum[i]! += v;
+        this.#errorCount[i]!++;
+      }
     }
     if (this.#scoredCount++ % this.#stride === 0) {
       this.#kept.push({ score: s, result: r, actual: truth.futureInRigFrame(r.t0S, r.trajectory.t) ?? [] });

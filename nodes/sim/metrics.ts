@@ -9,7 +9,7 @@ import type { BarrierSpec, PassThresholds, WatchdogStateName } from './scenario.
 import { egoCorners, type VehicleParams, type VehicleState } from './vehicle.js';
 
 /** [m] half the barrier's depth along the road. */
-export const BARRIER_HALF_DEPTH_M = 0.1;
+const BARRIER_HALF_DEPTH_M = 0.1;
 /** [m] the barrier reaches this far beyond each road edge. */
 export const BARRIER_OVERHANG_M = 0.2;
 /** [m/s] below this the car counts as standing. */
@@ -40,11 +40,26 @@ export interface MetricsJson {
 
 export interface SeriesPoint {
   /** lateral: offset of the reference point from the road's centreline, left positive [m] */
-  t: number; x: number; y: number; lateral: number; v: number; a: number; jerk: number; lat_accel: number; progress: number;
-  distance: number | null; offroad: boolean; state: WatchdogStateName;
+  t: number;
+  x: number;
+  y: number;
+  lateral: number;
+  v: number;
+  a: number;
+  jerk: number;
+  lat_accel: number;
+  progress: number;
+  distance: number | null;
+  offroad: boolean;
+  state: WatchdogStateName;
 }
 
-export interface Check { name: string; threshold: number | boolean | string; value: number | boolean | string | null; pass: boolean }
+export interface Check {
+  name: string;
+  threshold: number | boolean | string;
+  value: number | boolean | string | null;
+  pass: boolean;
+}
 
 export class RunMetrics {
   readonly series: SeriesPoint[] = [];
@@ -54,20 +69,35 @@ export class RunMetrics {
   #m: MetricsJson;
   readonly #barriers: Array<BarrierSpec & { s: number; halfWidth: number }>;
 
-  constructor(private readonly road: Road, private readonly routeLengthM: number,
-    barriers: readonly BarrierSpec[], private readonly vehicle: VehicleParams) {
+  constructor(
+    private readonly road: Road,
+    private readonly routeLengthM: number,
+    barriers: readonly BarrierSpec[],
+    private readonly vehicle: VehicleParams,
+  ) {
     this.#barriers = barriers.map((b) => ({ ...b, s: b.at_m, halfWidth: road.halfWidth + BARRIER_OVERHANG_M }));
     this.#m = {
-      progress_m: 0, progress_fraction: 0, offroad_m: 0, offroad_s: 0, collision: false,
-      min_distance_m: barriers.length ? Infinity : null, min_ttc_s: null,
-      max_abs_jerk_mps3: 0, max_abs_lat_accel_mps2: 0, max_abs_lat_jerk_mps3: 0, max_speed_mps: 0, final_speed_mps: 0,
+      progress_m: 0,
+      progress_fraction: 0,
+      offroad_m: 0,
+      offroad_s: 0,
+      collision: false,
+      min_distance_m: barriers.length ? Infinity : null,
+      min_ttc_s: null,
+      max_abs_jerk_mps3: 0,
+      max_abs_lat_accel_mps2: 0,
+      max_abs_lat_jerk_mps3: 0,
+      max_speed_mps: 0,
+      final_speed_mps: 0,
       time_in_state_s: { disengaged: 0, nominal: 0, fallback: 0, stopped: 0 },
       stopped_before_obstacle: barriers.length ? false : null,
     };
   }
 
   /** A standing barrier's state at tS. */
-  standing(b: BarrierSpec, tS: number): boolean { return b.lifts_at_s === null || tS < b.lifts_at_s; }
+  standing(b: BarrierSpec, tS: number): boolean {
+    return b.lifts_at_s === null || tS < b.lifts_at_s;
+  }
 
   /** Adds the state at tS (seconds from the start); dtS is the step that led to it (0 for the first). */
   add(tS: number, st: VehicleState, dtS: number, state: WatchdogStateName): void {
@@ -81,7 +111,10 @@ export class RunMetrics {
     // Off-road: how far any corner of the box lies outside the road's edges.
     const corners = egoCorners(st, this.vehicle).map(([x, y]) => this.road.project(x, y, ref.index));
     const excess = Math.max(0, ...corners.map((c) => Math.abs(c.lateral) - this.road.halfWidth));
-    if (excess > 0) { m.offroad_m = Math.max(m.offroad_m, excess); m.offroad_s += dtS; }
+    if (excess > 0) {
+      m.offroad_m = Math.max(m.offroad_m, excess);
+      m.offroad_s += dtS;
+    }
     // Obstacles: distance from the front of the box to a standing barrier, along the road.
     let distance: number | null = null;
     const front = Math.max(corners[0]!.s, corners[1]!.s);
@@ -111,8 +144,20 @@ export class RunMetrics {
     this.#prev = { tS, st, latAccel };
     if (tS >= this.#nextSeriesS - 1e-9) {
       this.#nextSeriesS += SERIES_DT_S;
-      this.series.push({ t: round(tS, 3), x: round(st.x, 3), y: round(st.y, 3), lateral: round(ref.lateral, 3), v: round(st.v, 3), a: round(st.a, 3), jerk: round(jerk, 3),
-        lat_accel: round(latAccel, 3), progress: round(m.progress_m, 3), distance: distance === null ? null : round(distance, 3), offroad: excess > 0, state });
+      this.series.push({
+        t: round(tS, 3),
+        x: round(st.x, 3),
+        y: round(st.y, 3),
+        lateral: round(ref.lateral, 3),
+        v: round(st.v, 3),
+        a: round(st.a, 3),
+        jerk: round(jerk, 3),
+        lat_accel: round(latAccel, 3),
+        progress: round(m.progress_m, 3),
+        distance: distance === null ? null : round(distance, 3),
+        offroad: excess > 0,
+        state,
+      });
     }
   }
 
@@ -120,13 +165,24 @@ export class RunMetrics {
   result(): MetricsJson {
     const m = this.#m;
     const r = (v: number) => round(v, 4);
-    const tis = Object.fromEntries(Object.entries(m.time_in_state_s).map(([k, v]) => [k, round(v, 3)])) as MetricsJson['time_in_state_s'];
+    const tis = Object.fromEntries(
+      Object.entries(m.time_in_state_s).map(([k, v]) => [k, round(v, 3)]),
+    ) as MetricsJson['time_in_state_s'];
     return {
-      progress_m: r(m.progress_m), progress_fraction: r(m.progress_m / this.routeLengthM), offroad_m: r(m.offroad_m), offroad_s: round(m.offroad_s, 3),
-      collision: m.collision, min_distance_m: m.min_distance_m === null || !Number.isFinite(m.min_distance_m) ? null : r(m.min_distance_m),
-      min_ttc_s: m.min_ttc_s === null ? null : r(m.min_ttc_s), max_abs_jerk_mps3: r(m.max_abs_jerk_mps3),
-      max_abs_lat_accel_mps2: r(m.max_abs_lat_accel_mps2), max_abs_lat_jerk_mps3: r(m.max_abs_lat_jerk_mps3),
-      max_speed_mps: r(m.max_speed_mps), final_speed_mps: r(m.final_speed_mps), time_in_state_s: tis, stopped_before_obstacle: m.stopped_before_obstacle,
+      progress_m: r(m.progress_m),
+      progress_fraction: r(m.progress_m / this.routeLengthM),
+      offroad_m: r(m.offroad_m),
+      offroad_s: round(m.offroad_s, 3),
+      collision: m.collision,
+      min_distance_m: m.min_distance_m === null || !Number.isFinite(m.min_distance_m) ? null : r(m.min_distance_m),
+      min_ttc_s: m.min_ttc_s === null ? null : r(m.min_ttc_s),
+      max_abs_jerk_mps3: r(m.max_abs_jerk_mps3),
+      max_abs_lat_accel_mps2: r(m.max_abs_lat_accel_mps2),
+      max_abs_lat_jerk_mps3: r(m.max_abs_lat_jerk_mps3),
+      max_speed_mps: r(m.max_speed_mps),
+      final_speed_mps: r(m.final_speed_mps),
+      time_in_state_s: tis,
+      stopped_before_obstacle: m.stopped_before_obstacle,
     };
   }
 }
@@ -135,13 +191,19 @@ export class RunMetrics {
  * The scenario's verdict: each threshold given is one check. `reachedStates` are the watchdog states seen during the
  * run; `finalState` the one at the end.
  */
-export function checkThresholds(m: MetricsJson, pass: PassThresholds, reachedStates: ReadonlySet<string>, finalState: string): Check[] {
+export function checkThresholds(
+  m: MetricsJson,
+  pass: PassThresholds,
+  reachedStates: ReadonlySet<string>,
+  finalState: string,
+): Check[] {
   const out: Check[] = [];
   const atMost = (name: string, limit: number | undefined, value: number | null) => {
     if (limit !== undefined) out.push({ name, threshold: limit, value, pass: value !== null && value <= limit + 1e-9 });
   };
   const atLeast = (name: string, limit: number | undefined, value: number | null, noneOk: boolean) => {
-    if (limit !== undefined) out.push({ name, threshold: limit, value, pass: value === null ? noneOk : value >= limit - 1e-9 });
+    if (limit !== undefined)
+      out.push({ name, threshold: limit, value, pass: value === null ? noneOk : value >= limit - 1e-9 });
   };
   atLeast('min_progress_m', pass.min_progress_m, m.progress_m, false);
   atMost('max_progress_m', pass.max_progress_m, m.progress_m);
@@ -155,10 +217,27 @@ export function checkThresholds(m: MetricsJson, pass: PassThresholds, reachedSta
   atMost('max_abs_lat_jerk_mps3', pass.max_abs_lat_jerk_mps3, m.max_abs_lat_jerk_mps3);
   if (pass.stop_before_obstacle !== undefined) {
     const v = m.stopped_before_obstacle === true;
-    out.push({ name: 'stop_before_obstacle', threshold: pass.stop_before_obstacle, value: m.stopped_before_obstacle, pass: v === pass.stop_before_obstacle });
+    out.push({
+      name: 'stop_before_obstacle',
+      threshold: pass.stop_before_obstacle,
+      value: m.stopped_before_obstacle,
+      pass: v === pass.stop_before_obstacle,
+    });
   }
-  if (pass.reaches_state !== undefined) out.push({ name: 'reaches_state', threshold: pass.reaches_state, value: [...reachedStates].join(','), pass: reachedStates.has(pass.reaches_state) });
-  if (pass.final_state !== undefined) out.push({ name: 'final_state', threshold: pass.final_state, value: finalState, pass: finalState === pass.final_state });
+  if (pass.reaches_state !== undefined)
+    out.push({
+      name: 'reaches_state',
+      threshold: pass.reaches_state,
+      value: [...reachedStates].join(','),
+      pass: reachedStates.has(pass.reaches_state),
+    });
+  if (pass.final_state !== undefined)
+    out.push({
+      name: 'final_state',
+      threshold: pass.final_state,
+      value: finalState,
+      pass: finalState === pass.final_state,
+    });
   atMost('max_fallback_s', pass.max_fallback_s, round(m.time_in_state_s.fallback + m.time_in_state_s.stopped, 3));
   return out;
 }

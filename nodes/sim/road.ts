@@ -3,21 +3,36 @@
  * the pose at any arc length and the projection of a world point onto the centreline. Pure.
  */
 
-export type Segment = { kind: 'straight'; length_m: number } | { kind: 'arc'; length_m: number; radius_m: number; direction: 'left' | 'right' };
+export type Segment =
+  | { kind: 'straight'; length_m: number }
+  | { kind: 'arc'; length_m: number; radius_m: number; direction: 'left' | 'right' };
 
-export interface CentrePoint { s: number; x: number; y: number; yaw: number; kappa: number }
+export interface CentrePoint {
+  s: number;
+  x: number;
+  y: number;
+  yaw: number;
+  kappa: number;
+}
 
-export interface Projection { s: number; lateral: number; index: number }
+export interface Projection {
+  s: number;
+  lateral: number;
+  index: number;
+}
 
 /** [m] spacing of the centreline samples. */
-export const STEP_M = 0.5;
+const STEP_M = 0.5;
 
 export class Road {
   readonly points: CentrePoint[];
   readonly length: number;
 
   /** Starts at the origin heading +x; each segment continues from the end of the previous one. */
-  constructor(segments: readonly Segment[], readonly halfWidth: number) {
+  constructor(
+    segments: readonly Segment[],
+    readonly halfWidth: number,
+  ) {
     const pts: CentrePoint[] = [{ s: 0, x: 0, y: 0, yaw: 0, kappa: 0 }];
     let { x, y, yaw, s } = { x: 0, y: 0, yaw: 0, s: 0 };
     for (const seg of segments) {
@@ -64,12 +79,18 @@ export class Road {
     const p = this.points;
     let lo = 0;
     let hi = p.length - 1;
-    if (hint !== undefined) { lo = Math.max(0, hint - 40); hi = Math.min(p.length - 1, hint + 40); }
+    if (hint !== undefined) {
+      lo = Math.max(0, hint - 40);
+      hi = Math.min(p.length - 1, hint + 40);
+    }
     let best = lo;
     let bestD = Infinity;
     for (let i = lo; i <= hi; i++) {
       const d = (p[i]!.x - x) ** 2 + (p[i]!.y - y) ** 2;
-      if (d < bestD) { bestD = d; best = i; }
+      if (d < bestD) {
+        bestD = d;
+        best = i;
+      }
     }
     // Refine on the segment to the better neighbour.
     const a = p[best]!;
@@ -78,6 +99,6 @@ export class Road {
     const along = (x - a.x) * c + (y - a.y) * sn;
     const lateral = -(x - a.x) * sn + (y - a.y) * c;
     const s = Math.min(Math.max(a.s + along, 0), this.length);
-    return { s, lateral: lateral - a.kappa * along * along / 2, index: best };
+    return { s, lateral: lateral - (a.kappa * along * along) / 2, index: best };
   }
 }

@@ -14,7 +14,7 @@ import { loadParameters, readSchema } from '../core/params/loadParameters.js';
 import { parameterOverridesFromArgs } from '../core/params/fromArgs.js';
 import { parseRosArgs } from '../core/params/rosArgs.js';
 import type { RosNode } from '../core/transport.js';
-import type { NodeCommandDeps, NodeCommandOptions } from '../cli/nodeCommand.js';
+import type { NodeCommandDeps, NodeCommandOptions } from '../cli/command.js';
 import { checkThresholds, type Check, type MetricsJson } from './metrics.js';
 import { simCameras } from './runner.js';
 import { checkFaultsApply, loadScenario, type LoadedScenario, type WatchdogStateName } from './scenario.js';
@@ -42,10 +42,15 @@ const STATE_NAMES: readonly WatchdogStateName[] = ['disengaged', 'nominal', 'fal
 /** The scenario checked for the node form: sensor and clock faults only, one topic per camera it renders. */
 export function checkForNode(l: LoadedScenario, p: SimNodeParams): void {
   l.scenario.faults.forEach((f, i) => {
-    if (PLANNER_FAULTS.has(f.kind)) throw new UserError(`${l.file}: faults[${i}].kind: ${f.kind} cannot be injected by ar1 node sim (the planner is another process); expected camera_dropout, stale_odometry or clock_backward, or run it with ar1 sim`);
+    if (PLANNER_FAULTS.has(f.kind))
+      throw new UserError(
+        `${l.file}: faults[${i}].kind: ${f.kind} cannot be injected by ar1 node sim (the planner is another process); expected camera_dropout, stale_odometry or clock_backward, or run it with ar1 sim`,
+      );
   });
   if (p.cameras.topics.length !== p.cameras.names.length) {
-    throw new UserError(`cameras.topics: expected ${p.cameras.names.length} topics (one per cameras.names), got ${p.cameras.topics.length}`);
+    throw new UserError(
+      `cameras.topics: expected ${p.cameras.names.length} topics (one per cameras.names), got ${p.cameras.topics.length}`,
+    );
   }
   simCameras(p.cameras.names);
   checkFaultsApply(l, p.cameras.names);
@@ -66,8 +71,19 @@ export function startSimNode(ros: RosNode, p: SimNodeParams, loaded: LoadedScena
     if ((STATE_NAMES as readonly string[]).includes(m.state_name)) wd = m.state_name as WatchdogStateName;
   });
   const sim = new Simulator({
-    loaded, cameras: simCameras(p.cameras.names), width: p.image_width, height: p.image_height, startS: p.start_time_s, render: p.render,
-    topics: { cameras: p.cameras.topics, odometry: p.topics.odometry, vehicleCommand: p.topics.vehicle_command, clock: p.topics.clock, groundTruth: p.topics.ground_truth },
+    loaded,
+    cameras: simCameras(p.cameras.names),
+    width: p.image_width,
+    height: p.image_height,
+    startS: p.start_time_s,
+    render: p.render,
+    topics: {
+      cameras: p.cameras.topics,
+      odometry: p.topics.odometry,
+      vehicleCommand: p.topics.vehicle_command,
+      clock: p.topics.clock,
+      groundTruth: p.topics.ground_truth,
+    },
     watchdogState: () => wd,
     onStateChange: (tS, from, to) => ros.logger.info(`${ros.name}: watchdog ${from} → ${to} at ${tS.toFixed(2)} s`),
   });
@@ -75,21 +91,32 @@ export function startSimNode(ros: RosNode, p: SimNodeParams, loaded: LoadedScena
   const periodMs = (PHYSICS_DT_S * 1000) / p.real_time_factor;
   sim.start(ros, scheduler, periodMs);
   let result: SimNodeHandle['result'];
-  const finish = scheduler.schedule(() => {
-    sim.stop();
-    stateSub.unsubscribe();
-    const metrics = sim.metrics.result();
-    const checks = checkThresholds(metrics, sc.pass, sim.reached, wd);
-    result = { metrics, checks, verdict: checks.every((c) => c.pass) ? 'pass' : 'fail' };
-    const failed = checks.filter((c) => !c.pass).map((c) => `${c.name} ${String(c.value)} vs ${String(c.threshold)}`);
-    ros.logger.info(`${ros.name}: ${sc.name} ${result.verdict.toUpperCase()}: progress ${metrics.progress_m.toFixed(1)} m, off-road ${metrics.offroad_m.toFixed(2)} m ${metrics.offroad_s.toFixed(2)} s, ` +
-      `collision ${metrics.collision ? 'yes' : 'no'}, max |jerk| ${metrics.max_abs_jerk_mps3.toFixed(2)} m/s³, final watchdog state ${wd}${failed.length ? `; failed: ${failed.join('; ')}` : ''}`);
-    if (p.exit_at_end) void ros.shutdown();
-  }, (sc.duration_s * 1000) / p.real_time_factor + periodMs / 2);
+  const finish = scheduler.schedule(
+    () => {
+      sim.stop();
+      stateSub.unsubscribe();
+      const metrics = sim.metrics.result();
+      const checks = checkThresholds(metrics, sc.pass, sim.reached, wd);
+      result = { metrics, checks, verdict: checks.every((c) => c.pass) ? 'pass' : 'fail' };
+      const failed = checks.filter((c) => !c.pass).map((c) => `${c.name} ${String(c.value)} vs ${String(c.threshold)}`);
+      ros.logger.info(
+        `${ros.name}: ${sc.name} ${result.verdict.toUpperCase()}: progress ${metrics.progress_m.toFixed(1)} m, off-road ${metrics.offroad_m.toFixed(2)} m ${metrics.offroad_s.toFixed(2)} s, ` +
+          `collision ${metrics.collision ? 'yes' : 'no'}, max |jerk| ${metrics.max_abs_jerk_mps3.toFixed(2)} m/s³, final watchdog state ${wd}${failed.length ? `; failed: ${failed.join('; ')}` : ''}`,
+      );
+      if (p.exit_at_end) void ros.shutdown();
+    },
+    (sc.duration_s * 1000) / p.real_time_factor + periodMs / 2,
+  );
   return {
     simulator: sim,
-    get result() { return result; },
-    stop: () => { finish.unsubscribe(); sim.stop(); stateSub.unsubscribe(); },
+    get result() {
+      return result;
+    },
+    stop: () => {
+      finish.unsubscribe();
+      sim.stop();
+      stateSub.unsubscribe();
+    },
   };
 }
 
@@ -97,17 +124,26 @@ export function startSimNode(ros: RosNode, p: SimNodeParams, loaded: LoadedScena
  * `ar1 node sim --ros-args -p scenario:=FILE …`: parameters and the scenario are checked offline (a bad file fails
  * without ROS, one line, exit 2), then the rclnodejs node starts; the exit status is the verdict.
  */
-export async function runSimNode(opts: NodeCommandOptions, argv: readonly string[], deps: NodeCommandDeps = {}): Promise<void> {
+export async function runSimNode(
+  opts: NodeCommandOptions,
+  argv: readonly string[],
+  deps: NodeCommandDeps = {},
+): Promise<void> {
   if (opts.bundle !== undefined) throw new UserError('--bundle: applies to the planner only');
   if (opts.logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(opts.logLevel)) {
     throw new UserError(`--log-level: expected one of ${LOG_LEVELS.join(', ')}, got "${opts.logLevel}"`);
   }
   const rclArgv = [...argv, ...(opts.logLevel ? ['--ros-args', '--log-level', opts.logLevel] : [])];
   const args = parseRosArgs(rclArgv);
-  if (args.rest.length) throw new UserError(`node sim: unexpected argument "${args.rest[0]}" (ROS arguments go after --ros-args)`);
+  if (args.rest.length)
+    throw new UserError(`node sim: unexpected argument "${args.rest[0]}" (ROS arguments go after --ros-args)`);
   const name = args.nodeName ?? SIM_NODE_NAME;
   const schema = readSchema(SIM_SCHEMA_PATH);
-  const params = loadParameters<SimNodeParams>(name, schema, parameterOverridesFromArgs(args, name, args.namespace ?? '/'));
+  const params = loadParameters<SimNodeParams>(
+    name,
+    schema,
+    parameterOverridesFromArgs(args, name, args.namespace ?? '/'),
+  );
   const loaded = loadScenario(params.scenario);
   checkForNode(loaded, params);
 
@@ -122,7 +158,9 @@ export async function runSimNode(opts: NodeCommandOptions, argv: readonly string
   ros.declareParameters(params as unknown as Record<string, unknown>, schema);
   const handle = startSimNode(ros, params, loaded);
   ros.onShutdown(() => handle.stop());
-  ros.logger.info(`${ros.name} running ${loaded.scenario.name} (${loaded.scenario.duration_s} s at ${params.real_time_factor}× real time) [namespace=${ros.namespace}]`);
+  ros.logger.info(
+    `${ros.name} running ${loaded.scenario.name} (${loaded.scenario.duration_s} s at ${params.real_time_factor}× real time) [namespace=${ros.namespace}]`,
+  );
   await lastValueFrom(ros.shutdown$, { defaultValue: undefined });
   if (handle.result) process.exitCode = handle.result.verdict === 'pass' ? 0 : 1;
 }

@@ -15,7 +15,7 @@ import type { PlanInput, PlanningEngine, PlanResult } from '../core/planningEngi
 import { UserError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { MessageOf, MessageTypeName, Reasoning, Trajectory } from '../core/msgs.js';
-import { ConsistencyCollector, type ConsistencySummary } from '../replay/consistencyReport.js';
+import { ConsistencyCollector } from '../replay/consistencyReport.js';
 import { QOS_COMMAND, QOS_SENSOR, type QosProfile } from '../core/qos.js';
 import type { Publisher } from '../core/transport.js';
 import { stampToSeconds } from '../core/time.js';
@@ -27,16 +27,17 @@ import type { PlannerParams } from '../planner/params.js';
 import { stableJson } from '../replay/report.js';
 import { SAMPLE_CAMERAS } from '../replay/sampleBag.js';
 import type { CameraSpec } from '../replay/sample/scene.js';
-import { checkThresholds, type Check, type MetricsJson, type SeriesPoint } from './metrics.js';
+import { checkThresholds, type SeriesPoint } from './metrics.js';
+import type { SimReport } from './simReport.js';
 import { checkFaultsApply, type FaultSpec, type LoadedScenario, type WatchdogStateName } from './scenario.js';
 import { CLOCK_TOPIC, GROUND_TRUTH_TOPIC, PHYSICS_DT_S, Simulator } from './simulator.js';
 import { clockOffsetS, faultActive } from './world.js';
 import { renderSimHtml, type PlanDrawing } from './reportHtml.js';
 
 /** [ms] virtual time of the run's start (a plausible ROS time; 0 would read as "sim clock not started"). */
-export const SIM_START_MS = 1_700_000_000_000;
-export const SIM_NODE = 'ar1_sim';
-export { CLOCK_TOPIC, GROUND_TRUTH_TOPIC, PHYSICS_DT_S };
+const SIM_START_MS = 1_700_000_000_000;
+const SIM_NODE = 'ar1_sim';
+export { GROUND_TRUTH_TOPIC };
 
 export interface SimOptions {
   loaded: LoadedScenario;
@@ -56,26 +57,6 @@ export interface SimOptions {
   onProgress?: (fraction: number) => void;
 }
 
-export interface SimReport {
-  ar1_ros_version: string;
-  scenario: { name: string; file: string; description: string; duration_s: number };
-  bundle: string;
-  seed: number;
-  latency_model: ReturnType<typeof describeLatency>;
-  verdict: 'pass' | 'fail';
-  checks: Check[];
-  metrics: MetricsJson;
-  faults: FaultSpec[];
-  frames: { received: number; planned: number; dropped: Record<string, number> };
-  plans: { published: number; errors: number };
-  watchdog: { transitions: Array<{ time_s: number; from: string; to: string; reason: string }>; final_state: string };
-  commands: { planner: number; fallback: number; hold: number };
-  /** Each distinct reasoning text the planner published: when first, how often. */
-  reasoning: Array<{ text: string; first_s: number; count: number }>;
-  /** Reasoning–action consistency of the published plans: rate, and every inconsistent plan with text and path. */
-  consistency: ConsistencySummary;
-}
-
 export interface SimResult {
   outDir: string;
   report: SimReport;
@@ -90,7 +71,10 @@ export interface SimResult {
 export function simCameras(names: readonly string[]): CameraSpec[] {
   return names.map((n, i) => {
     const c = SAMPLE_CAMERAS.find((s) => s.name === n);
-    if (!c) throw new UserError(`cameras.names[${i}]: the simulator renders ${SAMPLE_CAMERAS.map((s) => s.name).join(', ')}; got "${n}"`);
+    if (!c)
+      throw new UserError(
+        `cameras.names[${i}]: the simulator renders ${SAMPLE_CAMERAS.map((s) => s.name).join(', ')}; got "${n}"`,
+      );
     return c;
   });
 }
@@ -99,16 +83,34 @@ export function simCameras(names: readonly string[]): CameraSpec[] {
 export function checkSimParams(pp: PlannerParams): CameraSpec[] {
   const cams = simCameras(pp.cameras.names);
   const i = pp.cameras.transports.findIndex((t) => t !== 'raw');
-  if (i >= 0) throw new UserError(`cameras.transports[${i}]: the simulator publishes raw sensor_msgs/Image frames; expected raw, got ${pp.cameras.transports[i]}`);
+  if (i >= 0)
+    throw new UserError(
+      `cameras.transports[${i}]: the simulator publishes raw sensor_msgs/Image frames; expected raw, got ${pp.cameras.transports[i]}`,
+    );
   return cams;
 }
 
 /** An InProcessNode whose publications can be cut (a frozen or dead process: nothing it publishes gets out). */
 class GatedNode extends InProcessNode {
-  constructor(bus: InProcessBus, options: InProcessNodeOptions, private readonly silenced: () => boolean) { super(bus, options); }
-  override createPublisher<T extends MessageTypeName>(type: T, topic: string, qos: QosProfile): Publisher<MessageOf<T>> {
+  constructor(
+    bus: InProcessBus,
+    options: InProcessNodeOptions,
+    private readonly silenced: () => boolean,
+  ) {
+    super(bus, options);
+  }
+  override createPublisher<T extends MessageTypeName>(
+    type: T,
+    topic: string,
+    qos: QosProfile,
+  ): Publisher<MessageOf<T>> {
     const inner = super.createPublisher(type, topic, qos);
-    return { topic, publish: (m) => { if (!this.silenced()) inner.publish(m); } };
+    return {
+      topic,
+      publish: (m) => {
+        if (!this.silenced()) inner.publish(m);
+      },
+    };
   }
 }
 
@@ -139,7 +141,9 @@ export async function runScenario(o: SimOptions): Promise<SimResult> {
   const modelled = withModelledLatency(o.engine, scheduler, tracker, o.latency);
   const engine: PlanningEngine = {
     contract: modelled.contract,
-    get provider() { return modelled.provider; },
+    get provider() {
+      return modelled.provider;
+    },
     close: () => modelled.close(),
     plan: async (input: PlanInput): Promise<PlanResult> => {
       const r = await modelled.plan(input);
@@ -159,23 +163,35 @@ export async function runScenario(o: SimOptions): Promise<SimResult> {
   let writeError: unknown;
   const subs: Subscription[] = [];
   if (writer) {
-    subs.push(bus.published$.subscribe((m: BusMessage) => {
-      if (!o.frames && cameraTopics.has(m.topic)) return;
-      chain = chain.then(async () => {
-        if (writeError) return;
-        try {
-          if (!declared.has(m.topic)) {
-            declared.add(m.topic);
-            await writer.addTopic(m.topic, m.type, cameraTopics.has(m.topic) || m.topic === pp.odometry.topic ? QOS_SENSOR : QOS_COMMAND);
+    subs.push(
+      bus.published$.subscribe((m: BusMessage) => {
+        if (!o.frames && cameraTopics.has(m.topic)) return;
+        chain = chain.then(async () => {
+          if (writeError) return;
+          try {
+            if (!declared.has(m.topic)) {
+              declared.add(m.topic);
+              await writer.addTopic(
+                m.topic,
+                m.type,
+                cameraTopics.has(m.topic) || m.topic === pp.odometry.topic ? QOS_SENSOR : QOS_COMMAND,
+              );
+            }
+            await writer.write(m.topic, BigInt(Math.round(m.timeMs * 1e6)), m.message);
+          } catch (e) {
+            writeError = e;
           }
-          await writer.write(m.topic, BigInt(Math.round(m.timeMs * 1e6)), m.message);
-        } catch (e) { writeError = e; }
-      });
-    }));
+        });
+      }),
+    );
   }
 
   let crashed = false;
-  const plannerRos = new GatedNode(bus, { name: PLANNER_NODE, logger: log, clock: { now: rosS } }, () => crashed || active('planner_hang'));
+  const plannerRos = new GatedNode(
+    bus,
+    { name: PLANNER_NODE, logger: log, clock: { now: rosS } },
+    () => crashed || active('planner_hang'),
+  );
   const watchdogRos = new InProcessNode(bus, { name: WATCHDOG_NODE, logger: log, clock: { now: rosS } });
   const simRos = new InProcessNode(bus, { name: SIM_NODE, logger: log, clock: { now: rosS } });
   const watchdog = startWatchdog(watchdogRos, params.watchdog);
@@ -188,40 +204,63 @@ export async function runScenario(o: SimOptions): Promise<SimResult> {
   let published = 0;
   let nextDrawS = 0;
   const consistency = new ConsistencyCollector();
-  subs.push(bus.messages(pp.topics.reasoning, 'ar1_msgs/msg/Reasoning').subscribe((m) => {
-    consistency.reasoning(m as Reasoning);
-    const text = (m as Reasoning).text;
-    const r = reasoning.get(text);
-    if (r) r.count++; else reasoning.set(text, { first_s: Number(trueS().toFixed(3)), count: 1 });
-  }));
-  subs.push(bus.messages(pp.topics.trajectory, 'ar1_msgs/msg/Trajectory').subscribe((m) => {
-    published++;
-    const tr = m as Trajectory;
-    consistency.trajectory(tr);
-    // The plan is in the rig frame at its t0: drawn from the true pose at t0, about once a second.
-    const t0True = stampToSeconds(tr.header.stamp) - rosS() + trueS();
-    if (t0True < nextDrawS) return;
-    nextDrawS = t0True + 1;
-    const pose = sim.truth[Math.max(0, Math.min(sim.truth.length - 1, Math.round(t0True / PHYSICS_DT_S)))];
-    if (!pose) return;
-    const c = Math.cos(pose.yaw);
-    const s = Math.sin(pose.yaw);
-    plans.push({ t0S: t0True, points: tr.points.map((p) => [pose.x + c * p.x - s * p.y, pose.y + s * p.x + c * p.y] as [number, number]) });
-  }));
+  subs.push(
+    bus.messages(pp.topics.reasoning, 'ar1_msgs/msg/Reasoning').subscribe((m) => {
+      consistency.reasoning(m as Reasoning);
+      const text = (m as Reasoning).text;
+      const r = reasoning.get(text);
+      if (r) r.count++;
+      else reasoning.set(text, { first_s: Number(trueS().toFixed(3)), count: 1 });
+    }),
+  );
+  subs.push(
+    bus.messages(pp.topics.trajectory, 'ar1_msgs/msg/Trajectory').subscribe((m) => {
+      published++;
+      const tr = m as Trajectory;
+      consistency.trajectory(tr);
+      // The plan is in the rig frame at its t0: drawn from the true pose at t0, about once a second.
+      const t0True = stampToSeconds(tr.header.stamp) - rosS() + trueS();
+      if (t0True < nextDrawS) return;
+      nextDrawS = t0True + 1;
+      const pose = sim.truth[Math.max(0, Math.min(sim.truth.length - 1, Math.round(t0True / PHYSICS_DT_S)))];
+      if (!pose) return;
+      const c = Math.cos(pose.yaw);
+      const s = Math.sin(pose.yaw);
+      plans.push({
+        t0S: t0True,
+        points: tr.points.map((p) => [pose.x + c * p.x - s * p.y, pose.y + s * p.x + c * p.y] as [number, number]),
+      });
+    }),
+  );
 
   const transitions: SimReport['watchdog']['transitions'] = [];
   const sim = new Simulator({
-    loaded: o.loaded, cameras: cams, width, height, render, startS: SIM_START_MS / 1000,
-    topics: { cameras: pp.cameras.topics, odometry: pp.odometry.topic, vehicleCommand: params.watchdog.topics.vehicle_command, clock: CLOCK_TOPIC, groundTruth: GROUND_TRUTH_TOPIC },
+    loaded: o.loaded,
+    cameras: cams,
+    width,
+    height,
+    render,
+    startS: SIM_START_MS / 1000,
+    topics: {
+      cameras: pp.cameras.topics,
+      odometry: pp.odometry.topic,
+      vehicleCommand: params.watchdog.topics.vehicle_command,
+      clock: CLOCK_TOPIC,
+      groundTruth: GROUND_TRUTH_TOPIC,
+    },
     watchdogState: () => watchdog.state as WatchdogStateName,
     onCommand: (tS, c) => commands.push({ tS, accel: c.acceleration, source: SOURCES[c.source] ?? String(c.source) }),
-    onStateChange: (tS, from, to) => transitions.push({ time_s: Number(tS.toFixed(3)), from, to, reason: watchdog.transitions.at(-1)?.reason ?? '' }),
+    onStateChange: (tS, from, to) =>
+      transitions.push({ time_s: Number(tS.toFixed(3)), from, to, reason: watchdog.transitions.at(-1)?.reason ?? '' }),
   });
   const truth = sim.truth;
   sim.start(simRos, scheduler);
   for (const f of sc.faults) {
     if (f.kind === 'planner_crash') {
-      scheduler.schedule(() => { crashed = true; void tracker.track(planner.stop()); }, f.at_s * 1000);
+      scheduler.schedule(() => {
+        crashed = true;
+        void tracker.track(planner.stop());
+      }, f.at_s * 1000);
     }
   }
 
@@ -269,11 +308,27 @@ export async function runScenario(o: SimOptions): Promise<SimResult> {
     consistency: consistency.summary(),
   };
   log.debug(`sim ${sc.name}: ${sim.timeS.toFixed(2)} s simulated, ${published} plans`);
-  if (!write || !written) return { outDir: o.outDir, report, files: undefined, simulatedS: sc.duration_s, series: sim.metrics.series };
+  if (!write || !written)
+    return { outDir: o.outDir, report, files: undefined, simulatedS: sc.duration_s, series: sim.metrics.series };
   const files = { bag: written.file, report: join(o.outDir, 'report.json'), html: join(o.outDir, 'report.html') };
   await writeFile(files.report, stableJson(report));
-  const html = await renderSimHtml({ report, road, scene: sim.scene, series: sim.metrics.series, plans, commands, truth, cameras: cams, width, height, vehicle: sc.vehicle, dtS: PHYSICS_DT_S, warmupS: sc.ego.warmup_s, routeLengthM: sc.route.length_m, laneOffsetM: sc.route.lane_offset_m });
+  const html = await renderSimHtml({
+    report,
+    road,
+    scene: sim.scene,
+    series: sim.metrics.series,
+    plans,
+    commands,
+    truth,
+    cameras: cams,
+    width,
+    height,
+    vehicle: sc.vehicle,
+    dtS: PHYSICS_DT_S,
+    warmupS: sc.ego.warmup_s,
+    routeLengthM: sc.route.length_m,
+    laneOffsetM: sc.route.lane_offset_m,
+  });
   await writeFile(files.html, html);
   return { outDir: o.outDir, report, files, simulatedS: sc.duration_s, series: sim.metrics.series };
 }
-

@@ -20,7 +20,7 @@ export const PHYSICS_DT_S = 0.01;
 export const CLOCK_TOPIC = '/clock';
 export const GROUND_TRUTH_TOPIC = '/sim/ground_truth/odometry';
 
-export interface SimTopics {
+interface SimTopics {
   /** One per camera, in `cameras` order (raw sensor_msgs/Image). */
   cameras: readonly string[];
   odometry: string;
@@ -70,10 +70,16 @@ export class Simulator {
   }
 
   /** Seconds simulated since the start. */
-  get timeS(): number { return this.#step * PHYSICS_DT_S; }
-  get state(): VehicleState { return this.#state; }
+  get timeS(): number {
+    return this.#step * PHYSICS_DT_S;
+  }
+  get state(): VehicleState {
+    return this.#state;
+  }
   /** ROS time now: the start plus the simulated time, minus any clock_backward jumps that happened. */
-  rosTimeS(): number { return this.#o.startS + this.timeS + clockOffsetS(this.#o.loaded.scenario.faults, this.timeS); }
+  rosTimeS(): number {
+    return this.#o.startS + this.timeS + clockOffsetS(this.#o.loaded.scenario.faults, this.timeS);
+  }
   active(kind: FaultSpec['kind'], pred: (f: FaultSpec) => boolean = () => true): boolean {
     return this.#o.loaded.scenario.faults.some((f) => f.kind === kind && pred(f) && faultActive(f, this.timeS));
   }
@@ -82,10 +88,12 @@ export class Simulator {
   start(ros: RosNode, scheduler: SchedulerLike, periodMs = PHYSICS_DT_S * 1000): void {
     const o = this.#o;
     const t = o.topics;
-    this.#subs.add(ros.subscribe('ar1_msgs/msg/UnicycleCommand', t.vehicleCommand, QOS_COMMAND).subscribe((c) => {
-      this.#command = { acceleration: c.acceleration, curvature: c.curvature };
-      o.onCommand?.(this.timeS, c);
-    }));
+    this.#subs.add(
+      ros.subscribe('ar1_msgs/msg/UnicycleCommand', t.vehicleCommand, QOS_COMMAND).subscribe((c) => {
+        this.#command = { acceleration: c.acceleration, curvature: c.curvature };
+        o.onCommand?.(this.timeS, c);
+      }),
+    );
     const camPubs = t.cameras.map((topic) => ros.createPublisher('sensor_msgs/msg/Image', topic, QOS_SENSOR));
     const odomPub = ros.createPublisher('nav_msgs/msg/Odometry', t.odometry, QOS_SENSOR);
     const clockPub = ros.createPublisher('rosgraph_msgs/msg/Clock', t.clock, QOS_COMMAND);
@@ -103,20 +111,31 @@ export class Simulator {
       }
       if (this.#step % 10 === 0) {
         o.cameras.forEach((cam, i) => {
-          if (this.active('camera_dropout', (f) => f.kind === 'camera_dropout' && (f.camera === 'all' || f.camera === cam.name))) return;
+          if (
+            this.active(
+              'camera_dropout',
+              (f) => f.kind === 'camera_dropout' && (f.camera === 'all' || f.camera === cam.name),
+            )
+          )
+            return;
           camPubs[i]!.publish(cameraImage(this.scene, this.#state, cam, o.width, o.height, tS, ros, render));
         });
       }
     };
     this.#observe(0);
     publish();
-    this.#subs.add(interval(periodMs, scheduler).subscribe(() => {
-      this.#step++;
-      const tS = this.timeS;
-      this.#state = tS <= sc.ego.warmup_s + 1e-9 ? warmupState(sc, o.loaded.road, tS) : stepVehicle(this.#state, this.#command, PHYSICS_DT_S, sc.vehicle);
-      this.#observe(PHYSICS_DT_S);
-      publish();
-    }));
+    this.#subs.add(
+      interval(periodMs, scheduler).subscribe(() => {
+        this.#step++;
+        const tS = this.timeS;
+        this.#state =
+          tS <= sc.ego.warmup_s + 1e-9
+            ? warmupState(sc, o.loaded.road, tS)
+            : stepVehicle(this.#state, this.#command, PHYSICS_DT_S, sc.vehicle);
+        this.#observe(PHYSICS_DT_S);
+        publish();
+      }),
+    );
   }
 
   #observe(dt: number): void {
@@ -130,5 +149,7 @@ export class Simulator {
     this.metrics.add(this.timeS, this.#state, dt, wd);
   }
 
-  stop(): void { this.#subs.unsubscribe(); }
+  stop(): void {
+    this.#subs.unsubscribe();
+  }
 }

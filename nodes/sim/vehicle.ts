@@ -35,10 +35,17 @@ export interface VehicleState {
 const clamp = (v: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, v));
 
 /** One step of dtS with the command held (zero-order hold): lag, clamp, then midpoint integration. */
-export function stepVehicle(st: VehicleState, cmd: { acceleration: number; curvature: number }, dtS: number, p: VehicleParams): VehicleState {
+export function stepVehicle(
+  st: VehicleState,
+  cmd: { acceleration: number; curvature: number },
+  dtS: number,
+  p: VehicleParams,
+): VehicleState {
   // A non-finite command is never applied: the actuators keep their last output (the watchdog never sends one).
   const aCmd = Number.isFinite(cmd.acceleration) ? clamp(cmd.acceleration, p.accel_min_mps2, p.accel_max_mps2) : st.a;
-  const kCmd = Number.isFinite(cmd.curvature) ? clamp(cmd.curvature, -p.curvature_max_1pm, p.curvature_max_1pm) : st.kappa;
+  const kCmd = Number.isFinite(cmd.curvature)
+    ? clamp(cmd.curvature, -p.curvature_max_1pm, p.curvature_max_1pm)
+    : st.kappa;
   const ga = p.accel_lag_s > 0 ? 1 - Math.exp(-dtS / p.accel_lag_s) : 1;
   const gk = p.curvature_lag_s > 0 ? 1 - Math.exp(-dtS / p.curvature_lag_s) : 1;
   let a = st.a + (aCmd - st.a) * ga;
@@ -51,7 +58,14 @@ export function stepVehicle(st: VehicleState, cmd: { acceleration: number; curva
   }
   const vm = (st.v + v1) / 2;
   const yawMid = st.yaw + (vm * kappa * dtS) / 2;
-  return { x: st.x + vm * Math.cos(yawMid) * dtS, y: st.y + vm * Math.sin(yawMid) * dtS, yaw: st.yaw + vm * kappa * dtS, v: v1, a, kappa };
+  return {
+    x: st.x + vm * Math.cos(yawMid) * dtS,
+    y: st.y + vm * Math.sin(yawMid) * dtS,
+    yaw: st.yaw + vm * kappa * dtS,
+    v: v1,
+    a,
+    kappa,
+  };
 }
 
 /** The ego box's four corners in the world frame: front-left, front-right, rear-right, rear-left. */
@@ -61,5 +75,10 @@ export function egoCorners(st: { x: number; y: number; yaw: number }, p: Vehicle
   const f = p.length_m - p.rear_overhang_m;
   const r = -p.rear_overhang_m;
   const h = p.width_m / 2;
-  return [[f, h], [f, -h], [r, -h], [r, h]].map(([u, w]) => [st.x + u! * c - w! * s, st.y + u! * s + w! * c] as [number, number]);
+  return [
+    [f, h],
+    [f, -h],
+    [r, -h],
+    [r, h],
+  ].map(([u, w]) => [st.x + u! * c - w! * s, st.y + u! * s + w! * c] as [number, number]);
 }

@@ -18,7 +18,10 @@ const LEAD_IN_M = 40;
 export function sceneOf(sc: Scenario, road: Road): Scene {
   const samples = [];
   for (let s = -LEAD_IN_M; s < 0; s += 1) samples.push({ x: s, y: 0, yaw: 0, s });
-  for (let i = 0; i < road.points.length; i += 2) { const p = road.points[i]!; samples.push({ x: p.x, y: p.y, yaw: p.yaw, s: p.s }); }
+  for (let i = 0; i < road.points.length; i += 2) {
+    const p = road.points[i]!;
+    samples.push({ x: p.x, y: p.y, yaw: p.yaw, s: p.s });
+  }
   const scene: Scene = { road: samples, weave: () => 0, posts: [], halfWidth: road.halfWidth };
   const rand = seededRandom(1);
   for (let s = -LEAD_IN_M; s <= road.length; s += 14) {
@@ -30,7 +33,14 @@ export function sceneOf(sc: Scenario, road: Road): Scene {
   const b = sc.obstacles[0];
   if (b) {
     const p = road.poseAt(b.at_m);
-    scene.barrier = { x: p.x, y: p.y, yaw: p.yaw, halfWidth: road.halfWidth + BARRIER_OVERHANG_M, height: b.height_m, untilS: b.lifts_at_s ?? Infinity };
+    scene.barrier = {
+      x: p.x,
+      y: p.y,
+      yaw: p.yaw,
+      halfWidth: road.halfWidth + BARRIER_OVERHANG_M,
+      height: b.height_m,
+      untilS: b.lifts_at_s ?? Infinity,
+    };
   }
   return scene;
 }
@@ -58,22 +68,48 @@ export function clockOffsetS(faults: readonly FaultSpec[], tS: number): number {
 export function odometryOf(st: VehicleState, stampS: number, frame = 'odom'): Odometry {
   const poseCov = new Array<number>(36).fill(0);
   const twistCov = new Array<number>(36).fill(0);
-  for (let i = 0; i < 6; i++) { poseCov[i * 7] = i < 3 ? 0.01 : 0.001; twistCov[i * 7] = i < 3 ? 0.0025 : 0.0004; }
+  for (let i = 0; i < 6; i++) {
+    poseCov[i * 7] = i < 3 ? 0.01 : 0.001;
+    twistCov[i * 7] = i < 3 ? 0.0025 : 0.0004;
+  }
   return {
     header: { stamp: secondsToStamp(stampS), frame_id: frame },
     child_frame_id: 'base_link',
     pose: {
-      pose: { position: { x: st.x, y: st.y, z: 0 }, orientation: { x: 0, y: 0, z: Math.sin(st.yaw / 2), w: Math.cos(st.yaw / 2) } },
+      pose: {
+        position: { x: st.x, y: st.y, z: 0 },
+        orientation: { x: 0, y: 0, z: Math.sin(st.yaw / 2), w: Math.cos(st.yaw / 2) },
+      },
       covariance: poseCov,
     },
-    twist: { twist: { linear: { x: st.v, y: 0, z: 0 }, angular: { x: 0, y: 0, z: st.v * st.kappa } }, covariance: twistCov },
+    twist: {
+      twist: { linear: { x: st.v, y: 0, z: 0 }, angular: { x: 0, y: 0, z: st.v * st.kappa } },
+      covariance: twistCov,
+    },
   };
 }
 
 /** A camera frame (rgb8) rendered from the car's pose; with render off, a flat grey frame (for measuring the loop alone). */
-export function cameraImage(scene: Scene, st: VehicleState, cam: CameraSpec, width: number, height: number, trueS: number, stampS: number, render: boolean): Image {
+export function cameraImage(
+  scene: Scene,
+  st: VehicleState,
+  cam: CameraSpec,
+  width: number,
+  height: number,
+  trueS: number,
+  stampS: number,
+  render: boolean,
+): Image {
   const data = render ? renderCamera(scene, st, cam, width, height, trueS) : flatFrame(width, height);
-  return { header: { stamp: secondsToStamp(stampS), frame_id: cam.name }, height, width, encoding: 'rgb8', is_bigendian: 0, step: width * 3, data };
+  return {
+    header: { stamp: secondsToStamp(stampS), frame_id: cam.name },
+    height,
+    width,
+    encoding: 'rgb8',
+    is_bigendian: 0,
+    step: width * 3,
+    data,
+  };
 }
 
 let flat: Uint8Array | undefined;

@@ -7,19 +7,54 @@
 
 /** Conditioning-state slots (the demo's stand-in for the KV cache), written by the prefill graph. */
 export const SLOT = {
-  turn: 0, absTurn: 1, speedPull: 2, kappaHist: 3, caution: 4, bias: 5, brightness: 6, kappaTarget: 7,
+  turn: 0,
+  absTurn: 1,
+  speedPull: 2,
+  kappaHist: 3,
+  caution: 4,
+  bias: 5,
+  brightness: 6,
+  kappaTarget: 7,
   /** braking for a red barrier (0…1), the plan reaching a standstill before it (0…1), the braking [m/s²] */
-  barrier: 8, stopping: 9, brake: 10,
+  barrier: 8,
+  stopping: 9,
+  brake: 10,
 } as const;
 export const STATE_SIZE = 11;
 
 export const SPECIAL = {
-  unk: '[UNK]', cotStart: '<|cot_start|>', cotEnd: '<|cot_end|>', trajFutureStart: '<|traj_future_start|>',
-  visionStart: '<|vision_start|>', imagePad: '<|image_pad|>', visionEnd: '<|vision_end|>',
+  unk: '[UNK]',
+  cotStart: '<|cot_start|>',
+  cotEnd: '<|cot_end|>',
+  trajFutureStart: '<|traj_future_start|>',
+  visionStart: '<|vision_start|>',
+  imagePad: '<|image_pad|>',
+  visionEnd: '<|vision_end|>',
 } as const;
 
-const WORDS = ['keep', 'stay', 'in', 'lane', 'and', 'maintain', 'speed', 'follow', 'the', 'road', 'curving', 'left', 'right',
-  'slow', 'down', 'for', 'upcoming', 'curve', 'ahead', 'stop', 'barrier'] as const;
+const WORDS = [
+  'keep',
+  'stay',
+  'in',
+  'lane',
+  'and',
+  'maintain',
+  'speed',
+  'follow',
+  'the',
+  'road',
+  'curving',
+  'left',
+  'right',
+  'slow',
+  'down',
+  'for',
+  'upcoming',
+  'curve',
+  'ahead',
+  'stop',
+  'barrier',
+] as const;
 
 export const VOCAB: readonly string[] = [...Object.values(SPECIAL), ...WORDS];
 export const VOCAB_SIZE = VOCAB.length;
@@ -30,7 +65,12 @@ const id = (w: string): number => {
 };
 
 /** logit(from → to) = base + Σ coef[slot]·state[slot]; unlisted transitions get IMPOSSIBLE. */
-interface Rule { from: string; to: string; base: number; coef?: Partial<Record<keyof typeof SLOT, number>> }
+interface Rule {
+  from: string;
+  to: string;
+  base: number;
+  coef?: Partial<Record<keyof typeof SLOT, number>>;
+}
 const IMPOSSIBLE = -12;
 const SURE = 8;
 const chain = (...w: string[]): Rule[] => w.slice(1).map((to, i) => ({ from: w[i]!, to, base: SURE }));
@@ -45,9 +85,12 @@ const RULES: Rule[] = [
   // Braking for a red barrier: "slow down for the barrier ahead", or "stop for the barrier ahead" once the plan stops.
   { from: SPECIAL.cotStart, to: 'slow', base: -8, coef: { absTurn: 14, barrier: 16 } },
   { from: SPECIAL.cotStart, to: 'stop', base: -14, coef: { stopping: 26 } },
-  ...chain('keep', 'lane'), ...chain('stay', 'in', 'lane', 'and', 'maintain', 'speed', SPECIAL.cotEnd),
-  ...chain('follow', 'the'), ...chain('road', 'curving'),
-  ...chain('slow', 'down', 'for'), ...chain('stop', 'for'),
+  ...chain('keep', 'lane'),
+  ...chain('stay', 'in', 'lane', 'and', 'maintain', 'speed', SPECIAL.cotEnd),
+  ...chain('follow', 'the'),
+  ...chain('road', 'curving'),
+  ...chain('slow', 'down', 'for'),
+  ...chain('stop', 'for'),
   { from: 'for', to: 'upcoming', base: 8, coef: { barrier: -20, stopping: -20 } },
   { from: 'for', to: 'the', base: -8, coef: { barrier: 20, stopping: 20 } },
   { from: 'the', to: 'road', base: 8, coef: { barrier: -20, stopping: -20 } },
@@ -67,13 +110,16 @@ const RULES: Rule[] = [
 
 /** Bigram logits B[from][to] (row-major V×V) and state weights W[from][slot][to] (V×S×V). */
 export function grammarTables(): { bigram: Float32Array; stateWeights: Float32Array } {
-  const V = VOCAB_SIZE, S = STATE_SIZE;
+  const V = VOCAB_SIZE,
+    S = STATE_SIZE;
   const bigram = new Float32Array(V * V).fill(IMPOSSIBLE);
   const stateWeights = new Float32Array(V * S * V);
   for (const r of RULES) {
-    const f = id(r.from), t = id(r.to);
+    const f = id(r.from),
+      t = id(r.to);
     bigram[f * V + t] = r.base;
-    for (const [slot, c] of Object.entries(r.coef ?? {})) stateWeights[(f * S + SLOT[slot as keyof typeof SLOT]) * V + t] = c;
+    for (const [slot, c] of Object.entries(r.coef ?? {}))
+      stateWeights[(f * S + SLOT[slot as keyof typeof SLOT]) * V + t] = c;
   }
   return { bigram, stateWeights };
 }
@@ -88,18 +134,32 @@ export function tokenStateEffects(): Float32Array {
 /** tokenizer.json (HF tokenizers format): word-level vocabulary via WordPiece with whole words, specials added. */
 export function demoTokenizerJson(): object {
   const vocab: Record<string, number> = {};
-  VOCAB.forEach((w, i) => { vocab[w] = i; });
+  VOCAB.forEach((w, i) => {
+    vocab[w] = i;
+  });
   return {
     version: '1.0',
     truncation: null,
     padding: null,
     added_tokens: Object.values(SPECIAL).map((content) => ({
-      id: id(content), content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true,
+      id: id(content),
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
     })),
     normalizer: { type: 'Lowercase' },
     pre_tokenizer: { type: 'WhitespaceSplit' },
     post_processor: null,
     decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-    model: { type: 'WordPiece', unk_token: SPECIAL.unk, continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab },
+    model: {
+      type: 'WordPiece',
+      unk_token: SPECIAL.unk,
+      continuing_subword_prefix: '##',
+      max_input_chars_per_word: 100,
+      vocab,
+    },
   };
 }

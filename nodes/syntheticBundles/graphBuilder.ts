@@ -8,10 +8,15 @@ import type { DType } from '../bundle/onnxProto.js';
 import { toFloat16 } from '../ar1/float16.js';
 
 export type Dim = number | string;
-export interface TensorSpec { name: string; dtype: DType; shape: Dim[] }
+export interface TensorSpec {
+  name: string;
+  dtype: DType;
+  shape: Dim[];
+}
 
 /** An attribute value, tagged by its ONNX kind. */
-export type Attr = { i: number } | { f: number } | { ints: number[] } | { floats: number[] } | { s: string } | { g: O.IGraphProto };
+export type Attr =
+  { i: number } | { f: number } | { ints: number[] } | { floats: number[] } | { s: string } | { g: O.IGraphProto };
 
 export class GraphBuilder {
   readonly nodes: O.INodeProto[] = [];
@@ -19,7 +24,10 @@ export class GraphBuilder {
   #counter = 0;
 
   /** prefix keeps a subgraph's internal names apart from its outer graph's (ONNX forbids shadowing). */
-  constructor(readonly name: string, readonly prefix = '') {}
+  constructor(
+    readonly name: string,
+    readonly prefix = '',
+  ) {}
 
   /** A fresh internal tensor name. */
   fresh(hint: string): string {
@@ -53,7 +61,8 @@ export class GraphBuilder {
   float(data: ArrayLike<number>, dims: number[], hint = 'w'): string {
     const name = this.fresh(hint);
     const arr = Float32Array.from(data as ArrayLike<number>);
-    if (arr.length !== dims.reduce((a, b) => a * b, 1)) throw new RangeError(`${hint}: ${arr.length} values for dims [${dims}]`);
+    if (arr.length !== dims.reduce((a, b) => a * b, 1))
+      throw new RangeError(`${hint}: ${arr.length} values for dims [${dims}]`);
     this.initializers.push({ name, dataType: DTYPES.float32, dims, rawData: new Uint8Array(arr.buffer) });
     return name;
   }
@@ -62,7 +71,8 @@ export class GraphBuilder {
   float16(data: ArrayLike<number>, dims: number[], hint = 'h'): string {
     const name = this.fresh(hint);
     const arr = toFloat16(data);
-    if (arr.length !== dims.reduce((a, b) => a * b, 1)) throw new RangeError(`${hint}: ${arr.length} values for dims [${dims}]`);
+    if (arr.length !== dims.reduce((a, b) => a * b, 1))
+      throw new RangeError(`${hint}: ${arr.length} values for dims [${dims}]`);
     this.initializers.push({ name, dataType: DTYPES.float16, dims, rawData: new Uint8Array(arr.buffer) });
     return name;
   }
@@ -86,30 +96,58 @@ export class GraphBuilder {
   }
 
   /** Encodes the model with its large initialisers in an external data file (see moveToExternalData). */
-  encodeExternal(inputs: TensorSpec[], outputs: TensorSpec[], dataFile: string, docString = '', minBytes = 1024): { model: Uint8Array; data: Uint8Array } {
+  encodeExternal(
+    inputs: TensorSpec[],
+    outputs: TensorSpec[],
+    dataFile: string,
+    docString = '',
+    minBytes = 1024,
+  ): { model: Uint8Array; data: Uint8Array } {
     return moveToExternalData(this.encode(inputs, outputs, docString), dataFile, minBytes);
   }
 
   /** A subgraph (Loop/If body) from this builder's nodes and initialisers. */
   subgraph(inputs: TensorSpec[], outputs: TensorSpec[]): O.IGraphProto {
-    return { name: this.name, node: this.nodes, initializer: this.initializers, input: inputs.map(valueInfo), output: outputs.map(valueInfo) };
+    return {
+      name: this.name,
+      node: this.nodes,
+      initializer: this.initializers,
+      input: inputs.map(valueInfo),
+      output: outputs.map(valueInfo),
+    };
   }
 
-  private model(inputs: TensorSpec[], outputs: TensorSpec[], initializer: O.ITensorProto[], docString: string): O.IModelProto {
+  private model(
+    inputs: TensorSpec[],
+    outputs: TensorSpec[],
+    initializer: O.ITensorProto[],
+    docString: string,
+  ): O.IModelProto {
     return {
       irVersion: 8,
       producerName: 'ar1-ros make-demo',
       opsetImport: [{ domain: '', version: 17 }],
       docString,
-      graph: { name: this.name, node: this.nodes, initializer, input: inputs.map(valueInfo), output: outputs.map(valueInfo) },
+      graph: {
+        name: this.name,
+        node: this.nodes,
+        initializer,
+        input: inputs.map(valueInfo),
+        output: outputs.map(valueInfo),
+      },
     };
   }
 }
 
-export function valueInfo(t: TensorSpec): O.IValueInfoProto {
+function valueInfo(t: TensorSpec): O.IValueInfoProto {
   return {
     name: t.name,
-    type: { tensorType: { elemType: DTYPES[t.dtype], shape: { dim: t.shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
+    type: {
+      tensorType: {
+        elemType: DTYPES[t.dtype],
+        shape: { dim: t.shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
+      },
+    },
   };
 }
 
@@ -118,7 +156,11 @@ export function valueInfo(t: TensorSpec): O.IValueInfoProto {
  * data: location, offset, length; 64-byte aligned), as exporters do for weights beyond protobuf's 2 GB limit.
  * Returns the new .onnx bytes and the data file's bytes; the caller writes the data as `dataFile` beside the graph.
  */
-export function moveToExternalData(modelBytes: Uint8Array, dataFile: string, minBytes = 1024): { model: Uint8Array; data: Uint8Array } {
+export function moveToExternalData(
+  modelBytes: Uint8Array,
+  dataFile: string,
+  minBytes = 1024,
+): { model: Uint8Array; data: Uint8Array } {
   const m = onnx.ModelProto.decode(modelBytes);
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -126,7 +168,10 @@ export function moveToExternalData(modelBytes: Uint8Array, dataFile: string, min
     const raw = t.rawData;
     if (!raw || raw.length < minBytes) continue;
     const pad = (64 - (size % 64)) % 64;
-    if (pad) { chunks.push(new Uint8Array(pad)); size += pad; }
+    if (pad) {
+      chunks.push(new Uint8Array(pad));
+      size += pad;
+    }
     const offset = size;
     chunks.push(raw);
     size += raw.length;
@@ -140,6 +185,9 @@ export function moveToExternalData(modelBytes: Uint8Array, dataFile: string, min
   }
   const data = new Uint8Array(size);
   let at = 0;
-  for (const c of chunks) { data.set(c, at); at += c.length; }
+  for (const c of chunks) {
+    data.set(c, at);
+    at += c.length;
+  }
   return { model: onnx.ModelProto.encode(m).finish(), data };
 }

@@ -7,23 +7,14 @@
  */
 import { CONSISTENCY, type Reasoning } from '../core/msgs.js';
 import { stampToSeconds } from '../core/time.js';
-import { DIAG_LEVEL, fmt } from './faults.js';
-import type { TickClocks, WatchdogInputs } from './inputs.js';
-import type { MonitorReport } from './monitors.js';
+import { DIAG_LEVEL, fmt, type MonitorReport } from './faults.js';
+import type { ConsistencyTrack, TickClocks, WatchdogInputs } from './inputs.js';
 import type { WatchdogParams } from './params.js';
 
-/** What the watchdog keeps of the verdicts it has received. */
-export interface ConsistencyTrack {
-  /** Inconsistent plans in a row (not-assessable plans skipped). */
-  consecutive: number;
-  /** Verdicts received, by kind. */
-  counts: { consistent: number; inconsistent: number; not_assessable: number };
-  /** The latest inconsistent plan: its t0 [s] and the verdict's detail. */
-  lastInconsistent?: { t0S: number; detail: string };
-}
-
 const KIND_OF: Record<number, keyof ConsistencyTrack['counts']> = {
-  [CONSISTENCY.consistent]: 'consistent', [CONSISTENCY.inconsistent]: 'inconsistent', [CONSISTENCY.not_assessable]: 'not_assessable',
+  [CONSISTENCY.consistent]: 'consistent',
+  [CONSISTENCY.inconsistent]: 'inconsistent',
+  [CONSISTENCY.not_assessable]: 'not_assessable',
 };
 
 /** Counts one verdict. An unknown consistency value counts as not assessable. */
@@ -57,9 +48,29 @@ export function consistencyMonitor(i: WatchdogInputs, _clocks: TickClocks, p: Wa
   const lastText = last ? `last at t0=${fmt(last.t0S, 3)} s: ${last.detail}` : '';
   if (t.consecutive >= n) {
     const message = `${t.consecutive} consecutive plans whose reasoning contradicts their trajectory (consistency.max_consecutive_inconsistent ${n}); ${lastText}`;
-    if (onFault === 'fallback') return [{ name, level: DIAG_LEVEL.error, message, values, faults: [{ name: 'reasoning_inconsistent', message }] }];
+    if (onFault === 'fallback')
+      return [
+        { name, level: DIAG_LEVEL.error, message, values, faults: [{ name: 'reasoning_inconsistent', message }] },
+      ];
     return [{ name, level: DIAG_LEVEL.warn, message: `${message} (on_fault warn: still driving)`, values, faults: [] }];
   }
-  if (t.consecutive > 0) return [{ name, level: DIAG_LEVEL.ok, message: `${t.consecutive} inconsistent in a row (of ${n}); ${lastText}`, values, faults: [] }];
-  return [{ name, level: DIAG_LEVEL.ok, message: judged ? `consistent (${c.consistent} of ${judged} judged plans)` : 'no plan judged yet', values, faults: [] }];
+  if (t.consecutive > 0)
+    return [
+      {
+        name,
+        level: DIAG_LEVEL.ok,
+        message: `${t.consecutive} inconsistent in a row (of ${n}); ${lastText}`,
+        values,
+        faults: [],
+      },
+    ];
+  return [
+    {
+      name,
+      level: DIAG_LEVEL.ok,
+      message: judged ? `consistent (${c.consistent} of ${judged} judged plans)` : 'no plan judged yet',
+      values,
+      faults: [],
+    },
+  ];
 }

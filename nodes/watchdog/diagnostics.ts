@@ -6,7 +6,11 @@ import type { TickResult } from './watchdogCore.js';
 /** diagnostic_msgs/DiagnosticArray for one tick: one status per monitored input, plus limits and state. */
 export function diagnosticsOf(r: TickResult, nowS: number, nodeName: string): DiagnosticArray {
   const status: DiagnosticStatus[] = r.reports.map((m) => ({
-    level: m.level, name: `${nodeName}: ${m.name}`, message: m.message, hardware_id: nodeName, values: [...m.values],
+    level: m.level,
+    name: `${nodeName}: ${m.name}`,
+    message: m.message,
+    hardware_id: nodeName,
+    values: [...m.values],
   }));
   status.push({
     level: r.fired.length ? DIAG_LEVEL.warn : DIAG_LEVEL.ok,
@@ -25,7 +29,11 @@ export function diagnosticsOf(r: TickResult, nowS: number, nodeName: string): Di
     name: `${nodeName}: state`,
     message: `${s}: ${r.core.reason}`,
     hardware_id: nodeName,
-    values: [{ key: 'state', value: s }, { key: 'source', value: r.command.source }, { key: 'profile', value: r.core.profile }],
+    values: [
+      { key: 'state', value: s },
+      { key: 'source', value: r.command.source },
+      { key: 'profile', value: r.core.profile },
+    ],
   });
   return { header: { stamp: stampOf(nowS), frame_id: '' }, status };
 }
@@ -34,11 +42,16 @@ export function diagnosticsOf(r: TickResult, nowS: number, nodeName: string): Di
 export function safetyStateOf(r: TickResult, nowS: number): SafetyState {
   const s = r.core.state;
   const active = r.faults.map((f) => f.message);
-  const reasons = (s === 'fallback' || s === 'stopped') && !active.includes(r.core.reason) ? [r.core.reason, ...active] : active;
+  const reasons =
+    (s === 'fallback' || s === 'stopped') && !active.includes(r.core.reason) ? [r.core.reason, ...active] : active;
   return {
     header: { stamp: stampOf(nowS), frame_id: '' },
-    state: SAFETY_STATE[s], state_name: s, reasons, limits_active: [...r.fired],
-    plan_age_s: r.planAgeS, last_latency_ms: r.lastLatencyMs,
+    state: SAFETY_STATE[s],
+    state_name: s,
+    reasons,
+    limits_active: [...r.fired],
+    plan_age_s: r.planAgeS,
+    last_latency_ms: r.lastLatencyMs,
   };
 }
 

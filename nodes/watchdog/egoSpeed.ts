@@ -12,7 +12,7 @@ import type { WatchdogParams } from './params.js';
 const MAX_TRACK = 4096;
 
 /** [m] a position step this large between two odometry samples whose stamp did not advance means the stamps froze. */
-export const STALLED_STAMP_MOVE_M = 0.05;
+const STALLED_STAMP_MOVE_M = 0.05;
 
 /**
  * Adds an odometry position to the track used for the pose-derived speed. A stamp not after the newest, or a
@@ -25,15 +25,20 @@ export function trackOdometry(i: WatchdogInputs, o: Odometry, p: WatchdogParams)
   const track = i.odometryTrack;
   const pos = o.pose?.pose?.position;
   const t = stampToSeconds(o.header.stamp);
-  if (!pos || ![t, pos.x, pos.y, pos.z].every(Number.isFinite)) { track.length = 0; return; }
+  if (!pos || ![t, pos.x, pos.y, pos.z].every(Number.isFinite)) {
+    track.length = 0;
+    return;
+  }
   const last = track[track.length - 1];
   if (last && !(t > last.t)) {
     // Measured from the first sample at the stamp that stands still (motion accumulates over a frozen stamp).
-    const anchor = t === last.t ? track.find((q) => q.t === t) ?? last : last;
+    const anchor = t === last.t ? (track.find((q) => q.t === t) ?? last) : last;
     const moved = Math.hypot(pos.x - anchor.x, pos.y - anchor.y, pos.z - anchor.z);
     if (moved > STALLED_STAMP_MOVE_M) {
-      i.odometryStalled = { name: 'odometry_invalid', message:
-        `odometry position moved ${fmt(moved, 3)} m while its stamp did not advance (${fmt(t, 3)} s after ${fmt(last.t, 3)} s): speed unknown` };
+      i.odometryStalled = {
+        name: 'odometry_invalid',
+        message: `odometry position moved ${fmt(moved, 3)} m while its stamp did not advance (${fmt(t, 3)} s after ${fmt(last.t, 3)} s): speed unknown`,
+      };
     }
     if (t === last.t) return; // keep the anchor
     track.length = 0;
@@ -53,7 +58,8 @@ export function trackOdometry(i: WatchdogInputs, o: Odometry, p: WatchdogParams)
  */
 export function poseSpeedOf(track: readonly TrackPoint[], p: WatchdogParams): number | undefined {
   if (track.length < 2) return undefined;
-  const a = track[0]!, b = track[track.length - 1]!;
+  const a = track[0]!,
+    b = track[track.length - 1]!;
   const span = b.t - a.t;
   if (!(span >= p.pose_speed_window_s / 2)) return undefined;
   const v = Math.hypot(b.x - a.x, b.y - a.y, b.z - a.z) / span;
@@ -74,15 +80,24 @@ function twistSpeed(i: WatchdogInputs, nowS: number, p: WatchdogParams, steadyS?
 }
 
 /** Twist and pose-derived speeds disagreeing by more than speed_mismatch_mps, or undefined. */
-export function speedMismatchOf(i: WatchdogInputs, nowS: number, p: WatchdogParams, steadyS?: number): Fault | undefined {
+export function speedMismatchOf(
+  i: WatchdogInputs,
+  nowS: number,
+  p: WatchdogParams,
+  steadyS?: number,
+): Fault | undefined {
   const v = twistSpeed(i, nowS, p, steadyS);
   const vp = poseSpeedOf(i.odometryTrack, p);
   if (v === undefined || vp === undefined) return undefined;
   const diff = Math.abs(Math.abs(v) - vp);
   if (!(diff > p.speed_mismatch_mps)) return undefined;
   const [d, m] = fmtPair(diff, p.speed_mismatch_mps);
-  return { name: 'speed_mismatch', message: `odometry twist speed ${fmt(v)} m/s and position-derived speed ${fmt(vp)} m/s `
-    + `differ by ${d} m/s, more than speed_mismatch_mps ${m} m/s (limits use the higher)` };
+  return {
+    name: 'speed_mismatch',
+    message:
+      `odometry twist speed ${fmt(v)} m/s and position-derived speed ${fmt(vp)} m/s ` +
+      `differ by ${d} m/s, more than speed_mismatch_mps ${m} m/s (limits use the higher)`,
+  };
 }
 
 /**
@@ -101,14 +116,22 @@ export function egoSpeed(i: WatchdogInputs, nowS: number, p: WatchdogParams, ste
  * The position-derived speed is the mean over the track's span, i.e. the speed half a span ago: with accelMps2 (the
  * last commanded acceleration) it is carried forward to now by max(accel, 0) × (span / 2 + the newest sample's age).
  */
-export function limitSpeed(i: WatchdogInputs, nowS: number, p: WatchdogParams, steadyS?: number, accelMps2 = 0): number | undefined {
+export function limitSpeed(
+  i: WatchdogInputs,
+  nowS: number,
+  p: WatchdogParams,
+  steadyS?: number,
+  accelMps2 = 0,
+): number | undefined {
   const v = egoSpeed(i, nowS, p, steadyS);
   if (v === undefined) return undefined;
   const vp = poseSpeedOf(i.odometryTrack, p);
   if (vp === undefined) return Math.abs(v);
   const track = i.odometryTrack;
-  const first = track[0]!, last = track[track.length - 1]!;
+  const first = track[0]!,
+    last = track[track.length - 1]!;
   const lagS = (last.t - first.t) / 2 + Math.max(0, nowS - last.t);
-  const carried = vp + (Number.isFinite(accelMps2) ? Math.max(accelMps2, 0) : 0) * (Number.isFinite(lagS) ? Math.min(lagS, 1) : 0);
+  const carried =
+    vp + (Number.isFinite(accelMps2) ? Math.max(accelMps2, 0) : 0) * (Number.isFinite(lagS) ? Math.min(lagS, 1) : 0);
   return Math.max(Math.abs(v), carried);
 }

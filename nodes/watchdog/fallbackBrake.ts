@@ -11,7 +11,13 @@ import type { BrakeProfile } from './params.js';
  * is released; below zero the brake builds up at |jerk|. A step that crosses zero spends the part of the period
  * above zero at the release jerk and the rest at the brake jerk, so no step exceeds max(|release|, |jerk|)·dt.
  */
-export function rampAccel(prevAccel: number | undefined, targetMps2: number, jerkMps3: number, dtS: number, releaseJerkMps3?: number): number {
+export function rampAccel(
+  prevAccel: number | undefined,
+  targetMps2: number,
+  jerkMps3: number,
+  dtS: number,
+  releaseJerkMps3?: number,
+): number {
   if (prevAccel === undefined || !Number.isFinite(prevAccel)) return targetMps2;
   const step = Math.abs(jerkMps3) * dtS;
   if (prevAccel <= targetMps2) return Math.min(prevAccel + step, targetMps2);
@@ -34,19 +40,38 @@ export function fallbackBrake(prev: Actuation | undefined, dtS: number, profile:
 }
 
 /** Standstill hold: ramp to the hold acceleration with the fallback jerks; curvature held. */
-export function standstillHold(prev: Actuation | undefined, dtS: number, holdAccelMps2: number, jerkMps3: number, releaseJerkMps3?: number): Actuation {
-  return { accel: rampAccel(prev?.accel, holdAccelMps2, jerkMps3, dtS, releaseJerkMps3), curvature: heldCurvature(prev) };
+export function standstillHold(
+  prev: Actuation | undefined,
+  dtS: number,
+  holdAccelMps2: number,
+  jerkMps3: number,
+  releaseJerkMps3?: number,
+): Actuation {
+  return {
+    accel: rampAccel(prev?.accel, holdAccelMps2, jerkMps3, dtS, releaseJerkMps3),
+    curvature: heldCurvature(prev),
+  };
 }
 
 const heldCurvature = (prev: Actuation | undefined): number =>
   prev && Number.isFinite(prev.curvature) ? prev.curvature : 0;
 
 /** Number of control periods the ramp needs from fromMps2 to the target (exact tick count, for docs and tests). */
-export function rampTicks(fromMps2: number, targetMps2: number, jerkMps3: number, dtS: number, releaseJerkMps3?: number): number {
-  if (!(Math.abs(jerkMps3) * dtS > 0)) throw new RangeError(`rampTicks: expected |jerk|·dt > 0, got ${jerkMps3}·${dtS}`);
+export function rampTicks(
+  fromMps2: number,
+  targetMps2: number,
+  jerkMps3: number,
+  dtS: number,
+  releaseJerkMps3?: number,
+): number {
+  if (!(Math.abs(jerkMps3) * dtS > 0))
+    throw new RangeError(`rampTicks: expected |jerk|·dt > 0, got ${jerkMps3}·${dtS}`);
   let a = fromMps2;
   let n = 0;
-  while (a !== targetMps2) { a = rampAccel(a, targetMps2, jerkMps3, dtS, releaseJerkMps3); n++; }
+  while (a !== targetMps2) {
+    a = rampAccel(a, targetMps2, jerkMps3, dtS, releaseJerkMps3);
+    n++;
+  }
   return n;
 }
 
@@ -54,6 +79,9 @@ export function rampTicks(fromMps2: number, targetMps2: number, jerkMps3: number
 export function ticksToFirstNegative(fromMps2: number, profile: BrakeProfile, dtS: number): number {
   let a = fromMps2;
   let n = 0;
-  while (a >= 0 && n < 1e6) { a = rampAccel(a, profile.accel_mps2, profile.jerk_mps3, dtS, profile.release_jerk_mps3); n++; }
+  while (a >= 0 && n < 1e6) {
+    a = rampAccel(a, profile.accel_mps2, profile.jerk_mps3, dtS, profile.release_jerk_mps3);
+    n++;
+  }
   return n;
 }

@@ -3,11 +3,26 @@
  * "some fault is active", and emergency.faults picks which of them select the stronger braking profile.
  */
 export const FAULT_NAMES = [
-  'clock_zero', 'clock_backward', 'loop_lag',
-  'plan_missing', 'plan_stale', 'plan_invalid', 'plan_slow',
-  'command_missing', 'command_gap', 'command_invalid', 'command_slow',
-  'odometry_missing', 'odometry_stale', 'odometry_invalid', 'odometry_jump', 'odometry_slow', 'speed_mismatch',
-  'camera_missing', 'camera_stale', 'camera_slow',
+  'clock_zero',
+  'clock_backward',
+  'loop_lag',
+  'plan_missing',
+  'plan_stale',
+  'plan_invalid',
+  'plan_slow',
+  'command_missing',
+  'command_gap',
+  'command_invalid',
+  'command_slow',
+  'odometry_missing',
+  'odometry_stale',
+  'odometry_invalid',
+  'odometry_jump',
+  'odometry_slow',
+  'speed_mismatch',
+  'camera_missing',
+  'camera_stale',
+  'camera_slow',
   'planning_over_budget',
   'stamp_in_future',
   'reasoning_inconsistent',
@@ -33,6 +48,22 @@ export const fmt = (v: number, digits = 2): string => (Number.isFinite(v) ? v.to
  */
 export function fmtPair(value: number, limit: number, minDigits = 3): [string, string] {
   let d = minDigits;
-  while (d < 9 && Number.isFinite(value) && Number.isFinite(limit) && value !== limit && value.toFixed(d) === limit.toFixed(d)) d++;
+  while (
+    d < 9 &&
+    Number.isFinite(value) &&
+    Number.isFinite(limit) &&
+    value !== limit &&
+    value.toFixed(d) === limit.toFixed(d)
+  )
+    d++;
   return [fmt(value, d), fmt(limit, d)];
+}
+
+/** What one monitor found in a tick: its diagnostic status and the faults it raises. */
+export interface MonitorReport {
+  readonly name: string;
+  readonly level: DiagLevel;
+  readonly message: string;
+  readonly values: ReadonlyArray<{ key: string; value: string }>;
+  readonly faults: readonly Fault[];
 }

@@ -4,7 +4,6 @@
  * only this and the current time.
  */
 import type { Header, Odometry, PlannerTiming, Trajectory, UnicycleCommand } from '../core/msgs.js';
-import type { ConsistencyTrack } from './consistencyMonitor.js';
 import type { Fault } from './faults.js';
 import type { RateInput, WatchdogParams } from './params.js';
 
@@ -33,7 +32,12 @@ export interface TickClocks {
 export const RECEIPT_EPS_S = 1e-6;
 
 /** An odometry position with its header stamp [s], for the pose-derived speed. */
-export interface TrackPoint { readonly t: number; readonly x: number; readonly y: number; readonly z: number }
+export interface TrackPoint {
+  readonly t: number;
+  readonly x: number;
+  readonly y: number;
+  readonly z: number;
+}
 
 /** The latest inputs the watchdog has seen; monitors read only this and the current time. */
 export interface WatchdogInputs {
@@ -63,8 +67,13 @@ export interface WatchdogInputs {
   clockStepBack?: Fault;
 }
 
-export const emptyInputs = (): WatchdogInputs =>
-  ({ timings: [], cameras: new Map(), receipts: new Map(), firstReceiptS: new Map(), odometryTrack: [] });
+export const emptyInputs = (): WatchdogInputs => ({
+  timings: [],
+  cameras: new Map(),
+  receipts: new Map(),
+  firstReceiptS: new Map(),
+  odometryTrack: [],
+});
 
 /** Key of a rate-monitored input in WatchdogInputs.receipts: "command", "trajectory", "odometry", "camera <topic>". */
 export const rateKey = (input: Exclude<RateInput, 'cameras'> | { camera: string }): string =>
@@ -76,12 +85,28 @@ export function rateCount(minRateHz: number, p: WatchdogParams): number {
 }
 
 /** Records a receipt for the frequency liveness check (keeps only the last rateCount receipts: bounded memory). */
-export function recordReceipt(i: WatchdogInputs, key: string, steadyS: number, minRateHz: number, p: WatchdogParams): void {
+export function recordReceipt(
+  i: WatchdogInputs,
+  key: string,
+  steadyS: number,
+  minRateHz: number,
+  p: WatchdogParams,
+): void {
   const n = rateCount(minRateHz, p);
   if (n === 0) return;
   if (!i.firstReceiptS.has(key)) i.firstReceiptS.set(key, steadyS);
   let list = i.receipts.get(key);
-  if (!list) i.receipts.set(key, list = []);
+  if (!list) i.receipts.set(key, (list = []));
   list.push(steadyS);
   if (list.length > n) list.splice(0, list.length - n);
+}
+
+/** The watchdog's running record of the planner's reasoning–action consistency verdicts. */
+export interface ConsistencyTrack {
+  /** Inconsistent plans in a row (not-assessable plans skipped). */
+  consecutive: number;
+  /** Verdicts received, by kind. */
+  counts: { consistent: number; inconsistent: number; not_assessable: number };
+  /** The latest inconsistent plan: its t0 [s] and the verdict's detail. */
+  lastInconsistent?: { t0S: number; detail: string };
 }

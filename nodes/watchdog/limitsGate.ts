@@ -1,8 +1,7 @@
 import type { LimitTables } from './params.js';
 
 /** Names of the limiters, in the order the gate applies them (reported in SafetyState.limits_active). */
-export const LIMIT_NAMES = ['non_finite', 'jerk', 'accel_max', 'accel_min', 'lat_jerk', 'curvature', 'lat_accel'] as const;
-export type LimitName = (typeof LIMIT_NAMES)[number];
+export type LimitName = 'non_finite' | 'jerk' | 'accel_max' | 'accel_min' | 'lat_jerk' | 'curvature' | 'lat_accel';
 
 /** The two controlled quantities of a unicycle command. */
 export interface Actuation {
@@ -25,12 +24,16 @@ export interface LimitsAtSpeed {
 /** Linear interpolation over increasing xs; end values held outside (Autoware vehicle_cmd_filter). */
 export function interpolate(xs: readonly number[], ys: readonly number[], x: number): number {
   const n = xs.length;
-  if (n === 0 || ys.length !== n) throw new RangeError(`interpolate: expected equal non-empty arrays, got ${n} and ${ys.length}`);
+  if (n === 0 || ys.length !== n)
+    throw new RangeError(`interpolate: expected equal non-empty arrays, got ${n} and ${ys.length}`);
   if (!(x > xs[0]!)) return ys[0]!;
   if (x >= xs[n - 1]!) return ys[n - 1]!;
   let i = 1;
   while (xs[i]! < x) i++;
-  const x0 = xs[i - 1]!, x1 = xs[i]!, y0 = ys[i - 1]!, y1 = ys[i]!;
+  const x0 = xs[i - 1]!,
+    x1 = xs[i]!,
+    y0 = ys[i - 1]!,
+    y1 = ys[i]!;
   return y0 + ((y1 - y0) * (x - x0)) / (x1 - x0);
 }
 
@@ -39,13 +42,17 @@ export function limitsAt(t: LimitTables, speedMps: number): LimitsAtSpeed {
   const v = Number.isFinite(speedMps) ? Math.abs(speedMps) : 0;
   const at = (ys: readonly number[]) => interpolate(t.reference_speed_mps, ys, v);
   return {
-    accelMax: at(t.accel_max_mps2), accelMin: at(t.accel_min_mps2), jerkMax: at(t.jerk_max_mps3),
-    curvatureMax: at(t.curvature_max_pm), latAccel: at(t.lat_accel_mps2), latJerk: at(t.lat_jerk_mps3),
+    accelMax: at(t.accel_max_mps2),
+    accelMin: at(t.accel_min_mps2),
+    jerkMax: at(t.jerk_max_mps3),
+    curvatureMax: at(t.curvature_max_pm),
+    latAccel: at(t.lat_accel_mps2),
+    latJerk: at(t.lat_jerk_mps3),
   };
 }
 
 /** Speed used by the lateral limits: max(|v_ego|, 1 m/s) (openpilot drive_helpers, Autoware uses ego speed too). */
-export const lateralSpeed = (speedMps: number): number => Math.max(Number.isFinite(speedMps) ? Math.abs(speedMps) : 0, 1);
+const lateralSpeed = (speedMps: number): number => Math.max(Number.isFinite(speedMps) ? Math.abs(speedMps) : 0, 1);
 
 /** Largest |curvature| allowed at this speed: min(curvature_max, lat_accel / v^2). */
 export function curvatureBound(l: LimitsAtSpeed, speedMps: number): number {
@@ -70,8 +77,15 @@ const clamp = (x: number, lo: number, hi: number) => Math.min(Math.max(x, lo), h
  * @param speedMps measured ego speed (not the commanded one, as Autoware), finite
  * @param dtS control period [s] (rate limits are per published command)
  */
-export function limitsGate(cmd: Actuation, prev: Actuation | undefined, speedMps: number, dtS: number, tables: LimitTables): GateResult {
-  if (!(dtS > 0) || !Number.isFinite(dtS)) throw new RangeError(`limitsGate: dtS: expected a finite period > 0 s, got ${dtS}`);
+export function limitsGate(
+  cmd: Actuation,
+  prev: Actuation | undefined,
+  speedMps: number,
+  dtS: number,
+  tables: LimitTables,
+): GateResult {
+  if (!(dtS > 0) || !Number.isFinite(dtS))
+    throw new RangeError(`limitsGate: dtS: expected a finite period > 0 s, got ${dtS}`);
   const fired: LimitName[] = [];
   const l = limitsAt(tables, speedMps);
   let a = cmd.accel;
@@ -84,15 +98,27 @@ export function limitsGate(cmd: Actuation, prev: Actuation | undefined, speedMps
   if (prev) {
     const da = l.jerkMax * dtS;
     const limited = clamp(a, prev.accel - da, prev.accel + da);
-    if (limited !== a) { fired.push('jerk'); a = limited; }
+    if (limited !== a) {
+      fired.push('jerk');
+      a = limited;
+    }
   }
-  if (a > l.accelMax) { fired.push('accel_max'); a = l.accelMax; }
-  if (a < l.accelMin) { fired.push('accel_min'); a = l.accelMin; }
+  if (a > l.accelMax) {
+    fired.push('accel_max');
+    a = l.accelMax;
+  }
+  if (a < l.accelMin) {
+    fired.push('accel_min');
+    a = l.accelMin;
+  }
   const v = lateralSpeed(speedMps);
   if (prev) {
     const dk = (l.latJerk * dtS) / (v * v);
     const limited = clamp(k, prev.curvature - dk, prev.curvature + dk);
-    if (limited !== k) { fired.push('lat_jerk'); k = limited; }
+    if (limited !== k) {
+      fired.push('lat_jerk');
+      k = limited;
+    }
   }
   const bound = curvatureBound(l, speedMps);
   if (Math.abs(k) > bound) {

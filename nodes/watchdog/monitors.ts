@@ -1,65 +1,107 @@
 import type { Header, Odometry, PlannerTiming, Trajectory } from '../core/msgs.js';
 import { stampToSeconds } from '../core/time.js';
-import { DIAG_LEVEL, fmt, fmtPair, type DiagLevel, type Fault } from './faults.js';
+import { DIAG_LEVEL, fmt, fmtPair, type DiagLevel, type Fault, type MonitorReport } from './faults.js';
 import type { WatchdogParams } from './params.js';
 import { consistencyMonitor } from './consistencyMonitor.js';
-import { egoSpeed, speedMismatchOf } from './egoSpeed.js';
+import { speedMismatchOf } from './egoSpeed.js';
 import { RECEIPT_EPS_S, rateCount, rateKey, type Received, type TickClocks, type WatchdogInputs } from './inputs.js';
 
 /** The report of one monitor: a diagnostic status and the faults it raises (an ERROR/STALE status has ≥ 1). */
-export interface MonitorReport {
-  readonly name: string;
-  readonly level: DiagLevel;
-  readonly message: string;
-  readonly values: ReadonlyArray<{ key: string; value: string }>;
-  readonly faults: readonly Fault[];
-}
-
 type Monitor = (inputs: WatchdogInputs, clocks: TickClocks, p: WatchdogParams) => MonitorReport[];
 
-const ok = (name: string, message: string, values: MonitorReport['values'] = []): MonitorReport =>
-  ({ name, level: DIAG_LEVEL.ok, message, values, faults: [] });
-const bad = (name: string, level: DiagLevel, faults: Fault[], values: MonitorReport['values'] = []): MonitorReport =>
-  ({ name, level, message: faults.map((f) => f.message).join('; '), values, faults });
+const ok = (name: string, message: string, values: MonitorReport['values'] = []): MonitorReport => ({
+  name,
+  level: DIAG_LEVEL.ok,
+  message,
+  values,
+  faults: [],
+});
+const bad = (name: string, level: DiagLevel, faults: Fault[], values: MonitorReport['values'] = []): MonitorReport => ({
+  name,
+  level,
+  message: faults.map((f) => f.message).join('; '),
+  values,
+  faults,
+});
 
 /**
  * Age of a stamped input against its deadline: missing, in the future, stale, or fresh. Stale is judged twice: the
  * header stamp against ROS time, and the receipt time against the steady clock (an input that stopped arriving is
  * stale even while a frozen ROS time keeps its stamp looking new).
  */
-function stampAge(name: string, label: string, rec: Received<{ header: Header }> | undefined, clocks: TickClocks, maxAgeS: number, maxKey: string,
-  p: WatchdogParams, faults: { missing: Fault['name']; stale: Fault['name'] }): MonitorReport {
+function stampAge(
+  name: string,
+  label: string,
+  rec: Received<{ header: Header }> | undefined,
+  clocks: TickClocks,
+  maxAgeS: number,
+  maxKey: string,
+  p: WatchdogParams,
+  faults: { missing: Fault['name']; stale: Fault['name'] },
+): MonitorReport {
   if (!rec) return bad(name, DIAG_LEVEL.stale, [{ name: faults.missing, message: `no ${label} received yet` }]);
   const byStamp = stampAgeOf(name, label, rec.msg.header, clocks.rosS, maxAgeS, maxKey, p, faults);
   const gap = clocks.steadyS - rec.receivedS;
   if (byStamp.faults.length || !(gap > maxAgeS + RECEIPT_EPS_S)) return byStamp;
   const [g, m] = fmtPair(gap, maxAgeS);
-  return bad(name, DIAG_LEVEL.error, [{ name: faults.stale, message: `${label} not received for ${g} s (steady clock), exceeds ${maxKey} ${m} s` }],
-    [...byStamp.values, { key: 'receipt_gap_s', value: fmt(gap, 3) }]);
+  return bad(
+    name,
+    DIAG_LEVEL.error,
+    [{ name: faults.stale, message: `${label} not received for ${g} s (steady clock), exceeds ${maxKey} ${m} s` }],
+    [...byStamp.values, { key: 'receipt_gap_s', value: fmt(gap, 3) }],
+  );
 }
 
 /** The header stamp's age against ROS time: in the future, stale, or fresh. */
-function stampAgeOf(name: string, label: string, header: Header, nowS: number, maxAgeS: number, maxKey: string,
-  p: WatchdogParams, faults: { missing: Fault['name']; stale: Fault['name'] }): MonitorReport {
+function stampAgeOf(
+  name: string,
+  label: string,
+  header: Header,
+  nowS: number,
+  maxAgeS: number,
+  maxKey: string,
+  p: WatchdogParams,
+  faults: { missing: Fault['name']; stale: Fault['name'] },
+): MonitorReport {
   const age = nowS - stampToSeconds(header.stamp);
   const values = [{ key: 'age_s', value: fmt(age, 3) }];
   if (!Number.isFinite(age)) {
-    return bad(name, DIAG_LEVEL.error, [{ name: faults.stale, message: `${label} age is ${age} (stamp not finite)` }], values);
+    return bad(
+      name,
+      DIAG_LEVEL.error,
+      [{ name: faults.stale, message: `${label} age is ${age} (stamp not finite)` }],
+      values,
+    );
   }
   if (age < -p.max_future_stamp_s) {
-    return bad(name, DIAG_LEVEL.error, [{ name: 'stamp_in_future', message:
-      `${label} stamp ${fmt(-age)} s ahead of now exceeds max_future_stamp_s ${fmt(p.max_future_stamp_s)} s (clock mismatch)` }], values);
+    return bad(
+      name,
+      DIAG_LEVEL.error,
+      [
+        {
+          name: 'stamp_in_future',
+          message: `${label} stamp ${fmt(-age)} s ahead of now exceeds max_future_stamp_s ${fmt(p.max_future_stamp_s)} s (clock mismatch)`,
+        },
+      ],
+      values,
+    );
   }
   if (age > maxAgeS) {
     const [a, m] = fmtPair(age, maxAgeS);
-    return bad(name, DIAG_LEVEL.error, [{ name: faults.stale, message: `${label} age ${a} s exceeds ${maxKey} ${m} s` }], values);
+    return bad(
+      name,
+      DIAG_LEVEL.error,
+      [{ name: faults.stale, message: `${label} age ${a} s exceeds ${maxKey} ${m} s` }],
+      values,
+    );
   }
   return ok(name, `${label} age ${fmt(age, 3)} s`, values);
 }
 
 /** Why a trajectory breaks the AR1 contract, or undefined when it is valid. */
-export function trajectoryProblem(t: Trajectory, p: WatchdogParams): string | undefined {
-  if (t.points.length !== p.trajectory_points) return `plan has ${t.points.length} points, expected ${p.trajectory_points}`;
+function trajectoryProblem(t: Trajectory, p: WatchdogParams): string | undefined {
+  if (t.points.length !== p.trajectory_points)
+    return `plan has ${t.points.length} points, expected ${p.trajectory_points}`;
   if (!(Math.abs(t.dt - p.trajectory_dt_s) <= 1e-6)) return `plan dt ${t.dt} s, expected ${p.trajectory_dt_s} s`;
   if (!Number.isFinite(t.initial_speed)) return `plan initial_speed is ${t.initial_speed}`;
   for (let i = 0; i < t.points.length; i++) {
@@ -79,7 +121,8 @@ export function clockStepBackOf(fromS: number, toS: number): Fault {
 
 const clockMonitor: Monitor = (i, { rosS: nowS, prevRosS }) => {
   const faults: Fault[] = [];
-  if (!(Number.isFinite(nowS) && nowS > 0)) faults.push({ name: 'clock_zero', message: `ROS time is ${nowS} s (sim clock not started: no /clock yet)` });
+  if (!(Number.isFinite(nowS) && nowS > 0))
+    faults.push({ name: 'clock_zero', message: `ROS time is ${nowS} s (sim clock not started: no /clock yet)` });
   if (prevRosS !== undefined && nowS < prevRosS) faults.push(clockStepBackOf(prevRosS, nowS));
   else if (i.clockStepBack) faults.push(i.clockStepBack);
   return [faults.length ? bad('clock', DIAG_LEVEL.error, faults) : ok('clock', `ROS time ${fmt(nowS, 3)} s`)];
@@ -93,15 +136,28 @@ const loopMonitor: Monitor = (_i, { steadyS, prevSteadyS }, p) => {
   const allowed = 1 / p.control_rate_hz + p.max_loop_lag_s;
   if (interval > allowed) {
     const [a, m] = fmtPair(interval, allowed);
-    return [bad('loop', DIAG_LEVEL.error, [{ name: 'loop_lag', message:
-      `control loop lagging: ${a} s between ticks exceeds 1/control_rate_hz + max_loop_lag_s ${m} s` }], values)];
+    return [
+      bad(
+        'loop',
+        DIAG_LEVEL.error,
+        [
+          {
+            name: 'loop_lag',
+            message: `control loop lagging: ${a} s between ticks exceeds 1/control_rate_hz + max_loop_lag_s ${m} s`,
+          },
+        ],
+        values,
+      ),
+    ];
   }
   return [ok('loop', `tick interval ${fmt(interval, 4)} s`, values)];
 };
 
 const planMonitor: Monitor = (i, clocks, p) => {
-  const report = stampAge('plan', 'plan', i.trajectory, clocks, p.max_plan_age_s, 'max_plan_age_s', p,
-    { missing: 'plan_missing', stale: 'plan_stale' });
+  const report = stampAge('plan', 'plan', i.trajectory, clocks, p.max_plan_age_s, 'max_plan_age_s', p, {
+    missing: 'plan_missing',
+    stale: 'plan_stale',
+  });
   const problem = i.trajectory && trajectoryProblem(i.trajectory.msg, p);
   if (!problem) return [report];
   return [bad('plan', DIAG_LEVEL.error, [...report.faults, { name: 'plan_invalid', message: problem }], report.values)];
@@ -109,7 +165,10 @@ const planMonitor: Monitor = (i, clocks, p) => {
 
 const commandMonitor: Monitor = (i, { steadyS }, p) => {
   const c = i.command;
-  if (!c) return [bad('command', DIAG_LEVEL.stale, [{ name: 'command_missing', message: 'no planner command received yet' }])];
+  if (!c)
+    return [
+      bad('command', DIAG_LEVEL.stale, [{ name: 'command_missing', message: 'no planner command received yet' }]),
+    ];
   const gap = steadyS - c.receivedS; // receipt gap on the steady clock: a ROS time step cannot hide a stopped stream
   const values = [{ key: 'gap_s', value: fmt(gap, 3) }];
   const faults: Fault[] = [];
@@ -118,9 +177,14 @@ const commandMonitor: Monitor = (i, { steadyS }, p) => {
     faults.push({ name: 'command_gap', message: `command gap ${g} s exceeds command_gap_s ${m} s` });
   }
   for (const k of ['acceleration', 'curvature', 'speed'] as const) {
-    if (!Number.isFinite(c.msg[k])) faults.push({ name: 'command_invalid', message: `planner command ${k} is ${c.msg[k]}` });
+    if (!Number.isFinite(c.msg[k]))
+      faults.push({ name: 'command_invalid', message: `planner command ${k} is ${c.msg[k]}` });
   }
-  return [faults.length ? bad('command', DIAG_LEVEL.error, faults, values) : ok('command', `command gap ${fmt(gap, 3)} s`, values)];
+  return [
+    faults.length
+      ? bad('command', DIAG_LEVEL.error, faults, values)
+      : ok('command', `command gap ${fmt(gap, 3)} s`, values),
+  ];
 };
 
 /**
@@ -129,7 +193,8 @@ const commandMonitor: Monitor = (i, { steadyS }, p) => {
  * Undefined when plausible or when a position is not finite (nothing to compare).
  */
 export function odometryJumpOf(prev: Odometry, cur: Odometry, p: WatchdogParams): Fault | undefined {
-  const a = prev.pose?.pose?.position, b = cur.pose?.pose?.position;
+  const a = prev.pose?.pose?.position,
+    b = cur.pose?.pose?.position;
   if (!a || !b) return undefined;
   const distanceM = Math.hypot(b.x - a.x, b.y - a.y, b.z - a.z);
   if (!Number.isFinite(distanceM)) return undefined;
@@ -139,33 +204,64 @@ export function odometryJumpOf(prev: Odometry, cur: Odometry, p: WatchdogParams)
   const speed = speeds.length ? Math.max(...speeds) : 0;
   const explainedM = speed * dtS;
   if (distanceM <= explainedM + p.odometry_max_jump_m) return undefined;
-  return { name: 'odometry_jump', message: `odometry position jumped ${fmt(distanceM)} m in ${fmt(rawDt, 3)} s `
-    + `(speed ${fmt(speed)} m/s explains ${fmt(explainedM)} m, odometry_max_jump_m ${fmt(p.odometry_max_jump_m)} m)` };
+  return {
+    name: 'odometry_jump',
+    message:
+      `odometry position jumped ${fmt(distanceM)} m in ${fmt(rawDt, 3)} s ` +
+      `(speed ${fmt(speed)} m/s explains ${fmt(explainedM)} m, odometry_max_jump_m ${fmt(p.odometry_max_jump_m)} m)`,
+  };
 }
 
 const odometryMonitor: Monitor = (i, clocks, p) => {
-  const extra = [i.odometryJump, i.odometryStalled, speedMismatchOf(i, clocks.rosS, p, clocks.steadyS)].filter((f): f is Fault => f !== undefined);
+  const extra = [i.odometryJump, i.odometryStalled, speedMismatchOf(i, clocks.rosS, p, clocks.steadyS)].filter(
+    (f): f is Fault => f !== undefined,
+  );
   const reports = odometryReport(i, clocks, p);
   return extra.length ? reports.map((r) => bad(r.name, DIAG_LEVEL.error, [...r.faults, ...extra], r.values)) : reports;
 };
 
 const odometryReport: Monitor = (i, clocks, p) => {
-  const report = stampAge('odometry', 'odometry', i.odometry, clocks, p.odometry_stale_s, 'odometry_stale_s', p,
-    { missing: 'odometry_missing', stale: 'odometry_stale' });
+  const report = stampAge('odometry', 'odometry', i.odometry, clocks, p.odometry_stale_s, 'odometry_stale_s', p, {
+    missing: 'odometry_missing',
+    stale: 'odometry_stale',
+  });
   const v = i.odometry?.msg.twist.twist.linear.x;
   if (v === undefined || Number.isFinite(v)) {
-    return [v === undefined || report.level !== DIAG_LEVEL.ok ? report
-      : ok('odometry', `${report.message}, speed ${fmt(v)} m/s`, [...report.values, { key: 'speed_mps', value: fmt(v, 3) }])];
+    return [
+      v === undefined || report.level !== DIAG_LEVEL.ok
+        ? report
+        : ok('odometry', `${report.message}, speed ${fmt(v)} m/s`, [
+            ...report.values,
+            { key: 'speed_mps', value: fmt(v, 3) },
+          ]),
+    ];
   }
-  return [bad('odometry', DIAG_LEVEL.error, [...report.faults, { name: 'odometry_invalid', message: `odometry speed is ${v}` }], report.values)];
+  return [
+    bad(
+      'odometry',
+      DIAG_LEVEL.error,
+      [...report.faults, { name: 'odometry_invalid', message: `odometry speed is ${v}` }],
+      report.values,
+    ),
+  ];
 };
 
-const cameraMonitor: Monitor = (i, clocks, p) => p.cameras.topics.map((topic) =>
-  stampAge(`camera ${topic}`, `camera ${topic}`, i.cameras.get(topic), clocks, p.camera_stale_s, 'camera_stale_s', p,
-    { missing: 'camera_missing', stale: 'camera_stale' }));
+const cameraMonitor: Monitor = (i, clocks, p) =>
+  p.cameras.topics.map((topic) =>
+    stampAge(
+      `camera ${topic}`,
+      `camera ${topic}`,
+      i.cameras.get(topic),
+      clocks,
+      p.camera_stale_s,
+      'camera_stale_s',
+      p,
+      { missing: 'camera_missing', stale: 'camera_stale' },
+    ),
+  );
 
 /** True when a plan's timing breaks the budget: too slow, not finite, or an engine error. */
-export function overBudget(t: PlannerTiming, budgetMs: number): boolean {
+function overBudget(t: PlannerTiming, budgetMs: number): boolean {
   return t.error !== '' || !(t.total_ms <= budgetMs) || !(t.latency_ms <= budgetMs);
 }
 
@@ -176,21 +272,58 @@ const planningMonitor: Monitor = (i, _nowS, p) => {
   const values = [{ key: 'over_budget', value: `${over}/${recent.length}` }];
   if (over >= max_over_budget) {
     const last = recent[recent.length - 1]!.msg;
-    return [bad('planning', DIAG_LEVEL.error, [{ name: 'planning_over_budget', message:
-      `${over} of the last ${recent.length} plans over budget_ms ${fmt(budget_ms, 0)} ms (last total ${fmt(last.total_ms, 0)} ms, latency ${fmt(last.latency_ms, 0)} ms${last.error ? `, error "${last.error}"` : ''})` }], values)];
+    return [
+      bad(
+        'planning',
+        DIAG_LEVEL.error,
+        [
+          {
+            name: 'planning_over_budget',
+            message: `${over} of the last ${recent.length} plans over budget_ms ${fmt(budget_ms, 0)} ms (last total ${fmt(last.total_ms, 0)} ms, latency ${fmt(last.latency_ms, 0)} ms${last.error ? `, error "${last.error}"` : ''})`,
+          },
+        ],
+        values,
+      ),
+    ];
   }
   const msg = recent.length ? `${over} of the last ${recent.length} plans over budget` : 'no timing received yet';
   return [{ name: 'planning', level: over > 0 ? DIAG_LEVEL.warn : DIAG_LEVEL.ok, message: msg, values, faults: [] }];
 };
 
 /** The rate-monitored inputs of these parameters: [key, label, min_rate_hz key, min rate, fault]. */
-function rateInputs(p: WatchdogParams): Array<{ key: string; label: string; param: string; minHz: number; fault: Fault['name'] }> {
+function rateInputs(
+  p: WatchdogParams,
+): Array<{ key: string; label: string; param: string; minHz: number; fault: Fault['name'] }> {
   const m = p.min_rate_hz;
   return [
-    { key: rateKey('command'), label: 'command', param: 'min_rate_hz.command', minHz: m.command, fault: 'command_slow' as const },
-    { key: rateKey('trajectory'), label: 'plan', param: 'min_rate_hz.trajectory', minHz: m.trajectory, fault: 'plan_slow' as const },
-    { key: rateKey('odometry'), label: 'odometry', param: 'min_rate_hz.odometry', minHz: m.odometry, fault: 'odometry_slow' as const },
-    ...p.cameras.topics.map((topic) => ({ key: rateKey({ camera: topic }), label: `camera ${topic}`, param: 'min_rate_hz.cameras', minHz: m.cameras, fault: 'camera_slow' as const })),
+    {
+      key: rateKey('command'),
+      label: 'command',
+      param: 'min_rate_hz.command',
+      minHz: m.command,
+      fault: 'command_slow' as const,
+    },
+    {
+      key: rateKey('trajectory'),
+      label: 'plan',
+      param: 'min_rate_hz.trajectory',
+      minHz: m.trajectory,
+      fault: 'plan_slow' as const,
+    },
+    {
+      key: rateKey('odometry'),
+      label: 'odometry',
+      param: 'min_rate_hz.odometry',
+      minHz: m.odometry,
+      fault: 'odometry_slow' as const,
+    },
+    ...p.cameras.topics.map((topic) => ({
+      key: rateKey({ camera: topic }),
+      label: `camera ${topic}`,
+      param: 'min_rate_hz.cameras',
+      minHz: m.cameras,
+      fault: 'camera_slow' as const,
+    })),
   ].filter((r) => rateCount(r.minHz, p) > 0);
 }
 
@@ -208,23 +341,53 @@ function rateDeadline(i: WatchdogInputs, key: string, minHz: number, p: Watchdog
  * ceil(min_rate_hz × rate_window_s) receipts in the last rate_window_s of the steady clock, once the input has been
  * received for rate_window_s. A stream that stops entirely is caught earlier by its staleness deadline.
  */
-const rateMonitor: Monitor = (i, { steadyS }, p) => rateInputs(p).flatMap(({ key, label, param, minHz, fault }) => {
-  const deadline = rateDeadline(i, key, minHz, p);
-  const list = i.receipts.get(key) ?? [];
-  const count = list.filter((t) => t > steadyS - p.rate_window_s).length;
-  const n = rateCount(minHz, p);
-  if (deadline === undefined || !(steadyS > deadline)) {
-    return [ok(`rate ${label}`, deadline === undefined ? 'not received yet' : count >= n ? `at least ${n} in the last ${fmt(p.rate_window_s)} s`
-      : `${count} since the first receipt ${fmt(steadyS - i.firstReceiptS.get(key)!, 3)} s ago`, [{ key: 'count', value: String(count) }])];
-  }
-  const [hz, min] = fmtPair(count / p.rate_window_s, minHz, 1);
-  return [bad(`rate ${label}`, DIAG_LEVEL.error, [{ name: fault, message:
-    `${label} rate ${hz} Hz (${count} in the last ${fmt(p.rate_window_s)} s) below ${param} ${min} Hz` }], [{ key: 'count', value: String(count) }])];
-});
+const rateMonitor: Monitor = (i, { steadyS }, p) =>
+  rateInputs(p).flatMap(({ key, label, param, minHz, fault }) => {
+    const deadline = rateDeadline(i, key, minHz, p);
+    const list = i.receipts.get(key) ?? [];
+    const count = list.filter((t) => t > steadyS - p.rate_window_s).length;
+    const n = rateCount(minHz, p);
+    if (deadline === undefined || !(steadyS > deadline)) {
+      return [
+        ok(
+          `rate ${label}`,
+          deadline === undefined
+            ? 'not received yet'
+            : count >= n
+              ? `at least ${n} in the last ${fmt(p.rate_window_s)} s`
+              : `${count} since the first receipt ${fmt(steadyS - i.firstReceiptS.get(key)!, 3)} s ago`,
+          [{ key: 'count', value: String(count) }],
+        ),
+      ];
+    }
+    const [hz, min] = fmtPair(count / p.rate_window_s, minHz, 1);
+    return [
+      bad(
+        `rate ${label}`,
+        DIAG_LEVEL.error,
+        [
+          {
+            name: fault,
+            message: `${label} rate ${hz} Hz (${count} in the last ${fmt(p.rate_window_s)} s) below ${param} ${min} Hz`,
+          },
+        ],
+        [{ key: 'count', value: String(count) }],
+      ),
+    ];
+  });
 
 /** Every monitor, in report order. Adding a monitor never touches the state machine. */
-export const MONITORS: readonly Monitor[] = [clockMonitor, loopMonitor, planMonitor, commandMonitor, odometryMonitor, cameraMonitor, planningMonitor, rateMonitor,
-  consistencyMonitor];
+const MONITORS: readonly Monitor[] = [
+  clockMonitor,
+  loopMonitor,
+  planMonitor,
+  commandMonitor,
+  odometryMonitor,
+  cameraMonitor,
+  planningMonitor,
+  rateMonitor,
+  consistencyMonitor,
+];
 
 /** An input deadline: when it passes, on which clock, and for what. */
 export interface Deadline {

@@ -56,8 +56,16 @@ export interface WatchdogParams {
   trajectory_points: number;
   trajectory_dt_s: number;
   topics: {
-    command: string; trajectory: string; timing: string; reasoning: string; odometry: string; reset: string; engage: string;
-    vehicle_command: string; safety_state: string; diagnostics: string;
+    command: string;
+    trajectory: string;
+    timing: string;
+    reasoning: string;
+    odometry: string;
+    reset: string;
+    engage: string;
+    vehicle_command: string;
+    safety_state: string;
+    diagnostics: string;
   };
   cameras: { topics: string[]; types: CameraType[] };
   planning_budget: { budget_ms: number; max_over_budget: number; window: number };
@@ -70,7 +78,12 @@ export interface WatchdogParams {
 }
 
 export const LIMIT_ARRAY_KEYS = [
-  'accel_max_mps2', 'accel_min_mps2', 'jerk_max_mps3', 'curvature_max_pm', 'lat_accel_mps2', 'lat_jerk_mps3',
+  'accel_max_mps2',
+  'accel_min_mps2',
+  'jerk_max_mps3',
+  'curvature_max_pm',
+  'lat_accel_mps2',
+  'lat_jerk_mps3',
 ] as const satisfies ReadonlyArray<keyof LimitTables>;
 
 let schemaCache: ReturnType<typeof readSchema> | undefined;
@@ -99,7 +112,8 @@ export function checkWatchdogParams(p: WatchdogParams, overrides: ParameterOverr
     if (len !== n) fail(`limits.${key}`, `${n} values (one per limits.reference_speed_mps)`, `${len}`);
   }
   p.limits.reference_speed_mps.forEach((v, i, a) => {
-    if (i > 0 && !(v > a[i - 1]!)) fail('limits.reference_speed_mps', 'strictly increasing speeds', `[${a.join(', ')}]`);
+    if (i > 0 && !(v > a[i - 1]!))
+      fail('limits.reference_speed_mps', 'strictly increasing speeds', `[${a.join(', ')}]`);
   });
   if (p.cameras.types.length !== p.cameras.topics.length) {
     fail('cameras.types', `${p.cameras.topics.length} values (one per cameras.topics)`, `${p.cameras.types.length}`);
@@ -107,21 +121,36 @@ export function checkWatchdogParams(p: WatchdogParams, overrides: ParameterOverr
   const dupe = p.cameras.topics.find((t, i, a) => a.indexOf(t) !== i);
   if (dupe !== undefined) fail('cameras.topics', 'distinct topics', `"${dupe}" twice`);
   if (p.planning_budget.window < p.planning_budget.max_over_budget) {
-    fail('planning_budget.window', `a value >= planning_budget.max_over_budget (${p.planning_budget.max_over_budget})`, `${p.planning_budget.window}`);
+    fail(
+      'planning_budget.window',
+      `a value >= planning_budget.max_over_budget (${p.planning_budget.max_over_budget})`,
+      `${p.planning_budget.window}`,
+    );
   }
   // Every published command passes the limits gate; a braking profile it would have to clamp is a configuration error.
   const weakestDecel = Math.max(...p.limits.accel_min_mps2);
   const minJerk = Math.min(...p.limits.jerk_max_mps3);
-  for (const [key, v] of [['fallback.accel_mps2', p.fallback.accel_mps2], ['emergency.accel_mps2', p.emergency.accel_mps2],
-    ['standstill.hold_accel_mps2', p.standstill.hold_accel_mps2]] as const) {
+  for (const [key, v] of [
+    ['fallback.accel_mps2', p.fallback.accel_mps2],
+    ['emergency.accel_mps2', p.emergency.accel_mps2],
+    ['standstill.hold_accel_mps2', p.standstill.hold_accel_mps2],
+  ] as const) {
     if (v < weakestDecel) fail(key, `a value >= ${weakestDecel} m/s^2 (the weakest limits.accel_min_mps2)`, `${v}`);
   }
-  for (const [key, v] of [['fallback.jerk_mps3', p.fallback.jerk_mps3], ['emergency.jerk_mps3', p.emergency.jerk_mps3],
-    ['fallback.release_jerk_mps3', p.fallback.release_jerk_mps3], ['emergency.release_jerk_mps3', p.emergency.release_jerk_mps3]] as const) {
+  for (const [key, v] of [
+    ['fallback.jerk_mps3', p.fallback.jerk_mps3],
+    ['emergency.jerk_mps3', p.emergency.jerk_mps3],
+    ['fallback.release_jerk_mps3', p.fallback.release_jerk_mps3],
+    ['emergency.release_jerk_mps3', p.emergency.release_jerk_mps3],
+  ] as const) {
     if (Math.abs(v) > minJerk) fail(key, `|jerk| <= ${minJerk} m/s^3 (the smallest limits.jerk_max_mps3)`, `${v}`);
   }
   if (p.emergency.accel_mps2 > p.fallback.accel_mps2) {
-    fail('emergency.accel_mps2', `a value <= fallback.accel_mps2 (${p.fallback.accel_mps2}): the emergency profile is the stronger one`, `${p.emergency.accel_mps2}`);
+    fail(
+      'emergency.accel_mps2',
+      `a value <= fallback.accel_mps2 (${p.fallback.accel_mps2}): the emergency profile is the stronger one`,
+      `${p.emergency.accel_mps2}`,
+    );
   }
   if (p.diagnostics_rate_hz > p.control_rate_hz) {
     fail('diagnostics_rate_hz', `a value <= control_rate_hz (${p.control_rate_hz})`, `${p.diagnostics_rate_hz}`);

@@ -11,7 +11,8 @@ const isNum = (v: unknown): v is number => typeof v === 'number';
 function stampProblem(m: unknown): string | undefined {
   if (!isObj(m) || !isObj(m['header']) || !isObj(m['header']['stamp'])) return 'expected header.stamp, got none';
   const s = m['header']['stamp'];
-  if (!isNum(s['sec']) || !isNum(s['nanosec'])) return `expected numeric header.stamp.sec/nanosec, got ${typeof s['sec']}/${typeof s['nanosec']}`;
+  if (!isNum(s['sec']) || !isNum(s['nanosec']))
+    return `expected numeric header.stamp.sec/nanosec, got ${typeof s['sec']}/${typeof s['nanosec']}`;
   return undefined;
 }
 
@@ -22,9 +23,11 @@ export function checkShape(kind: ShapeKind, m: unknown): string | undefined {
   if (stamp) return stamp;
   const o = m as Record<string, unknown>;
   switch (kind) {
-    case 'stamped': return undefined;
+    case 'stamped':
+      return undefined;
     case 'command':
-      for (const k of ['acceleration', 'curvature', 'speed']) if (!isNum(o[k])) return `expected number ${k}, got ${typeof o[k]}`;
+      for (const k of ['acceleration', 'curvature', 'speed'])
+        if (!isNum(o[k])) return `expected number ${k}, got ${typeof o[k]}`;
       return undefined;
     case 'trajectory':
       if (!isNum(o['dt']) || !isNum(o['initial_speed'])) return 'expected number dt and initial_speed';
@@ -39,7 +42,10 @@ export function checkShape(kind: ShapeKind, m: unknown): string | undefined {
       if (typeof o['consistency_detail'] !== 'string') return 'expected string consistency_detail';
       return undefined;
     case 'odometry': {
-      const tw = isObj(o['twist']) && isObj(o['twist']['twist']) && isObj(o['twist']['twist']['linear']) ? o['twist']['twist']['linear'] : undefined;
+      const tw =
+        isObj(o['twist']) && isObj(o['twist']['twist']) && isObj(o['twist']['twist']['linear'])
+          ? o['twist']['twist']['linear']
+          : undefined;
       return tw && isNum(tw['x']) ? undefined : 'expected number twist.twist.linear.x';
     }
   }

@@ -5,7 +5,8 @@ import { fallbackBrake, standstillHold } from './fallbackBrake.js';
 import { limitsGate, type Actuation, type LimitName } from './limitsGate.js';
 import { egoSpeed, limitSpeed } from './egoSpeed.js';
 import type { WatchdogInputs } from './inputs.js';
-import { runMonitors, type MonitorReport } from './monitors.js';
+import { type MonitorReport } from './faults.js';
+import { runMonitors } from './monitors.js';
 import type { BrakeProfile, WatchdogParams } from './params.js';
 import { eventOf, step, type SafetyEvent, type WatchdogState } from './safetyState.js';
 
@@ -36,8 +37,13 @@ export interface CoreState {
   readonly lastSteadyS?: number;
 }
 
-export const initialCore = (): CoreState =>
-  ({ state: 'disengaged', profile: 'fallback', lastSpeed: 0, engagedOnce: false, reason: 'start-up' });
+export const initialCore = (): CoreState => ({
+  state: 'disengaged',
+  profile: 'fallback',
+  lastSpeed: 0,
+  engagedOnce: false,
+  reason: 'start-up',
+});
 
 /** Operator requests received since the previous tick. */
 export interface Requests {
@@ -62,7 +68,7 @@ export interface Refusal {
   reason: string;
 }
 
-export interface PublishedCommand extends Actuation {
+interface PublishedCommand extends Actuation {
   readonly speed: number;
   readonly source: UnicycleSource;
 }
@@ -82,7 +88,7 @@ export interface TickResult {
 }
 
 /** [m/s^2] no car brakes harder than this (~1 g): the limits gate's speed decays at most this fast. */
-export const MAX_PHYSICAL_DECEL_MPS2 = 10;
+const MAX_PHYSICAL_DECEL_MPS2 = 10;
 
 export function controlPeriodS(p: WatchdogParams): number {
   return 1 / p.control_rate_hz;
@@ -95,11 +101,22 @@ export function controlPeriodS(p: WatchdogParams): number {
  * @param steadyS the watchdog's steady (monotonic) clock [s]: receipt gaps, receipt rates and the loop period are
  *   judged on it; defaults to nowS (a caller with one clock).
  */
-export function tickCore(core: CoreState, inputs: WatchdogInputs, requests: Requests, nowS: number, p: WatchdogParams,
-  dtS = controlPeriodS(p), steadyS = nowS): TickResult {
+export function tickCore(
+  core: CoreState,
+  inputs: WatchdogInputs,
+  requests: Requests,
+  nowS: number,
+  p: WatchdogParams,
+  dtS = controlPeriodS(p),
+  steadyS = nowS,
+): TickResult {
   const period = controlPeriodS(p);
   const dt = Number.isFinite(dtS) && dtS > 0 ? Math.min(dtS, period) : period;
-  const reports = runMonitors(inputs, { rosS: nowS, steadyS, prevRosS: core.lastRosS, prevSteadyS: core.lastSteadyS }, p);
+  const reports = runMonitors(
+    inputs,
+    { rosS: nowS, steadyS, prevRosS: core.lastRosS, prevSteadyS: core.lastSteadyS },
+    p,
+  );
   const faults = reports.flatMap((r) => r.faults);
   const measured = egoSpeed(inputs, nowS, p, steadyS);
   const standstill = measured !== undefined && Math.abs(measured) <= p.standstill_speed_mps;
@@ -114,21 +131,25 @@ export function tickCore(core: CoreState, inputs: WatchdogInputs, requests: Requ
   });
   const next = step(core.state, event);
   const faultText = faults.map((f) => f.message).join('; ');
-  const speedText = measured === undefined ? 'speed unknown (no fresh odometry)'
-    : `speed ${fmt(measured)} m/s ${standstill ? '<=' : '>'} standstill_speed_mps ${fmt(p.standstill_speed_mps)}`;
+  const speedText =
+    measured === undefined
+      ? 'speed unknown (no fresh odometry)'
+      : `speed ${fmt(measured)} m/s ${standstill ? '<=' : '>'} standstill_speed_mps ${fmt(p.standstill_speed_mps)}`;
 
   let transition: Transition | undefined;
   if (next !== core.state) {
-    const reason = next === 'stopped' && event === 'fault_stopped'
-      ? `vehicle stopped: ${speedText}; active faults: ${faultText}`
-      : transitionReason(event, faultText, speedText, requests, autoEngage, autoRecover);
+    const reason =
+      next === 'stopped' && event === 'fault_stopped'
+        ? `vehicle stopped: ${speedText}; active faults: ${faultText}`
+        : transitionReason(event, faultText, speedText, requests, autoEngage, autoRecover);
     transition = { timeS: nowS, from: core.state, to: next, event, reason };
   }
   const refusals = refusalsOf(core.state, next, event, requests, faultText, speedText, nowS);
 
   // Braking profile: escalate to emergency when a listed fault is active, back to fallback only in nominal.
   const emergencyFault = faults.some((f) => p.emergency.faults.includes(f.name));
-  const profile: CoreState['profile'] = next === 'nominal' ? 'fallback' : core.profile === 'emergency' || emergencyFault ? 'emergency' : 'fallback';
+  const profile: CoreState['profile'] =
+    next === 'nominal' ? 'fallback' : core.profile === 'emergency' || emergencyFault ? 'emergency' : 'fallback';
   const brake: BrakeProfile = profile === 'emergency' ? p.emergency : p.fallback;
 
   let raw: Actuation;
@@ -140,7 +161,13 @@ export function tickCore(core: CoreState, inputs: WatchdogInputs, requests: Requ
     source = 'planner';
     speed = planner.speed;
   } else if (next === 'stopped' || (next === 'disengaged' && standstill)) {
-    raw = standstillHold(core.last, dt, p.standstill.hold_accel_mps2, p.fallback.jerk_mps3, p.fallback.release_jerk_mps3);
+    raw = standstillHold(
+      core.last,
+      dt,
+      p.standstill.hold_accel_mps2,
+      p.fallback.jerk_mps3,
+      p.fallback.release_jerk_mps3,
+    );
     source = 'hold';
     speed = 0;
   } else {
@@ -154,9 +181,12 @@ export function tickCore(core: CoreState, inputs: WatchdogInputs, requests: Requ
   // make the car look slower than physics allows), and grows with every positive command while speed is unknown.
   const measuredForGate = limitSpeed(inputs, nowS, p, steadyS, core.last?.accel);
   const prevGate = core.lastMeasuredSpeed === undefined ? undefined : Math.abs(core.lastMeasuredSpeed);
-  const lastMeasuredSpeed = measuredForGate !== undefined
-    ? Math.max(measuredForGate, prevGate === undefined ? 0 : prevGate - MAX_PHYSICAL_DECEL_MPS2 * dt)
-    : prevGate === undefined ? undefined : prevGate + Math.max(core.last?.accel ?? 0, 0) * dt;
+  const lastMeasuredSpeed =
+    measuredForGate !== undefined
+      ? Math.max(measuredForGate, prevGate === undefined ? 0 : prevGate - MAX_PHYSICAL_DECEL_MPS2 * dt)
+      : prevGate === undefined
+        ? undefined
+        : prevGate + Math.max(core.last?.accel ?? 0, 0) * dt;
   const gateSpeed = lastMeasuredSpeed ?? 0;
   const { command, fired } = limitsGate(raw, core.last, gateSpeed, dt, p.limits);
   if (!Number.isFinite(speed)) speed = measured ?? Math.max(core.lastSpeed + command.accel * dt, 0);
@@ -188,25 +218,50 @@ export function tickCore(core: CoreState, inputs: WatchdogInputs, requests: Requ
   };
 }
 
-function transitionReason(event: SafetyEvent, faultText: string, speedText: string, requests: Requests,
-  autoEngage: boolean, autoRecover: boolean): string {
+function transitionReason(
+  event: SafetyEvent,
+  faultText: string,
+  speedText: string,
+  requests: Requests,
+  autoEngage: boolean,
+  autoRecover: boolean,
+): string {
   switch (event) {
-    case 'disengage': return requests.disengageReason ?? 'operator disengage';
-    case 'fault_moving': case 'fault_stopped': return faultText;
-    case 'reset_stopped': return `${requests.reset ? 'operator reset' : autoRecover ? 'auto_recover' : 'reset'} accepted: all monitors healthy, ${speedText}`;
-    case 'reset_moving': return `reset refused while moving: ${speedText}`;
-    case 'engage': return requests.engage === true ? 'operator engage: all monitors healthy' : autoEngage ? 'auto_engage: first healthy tick' : 'engage';
-    case 'moving': return `vehicle moving: ${speedText}`;
-    case 'standstill': return `vehicle stopped: ${speedText}`;
+    case 'disengage':
+      return requests.disengageReason ?? 'operator disengage';
+    case 'fault_moving':
+    case 'fault_stopped':
+      return faultText;
+    case 'reset_stopped':
+      return `${requests.reset ? 'operator reset' : autoRecover ? 'auto_recover' : 'reset'} accepted: all monitors healthy, ${speedText}`;
+    case 'reset_moving':
+      return `reset refused while moving: ${speedText}`;
+    case 'engage':
+      return requests.engage === true
+        ? 'operator engage: all monitors healthy'
+        : autoEngage
+          ? 'auto_engage: first healthy tick'
+          : 'engage';
+    case 'moving':
+      return `vehicle moving: ${speedText}`;
+    case 'standstill':
+      return `vehicle stopped: ${speedText}`;
   }
 }
 
 /** Operator requests that did not take effect this tick, with why (auto requests are not reported). */
-function refusalsOf(from: WatchdogState, to: WatchdogState, event: SafetyEvent, requests: Requests,
-  faultText: string, speedText: string, timeS: number): Refusal[] {
+function refusalsOf(
+  from: WatchdogState,
+  to: WatchdogState,
+  event: SafetyEvent,
+  requests: Requests,
+  faultText: string,
+  speedText: string,
+  timeS: number,
+): Refusal[] {
   const out: Refusal[] = [];
-  const blocked = () => event === 'disengage' ? 'disengage requested in the same tick'
-    : faultText ? `active faults: ${faultText}` : '';
+  const blocked = () =>
+    event === 'disengage' ? 'disengage requested in the same tick' : faultText ? `active faults: ${faultText}` : '';
   if (requests.reset && !(event === 'reset_stopped' && to === 'nominal' && from !== 'nominal')) {
     let reason: string;
     if (from === 'nominal') reason = 'nothing latched in nominal';
@@ -218,7 +273,10 @@ function refusalsOf(from: WatchdogState, to: WatchdogState, event: SafetyEvent, 
     let reason: string;
     if (from === 'nominal') reason = 'already engaged';
     else if (from === 'fallback' || from === 'stopped') reason = `${from} is latched: reset when healthy and stopped`;
-    else reason = blocked() || (event === 'reset_moving' || event === 'reset_stopped' ? 'reset requested in the same tick' : 'not engaged');
+    else
+      reason =
+        blocked() ||
+        (event === 'reset_moving' || event === 'reset_stopped' ? 'reset requested in the same tick' : 'not engaged');
     out.push({ timeS, request: 'engage', reason });
   }
   if (requests.engage === false && from === 'fallback') {
@@ -226,4 +284,3 @@ function refusalsOf(from: WatchdogState, to: WatchdogState, event: SafetyEvent, 
   }
   return out;
 }
-

@@ -17,7 +17,14 @@ import type { WatchdogState } from './safetyState.js';
 import { checkShape } from './shapes.js';
 import { noteReasoning } from './consistencyMonitor.js';
 import {
-  controlPeriodS, initialCore, tickCore, type CoreState, type Refusal, type Requests, type TickResult, type Transition,
+  controlPeriodS,
+  initialCore,
+  tickCore,
+  type CoreState,
+  type Refusal,
+  type Requests,
+  type TickResult,
+  type Transition,
 } from './watchdogCore.js';
 
 /** A running watchdog: inspectable state for tests, replay reports and the benchmark. */
@@ -72,7 +79,9 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams, options: Wat
   // simulator that hangs) must not stop the watchdog, which then brakes on the silent command stream.
   const timers = ros.steadyScheduler ?? ros.scheduler;
   if (steady === ros.clock) {
-    ros.logger.warn(`${ros.name}: the transport gives no steady clock: receipt gaps and rates are judged on ROS time, so a ROS time step can hide a stopped input`);
+    ros.logger.warn(
+      `${ros.name}: the transport gives no steady clock: receipt gaps and rates are judged on ROS time, so a ROS time step can hide a stopped input`,
+    );
   }
   const t = p.topics;
   const inputs = emptyInputs();
@@ -109,10 +118,19 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams, options: Wat
    * Accepts a well-formed message, or counts and logs (once per reason) why it was dropped. Any exception in the
    * handling is contained and counted: a subscription callback never throws into the transport.
    */
-  const accept = <M>(topic: string, msg: M, kind: Parameters<typeof checkShape>[0], store: (r: Received<M>) => void, rate?: string) => {
+  const accept = <M>(
+    topic: string,
+    msg: M,
+    kind: Parameters<typeof checkShape>[0],
+    store: (r: Received<M>) => void,
+    rate?: string,
+  ) => {
     try {
       const problem = checkShape(kind, msg);
-      if (problem) { drop(topic, problem); return; }
+      if (problem) {
+        drop(topic, problem);
+        return;
+      }
       const steadyS = steady.now();
       store({ msg, receivedS: steadyS });
       if (rate !== undefined) recordReceipt(inputs, rate, steadyS, rateMinHz(rate), p);
@@ -122,40 +140,94 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams, options: Wat
       drop(topic, `handling threw: ${errorMessage(e)}`);
     }
   };
-  const rateMinHz = (key: string) => key.startsWith('camera ') ? p.min_rate_hz.cameras
-    : p.min_rate_hz[key as 'command' | 'trajectory' | 'odometry'];
-  subs.add(ros.subscribe('ar1_msgs/msg/UnicycleCommand', t.command, QOS_COMMAND)
-    .subscribe((m) => accept(t.command, m, 'command', (r) => { inputs.command = r; }, rateKey('command'))));
-  subs.add(ros.subscribe('ar1_msgs/msg/Trajectory', t.trajectory, QOS_COMMAND)
-    .subscribe((m) => accept(t.trajectory, m, 'trajectory', (r) => { inputs.trajectory = r; }, rateKey('trajectory'))));
-  subs.add(ros.subscribe('ar1_msgs/msg/PlannerTiming', t.timing, QOS_COMMAND)
-    .subscribe((m) => accept(t.timing, m, 'timing', (r) => {
-      inputs.timings.push(r);
-      if (inputs.timings.length > p.planning_budget.window) inputs.timings.shift();
-    })));
-  subs.add(ros.subscribe('nav_msgs/msg/Odometry', t.odometry, QOS_SENSOR)
-    .subscribe((m) => accept(t.odometry, m, 'odometry', (r) => {
-      const jump = inputs.odometry && odometryJumpOf(inputs.odometry.msg, r.msg, p);
-      if (jump) inputs.odometryTrack.length = 0; // the pose-derived speed never spans a jump
-      if (jump && !inputs.odometryJump) {
-        inputs.odometryJump = jump; // held until a tick has reported it with the vehicle stopped (see runTick)
-        ros.logger.warn(`${t.odometry}: ${jump.message} ${ctx()}`);
-      }
-      trackOdometry(inputs, r.msg, p);
-      inputs.odometry = r;
-    }, rateKey('odometry'))));
+  const rateMinHz = (key: string) =>
+    key.startsWith('camera ') ? p.min_rate_hz.cameras : p.min_rate_hz[key as 'command' | 'trajectory' | 'odometry'];
+  subs.add(
+    ros.subscribe('ar1_msgs/msg/UnicycleCommand', t.command, QOS_COMMAND).subscribe((m) =>
+      accept(
+        t.command,
+        m,
+        'command',
+        (r) => {
+          inputs.command = r;
+        },
+        rateKey('command'),
+      ),
+    ),
+  );
+  subs.add(
+    ros.subscribe('ar1_msgs/msg/Trajectory', t.trajectory, QOS_COMMAND).subscribe((m) =>
+      accept(
+        t.trajectory,
+        m,
+        'trajectory',
+        (r) => {
+          inputs.trajectory = r;
+        },
+        rateKey('trajectory'),
+      ),
+    ),
+  );
+  subs.add(
+    ros.subscribe('ar1_msgs/msg/PlannerTiming', t.timing, QOS_COMMAND).subscribe((m) =>
+      accept(t.timing, m, 'timing', (r) => {
+        inputs.timings.push(r);
+        if (inputs.timings.length > p.planning_budget.window) inputs.timings.shift();
+      }),
+    ),
+  );
+  subs.add(
+    ros.subscribe('nav_msgs/msg/Odometry', t.odometry, QOS_SENSOR).subscribe((m) =>
+      accept(
+        t.odometry,
+        m,
+        'odometry',
+        (r) => {
+          const jump = inputs.odometry && odometryJumpOf(inputs.odometry.msg, r.msg, p);
+          if (jump) inputs.odometryTrack.length = 0; // the pose-derived speed never spans a jump
+          if (jump && !inputs.odometryJump) {
+            inputs.odometryJump = jump; // held until a tick has reported it with the vehicle stopped (see runTick)
+            ros.logger.warn(`${t.odometry}: ${jump.message} ${ctx()}`);
+          }
+          trackOdometry(inputs, r.msg, p);
+          inputs.odometry = r;
+        },
+        rateKey('odometry'),
+      ),
+    ),
+  );
   p.cameras.topics.forEach((topic, i) => {
     const type = CAMERA_TYPES[p.cameras.types[i]!];
-    subs.add(ros.subscribe(type, topic, QOS_SENSOR)
-      .subscribe((m) => accept(topic, m as { header: Header }, 'stamped', (r) => { inputs.cameras.set(topic, r); }, rateKey({ camera: topic }))));
+    subs.add(
+      ros.subscribe(type, topic, QOS_SENSOR).subscribe((m) =>
+        accept(
+          topic,
+          m as { header: Header },
+          'stamped',
+          (r) => {
+            inputs.cameras.set(topic, r);
+          },
+          rateKey({ camera: topic }),
+        ),
+      ),
+    );
   });
-  subs.add(ros.subscribe('ar1_msgs/msg/Reasoning', t.reasoning, QOS_COMMAND)
-    .subscribe((m) => accept(t.reasoning, m, 'reasoning', (r) => noteReasoning(inputs, r.msg))));
-  subs.add(ros.subscribe('std_msgs/msg/Empty', t.reset, QOS_COMMAND).subscribe(() => { requests.reset = true; }));
-  subs.add(ros.subscribe('std_msgs/msg/Bool', t.engage, QOS_COMMAND).subscribe((m) => {
-    if (typeof m?.data === 'boolean') requests.engage = m.data;
-    else accept(t.engage, m, 'bool', () => {});
-  }));
+  subs.add(
+    ros
+      .subscribe('ar1_msgs/msg/Reasoning', t.reasoning, QOS_COMMAND)
+      .subscribe((m) => accept(t.reasoning, m, 'reasoning', (r) => noteReasoning(inputs, r.msg))),
+  );
+  subs.add(
+    ros.subscribe('std_msgs/msg/Empty', t.reset, QOS_COMMAND).subscribe(() => {
+      requests.reset = true;
+    }),
+  );
+  subs.add(
+    ros.subscribe('std_msgs/msg/Bool', t.engage, QOS_COMMAND).subscribe((m) => {
+      if (typeof m?.data === 'boolean') requests.engage = m.data;
+      else accept(t.engage, m, 'bool', () => {});
+    }),
+  );
 
   /**
    * Keeps the latest ROS time seen (at receipts and ticks) in core.lastRosS, so that the next tick compares against
@@ -189,12 +261,27 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams, options: Wat
       // Never let a bug stop the braking: brake with the fallback profile and latch fallback.
       const reason = `internal error in tick: ${errorMessage(e)}`;
       const dt = dtS;
-      const { command, fired } = limitsGate(fallbackBrake(core.last, dt, p.fallback), core.last, core.lastMeasuredSpeed ?? 0, dt, p.limits);
-      const transition = core.state === 'fallback' ? undefined : { timeS: nowS, from: core.state, to: 'fallback' as const, event: 'fault_moving' as const, reason };
+      const { command, fired } = limitsGate(
+        fallbackBrake(core.last, dt, p.fallback),
+        core.last,
+        core.lastMeasuredSpeed ?? 0,
+        dt,
+        p.limits,
+      );
+      const transition =
+        core.state === 'fallback'
+          ? undefined
+          : { timeS: nowS, from: core.state, to: 'fallback' as const, event: 'fault_moving' as const, reason };
       r = {
         core: { ...core, state: 'fallback', last: command, reason: transition ? reason : core.reason },
-        command: { ...command, speed: core.lastSpeed, source: 'fallback' }, fired, reports: [], faults: [],
-        ...(transition ? { transition } : {}), refusals: [], planAgeS: -1, lastLatencyMs: -1,
+        command: { ...command, speed: core.lastSpeed, source: 'fallback' },
+        fired,
+        reports: [],
+        faults: [],
+        ...(transition ? { transition } : {}),
+        refusals: [],
+        planAgeS: -1,
+        lastLatencyMs: -1,
       };
       ros.logger.error(`${reason} ${ctx()}`);
     }
@@ -210,8 +297,11 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams, options: Wat
     }
     const stamp = stampOf(nowS);
     cmdPub.publish({
-      header: { stamp, frame_id: '' }, acceleration: r.command.accel, curvature: r.command.curvature,
-      speed: r.command.speed, source: UNICYCLE_SOURCE[r.command.source],
+      header: { stamp, frame_id: '' },
+      acceleration: r.command.accel,
+      curvature: r.command.curvature,
+      speed: r.command.speed,
+      source: UNICYCLE_SOURCE[r.command.source],
     });
     commandCounts[r.command.source]++;
     statePub.publish(safetyStateOf(r, nowS));
@@ -267,7 +357,10 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams, options: Wat
       if (s < 0) passed = true;
       else if (s < next) next = s;
     }
-    if (passed && core.state === 'nominal') { tickSoon(); return; }
+    if (passed && core.state === 'nominal') {
+      tickSoon();
+      return;
+    }
     if (!Number.isFinite(next)) return;
     const dueS = clocks.steadyS + next + DEADLINE_EPSILON_S;
     if (!(dueS < armedDueS)) return; // the armed timer fires first; when it does, it re-arms for what is left
@@ -310,18 +403,29 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams, options: Wat
   }
 
   startPeriodic();
-  subs.add(() => { periodic.unsubscribe(); deadlineTimer.unsubscribe(); });
+  subs.add(() => {
+    periodic.unsubscribe();
+    deadlineTimer.unsubscribe();
+  });
   subs.add(ros.shutdown$.subscribe({ complete: () => subs.unsubscribe() }));
 
   return {
-    get state() { return core.state; },
+    get state() {
+      return core.state;
+    },
     transitions,
     refusals,
     commandCounts,
     dropped,
-    get tickCount() { return tickCount; },
-    get deadlineTickCount() { return deadlineTickCount; },
-    get lastTick() { return lastTick; },
+    get tickCount() {
+      return tickCount;
+    },
+    get deadlineTickCount() {
+      return deadlineTickCount;
+    },
+    get lastTick() {
+      return lastTick;
+    },
     ticks$: ticks.asObservable(),
     async stop() {
       if (stopped) return;

@@ -10,13 +10,20 @@ import { connect, makeImages, rollout } from './runtime.js';
 
 const AR1 = fileURLToPath(new URL('../../bin/ar1.js', import.meta.url));
 
-interface Running { child: ChildProcess; port: number; stderr: () => string; exit: Promise<number | null> }
+interface Running {
+  child: ChildProcess;
+  port: number;
+  stderr: () => string;
+  exit: Promise<number | null>;
+}
 
 function start(args: string[]): Promise<Running> {
   const child = spawn(process.execPath, [AR1, 'alpasim-driver', ...args]);
   let stdout = '';
   let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
   const exit = new Promise<number | null>((r) => child.on('close', r));
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
@@ -32,7 +39,9 @@ function run(args: string[]): Promise<{ status: number | null; stderr: string }>
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [AR1, 'alpasim-driver', ...args]);
     let stderr = '';
-    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     p.on('close', (status) => resolve({ status, stderr }));
   });
 }
@@ -49,7 +58,18 @@ describe('ar1 alpasim-driver (the command)', function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   async function recordedRollout(out: string): Promise<string> {
-    const d = await start(['--listen', '127.0.0.1:0', '--bundle', join(dir, 'bundle'), '--providers', 'cpu', '--seed', '3', '--record', out]);
+    const d = await start([
+      '--listen',
+      '127.0.0.1:0',
+      '--bundle',
+      join(dir, 'bundle'),
+      '--providers',
+      'cpu',
+      '--seed',
+      '3',
+      '--record',
+      out,
+    ]);
     const client = connect(d.port);
     try {
       await rollout(client, { session: 'b6a1c0de-rollout/0', images, steps: 25 });
@@ -63,13 +83,19 @@ describe('ar1 alpasim-driver (the command)', function () {
 
   it('serves a rollout, logs the session accounting at close, and --record writes the bag and reports replay writes', async () => {
     const stderr = await recordedRollout(join(dir, 'rec1'));
-    expect(stderr).to.match(/session b6a1c0de-rollout\/0 closed: frames received 100, planned \d+, dropped .*drives 25/);
+    expect(stderr).to.match(
+      /session b6a1c0de-rollout\/0 closed: frames received 100, planned \d+, dropped .*drives 25/,
+    );
     expect(stderr).not.to.match(/\n\s+at /);
     const out = join(dir, 'rec1', 'b6a1c0de-rollout_0');
-    for (const f of ['report.json', 'compute.json', 'report.html', 'bag/metadata.yaml']) expect(existsSync(join(out, f)), f).to.equal(true);
+    for (const f of ['report.json', 'compute.json', 'report.html', 'bag/metadata.yaml'])
+      expect(existsSync(join(out, f)), f).to.equal(true);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
-      frames: { received: number; planned: number; dropped: Record<string, number> }; plans: { published: number };
-      watchdog: { final_state: string }; metrics: { plans_scored: Record<string, number> }; seed: number;
+      frames: { received: number; planned: number; dropped: Record<string, number> };
+      plans: { published: number };
+      watchdog: { final_state: string };
+      metrics: { plans_scored: Record<string, number> };
+      seed: number;
     };
     expect(report.seed).to.equal(3);
     expect(report.frames.received).to.equal(100);
@@ -77,7 +103,9 @@ describe('ar1 alpasim-driver (the command)', function () {
     expect(report.plans.published).to.equal(22);
     expect(report.watchdog.final_state).to.equal('nominal');
     expect(report.metrics.plans_scored['1']).to.be.greaterThan(0);
-    expect(readFileSync(join(out, 'bag', 'metadata.yaml'), 'utf8')).to.match(/\/ar1\/trajectory[\s\S]*\/vehicle\/unicycle_command|\/vehicle\/unicycle_command[\s\S]*\/ar1\/trajectory/);
+    expect(readFileSync(join(out, 'bag', 'metadata.yaml'), 'utf8')).to.match(
+      /\/ar1\/trajectory[\s\S]*\/vehicle\/unicycle_command|\/vehicle\/unicycle_command[\s\S]*\/ar1\/trajectory/,
+    );
   });
 
   it('is deterministic: the same rollout, seed and latency give a byte-identical bag and report.json', async () => {
@@ -96,10 +124,15 @@ describe('ar1 alpasim-driver (the command)', function () {
     after(() => blocker.close());
     for (const [args, re] of [
       [['--listen', 'nowhere'], /^ar1: --listen: expected HOST:PORT \(port 0-65535\), got "nowhere"$/],
-      [['--listen', '127.0.0.1:0', '--latency', 'soon', '--bundle', join(dir, 'bundle')], /^ar1: --latency: expected milliseconds >= 0 or "measured", got "soon"$/],
+      [
+        ['--listen', '127.0.0.1:0', '--latency', 'soon', '--bundle', join(dir, 'bundle')],
+        /^ar1: --latency: expected milliseconds >= 0 or "measured", got "soon"$/,
+      ],
       [['--listen', '127.0.0.1:0'], /^ar1: no model bundle: pass --bundle DIR/],
-      [['--listen', `127.0.0.1:${busy}`, '--bundle', join(dir, 'bundle'), '--providers', 'cpu', '--log-level', 'warn'],
-        new RegExp(`^ar1: --listen: cannot serve on 127\\.0\\.0\\.1:${busy}: address already in use$`)],
+      [
+        ['--listen', `127.0.0.1:${busy}`, '--bundle', join(dir, 'bundle'), '--providers', 'cpu', '--log-level', 'warn'],
+        new RegExp(`^ar1: --listen: cannot serve on 127\\.0\\.0\\.1:${busy}: address already in use$`),
+      ],
     ] as Array<[string[], RegExp]>) {
       const r = await run(args);
       expect(r.status, r.stderr).to.equal(2);

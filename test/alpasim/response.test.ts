@@ -4,7 +4,18 @@ import type { EgoPose } from '../../nodes/alpasim/observations.js';
 
 const T0 = 1_700_000_000_000_000n;
 function pose(tS: number, x: number, y: number, yaw: number, vx = 10): EgoPose {
-  return { tUs: T0 + BigInt(Math.round(tS * 1e6)), x, y, z: 0.5, q: { w: Math.cos(yaw / 2), x: 0, y: 0, z: Math.sin(yaw / 2) }, yaw, vx, vy: 0, vz: 0, yawRate: 0 };
+  return {
+    tUs: T0 + BigInt(Math.round(tS * 1e6)),
+    x,
+    y,
+    z: 0.5,
+    q: { w: Math.cos(yaw / 2), x: 0, y: 0, z: Math.sin(yaw / 2) },
+    yaw,
+    vx,
+    vy: 0,
+    vz: 0,
+    yawRate: 0,
+  };
 }
 const at = (tS: number) => T0 + BigInt(Math.round(tS * 1e6));
 const FALLBACK = { accel_mps2: -2.5, jerk_mps3: -1.5 } as never;
@@ -22,8 +33,12 @@ describe('alpasim/response: plans and braking as AlpaSim trajectories', () => {
   });
 
   it('planTrajectory: rig-frame waypoints rotated by the t0 yaw and moved to the t0 position; the current pose first', () => {
-    const plan: PlanRecord = { t0Us: at(0.1), reasoning: 'go', samples: [],
-      points: Array.from({ length: 64 }, (_, i) => ({ t: (i + 1) * 0.1, x: i + 1, y: 0.5, heading: 0.01 * (i + 1) })) };
+    const plan: PlanRecord = {
+      t0Us: at(0.1),
+      reasoning: 'go',
+      samples: [],
+      points: Array.from({ length: 64 }, (_, i) => ({ t: (i + 1) * 0.1, x: i + 1, y: 0.5, heading: 0.01 * (i + 1) })),
+    };
     const p = planTrajectory(plan, north, at(0.1))!;
     expect(p).to.have.length(65);
     expect(p[0]!.timestamp_us).to.equal(at(0.1).toString());
@@ -43,9 +58,18 @@ describe('alpasim/response: plans and braking as AlpaSim trajectories', () => {
   });
 
   it('brakingTrajectory: the fallback ramp from the current speed to a stop, curvature held', () => {
-    const b = brakingTrajectory(north, at(0.2), { speedMps: 10, lastCommand: { accel: 0, curvature: 0.01 }, profile: FALLBACK, stopped: false, controlRateHz: 50, steps: 64, dtS: 0.1 })!;
+    const b = brakingTrajectory(north, at(0.2), {
+      speedMps: 10,
+      lastCommand: { accel: 0, curvature: 0.01 },
+      profile: FALLBACK,
+      stopped: false,
+      controlRateHz: 50,
+      steps: 64,
+      dtS: 0.1,
+    })!;
     expect(b).to.have.length(65);
-    const d = (i: number) => Math.hypot(b[i + 1]!.pose.vec.x - b[i]!.pose.vec.x, b[i + 1]!.pose.vec.y - b[i]!.pose.vec.y);
+    const d = (i: number) =>
+      Math.hypot(b[i + 1]!.pose.vec.x - b[i]!.pose.vec.x, b[i + 1]!.pose.vec.y - b[i]!.pose.vec.y);
     for (let i = 0; i < 63; i++) expect(d(i + 1)).to.be.at.most(d(i) + 1e-12);
     expect(d(0)).to.be.within(0.99, 1.0);
     // Ramp at −1.5 m/s³ to −2.5 m/s² (1.67 s), then −2.5 m/s²: 10 m/s is gone after ~4.8 s.
@@ -57,8 +81,18 @@ describe('alpasim/response: plans and braking as AlpaSim trajectories', () => {
   });
 
   it('brakingTrajectory: stopped holds the car where it is; a non-finite speed counts as 0', () => {
-    for (const input of [{ speedMps: 10, stopped: true }, { speedMps: Number.NaN, stopped: false }]) {
-      const b = brakingTrajectory(north, at(0.2), { ...input, lastCommand: undefined, profile: FALLBACK, controlRateHz: 50, steps: 64, dtS: 0.1 })!;
+    for (const input of [
+      { speedMps: 10, stopped: true },
+      { speedMps: Number.NaN, stopped: false },
+    ]) {
+      const b = brakingTrajectory(north, at(0.2), {
+        ...input,
+        lastCommand: undefined,
+        profile: FALLBACK,
+        controlRateHz: 50,
+        steps: 64,
+        dtS: 0.1,
+      })!;
       for (const p of b) expect(p.pose.vec).to.deep.equal({ x: 10, y: 7, z: 0.5 });
     }
   });

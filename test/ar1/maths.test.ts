@@ -8,11 +8,20 @@ import { rolloutUnicycle } from '../../nodes/ar1/unicycle.js';
 
 /** 16 poses at 10 Hz ending at the origin with yaw 0, driving along a circle of curvature k (0 = straight) at speed v. */
 function arcHistory(v: number, k: number, n = 16, dt = 0.1) {
-  const x: number[] = [], y: number[] = [], yaw: number[] = [];
+  const x: number[] = [],
+    y: number[] = [],
+    yaw: number[] = [];
   for (let i = 0; i < n; i++) {
     const s = (i - (n - 1)) * v * dt; // arc length, ≤ 0
-    if (k === 0) { x.push(s); y.push(0); yaw.push(0); continue; }
-    x.push(Math.sin(k * s) / k); y.push((1 - Math.cos(k * s)) / k); yaw.push(k * s);
+    if (k === 0) {
+      x.push(s);
+      y.push(0);
+      yaw.push(0);
+      continue;
+    }
+    x.push(Math.sin(k * s) / k);
+    y.push((1 - Math.cos(k * s)) / k);
+    yaw.push(k * s);
   }
   return { x, y, yaw };
 }
@@ -24,13 +33,20 @@ describe('estimateInitialSpeed (AR1 regularised least squares)', () => {
     expect(v0).to.be.below(30);
   });
   it('is accurate on circles of any curvature and heading-invariant', () => {
-    for (const [v, k] of [[10, 0.05], [5, -0.1], [25, 0.01]] as const) {
+    for (const [v, k] of [
+      [10, 0.05],
+      [5, -0.1],
+      [25, 0.01],
+    ] as const) {
       expect(estimateInitialSpeed(arcHistory(v, k))).to.be.closeTo(v, v * 5e-4); // trapezoid vs chord: O((κ·ds)²)
     }
   });
   it('sees constant acceleration: v0 is the speed at t0, not the mean', () => {
     const x: number[] = [];
-    for (let i = 0; i < 16; i++) { const t = (i - 15) * 0.1; x.push(20 * t + 0.5 * 2 * t * t); } // v(t0) = 20, a = 2
+    for (let i = 0; i < 16; i++) {
+      const t = (i - 15) * 0.1;
+      x.push(20 * t + 0.5 * 2 * t * t);
+    } // v(t0) = 20, a = 2
     const speeds = estimateSpeeds({ x, y: new Array(16).fill(0), yaw: new Array(16).fill(0) });
     expect(speeds[15]).to.be.closeTo(20, 0.01);
     expect(speeds[0]).to.be.closeTo(17, 0.01);
@@ -45,7 +61,10 @@ describe('estimateInitialSpeed (AR1 regularised least squares)', () => {
     const h = arcHistory(10, 0);
     h.y[3] = NaN;
     expect(() => estimateInitialSpeed(h)).to.throw(RangeError, /pose 3 is not finite/);
-    expect(() => estimateInitialSpeed({ x: [0, 1, 2], y: [0, 0, 0], yaw: [0, 0, 0] })).to.throw(RangeError, /at least 4 poses, got 3/);
+    expect(() => estimateInitialSpeed({ x: [0, 1, 2], y: [0, 0, 0], yaw: [0, 0, 0] })).to.throw(
+      RangeError,
+      /at least 4 poses, got 3/,
+    );
   });
 });
 
@@ -65,7 +84,9 @@ describe('rolloutUnicycle (AR1 trapezoid integration, float64)', () => {
     expect(r.y[0]).to.be.closeTo(0.05 * (2.05 * Math.sin(th1)), 1e-15);
   });
   it('constant speed and curvature stays on the circle; heading accumulates unwrapped', () => {
-    const k = 0.05, v = 10, n = 64;
+    const k = 0.05,
+      v = 10,
+      n = 64;
     const r = rolloutUnicycle(v, new Float64Array(n), new Float64Array(n).fill(k));
     expect(r.heading[n - 1]).to.be.closeTo(k * v * 6.4, 1e-9); // 3.2 rad > π, not wrapped
     for (let i = 0; i < n; i++) expect(Math.hypot(r.x[i]!, r.y[i]! - 1 / k)).to.be.closeTo(1 / k, 0.02);
@@ -75,11 +96,21 @@ describe('rolloutUnicycle (AR1 trapezoid integration, float64)', () => {
     expect(r.speed[1]).to.be.closeTo(-0.3, 1e-12);
   });
   it('property: waypoints 1..N, equal lengths, speed = v0 + Σa·dt', () => {
-    fc.assert(fc.property(fc.double({ min: -5, max: 40, noNaN: true }), fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 1, maxLength: 64 }), (v0, a) => {
-      const r = rolloutUnicycle(v0, a, a.map(() => 0.01));
-      expect(r.x.length).to.equal(a.length);
-      expect(r.speed[a.length - 1]).to.be.closeTo(v0 + a.reduce((s, x) => s + x * 0.1, 0), 1e-9);
-    }));
+    fc.assert(
+      fc.property(
+        fc.double({ min: -5, max: 40, noNaN: true }),
+        fc.array(fc.double({ min: -3, max: 3, noNaN: true }), { minLength: 1, maxLength: 64 }),
+        (v0, a) => {
+          const r = rolloutUnicycle(
+            v0,
+            a,
+            a.map(() => 0.01),
+          );
+          expect(r.x.length).to.equal(a.length);
+          expect(r.speed[a.length - 1]).to.be.closeTo(v0 + a.reduce((s, x) => s + x * 0.1, 0), 1e-9);
+        },
+      ),
+    );
   });
 });
 
@@ -98,7 +129,15 @@ describe('historyTokens (AR1 delta tokenizer)', () => {
   });
   it('bins consecutive deltas, the first against the origin (saturating above ≈2.7 m/s)', () => {
     const h = arcHistory(10, 0);
-    const t = historyTokens({ ...h, z: new Array(16).fill(0) }, [[-4, 4], [-4, 4], [-10, 10]], 1000);
+    const t = historyTokens(
+      { ...h, z: new Array(16).fill(0) },
+      [
+        [-4, 4],
+        [-4, 4],
+        [-10, 10],
+      ],
+      1000,
+    );
     expect(Number(t[0])).to.equal(0); // x0 = −15 m → clamped
     expect(Number(t[3])).to.equal(roundHalfEven((5 / 8) * 999)); // 1 m step
     expect(Number(t[4])).to.equal(roundHalfEven(0.5 * 999)); // y delta 0 → 499.5 → 500
@@ -110,7 +149,10 @@ describe('flowMatchEuler', () => {
   it('integrates with ts = linspace(0,1,steps+1) and leaves the noise untouched', async () => {
     const noise = Float32Array.of(1, -1);
     const seen: number[] = [];
-    const x = await flowMatchEuler(noise, 4, async (_x, t) => { seen.push(t); return [t, 1]; });
+    const x = await flowMatchEuler(noise, 4, async (_x, t) => {
+      seen.push(t);
+      return [t, 1];
+    });
     expect(seen).to.deep.equal([0, 0.25, 0.5, 0.75]);
     expect(x[0]).to.be.closeTo(1 + 0.25 * (0 + 0.25 + 0.5 + 0.75), 1e-6);
     expect(x[1]).to.be.closeTo(0, 1e-6);
@@ -118,7 +160,11 @@ describe('flowMatchEuler', () => {
   });
   it('refuses a wrong-sized velocity', async () => {
     let err: unknown;
-    try { await flowMatchEuler(new Float32Array(4), 2, async () => [1]); } catch (e) { err = e; }
+    try {
+      await flowMatchEuler(new Float32Array(4), 2, async () => [1]);
+    } catch (e) {
+      err = e;
+    }
     expect(String(err)).to.match(/returned 1 values, expected 4/);
   });
 });

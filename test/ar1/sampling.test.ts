@@ -4,7 +4,8 @@ import { sampleToken } from '../../nodes/ar1/sampling.js';
 
 describe('SeededRng', () => {
   it('same seed → same stream; different seed or stream → different', () => {
-    const a = new SeededRng(42).normals(8), b = new SeededRng(42).normals(8);
+    const a = new SeededRng(42).normals(8),
+      b = new SeededRng(42).normals(8);
     expect([...a]).to.deep.equal([...b]);
     expect([...new SeededRng(43).normals(8)]).to.not.deep.equal([...a]);
     expect([...new SeededRng(42, 1).normals(8)]).to.not.deep.equal([...a]);
@@ -30,15 +31,25 @@ describe('sampleToken (temperature, top-p, masks)', () => {
   it('follows softmax(logits / T) inside the nucleus', () => {
     const rng = new SeededRng(5);
     const counts = [0, 0];
-    for (let i = 0; i < 4000; i++) counts[sampleToken([0, Math.log(3) * 0.5, -50], { temperature: 0.5, topP: 0.999 }, rng)]! += 1;
+    for (let i = 0; i < 4000; i++)
+      counts[sampleToken([0, Math.log(3) * 0.5, -50], { temperature: 0.5, topP: 0.999 }, rng)]! += 1;
     expect(counts[1]! / 4000).to.be.closeTo(0.75, 0.03); // p ∝ [1, 3]
   });
   it('same seed → same draws', () => {
-    const draw = (seed: number) => { const r = new SeededRng(seed); return Array.from({ length: 20 }, () => sampleToken([0, 0.1, 0.2, 0.3], { temperature: 0.6, topP: 0.98 }, r)); };
+    const draw = (seed: number) => {
+      const r = new SeededRng(seed);
+      return Array.from({ length: 20 }, () => sampleToken([0, 0.1, 0.2, 0.3], { temperature: 0.6, topP: 0.98 }, r));
+    };
     expect(draw(9)).to.deep.equal(draw(9));
   });
   it('refuses NaN logits and an all-masked vocabulary', () => {
-    expect(() => sampleToken([0, NaN], { temperature: 1, topP: 1 }, new SeededRng(1))).to.throw(RangeError, /logits\[1\] is NaN/);
-    expect(() => sampleToken([0], { temperature: 1, topP: 1 }, new SeededRng(1), new Set([0]))).to.throw(RangeError, /masked/);
+    expect(() => sampleToken([0, NaN], { temperature: 1, topP: 1 }, new SeededRng(1))).to.throw(
+      RangeError,
+      /logits\[1\] is NaN/,
+    );
+    expect(() => sampleToken([0], { temperature: 1, topP: 1 }, new SeededRng(1), new Set([0]))).to.throw(
+      RangeError,
+      /masked/,
+    );
   });
 });

@@ -12,7 +12,15 @@ import { join } from 'node:path';
 
 describe('engine: float16, tensors, prompt positions, token stream', () => {
   it('converts float16 like a hardware cast: exact values, round half to even, subnormals, overflow, NaN', () => {
-    for (const [v, bits] of [[1, 0x3c00], [-2, 0xc000], [65504, 0x7bff], [2 ** -24, 0x0001], [2 ** -14, 0x0400], [0, 0], [Infinity, 0x7c00]] as const) {
+    for (const [v, bits] of [
+      [1, 0x3c00],
+      [-2, 0xc000],
+      [65504, 0x7bff],
+      [2 ** -24, 0x0001],
+      [2 ** -14, 0x0400],
+      [0, 0],
+      [Infinity, 0x7c00],
+    ] as const) {
       expect(toHalfBits(v), String(v)).to.equal(bits);
       expect(fromHalfBits(bits)).to.equal(v);
     }
@@ -42,9 +50,20 @@ describe('engine: float16, tensors, prompt positions, token stream', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ar1-t16-'));
     try {
       const m = makeTinyAr1Bundle(join(dir, 'b'));
-      const bad = checkedRunner({ async run() { return { 'present.0.key': { type: 'float16', data: Uint16Array.of(0, 0xfc00), dims: [2] } }; } }, m);
+      const bad = checkedRunner(
+        {
+          async run() {
+            return { 'present.0.key': { type: 'float16', data: Uint16Array.of(0, 0xfc00), dims: [2] } };
+          },
+        },
+        m,
+      );
       let err: unknown;
-      try { await bad.run('lm_decode', {}); } catch (e) { err = e; }
+      try {
+        await bad.run('lm_decode', {});
+      } catch (e) {
+        err = e;
+      }
       expect(err).to.be.instanceOf(EngineError);
       expect((err as EngineError).kind).to.equal('non_finite');
       expect((err as Error).message).to.match(/lm_decode\.onnx: output present\.0\.key\[1\] is -Infinity/);
@@ -54,7 +73,15 @@ describe('engine: float16, tensors, prompt positions, token stream', () => {
   });
 
   it('builds the prompt and 3-axis positions as Qwen-VL does for still images', () => {
-    const m = { vision: { grid: [2, 3] }, prompt: { template: [{ text: 'a' }, { images: true }, { history: true }, { text: 'b c' }], imageStart: 'S', imagePad: 'P', imageEnd: 'E' } };
+    const m = {
+      vision: { grid: [2, 3] },
+      prompt: {
+        template: [{ text: 'a' }, { images: true }, { history: true }, { text: 'b c' }],
+        imageStart: 'S',
+        imagePad: 'P',
+        imageEnd: 'E',
+      },
+    };
     const ids: Record<string, number> = { S: 1, P: 2, E: 3, a: 10, b: 11, c: 12 };
     const tok = { encode: (t: string) => t.split(' ').map((w) => ids[w]!), idOf: (t: string) => ids[t]! };
     const p = buildPrompt(m as never, tok, [500, 501], 2);
@@ -72,7 +99,9 @@ describe('engine: float16, tensors, prompt positions, token stream', () => {
   });
 
   it('token stream: float32 uniforms in (0, 1), reproducible, seeds decorrelated', () => {
-    const a = new TokenRng(5), b = new TokenRng(5), c = new TokenRng(6);
+    const a = new TokenRng(5),
+      b = new TokenRng(5),
+      c = new TokenRng(6);
     const xa = Array.from({ length: 1000 }, () => a.uniform());
     expect(Array.from({ length: 1000 }, () => b.uniform())).to.deep.equal(xa);
     expect(xa.every((u) => u > 0 && u < 1 && Math.fround(u) === u)).to.equal(true);

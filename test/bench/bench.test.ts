@@ -25,35 +25,63 @@ const finiteSummary = (s: Summary, n: number) => {
 describe('bench', function () {
   this.timeout(120_000);
   let dir: string;
-  before(() => { dir = mkdtempSync(path.join(os.tmpdir(), 'ar1-bench-test-')); });
+  before(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'ar1-bench-test-'));
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('percentile is nearest-rank and summarize orders its figures', () => {
     expect(percentile([5, 1, 3, 2, 4], 50)).to.equal(3);
     expect(percentile([5, 1, 3, 2, 4], 99)).to.equal(5);
-    expect(percentile(Array.from({ length: 100 }, (_, i) => i + 1), 99)).to.equal(99);
+    expect(
+      percentile(
+        Array.from({ length: 100 }, (_, i) => i + 1),
+        99,
+      ),
+    ).to.equal(99);
     expect(Number.isNaN(percentile([], 50))).to.equal(true);
     expect(summarize([2, 4])).to.deep.equal({ n: 2, p50: 2, p99: 4, min: 2, max: 4, mean: 3 });
   });
 
   it('pipeline: raw and JPEG plans through the planner, overhead and copy floor per plan', async () => {
-    const H = 64, W = 112;
+    const H = 64,
+      W = 112;
     const bundleDir = benchBundle({ name: 'demo', height: H, width: W }, dir);
     const raw = rawFrames(5, H, W);
-    for (const [encoding, frames] of [['rgb8', raw], ['jpeg', await jpegFrames(raw, H, W)]] as const) {
-      const f = await benchPipeline({ bundleDir, bundle: 'demo', providers: ['cpu'], encoding, frames, plans: 3, warmup: 1 });
+    for (const [encoding, frames] of [
+      ['rgb8', raw],
+      ['jpeg', await jpegFrames(raw, H, W)],
+    ] as const) {
+      const f = await benchPipeline({
+        bundleDir,
+        bundle: 'demo',
+        providers: ['cpu'],
+        encoding,
+        frames,
+        plans: 3,
+        warmup: 1,
+      });
       expect(f.plans).to.equal(3);
       expect(f.framesPerPlan).to.equal(16);
       expect(f.provider).to.equal('cpu');
-      for (const s of [f.planMs, f.sessionRunMs, f.overheadMs, f.copyFloorMs, f.overheadToModel, f.overheadToCopyFloor]) finiteSummary(s, 3);
+      for (const s of [f.planMs, f.sessionRunMs, f.overheadMs, f.copyFloorMs, f.overheadToModel, f.overheadToCopyFloor])
+        finiteSummary(s, 3);
       expect(f.sessionRunMs.min).to.be.greaterThan(0);
       if (encoding === 'rgb8') expect(f.frameBytesPerPlan).to.equal(16 * H * W * 3);
     }
   });
 
   it('event loop: samples the loop while the planner runs on the real clock', async () => {
-    const H = 64, W = 112;
-    const f = await benchEventLoop({ bundleDir: benchBundle({ name: 'demo', height: H, width: W }, dir), bundle: 'demo', providers: ['cpu'], frames: rawFrames(4, H, W), warmupS: 2, durationS: 0.5 });
+    const H = 64,
+      W = 112;
+    const f = await benchEventLoop({
+      bundleDir: benchBundle({ name: 'demo', height: H, width: W }, dir),
+      bundle: 'demo',
+      providers: ['cpu'],
+      frames: rawFrames(4, H, W),
+      warmupS: 2,
+      durationS: 0.5,
+    });
     expect(f.samples).to.be.greaterThan(0);
     expect(f.delayP50Ms).to.be.at.most(f.delayP99Ms);
     expect(f.delayP99Ms).to.be.at.most(f.delayMaxMs);
@@ -69,7 +97,13 @@ describe('bench', function () {
 
   it('replay: throughput of the replay and of the bag-read floor on the same bag', async () => {
     const bag = await makeSampleBag(path.join(dir, 'bag'), { durationS: 3 });
-    const f = await benchReplay({ bagPath: bag.file, engine: new NullEngine(180, 320), engineLabel: 'null', outDir: path.join(dir, 'replay'), repetitions: 1 });
+    const f = await benchReplay({
+      bagPath: bag.file,
+      engine: new NullEngine(180, 320),
+      engineLabel: 'null',
+      outDir: path.join(dir, 'replay'),
+      repetitions: 1,
+    });
     expect(f.messages).to.equal(bag.messageCount);
     expect(f.plans).to.be.greaterThan(0);
     expect(f.ratioToFloor).to.be.greaterThan(0);
@@ -94,7 +128,8 @@ describe('bench', function () {
     finiteSummary(t.split.msPerStep, 3);
     const l = await benchLargeLoad(1e6, path.join(dir, 'large'));
     expect(l.bundleBytes).to.be.greaterThan(1e6);
-    for (const k of ['wallMs', 'hashMBps', 'loadMs', 'peakRssBytes', 'peakRssRatio'] as const) expect(Number.isFinite(l[k]), k).to.equal(true);
+    for (const k of ['wallMs', 'hashMBps', 'loadMs', 'peakRssBytes', 'peakRssRatio'] as const)
+      expect(Number.isFinite(l[k]), k).to.equal(true);
     const b = await benchBatch('split', 2, 1, dir);
     finiteSummary(b.batchMs, 1);
     expect(b.throughputRatio).to.be.greaterThan(0);

@@ -1,5 +1,14 @@
 import { expect } from 'chai';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -27,7 +36,13 @@ describe('model bundle: demo generation and verification', () => {
     makeDemoBundle(join(base, 'again'));
     const names = readdirSync(join(base, 'demo')).sort();
     expect(readdirSync(join(base, 'again')).sort()).to.deep.equal(names);
-    expect(names).to.include.members(['manifest.yaml', 'vision_encoder.onnx', 'lm_decode.onnx', 'lm_decode.onnx.data', 'tokenizer.json']);
+    expect(names).to.include.members([
+      'manifest.yaml',
+      'vision_encoder.onnx',
+      'lm_decode.onnx',
+      'lm_decode.onnx.data',
+      'tokenizer.json',
+    ]);
     for (const f of names) {
       expect(readFileSync(join(base, 'again', f)).equals(readFileSync(join(base, 'demo', f))), f).to.equal(true);
     }
@@ -35,8 +50,15 @@ describe('model bundle: demo generation and verification', () => {
 
   it('verifies: AR1 cameras, 4 frames, 16 history poses, 64 steps, AR1 action constants, native 180x320', async () => {
     const { manifest: m, graphPaths } = await verifyBundle(work);
-    expect(m.cameras.names).to.deep.equal(['camera_cross_left_120fov', 'camera_front_wide_120fov', 'camera_cross_right_120fov', 'camera_front_tele_30fov']);
-    expect([m.cameras.framesPerCamera, m.history.steps, m.trajectory.steps, m.action.flowSteps]).to.deep.equal([4, 16, 64, 10]);
+    expect(m.cameras.names).to.deep.equal([
+      'camera_cross_left_120fov',
+      'camera_front_wide_120fov',
+      'camera_cross_right_120fov',
+      'camera_front_tele_30fov',
+    ]);
+    expect([m.cameras.framesPerCamera, m.history.steps, m.trajectory.steps, m.action.flowSteps]).to.deep.equal([
+      4, 16, 64, 10,
+    ]);
     expect(m.image.native).to.deep.equal({ height: 180, width: 320 });
     expect(m.action.normalization.accelStd).to.equal(0.6810426736454882);
     expect(m.action.normalization.curvatureMean).to.equal(0.0002692167976330542);
@@ -75,17 +97,31 @@ describe('model bundle: demo generation and verification', () => {
   it('refuses a graph whose real inputs differ from the manifest (name, dtype, shape)', async () => {
     const g = new GraphBuilder('bad');
     g.op('Identity', ['y'], {}, 'velocity');
-    replaceFile(work, 'action_expert.onnx', g.encode([{ name: 'y', dtype: 'float32', shape: [1, 64, 2] }], [{ name: 'velocity', dtype: 'float32', shape: [1, 64, 2] }]));
-    await refused(verifyBundle(work), /action_expert\.onnx: input x: declared in manifest\.yaml but the graph has inputs \[y\]/);
+    replaceFile(
+      work,
+      'action_expert.onnx',
+      g.encode(
+        [{ name: 'y', dtype: 'float32', shape: [1, 64, 2] }],
+        [{ name: 'velocity', dtype: 'float32', shape: [1, 64, 2] }],
+      ),
+    );
+    await refused(
+      verifyBundle(work),
+      /action_expert\.onnx: input x: declared in manifest\.yaml but the graph has inputs \[y\]/,
+    );
 
     const g2 = new GraphBuilder('bad2');
     g2.op('Identity', ['image_embeds_in'], {}, 'image_embeds');
-    const vis = (dtype: 'uint8' | 'float32', shape: number[]) => g2.encode([{ name: 'pixel_values', dtype, shape }], [{ name: 'image_embeds', dtype: 'float32', shape: [16, 4] }]);
+    const vis = (dtype: 'uint8' | 'float32', shape: number[]) =>
+      g2.encode([{ name: 'pixel_values', dtype, shape }], [{ name: 'image_embeds', dtype: 'float32', shape: [16, 4] }]);
     g2.nodes[0]!.input = ['pixel_values'];
     replaceFile(work, 'vision_encoder.onnx', vis('float32', [16, 64, 112, 3]));
     await refused(verifyBundle(work), /vision_encoder\.onnx: input pixel_values: expected dtype uint8, got float32/);
     replaceFile(work, 'vision_encoder.onnx', vis('uint8', [16, 320, 576, 3]));
-    await refused(verifyBundle(work), /vision_encoder\.onnx: input pixel_values: expected shape \[16, 64, 112, 3\], got \[16, 320, 576, 3\]/);
+    await refused(
+      verifyBundle(work),
+      /vision_encoder\.onnx: input pixel_values: expected shape \[16, 64, 112, 3\], got \[16, 320, 576, 3\]/,
+    );
   });
 
   it('refuses a file that is not ONNX even with a matching hash', async () => {
@@ -98,16 +134,25 @@ describe('model bundle: demo generation and verification', () => {
     const m = parse(readFileSync(p, 'utf8'));
     m.cameras.frames_per_camera = 0;
     writeFileSync(p, stringify(m));
-    expect(() => loadManifest(work)).to.throw(BundleError, /manifest\.yaml: cameras\.frames_per_camera: expected an integer ≥ 1, got 0/);
+    expect(() => loadManifest(work)).to.throw(
+      BundleError,
+      /manifest\.yaml: cameras\.frames_per_camera: expected an integer ≥ 1, got 0/,
+    );
     m.cameras.frames_per_camera = 4;
     delete m.graphs.lm_decode;
     writeFileSync(p, stringify(m));
-    expect(() => loadManifest(work)).to.throw(BundleError, /graphs\.lm_decode: expected a mapping, got nothing \(missing\)/);
+    expect(() => loadManifest(work)).to.throw(
+      BundleError,
+      /graphs\.lm_decode: expected a mapping, got nothing \(missing\)/,
+    );
     rmSync(p);
-    expect(() => loadManifest(work)).to.throw(BundleError, /manifest\.yaml: cannot read the bundle manifest \(ENOENT\)/);
+    expect(() => loadManifest(work)).to.throw(
+      BundleError,
+      /manifest\.yaml: cannot read the bundle manifest \(ENOENT\)/,
+    );
   });
 
-  it('makes a 1080x1920 variant and a large variant with AR1\'s model size', async () => {
+  it("makes a 1080x1920 variant and a large variant with AR1's model size", async () => {
     const m = makeDemoBundle(join(base, 'large'), { imageHeight: 1080, imageWidth: 1920, large: true });
     expect(m.image.native).to.deep.equal({ height: 1080, width: 1920 });
     expect(m.image.model).to.deep.equal({ height: 320, width: 576 });

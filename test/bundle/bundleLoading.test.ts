@@ -1,6 +1,18 @@
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
-import { closeSync, cpSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  cpSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  utimesSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -69,7 +81,10 @@ describe('model bundle: loading at real size (external data, streamed hashes)', 
     truncateSync(p, 1000);
     await refused(verifyBundle(work), /lm_decode\.onnx\.data: expected \d+ bytes, got 1000 \(truncated\)/);
     replaceFile(work, 'lm_decode.onnx.data', readFileSync(p)); // a careless re-hash of the short file
-    await refused(verifyBundle(work), /lm_decode\.onnx: initializer \w+: external data lm_decode\.onnx\.data bytes \[\d+, \d+\) lie outside the file \(1000 bytes\)/);
+    await refused(
+      verifyBundle(work),
+      /lm_decode\.onnx: initializer \w+: external data lm_decode\.onnx\.data bytes \[\d+, \d+\) lie outside the file \(1000 bytes\)/,
+    );
   });
 
   it('refuses an external-data file that does not match the manifest hash, naming it', async () => {
@@ -84,7 +99,10 @@ describe('model bundle: loading at real size (external data, streamed hashes)', 
     const m = parse(readFileSync(join(work, 'manifest.yaml'), 'utf8'));
     delete m.files['vision_encoder.onnx.data'];
     writeFileSync(join(work, 'manifest.yaml'), stringify(m));
-    await refused(verifyBundle(work), /vision_encoder\.onnx: initializer \w+: external data file vision_encoder\.onnx\.data is not declared in manifest\.yaml files/);
+    await refused(
+      verifyBundle(work),
+      /vision_encoder\.onnx: initializer \w+: external data file vision_encoder\.onnx\.data is not declared in manifest\.yaml files/,
+    );
   });
 
   it('refuses bfloat16 graph inputs/outputs (onnxruntime-node cannot carry them), naming the tensor and saying to export float16', async () => {
@@ -94,7 +112,10 @@ describe('model bundle: loading at real size (external data, streamed hashes)', 
     const m = parse(readFileSync(join(work, 'manifest.yaml'), 'utf8'));
     m.graphs.action_expert.inputs[0].dtype = 'bfloat16';
     writeFileSync(join(work, 'manifest.yaml'), stringify(m));
-    await refused(verifyBundle(work), /action_expert\.onnx: input x: dtype bfloat16 cannot be passed in or out of onnxruntime-node sessions; export this tensor as float16/);
+    await refused(
+      verifyBundle(work),
+      /action_expert\.onnx: input x: dtype bfloat16 cannot be passed in or out of onnxruntime-node sessions; export this tensor as float16/,
+    );
   });
 
   it('reports what it hashed (files, bytes) with the injected clock', async () => {
@@ -124,25 +145,32 @@ describe('model bundle: loading at real size (external data, streamed hashes)', 
   // Over 2 GiB: the weights of one graph in a sparse external-data file. Hashing 2.2 GB takes ~5 s on this 2-core
   // machine, too slow for every `npm test`: it runs with AR1_LARGE_BUNDLE=1, and the bench measures it with loading.
   const large = process.env.AR1_LARGE_BUNDLE === '1';
-  (large ? it : it.skip)(`verifies a bundle with a 2.2 GB external-data file (AR1_LARGE_BUNDLE=1${large ? '' : ' not set: skipped, ~5 s'})`, async function () {
-    this.timeout(120_000);
-    const p = join(work, 'lm_decode.onnx.data');
-    const size = 2.2e9;
-    const real = readFileSync(p);
-    const fd = openSync(p, 'r+');
-    writeSync(fd, new Uint8Array([1]), 0, 1, size - 1); // sparse: holes read as zeros
-    closeSync(fd);
-    const h = createHash('sha256').update(real);
-    const zeros = Buffer.alloc(1 << 24);
-    let left = size - 1 - real.length;
-    while (left > 0) { const n = Math.min(left, zeros.length); h.update(zeros.subarray(0, n)); left -= n; }
-    h.update(Buffer.from([1]));
-    const m = parse(readFileSync(join(work, 'manifest.yaml'), 'utf8'));
-    m.files['lm_decode.onnx.data'] = { sha256: h.digest('hex'), bytes: size };
-    writeFileSync(join(work, 'manifest.yaml'), stringify(m));
-    const v = await verifyBundle(work);
-    expect(v.stats.bytes).to.be.greaterThan(2 ** 31);
-  });
+  (large ? it : it.skip)(
+    `verifies a bundle with a 2.2 GB external-data file (AR1_LARGE_BUNDLE=1${large ? '' : ' not set: skipped, ~5 s'})`,
+    async function () {
+      this.timeout(120_000);
+      const p = join(work, 'lm_decode.onnx.data');
+      const size = 2.2e9;
+      const real = readFileSync(p);
+      const fd = openSync(p, 'r+');
+      writeSync(fd, new Uint8Array([1]), 0, 1, size - 1); // sparse: holes read as zeros
+      closeSync(fd);
+      const h = createHash('sha256').update(real);
+      const zeros = Buffer.alloc(1 << 24);
+      let left = size - 1 - real.length;
+      while (left > 0) {
+        const n = Math.min(left, zeros.length);
+        h.update(zeros.subarray(0, n));
+        left -= n;
+      }
+      h.update(Buffer.from([1]));
+      const m = parse(readFileSync(join(work, 'manifest.yaml'), 'utf8'));
+      m.files['lm_decode.onnx.data'] = { sha256: h.digest('hex'), bytes: size };
+      writeFileSync(join(work, 'manifest.yaml'), stringify(m));
+      const v = await verifyBundle(work);
+      expect(v.stats.bytes).to.be.greaterThan(2 ** 31);
+    },
+  );
 });
 
 describe('graph builder: external data', () => {
@@ -150,7 +178,12 @@ describe('graph builder: external data', () => {
     const g = new GraphBuilder('x');
     const big = g.float(new Float32Array(300).fill(1), [300]);
     const small = g.float([1, 2], [2]);
-    g.op('Add', [g.op('ReduceSum', [big], { keepdims: { i: 0 } }), g.op('ReduceSum', [small], { keepdims: { i: 0 } })], {}, 'y');
+    g.op(
+      'Add',
+      [g.op('ReduceSum', [big], { keepdims: { i: 0 } }), g.op('ReduceSum', [small], { keepdims: { i: 0 } })],
+      {},
+      'y',
+    );
     const bytes = g.encode([], [{ name: 'y', dtype: 'float32', shape: [] }]);
     const { model, data } = moveToExternalData(bytes, 'x.data', 1024);
     expect(data.length).to.equal(1200);

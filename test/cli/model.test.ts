@@ -11,7 +11,9 @@ const run = (...args: string[]) => spawnSync(process.execPath, [AR1, ...args], {
 describe('cli: ar1 model make-demo / verify', function () {
   this.timeout(60000);
   let dir: string;
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'ar1-model-cli-')); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ar1-model-cli-'));
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('make-demo writes a bundle that verify accepts, with a summary of graphs, cameras and sizes', () => {
@@ -21,7 +23,9 @@ describe('cli: ar1 model make-demo / verify', function () {
     expect(v.status, v.stderr).to.equal(0);
     expect(v.stdout).to.match(/^bundle ar1-demo@1\.0\.0/);
     expect(v.stdout).to.match(/vision_encoder +vision_encoder\.onnx: pixel_values uint8\[16, \d+, \d+, 3\]/);
-    expect(v.stdout).to.contain('camera_cross_left_120fov, camera_front_wide_120fov, camera_cross_right_120fov, camera_front_tele_30fov');
+    expect(v.stdout).to.contain(
+      'camera_cross_left_120fov, camera_front_wide_120fov, camera_cross_right_120fov, camera_front_tele_30fov',
+    );
     expect(v.stdout).to.match(/sha256 OK, graph I\/O OK/);
   });
 
@@ -46,7 +50,9 @@ describe('cli: ar1 model make-demo / verify', function () {
     const v = run('model', 'verify', join(dir, 'tiny'), '--no-load');
     expect(v.status, v.stderr).to.equal(0);
     expect(v.stdout).to.match(/^bundle ar1-tiny-fused@1\.0\.0/);
-    expect(v.stdout).to.contain('form fused; language model 3 layers, cache float16 [batch, 2, positions, 8] per layer');
+    expect(v.stdout).to.contain(
+      'form fused; language model 3 layers, cache float16 [batch, 2, positions, 8] per layer',
+    );
     expect(v.stdout).to.match(/generate +generate\.onnx: input_ids int64\[1, sequence\]/);
     const bad = run('model', 'make-tiny', join(dir, 'bad'), '--form', 'both');
     expect(bad.status).to.equal(2);

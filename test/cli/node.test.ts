@@ -3,7 +3,7 @@ import sinon from 'sinon';
 import { InProcessBus } from '../../nodes/adapters/inprocess/bus.js';
 import { InProcessNode } from '../../nodes/adapters/inprocess/inProcessNode.js';
 import { SteppingScheduler } from '../../nodes/adapters/inprocess/virtualScheduler.js';
-import type { RunnableRosNode } from '../../nodes/cli/nodeCommand.js';
+import type { RunnableRosNode } from '../../nodes/cli/command.js';
 import { tempFiles } from '../core/params/fixtures.js';
 
 // Loaded with import() so the CLI, the subcommands it imports lazily and this test share one module instance of
@@ -18,7 +18,8 @@ const { UserError } = await import('../../nodes/core/errors.js');
  * count of event-loop turns is not enough. Nothing asserts how long it took.
  */
 async function until(cond: () => boolean): Promise<void> {
-  for (const end = performance.now() + 30_000; !cond() && performance.now() < end;) await new Promise((r) => setTimeout(r, 5));
+  for (const end = performance.now() + 30_000; !cond() && performance.now() < end;)
+    await new Promise((r) => setTimeout(r, 5));
   expect(cond(), 'condition never held').to.equal(true);
 }
 
@@ -28,8 +29,14 @@ const WATCHDOG_YAML = new URL('../../config/ar1_watchdog.yaml', import.meta.url)
 async function ar1(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const out = sinon.stub(process.stdout, 'write').callsFake((s: string | Uint8Array) => { stdout += String(s); return true; });
-  const err = sinon.stub(process.stderr, 'write').callsFake((s: string | Uint8Array) => { stderr += String(s); return true; });
+  const out = sinon.stub(process.stdout, 'write').callsFake((s: string | Uint8Array) => {
+    stdout += String(s);
+    return true;
+  });
+  const err = sinon.stub(process.stderr, 'write').callsFake((s: string | Uint8Array) => {
+    stderr += String(s);
+    return true;
+  });
   const saved = { AMENT_PREFIX_PATH: process.env['AMENT_PREFIX_PATH'], ROS_DISTRO: process.env['ROS_DISTRO'] };
   delete process.env['AMENT_PREFIX_PATH'];
   delete process.env['ROS_DISTRO'];
@@ -73,7 +80,9 @@ describe('cli: ar1 node', () => {
     expect(r.code).to.equal(3);
     const lines = r.stderr.trimEnd().split('\n');
     expect(lines).to.have.length(1);
-    expect(lines[0]).to.match(/^ar1: node watchdog: ROS 2 is not sourced \(AMENT_PREFIX_PATH and ROS_DISTRO are not set\)/);
+    expect(lines[0]).to.match(
+      /^ar1: node watchdog: ROS 2 is not sourced \(AMENT_PREFIX_PATH and ROS_DISTRO are not set\)/,
+    );
     expect(lines[0]).to.match(/source \/opt\/ros\/jazzy\/setup\.bash/);
     expect(lines[0]).to.match(/ros\/scripts\/prepare_rclnodejs\.sh \./);
   });
@@ -88,7 +97,9 @@ describe('cli: ar1 node', () => {
     const f = tempFiles({ 'w.yaml': '/**:\n  ros__parameters:\n    control_rate_hz: "fast"\n' });
     const r = await ar1('node', 'watchdog', '--ros-args', '--params-file', f['w.yaml']!);
     expect(r.code).to.equal(2);
-    expect(r.stderr).to.match(new RegExp(`^ar1: ${f['w.yaml']}: control_rate_hz: expected number, got string "fast"\\n$`));
+    expect(r.stderr).to.match(
+      new RegExp(`^ar1: ${f['w.yaml']}: control_rate_hz: expected number, got string "fast"\\n$`),
+    );
   });
 
   it('a typo in -p is an unknown parameter, blamed on the command line', async () => {
@@ -100,8 +111,12 @@ describe('cli: ar1 node', () => {
   it('rejects an unknown node, --bundle for the watchdog, a bad --log-level and an unknown ROS flag', async () => {
     expect((await ar1('node', 'planer')).stderr).to.match(/^ar1: node: expected planner or watchdog, got "planer"$/m);
     expect((await ar1('node', 'watchdog', '--bundle', '/m')).stderr).to.match(/--bundle: applies to the planner only/);
-    expect((await ar1('node', 'watchdog', '--log-level', 'loud')).stderr).to.match(/--log-level: expected one of debug, info, warn, error, got "loud"/);
-    expect((await ar1('node', 'watchdog', '--ros-args', '--param-file', 'x')).stderr).to.match(/unknown argument "--param-file"/);
+    expect((await ar1('node', 'watchdog', '--log-level', 'loud')).stderr).to.match(
+      /--log-level: expected one of debug, info, warn, error, got "loud"/,
+    );
+    expect((await ar1('node', 'watchdog', '--ros-args', '--param-file', 'x')).stderr).to.match(
+      /unknown argument "--param-file"/,
+    );
   });
 });
 
@@ -117,15 +132,34 @@ describe('cli: runNode wiring (watchdog on an in-process node standing in for rc
     const createNode = sinon.spy(async (o: { name: string; argv: string[] }) => {
       const inner = new InProcessNode(bus, { name: o.name });
       node = Object.assign(inner, {
-        declareParameters: (v: Readonly<Record<string, unknown>>) => { declared.push({ ...v }); return []; },
-        onShutdown: (h: () => Promise<void> | void) => { hooks.push(h); },
+        declareParameters: (v: Readonly<Record<string, unknown>>) => {
+          declared.push({ ...v });
+          return [];
+        },
+        onShutdown: (h: () => Promise<void> | void) => {
+          hooks.push(h);
+        },
       });
       return node;
     });
-    const done = runNode('watchdog', { logLevel: 'warn' }, ['--ros-args', '--params-file', WATCHDOG_YAML, '-p', 'control_rate_hz:=25.0'], { createNode });
+    const done = runNode(
+      'watchdog',
+      { logLevel: 'warn' },
+      ['--ros-args', '--params-file', WATCHDOG_YAML, '-p', 'control_rate_hz:=25.0'],
+      { createNode },
+    );
     await until(() => hooks.length === 1);
     expect(createNode.firstCall.args[0].name).to.equal('ar1_watchdog');
-    expect(createNode.firstCall.args[0].argv).to.deep.equal(['--ros-args', '--params-file', WATCHDOG_YAML, '-p', 'control_rate_hz:=25.0', '--ros-args', '--log-level', 'warn']);
+    expect(createNode.firstCall.args[0].argv).to.deep.equal([
+      '--ros-args',
+      '--params-file',
+      WATCHDOG_YAML,
+      '-p',
+      'control_rate_hz:=25.0',
+      '--ros-args',
+      '--log-level',
+      'warn',
+    ]);
     expect(declared[0]).to.include({ control_rate_hz: 25 });
     expect(hooks).to.have.length(1);
     await scheduler.advanceTo(1_200);
@@ -140,21 +174,33 @@ describe('cli: runNode wiring (watchdog on an in-process node standing in for rc
 
   it('--bundle overrides bundle_dir (after -p) for the planner; the engine is created from it', async () => {
     const declared: Array<Record<string, unknown>> = [];
-    const createNode = async (o: { name: string }) => Object.assign(new InProcessNode(new InProcessBus(new SteppingScheduler()), { name: o.name }), {
-      declareParameters: (v: Readonly<Record<string, unknown>>) => { declared.push({ ...v }); return []; },
-      onShutdown: () => undefined,
-    });
+    const createNode = async (o: { name: string }) =>
+      Object.assign(new InProcessNode(new InProcessBus(new SteppingScheduler()), { name: o.name }), {
+        declareParameters: (v: Readonly<Record<string, unknown>>) => {
+          declared.push({ ...v });
+          return [];
+        },
+        onShutdown: () => undefined,
+      });
     let e: unknown;
     try {
-      await runNode('planner', { bundle: '/no/such/bundle' }, ['--ros-args', '-p', 'bundle_dir:=/other'], { createNode });
-    } catch (err) { e = err; }
+      await runNode('planner', { bundle: '/no/such/bundle' }, ['--ros-args', '-p', 'bundle_dir:=/other'], {
+        createNode,
+      });
+    } catch (err) {
+      e = err;
+    }
     expect(declared[0]).to.include({ bundle_dir: '/no/such/bundle' });
     expect((e as Error).message).to.match(/\/no\/such\/bundle/);
   });
 
   it('a UserError from runNode carries the exit code', async () => {
     let e: unknown;
-    try { await runNode('watchdog', {}, [], { env: {} }); } catch (err) { e = err; }
+    try {
+      await runNode('watchdog', {}, [], { env: {} });
+    } catch (err) {
+      e = err;
+    }
     expect(e).to.be.instanceOf(UserError);
     expect((e as InstanceType<typeof UserError>).exitCode).to.equal(3);
   });

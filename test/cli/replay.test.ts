@@ -16,8 +16,12 @@ function run(args: string[], cwd?: string): Promise<{ status: number | null; std
     const p = spawn(process.execPath, [AR1, ...args], { cwd, env: { ...process.env, FORCE_COLOR: '0' } });
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     p.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
@@ -35,7 +39,19 @@ describe('cli: ar1 replay, ar1 report merge, ar1 demo', function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('a missing bag: one line naming it, exit 2 (a bad input), no stack trace', async () => {
-    const r = await run(['replay', '--bag', join(dir, 'nope'), '--bundle', join(dir, 'bundle'), '--params', PARAMS, '--out', join(dir, 'o0'), '--providers', 'cpu']);
+    const r = await run([
+      'replay',
+      '--bag',
+      join(dir, 'nope'),
+      '--bundle',
+      join(dir, 'bundle'),
+      '--params',
+      PARAMS,
+      '--out',
+      join(dir, 'o0'),
+      '--providers',
+      'cpu',
+    ]);
     expect(r.status).to.equal(2);
     expect(r.stderr).to.match(/^ar1: --bag: .*nope: no such file or directory/m);
     noStack(r.stderr);
@@ -58,7 +74,17 @@ describe('cli: ar1 replay, ar1 report merge, ar1 demo', function () {
 
   it('two shards replayed separately merge into the same totals as their parts', async () => {
     writeFileSync(join(dir, 'bags.txt'), '# the dataset\na\n\nb  # second drive\n');
-    const common = ['--bag-list', join(dir, 'bags.txt'), '--bundle', join(dir, 'bundle'), '--params', PARAMS, '--providers', 'cpu', '--json'];
+    const common = [
+      '--bag-list',
+      join(dir, 'bags.txt'),
+      '--bundle',
+      join(dir, 'bundle'),
+      '--params',
+      PARAMS,
+      '--providers',
+      'cpu',
+      '--json',
+    ];
     const [s0, s1] = await Promise.all([
       run(['replay', ...common, '--shard', '0/2', '--out', join(dir, 's0')]),
       run(['replay', ...common, '--shard', '1/2', '--out', join(dir, 's1')]),
@@ -69,10 +95,14 @@ describe('cli: ar1 replay, ar1 report merge, ar1 demo', function () {
     const j1 = JSON.parse(s1.stdout) as typeof j0;
     expect(j0.bags.map((b) => b.bag)).to.deep.equal([join(dir, 'a')]);
     expect(j1.bags.map((b) => b.bag)).to.deep.equal([join(dir, 'b')]);
-    for (const f of ['report.json', 'compute.json', 'report.html', 'bag/metadata.yaml']) expect(existsSync(join(dir, 's0', f)), f).to.equal(true);
+    for (const f of ['report.json', 'compute.json', 'report.html', 'bag/metadata.yaml'])
+      expect(existsSync(join(dir, 's0', f)), f).to.equal(true);
     const m = await run(['report', 'merge', join(dir, 's0'), join(dir, 's1'), '--out', join(dir, 'merged.json')]);
     expect(m.status, m.stderr).to.equal(0);
-    const merged = JSON.parse(readFileSync(join(dir, 'merged.json'), 'utf8')) as { bags: number; frames: { received: number } };
+    const merged = JSON.parse(readFileSync(join(dir, 'merged.json'), 'utf8')) as {
+      bags: number;
+      frames: { received: number };
+    };
     expect(merged.bags).to.equal(2);
     expect(merged.frames.received).to.equal(j0.bags[0]!.frames.received + j1.bags[0]!.frames.received);
     const bad = await run(['report', 'merge', join(dir, 'nope')]);
@@ -87,9 +117,13 @@ describe('cli: ar1 replay, ar1 report merge, ar1 demo', function () {
     expect(r.stdout).to.match(/frames {5}received \d+, planned \d+/);
     expect(r.stdout).to.match(/report {5}.*report\.html/);
     // The demo network's reasoning says what its trajectory does, on the shipped drive: every judged plan consistent.
-    expect(r.stdout).to.match(/\n {2}reasoning {2}consistent 100\.0 % \(\d+ of \d+ judged; 0 inconsistent, \d+ not assessable\)\n/);
+    expect(r.stdout).to.match(
+      /\n {2}reasoning {2}consistent 100\.0 % \(\d+ of \d+ judged; 0 inconsistent, \d+ not assessable\)\n/,
+    );
     const report = JSON.parse(readFileSync(join(dir, 'demo', 'replay', 'report.json'), 'utf8')) as {
-      plans: { published: number }; watchdog: { final_state: string }; consistency: { plans: number; consistent: number; inconsistent: number };
+      plans: { published: number };
+      watchdog: { final_state: string };
+      consistency: { plans: number; consistent: number; inconsistent: number };
     };
     expect(report.plans.published).to.be.greaterThan(100);
     expect(report.consistency.plans).to.equal(report.plans.published);
@@ -98,6 +132,8 @@ describe('cli: ar1 replay, ar1 report merge, ar1 demo', function () {
     const again = await run(['demo', '--dir', join(dir, 'demo'), '--samples', '1', '--json']);
     expect(again.status).to.equal(0);
     expect(again.stderr).not.to.match(/making/);
-    expect(JSON.parse(again.stdout).bags[0].frames.received).to.equal(JSON.parse(readFileSync(join(dir, 'demo', 'replay', 'report.json'), 'utf8')).frames.received);
+    expect(JSON.parse(again.stdout).bags[0].frames.received).to.equal(
+      JSON.parse(readFileSync(join(dir, 'demo', 'replay', 'report.json'), 'utf8')).frames.received,
+    );
   });
 });

@@ -14,8 +14,12 @@ function run(args: string[]): Promise<{ status: number | null; stdout: string; s
     const p = spawn(process.execPath, [AR1, ...args], { env: { ...process.env, FORCE_COLOR: '0' } });
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     p.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
@@ -31,18 +35,35 @@ describe('cli: ar1 replay --batch (several bags at once in one process)', functi
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('outputs are byte-identical to replaying one bag at a time (fixed latency); headlines and summary keep the bags\' order', async () => {
-    const common = ['replay', '--bag', ...bags.map((b) => join(dir, b)), '--bundle', join(dir, 'bundle'), '--params', PARAMS, '--providers', 'cpu', '--latency', '100'];
+  it("outputs are byte-identical to replaying one bag at a time (fixed latency); headlines and summary keep the bags' order", async () => {
+    const common = [
+      'replay',
+      '--bag',
+      ...bags.map((b) => join(dir, b)),
+      '--bundle',
+      join(dir, 'bundle'),
+      '--params',
+      PARAMS,
+      '--providers',
+      'cpu',
+      '--latency',
+      '100',
+    ];
     const one = await run([...common, '--out', join(dir, 'one')]);
     expect(one.status, one.stderr).to.equal(0);
     const many = await run([...common, '--batch', '3', '--out', join(dir, 'many')]);
     expect(many.status, many.stderr).to.equal(0);
     for (const b of bags) {
       for (const f of ['report.json', 'bag/bag_0.mcap']) {
-        expect(readFileSync(join(dir, 'many', b, f)).equals(readFileSync(join(dir, 'one', b, f))), `${b}/${f}`).to.equal(true);
+        expect(
+          readFileSync(join(dir, 'many', b, f)).equals(readFileSync(join(dir, 'one', b, f))),
+          `${b}/${f}`,
+        ).to.equal(true);
       }
     }
-    expect(readFileSync(join(dir, 'many', 'summary.json'), 'utf8')).to.equal(readFileSync(join(dir, 'one', 'summary.json'), 'utf8'));
+    expect(readFileSync(join(dir, 'many', 'summary.json'), 'utf8')).to.equal(
+      readFileSync(join(dir, 'one', 'summary.json'), 'utf8'),
+    );
     const order = (out: string) => [...out.matchAll(/^replayed (\S+)/gm)].map((m) => m[1]);
     expect(order(many.stdout)).to.deep.equal(bags.map((b) => join(dir, b)));
     // The headlines differ only in the measured compute time.

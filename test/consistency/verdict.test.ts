@@ -1,15 +1,23 @@
 import { expect } from 'chai';
 import {
-  consistencyVerdict, DEFAULT_TRAJECTORY_THRESHOLDS, DEFAULT_VOCABULARY, normaliseWords, textClaims, trajectoryMetaActions,
-  type TrajectoryLike, type VerdictKind,
+  consistencyVerdict,
+  DEFAULT_TRAJECTORY_THRESHOLDS,
+  DEFAULT_VOCABULARY,
+  normaliseWords,
+  textClaims,
+  trajectoryMetaActions,
+  type TrajectoryLike,
+  type VerdictKind,
 } from '../../nodes/consistency/index.js';
 import { rolloutUnicycle } from '../../nodes/ar1/unicycle.js';
 
-const DT = 0.1, N = 64;
+const DT = 0.1,
+  N = 64;
 
 /** A 64-step plan from v0 and per-step acceleration and curvature (functions of t); speed never goes below 0. */
 function plan(v0: number, accel: (t: number) => number, curvature: (t: number) => number = () => 0): TrajectoryLike {
-  const a = new Float64Array(N), k = new Float64Array(N);
+  const a = new Float64Array(N),
+    k = new Float64Array(N);
   let v = v0;
   for (let i = 0; i < N; i++) {
     a[i] = Math.max(accel(i * DT), -v / DT);
@@ -22,8 +30,13 @@ function plan(v0: number, accel: (t: number) => number, curvature: (t: number) =
 
 /** A lane change: a sine curvature over 4 s that moves `offsetM` sideways and ends with the heading it started with. */
 function laneChange(v: number, offsetM: number): TrajectoryLike {
-  const T = 4, A = (offsetM * 2 * Math.PI) / (v * v * T * T);
-  return plan(v, () => 0, (t) => (t < T ? A * Math.sin((2 * Math.PI * t) / T) : 0));
+  const T = 4,
+    A = (offsetM * 2 * Math.PI) / (v * v * T * T);
+  return plan(
+    v,
+    () => 0,
+    (t) => (t < T ? A * Math.sin((2 * Math.PI * t) / T) : 0),
+  );
 }
 
 const P = {
@@ -34,13 +47,33 @@ const P = {
   stopAhead: plan(8, () => -2.5),
   standstill: plan(0, () => 0),
   creep: plan(1.5, () => 0),
-  turnLeft: plan(6, () => 0, (t) => (t < 2.5 ? 0.1 : 0)),
-  turnRight: plan(6, () => 0, (t) => (t < 2.5 ? -0.1 : 0)),
-  roadCurvingLeft: plan(15, () => 0, () => 0.0097),
-  gentleBend: plan(15, () => 0, () => 0.002),
+  turnLeft: plan(
+    6,
+    () => 0,
+    (t) => (t < 2.5 ? 0.1 : 0),
+  ),
+  turnRight: plan(
+    6,
+    () => 0,
+    (t) => (t < 2.5 ? -0.1 : 0),
+  ),
+  roadCurvingLeft: plan(
+    15,
+    () => 0,
+    () => 0.0097,
+  ),
+  gentleBend: plan(
+    15,
+    () => 0,
+    () => 0.002,
+  ),
   laneChangeLeft: laneChange(10, 3.5),
   laneChangeRight: laneChange(10, -3.5),
-  slowTurnLeft: plan(10, () => -1, (t) => (t < 3 ? 0.06 : 0)),
+  slowTurnLeft: plan(
+    10,
+    () => -1,
+    (t) => (t < 3 ? 0.06 : 0),
+  ),
 } as const;
 type PlanName = keyof typeof P;
 
@@ -77,16 +110,27 @@ describe('consistency/trajectory meta-actions', () => {
     // Speed up for 2 s, then hard braking: within a 2 s horizon only the acceleration shows.
     const late = plan(5, (t) => (t < 2 ? 1 : -3));
     expect(trajectoryMetaActions(late).longitudinal).to.include('decelerate');
-    expect(trajectoryMetaActions(late, { ...DEFAULT_TRAJECTORY_THRESHOLDS, horizon_s: 2 }).longitudinal).to.deep.equal(['accelerate']);
+    expect(trajectoryMetaActions(late, { ...DEFAULT_TRAJECTORY_THRESHOLDS, horizon_s: 2 }).longitudinal).to.deep.equal([
+      'accelerate',
+    ]);
   });
 
   it('thresholds are parameters: a stricter turn threshold makes the road curve a non-label', () => {
-    expect(trajectoryMetaActions(P.roadCurvingLeft, { ...DEFAULT_TRAJECTORY_THRESHOLDS, turn_min_heading_rad: 1.2 }).lateral).to.equal(undefined);
-    expect(trajectoryMetaActions(P.gentleSpeedUp, { ...DEFAULT_TRAJECTORY_THRESHOLDS, accelerate_min_mps2: 0.3 }).longitudinal).to.deep.equal(['accelerate']);
+    expect(
+      trajectoryMetaActions(P.roadCurvingLeft, { ...DEFAULT_TRAJECTORY_THRESHOLDS, turn_min_heading_rad: 1.2 }).lateral,
+    ).to.equal(undefined);
+    expect(
+      trajectoryMetaActions(P.gentleSpeedUp, { ...DEFAULT_TRAJECTORY_THRESHOLDS, accelerate_min_mps2: 0.3 })
+        .longitudinal,
+    ).to.deep.equal(['accelerate']);
   });
 
   it('a non-finite plan gets no label', () => {
-    const bad = { ...P.cruise, speed: Float64Array.from(P.cruise.speed, (v, i) => (i === 5 ? NaN : v)), heading: Float64Array.from(P.cruise.heading, () => NaN) };
+    const bad = {
+      ...P.cruise,
+      speed: Float64Array.from(P.cruise.speed, (v, i) => (i === 5 ? NaN : v)),
+      heading: Float64Array.from(P.cruise.heading, () => NaN),
+    };
     const m = trajectoryMetaActions(bad);
     expect(m.windows[0]!.labels).to.deep.equal([]);
     expect(m.lateral).to.equal(undefined);
@@ -126,12 +170,19 @@ describe('consistency/text claims', () => {
   });
 
   it('the vocabulary is per model: other phrases, another negation scope', () => {
-    const v = { ...DEFAULT_VOCABULARY, phrases: { ...DEFAULT_VOCABULARY.phrases, decelerate: ['bremsen'] }, negation: ['nicht'] };
+    const v = {
+      ...DEFAULT_VOCABULARY,
+      phrases: { ...DEFAULT_VOCABULARY.phrases, decelerate: ['bremsen'] },
+      negation: ['nicht'],
+    };
     expect(textClaims('nicht bremsen', v).map((c) => c.action + (c.negated ? '!' : ''))).to.deep.equal(['decelerate!']);
     expect(textClaims('slow down', v)).to.deep.equal([]);
     expect(claims('do not ever suddenly accelerate')).to.deep.equal(['not accelerate']); // 2 words between: the default scope
     expect(claims('do not ever very suddenly accelerate')).to.deep.equal(['accelerate']); // 3: beyond it
-    expect(textClaims('do not ever very suddenly accelerate', { ...DEFAULT_VOCABULARY, negation_scope_words: 3 })[0]!.negated).to.equal(true);
+    expect(
+      textClaims('do not ever very suddenly accelerate', { ...DEFAULT_VOCABULARY, negation_scope_words: 3 })[0]!
+        .negated,
+    ).to.equal(true);
   });
 });
 

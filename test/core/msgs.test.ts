@@ -4,11 +4,26 @@ import { parse } from '@foxglove/rosmsg';
 import { ros2jazzy } from '@foxglove/rosmsg-msgs-common';
 import type { MessageDefinition, MessageDefinitionField } from '@foxglove/message-definition';
 import { VERDICTS } from '../../nodes/consistency/verdict.js';
-import { MESSAGE_FIELDS, fieldsOf, messageTypeName, parseFieldType, type FieldTable } from '../../nodes/core/msgFields.js';
-import { CONSISTENCY, SAFETY_STATE, UNICYCLE_SOURCE, type MessageTypeName, type Point, type UnicycleCommand } from '../../nodes/core/msgs.js';
+import {
+  MESSAGE_FIELDS,
+  fieldsOf,
+  messageTypeName,
+  parseFieldType,
+  type FieldTable,
+} from '../../nodes/core/msgFields.js';
+import {
+  CONSISTENCY,
+  SAFETY_STATE,
+  UNICYCLE_SOURCE,
+  type MessageTypeName,
+  type Point,
+  type UnicycleCommand,
+} from '../../nodes/core/msgs.js';
 
 const MSG_DIR = new URL('../../msg/msg/', import.meta.url);
-const msgFiles = readdirSync(MSG_DIR).filter((f) => f.endsWith('.msg')).sort();
+const msgFiles = readdirSync(MSG_DIR)
+  .filter((f) => f.endsWith('.msg'))
+  .sort();
 const JAZZY = ros2jazzy as unknown as Record<string, MessageDefinition | undefined>;
 
 /** A parsed field written the way a .msg file (and our table) spells it. */
@@ -41,8 +56,14 @@ const canonical = (table: Array<[string, string]>) =>
 
 describe('ar1_msgs .msg files agree with nodes/core/msgs.ts (via msgFields.ts)', () => {
   it('msg/msg holds the six ar1_msgs interfaces', () => {
-    expect(msgFiles).to.include.members(['UnicycleCommand.msg', 'TrajectoryPoint.msg', 'Trajectory.msg',
-      'Reasoning.msg', 'PlannerTiming.msg', 'SafetyState.msg']);
+    expect(msgFiles).to.include.members([
+      'UnicycleCommand.msg',
+      'TrajectoryPoint.msg',
+      'Trajectory.msg',
+      'Reasoning.msg',
+      'PlannerTiming.msg',
+      'SafetyState.msg',
+    ]);
   });
 
   it('every .msg file has a TypeScript entry and every ar1_msgs entry has a .msg file', () => {
@@ -55,14 +76,18 @@ describe('ar1_msgs .msg files agree with nodes/core/msgs.ts (via msgFields.ts)',
     const type = `ar1_msgs/msg/${file.replace(/\.msg$/, '')}` as MessageTypeName;
     it(`${file}: field names, order and types match MESSAGE_FIELDS['${type}']`, () => {
       const def = parseMsgFile(file);
-      expect(canonical(fieldsOf(type)), `${type} (TypeScript table) vs msg/msg/${file}`).to.deep.equal(fields(def, 'ar1_msgs'));
+      expect(canonical(fieldsOf(type)), `${type} (TypeScript table) vs msg/msg/${file}`).to.deep.equal(
+        fields(def, 'ar1_msgs'),
+      );
     });
   }
 
   it('UnicycleCommand SOURCE_* constants equal UNICYCLE_SOURCE', () => {
     const constants = parseMsgFile('UnicycleCommand.msg').definitions.filter((f) => f.isConstant);
     const fromMsg = Object.fromEntries(constants.map((c) => [c.name, c.value]));
-    const fromTs = Object.fromEntries(Object.entries(UNICYCLE_SOURCE).map(([k, v]) => [`SOURCE_${k.toUpperCase()}`, v]));
+    const fromTs = Object.fromEntries(
+      Object.entries(UNICYCLE_SOURCE).map(([k, v]) => [`SOURCE_${k.toUpperCase()}`, v]),
+    );
     expect(fromMsg).to.deep.equal(fromTs);
     for (const c of constants) expect(c.type, c.name).to.equal(MESSAGE_FIELDS['ar1_msgs/msg/UnicycleCommand'].source);
   });
@@ -78,7 +103,9 @@ describe('ar1_msgs .msg files agree with nodes/core/msgs.ts (via msgFields.ts)',
   it('Reasoning CONSISTENCY_* constants equal CONSISTENCY and VERDICTS', () => {
     const constants = parseMsgFile('Reasoning.msg').definitions.filter((f) => f.isConstant);
     const fromMsg = Object.fromEntries(constants.map((c) => [c.name, c.value]));
-    const fromTs = Object.fromEntries(Object.entries(CONSISTENCY).map(([k, v]) => [`CONSISTENCY_${k.toUpperCase()}`, v]));
+    const fromTs = Object.fromEntries(
+      Object.entries(CONSISTENCY).map(([k, v]) => [`CONSISTENCY_${k.toUpperCase()}`, v]),
+    );
     expect(fromMsg).to.deep.equal(fromTs);
     expect(Object.keys(CONSISTENCY)).to.deep.equal([...VERDICTS]);
     for (const c of constants) expect(c.type, c.name).to.equal(MESSAGE_FIELDS['ar1_msgs/msg/Reasoning'].consistency);
@@ -136,10 +163,18 @@ describe('parseFieldType', () => {
   it('splits base, array kind and length', () => {
     expect(parseFieldType('float64')).to.deep.equal({ base: 'float64', array: 'none', complex: false });
     expect(parseFieldType('uint8[]')).to.deep.equal({ base: 'uint8', array: 'dynamic', complex: false });
-    expect(parseFieldType('float64[36]')).to.deep.equal({ base: 'float64', array: 'fixed', length: 36, complex: false });
+    expect(parseFieldType('float64[36]')).to.deep.equal({
+      base: 'float64',
+      array: 'fixed',
+      length: 36,
+      complex: false,
+    });
     expect(parseFieldType('int32[<=4]')).to.deep.equal({ base: 'int32', array: 'bounded', length: 4, complex: false });
-    expect(parseFieldType('ar1_msgs/TrajectoryPoint[]'))
-      .to.deep.equal({ base: 'ar1_msgs/TrajectoryPoint', array: 'dynamic', complex: true });
+    expect(parseFieldType('ar1_msgs/TrajectoryPoint[]')).to.deep.equal({
+      base: 'ar1_msgs/TrajectoryPoint',
+      array: 'dynamic',
+      complex: true,
+    });
   });
   it('rejects what is not a field type, quoting it', () => {
     expect(() => parseFieldType('float64[')).to.throw(TypeError, /got "float64\["/);
@@ -160,7 +195,13 @@ export const typeChecks = [
   { x: 'float64', y: 'float64', z: 'float64', w: 'float64' } satisfies FieldTable<Point>,
   // @ts-expect-error a number field cannot be a string
   { x: 'string', y: 'float64', z: 'float64' } satisfies FieldTable<Point>,
-  // @ts-expect-error header is a message, not a primitive
-  { header: 'float64', acceleration: 'float64', curvature: 'float64', speed: 'float64', source: 'uint8' } satisfies FieldTable<UnicycleCommand>,
+  {
+    // @ts-expect-error header is a message, not a primitive
+    header: 'float64',
+    acceleration: 'float64',
+    curvature: 'float64',
+    speed: 'float64',
+    source: 'uint8',
+  } satisfies FieldTable<UnicycleCommand>,
   { x: 'float64', y: 'float64', z: 'float32' } satisfies FieldTable<Point>,
 ];

@@ -13,8 +13,15 @@ const IMAGE = `ar1-ros:${VERSION}`;
 
 /** Dockerfile instructions with line continuations joined. */
 function instructions(text: string): Array<{ op: string; args: string }> {
-  return text.replace(/\\\n/g, ' ').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))
-    .map((l) => { const [op, ...rest] = l.split(/\s+/); return { op: op!.toUpperCase(), args: rest.join(' ') }; });
+  return text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => {
+      const [op, ...rest] = l.split(/\s+/);
+      return { op: op!.toUpperCase(), args: rest.join(' ') };
+    });
 }
 
 describe('deploy: docker/', () => {
@@ -30,14 +37,20 @@ describe('deploy: docker/', () => {
   });
 
   it('every COPY source from the build context exists and is not excluded by .dockerignore', () => {
-    const ignored = readFileSync(join(REPO, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = readFileSync(join(REPO, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     const copies = ins.filter((i) => i.op === 'COPY' && !i.args.includes('--from='));
     expect(copies.length).to.be.greaterThan(5);
     for (const c of copies) {
       const parts = c.args.split(/\s+/).filter((p) => !p.startsWith('--'));
       for (const src of parts.slice(0, -1)) {
         expect(existsSync(join(REPO, src)), `COPY ${src}`).to.equal(true);
-        expect(ignored.filter((g) => src === g || src.startsWith(g + '/')), `COPY ${src} vs .dockerignore`).to.deep.equal([]);
+        expect(
+          ignored.filter((g) => src === g || src.startsWith(g + '/')),
+          `COPY ${src} vs .dockerignore`,
+        ).to.deep.equal([]);
       }
     }
   });
@@ -53,15 +66,26 @@ describe('deploy: docker/', () => {
     const rcl = readFileSync(join(REPO, 'ros', 'scripts', 'prepare_rclnodejs.sh'), 'utf8');
     expect(rcl).to.include('scripts/generate_messages.cjs');
     expect(rcl).to.include('rebuild -j');
-    expect(rcl, 'never rclnodejs\'s own rebuild (npx rimraf, header download)').to.not.match(/npm (run )?rebuild|install\.cjs/);
-    for (const f of ['onnxruntime-node/script/install.js', 'rclnodejs/scripts/generate_messages.cjs', 'rclnodejs/binding.gyp']) {
-      expect(existsSync(join(REPO, 'node_modules', f)), `node_modules/${f} (the installed versions still ship it)`).to.equal(true);
+    expect(rcl, "never rclnodejs's own rebuild (npx rimraf, header download)").to.not.match(
+      /npm (run )?rebuild|install\.cjs/,
+    );
+    for (const f of [
+      'onnxruntime-node/script/install.js',
+      'rclnodejs/scripts/generate_messages.cjs',
+      'rclnodejs/binding.gyp',
+    ]) {
+      expect(
+        existsSync(join(REPO, 'node_modules', f)),
+        `node_modules/${f} (the installed versions still ship it)`,
+      ).to.equal(true);
     }
   });
 
   it('runs as a non-root user with the entrypoint and the bundle as a volume', () => {
     const runtime = dockerfile.slice(dockerfile.lastIndexOf('FROM '));
-    const users = instructions(runtime).filter((i) => i.op === 'USER').map((i) => i.args);
+    const users = instructions(runtime)
+      .filter((i) => i.op === 'USER')
+      .map((i) => i.args);
     expect(users).to.deep.equal(['ar1']);
     expect(runtime).to.match(/ENTRYPOINT \["\/opt\/ar1\/entrypoint\.sh"\]/);
     expect(runtime).to.match(/VOLUME \["\/models\/ar1"\]/);
@@ -86,9 +110,18 @@ describe('deploy: docker/', () => {
       writeFileSync(join(tmp, 'bundle', 'manifest.json'), '{}');
       // A fake ros2 on PATH that prints how it was called.
       mkdirSync(join(tmp, 'bin'));
-      writeFileSync(join(tmp, 'bin', 'ros2'), '#!/usr/bin/env bash\necho "ros2 $* ros=$SOURCED_ROS overlay=$SOURCED_OVERLAY"\n', { mode: 0o755 });
-      env = { ...process.env, ROS_SETUP: join(tmp, 'ros.bash'), AR1_OVERLAY_SETUP: join(tmp, 'overlay.bash'),
-        AR1_BUNDLE: join(tmp, 'bundle'), PATH: `${join(tmp, 'bin')}:${process.env['PATH']}` };
+      writeFileSync(
+        join(tmp, 'bin', 'ros2'),
+        '#!/usr/bin/env bash\necho "ros2 $* ros=$SOURCED_ROS overlay=$SOURCED_OVERLAY"\n',
+        { mode: 0o755 },
+      );
+      env = {
+        ...process.env,
+        ROS_SETUP: join(tmp, 'ros.bash'),
+        AR1_OVERLAY_SETUP: join(tmp, 'overlay.bash'),
+        AR1_BUNDLE: join(tmp, 'bundle'),
+        PATH: `${join(tmp, 'bin')}:${process.env['PATH']}`,
+      };
     });
     afterEach(() => rmSync(tmp, { recursive: true, force: true }));
     const run = (...args: string[]) => spawnSync(join(DOCKER, 'entrypoint.sh'), args, { encoding: 'utf8', env });
@@ -96,12 +129,16 @@ describe('deploy: docker/', () => {
     it('with no arguments sources ROS and the overlay and launches ar1.launch.yaml with the mounted bundle', () => {
       const r = run();
       expect(r.status, r.stderr).to.equal(0);
-      expect(r.stdout.trim()).to.equal(`ros2 launch ar1_ros ar1.launch.yaml bundle:=${join(tmp, 'bundle')} ros=1 overlay=1`);
+      expect(r.stdout.trim()).to.equal(
+        `ros2 launch ar1_ros ar1.launch.yaml bundle:=${join(tmp, 'bundle')} ros=1 overlay=1`,
+      );
     });
 
     it('"launch FILE ARGS" keeps an explicit bundle:= and passes the rest through', () => {
       const r = run('launch', 'hil.launch.yaml', `bundle:=${join(tmp, 'bundle')}`, 'record:=false');
-      expect(r.stdout.trim()).to.equal(`ros2 launch ar1_ros hil.launch.yaml bundle:=${join(tmp, 'bundle')} record:=false ros=1 overlay=1`);
+      expect(r.stdout.trim()).to.equal(
+        `ros2 launch ar1_ros hil.launch.yaml bundle:=${join(tmp, 'bundle')} record:=false ros=1 overlay=1`,
+      );
     });
 
     it('refuses to launch without a mounted bundle, saying how to mount it', () => {
@@ -126,7 +163,10 @@ describe('deploy: docker/', () => {
 
   describe('compose.hil.yaml', () => {
     const compose = parse(readFileSync(join(DOCKER, 'compose.hil.yaml'), 'utf8'), { merge: true }) as {
-      services: Record<string, { image?: string; command?: string[]; volumes?: string[]; profiles?: string[]; deploy?: unknown }>;
+      services: Record<
+        string,
+        { image?: string; command?: string[]; volumes?: string[]; profiles?: string[]; deploy?: unknown }
+      >;
     };
 
     it('runs the stack (hil.launch.yaml, GPU, bundle mounted read-only), a bag player and foxglove_bridge on the project image', () => {
@@ -145,11 +185,19 @@ describe('deploy: docker/', () => {
   });
 
   describe('k8s/replay-job.yaml', () => {
-    const docs = parseAllDocuments(readFileSync(join(DOCKER, 'k8s', 'replay-job.yaml'), 'utf8')).map((d) => d.toJS() as {
-      kind: string; metadata: { name: string };
-      spec: { completionMode?: string; completions?: number; suspend?: boolean;
-        template: { spec: { containers: Array<{ image: string; args: string[]; env?: Array<{ name: string }> }> } } };
-    });
+    const docs = parseAllDocuments(readFileSync(join(DOCKER, 'k8s', 'replay-job.yaml'), 'utf8')).map(
+      (d) =>
+        d.toJS() as {
+          kind: string;
+          metadata: { name: string };
+          spec: {
+            completionMode?: string;
+            completions?: number;
+            suspend?: boolean;
+            template: { spec: { containers: Array<{ image: string; args: string[]; env?: Array<{ name: string }> }> } };
+          };
+        },
+    );
 
     it('an Indexed Job runs `ar1 replay --bag … --shard $(JOB_COMPLETION_INDEX)/N --out …` with N = completions', () => {
       const job = docs.find((d) => d.metadata.name === 'ar1-replay')!;
@@ -160,7 +208,11 @@ describe('deploy: docker/', () => {
       expect(c.args.slice(0, 2)).to.deep.equal(['ar1', 'replay']);
       for (const flag of ['--bag-list', '--shard', '--batch', '--out']) expect(c.args).to.include(flag);
       // every flag the job passes exists in the real CLI
-      const help = spawnSync(process.execPath, [fileURLToPath(new URL('../../bin/ar1.js', import.meta.url)), 'replay', '--help'], { encoding: 'utf8' }).stdout;
+      const help = spawnSync(
+        process.execPath,
+        [fileURLToPath(new URL('../../bin/ar1.js', import.meta.url)), 'replay', '--help'],
+        { encoding: 'utf8' },
+      ).stdout;
       for (const flag of c.args.filter((a) => a.startsWith('--'))) expect(help, flag).to.contain(flag + ' ');
       expect(c.args[c.args.indexOf('--shard') + 1]).to.equal(`$(JOB_COMPLETION_INDEX)/${job.spec.completions}`);
       expect(c.args[c.args.indexOf('--out') + 1]).to.include('$(JOB_COMPLETION_INDEX)');
@@ -177,7 +229,9 @@ describe('deploy: docker/', () => {
       expect(c.args.slice(0, 3)).to.deep.equal(['ar1', 'report', 'merge']);
       const outArg = job.spec.template.spec.containers[0]!.args;
       const outPattern = outArg[outArg.indexOf('--out') + 1]!;
-      const expected = Array.from({ length: job.spec.completions! }, (_, i) => outPattern.replace('$(JOB_COMPLETION_INDEX)', String(i)));
+      const expected = Array.from({ length: job.spec.completions! }, (_, i) =>
+        outPattern.replace('$(JOB_COMPLETION_INDEX)', String(i)),
+      );
       expect(c.args.slice(3, -2)).to.deep.equal(expected);
       expect(c.args.slice(-2)).to.deep.equal(['--out', '/data/out/merged.json']);
     });

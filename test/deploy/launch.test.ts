@@ -5,16 +5,29 @@ import { parseRosArgs } from '../../nodes/core/params/rosArgs.js';
 import { loadParameters, readSchema } from '../../nodes/core/params/loadParameters.js';
 import { readParamsFile } from '../../nodes/core/params/paramsFile.js';
 import {
-  LAUNCH_DIR, REPO, nodeArgv, readLaunchFile, resolveArgs, stringsIn, substitute, varsIn, type LaunchFile,
+  LAUNCH_DIR,
+  REPO,
+  nodeArgv,
+  readLaunchFile,
+  resolveArgs,
+  stringsIn,
+  substitute,
+  varsIn,
+  type LaunchFile,
 } from './launchFile.js';
 
-const FILES = readdirSync(LAUNCH_DIR).filter((f) => f.endsWith('.launch.yaml')).sort();
+const FILES = readdirSync(LAUNCH_DIR)
+  .filter((f) => f.endsWith('.launch.yaml'))
+  .sort();
 const DOCS = join(REPO, 'docs', 'vehicle.md');
 const WRAPPERS = ['ar1_planner', 'ar1_watchdog'];
 
 /** Files an include pulls in, with the args it passes. */
 function included(file: LaunchFile): Array<{ file: LaunchFile; args: Record<string, string> }> {
-  const vars = resolveArgs(file, Object.fromEntries(file.args.filter((a) => a.default === undefined).map((a) => [a.name, `<${a.name}>`])));
+  const vars = resolveArgs(
+    file,
+    Object.fromEntries(file.args.filter((a) => a.default === undefined).map((a) => [a.name, `<${a.name}>`])),
+  );
   return file.includes.map((inc) => {
     const path = substitute(inc.file, vars, LAUNCH_DIR);
     expect(existsSync(path), `${file.path}: include ${inc.file} → ${path} exists`).to.equal(true);
@@ -40,7 +53,8 @@ describe('deploy: launch files', () => {
       it('declares every $(var …) it uses, before use in defaults', () => {
         const declared = new Set<string>();
         for (const a of file.args) {
-          for (const v of varsIn(String(a.default ?? ''))) expect(declared, `${name}: arg ${a.name} default uses ${v}`).to.include(v);
+          for (const v of varsIn(String(a.default ?? '')))
+            expect(declared, `${name}: arg ${a.name} default uses ${v}`).to.include(v);
           declared.add(a.name);
         }
         const used = [...file.nodes, ...file.executables, ...file.includes].flatMap(stringsIn).flatMap(varsIn);
@@ -67,7 +81,8 @@ describe('deploy: launch files', () => {
       it('passes only arguments the included file declares, and the included file exists', () => {
         for (const inc of included(file)) {
           const declared = new Set(inc.file.args.map((a) => a.name));
-          for (const k of Object.keys(inc.args)) expect(declared, `${name} passes ${k} to ${inc.file.path}`).to.include(k);
+          for (const k of Object.keys(inc.args))
+            expect(declared, `${name} passes ${k} to ${inc.file.path}`).to.include(k);
           for (const a of inc.file.args.filter((x) => x.default === undefined)) {
             expect(inc.args, `${name} gives ${inc.file.path} its required ${a.name}`).to.have.property(a.name);
           }
@@ -82,15 +97,23 @@ describe('deploy: launch files', () => {
 
   describe('ar1.launch.yaml: the command lines launch_ros builds', () => {
     const file = readLaunchFile(join(LAUNCH_DIR, 'ar1.launch.yaml'));
-    const vars = resolveArgs(file, { namespace: '/car1', use_sim_time: 'true', log_level: 'debug', bundle: '/models/x',
-      odometry_topic: '/vehicle/odom' });
+    const vars = resolveArgs(file, {
+      namespace: '/car1',
+      use_sim_time: 'true',
+      log_level: 'debug',
+      bundle: '/models/x',
+      odometry_topic: '/vehicle/odom',
+    });
 
     it('starts the watchdog and the planner, named without namespace pitfalls', () => {
       expect(file.nodes.map((n) => n.name).sort()).to.deep.equal(['ar1_planner', 'ar1_watchdog']);
       for (const n of file.nodes) {
         // Parameters come only from files (/**: keys) and -p: no launch_ros dict parameters, whose temporary
         // file is keyed by the fully-qualified name and silently ignored by rclnodejs under a namespace.
-        expect(n.param.every((p) => p.from !== undefined && p.name === undefined), n.name).to.equal(true);
+        expect(
+          n.param.every((p) => p.from !== undefined && p.name === undefined),
+          n.name,
+        ).to.equal(true);
       }
     });
 
@@ -114,7 +137,9 @@ describe('deploy: launch files', () => {
     it('ar1_watchdog: the vehicle command topic is remappable, ar1_planner never publishes it', () => {
       const wd = file.nodes.find((n) => n.name === 'ar1_watchdog')!;
       const pl = file.nodes.find((n) => n.name === 'ar1_planner')!;
-      const r = parseRosArgs(nodeArgv(wd, resolveArgs(file, { vehicle_command_topic: '/dbw/cmd' }), LAUNCH_DIR).slice(1));
+      const r = parseRosArgs(
+        nodeArgv(wd, resolveArgs(file, { vehicle_command_topic: '/dbw/cmd' }), LAUNCH_DIR).slice(1),
+      );
       expect(r.remaps.get('/vehicle/unicycle_command')).to.equal('/dbw/cmd');
       expect(pl.remap.map((x) => x.from)).to.not.include('/vehicle/unicycle_command');
     });
@@ -141,7 +166,9 @@ describe('deploy: launch files', () => {
       expect(topics).to.include('/localization/odometry');
       expect(topics.filter((t) => t.startsWith('/sensors/camera/'))).to.have.length(8);
       expect(topics.some((t) => t.startsWith('/ar1/') || t.startsWith('/vehicle/'))).to.equal(false);
-      expect(file.args.find((a) => a.name === 'bag')?.default, 'bag has no default: it must be given').to.equal(undefined);
+      expect(file.args.find((a) => a.name === 'bag')?.default, 'bag has no default: it must be given').to.equal(
+        undefined,
+      );
     });
 
     it('hil records the timing topics (on by default)', () => {
@@ -170,9 +197,14 @@ describe('deploy: launch files', () => {
           this.skip();
         }
         const source = readParamsFile(paramsPath, node.name);
-        const params = loadParameters<Record<string, unknown>>(node.name, readSchema(schemaPath), { sources: [source] });
+        const params = loadParameters<Record<string, unknown>>(node.name, readSchema(schemaPath), {
+          sources: [source],
+        });
         expect(params).to.be.an('object');
-        expect(Object.keys(source.values).length, 'the file sets parameters under /** or the node name').to.be.greaterThan(0);
+        expect(
+          Object.keys(source.values).length,
+          'the file sets parameters under /** or the node name',
+        ).to.be.greaterThan(0);
       });
     }
   });

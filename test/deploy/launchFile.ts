@@ -5,15 +5,31 @@ import { parse } from 'yaml';
 /** Repository root (test/deploy/ → ../..). */
 export const REPO = resolve(dirname(new URL(import.meta.url).pathname), '..', '..');
 
-export interface LaunchArg { name: string; default?: string; description?: string }
+export interface LaunchArg {
+  name: string;
+  default?: string;
+  description?: string;
+}
 export interface LaunchNode {
-  pkg: string; exec: string; name: string; namespace?: string; args?: string; ros_args?: string;
+  pkg: string;
+  exec: string;
+  name: string;
+  namespace?: string;
+  args?: string;
+  ros_args?: string;
   param: Array<{ from?: string; name?: string; value?: unknown }>;
   remap: Array<{ from: string; to: string }>;
   env: Array<{ name: string; value: string }>;
 }
-export interface LaunchExecutable { cmd: string; name?: string; if?: string }
-export interface LaunchInclude { file: string; arg: Array<{ name: string; value: string }> }
+export interface LaunchExecutable {
+  cmd: string;
+  name?: string;
+  if?: string;
+}
+export interface LaunchInclude {
+  file: string;
+  arg: Array<{ name: string; value: string }>;
+}
 export interface LaunchFile {
   path: string;
   args: LaunchArg[];
@@ -31,7 +47,7 @@ export function readLaunchFile(path: string): LaunchFile {
     throw new Error(`${path}: expected a top-level "launch:" list`);
   }
   const out: LaunchFile = { path, args: [], nodes: [], executables: [], includes: [] };
-  for (const [i, entry] of ((doc as { launch: unknown[] }).launch).entries()) {
+  for (const [i, entry] of (doc as { launch: unknown[] }).launch.entries()) {
     const keys = Object.keys(entry as object);
     const kind = keys[0];
     if (keys.length !== 1 || kind === undefined || !ACTIONS.has(kind)) {
@@ -112,7 +128,8 @@ export function nodeArgv(node: LaunchNode, vars: ReadonlyMap<string, string>, la
   argv.push('--ros-args', '-r', `__node:=${s(node.name)}`);
   if (node.namespace !== undefined) argv.push('-r', `__ns:=${s(node.namespace)}`);
   for (const p of node.param) {
-    if (p.from === undefined) throw new Error(`${node.name}: dict parameters are not used (see the launch file header)`);
+    if (p.from === undefined)
+      throw new Error(`${node.name}: dict parameters are not used (see the launch file header)`);
     argv.push('--params-file', s(p.from));
   }
   for (const r of node.remap) argv.push('-r', `${s(r.from)}:=${s(r.to)}`);

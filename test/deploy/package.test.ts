@@ -1,6 +1,15 @@
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO } from './launchFile.js';
@@ -25,7 +34,9 @@ describe('deploy: the ar1_ros colcon package (ros/)', () => {
     const paths = [...text.matchAll(/"\$\{AR1_ROOT\}\/([^"]+)"/g)].map((m) => m[1]!);
     expect(paths).to.include.members(['package.json', 'package-lock.json', 'bin', 'nodes', 'config', 'launch', 'docs']);
     for (const p of paths) expect(existsSync(join(REPO, p)), p).to.equal(true);
-    expect(text).to.match(/install\(PROGRAMS scripts\/ar1_planner scripts\/ar1_watchdog DESTINATION lib\/\$\{PROJECT_NAME\}\)/);
+    expect(text).to.match(
+      /install\(PROGRAMS scripts\/ar1_planner scripts\/ar1_watchdog DESTINATION lib\/\$\{PROJECT_NAME\}\)/,
+    );
   });
 
   it('the package dir is not the repository root (a root package.xml would hide msg/ from colcon)', () => {
@@ -42,7 +53,9 @@ describe('deploy: the ar1_ros colcon package (ros/)', () => {
 
   describe('wrapper scripts', () => {
     let tmp: string;
-    beforeEach(() => { tmp = mkdtempSync(join(tmpdir(), 'ar1-wrap-')); });
+    beforeEach(() => {
+      tmp = mkdtempSync(join(tmpdir(), 'ar1-wrap-'));
+    });
     afterEach(() => rmSync(tmp, { recursive: true, force: true }));
 
     /** An install tree like colcon's: lib/ar1_ros/<wrapper> (symlinked, as --symlink-install does) and share/ar1_ros/bin/ar1.js. */
@@ -50,9 +63,13 @@ describe('deploy: the ar1_ros colcon package (ros/)', () => {
       const prefix = join(tmp, 'install');
       mkdirSync(join(prefix, 'lib', 'ar1_ros'), { recursive: true });
       mkdirSync(join(prefix, 'share', 'ar1_ros', 'bin'), { recursive: true });
-      for (const f of ['ar1_planner', 'ar1_watchdog', 'ar1_node.bash']) symlinkSync(join(ROS, 'scripts', f), join(prefix, 'lib', 'ar1_ros', f));
+      for (const f of ['ar1_planner', 'ar1_watchdog', 'ar1_node.bash'])
+        symlinkSync(join(ROS, 'scripts', f), join(prefix, 'lib', 'ar1_ros', f));
       // Stands in for bin/ar1.js: prints the argv it got.
-      writeFileSync(join(prefix, 'share', 'ar1_ros', 'bin', 'ar1.js'), 'console.log(JSON.stringify(process.argv.slice(1)));\n');
+      writeFileSync(
+        join(prefix, 'share', 'ar1_ros', 'bin', 'ar1.js'),
+        'console.log(JSON.stringify(process.argv.slice(1)));\n',
+      );
       return prefix;
     }
 
@@ -61,27 +78,44 @@ describe('deploy: the ar1_ros colcon package (ros/)', () => {
         const prefix = fakeInstall();
         const env = { ...process.env };
         delete env['AR1_ROS_HOME'];
-        const out = execFileSync(join(prefix, 'lib', 'ar1_ros', `ar1_${kind}`),
-          ['--bundle', '/m', '--ros-args', '-r', `__node:=ar1_${kind}`, '-p', 'use_sim_time:=true'], { encoding: 'utf8', env });
+        const out = execFileSync(
+          join(prefix, 'lib', 'ar1_ros', `ar1_${kind}`),
+          ['--bundle', '/m', '--ros-args', '-r', `__node:=ar1_${kind}`, '-p', 'use_sim_time:=true'],
+          { encoding: 'utf8', env },
+        );
         const argv = JSON.parse(out) as string[];
-        expect(argv).to.deep.equal([join(prefix, 'share', 'ar1_ros', 'bin', 'ar1.js'), 'node', kind,
-          '--bundle', '/m', '--ros-args', '-r', `__node:=ar1_${kind}`, '-p', 'use_sim_time:=true']);
+        expect(argv).to.deep.equal([
+          join(prefix, 'share', 'ar1_ros', 'bin', 'ar1.js'),
+          'node',
+          kind,
+          '--bundle',
+          '/m',
+          '--ros-args',
+          '-r',
+          `__node:=ar1_${kind}`,
+          '-p',
+          'use_sim_time:=true',
+        ]);
       });
     }
 
-    it('AR1_ROS_HOME (the launch files\' ar1_home) wins over the install tree', () => {
+    it("AR1_ROS_HOME (the launch files' ar1_home) wins over the install tree", () => {
       const prefix = fakeInstall();
       const home = join(tmp, 'checkout');
       mkdirSync(join(home, 'bin'), { recursive: true });
       writeFileSync(join(home, 'bin', 'ar1.js'), 'console.log("checkout");\n');
-      const out = execFileSync(join(prefix, 'lib', 'ar1_ros', 'ar1_planner'), [], { encoding: 'utf8', env: { ...process.env, AR1_ROS_HOME: home } });
+      const out = execFileSync(join(prefix, 'lib', 'ar1_ros', 'ar1_planner'), [], {
+        encoding: 'utf8',
+        env: { ...process.env, AR1_ROS_HOME: home },
+      });
       expect(out.trim()).to.equal('checkout');
     });
 
     it('without a bin/ar1.js anywhere it fails with exit 2 and says where it looked', () => {
       const dir = join(tmp, 'lib', 'ar1_ros');
       mkdirSync(dir, { recursive: true });
-      for (const f of ['ar1_watchdog', 'ar1_node.bash']) writeFileSync(join(dir, f), readFileSync(join(ROS, 'scripts', f)));
+      for (const f of ['ar1_watchdog', 'ar1_node.bash'])
+        writeFileSync(join(dir, f), readFileSync(join(ROS, 'scripts', f)));
       chmodSync(join(dir, 'ar1_watchdog'), 0o755);
       const env = { ...process.env };
       delete env['AR1_ROS_HOME'];
@@ -101,6 +135,8 @@ describe('deploy: the ar1_ros colcon package (ros/)', () => {
       const r = spawnSync('bash', [join(ROS, 'scripts', 'prepare_node_modules.sh'), dir], { encoding: 'utf8', env });
       expect(r.status).to.equal(2);
       expect(r.stderr).to.match(/ROS 2 is not sourced \(ROS_DISTRO\/AMENT_PREFIX_PATH empty\)/);
-    } finally { rmSync(dir, { recursive: true, force: true }); }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

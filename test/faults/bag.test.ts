@@ -14,8 +14,12 @@ function ar1(args: string[]): Promise<{ status: number | null; stdout: string; s
     const p = spawn(process.execPath, [AR1, ...args]);
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    p.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    p.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    p.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     p.on('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
@@ -28,7 +32,20 @@ describe('faults: damaged bags through ar1 replay', function () {
     dir = mkdtempSync(join(tmpdir(), 'ar1-badbag-'));
     makeDemoBundle(join(dir, 'bundle'));
     const bag = await makeSampleBag(join(dir, 'cut'), { durationS: 4, seed: 5 });
-    const r = await ar1(['replay', '--bag', join(dir, 'cut'), '--bundle', join(dir, 'bundle'), '--params', PARAMS, '--providers', 'cpu', '--out', join(dir, 'full'), '--json']);
+    const r = await ar1([
+      'replay',
+      '--bag',
+      join(dir, 'cut'),
+      '--bundle',
+      join(dir, 'bundle'),
+      '--params',
+      PARAMS,
+      '--providers',
+      'cpu',
+      '--out',
+      join(dir, 'full'),
+      '--json',
+    ]);
     expect(r.status, r.stderr).to.equal(0);
     full = (JSON.parse(r.stdout) as { bags: Array<{ frames: { received: number } }> }).bags[0]!.frames;
     // An interrupted recording: the file ends 40 % before its summary and index.
@@ -40,17 +57,46 @@ describe('faults: damaged bags through ar1 replay', function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('a truncated recording: the complete part is replayed and the loss is in the output and report.json', async () => {
-    const r = await ar1(['replay', '--bag', join(dir, 'cut'), '--bundle', join(dir, 'bundle'), '--params', PARAMS, '--providers', 'cpu', '--out', join(dir, 'part')]);
+    const r = await ar1([
+      'replay',
+      '--bag',
+      join(dir, 'cut'),
+      '--bundle',
+      join(dir, 'bundle'),
+      '--params',
+      PARAMS,
+      '--providers',
+      'cpu',
+      '--out',
+      join(dir, 'part'),
+    ]);
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/problem {4}.*(truncat|cut|ends)/i);
-    const report = JSON.parse(readFileSync(join(dir, 'part', 'report.json'), 'utf8')) as { bag: { problems: string[] }; frames: { received: number; planned: number }; plans: { published: number } };
+    const report = JSON.parse(readFileSync(join(dir, 'part', 'report.json'), 'utf8')) as {
+      bag: { problems: string[] };
+      frames: { received: number; planned: number };
+      plans: { published: number };
+    };
     expect(report.bag.problems.join(' ')).to.match(/truncat|cut|ends/i);
     expect(report.frames.received).to.be.greaterThan(0).and.lessThan(full.received);
     expect(report.plans.published).to.be.greaterThan(0);
   });
 
   it('nothing usable: one clear line and a non-zero exit, other bags still replayed', async () => {
-    const r = await ar1(['replay', '--bag', join(dir, 'garbage.mcap'), join(dir, 'cut'), '--bundle', join(dir, 'bundle'), '--params', PARAMS, '--providers', 'cpu', '--out', join(dir, 'mixed')]);
+    const r = await ar1([
+      'replay',
+      '--bag',
+      join(dir, 'garbage.mcap'),
+      join(dir, 'cut'),
+      '--bundle',
+      join(dir, 'bundle'),
+      '--params',
+      PARAMS,
+      '--providers',
+      'cpu',
+      '--out',
+      join(dir, 'mixed'),
+    ]);
     expect(r.status).to.equal(1);
     const errors = r.stderr.split('\n').filter((l) => l.startsWith('ar1: '));
     expect(errors).to.have.length(1);

@@ -16,15 +16,19 @@ const AUTO = { auto_engage: true };
 async function engagedLoop(): Promise<Loop> {
   const loop = makeLoop({ watchdog: AUTO });
   const diags: DiagnosticArray[] = [];
-  loop.bus.messages(loop.wp.topics.diagnostics, 'diagnostic_msgs/msg/DiagnosticArray').subscribe((d) => diags.push(d as DiagnosticArray));
+  loop.bus
+    .messages(loop.wp.topics.diagnostics, 'diagnostic_msgs/msg/DiagnosticArray')
+    .subscribe((d) => diags.push(d as DiagnosticArray));
   (loop as Loop & { diags: DiagnosticArray[] }).diags = diags;
   await loop.runTo(104);
   expect(loop.watchdog.state, 'engaged before the fault').to.equal('nominal');
   expect(sourcesAfter(loop, 103.5).every((s) => s === 'planner')).to.equal(true);
   return loop;
 }
-const diagText = (loop: Loop) => (loop as Loop & { diags: DiagnosticArray[] }).diags
-  .flatMap((d) => d.status.map((st) => `${st.name}: ${st.message}`)).join('\n');
+const diagText = (loop: Loop) =>
+  (loop as Loop & { diags: DiagnosticArray[] }).diags
+    .flatMap((d) => d.status.map((st) => `${st.name}: ${st.message}`))
+    .join('\n');
 
 /** Vehicle commands after the first non-planner one never come from the planner (latched) until a reset. */
 function latched(loop: Loop, fromS: number): boolean {
@@ -47,7 +51,10 @@ describe('faults: engine (planner + watchdog on one bus, virtual time)', () => {
     { mode: 'reject', timingError: /^runtime: injected: session\.run failed/ },
     { mode: 'crash', timingError: /^worker_crashed: injected: inference worker exited with code 1/ },
     { mode: 'nan', timingError: /^invalid_result: trajectory\.acceleration\[5\]: expected a finite value, got NaN/ },
-    { mode: 'inf', timingError: /^invalid_result: trajectory\.acceleration\[5\]: expected a finite value, got Infinity/ },
+    {
+      mode: 'inf',
+      timingError: /^invalid_result: trajectory\.acceleration\[5\]: expected a finite value, got Infinity/,
+    },
   ];
   for (const { mode, timingError } of cases) {
     it(`engine ${mode}: error on /ar1/timing and /diagnostics, watchdog brakes within max_plan_age_s, planner recovers`, async () => {
@@ -62,7 +69,10 @@ describe('faults: engine (planner + watchdog on one bus, virtual time)', () => {
       expect(st.plans, 'only the plan in flight at the fault completes').to.be.at.most(plansBefore + 1);
       expect(balanced(st)).to.equal(true);
       expect(st.dropped.engine_error ?? 0, 'frames of failed plans are counted engine_error').to.be.greaterThan(0);
-      const errs = loop.timing.filter((t) => t.tS > faultS).map((t) => t.msg.error).slice(1); // the first: plan in flight at the fault
+      const errs = loop.timing
+        .filter((t) => t.tS > faultS)
+        .map((t) => t.msg.error)
+        .slice(1); // the first: plan in flight at the fault
       expect(errs.length).to.be.greaterThan(10);
       for (const e of errs) expect(e).to.match(timingError);
       // Watchdog: braking within the plan-age deadline (+ one control tick), latched.
@@ -87,7 +97,9 @@ describe('faults: engine (planner + watchdog on one bus, virtual time)', () => {
     const loop = await engagedLoop();
     let restarts = 0;
     // A restartable engine (as OnnxEngine): the planner finds restartWorker() structurally.
-    (loop.engine as unknown as { restartWorker(): Promise<void> }).restartWorker = async () => { restarts++; };
+    (loop.engine as unknown as { restartWorker(): Promise<void> }).restartWorker = async () => {
+      restarts++;
+    };
     const faultS = loop.nowS();
     loop.engine.mode = 'hang';
     await loop.runTo(faultS + 3);
@@ -108,7 +120,9 @@ describe('faults: engine (planner + watchdog on one bus, virtual time)', () => {
     expect(restarts).to.equal(0);
     await loop.runTo(faultS + 6);
     const timeout = loop.timing.find((t) => t.tS > faultS + 0.2)!;
-    expect(timeout.msg.error).to.match(/^plan_timeout: plan at t0=\d+\.\d{3} s did not finish within plan_timeout_s 5\.000 s; abandoned$/);
+    expect(timeout.msg.error).to.match(
+      /^plan_timeout: plan at t0=\d+\.\d{3} s did not finish within plan_timeout_s 5\.000 s; abandoned$/,
+    );
     expect(timeout.tS - faultS).to.be.within(5 - 1e-9, 5.1 + 1e-9);
     expect(restarts).to.equal(1);
     const st = loop.planner.stats();
@@ -145,12 +159,16 @@ describe('faults: engine (planner + watchdog on one bus, virtual time)', () => {
       const work = new WorkTracker();
       const c = real.contract;
       const loop = makeLoop({
-        engine: real, track: (p) => work.track(p), idle: () => work.idle(), watchdog: AUTO,
+        engine: real,
+        track: (p) => work.track(p),
+        idle: () => work.idle(),
+        watchdog: AUTO,
         planner: { cameras: { names: [...c.cameras] } },
       });
       expect([...c.cameras]).to.deep.equal(AR1_CAMERAS);
       const px = new Uint8Array(c.imageWidth * c.imageHeight * 3).fill(120);
-      loop.world.frame = (_cam, t) => image(t, { width: c.imageWidth, height: c.imageHeight, step: c.imageWidth * 3, data: px });
+      loop.world.frame = (_cam, t) =>
+        image(t, { width: c.imageWidth, height: c.imageHeight, step: c.imageWidth * 3, data: px });
       await loop.runTo(103);
       expect(loop.watchdog.state).to.equal('nominal');
       const plansBefore = loop.planner.stats().plans;
@@ -161,10 +179,15 @@ describe('faults: engine (planner + watchdog on one bus, virtual time)', () => {
       const planOrig = real.plan.bind(real);
       loop.engine.mode = 'ok';
       (loop.engine as { inner: unknown }).inner = {
-        contract: real.contract, provider: real.provider, close: () => real.close(),
+        contract: real.contract,
+        provider: real.provider,
+        close: () => real.close(),
         plan: (i: Parameters<typeof planOrig>[0]) => {
           const p = planOrig(i);
-          if (!crashed) { crashed = true; void real.restartWorker(); }
+          if (!crashed) {
+            crashed = true;
+            void real.restartWorker();
+          }
           return p;
         },
       };
@@ -172,7 +195,9 @@ describe('faults: engine (planner + watchdog on one bus, virtual time)', () => {
       expect(crashed).to.equal(true);
       const crashTiming = loop.timing.find((t) => t.tS > faultS && t.msg.error !== '');
       // In flight or still being prepared (frames are copied to the worker across event-loop turns) when it died.
-      expect(crashTiming?.msg.error).to.match(/^worker_crashed: inference worker (terminated by restartWorker\(\)|restarted while the plan was being prepared)/);
+      expect(crashTiming?.msg.error).to.match(
+        /^worker_crashed: inference worker (terminated by restartWorker\(\)|restarted while the plan was being prepared)/,
+      );
       await loop.runTo(faultS + 2);
       const st = loop.planner.stats();
       expect(st.plans, 'a fresh worker plans again').to.be.greaterThan(plansBefore + 5);

@@ -1,7 +1,16 @@
 import { expect } from 'chai';
 import type { PlanInput, PlanningEngine, PlanResult } from '../../nodes/core/planningEngine.js';
 import type { MemoryLogger } from '../../nodes/core/logger.js';
-import { balanced, firstNonPlannerAfter, image, makeLoop, sourcesAfter, VirtualEngine, type Loop, type LoopOptions } from './loop.js';
+import {
+  balanced,
+  firstNonPlannerAfter,
+  image,
+  makeLoop,
+  sourcesAfter,
+  VirtualEngine,
+  type Loop,
+  type LoopOptions,
+} from './loop.js';
 
 /** Sensor and clock faults, planner + watchdog together on one bus in virtual time. */
 
@@ -17,7 +26,10 @@ function brakedWithin(loop: Loop, faultS: number, deadlineS: number): number {
   const brakeS = firstNonPlannerAfter(loop, faultS);
   expect(brakeS, 'the watchdog braked').to.not.equal(undefined);
   expect(brakeS! - faultS).to.be.at.most(deadlineS + TICK);
-  expect(sourcesAfter(loop, brakeS!).every((s) => s !== 'planner'), 'latched: no planner command after braking').to.equal(true);
+  expect(
+    sourcesAfter(loop, brakeS!).every((s) => s !== 'planner'),
+    'latched: no planner command after braking',
+  ).to.equal(true);
   expect(loop.watchdog.transitions.at(-1)!.to).to.be.oneOf(['fallback', 'stopped']);
   return brakeS!;
 }
@@ -36,7 +48,9 @@ describe('faults: sensors (planner + watchdog on one bus, virtual time)', () => 
     expect(st.dropped.camera_stale ?? 0).to.be.greaterThan(0);
     expect(balanced(st)).to.equal(true);
     brakedWithin(loop, faultS, loop.wp.camera_stale_s + 0.1);
-    expect(loop.watchdog.transitions.at(-1)!.reason).to.match(/camera .*camera_cross_right_120fov.* age .* exceeds camera_stale_s 0\.300 s/);
+    expect(loop.watchdog.transitions.at(-1)!.reason).to.match(
+      /camera .*camera_cross_right_120fov.* age .* exceeds camera_stale_s 0\.300 s/,
+    );
     await loop.close();
   });
 
@@ -77,7 +91,9 @@ describe('faults: sensors (planner + watchdog on one bus, virtual time)', () => 
     loop.world.odometry = false;
     await loop.runTo(faultS + 3);
     const st = loop.planner.stats();
-    const odomSkips = Object.entries(st.skipped).filter(([k]) => k.startsWith('odometry_')).reduce((a, [, n]) => a + n, 0);
+    const odomSkips = Object.entries(st.skipped)
+      .filter(([k]) => k.startsWith('odometry_'))
+      .reduce((a, [, n]) => a + n, 0);
     expect(odomSkips).to.be.greaterThan(0);
     expect(balanced(st)).to.equal(true);
     brakedWithin(loop, faultS, loop.wp.odometry_stale_s + 0.02);
@@ -90,8 +106,13 @@ describe('faults: sensors (planner + watchdog on one bus, virtual time)', () => 
     const loop = makeLoop({ watchdog: { auto_engage: true } });
     const inner = loop.engine.inner as VirtualEngine;
     (loop.engine as { inner: PlanningEngine }).inner = {
-      contract: inner.contract, provider: inner.provider, close: () => inner.close(),
-      plan: (i: PlanInput): Promise<PlanResult> => { seen.push(i); return inner.plan(i); },
+      contract: inner.contract,
+      provider: inner.provider,
+      close: () => inner.close(),
+      plan: (i: PlanInput): Promise<PlanResult> => {
+        seen.push(i);
+        return inner.plan(i);
+      },
     };
     await loop.runTo(104);
     expect(loop.watchdog.state, 'engaged before the fault').to.equal('nominal');
@@ -99,15 +120,22 @@ describe('faults: sensors (planner + watchdog on one bus, virtual time)', () => 
     loop.world.teleportM = 500;
     // The first teleported odometry sample is the next 20 ms tick after faultS.
     const checks: boolean[] = [];
-    for (let t = faultS + 0.02; t <= faultS + 3 + 1e-9; t += 0.02) { await loop.runTo(t); checks.push(balanced(loop.planner.stats())); }
+    for (let t = faultS + 0.02; t <= faultS + 3 + 1e-9; t += 0.02) {
+      await loop.runTo(t);
+      checks.push(balanced(loop.planner.stats()));
+    }
     expect(checks.every(Boolean), 'received = planned + dropped + waiting at every step').to.equal(true);
     const st = loop.planner.stats();
     expect(st.odometryJumps).to.equal(1);
     expect(st.skipped.odometry_jump ?? 0).to.be.greaterThan(10);
     expect(st.dropped.odometry_jump ?? 0).to.be.greaterThan(0);
-    expect(warnings(loop)).to.match(/odometry jumped \(odometry: position moved 500\.\d+ m in 0\.020 s at \d+\.\d+ s, expected at most [\d.]+ m .*\): odometry history cleared/);
+    expect(warnings(loop)).to.match(
+      /odometry jumped \(odometry: position moved 500\.\d+ m in 0\.020 s at \d+\.\d+ s, expected at most [\d.]+ m .*\): odometry history cleared/,
+    );
     // No plan input mixes poses from before and after the jump (steps ≤ 10 m/s · 0.1 s, vs 500 m).
-    const steps = seen.map((i) => Math.max(...Array.from(i.history.x, (x, k) => (k ? Math.abs(x - i.history.x[k - 1]!) : 0))));
+    const steps = seen.map((i) =>
+      Math.max(...Array.from(i.history.x, (x, k) => (k ? Math.abs(x - i.history.x[k - 1]!) : 0))),
+    );
     expect(Math.max(...steps)).to.be.lessThan(1.5);
     // Plans stop: no input whose t0 is within 1.5 s after the jump; planning resumes with 1.5 s of new history.
     const jumpS = faultS + 0.02;
@@ -132,7 +160,9 @@ describe('faults: clock and timestamps (planner + watchdog on one bus, virtual t
     const st = loop.planner.stats();
     expect(st.dropped.time_reset ?? 0).to.be.greaterThan(0);
     expect(balanced(st)).to.equal(true);
-    expect(warnings(loop)).to.match(/time went backwards \(.*stamp .* is .* s before the newest.*\): buffers, history and the active plan cleared/);
+    expect(warnings(loop)).to.match(
+      /time went backwards \(.*stamp .* is .* s before the newest.*\): buffers, history and the active plan cleared/,
+    );
     brakedWithin(loop, faultS, loop.wp.odometry_stale_s + 0.02);
     // Plans of the new timeline are 5 s old for the watchdog: it stays braking, never drives them.
     expect(sourcesAfter(loop, faultS + 1).every((s) => s !== 'planner')).to.equal(true);
@@ -146,7 +176,9 @@ describe('faults: clock and timestamps (planner + watchdog on one bus, virtual t
     expect(loop.vehicle.length).to.be.greaterThan(200);
     expect(sourcesAfter(loop, 0).every((s) => s !== 'planner')).to.equal(true);
     expect(loop.watchdog.state).to.not.equal('nominal');
-    expect(loop.watchdog.refusals.map((r) => r.reason).join('\n')).to.match(/ROS time is 0 s \(sim clock not started: no \/clock yet\)/);
+    expect(loop.watchdog.refusals.map((r) => r.reason).join('\n')).to.match(
+      /ROS time is 0 s \(sim clock not started: no \/clock yet\)/,
+    );
     expect(loop.planner.stats().plans, 'the planner itself is stamp-driven and keeps planning').to.be.greaterThan(10);
     await loop.close();
   });

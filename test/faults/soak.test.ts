@@ -16,18 +16,23 @@ describe(`soak: ${CYCLES} plan cycles in virtual time with seeded random faults 
   let r: SoakResult;
   before(() => {
     const script = fileURLToPath(new URL('./soak.ts', import.meta.url));
-    const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', script, String(CYCLES), String(SEED)], { encoding: 'utf8' });
+    const out = execFileSync(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', script, String(CYCLES), String(SEED)],
+      { encoding: 'utf8' },
+    );
     r = JSON.parse(out.trim().split('\n').at(-1)!) as SoakResult;
   });
 
   it('ran every cycle, injected every fault kind and recovered (operator reset) after them', () => {
     expect(r.checks).to.equal(CYCLES);
-    for (const f of ['engine_error', 'engine_nan', 'camera_stops', 'odometry_stops'] as const) expect(r.faults[f], f).to.be.greaterThan(0);
+    for (const f of ['engine_error', 'engine_nan', 'camera_stops', 'odometry_stops'] as const)
+      expect(r.faults[f], f).to.be.greaterThan(0);
     expect(r.recoveries).to.be.greaterThan(0);
     expect(r.plans, 'the planner drove most of the time').to.be.greaterThan(CYCLES * 0.6);
   });
 
-  it('at every cycle: received = planned + dropped + waiting, and the planner never commands past a fault\'s deadline', () => {
+  it("at every cycle: received = planned + dropped + waiting, and the planner never commands past a fault's deadline", () => {
     expect(r.violations).to.deep.equal([]);
     expect(r.received).to.be.greaterThan(CYCLES * 3);
   });

@@ -25,13 +25,14 @@ export interface SoakResult {
   heap?: { warmUpBytes: number; endBytes: number; growth: number };
 }
 
-
 export async function runSoak(cycles: number, seed: number): Promise<SoakResult> {
   const rand = seededRandom(seed);
   const gc = (globalThis as { gc?: () => void }).gc;
   const loop = makeLoop({ record: false, latencyMs: 60, logger: () => silentLogger, watchdog: { auto_engage: true } });
   let last: UnicycleCommand | undefined;
-  loop.bus.messages(loop.wp.topics.vehicle_command, 'ar1_msgs/msg/UnicycleCommand').subscribe((m) => { last = m as UnicycleCommand; });
+  loop.bus.messages(loop.wp.topics.vehicle_command, 'ar1_msgs/msg/UnicycleCommand').subscribe((m) => {
+    last = m as UnicycleCommand;
+  });
   const startS = loop.nowS();
   const violations: string[] = [];
   const faults = Object.fromEntries(FAULTS.map((f) => [f, 0])) as Record<SoakFault, number>;
@@ -54,13 +55,21 @@ export async function runSoak(cycles: number, seed: number): Promise<SoakResult>
     await loop.runTo(t);
     checks++;
     const st = loop.planner.stats();
-    if (!balanced(st)) violations.push(`t=${t.toFixed(1)}: received ${st.received} != planned ${st.planned} + dropped + waiting ${st.waiting}`);
+    if (!balanced(st))
+      violations.push(
+        `t=${t.toFixed(1)}: received ${st.received} != planned ${st.planned} + dropped + waiting ${st.waiting}`,
+      );
     if (fault !== 'none' && t - faultStartS > BRAKE_DEADLINE_S && last && SOURCE_NAME[last.source] === 'planner') {
-      violations.push(`t=${t.toFixed(1)}: ${fault} since ${(t - faultStartS).toFixed(2)} s but the vehicle command is from the planner`);
+      violations.push(
+        `t=${t.toFixed(1)}: ${fault} since ${(t - faultStartS).toFixed(2)} s but the vehicle command is from the planner`,
+      );
     }
     if (violations.length > 20) break;
     // Operator: reset once the car has stopped with the fault gone.
-    if (fault === 'none' && loop.watchdog.state === 'stopped' && t - faultStartS > 1) { loop.reset(); recoveries++; }
+    if (fault === 'none' && loop.watchdog.state === 'stopped' && t - faultStartS > 1) {
+      loop.reset();
+      recoveries++;
+    }
     if (t >= segmentEndS) {
       fault = fault === 'none' ? FAULTS[Math.floor(rand() * FAULTS.length)]! : 'none';
       faults[fault]++;
@@ -68,7 +77,11 @@ export async function runSoak(cycles: number, seed: number): Promise<SoakResult>
       segmentEndS = t + (fault === 'none' ? 8 + rand() * 12 : 0.5 + rand() * 3);
       apply(fault);
     }
-    if (gc && k % every === 0) { gc(); gc(); heapSamples.push(process.memoryUsage().heapUsed); }
+    if (gc && k % every === 0) {
+      gc();
+      gc();
+      heapSamples.push(process.memoryUsage().heapUsed);
+    }
   }
   let heap: SoakResult['heap'];
   if (gc && heapSamples.length >= 6) {
@@ -81,10 +94,25 @@ export async function runSoak(cycles: number, seed: number): Promise<SoakResult>
   }
   const st = loop.planner.stats();
   await loop.close();
-  return { cycles, checks, violations, faults, recoveries, plans: st.plans, received: st.received, ...(heap ? { heap } : {}) };
+  return {
+    cycles,
+    checks,
+    violations,
+    faults,
+    recoveries,
+    plans: st.plans,
+    received: st.received,
+    ...(heap ? { heap } : {}),
+  };
 }
 
 if (process.argv[1] && import.meta.url.endsWith(process.argv[1].replace(/\\/g, '/'))) {
   const [cycles, seed] = process.argv.slice(2).map(Number);
-  runSoak(cycles ?? 3600, seed ?? 1).then((r) => process.stdout.write(JSON.stringify(r) + '\n'), (e) => { console.error(e); process.exit(1); });
+  runSoak(cycles ?? 3600, seed ?? 1).then(
+    (r) => process.stdout.write(JSON.stringify(r) + '\n'),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
 }

@@ -16,7 +16,11 @@ export interface WorldSoakResult {
   wallS: number;
 }
 
-export async function soakWorlds(worlds: number, seed: number, progress?: (done: number) => void): Promise<WorldSoakResult> {
+export async function soakWorlds(
+  worlds: number,
+  seed: number,
+  progress?: (done: number) => void,
+): Promise<WorldSoakResult> {
   const started = performance.now();
   const out: WorldSoakResult = { worlds, seed, commands: 0, plannerCommands: 0, failures: [], wallS: 0 };
   // Batches of 1 000 from consecutive seeds keep memory flat (fc.sample materialises its batch).
@@ -27,7 +31,8 @@ export async function soakWorlds(worlds: number, seed: number, progress?: (done:
       const r = await runWorld(batch[i]!);
       out.commands += r.commands;
       out.plannerCommands += r.plannerCommands;
-      if (r.violations.length && out.failures.length < 10) out.failures.push({ index: done + i, violations: r.violations, world: batch[i]! });
+      if (r.violations.length && out.failures.length < 10)
+        out.failures.push({ index: done + i, violations: r.violations, world: batch[i]! });
     }
     done += n;
     progress?.(done);

@@ -55,20 +55,35 @@ export interface WorldSpec {
  * A real in [lo, hi] on a uniform 1/1000 grid (fc.double biases toward tiny magnitudes such as 1e-300, which makes
  * for worlds where nothing moves).
  */
-const real = (lo: number, hi: number) => fc.integer({ min: Math.round(lo * 1000), max: Math.round(hi * 1000) }).map((v) => v / 1000);
+const real = (lo: number, hi: number) =>
+  fc.integer({ min: Math.round(lo * 1000), max: Math.round(hi * 1000) }).map((v) => v / 1000);
 const at = real(0.6, 2.9);
 const eventArb: fc.Arbitrary<WorldEvent> = fc.oneof(
-  fc.record({ atS: at, kind: fc.constant('ros_step' as const), ds: fc.oneof(real(-6, 6), fc.constantFrom(-5, -0.09, -0.01, 0.09, 10)) }),
+  fc.record({
+    atS: at,
+    kind: fc.constant('ros_step' as const),
+    ds: fc.oneof(real(-6, 6), fc.constantFrom(-5, -0.09, -0.01, 0.09, 10)),
+  }),
   fc.record({ atS: at, kind: fc.constant('ros_freeze' as const), durS: real(0.02, 1) }),
   fc.record({ atS: at, kind: fc.constant('stall' as const), ds: real(0.03, 0.5) }),
-  fc.record({ atS: at, kind: fc.constantFrom('commands_stop' as const, 'plans_stop' as const, 'odometry_stop' as const) }),
-  fc.record({ atS: at, kind: fc.constantFrom('commands_slow' as const, 'odometry_slow' as const), every: fc.integer({ min: 2, max: 25 }) }),
+  fc.record({
+    atS: at,
+    kind: fc.constantFrom('commands_stop' as const, 'plans_stop' as const, 'odometry_stop' as const),
+  }),
+  fc.record({
+    atS: at,
+    kind: fc.constantFrom('commands_slow' as const, 'odometry_slow' as const),
+    every: fc.integer({ min: 2, max: 25 }),
+  }),
   fc.record({ atS: at, kind: fc.constant('twist_stuck' as const), value: fc.oneof(fc.constant(0), real(-5, 40)) }),
   fc.record({ atS: at, kind: fc.constant('stamp_back' as const), ds: real(0.02, 2) }),
   fc.record({ atS: at, kind: fc.constantFrom('reset' as const, 'engage' as const, 'disengage' as const) }),
 );
-const valueArb = (lo: number, hi: number) => fc.oneof({ weight: 12, arbitrary: real(lo, hi) },
-  { weight: 1, arbitrary: fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, -1e9) });
+const valueArb = (lo: number, hi: number) =>
+  fc.oneof(
+    { weight: 12, arbitrary: real(lo, hi) },
+    { weight: 1, arbitrary: fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, -1e9) },
+  );
 
 export const worldArb: fc.Arbitrary<WorldSpec> = fc.record({
   speed0: fc.oneof(fc.constant(0), real(0, 35)),
@@ -111,7 +126,9 @@ export async function runWorld(w: WorldSpec, p: WatchdogParams = PARAMS): Promis
   const resetPub = sim.createPublisher('std_msgs/msg/Empty', t.reset, QOS_COMMAND);
 
   const violations: string[] = [];
-  const fail = (m: string) => { if (violations.length < 5) violations.push(`${(trueS() - T0).toFixed(3)} s: ${m}`); };
+  const fail = (m: string) => {
+    if (violations.length < 5) violations.push(`${(trueS() - T0).toFixed(3)} s: ${m}`);
+  };
   let speed = w.speed0;
   let x = 0;
   let lastCmdTrue = -Infinity; // last planner command published (true time)
@@ -128,22 +145,28 @@ export async function runWorld(w: WorldSpec, p: WatchdogParams = PARAMS): Promis
     if (![accel, curvature, v].every(Number.isFinite)) fail(`non-finite command ${accel} ${curvature} ${v}`);
     const gateV = r.core.lastMeasuredSpeed ?? 0;
     const l = limitsAt(p.limits, gateV);
-    if (accel < l.accelMin - EPS || accel > l.accelMax + EPS) fail(`accel ${accel} outside [${l.accelMin}, ${l.accelMax}]`);
-    if (Math.abs(curvature) > curvatureBound(l, gateV) + EPS) fail(`|curvature| ${curvature} over the bound at the gate speed ${gateV}`);
+    if (accel < l.accelMin - EPS || accel > l.accelMax + EPS)
+      fail(`accel ${accel} outside [${l.accelMin}, ${l.accelMax}]`);
+    if (Math.abs(curvature) > curvatureBound(l, gateV) + EPS)
+      fail(`|curvature| ${curvature} over the bound at the gate speed ${gateV}`);
     const vTrue = Math.max(speed, 1);
     const lat = Math.abs(curvature) * vTrue * vTrue;
-    if (lat > limitsAt(p.limits, speed).latAccel * 1.1 + EPS) fail(`lateral ${lat.toFixed(2)} m/s² at the true ${speed.toFixed(2)} m/s (gate ${gateV.toFixed(2)})`);
+    if (lat > limitsAt(p.limits, speed).latAccel * 1.1 + EPS)
+      fail(`lateral ${lat.toFixed(2)} m/s² at the true ${speed.toFixed(2)} m/s (gate ${gateV.toFixed(2)})`);
     const now = trueS();
     if (r.command.source === 'planner') {
       plannerCommands++;
-      if (now - lastCmdTrue > p.command_gap_s + DEADLINE_EPSILON_S + EPS) fail(`planner command forwarded ${(now - lastCmdTrue).toFixed(3)} s (true time) after the last /ar1/command`);
-      if (backStepAt !== undefined && now - backStepAt > 1 / p.control_rate_hz + DEADLINE_EPSILON_S + EPS) fail(`planner command ${(now - backStepAt).toFixed(3)} s after ROS time stepped back`);
+      if (now - lastCmdTrue > p.command_gap_s + DEADLINE_EPSILON_S + EPS)
+        fail(`planner command forwarded ${(now - lastCmdTrue).toFixed(3)} s (true time) after the last /ar1/command`);
+      if (backStepAt !== undefined && now - backStepAt > 1 / p.control_rate_hz + DEADLINE_EPSILON_S + EPS)
+        fail(`planner command ${(now - backStepAt).toFixed(3)} s after ROS time stepped back`);
     } else {
       backStepAt = undefined;
     }
     if (lastVehicle && !stalledSinceLast) {
       const dt = now - lastVehicle.trueS;
-      if (Math.abs(accel - lastVehicle.accel) > jerkMax * Math.max(dt, 1e-6) + EPS) fail(`|Δa| ${Math.abs(accel - lastVehicle.accel).toFixed(4)} over ${dt.toFixed(4)} s`);
+      if (Math.abs(accel - lastVehicle.accel) > jerkMax * Math.max(dt, 1e-6) + EPS)
+        fail(`|Δa| ${Math.abs(accel - lastVehicle.accel).toFixed(4)} over ${dt.toFixed(4)} s`);
     }
     if (lastVehicle) speed = Math.max(0, speed + lastVehicle.accel * (now - lastVehicle.trueS));
     lastVehicle = { trueS: now, accel, stalled: stalledSinceLast };
@@ -152,8 +175,11 @@ export async function runWorld(w: WorldSpec, p: WatchdogParams = PARAMS): Promis
   });
 
   // The world, on one 10 ms timer of true time.
-  let commandsOn = true, plansOn = true, odometryOn = true;
-  let commandEvery = 1, odometryEvery = 1;
+  let commandsOn = true,
+    plansOn = true,
+    odometryOn = true;
+  let commandEvery = 1,
+    odometryEvery = 1;
   let stuck: number | undefined;
   let stampBack = 0;
   const events = [...w.events].sort((a, b) => a.atS - b.atS);
@@ -173,19 +199,44 @@ export async function runWorld(w: WorldSpec, p: WatchdogParams = PARAMS): Promis
           if (ros.now() < lastRos && handle.state === 'nominal') backStepAt ??= trueS();
           break;
         case 'ros_freeze': // a paused /clock: ROS time stands still, then runs on from where it stopped
-          frozenAt = ros.now(); frozenUntil = trueS() + e.durS; rosOffset = frozenAt - frozenUntil;
+          frozenAt = ros.now();
+          frozenUntil = trueS() + e.durS;
+          rosOffset = frozenAt - frozenUntil;
           break;
-        case 'stall': stallOffset += e.ds; stalledSinceLast = true; break;
-        case 'commands_stop': commandsOn = false; break;
-        case 'plans_stop': plansOn = false; break;
-        case 'odometry_stop': odometryOn = false; break;
-        case 'commands_slow': commandEvery = e.every; break;
-        case 'odometry_slow': odometryEvery = e.every; break;
-        case 'twist_stuck': stuck = e.value; break;
-        case 'stamp_back': stampBack = e.ds; break;
-        case 'reset': resetPub.publish({}); break;
-        case 'engage': engagePub.publish({ data: true }); break;
-        case 'disengage': engagePub.publish({ data: false }); break;
+        case 'stall':
+          stallOffset += e.ds;
+          stalledSinceLast = true;
+          break;
+        case 'commands_stop':
+          commandsOn = false;
+          break;
+        case 'plans_stop':
+          plansOn = false;
+          break;
+        case 'odometry_stop':
+          odometryOn = false;
+          break;
+        case 'commands_slow':
+          commandEvery = e.every;
+          break;
+        case 'odometry_slow':
+          odometryEvery = e.every;
+          break;
+        case 'twist_stuck':
+          stuck = e.value;
+          break;
+        case 'stamp_back':
+          stampBack = e.ds;
+          break;
+        case 'reset':
+          resetPub.publish({});
+          break;
+        case 'engage':
+          engagePub.publish({ data: true });
+          break;
+        case 'disengage':
+          engagePub.publish({ data: false });
+          break;
       }
     }
     if (frozenAt !== undefined && trueS() >= frozenUntil) frozenAt = undefined;
@@ -194,7 +245,8 @@ export async function runWorld(w: WorldSpec, p: WatchdogParams = PARAMS): Promis
     lastRos = now;
     if (odometryOn && tick % odometryEvery === 0) {
       const msg: Odometry = {
-        header: header(now - stampBack), child_frame_id: 'base_link',
+        header: header(now - stampBack),
+        child_frame_id: 'base_link',
         pose: { pose: { position: { x, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } }, covariance: [] },
         twist: { twist: { linear: { x: stuck ?? speed, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } }, covariance: [] },
       };
@@ -203,18 +255,42 @@ export async function runWorld(w: WorldSpec, p: WatchdogParams = PARAMS): Promis
     }
     if (tick % 2 === 0 && commandsOn && (tick / 2) % commandEvery === 0) {
       const k = Math.floor(tick / 10);
-      cmdPub.publish({ header: header(now), acceleration: w.accels[k % w.accels.length]!, curvature: w.curvatures[k % w.curvatures.length]!, speed, source: 0 } as UnicycleCommand);
+      cmdPub.publish({
+        header: header(now),
+        acceleration: w.accels[k % w.accels.length]!,
+        curvature: w.curvatures[k % w.curvatures.length]!,
+        speed,
+        source: 0,
+      } as UnicycleCommand);
       lastCmdTrue = trueS();
     }
     if (tick % 10 === 0 && plansOn) {
       planPub.publish(plan(now - 0.05));
-      timingPub.publish({ header: header(now - 0.05), sync_ms: 1, preprocess_ms: 1, vision_ms: 1, reasoning_ms: 1, action_ms: 1, total_ms: 50, latency_ms: 50,
-        execution_provider: 'cpu', frames_received: 0, frames_planned: 0, frames_dropped: 0, drop_reasons: [], drop_counts: [], error: '' });
+      timingPub.publish({
+        header: header(now - 0.05),
+        sync_ms: 1,
+        preprocess_ms: 1,
+        vision_ms: 1,
+        reasoning_ms: 1,
+        action_ms: 1,
+        total_ms: 50,
+        latency_ms: 50,
+        execution_provider: 'cpu',
+        frames_received: 0,
+        frames_planned: 0,
+        frames_dropped: 0,
+        drop_reasons: [],
+        drop_counts: [],
+        error: '',
+      });
     }
     if (tick === 30) engagePub.publish({ data: true });
     tick++;
   };
-  const timerSub = s.schedule(function (this: SchedulerAction<unknown>) { step(); this.schedule(undefined, 10); }, 10);
+  const timerSub = s.schedule(function (this: SchedulerAction<unknown>) {
+    step();
+    this.schedule(undefined, 10);
+  }, 10);
   await s.advanceTo(Math.round((T0 + w.durationS) * 1000));
   timerSub.unsubscribe();
   sub.unsubscribe();

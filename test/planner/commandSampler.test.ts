@@ -3,10 +3,23 @@ import type { PlanTrajectory } from '../../nodes/core/planningEngine.js';
 import { sampleCommand, type ActivePlan } from '../../nodes/planner/commandSampler.js';
 
 /** A 64-step plan with accel[k] = k·0.1 and curvature[k] = 0.01 (rolled out with constant-accel speeds). */
-export function rampPlan(t0S: number, v0 = 5, n = 64, dt = 0.1, accel = (k: number) => k * 0.1, curv = () => 0.01): ActivePlan {
+export function rampPlan(
+  t0S: number,
+  v0 = 5,
+  n = 64,
+  dt = 0.1,
+  accel = (k: number) => k * 0.1,
+  curv = () => 0.01,
+): ActivePlan {
   const tr: PlanTrajectory = {
-    dt, t: new Float64Array(n), x: new Float64Array(n), y: new Float64Array(n), heading: new Float64Array(n),
-    speed: new Float64Array(n), acceleration: new Float64Array(n), curvature: new Float64Array(n),
+    dt,
+    t: new Float64Array(n),
+    x: new Float64Array(n),
+    y: new Float64Array(n),
+    heading: new Float64Array(n),
+    speed: new Float64Array(n),
+    acceleration: new Float64Array(n),
+    curvature: new Float64Array(n),
   };
   let v = v0;
   for (let k = 0; k < n; k++) {
@@ -56,7 +69,14 @@ describe('planner/commandSampler', () => {
   });
 
   it('across plan boundaries: a new plan is sampled from its own t0', () => {
-    const next = rampPlan(10.5, 6, 64, 0.1, () => -1, () => -0.02);
+    const next = rampPlan(
+      10.5,
+      6,
+      64,
+      0.1,
+      () => -1,
+      () => -0.02,
+    );
     // at 10.8 s the old plan would give step 8 (0.75); the new one is 300 ms in
     expect(sampleCommand(plan, 10.8)!.acceleration).to.be.closeTo(0.75, 1e-12);
     const c = sampleCommand(next, 10.8)!;

@@ -7,19 +7,31 @@ import { harness } from './harness.js';
 function withTexts(h: ReturnType<typeof harness>, texts: string[]): void {
   const plan = h.engine.plan.bind(h.engine);
   let n = 0;
-  h.engine.plan = (i: PlanInput) => plan(i).then((r) => ({ ...r, reasoning: { ...r.reasoning, text: texts[n++ % texts.length]! } }));
+  h.engine.plan = (i: PlanInput) =>
+    plan(i).then((r) => ({ ...r, reasoning: { ...r.reasoning, text: texts[n++ % texts.length]! } }));
 }
 
 describe('planner: reasoning–action consistency published with each plan', () => {
   it('each /ar1/reasoning carries the verdict against its own trajectory, and the planner counts them', async () => {
     const h = harness(300);
-    withTexts(h, ['Accelerate onto the open road', 'Slow down for the cyclist', 'Keep lane', 'Nothing to report', 'Do not accelerate', 'Speed up and go straight']);
+    withTexts(h, [
+      'Accelerate onto the open road',
+      'Slow down for the cyclist',
+      'Keep lane',
+      'Nothing to report',
+      'Do not accelerate',
+      'Speed up and go straight',
+    ]);
     h.feed(100, 103);
     await h.run(110);
     const rs = h.out['reasoning']!.map((m) => m.msg);
     expect(rs.map((r) => r.consistency)).to.deep.equal([
-      CONSISTENCY.consistent, CONSISTENCY.inconsistent, CONSISTENCY.consistent, CONSISTENCY.not_assessable,
-      CONSISTENCY.inconsistent, CONSISTENCY.consistent,
+      CONSISTENCY.consistent,
+      CONSISTENCY.inconsistent,
+      CONSISTENCY.consistent,
+      CONSISTENCY.not_assessable,
+      CONSISTENCY.inconsistent,
+      CONSISTENCY.consistent,
     ]);
     expect(rs[1]!.consistency_detail).to.equal('text says decelerate ("slow down"); trajectory: accelerate, straight');
     expect(rs[1]!.stated_actions).to.deep.equal(['decelerate']);
@@ -36,7 +48,10 @@ describe('planner: reasoning–action consistency published with each plan', () 
     await strict.run(105);
     const rs = strict.out['reasoning']!.map((m) => m.msg);
     // 0.5 m/s² is now between keep_speed and accelerate: the claim cannot be settled; "ease up" is this model's decelerate.
-    expect(rs.slice(0, 2).map((r) => r.consistency)).to.deep.equal([CONSISTENCY.not_assessable, CONSISTENCY.not_assessable]);
+    expect(rs.slice(0, 2).map((r) => r.consistency)).to.deep.equal([
+      CONSISTENCY.not_assessable,
+      CONSISTENCY.not_assessable,
+    ]);
     expect(rs[1]!.stated_actions).to.deep.equal(['decelerate']);
 
     const off = harness(300, { consistency: { enabled: false } });
@@ -45,7 +60,11 @@ describe('planner: reasoning–action consistency published with each plan', () 
     await off.run(105);
     const o = off.out['reasoning']!.map((m) => m.msg);
     expect(o.length).to.be.greaterThan(0);
-    for (const r of o) expect([r.consistency, r.consistency_detail]).to.deep.equal([CONSISTENCY.not_assessable, 'consistency.enabled is false']);
+    for (const r of o)
+      expect([r.consistency, r.consistency_detail]).to.deep.equal([
+        CONSISTENCY.not_assessable,
+        'consistency.enabled is false',
+      ]);
     expect(off.planner.stats().consistency.not_assessable).to.equal(o.length);
   });
 });

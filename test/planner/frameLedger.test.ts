@@ -3,7 +3,15 @@ import fc from 'fast-check';
 import type { CameraFrame } from '../../nodes/core/planningEngine.js';
 import { FrameLedger, type FrameRecord, type ReleaseOutcome } from '../../nodes/planner/frameLedger.js';
 
-const frame = (stampS: number): CameraFrame => ({ camera: 'c', stampS, encoding: 'mono8', width: 1, height: 1, step: 1, data: new Uint8Array(1) });
+const frame = (stampS: number): CameraFrame => ({
+  camera: 'c',
+  stampS,
+  encoding: 'mono8',
+  width: 1,
+  height: 1,
+  step: 1,
+  data: new Uint8Array(1),
+});
 const sum = (d: Record<string, number>) => Object.values(d).reduce((a, b) => a + b, 0);
 
 describe('planner/frameLedger', () => {
@@ -41,34 +49,66 @@ describe('planner/frameLedger', () => {
   });
 
   it('property: received = planned + dropped + waiting after every operation, and waiting matches a recount', () => {
-    type Op = { op: 'add' | 'reject' | 'retire' | 'acquire' | 'release' | 'tag' | 'reset'; cam: number; n: number; outcome: ReleaseOutcome };
+    type Op = {
+      op: 'add' | 'reject' | 'retire' | 'acquire' | 'release' | 'tag' | 'reset';
+      cam: number;
+      n: number;
+      outcome: ReleaseOutcome;
+    };
     const op = fc.record({
       op: fc.constantFrom('add', 'add', 'add', 'reject', 'retire', 'acquire', 'release', 'release', 'tag', 'reset'),
       cam: fc.integer({ min: 0, max: 1 }),
       n: fc.integer({ min: 0, max: 5 }),
       outcome: fc.constantFrom<ReleaseOutcome>('completed', 'failed', 'superseded', 'cancelled'),
     }) as fc.Arbitrary<Op>;
-    fc.assert(fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
-      const l = new FrameLedger(2, 4);
-      const held: FrameRecord[][] = [];
-      let t = 0;
-      for (const o of ops) {
-        switch (o.op) {
-          case 'add': l.add(o.cam, frame(t++)); break;
-          case 'reject': l.reject('bad_size'); break;
-          case 'retire': l.retire(o.cam, o.n); break;
-          case 'acquire': { const rs = l.buffers[o.cam]!.slice(0, o.n); l.acquire(rs); held.push(rs); break; }
-          case 'release': { const rs = held.shift(); if (rs) l.release(rs, o.outcome); break; }
-          case 'tag': l.tag('odometry_gap'); break;
-          case 'reset': l.clear('time_reset'); break;
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
+        const l = new FrameLedger(2, 4);
+        const held: FrameRecord[][] = [];
+        let t = 0;
+        for (const o of ops) {
+          switch (o.op) {
+            case 'add':
+              l.add(o.cam, frame(t++));
+              break;
+            case 'reject':
+              l.reject('bad_size');
+              break;
+            case 'retire':
+              l.retire(o.cam, o.n);
+              break;
+            case 'acquire': {
+              const rs = l.buffers[o.cam]!.slice(0, o.n);
+              l.acquire(rs);
+              held.push(rs);
+              break;
+            }
+            case 'release': {
+              const rs = held.shift();
+              if (rs) l.release(rs, o.outcome);
+              break;
+            }
+            case 'tag':
+              l.tag('odometry_gap');
+              break;
+            case 'reset':
+              l.clear('time_reset');
+              break;
+          }
+          const c = l.counts();
+          if (
+            c.received !== c.planned + sum(c.dropped) + c.waiting ||
+            c.waiting !== l.recountWaiting() ||
+            c.waiting < 0
+          )
+            return false;
         }
+        for (const rs of held) l.release(rs, 'cancelled');
+        l.clear('shutdown', true);
         const c = l.counts();
-        if (c.received !== c.planned + sum(c.dropped) + c.waiting || c.waiting !== l.recountWaiting() || c.waiting < 0) return false;
-      }
-      for (const rs of held) l.release(rs, 'cancelled');
-      l.clear('shutdown', true);
-      const c = l.counts();
-      return c.waiting === 0 && c.received === c.planned + sum(c.dropped);
-    }), { numRuns: 300 });
+        return c.waiting === 0 && c.received === c.planned + sum(c.dropped);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -1,6 +1,12 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { atOrBefore, horizonIndex, planTime, selectFrames, type SelectionOptions } from '../../nodes/planner/frameSelection.js';
+import {
+  atOrBefore,
+  horizonIndex,
+  planTime,
+  selectFrames,
+  type SelectionOptions,
+} from '../../nodes/planner/frameSelection.js';
 
 const CAMS = ['a', 'b'];
 const opts: SelectionOptions = { cameras: CAMS, framesPerCamera: 4, spacingS: 0.1, toleranceS: 0.05 };
@@ -14,7 +20,7 @@ describe('planner/frameSelection', () => {
   });
 
   it('picks the closest frame at or before each target, never after', () => {
-    const b = buf(0.70, 0.75, 0.80, 0.86, 0.90, 0.96, 1.00);
+    const b = buf(0.7, 0.75, 0.8, 0.86, 0.9, 0.96, 1.0);
     expect(atOrBefore(b, 0.8)).to.equal(2);
     expect(atOrBefore(b, 0.85)).to.equal(2); // 0.86 is closer but after
     expect(atOrBefore(b, 0.69)).to.equal(-1);
@@ -24,7 +30,14 @@ describe('planner/frameSelection', () => {
   it('selects exact frames for 10 Hz cameras: 4 per camera at t0−0.3 … t0, oldest first', () => {
     const a = buf(0.6, 0.7, 0.8, 0.9, 1.0);
     const s = selectFrames([a, a], 1.0, opts);
-    expect(s).to.deep.equal({ ok: true, t0S: 1.0, indices: [[1, 2, 3, 4], [1, 2, 3, 4]] });
+    expect(s).to.deep.equal({
+      ok: true,
+      t0S: 1.0,
+      indices: [
+        [1, 2, 3, 4],
+        [1, 2, 3, 4],
+      ],
+    });
   });
 
   it('with 30 Hz jitter, takes the newest frame at or before each target', () => {
@@ -32,7 +45,10 @@ describe('planner/frameSelection', () => {
     const ten = buf(0.7, 0.8, 0.9, 1.0);
     const s = selectFrames([jittery, ten], 1.0, opts);
     // targets 0.7, 0.8, 0.9, 1.0 → 0.668 (0.701 is after 0.7), 0.799, 0.9, 0.966 (1.003 is after t0)
-    expect(s.ok && s.indices).to.deep.equal([[0, 4, 7, 9], [0, 1, 2, 3]]);
+    expect(s.ok && s.indices).to.deep.equal([
+      [0, 4, 7, 9],
+      [0, 1, 2, 3],
+    ]);
   });
 
   it('refuses a camera with no frame at or before the oldest target', () => {
@@ -41,7 +57,9 @@ describe('planner/frameSelection', () => {
     if (s.ok) return;
     expect(s.reason).to.equal('frame_missing');
     expect(s.camera).to.equal(1);
-    expect(s.detail).to.match(/^b: expected a frame at or before 0\.700 s \(t0=1\.000 s\), got none \(oldest 0\.750 s\)$/);
+    expect(s.detail).to.match(
+      /^b: expected a frame at or before 0\.700 s \(t0=1\.000 s\), got none \(oldest 0\.750 s\)$/,
+    );
   });
 
   it('refuses a frame older than its target by more than the tolerance (a hole in one camera)', () => {
@@ -49,7 +67,9 @@ describe('planner/frameSelection', () => {
     expect(s.ok).to.equal(false);
     if (s.ok) return;
     expect(s.reason).to.equal('frame_too_old');
-    expect(s.detail).to.match(/^b: expected a frame within 0\.050 s at or before 0\.900 s \(t0=1\.000 s\), got 0\.800 s$/);
+    expect(s.detail).to.match(
+      /^b: expected a frame within 0\.050 s at or before 0\.900 s \(t0=1\.000 s\), got 0\.800 s$/,
+    );
   });
 
   it('horizon: frames before the newest one at or before t0 − window can never be selected again', () => {
@@ -59,18 +79,21 @@ describe('planner/frameSelection', () => {
   });
 
   it('property: every selected frame is at or before its target and no later buffered frame is', () => {
-    fc.assert(fc.property(
-      fc.array(fc.integer({ min: 0, max: 2000 }), { minLength: 1, maxLength: 40 }),
-      fc.integer({ min: 0, max: 2000 }),
-      (ms, t0ms) => {
-        const b = buf(...[...new Set(ms)].sort((x, y) => x - y).map((m) => m / 1000));
-        const t0 = t0ms / 1000;
-        const s = selectFrames([b], t0, { cameras: ['a'], framesPerCamera: 4, spacingS: 0.1, toleranceS: 10 });
-        if (!s.ok) return b[0]!.stampS > t0 - 0.3;
-        return s.indices[0]!.every((i, k) => {
-          const target = t0 - (3 - k) * 0.1;
-          return b[i]!.stampS <= target + 1e-6 && (i + 1 >= b.length || b[i + 1]!.stampS > target + 1e-6);
-        });
-      }));
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 2000 }), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 0, max: 2000 }),
+        (ms, t0ms) => {
+          const b = buf(...[...new Set(ms)].sort((x, y) => x - y).map((m) => m / 1000));
+          const t0 = t0ms / 1000;
+          const s = selectFrames([b], t0, { cameras: ['a'], framesPerCamera: 4, spacingS: 0.1, toleranceS: 10 });
+          if (!s.ok) return b[0]!.stampS > t0 - 0.3;
+          return s.indices[0]!.every((i, k) => {
+            const target = t0 - (3 - k) * 0.1;
+            return b[i]!.stampS <= target + 1e-6 && (i + 1 >= b.length || b[i + 1]!.stampS > target + 1e-6);
+          });
+        },
+      ),
+    );
   });
 });

@@ -33,6 +33,8 @@ describe('planner odometry buffer: sized by time, not by count', () => {
     const warnings = h.logger.records.filter((r) => /odometry\.buffer_size/.test(r.message));
     expect(warnings).to.have.length(1);
     expect(h.planner.stats().plans, 'with 0.5 s of odometry no history can be built').to.equal(0);
-    expect(warnings[0]!.message).to.match(/^odometry\.buffer_size 500 holds only 0\.49\d s of odometry at this rate, less than odometry\.buffer_s 4 s: raise odometry\.buffer_size/);
+    expect(warnings[0]!.message).to.match(
+      /^odometry\.buffer_size 500 holds only 0\.49\d s of odometry at this rate, less than odometry\.buffer_s 4 s: raise odometry\.buffer_size/,
+    );
   });
 });

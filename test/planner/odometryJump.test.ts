@@ -5,8 +5,14 @@ import { odometrySample } from '../../nodes/planner/egoHistory.js';
 import { odometryJump } from '../../nodes/planner/odometryJump.js';
 import { odometry } from './harness.js';
 
-const at = (tS: number, x: number, speedMps?: number, y = 0): OdometrySample =>
-  ({ tS, x, y, z: 0, yaw: 0, ...(speedMps === undefined ? {} : { speedMps }) });
+const at = (tS: number, x: number, speedMps?: number, y = 0): OdometrySample => ({
+  tS,
+  x,
+  y,
+  z: 0,
+  yaw: 0,
+  ...(speedMps === undefined ? {} : { speedMps }),
+});
 
 describe('planner/odometryJump (pure rule: distance > speed·dt + max_jump_m)', () => {
   it('odometrySample keeps |twist.linear| as speedMps; a message without a finite twist has none', () => {
@@ -26,7 +32,9 @@ describe('planner/odometryJump (pure rule: distance > speed·dt + max_jump_m)', 
     const j = odometryJump(at(99.98, 999.8, 10), at(100, 1000, 10), at(100.02, 1500.2, 10), 1)!;
     expect(j.distanceM).to.be.closeTo(500.2, 1e-9);
     expect(j.allowedM).to.be.closeTo(10 * 0.02 + 1, 1e-9);
-    expect(j.detail).to.equal('odometry: position moved 500.200 m in 0.020 s at 100.020 s, expected at most 1.200 m (speed 10.00 m/s × dt + max_jump_m 1.00 m)');
+    expect(j.detail).to.equal(
+      'odometry: position moved 500.200 m in 0.020 s at 100.020 s, expected at most 1.200 m (speed 10.00 m/s × dt + max_jump_m 1.00 m)',
+    );
   });
 
   it('exactly at the bound passes, just beyond it fails (2-D distance)', () => {
@@ -50,14 +58,21 @@ describe('planner/odometryJump (pure rule: distance > speed·dt + max_jump_m)', 
   });
 
   it('property: any step within speed·dt + margin passes, any step beyond it is reported', () => {
-    fc.assert(fc.property(
-      fc.double({ min: 0, max: 60, noNaN: true }), fc.double({ min: 0.001, max: 0.5, noNaN: true }),
-      fc.double({ min: 0.1, max: 5, noNaN: true }), fc.double({ min: 0, max: 2, noNaN: true }), fc.double({ min: -Math.PI, max: Math.PI, noNaN: true }),
-      (v, dt, margin, f, dir) => {
-        const d = f * (v * dt + margin);
-        const j = odometryJump(undefined, at(10, 0, v), at(10 + dt, d * Math.cos(dir), v, d * Math.sin(dir)), margin);
-        if (f <= 0.999) expect(j).to.equal(undefined);
-        if (f >= 1.001) expect(j).to.not.equal(undefined);
-      }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(
+        fc.double({ min: 0, max: 60, noNaN: true }),
+        fc.double({ min: 0.001, max: 0.5, noNaN: true }),
+        fc.double({ min: 0.1, max: 5, noNaN: true }),
+        fc.double({ min: 0, max: 2, noNaN: true }),
+        fc.double({ min: -Math.PI, max: Math.PI, noNaN: true }),
+        (v, dt, margin, f, dir) => {
+          const d = f * (v * dt + margin);
+          const j = odometryJump(undefined, at(10, 0, v), at(10 + dt, d * Math.cos(dir), v, d * Math.sin(dir)), margin);
+          if (f <= 0.999) expect(j).to.equal(undefined);
+          if (f >= 1.001) expect(j).to.not.equal(undefined);
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NO_OVERRIDES, ParameterError, readParamsFile } from '../../nodes/core/params/index.js';
 import { DEFAULT_CONSISTENCY } from '../../nodes/consistency/index.js';
-import { cameraInputs, consistencyParamsOf, loadPlannerParams, PLANNER_SCHEMA_PATH, toPlannerParams } from '../../nodes/planner/params.js';
+import {
+  cameraInputs,
+  consistencyParamsOf,
+  loadPlannerParams,
+  PLANNER_SCHEMA_PATH,
+  toPlannerParams,
+} from '../../nodes/planner/params.js';
 
 const YAML_PATH = fileURLToPath(new URL('../../config/ar1_planner.yaml', import.meta.url));
 type Schema = { properties?: Record<string, Schema>; default?: unknown; description?: string; type?: string };
@@ -48,28 +54,46 @@ describe('planner/params', () => {
       expect(s.description, `${path.join('.')} unit`).to.match(/\[[^\]]+\]$/);
     }
     const yaml = readFileSync(YAML_PATH, 'utf8');
-    for (const path of leaves(schema)) expect(yaml, `${path.join('.')} in the yaml`).to.contain(`${path[path.length - 1]}:`);
+    for (const path of leaves(schema))
+      expect(yaml, `${path.join('.')} in the yaml`).to.contain(`${path[path.length - 1]}:`);
   });
 
   it('refuses a typo, a bad value and unequal camera lists with the origin and key', () => {
     const src = (values: Record<string, unknown>) => ({ sources: [{ origin: 'p.yaml', values }] });
-    expect(() => loadPlannerParams(src({ max_plan_rate: 5 }))).to.throw(ParameterError, /^p\.yaml: max_plan_rate: unknown parameter for ar1_planner/);
-    expect(() => loadPlannerParams(src({ control_rate_hz: 0 }))).to.throw(ParameterError, /^p\.yaml: control_rate_hz: expected a value > 0, got number 0/);
-    expect(() => loadPlannerParams(src({ cameras: { transports: ['raw', 'raw'] } })))
-      .to.throw(ParameterError, /^p\.yaml: cameras\.transports: expected 4 values \(one per cameras\.names\), got 2$/);
-    expect(() => loadPlannerParams(src({ cameras: { transports: ['raw', 'raw', 'h264', 'raw'] } }))).to.throw(ParameterError, /cameras\.transports\.2: expected one of "raw", "compressed"/);
+    expect(() => loadPlannerParams(src({ max_plan_rate: 5 }))).to.throw(
+      ParameterError,
+      /^p\.yaml: max_plan_rate: unknown parameter for ar1_planner/,
+    );
+    expect(() => loadPlannerParams(src({ control_rate_hz: 0 }))).to.throw(
+      ParameterError,
+      /^p\.yaml: control_rate_hz: expected a value > 0, got number 0/,
+    );
+    expect(() => loadPlannerParams(src({ cameras: { transports: ['raw', 'raw'] } }))).to.throw(
+      ParameterError,
+      /^p\.yaml: cameras\.transports: expected 4 values \(one per cameras\.names\), got 2$/,
+    );
+    expect(() => loadPlannerParams(src({ cameras: { transports: ['raw', 'raw', 'h264', 'raw'] } }))).to.throw(
+      ParameterError,
+      /cameras\.transports\.2: expected one of "raw", "compressed"/,
+    );
   });
 
-  it('consistency defaults in the schema equal the consistency module\'s (thresholds and AR1 vocabulary)', () => {
+  it("consistency defaults in the schema equal the consistency module's (thresholds and AR1 vocabulary)", () => {
     const p = loadPlannerParams(NO_OVERRIDES);
     expect(p.consistency.enabled).to.equal(true);
     expect(consistencyParamsOf(p.consistency)).to.deep.equal(JSON.parse(JSON.stringify(DEFAULT_CONSISTENCY)));
   });
 
   it('compressed cameras subscribe <topic>/compressed', () => {
-    const p = loadPlannerParams({ sources: [{ origin: '-p', values: { cameras: { transports: ['raw', 'compressed', 'raw', 'raw'] } } }] });
+    const p = loadPlannerParams({
+      sources: [{ origin: '-p', values: { cameras: { transports: ['raw', 'compressed', 'raw', 'raw'] } } }],
+    });
     const cams = cameraInputs(p);
-    expect(cams[1]).to.deep.equal({ name: 'camera_front_wide_120fov', transport: 'compressed', topic: '/sensors/camera/camera_front_wide_120fov/image_raw/compressed' });
+    expect(cams[1]).to.deep.equal({
+      name: 'camera_front_wide_120fov',
+      transport: 'compressed',
+      topic: '/sensors/camera/camera_front_wide_120fov/image_raw/compressed',
+    });
     expect(cams[0]!.topic).to.equal('/sensors/camera/camera_cross_left_120fov/image_raw');
   });
 });

@@ -9,7 +9,8 @@ import { NO_OVERRIDES } from '../../nodes/core/params/index.js';
 import { loadPlannerParams } from '../../nodes/planner/params.js';
 import { AR1_CAMERAS, balanced, FakeEngine, harness, image } from './harness.js';
 
-const stamp = (m: { msg: { header: { stamp: { sec: number; nanosec: number } } } }) => stampToSeconds(m.msg.header.stamp);
+const stamp = (m: { msg: { header: { stamp: { sec: number; nanosec: number } } } }) =>
+  stampToSeconds(m.msg.header.stamp);
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
 describe('planner/plannerNode (in-process transport, virtual time, fake engine)', () => {
@@ -17,7 +18,10 @@ describe('planner/plannerNode (in-process transport, virtual time, fake engine)'
     const h = harness(300);
     h.feed(100, 103);
     const seen: boolean[] = [];
-    for (let t = 100; t <= 110; t += 0.05) { await h.run(t); seen.push(balanced(h.planner.stats())); }
+    for (let t = 100; t <= 110; t += 0.05) {
+      await h.run(t);
+      seen.push(balanced(h.planner.stats()));
+    }
     expect(seen.every(Boolean), 'received = planned + dropped + waiting at every step').to.equal(true);
 
     const st = h.planner.stats();
@@ -35,7 +39,9 @@ describe('planner/plannerNode (in-process transport, virtual time, fake engine)'
     // every completed input's frames: 4 per camera at t0 − 0.3 … t0, ego history straight ahead at 10 m/s
     const first = h.engine.inputs[0]!;
     expect(first.t0S).to.be.closeTo(101.5, 1e-9);
-    expect(first.frames.map((fs) => fs.map((f) => r3(f.stampS)))).to.deep.equal(AR1_CAMERAS.map(() => [101.2, 101.3, 101.4, 101.5]));
+    expect(first.frames.map((fs) => fs.map((f) => r3(f.stampS)))).to.deep.equal(
+      AR1_CAMERAS.map(() => [101.2, 101.3, 101.4, 101.5]),
+    );
     expect(first.frames.map((fs) => fs[0]!.camera)).to.deep.equal(AR1_CAMERAS);
     expect(first.history.x[0]).to.be.closeTo(-15, 1e-9);
     expect(first.history.x[15]).to.equal(0);
@@ -92,15 +98,24 @@ describe('planner/plannerNode (in-process transport, virtual time, fake engine)'
   it('refuses wrong encodings and sizes (counted, never a crash) and keeps planning', async () => {
     const h = harness(100);
     h.feed(100, 102, {
-      frame: (c, t) => (c === 1 && Math.abs(t - 100.5) < 1e-9 ? image(t, { encoding: 'yuv422' })
-        : c === 2 && Math.abs(t - 100.6) < 1e-9 ? image(t, { width: 16, step: 48, data: new Uint8Array(16 * 4 * 3) })
-          : c === 3 && Math.abs(t - 100.7) < 1e-9 ? image(t, { data: new Uint8Array(10) }) : image(t)),
+      frame: (c, t) =>
+        c === 1 && Math.abs(t - 100.5) < 1e-9
+          ? image(t, { encoding: 'yuv422' })
+          : c === 2 && Math.abs(t - 100.6) < 1e-9
+            ? image(t, { width: 16, step: 48, data: new Uint8Array(16 * 4 * 3) })
+            : c === 3 && Math.abs(t - 100.7) < 1e-9
+              ? image(t, { data: new Uint8Array(10) })
+              : image(t),
     });
     await h.run(103);
     const st = h.planner.stats();
     expect(st.dropped['bad_encoding']).to.equal(1);
     expect(st.dropped['bad_size']).to.equal(2);
-    expect(h.logger.records.some((r) => /camera_front_wide_120fov: expected encoding rgb8\|bgr8\|rgba8\|bgra8\|mono8, got "yuv422"/.test(r.message))).to.equal(true);
+    expect(
+      h.logger.records.some((r) =>
+        /camera_front_wide_120fov: expected encoding rgb8\|bgr8\|rgba8\|bgra8\|mono8, got "yuv422"/.test(r.message),
+      ),
+    ).to.equal(true);
     expect(st.plans).to.be.greaterThan(0);
     expect(balanced(st)).to.equal(true);
   });
@@ -121,7 +136,7 @@ describe('planner/plannerNode (in-process transport, virtual time, fake engine)'
     expect(balanced(st)).to.equal(true);
   });
 
-  it('a missing camera: no plan, cycles counted camera_missing, its peers\' frames dropped with that reason', async () => {
+  it("a missing camera: no plan, cycles counted camera_missing, its peers' frames dropped with that reason", async () => {
     const h = harness(100);
     h.feed(100, 104, { skipCamera: 2 });
     await h.run(105);
@@ -185,7 +200,9 @@ describe('planner/plannerNode (in-process transport, virtual time, fake engine)'
     const node = new InProcessNode(new InProcessBus(s), { name: 'ar1_planner' });
     const params = loadPlannerParams(NO_OVERRIDES);
     params.cameras.names = [AR1_CAMERAS[1]!, AR1_CAMERAS[0]!, AR1_CAMERAS[2]!, AR1_CAMERAS[3]!];
-    expect(() => startPlanner(node, params, new FakeEngine(s, 10))).to.throw(UserError,
-      /^cameras\.names: expected the bundle's cameras in its order \[camera_cross_left_120fov, .*\] \(bundle fake@1\), got \[camera_front_wide_120fov, /);
+    expect(() => startPlanner(node, params, new FakeEngine(s, 10))).to.throw(
+      UserError,
+      /^cameras\.names: expected the bundle's cameras in its order \[camera_cross_left_120fov, .*\] \(bundle fake@1\), got \[camera_front_wide_120fov, /,
+    );
   });
 });

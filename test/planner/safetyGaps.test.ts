@@ -5,8 +5,10 @@ import { AR1_CAMERAS, balanced, fakeResult, harness, image, odometry, type Harne
 
 /** Node level, fake engine, virtual time: plan_timeout_s and the odometry jump (teleport) check. */
 
-const stamp = (m: { msg: { header: { stamp: { sec: number; nanosec: number } } } }) => stampToSeconds(m.msg.header.stamp);
-const messages = (h: Harness, level?: string) => h.logger.records.filter((r) => !level || r.level === level).map((r) => r.message);
+const stamp = (m: { msg: { header: { stamp: { sec: number; nanosec: number } } } }) =>
+  stampToSeconds(m.msg.header.stamp);
+const messages = (h: Harness, level?: string) =>
+  h.logger.records.filter((r) => !level || r.level === level).map((r) => r.message);
 
 /** Runs to toS in 20 ms steps, checking received = planned + dropped + waiting at every step. */
 async function runChecked(h: Harness, fromS: number, toS: number): Promise<void> {
@@ -23,11 +25,17 @@ describe('planner/plannerNode: plan_timeout_s (hung engine)', () => {
     const hungAt: number[] = [];
     let hang = true;
     h.engine.plan = (i: PlanInput): Promise<PlanResult> => {
-      if (i.t0S >= 102 - 1e-9 && hang) { hungAt.push(h.s.now() / 1000); h.engine.inputs.push(i); return new Promise(() => {}); }
+      if (i.t0S >= 102 - 1e-9 && hang) {
+        hungAt.push(h.s.now() / 1000);
+        h.engine.inputs.push(i);
+        return new Promise(() => {});
+      }
       return plan(i);
     };
     let restarts = 0;
-    (h.engine as unknown as { restartWorker(): Promise<void> }).restartWorker = async () => { restarts++; };
+    (h.engine as unknown as { restartWorker(): Promise<void> }).restartWorker = async () => {
+      restarts++;
+    };
     h.feed(100, 106);
     await runChecked(h, 100, 102.5);
     expect(hungAt).to.deep.equal([102]);
@@ -48,9 +56,13 @@ describe('planner/plannerNode: plan_timeout_s (hung engine)', () => {
     expect(errs).to.have.length(1);
     expect(errs[0]!.atS).to.be.closeTo(103, 1e-9);
     expect(stamp(errs[0]!)).to.be.closeTo(102, 1e-9);
-    expect(errs[0]!.msg.error).to.equal('plan_timeout: plan at t0=102.000 s did not finish within plan_timeout_s 1.000 s; abandoned');
+    expect(errs[0]!.msg.error).to.equal(
+      'plan_timeout: plan at t0=102.000 s did not finish within plan_timeout_s 1.000 s; abandoned',
+    );
     expect(messages(h, 'error').filter((m) => m.includes('plan_timeout'))).to.have.length(1);
-    expect(messages(h, 'info').some((m) => m.startsWith('inference worker restarted after a plan timeout'))).to.equal(true);
+    expect(messages(h, 'info').some((m) => m.startsWith('inference worker restarted after a plan timeout'))).to.equal(
+      true,
+    );
     // The next input (the latest frames at the timeout) was planned and published.
     const after = h.out['trajectory']!.filter((m) => m.atS > 103 - 1e-9);
     expect(after.length).to.be.greaterThan(5);
@@ -67,31 +79,48 @@ describe('planner/plannerNode: plan_timeout_s (hung engine)', () => {
     let mode: 'ok' | 'hang' | 'late' = 'ok';
     let lateT0: number | undefined;
     h.engine.plan = (i: PlanInput): Promise<PlanResult> => {
-      if (mode === 'hang') { h.engine.inputs.push(i); return new Promise(() => {}); }
+      if (mode === 'hang') {
+        h.engine.inputs.push(i);
+        return new Promise(() => {});
+      }
       if (mode === 'late') {
         mode = 'ok';
         lateT0 = i.t0S;
         h.engine.inputs.push(i);
-        return new Promise((resolve) => { h.s.schedule(() => resolve(fakeResult(i)), 800); });
+        return new Promise((resolve) => {
+          h.s.schedule(() => resolve(fakeResult(i)), 800);
+        });
       }
       return plan(i);
     };
     let restarts = 0;
-    (h.engine as unknown as { restartWorker(): Promise<void> }).restartWorker = () => { restarts++; return Promise.reject(new Error('no worker')); };
+    (h.engine as unknown as { restartWorker(): Promise<void> }).restartWorker = () => {
+      restarts++;
+      return Promise.reject(new Error('no worker'));
+    };
     h.feed(100, 108);
     await runChecked(h, 100, 102);
     mode = 'hang';
     await runChecked(h, 102.02, 103.9); // starts at ~102.0x, 102.5x, 103.0x, 103.5x: 3 timed out by 103.9
     expect(h.planner.stats().timeouts).to.equal(3);
     expect(restarts).to.equal(3);
-    expect(messages(h, 'error').filter((m) => m.startsWith('restarting the inference worker failed: no worker'))).to.have.length(3);
+    expect(
+      messages(h, 'error').filter((m) => m.startsWith('restarting the inference worker failed: no worker')),
+    ).to.have.length(3);
     mode = 'late';
     await runChecked(h, 103.92, 106);
     const st = h.planner.stats();
     expect(st.timeouts).to.equal(5); // the 4th hang, then the late plan (800 ms > 500 ms)
     expect(lateT0).to.be.a('number');
-    expect(h.out['trajectory']!.map(stamp).filter((t) => Math.abs(t - lateT0!) < 1e-9), 'the late result is dropped').to.deep.equal([]);
-    expect(h.out['timing']!.filter((m) => m.msg.error.startsWith('plan_timeout: ')).map(stamp).some((t) => Math.abs(t - lateT0!) < 1e-9)).to.equal(true);
+    expect(
+      h.out['trajectory']!.map(stamp).filter((t) => Math.abs(t - lateT0!) < 1e-9),
+      'the late result is dropped',
+    ).to.deep.equal([]);
+    expect(
+      h.out['timing']!.filter((m) => m.msg.error.startsWith('plan_timeout: '))
+        .map(stamp)
+        .some((t) => Math.abs(t - lateT0!) < 1e-9),
+    ).to.equal(true);
     // Every published trajectory came from a plan that finished within 0.5 s of its start: latency ≤ 0.1 s + wait.
     for (const m of h.out['trajectory']!) expect(m.atS - stamp(m), `trajectory t0=${stamp(m)}`).to.be.lessThan(0.45);
     expect(h.out['trajectory']!.filter((m) => m.atS > 105).length).to.be.greaterThan(5);
@@ -108,13 +137,17 @@ describe('planner/plannerNode: odometry jump (teleport)', () => {
       const t = i / 50;
       const od = odometry(t);
       if (t >= jumpS - 1e-9) od.pose.pose.position.x += jumpM;
-      const cams = () => { if (i % 5 === 0) AR1_CAMERAS.forEach((_, c) => h.at(t, h.params.cameras.topics[c]!, 'sensor_msgs/msg/Image', image(t))); };
+      const cams = () => {
+        if (i % 5 === 0)
+          AR1_CAMERAS.forEach((_, c) => h.at(t, h.params.cameras.topics[c]!, 'sensor_msgs/msg/Image', image(t)));
+      };
       if (cameraFirst) cams();
       h.at(t, h.params.odometry.topic, 'nav_msgs/msg/Odometry', od);
       if (!cameraFirst) cams();
     }
   }
-  const maxStep = (i: PlanInput) => Math.max(...Array.from(i.history.x, (x, k) => (k ? Math.abs(x - i.history.x[k - 1]!) : 0)));
+  const maxStep = (i: PlanInput) =>
+    Math.max(...Array.from(i.history.x, (x, k) => (k ? Math.abs(x - i.history.x[k - 1]!) : 0)));
 
   for (const cameraFirst of [false, true]) {
     it(`a 500 m jump clears the history: plans stop (odometry_jump), no input mixes the two timelines, planning resumes after 1.5 s${cameraFirst ? ' (cycle waiting for the jumped sample)' : ''}`, async () => {
@@ -128,9 +161,15 @@ describe('planner/plannerNode: odometry jump (teleport)', () => {
       const warns = messages(h, 'warn').filter((m) => m.startsWith('odometry jumped'));
       expect(warns).to.have.length(1);
       if (cameraFirst) {
-        expect(messages(h, 'debug').some((m) => /^no plan \(odometry_jump\): .*the cycle at t0=103\.000 s waiting for odometry is dropped/.test(m))).to.equal(true);
+        expect(
+          messages(h, 'debug').some((m) =>
+            /^no plan \(odometry_jump\): .*the cycle at t0=103\.000 s waiting for odometry is dropped/.test(m),
+          ),
+        ).to.equal(true);
       }
-      expect(warns[0]).to.match(/^odometry jumped \(odometry: position moved 500\.200 m in 0\.020 s at 103\.000 s, expected at most 1\.200 m .*\): odometry history cleared, no plan until 1\.5 s of history after the jump/);
+      expect(warns[0]).to.match(
+        /^odometry jumped \(odometry: position moved 500\.200 m in 0\.020 s at 103\.000 s, expected at most 1\.200 m .*\): odometry history cleared, no plan until 1\.5 s of history after the jump/,
+      );
       // No input mixes poses from before and after the jump: 10 m/s at 0.1 s spacing → 1 m steps everywhere.
       for (const i of h.engine.inputs) expect(maxStep(i), `t0=${i.t0S}`).to.be.closeTo(1, 1e-6);
       // Inputs end before the jump, or their whole 1.5 s window is after it.

@@ -7,10 +7,11 @@ const OFFSET_S = [0, 0.004, 0.009, 0.013];
 const jitter = (k: number, c: number) => (((k * 7 + c * 3) % 7) - 3) * 0.001; // −3 … +3 ms, deterministic
 
 describe('planner with staggered, jittered cameras', () => {
-  it('plans once per frame set, at t0 = the newest stamp of the set, with every camera\'s frame of that set', async () => {
+  it("plans once per frame set, at t0 = the newest stamp of the set, with every camera's frame of that set", async () => {
     const h = harness(100);
     const stamps: number[][] = AR1_CAMERAS.map(() => []);
-    for (let i = Math.round(100 * 50); i <= Math.round(104.2 * 50); i++) h.at(i / 50 + 0.001, h.params.odometry.topic, 'nav_msgs/msg/Odometry', odometry(i / 50));
+    for (let i = Math.round(100 * 50); i <= Math.round(104.2 * 50); i++)
+      h.at(i / 50 + 0.001, h.params.odometry.topic, 'nav_msgs/msg/Odometry', odometry(i / 50));
     for (let k = 0; k <= 40; k++) {
       AR1_CAMERAS.forEach((_, c) => {
         const st = 100 + k * 0.1 + OFFSET_S[c]! + jitter(k, c);

@@ -4,15 +4,29 @@ import { buildReport, type ReplayOutcome, type ReportJson } from '../../nodes/re
 
 function outcome(path: string, ade: number, plans: number, extra: Partial<ReplayOutcome> = {}): ReplayOutcome {
   const scores = Array.from({ length: plans }, (_, i) => ({
-    t0S: i, ade: { '1': ade, '3': ade, '6.4': ade }, fde: { '1': ade, '3': ade, '6.4': ade },
-    minAde: { '1': ade / 2, '3': ade / 2, '6.4': ade / 2 }, minFde: { '1': ade, '3': ade, '6.4': ade }, errorByStep: new Float64Array(64),
+    t0S: i,
+    ade: { '1': ade, '3': ade, '6.4': ade },
+    fde: { '1': ade, '3': ade, '6.4': ade },
+    minAde: { '1': ade / 2, '3': ade / 2, '6.4': ade / 2 },
+    minFde: { '1': ade, '3': ade, '6.4': ade },
+    errorByStep: new Float64Array(64),
   }));
   return {
-    version: '0.1.0', bag: { path, start_ns: '0', duration_s: 20, messages: 100, problems: [] }, bundleId: 'demo@1', provider: 'cpu',
-    seed: 0, samples: 6, latency: { kind: 'fixed', ms: 100 },
+    version: '0.1.0',
+    bag: { path, start_ns: '0', duration_s: 20, messages: 100, problems: [] },
+    bundleId: 'demo@1',
+    provider: 'cpu',
+    seed: 0,
+    samples: 6,
+    latency: { kind: 'fixed', ms: 100 },
     frames: { received: 40, planned: 32, dropped: { superseded: 4, no_history: 0 }, waiting: 4 },
-    plans: { published: plans, errors: 0 }, scores, transitions: [{ time_s: 1.23456, from: 'disengaged', to: 'nominal', reason: 'auto engage' }],
-    finalState: 'nominal', commands: { planner: 900, fallback: 0, hold: 50 }, compute: { total: [10, 12, 30] }, ...extra,
+    plans: { published: plans, errors: 0 },
+    scores,
+    transitions: [{ time_s: 1.23456, from: 'disengaged', to: 'nominal', reason: 'auto engage' }],
+    finalState: 'nominal',
+    commands: { planner: 900, fallback: 0, hold: 50 },
+    compute: { total: [10, 12, 30] },
+    ...extra,
   };
 }
 

@@ -8,7 +8,8 @@ const steps = Float64Array.from({ length: 64 }, (_, i) => 0.1 * (i + 1));
 /** Ego driving straight along heading yaw at speed v, 50 Hz. */
 function straight(v: number, durationS: number, yaw = 0.7): PoseSample[] {
   const out: PoseSample[] = [];
-  for (let t = 0; t <= durationS + 1e-9; t += 0.02) out.push({ tS: 100 + t, x: 3 + v * t * Math.cos(yaw), y: 1 + v * t * Math.sin(yaw), yaw });
+  for (let t = 0; t <= durationS + 1e-9; t += 0.02)
+    out.push({ tS: 100 + t, x: 3 + v * t * Math.cos(yaw), y: 1 + v * t * Math.sin(yaw), yaw });
   return out;
 }
 
@@ -42,7 +43,17 @@ describe('replay/metrics', () => {
     const x = steps.map((t) => 10 * t);
     const off = steps.map(() => 1);
     const half = steps.map(() => 0.5);
-    const s = scorePlan({ t0S: 105, t: steps, samples: [{ x, y: off }, { x, y: half }] }, truth)!;
+    const s = scorePlan(
+      {
+        t0S: 105,
+        t: steps,
+        samples: [
+          { x, y: off },
+          { x, y: half },
+        ],
+      },
+      truth,
+    )!;
     expect(s.ade['3']).to.be.closeTo(1, 1e-9);
     expect(s.fde['6.4']).to.be.closeTo(1, 1e-9);
     expect(s.minAde['6.4']).to.be.closeTo(0.5, 1e-9);
@@ -59,5 +70,4 @@ describe('replay/metrics', () => {
     expect(sum.ade['6.4']).to.equal(null);
     expect(scorePlan({ t0S: 99, t: steps, samples: [{ x, y }] }, truth)).to.equal(undefined);
   });
-
 });

@@ -19,8 +19,21 @@ describe('replay/runner (sample drive + demo bundle, end to end)', function () {
   let dir: string;
   let engine: PlanningEngine;
   let first: ReplayResult;
-  const run = (out: string, latency: { kind: 'fixed'; ms: number } = { kind: 'fixed', ms: 100 }, bag = join(dir, 'bag')) =>
-    replayBag({ bagPath: bag, engine, paramsFiles: [SAMPLE_PARAMS], outDir: join(dir, out), seed: 3, samples: 2, latency, version: 'test' });
+  const run = (
+    out: string,
+    latency: { kind: 'fixed'; ms: number } = { kind: 'fixed', ms: 100 },
+    bag = join(dir, 'bag'),
+  ) =>
+    replayBag({
+      bagPath: bag,
+      engine,
+      paramsFiles: [SAMPLE_PARAMS],
+      outDir: join(dir, out),
+      seed: 3,
+      samples: 2,
+      latency,
+      version: 'test',
+    });
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ar1-replay-'));
@@ -51,7 +64,7 @@ describe('replay/runner (sample drive + demo bundle, end to end)', function () {
     expect(first.report.latency_model).to.deep.equal({ mode: 'fixed', ms: 100 });
   });
 
-  it('judges every published plan\'s reasoning against its trajectory: the demo network says what it does', () => {
+  it("judges every published plan's reasoning against its trajectory: the demo network says what it does", () => {
     const c = first.report.consistency!;
     expect(c.plans).to.equal(first.report.plans.published);
     expect(c.consistent + c.inconsistent + c.not_assessable).to.equal(c.plans);
@@ -74,10 +87,13 @@ describe('replay/runner (sample drive + demo bundle, end to end)', function () {
     const sources = new Set<number>();
     try {
       for await (const m of bag.messages({ topics: ['/ar1/trajectory', '/vehicle/unicycle_command'], decode: true })) {
-        if (m.topic === '/ar1/trajectory') gaps.push(m.logTimeNs - stampToNanos((m.message as Trajectory).header.stamp));
+        if (m.topic === '/ar1/trajectory')
+          gaps.push(m.logTimeNs - stampToNanos((m.message as Trajectory).header.stamp));
         else sources.add((m.message as UnicycleCommand).source);
       }
-    } finally { await bag.close(); }
+    } finally {
+      await bag.close();
+    }
     expect(gaps.length).to.equal(first.report.plans.published);
     for (const g of gaps) expect(Number(g)).to.be.closeTo(100e6, 1e3); // 100 ms, to the µs
     expect([...sources]).to.include(0);
@@ -115,15 +131,28 @@ describe('replay/runner (sample drive + demo bundle, end to end)', function () {
     const w = await createBagWriter(only);
     await w.addTopic('/localization/odometry', 'nav_msgs/msg/Odometry');
     await w.write('/localization/odometry', 1_000_000_000n, {
-      header: { stamp: { sec: 1, nanosec: 0 }, frame_id: 'odom' }, child_frame_id: 'base_link',
-      pose: { pose: { position: { x: 0, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } }, covariance: new Float64Array(36) },
-      twist: { twist: { linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } }, covariance: new Float64Array(36) },
+      header: { stamp: { sec: 1, nanosec: 0 }, frame_id: 'odom' },
+      child_frame_id: 'base_link',
+      pose: {
+        pose: { position: { x: 0, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } },
+        covariance: new Float64Array(36),
+      },
+      twist: {
+        twist: { linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } },
+        covariance: new Float64Array(36),
+      },
     });
     await w.close();
     let err: unknown;
-    try { await run('none', undefined, only); } catch (e) { err = e; }
+    try {
+      await run('none', undefined, only);
+    } catch (e) {
+      err = e;
+    }
     expect(err).to.be.instanceOf(BagError);
-    expect((err as Error).message).to.match(/missing input topics \/sensors\/camera\/camera_cross_left_120fov\/image_raw\/compressed, .*; the bag has \/localization\/odometry/);
+    expect((err as Error).message).to.match(
+      /missing input topics \/sensors\/camera\/camera_cross_left_120fov\/image_raw\/compressed, .*; the bag has \/localization\/odometry/,
+    );
   });
 
   it('refuses a parameter file with a typo before opening the bag', async () => {
@@ -131,8 +160,19 @@ describe('replay/runner (sample drive + demo bundle, end to end)', function () {
     writeFileSync(bad, 'ar1_watchdog:\n  ros__parameters:\n    max_plan_age: 0.5\n');
     let err: unknown;
     try {
-      await replayBag({ bagPath: join(dir, 'missing'), engine, paramsFiles: [bad], outDir: join(dir, 'x'), seed: 0, samples: 1, latency: { kind: 'fixed', ms: 100 }, version: 't' });
-    } catch (e) { err = e; }
+      await replayBag({
+        bagPath: join(dir, 'missing'),
+        engine,
+        paramsFiles: [bad],
+        outDir: join(dir, 'x'),
+        seed: 0,
+        samples: 1,
+        latency: { kind: 'fixed', ms: 100 },
+        version: 't',
+      });
+    } catch (e) {
+      err = e;
+    }
     expect((err as Error).message).to.match(/bad\.yaml: max_plan_age: unknown parameter for ar1_watchdog/);
   });
 });

@@ -5,7 +5,12 @@ import sharp from 'sharp';
 import { openBag } from '../../nodes/adapters/mcap/index.js';
 import type { CompressedImage, Odometry } from '../../nodes/core/msgs.js';
 import { stampToNanos } from '../../nodes/core/time.js';
-import { makeSampleBag, SAMPLE_CAMERAS, SAMPLE_ODOMETRY_TOPIC, sampleCameraTopic } from '../../nodes/replay/sampleBag.js';
+import {
+  makeSampleBag,
+  SAMPLE_CAMERAS,
+  SAMPLE_ODOMETRY_TOPIC,
+  sampleCameraTopic,
+} from '../../nodes/replay/sampleBag.js';
 import { tempDir } from '../adapters/mcap/fixtures.js';
 
 describe('replay/sampleBag', function () {
@@ -29,14 +34,20 @@ describe('replay/sampleBag', function () {
           cams.set(m.topic, list);
         }
       }
-    } finally { await bag.close(); }
+    } finally {
+      await bag.close();
+    }
   });
   after(() => tmp.cleanup());
 
   it('has odometry and the four AR1 cameras, ~20 s, a few MB', () => {
     expect([...cams.keys()]).to.deep.equal(SAMPLE_CAMERAS.map((c) => sampleCameraTopic(c.name)));
-    expect(SAMPLE_CAMERAS.map((c) => c.name)).to.deep.equal(['camera_cross_left_120fov', 'camera_front_wide_120fov',
-      'camera_cross_right_120fov', 'camera_front_tele_30fov']);
+    expect(SAMPLE_CAMERAS.map((c) => c.name)).to.deep.equal([
+      'camera_cross_left_120fov',
+      'camera_front_wide_120fov',
+      'camera_cross_right_120fov',
+      'camera_front_tele_30fov',
+    ]);
     const span = Number(odom[odom.length - 1]!.logNs - odom[0]!.logNs) * 1e-9;
     expect(span).to.be.within(19.9, 20.1);
     expect(bytes).to.be.within(1e6, 8e6);
@@ -44,13 +55,17 @@ describe('replay/sampleBag', function () {
 
   it('odometry at 50 Hz and cameras at 10 Hz, stamps jittered by a few ms and never after the log time', () => {
     expect(odom.length).to.equal(1001);
-    const dt = odom.slice(1).map((o, i) => Number(stampToNanos(o.msg.header.stamp) - stampToNanos(odom[i]!.msg.header.stamp)) * 1e-9);
+    const dt = odom
+      .slice(1)
+      .map((o, i) => Number(stampToNanos(o.msg.header.stamp) - stampToNanos(odom[i]!.msg.header.stamp)) * 1e-9);
     expect(Math.min(...dt)).to.be.within(0.0185, 0.02);
     expect(Math.max(...dt)).to.be.within(0.02, 0.0215);
     expect(dt.some((d) => Math.abs(d - 0.02) > 1e-5)).to.equal(true); // jitter exists
     for (const [topic, frames] of cams) {
       expect(frames.length, topic).to.equal(201);
-      const cdt = frames.slice(1).map((f, i) => Number(stampToNanos(f.msg.header.stamp) - stampToNanos(frames[i]!.msg.header.stamp)) * 1e-9);
+      const cdt = frames
+        .slice(1)
+        .map((f, i) => Number(stampToNanos(f.msg.header.stamp) - stampToNanos(frames[i]!.msg.header.stamp)) * 1e-9);
       expect(Math.min(...cdt)).to.be.within(0.095, 0.1);
       expect(Math.max(...cdt)).to.be.within(0.1, 0.105);
       for (const f of frames) expect(f.logNs > stampToNanos(f.msg.header.stamp)).to.equal(true);
@@ -98,7 +113,7 @@ describe('replay/sampleBag', function () {
     expect(front[0]!.msg.format).to.equal('jpeg');
     const meta = await sharp(front[50]!.msg.data).metadata();
     expect([meta.format, meta.width, meta.height]).to.deep.equal(['jpeg', 320, 180]);
-    const raw = async (d: Uint8Array) => (await sharp(d).raw().toBuffer());
+    const raw = async (d: Uint8Array) => await sharp(d).raw().toBuffer();
     const diff = async (a: Uint8Array, b: Uint8Array) => {
       const [x, y] = [await raw(a), await raw(b)];
       let s = 0;

@@ -8,12 +8,33 @@ const STEPS = 64;
 const traj = (speed: number, wobble: number): PlanTrajectory => {
   const t = Float64Array.from({ length: STEPS }, (_, i) => (i + 1) * 0.1);
   const zeros = new Float64Array(STEPS);
-  return { dt: 0.1, t, x: t.map((s) => speed * s), y: t.map((s) => wobble * s * s), heading: zeros, speed: zeros, acceleration: zeros, curvature: zeros };
+  return {
+    dt: 0.1,
+    t,
+    x: t.map((s) => speed * s),
+    y: t.map((s) => wobble * s * s),
+    heading: zeros,
+    speed: zeros,
+    acceleration: zeros,
+    curvature: zeros,
+  };
 };
 const result = (t0S: number, k: number): PlanResult => ({
-  t0S, v0: 10, reasoning: { text: `plan ${t0S}`, tokens: 1, generationMs: 0 }, trajectory: traj(10 + (k % 3), 0.01 * (k % 5)),
+  t0S,
+  v0: 10,
+  reasoning: { text: `plan ${t0S}`, tokens: 1, generationMs: 0 },
+  trajectory: traj(10 + (k % 3), 0.01 * (k % 5)),
   samples: [traj(10 + (k % 3), 0.01 * (k % 5)), traj(9.5, 0)],
-  timing: { preprocessMs: 0, visionMs: 0, reasoningMs: 0, actionMs: 0, sessionRunMs: 0, totalMs: 0 } as PlanResult['timing'], provider: 'cpu', bundleId: 'test@1',
+  timing: {
+    preprocessMs: 0,
+    visionMs: 0,
+    reasoningMs: 0,
+    actionMs: 0,
+    sessionRunMs: 0,
+    totalMs: 0,
+  } as PlanResult['timing'],
+  provider: 'cpu',
+  bundleId: 'test@1',
 });
 /** A gentle curve at 10 m/s, 50 Hz. */
 const pose = (tS: number): PoseSample => ({ tS, x: 10 * tS, y: 0.02 * tS * tS, yaw: Math.atan2(0.04 * tS, 10) });
@@ -27,18 +48,26 @@ describe('replay/scoring: plans scored as odometry covers them, memory bounded',
       const tS = 100 + i / 50;
       poses.push(pose(tS));
       scorer.addPose(pose(tS));
-      if (i % 5 === 0 && i >= 100) { // a plan every 0.1 s, published 0.1 s after its t0 (and one in 7 never published)
+      if (i % 5 === 0 && i >= 100) {
+        // a plan every 0.1 s, published 0.1 s after its t0 (and one in 7 never published)
         const k = plans.length;
         const r = result(tS - 0.1, k);
         scorer.addResult(r);
-        if (k % 7 !== 3) { scorer.published(r.t0S); plans.push(r); } else plans.push({ ...r, t0S: Number.NaN });
+        if (k % 7 !== 3) {
+          scorer.published(r.t0S);
+          plans.push(r);
+        } else plans.push({ ...r, t0S: Number.NaN });
       }
     }
     scorer.finish();
     const truth = new GroundTruthPath(poses);
-    const expected = plans.filter((r) => Number.isFinite(r.t0S))
-      .map((r) => scorePlan({ t0S: r.t0S, t: r.trajectory.t, samples: r.samples }, truth)).filter((s) => s !== undefined);
-    expect(scorer.scores.map((s) => [s.t0S, s.ade, s.fde, s.minAde, s.minFde])).to.deep.equal(expected.map((s) => [s!.t0S, s!.ade, s!.fde, s!.minAde, s!.minFde]));
+    const expected = plans
+      .filter((r) => Number.isFinite(r.t0S))
+      .map((r) => scorePlan({ t0S: r.t0S, t: r.trajectory.t, samples: r.samples }, truth))
+      .filter((s) => s !== undefined);
+    expect(scorer.scores.map((s) => [s.t0S, s.ade, s.fde, s.minAde, s.minFde])).to.deep.equal(
+      expected.map((s) => [s!.t0S, s!.ade, s!.fde, s!.minAde, s!.minFde]),
+    );
     const mean = scorer.errorByStep().mean;
     for (const i of [0, 31, 63]) {
       const vals = expected.map((s) => s!.errorByStep[i]!).filter(Number.isFinite);
@@ -53,7 +82,11 @@ describe('replay/scoring: plans scored as odometry covers them, memory bounded',
     for (let i = 0; i <= 1200 * 50; i++) {
       const tS = 100 + i / 50;
       scorer.addPose(pose(tS));
-      if (i % 5 === 0 && i >= 100) { const r = result(tS - 0.1, i); scorer.addResult(r); scorer.published(r.t0S); }
+      if (i % 5 === 0 && i >= 100) {
+        const r = result(tS - 0.1, i);
+        scorer.addResult(r);
+        scorer.published(r.t0S);
+      }
       maxPoses = Math.max(maxPoses, scorer.held.poses);
     }
     expect(maxPoses).to.be.below(50 * 30); // 20 s retained + 256 dropped per batch, at 50 Hz

@@ -8,11 +8,29 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { suite } from './hooks.js';
 import {
-  CAMERAS, NodeProcess, REPO, SOURCE, STATE, World, cameraTopic, graphNode, maxStampGapS, qos, record, stampS, waitFor,
-  type Recorder, type SafetyStateMsg, type TimingMsg, type UnicycleCommandMsg,
+  CAMERAS,
+  NodeProcess,
+  REPO,
+  SOURCE,
+  STATE,
+  World,
+  cameraTopic,
+  graphNode,
+  maxStampGapS,
+  qos,
+  record,
+  stampS,
+  waitFor,
+  type Recorder,
+  type SafetyStateMsg,
+  type TimingMsg,
+  type UnicycleCommandMsg,
 } from './graph.js';
 
-const RELIABLE = 1, BEST_EFFORT = 2, TRANSIENT_LOCAL = 1, VOLATILE = 2;
+const RELIABLE = 1,
+  BEST_EFFORT = 2,
+  TRANSIENT_LOCAL = 1,
+  VOLATILE = 2;
 const PRESET = {
   sensor: { reliability: BEST_EFFORT, durability: VOLATILE, depth: 5 },
   command: { reliability: RELIABLE, durability: VOLATILE, depth: 10 },
@@ -22,14 +40,48 @@ type Preset = keyof typeof PRESET;
 
 /** The topic table of the README ("Topics"), restated: who publishes or subscribes what, with which QoS. */
 const TOPICS: Array<{ topic: string; type: string; pub?: string; sub?: string[]; qos: Preset }> = [
-  ...CAMERAS.map((c) => ({ topic: cameraTopic(c), type: 'sensor_msgs/msg/CompressedImage', sub: ['ar1_planner'], qos: 'sensor' as const })),
-  { topic: '/localization/odometry', type: 'nav_msgs/msg/Odometry', sub: ['ar1_planner', 'ar1_watchdog'], qos: 'sensor' },
-  { topic: '/ar1/trajectory', type: 'ar1_msgs/msg/Trajectory', pub: 'ar1_planner', sub: ['ar1_watchdog'], qos: 'command' },
+  ...CAMERAS.map((c) => ({
+    topic: cameraTopic(c),
+    type: 'sensor_msgs/msg/CompressedImage',
+    sub: ['ar1_planner'],
+    qos: 'sensor' as const,
+  })),
+  {
+    topic: '/localization/odometry',
+    type: 'nav_msgs/msg/Odometry',
+    sub: ['ar1_planner', 'ar1_watchdog'],
+    qos: 'sensor',
+  },
+  {
+    topic: '/ar1/trajectory',
+    type: 'ar1_msgs/msg/Trajectory',
+    pub: 'ar1_planner',
+    sub: ['ar1_watchdog'],
+    qos: 'command',
+  },
   { topic: '/ar1/path', type: 'nav_msgs/msg/Path', pub: 'ar1_planner', qos: 'command' },
-  { topic: '/ar1/reasoning', type: 'ar1_msgs/msg/Reasoning', pub: 'ar1_planner', sub: ['ar1_watchdog'], qos: 'command' },
+  {
+    topic: '/ar1/reasoning',
+    type: 'ar1_msgs/msg/Reasoning',
+    pub: 'ar1_planner',
+    sub: ['ar1_watchdog'],
+    qos: 'command',
+  },
   { topic: '/ar1/reasoning_text', type: 'std_msgs/msg/String', pub: 'ar1_planner', qos: 'latched' },
-  { topic: '/ar1/timing', type: 'ar1_msgs/msg/PlannerTiming', pub: 'ar1_planner', sub: ['ar1_watchdog'], qos: 'command' },
-  { topic: '/ar1/command', type: 'ar1_msgs/msg/UnicycleCommand', pub: 'ar1_planner', sub: ['ar1_watchdog'], qos: 'command' },
+  {
+    topic: '/ar1/timing',
+    type: 'ar1_msgs/msg/PlannerTiming',
+    pub: 'ar1_planner',
+    sub: ['ar1_watchdog'],
+    qos: 'command',
+  },
+  {
+    topic: '/ar1/command',
+    type: 'ar1_msgs/msg/UnicycleCommand',
+    pub: 'ar1_planner',
+    sub: ['ar1_watchdog'],
+    qos: 'command',
+  },
   { topic: '/ar1/watchdog/engage', type: 'std_msgs/msg/Bool', sub: ['ar1_watchdog'], qos: 'command' },
   { topic: '/ar1/watchdog/reset', type: 'std_msgs/msg/Empty', sub: ['ar1_watchdog'], qos: 'command' },
   { topic: '/vehicle/unicycle_command', type: 'ar1_msgs/msg/UnicycleCommand', pub: 'ar1_watchdog', qos: 'command' },
@@ -65,7 +117,12 @@ describe('ROS 2 graph: a drive with planner and watchdog', function () {
   });
 
   it('the planner turns 1080p JPEG cameras and odometry into trajectories, reasoning, timing and 50 Hz commands', async () => {
-    await waitFor('two trajectories and 50 planner commands', 60, () => trajectories.count >= 2 && plannerCommands.count >= 50, logs);
+    await waitFor(
+      'two trajectories and 50 planner commands',
+      60,
+      () => trajectories.count >= 2 && plannerCommands.count >= 50,
+      logs,
+    );
     const traj = trajectories.last!;
     expect(traj.points).to.have.length(64);
     expect(traj.dt).to.be.closeTo(0.1, 1e-9);
@@ -90,8 +147,12 @@ describe('ROS 2 graph: a drive with planner and watchdog', function () {
     const readme = readFileSync(join(REPO, 'README.md'), 'utf8');
     for (const row of TOPICS) {
       const want = PRESET[row.qos];
-      const pubs = node.getPublishersInfoByTopic(row.topic, false).filter((e) => e.node_name.startsWith('ar1_') && !e.node_name.startsWith('ar1_ros2_suite'));
-      const subs = node.getSubscriptionsInfoByTopic(row.topic, false).filter((e) => e.node_name.startsWith('ar1_') && !e.node_name.startsWith('ar1_ros2_suite'));
+      const pubs = node
+        .getPublishersInfoByTopic(row.topic, false)
+        .filter((e) => e.node_name.startsWith('ar1_') && !e.node_name.startsWith('ar1_ros2_suite'));
+      const subs = node
+        .getSubscriptionsInfoByTopic(row.topic, false)
+        .filter((e) => e.node_name.startsWith('ar1_') && !e.node_name.startsWith('ar1_ros2_suite'));
       // By node name: DDS keeps the endpoints of a killed process until its lease runs out.
       const names = (es: typeof pubs) => [...new Set(es.map((e) => e.node_name))].sort();
       expect(names(pubs), `${row.topic}: publishers`).to.deep.equal(row.pub ? [row.pub] : []);
@@ -111,20 +172,38 @@ describe('ROS 2 graph: a drive with planner and watchdog', function () {
   });
 
   it('the watchdog holds while disengaged, forwards planner commands once engaged, and publishes /diagnostics', async () => {
-    const diagnostics = await record<{ status: Array<{ name: string }> }>('diagnostic_msgs/msg/DiagnosticArray', '/diagnostics');
+    const diagnostics = await record<{ status: Array<{ name: string }> }>(
+      'diagnostic_msgs/msg/DiagnosticArray',
+      '/diagnostics',
+    );
     const first = await waitFor('/ar1/safety_state', 10, () => state.last, logs);
     expect(first.state_name).to.equal('disengaged');
     // Disengaged while moving: the fallback ramp (hold only at standstill); never a planner command.
     await waitFor('vehicle commands while disengaged', 10, () => vehicle.count >= 10, logs);
-    expect(vehicle.messages.some((m) => m.msg.source === SOURCE.planner), 'a planner command while disengaged').to.equal(false);
-    const engage = (await graphNode()).createPublisher('std_msgs/msg/Bool', '/ar1/watchdog/engage', { qos: await qos('reliable') });
-    await waitFor('state nominal after engage', 20, () => {
-      if (state.last?.state === STATE.nominal) return true;
-      engage.publish({ data: true });
-      return undefined;
-    }, () => `${JSON.stringify(state.last)}\n${logs()}`);
+    expect(
+      vehicle.messages.some((m) => m.msg.source === SOURCE.planner),
+      'a planner command while disengaged',
+    ).to.equal(false);
+    const engage = (await graphNode()).createPublisher('std_msgs/msg/Bool', '/ar1/watchdog/engage', {
+      qos: await qos('reliable'),
+    });
+    await waitFor(
+      'state nominal after engage',
+      20,
+      () => {
+        if (state.last?.state === STATE.nominal) return true;
+        engage.publish({ data: true });
+        return undefined;
+      },
+      () => `${JSON.stringify(state.last)}\n${logs()}`,
+    );
     const since = performance.now();
-    await waitFor('50 planner-sourced vehicle commands', 10, () => vehicle.since(since).filter((c) => c.source === SOURCE.planner).length >= 50, logs);
+    await waitFor(
+      '50 planner-sourced vehicle commands',
+      10,
+      () => vehicle.since(since).filter((c) => c.source === SOURCE.planner).length >= 50,
+      logs,
+    );
     const names = await waitFor('/diagnostics statuses', 5, () => diagnostics.last?.status.map((s) => s.name), logs);
     expect(names.join(' ')).to.include('state');
     diagnostics.close();
@@ -136,9 +215,16 @@ describe('ROS 2 graph: a drive with planner and watchdog', function () {
     await waitFor('10 s of driving', 20, () => performance.now() >= end, logs);
     const cmds = vehicle.since(since);
     const states = state.since(since);
-    const left = [...new Set(states.filter((s) => s.state !== STATE.nominal).map((s) => `${s.state_name}: ${s.reasons.join(', ')}`))];
+    const left = [
+      ...new Set(
+        states.filter((s) => s.state !== STATE.nominal).map((s) => `${s.state_name}: ${s.reasons.join(', ')}`),
+      ),
+    ];
     expect(left.length, `left nominal: ${left.slice(0, 5).join(' | ')}`).to.equal(0);
-    expect(cmds.every((c) => c.source === SOURCE.planner), 'every command from the planner').to.equal(true);
+    expect(
+      cmds.every((c) => c.source === SOURCE.planner),
+      'every command from the planner',
+    ).to.equal(true);
     expect(cmds.length, 'commands in 10 s at 50 Hz').to.be.at.least(450);
     expect(maxStampGapS(cmds), 'largest gap between vehicle command stamps [s]').to.be.at.most(0.1);
     for (const c of cmds) expect(Number.isFinite(c.acceleration) && Number.isFinite(c.curvature)).to.equal(true);
@@ -149,15 +235,25 @@ describe('ROS 2 graph: a drive with planner and watchdog', function () {
   });
 
   it('disengage (engage false) hands back: no planner command reaches the vehicle any more', async () => {
-    const engage = (await graphNode()).createPublisher('std_msgs/msg/Bool', '/ar1/watchdog/engage', { qos: await qos('reliable') });
-    await waitFor('state disengaged (or braking to a stop) after engage false', 10, () => {
-      const s = state.last?.state;
-      if (s === STATE.disengaged || s === STATE.fallback) return true;
-      engage.publish({ data: false });
-      return undefined;
-    }, logs);
+    const engage = (await graphNode()).createPublisher('std_msgs/msg/Bool', '/ar1/watchdog/engage', {
+      qos: await qos('reliable'),
+    });
+    await waitFor(
+      'state disengaged (or braking to a stop) after engage false',
+      10,
+      () => {
+        const s = state.last?.state;
+        if (s === STATE.disengaged || s === STATE.fallback) return true;
+        engage.publish({ data: false });
+        return undefined;
+      },
+      logs,
+    );
     const since = performance.now();
     await waitFor('non-planner vehicle commands after disengage', 5, () => vehicle.since(since).length >= 10, logs);
-    expect(vehicle.since(since).some((c) => c.source === SOURCE.planner), 'no planner command after disengage').to.equal(false);
+    expect(
+      vehicle.since(since).some((c) => c.source === SOURCE.planner),
+      'no planner command after disengage',
+    ).to.equal(false);
   });
 });

@@ -6,8 +6,18 @@
 import { expect } from 'chai';
 import { suite } from './hooks.js';
 import {
-  NodeProcess, SOURCE, STATE, maxStampGapS, record, sleep, stampS, startDrive, waitFor,
-  type DiagnosticArrayMsg, type Drive, type UnicycleCommandMsg,
+  NodeProcess,
+  SOURCE,
+  STATE,
+  maxStampGapS,
+  record,
+  sleep,
+  stampS,
+  startDrive,
+  waitFor,
+  type DiagnosticArrayMsg,
+  type Drive,
+  type UnicycleCommandMsg,
 } from './graph.js';
 
 /** command_gap_s and the control period of config/ar1_watchdog.yaml [s]. */
@@ -27,20 +37,36 @@ function afterLastPlanner(d: Drive): { last: UnicycleCommandMsg; after: Unicycle
 /** Fallback braking after a silent planner: in time, a ramp that never increases, state fallback naming the gap. */
 async function expectBrakingAfterSilence(d: Drive, what: string): Promise<void> {
   const lastPlannerCommand = d.plannerCommands.last!;
-  const after = await waitFor(`25 fallback commands after ${what}`, 5, () => {
-    const a = afterLastPlanner(d).after;
-    return a.length >= 25 ? a : undefined;
-  }, d.logs);
+  const after = await waitFor(
+    `25 fallback commands after ${what}`,
+    5,
+    () => {
+      const a = afterLastPlanner(d).after;
+      return a.length >= 25 ? a : undefined;
+    },
+    d.logs,
+  );
   const fallback = after.filter((c) => c.source === SOURCE.fallback);
   expect(fallback.length, 'every command after the last forwarded one is a fallback command').to.equal(after.length);
   const reactionS = stampS(after[0]!.header.stamp) - stampS(lastPlannerCommand.header.stamp);
-  console.log(`        ${what}: last /ar1/command → first fallback command ${(reactionS * 1000).toFixed(1)} ms (stamps)`);
+  console.log(
+    `        ${what}: last /ar1/command → first fallback command ${(reactionS * 1000).toFixed(1)} ms (stamps)`,
+  );
   expect(reactionS, 'last /ar1/command → first fallback [s]').to.be.at.most(COMMAND_GAP_S + CONTROL_PERIOD_S + SLACK_S);
   for (let i = 1; i < fallback.length; i++) {
-    expect(fallback[i]!.acceleration, `fallback command ${i}: acceleration never increases`).to.be.at.most(fallback[i - 1]!.acceleration + 1e-9);
+    expect(fallback[i]!.acceleration, `fallback command ${i}: acceleration never increases`).to.be.at.most(
+      fallback[i - 1]!.acceleration + 1e-9,
+    );
   }
-  expect(maxStampGapS(after), 'the vehicle command stream keeps its rate while braking [s]').to.be.at.most(COMMAND_GAP_S);
-  const state = await waitFor('state fallback', 2, () => (d.state.last?.state === STATE.fallback ? d.state.last : undefined), d.logs);
+  expect(maxStampGapS(after), 'the vehicle command stream keeps its rate while braking [s]').to.be.at.most(
+    COMMAND_GAP_S,
+  );
+  const state = await waitFor(
+    'state fallback',
+    2,
+    () => (d.state.last?.state === STATE.fallback ? d.state.last : undefined),
+    d.logs,
+  );
   expect(state.reasons.join(' ')).to.match(/command/);
 }
 
@@ -50,17 +76,28 @@ async function expectBrakingAfterSilence(d: Drive, what: string): Promise<void> 
  */
 async function resetUntilNominal(d: Drive): Promise<void> {
   let lastMs = 0;
-  await waitFor('nominal after an operator reset at standstill', 15, () => {
-    if (d.state.last?.state === STATE.nominal) return true;
-    if (performance.now() - lastMs > 500) { void d.reset(); lastMs = performance.now(); }
-    return undefined;
-  }, d.logs);
+  await waitFor(
+    'nominal after an operator reset at standstill',
+    15,
+    () => {
+      if (d.state.last?.state === STATE.nominal) return true;
+      if (performance.now() - lastMs > 500) {
+        void d.reset();
+        lastMs = performance.now();
+      }
+      return undefined;
+    },
+    d.logs,
+  );
 }
 
 describe('ROS 2 graph: faults brake the vehicle', function () {
   this.timeout(120_000);
   let d: Drive | undefined;
-  afterEach(async () => { await d?.close(); d = undefined; });
+  afterEach(async () => {
+    await d?.close();
+    d = undefined;
+  });
 
   it('killing the planner brakes within command_gap_s; stopped, a reset is refused until the planner is back, then resumes', async () => {
     d = await startDrive({ bundle: suite.bundle });
@@ -76,7 +113,12 @@ describe('ROS 2 graph: faults brake the vehicle', function () {
     expect(d.state.last?.state, 'a reset while the planner is silent is refused').to.equal(STATE.stopped);
     d.planner = NodeProcess.planner(suite.bundle);
     const since = performance.now();
-    await waitFor('commands from the restarted planner', 60, () => drive.plannerCommands.since(since).length >= 10, d.logs);
+    await waitFor(
+      'commands from the restarted planner',
+      60,
+      () => drive.plannerCommands.since(since).length >= 10,
+      d.logs,
+    );
     expect(d.state.last?.state, 'still stopped until the operator resets').to.equal(STATE.stopped);
     await resetUntilNominal(d);
   });
@@ -89,11 +131,19 @@ describe('ROS 2 graph: faults brake the vehicle', function () {
     d.planner.child.kill('SIGCONT');
     const drive = d;
     const since = performance.now();
-    await waitFor('planner commands again after SIGCONT', 10, () => drive.plannerCommands.since(since).length >= 10, d.logs);
+    await waitFor(
+      'planner commands again after SIGCONT',
+      10,
+      () => drive.plannerCommands.since(since).length >= 10,
+      d.logs,
+    );
     await sleep(500);
     const s = d.state.last!.state;
     expect([STATE.fallback, STATE.stopped], 'still latched').to.include(s);
-    expect(d.vehicle.since(since).some((c) => c.source === SOURCE.planner), 'no planner command forwarded without a reset').to.equal(false);
+    expect(
+      d.vehicle.since(since).some((c) => c.source === SOURCE.planner),
+      'no planner command forwarded without a reset',
+    ).to.equal(false);
     await waitFor('state stopped', 20, () => drive.state.last?.state === STATE.stopped, d.logs);
     await resetUntilNominal(d);
   });
@@ -116,15 +166,25 @@ describe('ROS 2 graph: faults brake the vehicle', function () {
 
   it('a camera the watchdog monitors (cameras.topics) that stops is a camera fault of its own', async () => {
     const topic = '/sensors/camera/camera_front_wide_120fov/image_raw/compressed';
-    d = await startDrive({ bundle: suite.bundle, watchdogArgs: ['-p', `cameras.topics:=[${topic}]`, '-p', 'cameras.types:=[compressed]'] });
+    d = await startDrive({
+      bundle: suite.bundle,
+      watchdogArgs: ['-p', `cameras.topics:=[${topic}]`, '-p', 'cameras.types:=[compressed]'],
+    });
     await sleep(1000);
     const diagnostics = await record<DiagnosticArrayMsg>('diagnostic_msgs/msg/DiagnosticArray', '/diagnostics');
     d.world.stoppedCameras.add('camera_front_wide_120fov');
     const drive = d;
     // The camera's own status goes to ERROR naming its topic (the latched fallback reason is the first fault, which
     // on a loaded machine can be another deadline).
-    const status = await waitFor('an ERROR status for the stopped camera on /diagnostics', 5, () => diagnostics.messages
-      .flatMap((m) => m.msg.status).find((st) => st.level === 2 && /camera/.test(st.name) && st.message.includes('camera')), d.logs);
+    const status = await waitFor(
+      'an ERROR status for the stopped camera on /diagnostics',
+      5,
+      () =>
+        diagnostics.messages
+          .flatMap((m) => m.msg.status)
+          .find((st) => st.level === 2 && /camera/.test(st.name) && st.message.includes('camera')),
+      d.logs,
+    );
     expect(`${status.name} ${status.message}`).to.include('camera_front_wide_120fov');
     await waitFor('state fallback', 2, () => drive.state.last?.state === STATE.fallback, d.logs);
     diagnostics.close();

@@ -10,11 +10,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { WorldControl, WorldOptions, WorldStatus } from './worldProcess.js';
+import type { WorldControl, WorldOptions, WorldStatus } from './worldProtocol.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CAMERAS = [
-  'camera_cross_left_120fov', 'camera_front_wide_120fov', 'camera_cross_right_120fov', 'camera_front_tele_30fov',
+  'camera_cross_left_120fov',
+  'camera_front_wide_120fov',
+  'camera_cross_right_120fov',
+  'camera_front_tele_30fov',
 ] as const;
 export const cameraTopic = (camera: string) => `/sensors/camera/${camera}/image_raw/compressed`;
 /** Scales every wait of the suite (a slow or loaded machine). */
@@ -25,13 +28,16 @@ export const STATE = { disengaged: 0, nominal: 1, fallback: 2, stopped: 3 } as c
 
 /** Why the suite cannot run here, or undefined. Checked without importing rclnodejs. */
 export function ros2Unavailable(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (!env['ROS_DISTRO'] || !env['AMENT_PREFIX_PATH']) return 'ROS 2 is not sourced (ROS_DISTRO or AMENT_PREFIX_PATH is unset)';
+  if (!env['ROS_DISTRO'] || !env['AMENT_PREFIX_PATH'])
+    return 'ROS 2 is not sourced (ROS_DISTRO or AMENT_PREFIX_PATH is unset)';
   const rcl = join(REPO, 'node_modules', 'rclnodejs');
   const built = existsSync(join(rcl, 'build', 'Release', 'rclnodejs.node'));
   const prebuiltDir = join(rcl, 'prebuilds', `linux-${process.arch}`);
-  const prebuilt = existsSync(prebuiltDir)
-    && readdirSync(prebuiltDir).some((f) => f.startsWith(`${env['ROS_DISTRO']}-`) && f.includes('-node-'));
-  if (!built && !prebuilt) return `rclnodejs has no native addon for ROS ${env['ROS_DISTRO']} (see "ROS 2 machines" in the README)`;
+  const prebuilt =
+    existsSync(prebuiltDir) &&
+    readdirSync(prebuiltDir).some((f) => f.startsWith(`${env['ROS_DISTRO']}-`) && f.includes('-node-'));
+  if (!built && !prebuilt)
+    return `rclnodejs has no native addon for ROS ${env['ROS_DISTRO']} (see "ROS 2 machines" in the README)`;
   if (!existsSync(join(rcl, 'generated', 'ar1_msgs'))) {
     return 'rclnodejs has no generated classes for ar1_msgs (build msg/, source its overlay, then generate the messages)';
   }
@@ -51,8 +57,12 @@ export function isolateGraph(env: NodeJS.ProcessEnv = process.env): string {
 
 // ---------------------------------------------------------------------------------------------------------------
 // The slice of rclnodejs the suite uses, typed here so the suite compiles without ROS-generated typings.
-export interface RclTime { nanoseconds: bigint }
-export interface RclPublisher { publish(msg: unknown): void }
+export interface RclTime {
+  nanoseconds: bigint;
+}
+export interface RclPublisher {
+  publish(msg: unknown): void;
+}
 export interface RclClient {
   waitForService(timeoutMs?: number): Promise<boolean>;
   sendRequestAsync(request: unknown): Promise<unknown>;
@@ -106,7 +116,11 @@ export async function graphNode(): Promise<RclNode> {
 export async function closeGraph(): Promise<void> {
   if (!rclPromise) return;
   const r = await rclPromise;
-  try { testNode?.destroy(); } catch { /* already destroyed */ }
+  try {
+    testNode?.destroy();
+  } catch {
+    /* already destroyed */
+  }
   if (!r.isShutdown()) r.shutdown();
 }
 
@@ -118,36 +132,82 @@ export async function qos(kind: 'reliable' | 'best_effort' | 'latched', depth = 
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-export interface Stamp { sec: number; nanosec: number }
-export interface Header { stamp: Stamp; frame_id: string }
-export interface UnicycleCommandMsg { header: Header; acceleration: number; curvature: number; speed: number; source: number }
-export interface SafetyStateMsg { header: Header; state: number; state_name: string; reasons: string[]; limits_active: string[]; plan_age_s: number }
-export interface TimingMsg {
-  header: Header; error: string; frames_received: number; frames_planned: number; frames_dropped: number;
-  drop_reasons: string[]; drop_counts: number[] | Uint32Array; latency_ms: number; total_ms: number;
+export interface Stamp {
+  sec: number;
+  nanosec: number;
 }
-export interface DiagnosticArrayMsg { status: Array<{ level: number; name: string; message: string }> }
+export interface Header {
+  stamp: Stamp;
+  frame_id: string;
+}
+export interface UnicycleCommandMsg {
+  header: Header;
+  acceleration: number;
+  curvature: number;
+  speed: number;
+  source: number;
+}
+export interface SafetyStateMsg {
+  header: Header;
+  state: number;
+  state_name: string;
+  reasons: string[];
+  limits_active: string[];
+  plan_age_s: number;
+}
+export interface TimingMsg {
+  header: Header;
+  error: string;
+  frames_received: number;
+  frames_planned: number;
+  frames_dropped: number;
+  drop_reasons: string[];
+  drop_counts: number[] | Uint32Array;
+  latency_ms: number;
+  total_ms: number;
+}
+export interface DiagnosticArrayMsg {
+  status: Array<{ level: number; name: string; message: string }>;
+}
 
 export const stampS = (s: Stamp): number => s.sec + s.nanosec / 1e9;
-export const stampOfNs = (ns: bigint): Stamp => ({ sec: Number(ns / 1_000_000_000n), nanosec: Number(ns % 1_000_000_000n) });
+export const stampOfNs = (ns: bigint): Stamp => ({
+  sec: Number(ns / 1_000_000_000n),
+  nanosec: Number(ns % 1_000_000_000n),
+});
 export const stampOfS = (s: number): Stamp => stampOfNs(BigInt(Math.round(s * 1e9)));
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Every message of one topic, with the wall time [ms] it arrived here. */
 export class Recorder<M> {
   readonly messages: Array<{ msg: M; atMs: number }> = [];
-  constructor(readonly topic: string, private readonly keep = 20_000) {}
+  constructor(
+    readonly topic: string,
+    private readonly keep = 20_000,
+  ) {}
   push(msg: M): void {
     this.messages.push({ msg, atMs: performance.now() });
     if (this.messages.length > this.keep) this.messages.splice(0, this.messages.length - this.keep);
   }
-  get last(): M | undefined { return this.messages.at(-1)?.msg; }
-  get count(): number { return this.messages.length; }
-  since(atMs: number): M[] { return this.messages.filter((m) => m.atMs >= atMs).map((m) => m.msg); }
-  clear(): void { this.messages.length = 0; }
+  get last(): M | undefined {
+    return this.messages.at(-1)?.msg;
+  }
+  get count(): number {
+    return this.messages.length;
+  }
+  since(atMs: number): M[] {
+    return this.messages.filter((m) => m.atMs >= atMs).map((m) => m.msg);
+  }
+  clear(): void {
+    this.messages.length = 0;
+  }
 }
 
-export async function record<M>(type: string, topic: string, kind: 'reliable' | 'best_effort' | 'latched' = 'reliable'): Promise<Recorder<M> & { close(): void }> {
+export async function record<M>(
+  type: string,
+  topic: string,
+  kind: 'reliable' | 'best_effort' | 'latched' = 'reliable',
+): Promise<Recorder<M> & { close(): void }> {
   const node = await graphNode();
   const rec = new Recorder<M>(topic);
   const sub = node.createSubscription(type, topic, { qos: await qos(kind) }, (m: never) => rec.push(m as M));
@@ -155,12 +215,20 @@ export async function record<M>(type: string, topic: string, kind: 'reliable' | 
 }
 
 /** Polls get() every 20 ms until it returns a value; fails with the nodes' output after timeoutS (× SLACK). */
-export async function waitFor<T>(what: string, timeoutS: number, get: () => T | undefined | false, context: () => string = () => ''): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  timeoutS: number,
+  get: () => T | undefined | false,
+  context: () => string = () => '',
+): Promise<T> {
   const end = performance.now() + timeoutS * SLACK * 1000;
   for (;;) {
     const v = get();
     if (v !== undefined && v !== false) return v;
-    if (performance.now() > end) throw new Error(`timed out after ${timeoutS * SLACK} s waiting for ${what}${context() ? `\n--- context ---\n${context()}` : ''}`);
+    if (performance.now() > end)
+      throw new Error(
+        `timed out after ${timeoutS * SLACK} s waiting for ${what}${context() ? `\n--- context ---\n${context()}` : ''}`,
+      );
     await sleep(20);
   }
 }
@@ -172,31 +240,72 @@ export class NodeProcess {
   readonly child: ChildProcess;
   readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(readonly label: string, args: string[], env: NodeJS.ProcessEnv = process.env) {
-    this.child = spawn(process.execPath, [join(REPO, 'bin', 'ar1.js'), ...args], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const keep = (b: Buffer) => { this.output.push(b.toString()); if (this.output.length > 500) this.output.shift(); };
+  constructor(
+    readonly label: string,
+    args: string[],
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.child = spawn(process.execPath, [join(REPO, 'bin', 'ar1.js'), ...args], {
+      cwd: REPO,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const keep = (b: Buffer) => {
+      this.output.push(b.toString());
+      if (this.output.length > 500) this.output.shift();
+    };
     this.child.stdout?.on('data', keep);
     this.child.stderr?.on('data', keep);
     this.exit = new Promise((r) => this.child.once('exit', (code, signal) => r({ code, signal })));
   }
 
   static planner(bundle: string, rosArgs: string[] = [], env?: NodeJS.ProcessEnv): NodeProcess {
-    return new NodeProcess('planner', ['node', 'planner', '--bundle', bundle, '--ros-args',
-      '--params-file', join(REPO, 'config', 'ar1_planner.yaml'),
-      '-p', 'execution_providers:=[cpu]',
-      '-p', 'cameras.transports:=[compressed,compressed,compressed,compressed]', ...rosArgs], env);
+    return new NodeProcess(
+      'planner',
+      [
+        'node',
+        'planner',
+        '--bundle',
+        bundle,
+        '--ros-args',
+        '--params-file',
+        join(REPO, 'config', 'ar1_planner.yaml'),
+        '-p',
+        'execution_providers:=[cpu]',
+        '-p',
+        'cameras.transports:=[compressed,compressed,compressed,compressed]',
+        ...rosArgs,
+      ],
+      env,
+    );
   }
 
   static watchdog(rosArgs: string[] = [], env?: NodeJS.ProcessEnv): NodeProcess {
-    return new NodeProcess('watchdog', ['node', 'watchdog', '--ros-args',
-      '--params-file', join(REPO, 'config', 'ar1_watchdog.yaml'), ...rosArgs], env);
+    return new NodeProcess(
+      'watchdog',
+      ['node', 'watchdog', '--ros-args', '--params-file', join(REPO, 'config', 'ar1_watchdog.yaml'), ...rosArgs],
+      env,
+    );
   }
 
-  get running(): boolean { return this.child.exitCode === null && this.child.signalCode === null; }
-  get log(): string { return this.output.join('').split('\n').map((l) => `[${this.label}] ${l}`).join('\n'); }
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+  get log(): string {
+    return this.output
+      .join('')
+      .split('\n')
+      .map((l) => `[${this.label}] ${l}`)
+      .join('\n');
+  }
 
   async waitForOutput(re: RegExp, timeoutS: number): Promise<string> {
-    return waitFor(`${this.label} output ${re}`, timeoutS, () => this.output.join('').match(re)?.[0], () => this.log.slice(-4000));
+    return waitFor(
+      `${this.label} output ${re}`,
+      timeoutS,
+      () => this.output.join('').match(re)?.[0],
+      () => this.log.slice(-4000),
+    );
   }
 
   /**
@@ -229,13 +338,19 @@ export class World {
   #out = '';
   readonly stoppedCameras = { add: (camera: string) => this.#send({ stopCamera: camera }) };
 
-  private constructor(private readonly child: ChildProcess, options: WorldOptions) {
+  private constructor(
+    private readonly child: ChildProcess,
+    options: WorldOptions,
+  ) {
     this.#speedMps = options.speedMps;
   }
 
   static async start(options: WorldOptions = { speedMps: 5, obeyCommands: false }): Promise<World> {
     const script = join(REPO, 'test', 'ros2', 'worldProcess.ts');
-    const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(options)], { cwd: REPO, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', script, JSON.stringify(options)], {
+      cwd: REPO,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const world = new World(child, options);
     let ready = false;
     let buf = '';
@@ -253,7 +368,9 @@ export class World {
         }
       }
     });
-    child.stderr!.on('data', (b: Buffer) => { world.#out += b.toString(); });
+    child.stderr!.on('data', (b: Buffer) => {
+      world.#out += b.toString();
+    });
     await waitFor('the world process', 60, () => {
       if (child.exitCode !== null) throw new Error(`the world process exited (${child.exitCode}): ${world.#out}`);
       return ready;
@@ -266,18 +383,32 @@ export class World {
   }
 
   /** The vehicle's speed [m/s], as of the last status line (every 50 ms). */
-  get speedMps(): number { return this.#speedMps; }
+  get speedMps(): number {
+    return this.#speedMps;
+  }
   /** The world's time [s]: system time, or its simulated clock. */
-  get nowS(): number { return this.#nowS; }
-  set odometryStopped(v: boolean) { this.#send({ odometryStopped: v }); }
+  get nowS(): number {
+    return this.#nowS;
+  }
+  set odometryStopped(v: boolean) {
+    this.#send({ odometryStopped: v });
+  }
   /** Follow the vehicle commands from now on (with obeyCommands). */
-  set obeying(v: boolean) { this.#send({ obeying: v }); }
+  set obeying(v: boolean) {
+    this.#send({ obeying: v });
+  }
   /** Shift every stamp by this [s] (a stale or backward-stepping sensor clock). */
-  set stampOffsetS(v: number) { this.#send({ stampOffsetS: v }); }
+  set stampOffsetS(v: number) {
+    this.#send({ stampOffsetS: v });
+  }
   /** The simulated /clock runs (true) or stops publishing and stands still (false). */
-  set clockRunning(v: boolean) { this.#send({ clockRunning: v }); }
+  set clockRunning(v: boolean) {
+    this.#send({ clockRunning: v });
+  }
   /** Steps the simulated clock by s [s] (negative: backward). */
-  stepClock(s: number): void { this.#send({ clockStepS: s }); }
+  stepClock(s: number): void {
+    this.#send({ clockStepS: s });
+  }
 
   async stop(): Promise<void> {
     if (this.child.exitCode !== null) return;
@@ -292,7 +423,8 @@ export class World {
 /** Largest gap [s] between consecutive header stamps. */
 export function maxStampGapS(msgs: ReadonlyArray<{ header: Header }>): number {
   let gap = 0;
-  for (let i = 1; i < msgs.length; i++) gap = Math.max(gap, stampS(msgs[i]!.header.stamp) - stampS(msgs[i - 1]!.header.stamp));
+  for (let i = 1; i < msgs.length; i++)
+    gap = Math.max(gap, stampS(msgs[i]!.header.stamp) - stampS(msgs[i - 1]!.header.stamp));
   return gap;
 }
 
@@ -332,20 +464,35 @@ export async function startDrive(o: DriveOptions): Promise<Drive> {
     state: await record<SafetyStateMsg>('ar1_msgs/msg/SafetyState', '/ar1/safety_state'),
     timing: await record<TimingMsg>('ar1_msgs/msg/PlannerTiming', '/ar1/timing'),
   };
-  const world = await World.start({ ...(o.vehicle ?? { speedMps: 5, obeyCommands: true }), ...(o.simClock ? { simClock: o.simClock } : {}) });
+  const world = await World.start({
+    ...(o.vehicle ?? { speedMps: 5, obeyCommands: true }),
+    ...(o.simClock ? { simClock: o.simClock } : {}),
+  });
   const reliable = await qos('reliable');
   const engagePub = node.createPublisher('std_msgs/msg/Bool', '/ar1/watchdog/engage', { qos: reliable });
   const resetPub = node.createPublisher('std_msgs/msg/Empty', '/ar1/watchdog/reset', { qos: reliable });
-  const logs = () => [drive.planner.log.slice(-3000), watchdog.log.slice(-3000), `last state: ${JSON.stringify(recs.state.last)}`].join('\n');
+  const logs = () =>
+    [drive.planner.log.slice(-3000), watchdog.log.slice(-3000), `last state: ${JSON.stringify(recs.state.last)}`].join(
+      '\n',
+    );
   const drive: Drive = {
-    planner, watchdog, world, ...recs, logs,
+    planner,
+    watchdog,
+    world,
+    ...recs,
+    logs,
     async engage(on = true) {
       const want = on ? STATE.nominal : STATE.disengaged;
-      await waitFor(on ? 'state nominal after engage' : 'state disengaged', 30, () => {
-        if (recs.state.last?.state === want) return true;
-        engagePub.publish({ data: on });
-        return undefined;
-      }, logs);
+      await waitFor(
+        on ? 'state nominal after engage' : 'state disengaged',
+        30,
+        () => {
+          if (recs.state.last?.state === want) return true;
+          engagePub.publish({ data: on });
+          return undefined;
+        },
+        logs,
+      );
     },
     async reset() {
       resetPub.publish({});
@@ -357,10 +504,16 @@ export async function startDrive(o: DriveOptions): Promise<Drive> {
     },
   };
   try {
-    await waitFor('the first planner command', 60, () => {
-      for (const n of [planner, watchdog]) if (!n.running) throw new Error(`${n.label} exited during start-up\n${logs()}`);
-      return recs.plannerCommands.count > 0;
-    }, logs);
+    await waitFor(
+      'the first planner command',
+      60,
+      () => {
+        for (const n of [planner, watchdog])
+          if (!n.running) throw new Error(`${n.label} exited during start-up\n${logs()}`);
+        return recs.plannerCommands.count > 0;
+      },
+      logs,
+    );
     await drive.engage();
     world.obeying = true;
   } catch (e) {

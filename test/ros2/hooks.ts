@@ -22,8 +22,11 @@ before(function (this: Mocha.Context): void {
   isolateGraph();
   dir = mkdtempSync(join(tmpdir(), 'ar1-ros2-'));
   suite.bundle = join(dir, 'bundle');
-  const made = spawnSync(process.execPath, [join(REPO, 'bin', 'ar1.js'), 'model', 'make-demo', suite.bundle, '--image-size', '1080x1920'],
-    { cwd: REPO, encoding: 'utf8' });
+  const made = spawnSync(
+    process.execPath,
+    [join(REPO, 'bin', 'ar1.js'), 'model', 'make-demo', suite.bundle, '--image-size', '1080x1920'],
+    { cwd: REPO, encoding: 'utf8' },
+  );
   if (made.status !== 0) throw new Error(`ar1 model make-demo failed (exit ${made.status}): ${made.stderr}`);
 });
 

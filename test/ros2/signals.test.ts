@@ -18,7 +18,10 @@ async function signalAndTime(n: NodeProcess, signal: NodeJS.Signals): Promise<{ 
 describe('ROS 2 graph: SIGINT and SIGTERM', function () {
   this.timeout(120_000);
   let d: Drive | undefined;
-  afterEach(async () => { await d?.close(); d = undefined; });
+  afterEach(async () => {
+    await d?.close();
+    d = undefined;
+  });
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     it(`${signal} while engaged and moving: the watchdog's last command starts the braking ramp, both nodes exit 0 within their budget`, async () => {

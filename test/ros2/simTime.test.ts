@@ -39,13 +39,29 @@ describe('ROS 2 graph: sim time from /clock', function () {
     await sleep(100); // a status line from the world after the stop
     const frozenS = d.world.nowS;
     const drive = d;
-    const braking = await waitFor('25 fallback commands while /clock is stopped', 5,
-      () => { const f = drive.vehicle.since(since).filter((c) => c.source === SOURCE.fallback); return f.length >= 25 ? f : undefined; }, d.logs);
+    const braking = await waitFor(
+      '25 fallback commands while /clock is stopped',
+      5,
+      () => {
+        const f = drive.vehicle.since(since).filter((c) => c.source === SOURCE.fallback);
+        return f.length >= 25 ? f : undefined;
+      },
+      d.logs,
+    );
     const firstAt = drive.vehicle.messages.find((m) => m.atMs >= since && m.msg.source === SOURCE.fallback)!.atMs;
-    console.log(`        /clock stopped → first fallback command ${(firstAt - since).toFixed(0)} ms later (arrival here)`);
-    for (const c of braking) expect(stampS(c.header.stamp), 'stamped with the stopped sim time').to.be.at.most(frozenS + 0.05);
-    for (let i = 1; i < braking.length; i++) expect(braking[i]!.acceleration).to.be.at.most(braking[i - 1]!.acceleration + 1e-9);
-    const state = await waitFor('state fallback', 2, () => (drive.state.last?.state === STATE.fallback ? drive.state.last : undefined), d.logs);
+    console.log(
+      `        /clock stopped → first fallback command ${(firstAt - since).toFixed(0)} ms later (arrival here)`,
+    );
+    for (const c of braking)
+      expect(stampS(c.header.stamp), 'stamped with the stopped sim time').to.be.at.most(frozenS + 0.05);
+    for (let i = 1; i < braking.length; i++)
+      expect(braking[i]!.acceleration).to.be.at.most(braking[i - 1]!.acceleration + 1e-9);
+    const state = await waitFor(
+      'state fallback',
+      2,
+      () => (drive.state.last?.state === STATE.fallback ? drive.state.last : undefined),
+      d.logs,
+    );
     expect(state.reasons.join(' ')).to.match(/command/);
   });
 
@@ -55,12 +71,28 @@ describe('ROS 2 graph: sim time from /clock', function () {
     d.world.stepClock(-5);
     const stepAt = performance.now();
     const drive = d;
-    const state = await waitFor('state fallback', 5, () => (drive.state.last?.state === STATE.fallback ? drive.state.last : undefined), d.logs);
+    const state = await waitFor(
+      'state fallback',
+      5,
+      () => (drive.state.last?.state === STATE.fallback ? drive.state.last : undefined),
+      d.logs,
+    );
     expect(state.reasons.join(' ')).to.match(/back/);
     const firstAt = drive.vehicle.messages.find((m) => m.atMs >= stepAt && m.msg.source === SOURCE.fallback)?.atMs;
-    if (firstAt !== undefined) console.log(`        /clock 5 s back → first fallback command ${(firstAt - stepAt).toFixed(0)} ms later (arrival here)`);
+    if (firstAt !== undefined)
+      console.log(
+        `        /clock 5 s back → first fallback command ${(firstAt - stepAt).toFixed(0)} ms later (arrival here)`,
+      );
     const since = performance.now();
-    await waitFor('fallback commands after the jump', 5, () => drive.vehicle.since(since).filter((c) => c.source === SOURCE.fallback).length >= 10, d.logs);
-    expect(drive.vehicle.since(since).some((c) => c.source === SOURCE.planner), 'no planner command forwarded after the jump').to.equal(false);
+    await waitFor(
+      'fallback commands after the jump',
+      5,
+      () => drive.vehicle.since(since).filter((c) => c.source === SOURCE.fallback).length >= 10,
+      d.logs,
+    );
+    expect(
+      drive.vehicle.since(since).some((c) => c.source === SOURCE.planner),
+      'no planner command forwarded after the jump',
+    ).to.equal(false);
   });
 });

@@ -9,48 +9,55 @@
  */
 import { createInterface } from 'node:readline';
 import { CAMERAS, cameraTopic, graphNode, closeGraph, qos, stampOfS, type UnicycleCommandMsg } from './graph.js';
-
-export interface WorldOptions {
-  speedMps: number;
-  obeyCommands: boolean;
-  /** Publish /clock from simStartS [s] and stamp with it; otherwise stamp with system time. */
-  simClock?: { startS: number };
-}
-
-export interface WorldControl {
-  stopCamera?: string;
-  odometryStopped?: boolean;
-  obeying?: boolean;
-  stampOffsetS?: number;
-  clockRunning?: boolean;
-  clockStepS?: number;
-  exit?: boolean;
-}
-
-export interface WorldStatus { speedMps: number; xM: number; nowS: number }
+import type { WorldControl, WorldOptions, WorldStatus } from './worldProtocol.js';
 
 async function main(o: WorldOptions): Promise<void> {
   const node = await graphNode();
   const { default: sharp } = await import('sharp');
   // A road-like picture: brighter lower half. Real size, as the vehicle's compressed transport sends it.
-  const jpeg = new Uint8Array(await sharp({ create: { width: 1920, height: 1080, channels: 3, background: { r: 90, g: 110, b: 120 } } })
-    .composite([{ input: { create: { width: 1920, height: 540, channels: 3, background: { r: 160, g: 160, b: 150 } } }, top: 540, left: 0 }])
-    .jpeg({ quality: 70 }).toBuffer());
+  const jpeg = new Uint8Array(
+    await sharp({ create: { width: 1920, height: 1080, channels: 3, background: { r: 90, g: 110, b: 120 } } })
+      .composite([
+        {
+          input: { create: { width: 1920, height: 540, channels: 3, background: { r: 160, g: 160, b: 150 } } },
+          top: 540,
+          left: 0,
+        },
+      ])
+      .jpeg({ quality: 70 })
+      .toBuffer(),
+  );
   const sensor = await qos('best_effort', 5);
-  const cams = CAMERAS.map((c) => node.createPublisher('sensor_msgs/msg/CompressedImage', cameraTopic(c), { qos: sensor }));
+  const cams = CAMERAS.map((c) =>
+    node.createPublisher('sensor_msgs/msg/CompressedImage', cameraTopic(c), { qos: sensor }),
+  );
   const odom = node.createPublisher('nav_msgs/msg/Odometry', '/localization/odometry', { qos: sensor });
   // rclnodejs's time source subscribes /clock reliable, depth 10: a reliable publisher matches it.
-  const clockPub = o.simClock ? node.createPublisher('rosgraph_msgs/msg/Clock', '/clock', { qos: await qos('reliable') }) : undefined;
+  const clockPub = o.simClock
+    ? node.createPublisher('rosgraph_msgs/msg/Clock', '/clock', { qos: await qos('reliable') })
+    : undefined;
   let lastCommand: UnicycleCommandMsg | undefined;
-  node.createSubscription('ar1_msgs/msg/UnicycleCommand', '/vehicle/unicycle_command', { qos: await qos('reliable') },
-    (m: never) => { lastCommand = m as UnicycleCommandMsg; });
+  node.createSubscription(
+    'ar1_msgs/msg/UnicycleCommand',
+    '/vehicle/unicycle_command',
+    { qos: await qos('reliable') },
+    (m: never) => {
+      lastCommand = m as UnicycleCommandMsg;
+    },
+  );
 
   const stopped = new Set<string>();
-  let odometryStopped = false, obeying = false, stampOffsetS = 0, clockRunning = true;
+  let odometryStopped = false,
+    obeying = false,
+    stampOffsetS = 0,
+    clockRunning = true;
   let simS = o.simClock?.startS ?? 0;
   let lastWallMs = performance.now();
   const now = () => (o.simClock ? simS : Number(node.now().nanoseconds) / 1e9);
-  let speed = o.speedMps, x = 0, lastS: number | undefined, tick = 0;
+  let speed = o.speedMps,
+    x = 0,
+    lastS: number | undefined,
+    tick = 0;
 
   createInterface({ input: process.stdin }).on('line', (line) => {
     const c = JSON.parse(line) as WorldControl;
@@ -60,7 +67,12 @@ async function main(o: WorldOptions): Promise<void> {
     if (c.stampOffsetS !== undefined) stampOffsetS = c.stampOffsetS;
     if (c.clockRunning !== undefined) clockRunning = c.clockRunning;
     if (c.clockStepS !== undefined) simS += c.clockStepS;
-    if (c.exit) { clearInterval(clock); clearInterval(step); clearInterval(status); void closeGraph().then(() => process.exit(0)); }
+    if (c.exit) {
+      clearInterval(clock);
+      clearInterval(step);
+      clearInterval(status);
+      void closeGraph().then(() => process.exit(0));
+    }
   });
 
   // /clock at 100 Hz: simulated time advances with wall time while running.
@@ -81,9 +93,16 @@ async function main(o: WorldOptions): Promise<void> {
     const stamp = stampOfS(t + stampOffsetS);
     if (!odometryStopped) {
       odom.publish({
-        header: { stamp, frame_id: 'odom' }, child_frame_id: 'base_link',
-        pose: { pose: { position: { x, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } }, covariance: new Array(36).fill(0) },
-        twist: { twist: { linear: { x: speed, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } }, covariance: new Array(36).fill(0) },
+        header: { stamp, frame_id: 'odom' },
+        child_frame_id: 'base_link',
+        pose: {
+          pose: { position: { x, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } },
+          covariance: new Array(36).fill(0),
+        },
+        twist: {
+          twist: { linear: { x: speed, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } },
+          covariance: new Array(36).fill(0),
+        },
       });
     }
     if (tick++ % 5 === 0) {

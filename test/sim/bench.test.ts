@@ -13,7 +13,10 @@ describe('bench/sim: closed-loop simulation speed', function () {
     const dir = mkdtempSync(join(tmpdir(), 'ar1-bench-sim-'));
     try {
       makeDemoBundle(join(dir, 'bundle'));
-      writeFileSync(join(dir, 's.yaml'), 'name: s\nduration_s: 3\nroad: { width_m: 7.2, segments: [{ kind: straight, length_m: 100 }] }\nroute: { length_m: 50 }\nego: { speed_mps: 5 }\npass: {}\n');
+      writeFileSync(
+        join(dir, 's.yaml'),
+        'name: s\nduration_s: 3\nroad: { width_m: 7.2, segments: [{ kind: straight, length_m: 100 }] }\nroute: { length_m: 50 }\nego: { speed_mps: 5 }\npass: {}\n',
+      );
       const engine = await createOnnxEngine({ bundleDir: join(dir, 'bundle'), executionProviders: ['cpu'] });
       try {
         for (const render of [true, false]) {
@@ -25,7 +28,11 @@ describe('bench/sim: closed-loop simulation speed', function () {
           expect(f.renderS > 0).to.equal(render);
           expect(f.restS).to.be.at.least(0);
         }
-      } finally { await engine.close(); }
-    } finally { rmSync(dir, { recursive: true, force: true }); }
+      } finally {
+        await engine.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -4,12 +4,26 @@ import { Road } from '../../nodes/sim/road.js';
 import type { BarrierSpec } from '../../nodes/sim/scenario.js';
 import type { VehicleParams, VehicleState } from '../../nodes/sim/vehicle.js';
 
-const P: VehicleParams = { accel_lag_s: 0.2, curvature_lag_s: 0.15, accel_min_mps2: -8, accel_max_mps2: 3, curvature_max_1pm: 0.2, length_m: 4.8, width_m: 1.9, rear_overhang_m: 1 };
+const P: VehicleParams = {
+  accel_lag_s: 0.2,
+  curvature_lag_s: 0.15,
+  accel_min_mps2: -8,
+  accel_max_mps2: 3,
+  curvature_max_1pm: 0.2,
+  length_m: 4.8,
+  width_m: 1.9,
+  rear_overhang_m: 1,
+};
 const road = new Road([{ kind: 'straight', length_m: 200 }], 3.6);
 const barrier: BarrierSpec = { kind: 'barrier', at_m: 50, lifts_at_s: null, height_m: 1.6 };
 
 /** Feeds a straight drive at y with speed v(t) (and a(t) its derivative) in 10 ms steps. */
-function drive(m: RunMetrics, seconds: number, f: (t: number) => { x: number; y?: number; v: number; a?: number; kappa?: number }, state: 'nominal' | 'fallback' = 'nominal') {
+function drive(
+  m: RunMetrics,
+  seconds: number,
+  f: (t: number) => { x: number; y?: number; v: number; a?: number; kappa?: number },
+  state: 'nominal' | 'fallback' = 'nominal',
+) {
   for (let i = 0; i <= Math.round(seconds / 0.01); i++) {
     const t = i * 0.01;
     const s = f(t);
@@ -73,8 +87,19 @@ describe('sim/metrics: progress, off-road, collision, comfort, watchdog time', (
   it('checks each threshold given, and only those', () => {
     const m = new RunMetrics(road, 100, [barrier], P);
     drive(m, 8, (t) => ({ x: 10 * t, v: 10 }), 'fallback');
-    const checks = checkThresholds(m.result(), { no_collision: true, min_progress_m: 90, reaches_state: 'fallback', final_state: 'stopped', max_fallback_s: 10 }, new Set(['fallback']), 'fallback');
-    expect(checks.map((c) => [c.name, c.pass])).to.deep.equal([['min_progress_m', false], ['no_collision', false], ['reaches_state', true], ['final_state', false], ['max_fallback_s', true]]);
+    const checks = checkThresholds(
+      m.result(),
+      { no_collision: true, min_progress_m: 90, reaches_state: 'fallback', final_state: 'stopped', max_fallback_s: 10 },
+      new Set(['fallback']),
+      'fallback',
+    );
+    expect(checks.map((c) => [c.name, c.pass])).to.deep.equal([
+      ['min_progress_m', false],
+      ['no_collision', false],
+      ['reaches_state', true],
+      ['final_state', false],
+      ['max_fallback_s', true],
+    ]);
     expect(checkThresholds(m.result(), {}, new Set(), 'nominal')).to.deep.equal([]);
   });
 });

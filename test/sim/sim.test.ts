@@ -31,7 +31,15 @@ describe('sim: closed loop with the demo model (real planner + watchdog, virtual
   let dir: string;
   let engine: PlanningEngine;
   const run = (file: string, out: string, latency: { kind: 'fixed'; ms: number } = FIXED) =>
-    runScenario({ loaded: loadScenario(join(SCENARIOS, file)), engine, paramsFiles: [], outDir: join(dir, out), seed: 0, latency, version: 'test' });
+    runScenario({
+      loaded: loadScenario(join(SCENARIOS, file)),
+      engine,
+      paramsFiles: [],
+      outDir: join(dir, out),
+      seed: 0,
+      latency,
+      version: 'test',
+    });
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ar1-sim-'));
@@ -48,14 +56,19 @@ describe('sim: closed loop with the demo model (real planner + watchdog, virtual
     const m = r.report.metrics;
     expect(m.offroad_s).to.equal(0);
     expect(m.progress_m).to.be.greaterThan(200);
-    expect(Math.max(...r.series.filter((p) => p.t > 2).map((p) => Math.abs(p.lateral))), 'stays within 2 m of the centreline').to.be.lessThan(2);
+    expect(
+      Math.max(...r.series.filter((p) => p.t > 2).map((p) => Math.abs(p.lateral))),
+      'stays within 2 m of the centreline',
+    ).to.be.lessThan(2);
     expect(m.max_abs_lat_accel_mps2, 'it did turn (80 m radius at ~10 m/s)').to.be.greaterThan(1);
     expect(r.report.reasoning.some((x) => /curv/.test(x.text))).to.equal(true);
     expect(r.report.verdict, JSON.stringify(r.report.checks)).to.equal('pass');
     expect(r.report.watchdog.final_state).to.equal('nominal');
     // Reasoning–action consistency in the sim report: every judged plan says what it does.
     const c = r.report.consistency;
-    expect(c.plans, 'a verdict for every published reasoning').to.equal(r.report.reasoning.reduce((n, x) => n + x.count, 0));
+    expect(c.plans, 'a verdict for every published reasoning').to.equal(
+      r.report.reasoning.reduce((n, x) => n + x.count, 0),
+    );
     expect(c.inconsistent, JSON.stringify(c.inconsistent_plans.slice(0, 2))).to.equal(0);
     expect(c.rate).to.equal(1);
   });
@@ -70,7 +83,10 @@ describe('sim: closed loop with the demo model (real planner + watchdog, virtual
     const texts = r.report.reasoning.map((x) => x.text);
     expect(texts).to.include.members(['slow down for the barrier ahead', 'stop for the barrier ahead']);
     const stopAt = r.series.find((p) => p.t > 2 && p.v === 0)!.t;
-    expect(r.report.reasoning.find((x) => x.text === 'stop for the barrier ahead')!.first_s, 'it says so before it stops').to.be.lessThan(stopAt);
+    expect(
+      r.report.reasoning.find((x) => x.text === 'stop for the barrier ahead')!.first_s,
+      'it says so before it stops',
+    ).to.be.lessThan(stopAt);
     expect(r.report.verdict, JSON.stringify(r.report.checks)).to.equal('pass');
     expect(r.report.consistency.inconsistent, 'slowing and stopping for the barrier, said and done').to.equal(0);
     expect(r.report.consistency.consistent).to.be.greaterThan(0);
@@ -79,7 +95,9 @@ describe('sim: closed loop with the demo model (real planner + watchdog, virtual
   it('a slow model visibly degrades the drive: at 300 ms per plan the plan age passes 0.5 s and the watchdog brakes to a stop', async () => {
     const r = await run('curve.yaml', 'slow', { kind: 'fixed', ms: 300 });
     expect(r.report.watchdog.transitions.map((t) => t.to)).to.include('fallback');
-    expect(r.report.watchdog.transitions.find((t) => t.to === 'fallback')!.reason).to.match(/plan age .* exceeds max_plan_age_s/);
+    expect(r.report.watchdog.transitions.find((t) => t.to === 'fallback')!.reason).to.match(
+      /plan age .* exceeds max_plan_age_s/,
+    );
     expect(r.report.metrics.final_speed_mps).to.equal(0);
     expect(r.report.metrics.progress_m).to.be.lessThan(100);
     expect(r.report.verdict).to.equal('fail');
@@ -89,7 +107,16 @@ describe('sim: closed loop with the demo model (real planner + watchdog, virtual
     const faults = readdirSync(SCENARIOS).filter((f) => f.startsWith('fault_'));
     expect(faults.length).to.equal(7);
     for (const f of faults) {
-      const r = await runScenario({ loaded: loadScenario(join(SCENARIOS, f)), engine, paramsFiles: [], outDir: join(dir, f), seed: 0, latency: FIXED, version: 'test', write: false });
+      const r = await runScenario({
+        loaded: loadScenario(join(SCENARIOS, f)),
+        engine,
+        paramsFiles: [],
+        outDir: join(dir, f),
+        seed: 0,
+        latency: FIXED,
+        version: 'test',
+        write: false,
+      });
       expect(r.report.verdict, `${f}: ${JSON.stringify(r.report.checks.filter((c) => !c.pass))}`).to.equal('pass');
       expect(r.report.metrics.final_speed_mps, f).to.equal(0);
       const fault = r.report.faults[0]!.at_s;
@@ -100,21 +127,54 @@ describe('sim: closed loop with the demo model (real planner + watchdog, virtual
 
   it('with a fixed latency the outputs are byte-identical across runs; the bag holds every topic and the ground truth', async () => {
     const loaded = parseScenario(SHORT, 'short.yaml');
-    const go = (out: string, frames = false): Promise<SimResult> => runScenario({ loaded, engine, paramsFiles: [], outDir: join(dir, out), seed: 0, latency: FIXED, version: 'test', frames });
+    const go = (out: string, frames = false): Promise<SimResult> =>
+      runScenario({
+        loaded,
+        engine,
+        paramsFiles: [],
+        outDir: join(dir, out),
+        seed: 0,
+        latency: FIXED,
+        version: 'test',
+        frames,
+      });
     const a = await go('det-a');
     await go('det-b');
-    const files = (root: string): string[] => readdirSync(root, { recursive: true }).map(String).filter((f) => statSync(join(root, f)).isFile()).sort();
-    expect(files(join(dir, 'det-a'))).to.deep.equal(['bag/bag_0.mcap', 'bag/metadata.yaml', 'report.html', 'report.json']);
-    for (const f of files(join(dir, 'det-a'))) expect(readFileSync(join(dir, 'det-a', f)).equals(readFileSync(join(dir, 'det-b', f))), f).to.equal(true);
+    const files = (root: string): string[] =>
+      readdirSync(root, { recursive: true })
+        .map(String)
+        .filter((f) => statSync(join(root, f)).isFile())
+        .sort();
+    expect(files(join(dir, 'det-a'))).to.deep.equal([
+      'bag/bag_0.mcap',
+      'bag/metadata.yaml',
+      'report.html',
+      'report.json',
+    ]);
+    for (const f of files(join(dir, 'det-a')))
+      expect(readFileSync(join(dir, 'det-a', f)).equals(readFileSync(join(dir, 'det-b', f))), f).to.equal(true);
     const bag = await openBag(a.files!.bag);
     const topics = new Map((await bag.info()).topics.map((t) => [t.topic, t.messageCount]));
     await bag.close();
-    for (const t of ['/clock', '/localization/odometry', GROUND_TRUTH_TOPIC, '/vehicle/unicycle_command', '/ar1/trajectory', '/ar1/reasoning', '/ar1/command', '/ar1/safety_state', '/diagnostics']) {
+    for (const t of [
+      '/clock',
+      '/localization/odometry',
+      GROUND_TRUTH_TOPIC,
+      '/vehicle/unicycle_command',
+      '/ar1/trajectory',
+      '/ar1/reasoning',
+      '/ar1/command',
+      '/ar1/safety_state',
+      '/diagnostics',
+    ]) {
       expect(topics.get(t) ?? 0, t).to.be.greaterThan(0);
     }
     expect(topics.get('/clock')).to.equal(601);
     expect(topics.get(GROUND_TRUTH_TOPIC)).to.equal(301);
-    expect([...topics.keys()].some((t) => t.startsWith('/sensors/camera')), 'camera frames only with frames: true').to.equal(false);
+    expect(
+      [...topics.keys()].some((t) => t.startsWith('/sensors/camera')),
+      'camera frames only with frames: true',
+    ).to.equal(false);
     const withFrames = await go('det-frames', true);
     const fb = await openBag(withFrames.files!.bag);
     const ft = new Map((await fb.info()).topics.map((t) => [t.topic, t.messageCount]));
@@ -123,45 +183,93 @@ describe('sim: closed loop with the demo model (real planner + watchdog, virtual
     const report = JSON.parse(readFileSync(a.files!.report, 'utf8')) as SimResult['report'];
     expect(report.watchdog.transitions.map((t) => t.to)).to.deep.equal(['nominal', 'fallback']);
     const html = readFileSync(a.files!.html, 'utf8');
-    for (const part of ["Bird's-eye view", 'Metrics over time', 'Cameras at key moments', 'Watchdog timeline', 'data:image/png;base64,']) expect(html).to.include(part);
+    for (const part of [
+      "Bird's-eye view",
+      'Metrics over time',
+      'Cameras at key moments',
+      'Watchdog timeline',
+      'data:image/png;base64,',
+    ])
+      expect(html).to.include(part);
   });
 });
 
 describe('ar1 sim (CLI): exit status from the verdicts; bad input before the model loads', function () {
   this.timeout(120000);
   let dir: string;
-  const noModel = async (): Promise<PlanningEngine> => { throw new Error('the model must not load for a bad input'); };
-  const opts = (over: Partial<SimCliOptions>): SimCliOptions => ({ params: [], out: join(dir, 'out'), seed: '0', latency: '100', bundle: join(dir, 'bundle'), providers: 'cpu', json: true, logLevel: 'error', ...over });
+  const noModel = async (): Promise<PlanningEngine> => {
+    throw new Error('the model must not load for a bad input');
+  };
+  const opts = (over: Partial<SimCliOptions>): SimCliOptions => ({
+    params: [],
+    out: join(dir, 'out'),
+    seed: '0',
+    latency: '100',
+    bundle: join(dir, 'bundle'),
+    providers: 'cpu',
+    json: true,
+    logLevel: 'error',
+    ...over,
+  });
   let stdout: string;
   const write = process.stdout.write.bind(process.stdout);
   const capture = async (f: () => Promise<number>): Promise<number> => {
     stdout = '';
-    process.stdout.write = ((s: string) => { stdout += s; return true; }) as typeof process.stdout.write;
-    try { return await f(); } finally { process.stdout.write = write; }
+    process.stdout.write = ((s: string) => {
+      stdout += s;
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      return await f();
+    } finally {
+      process.stdout.write = write;
+    }
   };
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'ar1-simcli-'));
     makeDemoBundle(join(dir, 'bundle'));
     writeFileSync(join(dir, 'short.yaml'), SHORT);
-    writeFileSync(join(dir, 'fails.yaml'), SHORT.replace('pass: { no_collision: true, reaches_state: fallback }', 'pass: { min_progress_m: 99 }').replace('name: short', 'name: fails'));
+    writeFileSync(
+      join(dir, 'fails.yaml'),
+      SHORT.replace('pass: { no_collision: true, reaches_state: fallback }', 'pass: { min_progress_m: 99 }').replace(
+        'name: short',
+        'name: fails',
+      ),
+    );
     writeFileSync(join(dir, 'bad.yaml'), SHORT.replace('speed_mps: 8', 'speed_mps: -3'));
-    writeFileSync(join(dir, 'jpeg.yaml'), 'ar1_planner:\n  ros__parameters:\n    cameras:\n      transports: [compressed, compressed, compressed, compressed]\n');
-    writeFileSync(join(dir, 'cam.yaml'), SHORT.replace('faults: [{ kind: planner_crash, at_s: 4 }]', 'faults: [{ kind: camera_dropout, at_s: 1, camera: rear }]'));
+    writeFileSync(
+      join(dir, 'jpeg.yaml'),
+      'ar1_planner:\n  ros__parameters:\n    cameras:\n      transports: [compressed, compressed, compressed, compressed]\n',
+    );
+    writeFileSync(
+      join(dir, 'cam.yaml'),
+      SHORT.replace(
+        'faults: [{ kind: planner_crash, at_s: 4 }]',
+        'faults: [{ kind: camera_dropout, at_s: 1, camera: rear }]',
+      ),
+    );
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('exit 0 when every scenario passes, 1 when one fails; --json lists the verdicts', async () => {
     expect(await capture(() => runSimCli(opts({ scenario: [join(dir, 'short.yaml')] })))).to.equal(0);
     expect(JSON.parse(stdout).scenarios[0].verdict).to.equal('pass');
-    expect(await capture(() => runSimCli(opts({ scenario: [join(dir, 'short.yaml'), join(dir, 'fails.yaml')] })))).to.equal(1);
+    expect(
+      await capture(() => runSimCli(opts({ scenario: [join(dir, 'short.yaml'), join(dir, 'fails.yaml')] }))),
+    ).to.equal(1);
     const s = JSON.parse(stdout) as { scenarios: Array<{ name: string; verdict: string; failed_checks: string[] }> };
-    expect(s.scenarios.map((x) => [x.name, x.verdict, x.failed_checks])).to.deep.equal([['short', 'pass', []], ['fails', 'fail', ['min_progress_m']]]);
+    expect(s.scenarios.map((x) => [x.name, x.verdict, x.failed_checks])).to.deep.equal([
+      ['short', 'pass', []],
+      ['fails', 'fail', ['min_progress_m']],
+    ]);
     expect(readdirSync(join(dir, 'out')).sort()).to.deep.equal(['fails', 'short', 'summary.json']);
   });
 
   it('an invalid scenario is one line naming the key (exit 2), before the model loads, even after a good one', async () => {
-    const e = await runSimCli(opts({ scenario: [join(dir, 'short.yaml'), join(dir, 'bad.yaml')] }), noModel).catch((x: unknown) => x);
+    const e = await runSimCli(opts({ scenario: [join(dir, 'short.yaml'), join(dir, 'bad.yaml')] }), noModel).catch(
+      (x: unknown) => x,
+    );
     expect(e).to.be.instanceOf(UserError);
     expect((e as UserError).exitCode).to.equal(2);
     expect((e as UserError).message).to.match(/bad\.yaml: ego\.speed_mps: expected a value >= 0, got number -3$/);
@@ -174,8 +282,15 @@ describe('ar1 sim (CLI): exit status from the verdicts; bad input before the mod
   });
 
   it('no scenario, a bad --latency or --seed, JPEG camera parameters: one line, exit 2, before the model loads', async () => {
-    const cases: Array<[Partial<SimCliOptions>, RegExp]> = [[{ scenario: [] }, /^no scenarios/], [{ scenario: [join(dir, 'short.yaml')], latency: 'soon' }, /^--latency: expected milliseconds/], [{ scenario: [join(dir, 'short.yaml')], seed: '-1' }, /^--seed: expected an integer >= 0/],
-      [{ scenario: [join(dir, 'short.yaml')], params: [join(dir, 'jpeg.yaml')] }, /^cameras\.transports\[0\]: the simulator publishes raw sensor_msgs\/Image frames; expected raw, got compressed$/]];
+    const cases: Array<[Partial<SimCliOptions>, RegExp]> = [
+      [{ scenario: [] }, /^no scenarios/],
+      [{ scenario: [join(dir, 'short.yaml')], latency: 'soon' }, /^--latency: expected milliseconds/],
+      [{ scenario: [join(dir, 'short.yaml')], seed: '-1' }, /^--seed: expected an integer >= 0/],
+      [
+        { scenario: [join(dir, 'short.yaml')], params: [join(dir, 'jpeg.yaml')] },
+        /^cameras\.transports\[0\]: the simulator publishes raw sensor_msgs\/Image frames; expected raw, got compressed$/,
+      ],
+    ];
     for (const [over, re] of cases) {
       const e = await runSimCli(opts(over), noModel).catch((x: unknown) => x);
       expect(e, String(re)).to.be.instanceOf(UserError);

@@ -2,9 +2,24 @@ import { expect } from 'chai';
 import { Road } from '../../nodes/sim/road.js';
 import { egoCorners, stepVehicle, type VehicleParams, type VehicleState } from '../../nodes/sim/vehicle.js';
 
-const P: VehicleParams = { accel_lag_s: 0.2, curvature_lag_s: 0.15, accel_min_mps2: -8, accel_max_mps2: 3, curvature_max_1pm: 0.2, length_m: 4.8, width_m: 1.9, rear_overhang_m: 1 };
+const P: VehicleParams = {
+  accel_lag_s: 0.2,
+  curvature_lag_s: 0.15,
+  accel_min_mps2: -8,
+  accel_max_mps2: 3,
+  curvature_max_1pm: 0.2,
+  length_m: 4.8,
+  width_m: 1.9,
+  rear_overhang_m: 1,
+};
 const at = (v: number, a = 0, kappa = 0): VehicleState => ({ x: 0, y: 0, yaw: 0, v, a, kappa });
-function run(st: VehicleState, cmd: { acceleration: number; curvature: number }, seconds: number, p = P, dt = 0.01): VehicleState {
+function run(
+  st: VehicleState,
+  cmd: { acceleration: number; curvature: number },
+  seconds: number,
+  p = P,
+  dt = 0.01,
+): VehicleState {
   for (let i = 0; i < Math.round(seconds / dt); i++) st = stepVehicle(st, cmd, dt, p);
   return st;
 }
@@ -17,7 +32,10 @@ describe('sim/vehicle: unicycle with first-order actuator lag and limits', () =>
   });
 
   it('steering lags with its own time constant and drives a circle of radius 1/κ', () => {
-    expect(run(at(10), { acceleration: 0, curvature: 0.02 }, 0.15).kappa).to.be.closeTo(0.02 * (1 - Math.exp(-1)), 1e-9);
+    expect(run(at(10), { acceleration: 0, curvature: 0.02 }, 0.15).kappa).to.be.closeTo(
+      0.02 * (1 - Math.exp(-1)),
+      1e-9,
+    );
     const p0 = { ...P, curvature_lag_s: 0 };
     const st = run(at(10), { acceleration: 0, curvature: 0.02 }, Math.PI / (10 * 0.02), p0, 0.001); // half a circle
     expect(st.x).to.be.closeTo(0, 0.01);
@@ -52,12 +70,24 @@ describe('sim/vehicle: unicycle with first-order actuator lag and limits', () =>
   it('the ego box: front 3.8 m ahead of the reference point, 1 m behind, 1.9 m wide', () => {
     const c = egoCorners({ x: 0, y: 0, yaw: Math.PI / 2 }, P);
     const r = (v: number) => Math.round(v * 1e9) / 1e9;
-    expect(c.map(([x, y]) => [r(x), r(y)])).to.deep.equal([[-0.95, 3.8], [0.95, 3.8], [0.95, -1], [-0.95, -1]]);
+    expect(c.map(([x, y]) => [r(x), r(y)])).to.deep.equal([
+      [-0.95, 3.8],
+      [0.95, 3.8],
+      [0.95, -1],
+      [-0.95, -1],
+    ]);
   });
 });
 
 describe('sim/road: centreline from straight and arc segments', () => {
-  const road = new Road([{ kind: 'straight', length_m: 50 }, { kind: 'arc', length_m: (Math.PI / 2) * 40, radius_m: 40, direction: 'left' }, { kind: 'straight', length_m: 30 }], 3.6);
+  const road = new Road(
+    [
+      { kind: 'straight', length_m: 50 },
+      { kind: 'arc', length_m: (Math.PI / 2) * 40, radius_m: 40, direction: 'left' },
+      { kind: 'straight', length_m: 30 },
+    ],
+    3.6,
+  );
 
   it('joins the pieces: a quarter circle to the left ends 40 m across, heading +y', () => {
     expect(road.length).to.be.closeTo(50 + 20 * Math.PI + 30, 1e-9);

@@ -14,7 +14,8 @@ import { makeRig, type World } from './rig.js';
 const QOS = { reliability: 'reliable', durability: 'volatile', depth: 10 } as const;
 const src = UNICYCLE_SOURCE;
 const odom = (stampS: number, x: number, speed: number): Odometry => ({
-  header: { stamp: secondsToStamp(stampS), frame_id: 'map' }, child_frame_id: 'base_link',
+  header: { stamp: secondsToStamp(stampS), frame_id: 'map' },
+  child_frame_id: 'base_link',
   pose: { pose: { position: { x, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } }, covariance: [] },
   twist: { twist: { linear: { x: speed, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } }, covariance: [] },
 });
@@ -35,7 +36,10 @@ function firstBrake(rig: Rig, fromTrueS: number): number {
   const after = rig.commands.filter((c) => c.trueS >= fromTrueS - 1e-9);
   const i = after.findIndex((c) => c.msg.source !== src.planner);
   expect(i, 'the watchdog braked').to.be.at.least(0);
-  expect(after.slice(i).every((c) => c.msg.source !== src.planner), 'latched: no planner command after the brake').to.equal(true);
+  expect(
+    after.slice(i).every((c) => c.msg.source !== src.planner),
+    'latched: no planner command after the brake',
+  ).to.equal(true);
   return after[i]!.trueS;
 }
 
@@ -59,7 +63,9 @@ describe('watchdog clocks: liveness on the steady clock, ROS time stepped indepe
     rig.stepRosTime(-0.09);
     await rig.runTo(111);
     expect(firstBrake(rig, 110) - 110).to.be.at.most(rig.params.command_gap_s + DEADLINE_EPSILON_S + 1e-9);
-    expect(rig.handle.transitions.find((t) => t.to === 'fallback')!.reason).to.match(/^ROS time stepped back 0\.0[89]\d s/);
+    expect(rig.handle.transitions.find((t) => t.to === 'fallback')!.reason).to.match(
+      /^ROS time stepped back 0\.0[89]\d s/,
+    );
     rig.close();
   });
 
@@ -93,9 +99,14 @@ describe('watchdog clocks: liveness on the steady clock, ROS time stepped indepe
     rig.world.plannerCurvature = 0.2;
     await rig.runTo(112);
     const tr = rig.handle.transitions.find((t) => t.to === 'fallback')!;
-    expect(tr.reason).to.match(/^odometry position moved 0\.\d{3} m while its stamp did not advance \(110\.000 s after 110\.000 s\): speed unknown$/);
+    expect(tr.reason).to.match(
+      /^odometry position moved 0\.\d{3} m while its stamp did not advance \(110\.000 s after 110\.000 s\): speed unknown$/,
+    );
     expect(tr.timeS).to.be.closeTo(110, 0.021);
-    expect(rig.handle.transitions.some((t) => t.to === 'stopped'), 'no standstill claimed while moving').to.equal(false);
+    expect(
+      rig.handle.transitions.some((t) => t.to === 'stopped'),
+      'no standstill claimed while moving',
+    ).to.equal(false);
     // The gate holds the last measured speed while the speed is unknown; the car still accelerates during the
     // release (0.4 s at +2 m/s²), so the true lateral acceleration can be a few % over: 3.1 m/s², not 82.
     for (const c of rig.commands) {
@@ -110,7 +121,9 @@ describe('watchdog clocks: liveness on the steady clock, ROS time stepped indepe
     await rig.runTo(110.005);
     rig.stepRosTime(10);
     await rig.runTo(111);
-    expect(rig.handle.transitions.find((t) => t.to === 'fallback')!.reason).to.match(/plan age 10\.\d{3} s exceeds max_plan_age_s 0\.500 s/);
+    expect(rig.handle.transitions.find((t) => t.to === 'fallback')!.reason).to.match(
+      /plan age 10\.\d{3} s exceeds max_plan_age_s 0\.500 s/,
+    );
     expect(firstBrake(rig, 110.005) - 110.01).to.be.at.most(DEADLINE_EPSILON_S + 1e-9);
     rig.close();
   });
@@ -119,7 +132,8 @@ describe('watchdog clocks: liveness on the steady clock, ROS time stepped indepe
     const rig = await drivingRig();
     rig.world.odometry = false; // last rig odometry at 110.000; its own deadline would be 110.100
     await rig.runTo(110.013);
-    rig.sim.createPublisher('nav_msgs/msg/Odometry', rig.params.topics.odometry, QOS)
+    rig.sim
+      .createPublisher('nav_msgs/msg/Odometry', rig.params.topics.odometry, QOS)
       .publish(odom(110.013 - 0.15, rig.world.x, rig.world.speed));
     await rig.runTo(111);
     const tr = rig.handle.transitions.find((t) => t.to === 'fallback')!;
@@ -135,7 +149,9 @@ describe('watchdog clocks: liveness on the steady clock, ROS time stepped indepe
     rig.stepSteady(0.2);
     await rig.runTo(111);
     const tr = rig.handle.transitions.find((t) => t.to === 'fallback')!;
-    expect(tr.reason).to.match(/^control loop lagging: 0\.2\d\d s between ticks exceeds 1\/control_rate_hz \+ max_loop_lag_s 0\.120 s/);
+    expect(tr.reason).to.match(
+      /^control loop lagging: 0\.2\d\d s between ticks exceeds 1\/control_rate_hz \+ max_loop_lag_s 0\.120 s/,
+    );
     rig.close();
   });
 });
@@ -156,7 +172,9 @@ describe('watchdog frequency liveness: inputs that arrive, but too slowly (virtu
     rig.world.every.camera = 15; // 30 Hz → 2 Hz
     await rig.runTo(112);
     const tr = rig.handle.transitions.find((t) => t.to === 'fallback')!;
-    expect(tr.reason).to.match(/^camera \/cam\/front rate 4\.0 Hz \(4 in the last 1\.00 s\) below min_rate_hz\.cameras 5\.0 Hz$/);
+    expect(tr.reason).to.match(
+      /^camera \/cam\/front rate 4\.0 Hz \(4 in the last 1\.00 s\) below min_rate_hz\.cameras 5\.0 Hz$/,
+    );
     expect(tr.timeS - 110).to.be.at.most(rig.params.rate_window_s + DEADLINE_EPSILON_S + 1e-9);
     rig.close();
   });
@@ -166,7 +184,9 @@ describe('watchdog frequency liveness: inputs that arrive, but too slowly (virtu
     rig.world.every.command = 3;
     await rig.runTo(112);
     const tr = rig.handle.transitions.find((t) => t.to === 'fallback')!;
-    expect(tr.reason).to.match(/^command rate 2\d\.0 Hz \(2\d in the last 1\.00 s\) below min_rate_hz\.command 25\.0 Hz$/);
+    expect(tr.reason).to.match(
+      /^command rate 2\d\.0 Hz \(2\d in the last 1\.00 s\) below min_rate_hz\.command 25\.0 Hz$/,
+    );
     expect(rig.handle.transitions.some((t) => /command gap/.test(t.reason))).to.equal(false);
     rig.close();
   });
@@ -189,19 +209,23 @@ describe('watchdog speed cross-check: twist against positions (virtual time)', (
     rig.world.plannerCurvature = 0.2;
     await rig.runTo(125);
     const tr = rig.handle.transitions.find((t) => t.to === 'fallback')!;
-    expect(tr.reason).to.match(/^odometry twist speed 0\.00 m\/s and position-derived speed 1\d\.\d\d m\/s differ by 1\d\.\d{3} m\/s, more than speed_mismatch_mps 2\.000 m\/s \(limits use the higher\)$/);
+    expect(tr.reason).to.match(
+      /^odometry twist speed 0\.00 m\/s and position-derived speed 1\d\.\d\d m\/s differ by 1\d\.\d{3} m\/s, more than speed_mismatch_mps 2\.000 m\/s \(limits use the higher\)$/,
+    );
     expect(tr.timeS - 111).to.be.at.most(0.02 + 1e-9);
     // Against the true speed: the gate works from measured speed, and positions over pose_speed_window_s lag an
     // accelerating car by up to 0.2 m/s (2 % of v² at 20 m/s). Without the cross-check this was 82 m/s².
     const latAccel = limitsAt(rig.params.limits, 20).latAccel;
     for (const c of rig.commands) {
       const v = Math.max(c.speed, 1);
-      expect(Math.abs(c.msg.curvature) * v * v, `at ${c.tS.toFixed(2)} s, ${c.speed.toFixed(2)} m/s`).to.be.at.most(latAccel * 1.03);
+      expect(Math.abs(c.msg.curvature) * v * v, `at ${c.tS.toFixed(2)} s, ${c.speed.toFixed(2)} m/s`).to.be.at.most(
+        latAccel * 1.03,
+      );
     }
     rig.close();
   });
 
-  it('the position-derived speed is carried forward by the commanded acceleration over its lag (half the span + the newest sample\'s age)', () => {
+  it("the position-derived speed is carried forward by the commanded acceleration over its lag (half the span + the newest sample's age)", () => {
     const p = makeRig().params;
     const i = emptyInputs();
     for (let k = 0; k <= 20; k++) trackOdometry(i, odom(9.8 + k * 0.01, 10 * (9.8 + k * 0.01), 0), p); // 10 m/s by position, twist 0
@@ -244,10 +268,12 @@ describe('watchdog fallback release: time to the first negative acceleration (vi
     await rig.runTo(115);
     const cmds = rig.commands.filter((c) => c.tS >= 110 && c.msg.source === src.fallback);
     for (let k = 1; k < cmds.length; k++) {
-      const a = cmds[k - 1]!, b = cmds[k]!;
+      const a = cmds[k - 1]!,
+        b = cmds[k]!;
       const dt = b.tS - a.tS;
       expect(a.msg.acceleration - b.msg.acceleration).to.be.at.most(5 * dt + 1e-9);
-      if (b.msg.acceleration < 0 && a.msg.acceleration <= 0) expect(Math.abs(b.msg.acceleration - a.msg.acceleration)).to.be.at.most(1.5 * dt + 1e-9);
+      if (b.msg.acceleration < 0 && a.msg.acceleration <= 0)
+        expect(Math.abs(b.msg.acceleration - a.msg.acceleration)).to.be.at.most(1.5 * dt + 1e-9);
     }
     rig.close();
   });
@@ -257,8 +283,19 @@ describe('watchdog subscription callbacks contain exceptions', () => {
   it('a message whose handling throws is dropped and counted; the watchdog keeps ticking', async () => {
     const rig = await drivingRig();
     const pub = rig.sim.createPublisher('ar1_msgs/msg/UnicycleCommand', rig.params.topics.command, QOS);
-    const hostile = { header: { stamp: secondsToStamp(rig.nowS()), frame_id: '' }, acceleration: 0, curvature: 0, speed: 0, source: 0 } as UnicycleCommand;
-    Object.defineProperty(hostile, 'acceleration', { get() { throw new Error('getter exploded'); }, enumerable: true });
+    const hostile = {
+      header: { stamp: secondsToStamp(rig.nowS()), frame_id: '' },
+      acceleration: 0,
+      curvature: 0,
+      speed: 0,
+      source: 0,
+    } as UnicycleCommand;
+    Object.defineProperty(hostile, 'acceleration', {
+      get() {
+        throw new Error('getter exploded');
+      },
+      enumerable: true,
+    });
     const ticks = rig.handle.tickCount;
     pub.publish(hostile);
     await rig.runFor(0.1);

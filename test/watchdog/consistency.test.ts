@@ -8,13 +8,25 @@ import { loadWatchdogParams } from '../../nodes/watchdog/params.js';
 import { makeRig } from './rig.js';
 
 type Kind = keyof typeof CONSISTENCY;
-const reasoning = (t0S: number, kind: Kind, detail = kind === 'inconsistent' ? 'text says accelerate ("speed up"); trajectory: decelerate, straight' : ''): Reasoning => ({
-  header: { stamp: secondsToStamp(t0S), frame_id: 'rig' }, text: 'speed up', bundle_id: 'test@1', generation_ms: 1, token_count: 2,
-  consistency: CONSISTENCY[kind], consistency_detail: detail, stated_actions: [], planned_actions: [],
+const reasoning = (
+  t0S: number,
+  kind: Kind,
+  detail = kind === 'inconsistent' ? 'text says accelerate ("speed up"); trajectory: decelerate, straight' : '',
+): Reasoning => ({
+  header: { stamp: secondsToStamp(t0S), frame_id: 'rig' },
+  text: 'speed up',
+  bundle_id: 'test@1',
+  generation_ms: 1,
+  token_count: 2,
+  consistency: CONSISTENCY[kind],
+  consistency_detail: detail,
+  stated_actions: [],
+  planned_actions: [],
 });
 
 describe('watchdog: reasoning consistency monitor', () => {
-  const params = (values: Record<string, unknown> = {}) => loadWatchdogParams({ sources: [{ origin: 'test', values }] });
+  const params = (values: Record<string, unknown> = {}) =>
+    loadWatchdogParams({ sources: [{ origin: 'test', values }] });
   const run = (kinds: Kind[], values: Record<string, unknown> = {}) => {
     const i = emptyInputs();
     kinds.forEach((k, n) => noteReasoning(i, reasoning(100 + n * 0.1, k)));
@@ -23,12 +35,18 @@ describe('watchdog: reasoning consistency monitor', () => {
 
   it('counts inconsistent plans in a row; a consistent plan ends the run, a not-assessable one does not', () => {
     expect(run([]).message).to.equal('no reasoning received yet');
-    expect(run(['inconsistent', 'inconsistent']).values[0]).to.deep.equal({ key: 'consecutive_inconsistent', value: '2' });
+    expect(run(['inconsistent', 'inconsistent']).values[0]).to.deep.equal({
+      key: 'consecutive_inconsistent',
+      value: '2',
+    });
     expect(run(['inconsistent', 'consistent', 'inconsistent']).values[0]!.value).to.equal('1');
     expect(run(['inconsistent', 'not_assessable', 'inconsistent']).values[0]!.value).to.equal('2');
     const r = run(['consistent', 'consistent', 'inconsistent', 'not_assessable']);
     expect(Object.fromEntries(r.values.map((v) => [v.key, v.value]))).to.deep.include({
-      consistent: '2', inconsistent: '1', not_assessable: '1', consistency_rate: '0.667',
+      consistent: '2',
+      inconsistent: '1',
+      not_assessable: '1',
+      consistency_rate: '0.667',
     });
   });
 
@@ -38,15 +56,21 @@ describe('watchdog: reasoning consistency monitor', () => {
     const warn = run(three);
     expect(warn.level).to.equal(1);
     expect(warn.faults).to.deep.equal([]);
-    expect(warn.message).to.match(/^3 consecutive plans whose reasoning contradicts their trajectory \(consistency\.max_consecutive_inconsistent 3\); last at t0=100\.200 s: text says accelerate .* \(on_fault warn: still driving\)$/);
+    expect(warn.message).to.match(
+      /^3 consecutive plans whose reasoning contradicts their trajectory \(consistency\.max_consecutive_inconsistent 3\); last at t0=100\.200 s: text says accelerate .* \(on_fault warn: still driving\)$/,
+    );
     const fault = run(three, { consistency: { on_fault: 'fallback' } });
     expect(fault.level).to.equal(2);
     expect(fault.faults.map((f) => f.name)).to.deep.equal(['reasoning_inconsistent']);
-    expect(run(three.slice(0, 2), { consistency: { on_fault: 'fallback', max_consecutive_inconsistent: 2 } }).faults).to.have.length(1);
+    expect(
+      run(three.slice(0, 2), { consistency: { on_fault: 'fallback', max_consecutive_inconsistent: 2 } }).faults,
+    ).to.have.length(1);
   });
 
   it('refuses an unknown on_fault with the key and the allowed values', () => {
-    expect(() => params({ consistency: { on_fault: 'brake' } })).to.throw(/test: consistency\.on_fault: expected one of "warn", "fallback"/);
+    expect(() => params({ consistency: { on_fault: 'brake' } })).to.throw(
+      /test: consistency\.on_fault: expected one of "warn", "fallback"/,
+    );
   });
 
   async function drivingRig(values: Record<string, unknown>) {
@@ -58,11 +82,15 @@ describe('watchdog: reasoning consistency monitor', () => {
     expect(rig.handle.state).to.equal('nominal');
     return { rig, send: (kind: Kind) => pub.publish(reasoning(rig.nowS() - 0.2, kind)) };
   }
-  const status = (d: { msg: { status: DiagnosticStatus[] } }) => d.msg.status.find((s) => s.name === 'ar1_watchdog: reasoning consistency')!;
+  const status = (d: { msg: { status: DiagnosticStatus[] } }) =>
+    d.msg.status.find((s) => s.name === 'ar1_watchdog: reasoning consistency')!;
 
-  it('on a running watchdog, warn only (default): /diagnostics WARN, the vehicle keeps the planner\'s commands', async () => {
+  it("on a running watchdog, warn only (default): /diagnostics WARN, the vehicle keeps the planner's commands", async () => {
     const { rig, send } = await drivingRig({});
-    for (let k = 0; k < 4; k++) { send('inconsistent'); await rig.runFor(0.1); }
+    for (let k = 0; k < 4; k++) {
+      send('inconsistent');
+      await rig.runFor(0.1);
+    }
     await rig.runFor(0.2);
     expect(rig.handle.state).to.equal('nominal');
     expect(rig.lastCommand().msg.source).to.equal(0);

@@ -10,7 +10,8 @@ import { makeRig } from './rig.js';
 const PERIOD = 0.02;
 const QOS = { reliability: 'reliable', durability: 'volatile', depth: 10 } as const;
 const odom = (stampS: number, x: number, speed: number): Odometry => ({
-  header: { stamp: secondsToStamp(stampS), frame_id: 'map' }, child_frame_id: 'base_link',
+  header: { stamp: secondsToStamp(stampS), frame_id: 'map' },
+  child_frame_id: 'base_link',
   pose: { pose: { position: { x, y: 0, z: 0 }, orientation: { x: 0, y: 0, z: 0, w: 1 } }, covariance: [] },
   twist: { twist: { linear: { x: speed, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } }, covariance: [] },
 });
@@ -30,7 +31,8 @@ function checkSpacingAndJerk(rig: Awaited<ReturnType<typeof drivingRig>>, fromS:
   const cmds = rig.commands.filter((c) => c.tS >= fromS - 1e-9);
   const jerkMax = limitsAt(rig.params.limits, 0).jerkMax; // constant tables
   for (let k = 1; k < cmds.length; k++) {
-    const a = cmds[k - 1]!, b = cmds[k]!;
+    const a = cmds[k - 1]!,
+      b = cmds[k]!;
     const dt = b.tS - a.tS;
     const da = Math.abs(b.msg.acceleration - a.msg.acceleration);
     expect(da, `|Δa| ${da} over ${dt} s at ${b.tS}`).to.be.at.most(jerkMax * dt + 1e-9);
@@ -49,7 +51,13 @@ describe('watchdog deadline timers (virtual time)', () => {
     rig.world.plannerCommands = false; // the rig's last command at 110.000
     const pub = rig.sim.createPublisher('ar1_msgs/msg/UnicycleCommand', rig.params.topics.command, QOS);
     await rig.runTo(110.007);
-    pub.publish({ header: { stamp: secondsToStamp(rig.nowS()), frame_id: '' }, acceleration: 0.5, curvature: 0.01, speed: 5, source: 0 } as UnicycleCommand);
+    pub.publish({
+      header: { stamp: secondsToStamp(rig.nowS()), frame_id: '' },
+      acceleration: 0.5,
+      curvature: 0.01,
+      speed: 5,
+      source: 0,
+    } as UnicycleCommand);
     await rig.runTo(111);
     const deadline = 110.007 + rig.params.command_gap_s;
     const tr = rig.handle.transitions.find((t) => t.to === 'fallback')!;
@@ -75,11 +83,14 @@ describe('watchdog deadline timers (virtual time)', () => {
       if (which === 'odometry') {
         rig.world.odometry = false; // last rig odometry at 110.010
         await rig.runTo(at);
-        rig.sim.createPublisher('nav_msgs/msg/Odometry', rig.params.topics.odometry, QOS).publish(odom(at, rig.world.x, rig.world.speed));
+        rig.sim
+          .createPublisher('nav_msgs/msg/Odometry', rig.params.topics.odometry, QOS)
+          .publish(odom(at, rig.world.x, rig.world.speed));
       } else {
         rig.world.cameras['/cam/front'] = false;
         await rig.runTo(at);
-        rig.sim.createPublisher('sensor_msgs/msg/CompressedImage', '/cam/front', QOS)
+        rig.sim
+          .createPublisher('sensor_msgs/msg/CompressedImage', '/cam/front', QOS)
           .publish({ header: { stamp: secondsToStamp(at), frame_id: 'cam' }, format: 'jpeg', data: new Uint8Array() });
       }
       await rig.runTo(111);
@@ -123,8 +134,13 @@ describe('watchdog deadline timers (virtual time)', () => {
     i.cameras.set('/not-monitored', { msg: { header: { stamp: secondsToStamp(1), frame_id: '' } }, receivedS: 10 });
     const d = pendingDeadlines(i, p);
     expect(d.map((x) => [x.what, x.clock])).to.deep.equal([
-      ['command gap', 'steady'], ['odometry age', 'ros'], ['camera /c age', 'ros'],
-      ['odometry receipt', 'steady'], ['camera /c receipt', 'steady'], ['odometry rate', 'steady']]);
+      ['command gap', 'steady'],
+      ['odometry age', 'ros'],
+      ['camera /c age', 'ros'],
+      ['odometry receipt', 'steady'],
+      ['camera /c receipt', 'steady'],
+      ['odometry rate', 'steady'],
+    ]);
     expect(d[0]!.atS).to.be.closeTo(10.1, 1e-9); // receipt (steady) + command_gap_s
     expect(d[1]!.atS).to.be.closeTo(9.6, 1e-9); // stamp (ROS) + odometry_stale_s
     expect(d[2]!.atS).to.be.closeTo(9.3, 1e-9);

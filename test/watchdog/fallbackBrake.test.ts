@@ -1,5 +1,11 @@
 import { expect } from 'chai';
-import { fallbackBrake, rampAccel, rampTicks, standstillHold, ticksToFirstNegative } from '../../nodes/watchdog/fallbackBrake.js';
+import {
+  fallbackBrake,
+  rampAccel,
+  rampTicks,
+  standstillHold,
+  ticksToFirstNegative,
+} from '../../nodes/watchdog/fallbackBrake.js';
 import { loadWatchdogParams } from '../../nodes/watchdog/params.js';
 
 const DT = 1 / 50;
@@ -33,7 +39,9 @@ describe('watchdog/fallbackBrake', () => {
     expect(ticksToFirstNegative(2, defaults.fallback, DT)).to.equal(21); // 20 ticks to 0, then −0.03
     expect(ticksToFirstNegative(0.5, defaults.fallback, DT)).to.equal(6);
     // Without the release jerk it took 67 ticks (1.34 s): the behaviour this replaces.
-    expect(ticksToFirstNegative(2, { ...defaults.fallback, release_jerk_mps3: defaults.fallback.jerk_mps3 }, DT)).to.equal(67);
+    expect(
+      ticksToFirstNegative(2, { ...defaults.fallback, release_jerk_mps3: defaults.fallback.jerk_mps3 }, DT),
+    ).to.equal(67);
     // Whole ramp +2 → −2.5: 20 ticks of release + 84 of brake build-up.
     expect(rampTicks(2, -2.5, -1.5, DT, -5)).to.equal(104);
   });

@@ -99,7 +99,13 @@ describe('watchdog/limitsGate', () => {
   });
 
   it('replaces non-finite values by the previous command (or 0) and says so', () => {
-    const r = limitsGate({ accel: Number.NaN, curvature: Number.POSITIVE_INFINITY }, { accel: -1, curvature: 0.01 }, 5, DT, defaults);
+    const r = limitsGate(
+      { accel: Number.NaN, curvature: Number.POSITIVE_INFINITY },
+      { accel: -1, curvature: 0.01 },
+      5,
+      DT,
+      defaults,
+    );
     expect(r.command).to.deep.equal({ accel: -1, curvature: 0.01 });
     expect(r.fired).to.deep.equal(['non_finite']);
     const first = limitsGate({ accel: Number.NaN, curvature: Number.NaN }, undefined, 5, DT, defaults);
@@ -107,6 +113,9 @@ describe('watchdog/limitsGate', () => {
   });
 
   it('refuses a bad period when called', () => {
-    expect(() => limitsGate({ accel: 0, curvature: 0 }, undefined, 5, 0, defaults)).to.throw(RangeError, /dtS: expected a finite period > 0 s, got 0/);
+    expect(() => limitsGate({ accel: 0, curvature: 0 }, undefined, 5, 0, defaults)).to.throw(
+      RangeError,
+      /dtS: expected a finite period > 0 s, got 0/,
+    );
   });
 });

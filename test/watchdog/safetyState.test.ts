@@ -1,26 +1,73 @@
 import { expect } from 'chai';
-import { eventOf, step, EVENTS, STATES, type SafetyEvent, type TickConditions, type WatchdogState } from '../../nodes/watchdog/safetyState.js';
+import {
+  eventOf,
+  step,
+  EVENTS,
+  STATES,
+  type SafetyEvent,
+  type TickConditions,
+  type WatchdogState,
+} from '../../nodes/watchdog/safetyState.js';
 
 // Written out here, not imported: the test restates the table (openpilot test_state_machine.py style).
 const EXPECTED: Record<WatchdogState, Record<SafetyEvent, WatchdogState>> = {
-  disengaged: { disengage: 'disengaged', fault_moving: 'disengaged', fault_stopped: 'disengaged', reset_moving: 'disengaged',
-    reset_stopped: 'disengaged', engage: 'nominal', moving: 'disengaged', standstill: 'disengaged' },
-  nominal: { disengage: 'disengaged', fault_moving: 'fallback', fault_stopped: 'fallback', reset_moving: 'nominal',
-    reset_stopped: 'nominal', engage: 'nominal', moving: 'nominal', standstill: 'nominal' },
-  fallback: { disengage: 'fallback', fault_moving: 'fallback', fault_stopped: 'stopped', reset_moving: 'fallback',
-    reset_stopped: 'nominal', engage: 'fallback', moving: 'fallback', standstill: 'stopped' },
-  stopped: { disengage: 'disengaged', fault_moving: 'fallback', fault_stopped: 'stopped', reset_moving: 'fallback',
-    reset_stopped: 'nominal', engage: 'stopped', moving: 'fallback', standstill: 'stopped' },
+  disengaged: {
+    disengage: 'disengaged',
+    fault_moving: 'disengaged',
+    fault_stopped: 'disengaged',
+    reset_moving: 'disengaged',
+    reset_stopped: 'disengaged',
+    engage: 'nominal',
+    moving: 'disengaged',
+    standstill: 'disengaged',
+  },
+  nominal: {
+    disengage: 'disengaged',
+    fault_moving: 'fallback',
+    fault_stopped: 'fallback',
+    reset_moving: 'nominal',
+    reset_stopped: 'nominal',
+    engage: 'nominal',
+    moving: 'nominal',
+    standstill: 'nominal',
+  },
+  fallback: {
+    disengage: 'fallback',
+    fault_moving: 'fallback',
+    fault_stopped: 'stopped',
+    reset_moving: 'fallback',
+    reset_stopped: 'nominal',
+    engage: 'fallback',
+    moving: 'fallback',
+    standstill: 'stopped',
+  },
+  stopped: {
+    disengage: 'disengaged',
+    fault_moving: 'fallback',
+    fault_stopped: 'stopped',
+    reset_moving: 'fallback',
+    reset_stopped: 'nominal',
+    engage: 'stopped',
+    moving: 'fallback',
+    standstill: 'stopped',
+  },
 };
 
-const none: TickConditions = { disengageRequested: false, engageRequested: false, resetRequested: false, faulted: false, standstill: false };
+const none: TickConditions = {
+  disengageRequested: false,
+  engageRequested: false,
+  resetRequested: false,
+  faulted: false,
+  standstill: false,
+};
 
 describe('watchdog/safetyState', () => {
   describe('truth table: every state × every event', () => {
-    for (const from of STATES) for (const event of EVENTS) {
-      const to = EXPECTED[from][event];
-      it(`${from} + ${event} → ${to}`, () => expect(step(from, event)).to.equal(to));
-    }
+    for (const from of STATES)
+      for (const event of EVENTS) {
+        const to = EXPECTED[from][event];
+        it(`${from} + ${event} → ${to}`, () => expect(step(from, event)).to.equal(to));
+      }
   });
 
   it('lists 4 states and 8 events', () => {
@@ -30,10 +77,20 @@ describe('watchdog/safetyState', () => {
 
   describe('event priority', () => {
     it('disengage wins over everything', () =>
-      expect(eventOf({ disengageRequested: true, engageRequested: true, resetRequested: true, faulted: true, standstill: true })).to.equal('disengage'));
+      expect(
+        eventOf({
+          disengageRequested: true,
+          engageRequested: true,
+          resetRequested: true,
+          faulted: true,
+          standstill: true,
+        }),
+      ).to.equal('disengage'));
     it('a fault refuses a reset in the same tick', () => {
       expect(eventOf({ ...none, resetRequested: true, faulted: true, standstill: true })).to.equal('fault_stopped');
-      expect(step('stopped', eventOf({ ...none, resetRequested: true, faulted: true, standstill: true }))).to.equal('stopped');
+      expect(step('stopped', eventOf({ ...none, resetRequested: true, faulted: true, standstill: true }))).to.equal(
+        'stopped',
+      );
     });
     it('a fault refuses an engage', () =>
       expect(step('disengaged', eventOf({ ...none, engageRequested: true, faulted: true }))).to.equal('disengaged'));
@@ -43,7 +100,9 @@ describe('watchdog/safetyState', () => {
       expect(step('stopped', eventOf({ ...none, resetRequested: true, standstill: true }))).to.equal('nominal');
     });
     it('reset outranks engage, engage outranks plain conditions', () => {
-      expect(eventOf({ ...none, resetRequested: true, engageRequested: true, standstill: true })).to.equal('reset_stopped');
+      expect(eventOf({ ...none, resetRequested: true, engageRequested: true, standstill: true })).to.equal(
+        'reset_stopped',
+      );
       expect(eventOf({ ...none, engageRequested: true, standstill: true })).to.equal('engage');
       expect(eventOf({ ...none, standstill: true })).to.equal('standstill');
       expect(eventOf(none)).to.equal('moving');

@@ -33,7 +33,11 @@ describe('watchdog/watchdogNode (virtual time, in-process transport)', () => {
     rig.engage();
     await rig.runTo(101);
     expect(rig.handle.state).to.equal('nominal');
-    expect(rig.handle.transitions[0]).to.include({ from: 'disengaged', to: 'nominal', reason: 'operator engage: all monitors healthy' });
+    expect(rig.handle.transitions[0]).to.include({
+      from: 'disengaged',
+      to: 'nominal',
+      reason: 'operator engage: all monitors healthy',
+    });
     const c = rig.lastCommand().msg;
     expect(c.source).to.equal(src('planner'));
     expect(c.acceleration).to.equal(0.5); // reached through the 5 m/s³ jerk limit from the hold
@@ -66,11 +70,15 @@ describe('watchdog/watchdogNode (virtual time, in-process transport)', () => {
     expect(fallback.findIndex((c) => c.msg.acceleration === -2.5)).to.equal(89);
     expect(fallback.every((c) => c.msg.curvature === 0.01)).to.equal(true); // curvature held
     const stop = rig.handle.transitions.find((t) => t.to === 'stopped')!;
-    expect(stop.reason).to.match(/^vehicle stopped: speed 0\.\d\d m\/s <= standstill_speed_mps 0\.10; active faults: plan age \d\.\d\d\d s exceeds max_plan_age_s 0\.500 s; command gap \d\.\d\d\d s exceeds command_gap_s 0\.100 s; command rate 0\.0 Hz .*; plan rate 0\.0 Hz .*$/);
+    expect(stop.reason).to.match(
+      /^vehicle stopped: speed 0\.\d\d m\/s <= standstill_speed_mps 0\.10; active faults: plan age \d\.\d\d\d s exceeds max_plan_age_s 0\.500 s; command gap \d\.\d\d\d s exceeds command_gap_s 0\.100 s; command rate 0\.0 Hz .*; plan rate 0\.0 Hz .*$/,
+    );
     expect(rig.handle.state).to.equal('stopped');
     expect(rig.lastCommand().msg).to.include({ source: src('hold'), acceleration: -1.5 });
     expect(rig.lastState().msg.reasons[0]).to.match(/command gap/);
-    expect(rig.handle.commandCounts.planner + rig.handle.commandCounts.fallback + rig.handle.commandCounts.hold).to.equal(rig.commands.length);
+    expect(
+      rig.handle.commandCounts.planner + rig.handle.commandCounts.fallback + rig.handle.commandCounts.hold,
+    ).to.equal(rig.commands.length);
     rig.close();
   });
 
@@ -106,12 +114,17 @@ describe('watchdog/watchdogNode (virtual time, in-process transport)', () => {
     for (const c of [...rig.commands, ...rig2.commands]) {
       expect([c.msg.acceleration, c.msg.curvature, c.msg.speed].every(Number.isFinite)).to.equal(true);
     }
-    rig.close(); rig2.close();
+    rig.close();
+    rig2.close();
   });
 
   it('a trajectory without 64 points is out of contract', async () => {
     const rig = await drivingRig();
-    const pub = rig.sim.createPublisher('ar1_msgs/msg/Trajectory', '/ar1/trajectory', { reliability: 'reliable', durability: 'volatile', depth: 10 });
+    const pub = rig.sim.createPublisher('ar1_msgs/msg/Trajectory', '/ar1/trajectory', {
+      reliability: 'reliable',
+      durability: 'volatile',
+      depth: 10,
+    });
     const { plan } = await import('./rig.js');
     rig.world.plannerPlans = false;
     pub.publish(plan(rig.nowS() - 0.1, 63));
@@ -155,7 +168,9 @@ describe('watchdog/watchdogNode (virtual time, in-process transport)', () => {
     rig.engage();
     await rig.runTo(100.5);
     expect(rig.handle.state).to.equal('disengaged');
-    expect(rig.handle.refusals[0]!.reason).to.match(/active faults: ROS time is 0 s \(sim clock not started: no \/clock yet\)/);
+    expect(rig.handle.refusals[0]!.reason).to.match(
+      /active faults: ROS time is 0 s \(sim clock not started: no \/clock yet\)/,
+    );
     expect(rig.lastState().msg.reasons).to.include('ROS time is 0 s (sim clock not started: no /clock yet)');
     expect(rig.diagnostics.at(-1)!.msg.status.find((s) => s.name === 'ar1_watchdog: clock')!.level).to.equal(2);
     expect(rig.commands.length).to.equal(25);
@@ -174,13 +189,17 @@ describe('watchdog/watchdogNode (virtual time, in-process transport)', () => {
     await rig.runTo(110.7);
     expect(rig.handle.state).to.equal('fallback');
     expect(rig.handle.refusals.at(-1)).to.include({ request: 'reset' });
-    expect(rig.handle.refusals.at(-1)!.reason).to.match(/^vehicle not stopped: speed \d+\.\d\d m\/s > standstill_speed_mps 0\.10$/);
+    expect(rig.handle.refusals.at(-1)!.reason).to.match(
+      /^vehicle not stopped: speed \d+\.\d\d m\/s > standstill_speed_mps 0\.10$/,
+    );
     await rig.runTo(116);
     expect(rig.handle.state).to.equal('stopped');
     rig.reset();
     await rig.runFor(0.05);
     expect(rig.handle.state).to.equal('nominal');
-    expect(rig.handle.transitions.at(-1)!.reason).to.match(/^operator reset accepted: all monitors healthy, speed 0\.00 m\/s <= standstill_speed_mps 0\.10$/);
+    expect(rig.handle.transitions.at(-1)!.reason).to.match(
+      /^operator reset accepted: all monitors healthy, speed 0\.00 m\/s <= standstill_speed_mps 0\.10$/,
+    );
     rig.close();
   });
 
@@ -192,7 +211,9 @@ describe('watchdog/watchdogNode (virtual time, in-process transport)', () => {
     rig.reset();
     await rig.runFor(0.05);
     expect(rig.handle.state).to.equal('stopped');
-    expect(rig.handle.refusals.at(-1)!.reason).to.match(/^active faults: command gap \d+\.\d\d\d s exceeds command_gap_s 0\.100 s; command rate 0\.0 Hz \(0 in the last 1\.00 s\) below min_rate_hz\.command 25\.0 Hz$/);
+    expect(rig.handle.refusals.at(-1)!.reason).to.match(
+      /^active faults: command gap \d+\.\d\d\d s exceeds command_gap_s 0\.100 s; command rate 0\.0 Hz \(0 in the last 1\.00 s\) below min_rate_hz\.command 25\.0 Hz$/,
+    );
     rig.close();
   });
 
@@ -256,7 +277,10 @@ describe('watchdog/watchdogNode (virtual time, in-process transport)', () => {
   it('clamps the planner in nominal and reports the clamp in safety_state and diagnostics', async () => {
     const rig = await drivingRig({}, { plannerCurvature: 0.5 });
     const c = rig.lastCommand().msg;
-    expect(Math.abs(c.curvature) * Math.max(rig.handle.lastTick!.core.lastMeasuredSpeed!, 1) ** 2).to.be.closeTo(3, 1e-9);
+    expect(Math.abs(c.curvature) * Math.max(rig.handle.lastTick!.core.lastMeasuredSpeed!, 1) ** 2).to.be.closeTo(
+      3,
+      1e-9,
+    );
     expect(rig.lastState().msg.limits_active).to.deep.equal(['lat_jerk', 'lat_accel']); // the bound shrinks as speed grows
     const limits = rig.diagnostics.at(-1)!.msg.status.find((s) => s.name === 'ar1_watchdog: limits')!;
     expect(limits.level).to.equal(1);
@@ -266,7 +290,11 @@ describe('watchdog/watchdogNode (virtual time, in-process transport)', () => {
 
   it('drops and counts malformed messages without disturbing the tick', async () => {
     const rig = await drivingRig();
-    const pub = rig.sim.createPublisher('nav_msgs/msg/Odometry', '/localization/odometry', { reliability: 'best_effort', durability: 'volatile', depth: 5 });
+    const pub = rig.sim.createPublisher('nav_msgs/msg/Odometry', '/localization/odometry', {
+      reliability: 'best_effort',
+      durability: 'volatile',
+      depth: 5,
+    });
     pub.publish({ header: { stamp: { sec: 1, nanosec: 0 }, frame_id: '' } } as never);
     pub.publish({} as never);
     await rig.runFor(0.05);
@@ -302,10 +330,14 @@ describe('watchdog/watchdogNode (virtual time, in-process transport)', () => {
   });
 
   it('runs on any RxJS scheduler: a TestScheduler flush gives exactly one command per 20 ms', () => {
-    const scheduler = new TestScheduler((a, b) => { expect(a).to.deep.equal(b); }); // flush() stops at 750 virtual ms
+    const scheduler = new TestScheduler((a, b) => {
+      expect(a).to.deep.equal(b);
+    }); // flush() stops at 750 virtual ms
     const bus = new InProcessBus(scheduler);
     const got: number[] = [];
-    bus.messages('/vehicle/unicycle_command', 'ar1_msgs/msg/UnicycleCommand').subscribe(() => got.push(scheduler.now()));
+    bus
+      .messages('/vehicle/unicycle_command', 'ar1_msgs/msg/UnicycleCommand')
+      .subscribe(() => got.push(scheduler.now()));
     const ros = new InProcessNode(bus, { name: 'ar1_watchdog' });
     const handle = startWatchdog(ros, loadWatchdogParams(NO_OVERRIDES));
     scheduler.flush();

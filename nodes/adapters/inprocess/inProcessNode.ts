@@ -36,7 +36,10 @@ export class InProcessNode implements RosNode {
   readonly shutdown$: Observable<void> = this.#shutdown.asObservable();
   #down = false;
 
-  constructor(readonly bus: InProcessBus, options: InProcessNodeOptions) {
+  constructor(
+    readonly bus: InProcessBus,
+    options: InProcessNodeOptions,
+  ) {
     this.name = options.name;
     this.namespace = options.namespace ?? '/';
     this.scheduler = options.scheduler ?? bus.scheduler;

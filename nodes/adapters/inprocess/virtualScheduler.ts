@@ -75,13 +75,17 @@ export class WorkTracker {
     return p;
   }
 
-  get pending(): number { return this.#pending; }
+  get pending(): number {
+    return this.#pending;
+  }
 
   /**
    * Says that promise callbacks were just set off outside tracked work (e.g. a scheduler action resolving a
    * promise): the next idle() lets them run before virtual time moves on.
    */
-  expectCallbacks(): void { this.#settled++; }
+  expectCallbacks(): void {
+    this.#settled++;
+  }
 
   /**
    * Resolves once nothing is pending, after letting settled promise callbacks run (one macrotask turn). When nothing
@@ -93,7 +97,10 @@ export class WorkTracker {
     for (;;) {
       if (this.#pending === 0) {
         await new Promise<void>((r) => setImmediate(r));
-        if (this.#pending === 0) { this.#settled = 0; return; }
+        if (this.#pending === 0) {
+          this.#settled = 0;
+          return;
+        }
       }
       await new Promise<void>((r) => this.#waiters.push(r));
     }

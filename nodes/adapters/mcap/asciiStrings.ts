@@ -3,10 +3,13 @@
  * truncates any non-ASCII text (measured: 'a↰' is written as 'a\0'). Until that is fixed upstream, strings are
  * made ASCII before encoding: each non-ASCII code point becomes `\u{hex}`, visibly and reversibly.
  */
+// The ASCII range is named by its bounds, NUL included: the control characters are the point here.
+// eslint-disable-next-line no-control-regex
 const NON_ASCII = /[^\x00-\x7f]/u;
+// eslint-disable-next-line no-control-regex
 const NON_ASCII_G = /[^\x00-\x7f]/gu;
 
-export function escapeNonAscii(s: string): string {
+function escapeNonAscii(s: string): string {
   return s.replace(NON_ASCII_G, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }
 

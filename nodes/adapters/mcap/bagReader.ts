@@ -20,7 +20,7 @@ export interface TopicInfo {
   offeredQosProfiles: string;
 }
 
-export interface BagFileInfo {
+interface BagFileInfo {
   path: string;
   bytes: number;
   messageCount: number;
@@ -61,7 +61,7 @@ export interface BagMessage {
   message?: unknown;
 }
 
-export interface MessagesOptions {
+interface MessagesOptions {
   /** Topics to read (default: the bag's `topics` option, else all). Unknown topics are an error. */
   topics?: readonly string[];
   /** true: decode every topic read; a list: decode only these topics. Default false. */
@@ -103,19 +103,28 @@ class Bag implements BagReader {
   readonly #sources = new Map<string, DefinitionSource>();
   #info: BagInfo | undefined;
 
-  constructor(readonly path: string, files: McapFile[], metadata: BagMetadata | undefined, topics: readonly string[] | undefined) {
+  constructor(
+    readonly path: string,
+    files: McapFile[],
+    metadata: BagMetadata | undefined,
+    topics: readonly string[] | undefined,
+  ) {
     this.#files = files;
     this.#metadata = metadata;
     this.#defaultTopics = topics;
   }
 
-  get files(): readonly string[] { return this.#files.map((f) => f.file); }
+  get files(): readonly string[] {
+    return this.#files.map((f) => f.file);
+  }
 
   async close(): Promise<void> {
     await Promise.all(this.#files.map((f) => f.close()));
   }
 
-  definitionSources(): ReadonlyMap<string, DefinitionSource> { return this.#sources; }
+  definitionSources(): ReadonlyMap<string, DefinitionSource> {
+    return this.#sources;
+  }
 
   async info(): Promise<BagInfo> {
     if (this.#info) return this.#info;
@@ -132,21 +141,33 @@ class Bag implements BagReader {
     if (requested) {
       const missing = requested.filter((t) => !known.has(t));
       if (missing.length > 0) {
-        throw new BagError(`${this.path}: no topic ${missing.join(', ')} in the bag (topics: ${[...known.keys()].join(', ') || 'none'})`);
+        throw new BagError(
+          `${this.path}: no topic ${missing.join(', ')} in the bag (topics: ${[...known.keys()].join(', ') || 'none'})`,
+        );
       }
     }
     const topics = requested ? new Set(requested) : undefined;
-    const decodeTopics = options.decode === true ? (topics ?? new Set(known.keys()))
-      : Array.isArray(options.decode) ? new Set(options.decode as readonly string[]) : new Set<string>();
+    const decodeTopics =
+      options.decode === true
+        ? (topics ?? new Set(known.keys()))
+        : Array.isArray(options.decode)
+          ? new Set(options.decode as readonly string[])
+          : new Set<string>();
     // Fail before the first message when a decoded topic has no usable definition.
     for (const f of this.#files) {
-      for (const ch of f.channels()) if (decodeTopics.has(ch.topic) && (!topics || topics.has(ch.topic))) this.#decoder(ch, f.file);
+      for (const ch of f.channels())
+        if (decodeTopics.has(ch.topic) && (!topics || topics.has(ch.topic))) this.#decoder(ch, f.file);
     }
     const sources = this.#files.map((f, i) => tag(f.messages(topics), i, f.file));
     const merged = sources.length === 1 ? sources[0]! : mergeByLogTime(sources);
     for await (const m of merged) {
-      const out: BagMessage = { topic: m.channel.topic, type: m.channel.type, logTimeNs: m.logTimeNs,
-        publishTimeNs: m.publishTimeNs, data: m.data };
+      const out: BagMessage = {
+        topic: m.channel.topic,
+        type: m.channel.type,
+        logTimeNs: m.logTimeNs,
+        publishTimeNs: m.publishTimeNs,
+        data: m.data,
+      };
       if (decodeTopics.has(m.channel.topic)) {
         const dec = this.#decoder(m.channel, m.file);
         out.message = dec.decode(m.data, m.file, m.logTimeNs);
@@ -161,9 +182,14 @@ class Bag implements BagReader {
     let dec = this.#decoders.get(key);
     if (!dec) {
       if (ch.messageEncoding !== 'cdr') {
-        throw new BagError(`topic ${ch.topic}: message encoding '${ch.messageEncoding}' (expected 'cdr') [file=${file}]`);
+        throw new BagError(
+          `topic ${ch.topic}: message encoding '${ch.messageEncoding}' (expected 'cdr') [file=${file}]`,
+        );
       }
-      dec = ChannelDecoder.create({ topic: ch.topic, type: ch.type, encoding: ch.schemaEncoding, text: ch.schemaText }, file);
+      dec = ChannelDecoder.create(
+        { topic: ch.topic, type: ch.type, encoding: ch.schemaEncoding, text: ch.schemaText },
+        file,
+      );
       this.#decoders.set(key, dec);
     }
     return dec;
@@ -212,8 +238,13 @@ function aggregate(path: string, summaries: FileSummary[], metadata: BagMetadata
     for (const ch of s.channels) {
       let t = topics.get(ch.topic);
       if (!t) {
-        t = { topic: ch.topic, type: ch.type, messageCount: 0, serializationFormat: ch.messageEncoding,
-          offeredQosProfiles: ch.metadata.get('offered_qos_profiles') ?? '' };
+        t = {
+          topic: ch.topic,
+          type: ch.type,
+          messageCount: 0,
+          serializationFormat: ch.messageEncoding,
+          offeredQosProfiles: ch.metadata.get('offered_qos_profiles') ?? '',
+        };
         topics.set(ch.topic, t);
       } else if (t.type !== ch.type) {
         problems.push(`${s.file}: topic ${ch.topic} has type ${ch.type}, other files ${t.type}`);
@@ -226,10 +257,21 @@ function aggregate(path: string, summaries: FileSummary[], metadata: BagMetadata
   const files = summaries.map((s): BagFileInfo => {
     const fromYaml = metadata?.files.find((f) => basename(f.path) === basename(s.file));
     return {
-      path: s.file, bytes: s.bytes, messageCount: s.messageCount, mode: s.mode, compression: s.compression, library: s.library,
+      path: s.file,
+      bytes: s.bytes,
+      messageCount: s.messageCount,
+      mode: s.mode,
+      compression: s.compression,
+      library: s.library,
       ...(s.startNs !== undefined ? { startNs: s.startNs, endNs: s.endNs! } : {}),
-      ...(s.truncation ? { truncation: { ...s.truncation,
-        ...(fromYaml ? { messagesLost: Math.max(0, fromYaml.messageCount - s.truncation.messagesRead) } : {}) } } : {}),
+      ...(s.truncation
+        ? {
+            truncation: {
+              ...s.truncation,
+              ...(fromYaml ? { messagesLost: Math.max(0, fromYaml.messageCount - s.truncation.messagesRead) } : {}),
+            },
+          }
+        : {}),
     };
   });
   const messageCount = summaries.reduce((n, s) => n + s.messageCount, 0);
@@ -247,12 +289,18 @@ function aggregate(path: string, summaries: FileSummary[], metadata: BagMetadata
     const start = startNs ?? 0n;
     const duration = startNs !== undefined && endNs !== undefined ? endNs - startNs : 0n;
     if (metadata.startingTimeNs !== start || metadata.durationNs !== duration) {
-      problems.push(`metadata.yaml says start ${metadata.startingTimeNs} ns, duration ${metadata.durationNs} ns; ` +
-        `the files hold start ${start} ns, duration ${duration} ns`);
+      problems.push(
+        `metadata.yaml says start ${metadata.startingTimeNs} ns, duration ${metadata.durationNs} ns; ` +
+          `the files hold start ${start} ns, duration ${duration} ns`,
+      );
     }
   }
   return {
-    path, storageId: 'mcap', files, bytes: summaries.reduce((n, s) => n + s.bytes, 0), messageCount,
+    path,
+    storageId: 'mcap',
+    files,
+    bytes: summaries.reduce((n, s) => n + s.bytes, 0),
+    messageCount,
     ...(startNs !== undefined && endNs !== undefined ? { startNs, endNs } : {}),
     durationNs: startNs !== undefined && endNs !== undefined ? endNs - startNs : 0n,
     topics: [...topics.values()],

@@ -53,7 +53,7 @@ export interface BagWriter {
   close(): Promise<WrittenBag>;
 }
 
-export const DEFAULT_CHUNK_SIZE = 768 * 1024;
+const DEFAULT_CHUNK_SIZE = 768 * 1024;
 
 const LIBRARY = `ar1-ros ${(JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version} (@mcap/core)`;
 
@@ -67,7 +67,12 @@ async function loadZstd(): Promise<Zstd> {
   }));
 }
 
-interface Topic { type: string; channelId: number; qos: string; count: number }
+interface Topic {
+  type: string;
+  channelId: number;
+  qos: string;
+  count: number;
+}
 
 export async function createBagWriter(dir: string, options: BagWriterOptions = {}): Promise<BagWriter> {
   const chunkSize = options.storageChunkSize ?? DEFAULT_CHUNK_SIZE;
@@ -88,7 +93,9 @@ export async function createBagWriter(dir: string, options: BagWriterOptions = {
     writable: new FileHandleWritable(handle),
     startChannelId: 1,
     chunkSize,
-    ...(zstd ? { compressChunk: (data: Uint8Array) => ({ compression: 'zstd', compressedData: zstd.compress(data, level) }) } : {}),
+    ...(zstd
+      ? { compressChunk: (data: Uint8Array) => ({ compression: 'zstd', compressedData: zstd.compress(data, level) }) }
+      : {}),
   });
   await writer.start({ profile: 'ros2', library: LIBRARY });
   return new RosbagWriter(abs, file, handle, writer);
@@ -105,7 +112,12 @@ class RosbagWriter implements BagWriter {
   #closed = false;
   #escaped = 0;
 
-  constructor(readonly dir: string, readonly file: string, handle: FileHandle, writer: McapWriter) {
+  constructor(
+    readonly dir: string,
+    readonly file: string,
+    handle: FileHandle,
+    writer: McapWriter,
+  ) {
     this.#handle = handle;
     this.#writer = writer;
   }
@@ -125,7 +137,8 @@ class RosbagWriter implements BagWriter {
     }
     if (this.#topics.has(topic)) {
       const t = this.#topics.get(topic)!;
-      return t.type === rosType ? Promise.resolve()
+      return t.type === rosType
+        ? Promise.resolve()
         : Promise.reject(new Error(`bag writer: topic ${topic}: already added with type ${t.type}, not ${rosType}`));
     }
     const entry: Topic = { type: rosType, channelId: -1, qos: qosProfilesYaml(qos), count: 0 };
@@ -133,12 +146,22 @@ class RosbagWriter implements BagWriter {
     return this.#enqueue(async () => {
       let schemaId = this.#schemas.get(rosType);
       if (schemaId === undefined) {
-        schemaId = await this.#writer.registerSchema({ name: rosType, encoding: 'ros2msg',
-          data: new TextEncoder().encode(ros2msgSchemaText(rosType)) });
+        schemaId = await this.#writer.registerSchema({
+          name: rosType,
+          encoding: 'ros2msg',
+          data: new TextEncoder().encode(ros2msgSchemaText(rosType)),
+        });
         this.#schemas.set(rosType, schemaId);
       }
-      entry.channelId = await this.#writer.registerChannel({ topic, schemaId, messageEncoding: 'cdr',
-        metadata: new Map([['offered_qos_profiles', entry.qos], ['topic_type_hash', '']]) });
+      entry.channelId = await this.#writer.registerChannel({
+        topic,
+        schemaId,
+        messageEncoding: 'cdr',
+        metadata: new Map([
+          ['offered_qos_profiles', entry.qos],
+          ['topic_type_hash', ''],
+        ]),
+      });
     });
   }
 
@@ -159,9 +182,16 @@ class RosbagWriter implements BagWriter {
   writeRaw(topic: string, timeNs: bigint, cdr: Uint8Array, publishTimeNs: bigint = timeNs): Promise<void> {
     const t = this.#topics.get(topic);
     if (!t) return Promise.reject(new Error(`bag writer: topic ${topic}: write before addTopic`));
-    if (timeNs < 0n) return Promise.reject(new RangeError(`bag writer: topic ${topic}: log time ${timeNs} ns is negative`));
+    if (timeNs < 0n)
+      return Promise.reject(new RangeError(`bag writer: topic ${topic}: log time ${timeNs} ns is negative`));
     return this.#enqueue(async () => {
-      await this.#writer.addMessage({ channelId: t.channelId, sequence: 0, logTime: timeNs, publishTime: publishTimeNs, data: cdr });
+      await this.#writer.addMessage({
+        channelId: t.channelId,
+        sequence: 0,
+        logTime: timeNs,
+        publishTime: publishTimeNs,
+        data: cdr,
+      });
       t.count += 1;
       if (this.#startNs === undefined || timeNs < this.#startNs) this.#startNs = timeNs;
       if (this.#endNs === undefined || timeNs > this.#endNs) this.#endNs = timeNs;
@@ -180,14 +210,28 @@ class RosbagWriter implements BagWriter {
     const topics = [...this.#topics].map(([topic, t]) => ({ topic, type: t.type, messageCount: t.count }));
     const messageCount = topics.reduce((n, t) => n + t.messageCount, 0);
     const name = basename(this.file);
-    await writeFile(join(this.dir, 'metadata.yaml'), formatBagMetadata({
-      storageIdentifier: 'mcap', durationNs, startingTimeNs: startNs, messageCount,
-      topics: [...this.#topics].map(([topic, t]) => ({ name: topic, type: t.type, serializationFormat: 'cdr',
-        offeredQosProfiles: t.qos, typeDescriptionHash: '', messageCount: t.count })),
-      compressionFormat: '', compressionMode: '', relativeFilePaths: [name],
-      files: [{ path: name, startingTimeNs: startNs, durationNs, messageCount }],
-      rosDistro: '',
-    }));
+    await writeFile(
+      join(this.dir, 'metadata.yaml'),
+      formatBagMetadata({
+        storageIdentifier: 'mcap',
+        durationNs,
+        startingTimeNs: startNs,
+        messageCount,
+        topics: [...this.#topics].map(([topic, t]) => ({
+          name: topic,
+          type: t.type,
+          serializationFormat: 'cdr',
+          offeredQosProfiles: t.qos,
+          typeDescriptionHash: '',
+          messageCount: t.count,
+        })),
+        compressionFormat: '',
+        compressionMode: '',
+        relativeFilePaths: [name],
+        files: [{ path: name, startingTimeNs: startNs, durationNs, messageCount }],
+        rosDistro: '',
+      }),
+    );
     return { dir: this.dir, file: this.file, messageCount, startNs, durationNs, topics, escapedStrings: this.#escaped };
   }
 }

@@ -30,8 +30,12 @@ export class ChannelDecoder {
   #source: DefinitionSource;
   #embeddedProblem: string | undefined;
 
-  private constructor(readonly schema: ChannelSchema, embedded: MessageReader | undefined, bundled: MessageReader | undefined,
-    embeddedProblem: string | undefined) {
+  private constructor(
+    readonly schema: ChannelSchema,
+    embedded: MessageReader | undefined,
+    bundled: MessageReader | undefined,
+    embeddedProblem: string | undefined,
+  ) {
     this.#embedded = embedded;
     this.#bundled = bundled;
     this.#embeddedProblem = embeddedProblem;
@@ -56,19 +60,26 @@ export class ChannelDecoder {
       try {
         bundled = new MessageReader(bundledDefinitionList(schema.type));
       } catch (e) {
-        if (!embedded) throw new BagError(`topic ${schema.topic}: type ${schema.type}: ${(e as Error).message} [file=${file}]`);
+        if (!embedded)
+          throw new BagError(`topic ${schema.topic}: type ${schema.type}: ${(e as Error).message} [file=${file}]`);
       }
     }
     if (!embedded && !bundled) {
-      throw new BagError(`topic ${schema.topic}: no usable message definition for type ${schema.type} ` +
-        `(${problem ?? 'none in the file'}; not a bundled type) [file=${file}]`);
+      throw new BagError(
+        `topic ${schema.topic}: no usable message definition for type ${schema.type} ` +
+          `(${problem ?? 'none in the file'}; not a bundled type) [file=${file}]`,
+      );
     }
     return new ChannelDecoder(schema, embedded, bundled, problem);
   }
 
-  get source(): DefinitionSource { return this.#source; }
+  get source(): DefinitionSource {
+    return this.#source;
+  }
   /** Why the embedded definition is not used, if it is not. */
-  get embeddedProblem(): string | undefined { return this.#embeddedProblem; }
+  get embeddedProblem(): string | undefined {
+    return this.#embeddedProblem;
+  }
 
   decode(data: Uint8Array, file: string, logTimeNs: bigint): unknown {
     if (this.#source === 'embedded' && this.#embedded) {
@@ -80,8 +91,10 @@ export class ChannelDecoder {
         this.#embeddedProblem = `embedded definition fails to decode: ${(e as Error).message}`;
       }
       if (!this.#bundled) {
-        throw new BagError(`topic ${this.schema.topic}: cannot decode ${this.schema.type} message at log time ${logTimeNs} ns: ` +
-          `${this.#embeddedProblem}; no bundled definition [file=${file}]`);
+        throw new BagError(
+          `topic ${this.schema.topic}: cannot decode ${this.schema.type} message at log time ${logTimeNs} ns: ` +
+            `${this.#embeddedProblem}; no bundled definition [file=${file}]`,
+        );
       }
       this.#source = 'bundled';
     }
@@ -89,8 +102,10 @@ export class ChannelDecoder {
     try {
       return reader.readMessage(data);
     } catch (e) {
-      throw new BagError(`topic ${this.schema.topic}: cannot decode ${this.schema.type} message at log time ${logTimeNs} ns ` +
-        `(${data.byteLength} bytes): ${(e as Error).message} [file=${file}]`);
+      throw new BagError(
+        `topic ${this.schema.topic}: cannot decode ${this.schema.type} message at log time ${logTimeNs} ns ` +
+          `(${data.byteLength} bytes): ${(e as Error).message} [file=${file}]`,
+      );
     }
   }
 }

@@ -27,19 +27,21 @@ export function fullTypeName(type: string): string {
 }
 
 /** Parses one .msg file of `pkg`; bare complex types are resolved within the package, as rosidl does. */
-export function parseMsgFile(pkg: string, name: string, text: string): MessageDefinition {
+function parseMsgFile(pkg: string, name: string, text: string): MessageDefinition {
   let parsed: MessageDefinition[];
   try {
     parsed = parse(text, { ros2: true, skipTypeFixup: true });
   } catch (e) {
-    throw new Error(`${pkg}/msg/${name}.msg: ${(e as Error).message}`);
+    throw new Error(`${pkg}/msg/${name}.msg: ${(e as Error).message}`, { cause: e });
   }
   const root = parsed[0];
-  if (!root || parsed.length !== 1) throw new Error(`${pkg}/msg/${name}.msg: expected one definition, got ${parsed.length}`);
+  if (!root || parsed.length !== 1)
+    throw new Error(`${pkg}/msg/${name}.msg: expected one definition, got ${parsed.length}`);
   return {
     name: `${pkg}/${name}`,
     definitions: root.definitions.map((f) =>
-      f.isComplex === true && !f.type.includes('/') ? { ...f, type: `${pkg}/${f.type}` } : f),
+      f.isComplex === true && !f.type.includes('/') ? { ...f, type: `${pkg}/${f.type}` } : f,
+    ),
   };
 }
 
@@ -48,7 +50,9 @@ let registry: Map<string, MessageDefinition> | undefined;
 function loadRegistry(): Map<string, MessageDefinition> {
   const map = new Map<string, MessageDefinition>();
   for (const [key, def] of Object.entries(ros2jazzy as unknown as Record<string, MessageDefinition>)) map.set(key, def);
-  for (const file of readdirSync(MSG_DIR).filter((f) => f.endsWith('.msg')).sort()) {
+  for (const file of readdirSync(MSG_DIR)
+    .filter((f) => f.endsWith('.msg'))
+    .sort()) {
     const name = file.slice(0, -'.msg'.length);
     map.set(`${AR1_PACKAGE}/${name}`, parseMsgFile(AR1_PACKAGE, name, readFileSync(MSG_DIR + file, 'utf8')));
   }
@@ -59,12 +63,6 @@ function loadRegistry(): Map<string, MessageDefinition> {
 export function bundledDefinition(type: string): MessageDefinition | undefined {
   registry ??= loadRegistry();
   return registry.get(shortTypeName(type));
-}
-
-/** Every bundled type name, `pkg/msg/Type` spelling. */
-export function bundledTypeNames(): string[] {
-  registry ??= loadRegistry();
-  return [...registry.keys()].map(fullTypeName);
 }
 
 /**

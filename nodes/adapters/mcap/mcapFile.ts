@@ -84,15 +84,22 @@ export class McapFile {
   #summary: FileSummary | undefined;
   #channels = new Map<number, FileChannel>();
 
-  private constructor(file: string, handle: FileHandle, bytes: number, handlers: DecompressHandlers,
-    indexed: McapIndexedReader | undefined, streamReason: string | undefined) {
+  private constructor(
+    file: string,
+    handle: FileHandle,
+    bytes: number,
+    handlers: DecompressHandlers,
+    indexed: McapIndexedReader | undefined,
+    streamReason: string | undefined,
+  ) {
     this.#file = file;
     this.#handle = handle;
     this.#bytes = bytes;
     this.#handlers = handlers;
     this.#indexed = indexed;
     this.#streamReason = streamReason;
-    if (indexed) for (const ch of indexed.channelsById.values()) this.#channels.set(ch.id, toChannel(ch, indexed.schemasById));
+    if (indexed)
+      for (const ch of indexed.channelsById.values()) this.#channels.set(ch.id, toChannel(ch, indexed.schemasById));
   }
 
   static async open(file: string): Promise<McapFile> {
@@ -108,7 +115,10 @@ export class McapFile {
     let indexed: McapIndexedReader | undefined;
     let reason: string | undefined;
     try {
-      indexed = await McapIndexedReader.Initialize({ readable: new FileHandleReadable(handle), decompressHandlers: handlers });
+      indexed = await McapIndexedReader.Initialize({
+        readable: new FileHandleReadable(handle),
+        decompressHandlers: handlers,
+      });
       if (indexed.chunkIndexes.length === 0) reason = 'no chunk index (unchunked file)';
       else if (indexed.chunkIndexes.some((c) => c.messageIndexOffsets.size === 0 && c.uncompressedSize > 0n)) {
         reason = 'chunks without message index';
@@ -120,12 +130,16 @@ export class McapFile {
     if (lie !== undefined) {
       await handle.close();
       const crc = indexed!.footer.summaryCrc === 0 ? 'summary CRC 0, so unchecked' : 'despite its summary CRC';
-      throw new BagError(`${file}: the MCAP summary cannot be trusted (${crc}): ${lie}; rebuild it (mcap recover) or re-record`);
+      throw new BagError(
+        `${file}: the MCAP summary cannot be trusted (${crc}): ${lie}; rebuild it (mcap recover) or re-record`,
+      );
     }
     return new McapFile(file, handle, bytes, handlers, reason === undefined ? indexed : undefined, reason);
   }
 
-  get file(): string { return this.#file; }
+  get file(): string {
+    return this.#file;
+  }
 
   async close(): Promise<void> {
     await this.#handle.close();
@@ -141,7 +155,9 @@ export class McapFile {
       for (const id of ix.channelsById.keys()) counts.set(id, Number(st.channelMessageCounts.get(id) ?? 0n));
       const total = Number(st.messageCount);
       this.#summary = {
-        ...this.#base('indexed'), counts, messageCount: total,
+        ...this.#base('indexed'),
+        counts,
+        messageCount: total,
         ...(total > 0 ? { startNs: st.messageStartTime, endNs: st.messageEndTime } : {}),
         compression: [...new Set(ix.chunkIndexes.map((c) => c.compression))].sort(),
       };
@@ -162,9 +178,12 @@ export class McapFile {
     for (const id of this.#channels.keys()) if (!counts.has(id)) counts.set(id, 0);
     const base = this.#base(this.#indexed ? 'indexed' : 'stream');
     this.#summary = {
-      ...base, counts, messageCount: n,
+      ...base,
+      counts,
+      messageCount: n,
       ...(startNs !== undefined && endNs !== undefined ? { startNs, endNs } : {}),
-      compression: this.#indexed ? [...new Set(this.#indexed.chunkIndexes.map((c) => c.compression))].sort()
+      compression: this.#indexed
+        ? [...new Set(this.#indexed.chunkIndexes.map((c) => c.compression))].sort()
         : [...scan!.compression].sort(),
       problems: [...base.problems, ...(scan?.problems ?? [])],
       ...(this.#truncation ? { truncation: this.#truncation } : {}),
@@ -178,16 +197,25 @@ export class McapFile {
   #base(mode: 'indexed' | 'stream'): Omit<FileSummary, 'counts' | 'messageCount' | 'compression'> {
     const h = this.#indexed?.header ?? this.#header;
     const problems: string[] = [];
-    if (this.#streamReason && !this.#streamReason.startsWith('no chunk index')) problems.push(`${this.#file}: read sequentially: ${this.#streamReason}`);
+    if (this.#streamReason && !this.#streamReason.startsWith('no chunk index'))
+      problems.push(`${this.#file}: read sequentially: ${this.#streamReason}`);
     if (this.#truncation) {
       const t = this.#truncation;
-      problems.push(`${this.#file}: truncated: last ${t.lostBytes} of ${t.fileBytes} bytes are an incomplete record; ` +
-        `${t.messagesRead} complete messages read${t.messagesSalvaged > 0 ? ` (${t.messagesSalvaged} salvaged from the cut chunk)` : ''}, ` +
-        `at least ${t.messagesLostAtLeast} lost`);
+      problems.push(
+        `${this.#file}: truncated: last ${t.lostBytes} of ${t.fileBytes} bytes are an incomplete record; ` +
+          `${t.messagesRead} complete messages read${t.messagesSalvaged > 0 ? ` (${t.messagesSalvaged} salvaged from the cut chunk)` : ''}, ` +
+          `at least ${t.messagesLostAtLeast} lost`,
+      );
     }
     return {
-      file: this.#file, bytes: this.#bytes, mode, ...(this.#streamReason ? { streamReason: this.#streamReason } : {}),
-      profile: h.profile, library: h.library, channels: [...this.#channels.values()], problems,
+      file: this.#file,
+      bytes: this.#bytes,
+      mode,
+      ...(this.#streamReason ? { streamReason: this.#streamReason } : {}),
+      profile: h.profile,
+      library: h.library,
+      channels: [...this.#channels.values()],
+      problems,
     };
   }
 
@@ -200,7 +228,10 @@ export class McapFile {
    * Messages of the given topics (all when undefined), in log-time order when indexed, file order otherwise.
    * Throws BagError on a corrupt chunk after yielding everything before it.
    */
-  messages(topics?: ReadonlySet<string>, scan?: { compression: Set<string>; problems: string[] }): AsyncGenerator<RawMessage> {
+  messages(
+    topics?: ReadonlySet<string>,
+    scan?: { compression: Set<string>; problems: string[] },
+  ): AsyncGenerator<RawMessage> {
     return this.#indexed ? this.#indexedMessages(this.#indexed, topics) : this.#streamMessages(topics, scan);
   }
 
@@ -233,17 +264,24 @@ export class McapFile {
       await this.#handle.read(buf, 0, buf.byteLength, Number(c.chunkStartOffset));
       try {
         sr.append(buf);
-        while (sr.nextRecord()) { /* validate every record of the chunk */ }
+        while (sr.nextRecord()) {
+          /* validate every record of the chunk */
+        }
       } catch (e) {
-        return new BagError(`${this.#file}: corrupt chunk at offset ${c.chunkStartOffset} (${c.chunkLength} bytes, ` +
-          `log times ${c.messageStartTime}..${c.messageEndTime} ns): ${(e as Error).message}; ` +
-          `${delivered} messages before it were delivered`);
+        return new BagError(
+          `${this.#file}: corrupt chunk at offset ${c.chunkStartOffset} (${c.chunkLength} bytes, ` +
+            `log times ${c.messageStartTime}..${c.messageEndTime} ns): ${(e as Error).message}; ` +
+            `${delivered} messages before it were delivered`,
+        );
       }
     }
     return new BagError(`${this.#file}: ${cause.message}; ${delivered} messages before it were delivered`);
   }
 
-  async *#streamMessages(topics?: ReadonlySet<string>, scan?: { compression: Set<string>; problems: string[] }): AsyncGenerator<RawMessage> {
+  async *#streamMessages(
+    topics?: ReadonlySet<string>,
+    scan?: { compression: Set<string>; problems: string[] },
+  ): AsyncGenerator<RawMessage> {
     const sr = new McapStreamReader({ includeChunks: true, decompressHandlers: this.#handlers, validateCrcs: true });
     const schemas = new Map<number, TypedMcapRecords['Schema']>();
     const rawChannels = new Map<number, TypedMcapRecords['Channel']>();
@@ -255,24 +293,38 @@ export class McapFile {
     const buf = Buffer.alloc(Math.min(SLICE_BYTES, Math.max(this.#bytes, 1)));
     const handle = (rec: TypedMcapRecord): RawMessage | undefined => {
       switch (rec.type) {
-        case 'Header': this.#header = { profile: rec.profile, library: rec.library }; return undefined;
-        case 'Schema': schemas.set(rec.id, rec); return undefined;
+        case 'Header':
+          this.#header = { profile: rec.profile, library: rec.library };
+          return undefined;
+        case 'Schema':
+          schemas.set(rec.id, rec);
+          return undefined;
         case 'Channel': {
           rawChannels.set(rec.id, rec);
           if (!this.#channels.has(rec.id)) this.#channels.set(rec.id, toChannel(rec, schemas));
           return undefined;
         }
-        case 'Chunk': scan?.compression.add(rec.compression); return undefined;
+        case 'Chunk':
+          scan?.compression.add(rec.compression);
+          return undefined;
         case 'Message': {
           const channel = this.#channels.get(rec.channelId);
-          if (!channel) throw new BagError(`${this.#file}: message on channel ${rec.channelId} without a Channel record`);
+          if (!channel)
+            throw new BagError(`${this.#file}: message on channel ${rec.channelId} without a Channel record`);
           messagesRead += 1;
           if (rec.logTime < lastLogTime) inversions += 1;
           lastLogTime = rec.logTime;
           if (topics && !topics.has(channel.topic)) return undefined;
-          return { channel, logTimeNs: rec.logTime, publishTimeNs: rec.publishTime, sequence: rec.sequence, data: rec.data };
+          return {
+            channel,
+            logTimeNs: rec.logTime,
+            publishTimeNs: rec.publishTime,
+            sequence: rec.sequence,
+            data: rec.data,
+          };
         }
-        default: return undefined;
+        default:
+          return undefined;
       }
     };
     for (let pos = 0; pos < this.#bytes;) {
@@ -287,8 +339,11 @@ export class McapFile {
         try {
           rec = sr.nextRecord();
         } catch (e) {
-          const where = chunkOffset >= 0 ? `corrupt chunk at offset ${chunkOffset}` : `corrupt record at offset ${consumed}`;
-          throw new BagError(`${this.#file}: ${where}: ${(e as Error).message}; ${messagesRead} messages before it were read`);
+          const where =
+            chunkOffset >= 0 ? `corrupt chunk at offset ${chunkOffset}` : `corrupt record at offset ${consumed}`;
+          throw new BagError(
+            `${this.#file}: ${where}: ${(e as Error).message}; ${messagesRead} messages before it were read`,
+          );
         }
         if (!rec) break;
         if (rec.type === 'Chunk') chunkOffset = consumed;
@@ -297,7 +352,8 @@ export class McapFile {
         if (out) yield out;
       }
     }
-    if (inversions > 0) scan?.problems.push(`${this.#file}: ${inversions} messages out of log-time order; read in file order`);
+    if (inversions > 0)
+      scan?.problems.push(`${this.#file}: ${inversions} messages out of log-time order; read in file order`);
     if (sr.done()) return;
     // Truncated: the bytes after the last complete record are an incomplete record.
     const tailStart = appended - sr.bytesRemaining();
@@ -320,11 +376,18 @@ export class McapFile {
           if (rec.type === 'Message') salvaged += 1;
           if (out) yield out;
         }
-      } catch { /* the cut record at the end of the partial chunk */ }
+      } catch {
+        /* the cut record at the end of the partial chunk */
+      }
       lostAtLeast = inner.bytesRemaining() > 0 ? 1 : 0;
     }
-    this.#truncation = { fileBytes: this.#bytes, lostBytes: tail.byteLength, messagesRead, messagesLostAtLeast: lostAtLeast,
-      messagesSalvaged: salvaged };
+    this.#truncation = {
+      fileBytes: this.#bytes,
+      lostBytes: tail.byteLength,
+      messagesRead,
+      messagesLostAtLeast: lostAtLeast,
+      messagesSalvaged: salvaged,
+    };
   }
 }
 
@@ -339,10 +402,18 @@ function uncompressedChunkRecords(tail: Buffer): Uint8Array | undefined {
   return tail.subarray(recordsStart);
 }
 
-function toChannel(ch: TypedMcapRecords['Channel'], schemas: ReadonlyMap<number, TypedMcapRecords['Schema']>): FileChannel {
+function toChannel(
+  ch: TypedMcapRecords['Channel'],
+  schemas: ReadonlyMap<number, TypedMcapRecords['Schema']>,
+): FileChannel {
   const schema = schemas.get(ch.schemaId);
   return {
-    id: ch.id, topic: ch.topic, type: schema?.name ?? '', schemaEncoding: schema?.encoding ?? '',
-    schemaText: schema ? new TextDecoder().decode(schema.data) : '', messageEncoding: ch.messageEncoding, metadata: ch.metadata,
+    id: ch.id,
+    topic: ch.topic,
+    type: schema?.name ?? '',
+    schemaEncoding: schema?.encoding ?? '',
+    schemaText: schema ? new TextDecoder().decode(schema.data) : '',
+    messageEncoding: ch.messageEncoding,
+    metadata: ch.metadata,
   };
 }

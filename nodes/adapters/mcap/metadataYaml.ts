@@ -15,7 +15,7 @@ function shown(v: unknown): string {
   }
 }
 
-export interface MetadataTopic {
+interface MetadataTopic {
   name: string;
   type: string;
   serializationFormat: string;
@@ -25,7 +25,12 @@ export interface MetadataTopic {
   messageCount: number;
 }
 
-export interface MetadataFile { path: string; startingTimeNs: bigint; durationNs: bigint; messageCount: number }
+interface MetadataFile {
+  path: string;
+  startingTimeNs: bigint;
+  durationNs: bigint;
+  messageCount: number;
+}
 
 export interface BagMetadata {
   version: number;
@@ -47,7 +52,8 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 
 function num(o: Obj, key: string, where: string): number {
   const v = o[key];
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new BagError(`${where}.${key}: expected a number, got ${shown(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new BagError(`${where}.${key}: expected a number, got ${shown(v)}`);
   return v;
 }
 function big(o: Obj, key: string, inner: string, where: string): bigint {
@@ -58,7 +64,8 @@ function big(o: Obj, key: string, inner: string, where: string): bigint {
   if (typeof n === 'number' && Number.isInteger(n)) return BigInt(n);
   throw new BagError(`${where}.${key}.${inner}: expected an integer, got ${shown(n)}`);
 }
-const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : stringify(v).trimEnd());
+const str = (v: unknown): string =>
+  typeof v === 'string' ? v : v === undefined || v === null ? '' : stringify(v).trimEnd();
 
 /** Parses metadata.yaml text; `file` names it in errors. */
 export function parseBagMetadata(text: string, file: string): BagMetadata {
@@ -82,8 +89,11 @@ export function parseBagMetadata(text: string, file: string): BagMetadata {
     if (!isObj(t) || !isObj(t['topic_metadata'])) throw new BagError(`${where}: expected a map with 'topic_metadata'`);
     const m = t['topic_metadata'];
     return {
-      name: str(m['name']), type: str(m['type']), serializationFormat: str(m['serialization_format']),
-      offeredQosProfiles: str(m['offered_qos_profiles']), typeDescriptionHash: str(m['type_description_hash']),
+      name: str(m['name']),
+      type: str(m['type']),
+      serializationFormat: str(m['serialization_format']),
+      offeredQosProfiles: str(m['offered_qos_profiles']),
+      typeDescriptionHash: str(m['type_description_hash']),
       messageCount: toNum(t, 'message_count', where),
     };
   });
@@ -95,8 +105,12 @@ export function parseBagMetadata(text: string, file: string): BagMetadata {
   const files = (Array.isArray(filesRaw) ? filesRaw : []).map((f: unknown, i): MetadataFile => {
     const where = `${w}.files[${i}]`;
     if (!isObj(f)) throw new BagError(`${where}: expected a map`);
-    return { path: str(f['path']), startingTimeNs: big(f, 'starting_time', 'nanoseconds_since_epoch', where),
-      durationNs: big(f, 'duration', 'nanoseconds', where), messageCount: toNum(f, 'message_count', where) };
+    return {
+      path: str(f['path']),
+      startingTimeNs: big(f, 'starting_time', 'nanoseconds_since_epoch', where),
+      durationNs: big(f, 'duration', 'nanoseconds', where),
+      messageCount: toNum(f, 'message_count', where),
+    };
   });
   return {
     version: toNum(root, 'version', w),
@@ -124,8 +138,11 @@ export function formatBagMetadata(m: Omit<BagMetadata, 'version'>): string {
       message_count: m.messageCount,
       topics_with_message_count: m.topics.map((t) => ({
         topic_metadata: {
-          name: t.name, type: t.type, serialization_format: t.serializationFormat,
-          offered_qos_profiles: t.offeredQosProfiles, type_description_hash: t.typeDescriptionHash,
+          name: t.name,
+          type: t.type,
+          serialization_format: t.serializationFormat,
+          offered_qos_profiles: t.offeredQosProfiles,
+          type_description_hash: t.typeDescriptionHash,
         },
         message_count: t.messageCount,
       })),

@@ -21,11 +21,18 @@ function literal(v: unknown): string {
 
 function fieldLine(f: MessageDefinitionField): string {
   if (f.isConstant === true) return `${f.type} ${f.name}=${f.valueText ?? String(f.value)}`;
-  const array = f.isArray !== true ? ''
-    : f.arrayLength !== undefined ? `[${f.arrayLength}]`
-    : f.arrayUpperBound !== undefined ? `[<=${f.arrayUpperBound}]` : '[]';
-  const def = f.defaultValue === undefined ? ''
-    : ' ' + (Array.isArray(f.defaultValue) ? `[${f.defaultValue.map(literal).join(', ')}]` : literal(f.defaultValue));
+  const array =
+    f.isArray !== true
+      ? ''
+      : f.arrayLength !== undefined
+        ? `[${f.arrayLength}]`
+        : f.arrayUpperBound !== undefined
+          ? `[<=${f.arrayUpperBound}]`
+          : '[]';
+  const def =
+    f.defaultValue === undefined
+      ? ''
+      : ' ' + (Array.isArray(f.defaultValue) ? `[${f.defaultValue.map(literal).join(', ')}]` : literal(f.defaultValue));
   return `${fieldType(f)}${array} ${f.name}${def}`;
 }
 

@@ -18,19 +18,24 @@ export function summaryContradiction(ix: McapIndexedReader): string | undefined 
   for (const c of ix.chunkIndexes) {
     const at = `chunk index for the chunk at offset ${c.chunkStartOffset}`;
     const chunkEnd = c.chunkStartOffset + c.chunkLength;
-    if (chunkEnd > dataEnd) return `${at}: chunk_length ${c.chunkLength} runs past the data section's end at offset ${dataEnd}`;
-    if (c.compressedSize > c.chunkLength) return `${at}: compressed_size ${c.compressedSize} exceeds chunk_length ${c.chunkLength}`;
+    if (chunkEnd > dataEnd)
+      return `${at}: chunk_length ${c.chunkLength} runs past the data section's end at offset ${dataEnd}`;
+    if (c.compressedSize > c.chunkLength)
+      return `${at}: compressed_size ${c.compressedSize} exceeds chunk_length ${c.chunkLength}`;
     if (c.compression === '' && c.compressedSize !== c.uncompressedSize) {
       return `${at}: uncompressed chunk with compressed_size ${c.compressedSize} and uncompressed_size ${c.uncompressedSize}`;
     }
-    if (chunkEnd + c.messageIndexLength > dataEnd) return `${at}: message_index_length ${c.messageIndexLength} runs past the data section's end at offset ${dataEnd}`;
+    if (chunkEnd + c.messageIndexLength > dataEnd)
+      return `${at}: message_index_length ${c.messageIndexLength} runs past the data section's end at offset ${dataEnd}`;
     for (const [channel, offset] of c.messageIndexOffsets) {
-      if (!ix.channelsById.has(channel)) return `${at}: a message index for channel ${channel}, which the summary does not define`;
+      if (!ix.channelsById.has(channel))
+        return `${at}: a message index for channel ${channel}, which the summary does not define`;
       if (offset < chunkEnd || offset >= chunkEnd + c.messageIndexLength) {
         return `${at}: message index offset ${offset} (channel ${channel}) outside the chunk's message indexes (offsets ${chunkEnd}..${chunkEnd + c.messageIndexLength})`;
       }
     }
-    if (c.messageStartTime > c.messageEndTime) return `${at}: message_start_time ${c.messageStartTime} ns after message_end_time ${c.messageEndTime} ns`;
+    if (c.messageStartTime > c.messageEndTime)
+      return `${at}: message_start_time ${c.messageStartTime} ns after message_end_time ${c.messageEndTime} ns`;
     uncompressed += c.uncompressedSize;
     if (c.messageIndexOffsets.size === 0) continue; // a chunk without messages says nothing about their times
     if (firstNs === undefined || c.messageStartTime < firstNs) firstNs = c.messageStartTime;
@@ -44,17 +49,21 @@ export function summaryContradiction(ix: McapIndexedReader): string | undefined 
   if (st.channelMessageCounts.size > 0) {
     let sum = 0n;
     for (const [channel, n] of st.channelMessageCounts) {
-      if (ix.channelsById.size > 0 && !ix.channelsById.has(channel)) return `Statistics counts messages on channel ${channel}, which the summary does not define`;
+      if (ix.channelsById.size > 0 && !ix.channelsById.has(channel))
+        return `Statistics counts messages on channel ${channel}, which the summary does not define`;
       sum += n;
     }
-    if (sum !== st.messageCount) return `Statistics message_count ${st.messageCount}, but its channel_message_counts add up to ${sum}`;
+    if (sum !== st.messageCount)
+      return `Statistics message_count ${st.messageCount}, but its channel_message_counts add up to ${sum}`;
   }
   if (ix.chunkIndexes.length > 0 && st.messageCount * BigInt(MIN_MESSAGE_RECORD_BYTES) > uncompressed) {
     return `Statistics message_count ${st.messageCount}, more than the chunks' ${uncompressed} uncompressed bytes can hold`;
   }
   if (st.messageCount > 0n && firstNs !== undefined && lastNs !== undefined) {
-    if (st.messageStartTime !== firstNs) return `Statistics message_start_time ${st.messageStartTime} ns, but the first chunk starts at ${firstNs} ns`;
-    if (st.messageEndTime !== lastNs) return `Statistics message_end_time ${st.messageEndTime} ns, but the last chunk ends at ${lastNs} ns`;
+    if (st.messageStartTime !== firstNs)
+      return `Statistics message_start_time ${st.messageStartTime} ns, but the first chunk starts at ${firstNs} ns`;
+    if (st.messageEndTime !== lastNs)
+      return `Statistics message_end_time ${st.messageEndTime} ns, but the last chunk ends at ${lastNs} ns`;
   }
   return undefined;
 }

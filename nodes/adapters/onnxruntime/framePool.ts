@@ -30,7 +30,8 @@ export class FramePool {
     let best = -1;
     for (let i = 0; i < this.#free.length; i++) {
       const b = this.#free[i]!;
-      if (b.buffer.byteLength >= bytes && (best < 0 || b.buffer.byteLength < this.#free[best]!.buffer.byteLength)) best = i;
+      if (b.buffer.byteLength >= bytes && (best < 0 || b.buffer.byteLength < this.#free[best]!.buffer.byteLength))
+        best = i;
     }
     if (best >= 0) return this.#free.splice(best, 1)[0]!;
     if (this.#free.length > 0) this.#free.shift(); // too small: replaced by a bigger one

@@ -40,13 +40,24 @@ export interface RingStats {
 }
 
 /** Where an admitted frame's bytes live: the slot and the write it came from. */
-interface Placement { slot: RingSlot; generation: number }
+interface Placement {
+  slot: RingSlot;
+  generation: number;
+}
 
 /** A copy into a slot still in progress. */
-interface CopyJob { slot: RingSlot; generation: number; src: Uint8Array; dst: Uint8Array; at: number; done: Promise<void>; resolve: () => void }
+interface CopyJob {
+  slot: RingSlot;
+  generation: number;
+  src: Uint8Array;
+  dst: Uint8Array;
+  at: number;
+  done: Promise<void>;
+  resolve: () => void;
+}
 
 /** Bytes copied per event-loop turn: ~0.2–0.5 ms of memcpy. */
-export const COPY_SLICE_BYTES = 2 * 1024 * 1024;
+const COPY_SLICE_BYTES = 2 * 1024 * 1024;
 
 const ALIGN = 64 * 1024;
 /** Compressed frames vary in size: a new slot gets this much headroom over the frame that needs it. */
@@ -64,48 +75,72 @@ export class FrameRing implements FrameStore {
   readonly #copies: CopyJob[] = [];
   #pumping = false;
 
-  constructor(cameras: number, readonly slotsPerCamera: number, readonly nextId: () => number) {
+  constructor(
+    cameras: number,
+    readonly slotsPerCamera: number,
+    readonly nextId: () => number,
+  ) {
     if (!(Number.isInteger(slotsPerCamera) && slotsPerCamera >= 1)) {
       throw new RangeError(`frame ring: slotsPerCamera: expected an integer >= 1, got ${slotsPerCamera}`);
     }
     this.#cameras = Array.from({ length: cameras }, () => []);
   }
 
-  get stats(): RingStats { return { ...this.#stats }; }
+  get stats(): RingStats {
+    return { ...this.#stats };
+  }
 
   /** Slots of a camera now held (by a frame holder or a plan). */
   held(camera: number): number {
     return (this.#cameras[camera] ?? []).filter((s) => s.refs > 0).length;
   }
 
-  get closed(): boolean { return this.#closed; }
+  get closed(): boolean {
+    return this.#closed;
+  }
 
   admit(camera: number, frame: CameraFrame): HeldFrame | undefined {
     const slots = this.#cameras[camera];
     if (!slots) throw new RangeError(`frame ring: camera ${camera}: expected 0..${this.#cameras.length - 1}`);
-    if (this.#closed) { this.#stats.refused++; return undefined; }
+    if (this.#closed) {
+      this.#stats.refused++;
+      return undefined;
+    }
     const length = frame.data.length;
     let slot: RingSlot | undefined;
     let smallFree = -1;
     for (let i = 0; i < slots.length; i++) {
       const s = slots[i]!;
       if (s.refs > 0) continue;
-      if (s.buffer.byteLength >= length) { slot = s; break; }
+      if (s.buffer.byteLength >= length) {
+        slot = s;
+        break;
+      }
       if (smallFree < 0) smallFree = i;
     }
     if (!slot) {
       const compressed = frame.encoding === 'jpeg' || frame.encoding === 'png';
       if (slots.length < this.slotsPerCamera) slot = this.#alloc(camera, length, compressed, slots);
       else if (smallFree >= 0) slot = this.#alloc(camera, length, compressed, slots, smallFree);
-      else { this.#stats.refused++; return undefined; }
+      else {
+        this.#stats.refused++;
+        return undefined;
+      }
     }
     const view = new Uint8Array(slot.buffer, 0, length);
     slot.generation++;
     slot.refs = 1;
-    if (this.#copies.length === 0 && length <= COPY_SLICE_BYTES && (frame.encoding === 'jpeg' || frame.encoding === 'png')) view.set(frame.data);
+    if (
+      this.#copies.length === 0 &&
+      length <= COPY_SLICE_BYTES &&
+      (frame.encoding === 'jpeg' || frame.encoding === 'png')
+    )
+      view.set(frame.data);
     else {
       let resolve!: () => void;
-      const done = new Promise<void>((r) => { resolve = r; });
+      const done = new Promise<void>((r) => {
+        resolve = r;
+      });
       this.#copies.push({ slot, generation: slot.generation, src: frame.data, dst: view, at: 0, done, resolve });
       this.#schedulePump();
     }
@@ -116,7 +151,12 @@ export class FrameRing implements FrameStore {
     let released = false;
     return {
       frame: { ...frame, data: view },
-      release: () => { if (!released) { released = true; this.unhold(held); } },
+      release: () => {
+        if (!released) {
+          released = true;
+          this.unhold(held);
+        }
+      },
     };
   }
 
@@ -141,7 +181,8 @@ export class FrameRing implements FrameStore {
     let budget = COPY_SLICE_BYTES;
     while (budget > 0 && this.#copies.length > 0) {
       const j = this.#copies[0]!;
-      if (j.slot.generation !== j.generation || j.slot.refs === 0) { // released before it was copied: nobody reads it
+      if (j.slot.generation !== j.generation || j.slot.refs === 0) {
+        // released before it was copied: nobody reads it
         this.#copies.shift();
         j.resolve();
         continue;
@@ -150,7 +191,10 @@ export class FrameRing implements FrameStore {
       j.dst.set(j.src.subarray(j.at, end), j.at);
       budget -= end - j.at;
       j.at = end;
-      if (j.at >= j.src.length) { this.#copies.shift(); j.resolve(); }
+      if (j.at >= j.src.length) {
+        this.#copies.shift();
+        j.resolve();
+      }
     }
     this.#pumping = false;
     if (this.#copies.length > 0) this.#schedulePump();
@@ -164,7 +208,9 @@ export class FrameRing implements FrameStore {
     const p = this.#placements.get(data);
     if (!p) return undefined;
     if (p.slot.generation !== p.generation || p.slot.refs === 0) {
-      throw new RangeError(`frame ring: slot ${p.slot.id} (camera ${p.slot.camera}) was released before this plan; its frame is gone`);
+      throw new RangeError(
+        `frame ring: slot ${p.slot.id} (camera ${p.slot.camera}) was released before this plan; its frame is gone`,
+      );
     }
     return p;
   }
@@ -183,11 +229,17 @@ export class FrameRing implements FrameStore {
   }
 
   /** Closed and nothing left to forget. */
-  get finished(): boolean { return this.#closed && this.#retired.length === 0; }
+  get finished(): boolean {
+    return this.#closed && this.#retired.length === 0;
+  }
 
-  hold(slot: RingSlot): void { slot.refs++; }
+  hold(slot: RingSlot): void {
+    slot.refs++;
+  }
 
-  unhold(slot: RingSlot): void { if (slot.refs > 0) slot.refs--; }
+  unhold(slot: RingSlot): void {
+    if (slot.refs > 0) slot.refs--;
+  }
 
   #alloc(camera: number, length: number, compressed: boolean, slots: RingSlot[], replace?: number): RingSlot {
     const bytes = Math.max(ALIGN, Math.ceil((length * (compressed ? HEADROOM : 1)) / ALIGN) * ALIGN);
@@ -195,7 +247,10 @@ export class FrameRing implements FrameStore {
     this.#stats.allocations++;
     this.#stats.allocatedBytes += bytes;
     if (replace === undefined) slots.push(slot);
-    else { this.#retired.push(slots[replace]!); slots[replace] = slot; }
+    else {
+      this.#retired.push(slots[replace]!);
+      slots[replace] = slot;
+    }
     return slot;
   }
 }

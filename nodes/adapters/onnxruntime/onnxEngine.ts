@@ -38,13 +38,31 @@ const POOL_BUFFERS = 0;
 const COPY_SLICE_BYTES = 2 * 1024 * 1024;
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-interface Pending { resolve: (r: PlanResult) => void; reject: (e: Error) => void }
-interface WorkerHandle { worker: Worker; ready: Promise<string>; pending: Map<number, Pending>; dead: boolean; knownSlots: Set<number> }
+interface Pending {
+  resolve: (r: PlanResult) => void;
+  reject: (e: Error) => void;
+}
+interface WorkerHandle {
+  worker: Worker;
+  ready: Promise<string>;
+  pending: Map<number, Pending>;
+  dead: boolean;
+  knownSlots: Set<number>;
+}
 /** What a plan holds until the worker has read its frames: a pool slot (copied frames) and ring slots. */
-interface PlanHold { pool?: PoolSlot; ring: RingSlot[]; ringOf: FrameRing[] }
+interface PlanHold {
+  pool?: PoolSlot;
+  ring: RingSlot[];
+  ringOf: FrameRing[];
+}
 
 /** Main-thread transport counters: frame bytes plan() copied (0 for frames in a FrameStore) and plans sent. */
-export interface TransportStats { plans: number; planCopiedBytes: number; ringFrames: number; copiedFrames: number }
+export interface TransportStats {
+  plans: number;
+  planCopiedBytes: number;
+  ringFrames: number;
+  copiedFrames: number;
+}
 
 export class OnnxEngine implements PlanningEngine {
   readonly contract: EngineContract;
@@ -61,19 +79,40 @@ export class OnnxEngine implements PlanningEngine {
   readonly #slotsInUse = new Map<number, PlanHold>();
   readonly #rings: FrameRing[] = [];
   /** Stats of rings closed and dropped, so ringStats keeps counting them. */
-  readonly #closedRingStats: RingStats = { admitted: 0, admittedBytes: 0, refused: 0, allocations: 0, allocatedBytes: 0 };
+  readonly #closedRingStats: RingStats = {
+    admitted: 0,
+    admittedBytes: 0,
+    refused: 0,
+    allocations: 0,
+    allocatedBytes: 0,
+  };
   #nextSlotId = 1;
   readonly #transport: TransportStats = { plans: 0, planCopiedBytes: 0, ringFrames: 0, copiedFrames: 0 };
 
-  private constructor(readonly manifest: Manifest, readonly options: Required<Pick<OnnxEngineOptions, 'bundleDir' | 'executionProviders' | 'logger'>> & OnnxEngineOptions) {
+  private constructor(
+    readonly manifest: Manifest,
+    readonly options: Required<Pick<OnnxEngineOptions, 'bundleDir' | 'executionProviders' | 'logger'>> &
+      OnnxEngineOptions,
+  ) {
     const m = manifest;
     this.contract = {
-      bundleId: `${m.bundle.id}@${m.bundle.version}`, cameras: m.cameras.names, framesPerCamera: m.cameras.framesPerCamera,
-      frameSpacingS: m.cameras.frameSpacingS, imageWidth: m.image.native.width, imageHeight: m.image.native.height,
-      historySteps: m.history.steps, historyDtS: m.history.dtS, trajectorySteps: m.trajectory.steps, trajectoryDtS: m.trajectory.dtS,
+      bundleId: `${m.bundle.id}@${m.bundle.version}`,
+      cameras: m.cameras.names,
+      framesPerCamera: m.cameras.framesPerCamera,
+      frameSpacingS: m.cameras.frameSpacingS,
+      imageWidth: m.image.native.width,
+      imageHeight: m.image.native.height,
+      historySteps: m.history.steps,
+      historyDtS: m.history.dtS,
+      trajectorySteps: m.trajectory.steps,
+      trajectoryDtS: m.trajectory.dtS,
     };
     const frames = m.cameras.names.length * m.cameras.framesPerCamera;
-    this.#pool = new FramePool(frames * m.image.native.width * m.image.native.height * 3, POOL_BUFFERS, () => this.#nextSlotId++);
+    this.#pool = new FramePool(
+      frames * m.image.native.width * m.image.native.height * 3,
+      POOL_BUFFERS,
+      () => this.#nextSlotId++,
+    );
   }
 
   /** Loads and verifies the bundle in a worker; rejects with EngineError('bundle' | 'runtime'). */
@@ -127,7 +166,8 @@ export class OnnxEngine implements PlanningEngine {
   }
 
   plan(input: PlanInput): Promise<PlanResult> {
-    if (this.#closed) return Promise.reject(new EngineError('closed', `engine closed [bundle=${this.contract.bundleId}]`));
+    if (this.#closed)
+      return Promise.reject(new EngineError('closed', `engine closed [bundle=${this.contract.bundleId}]`));
     try {
       validatePlanInput(input, this.contract);
     } catch (e) {
@@ -156,13 +196,23 @@ export class OnnxEngine implements PlanningEngine {
           hold.ring.push(p.slot);
           hold.ringOf.push(ring);
           frames[i] = {
-            slot: p.slot.id, offset: f.data.byteOffset, length: f.data.length, encoding: f.encoding, width: f.width, height: f.height,
-            step: f.step, key: `${p.slot.id}.${p.generation}`, exact: true,
+            slot: p.slot.id,
+            offset: f.data.byteOffset,
+            length: f.data.length,
+            encoding: f.encoding,
+            width: f.width,
+            height: f.height,
+            step: f.step,
+            key: `${p.slot.id}.${p.generation}`,
+            exact: true,
           };
           placed = true;
           break;
         }
-        if (!placed) { copies.push(i); total += f.data.length; }
+        if (!placed) {
+          copies.push(i);
+          total += f.data.length;
+        }
       }
     } catch (e) {
       this.#unhold(hold);
@@ -170,7 +220,13 @@ export class OnnxEngine implements PlanningEngine {
     }
     if (copies.length > 0) hold.pool = this.#pool.acquire(total);
     const h = input.history;
-    const history = { x: Float64Array.from(h.x), y: Float64Array.from(h.y), z: Float64Array.from(h.z), yaw: Float64Array.from(h.yaw), dt: h.dt };
+    const history = {
+      x: Float64Array.from(h.x),
+      y: Float64Array.from(h.y),
+      z: Float64Array.from(h.z),
+      yaw: Float64Array.from(h.yaw),
+      dt: h.dt,
+    };
     const id = this.#nextId++;
     const generation = this.#generation;
     this.#transport.plans++;
@@ -190,11 +246,21 @@ export class OnnxEngine implements PlanningEngine {
             const end = Math.min(f.data.length, at + COPY_SLICE_BYTES);
             bytes.set(f.data.subarray(at, end), offset + at);
             sinceYield += end - at;
-            if (sinceYield >= COPY_SLICE_BYTES) { sinceYield = 0; await nextTurn(); }
+            if (sinceYield >= COPY_SLICE_BYTES) {
+              sinceYield = 0;
+              await nextTurn();
+            }
           }
           frames[i] = {
-            slot: pool.id, offset, length: f.data.length, encoding: f.encoding, width: f.width, height: f.height, step: f.step,
-            key: `${f.camera}@${f.stampS}`, exact: false,
+            slot: pool.id,
+            offset,
+            length: f.data.length,
+            encoding: f.encoding,
+            width: f.width,
+            height: f.height,
+            step: f.step,
+            key: `${f.camera}@${f.stampS}`,
+            exact: false,
           };
           offset += f.data.length;
         }
@@ -203,9 +269,13 @@ export class OnnxEngine implements PlanningEngine {
         this.#release(hold);
         throw new EngineError('closed', `engine closed [bundle=${this.contract.bundleId}]`);
       }
-      if (generation !== this.#generation) { // the worker was restarted while this plan's frames were copied
+      if (generation !== this.#generation) {
+        // the worker was restarted while this plan's frames were copied
         this.#release(hold);
-        throw new EngineError('worker_crashed', `inference worker restarted while the plan was being prepared [bundle=${this.contract.bundleId}]`);
+        throw new EngineError(
+          'worker_crashed',
+          `inference worker restarted while the plan was being prepared [bundle=${this.contract.bundleId}]`,
+        );
       }
       const handle = this.#handle && !this.#handle.dead ? this.#handle : this.#spawn();
       const buffers: PlanMessage['buffers'] = [];
@@ -218,8 +288,15 @@ export class OnnxEngine implements PlanningEngine {
       for (const r of hold.ring) share(r.id, r.buffer);
       const forget = this.#forgettable(handle);
       const msg: PlanMessage = {
-        type: 'plan', id, t0S: input.t0S, frames: frames as FrameRef[], buffers, forget,
-        seed: input.seed, samples: input.samples ?? 1, history,
+        type: 'plan',
+        id,
+        t0S: input.t0S,
+        frames: frames as FrameRef[],
+        buffers,
+        forget,
+        seed: input.seed,
+        samples: input.samples ?? 1,
+        history,
       };
       this.#slotsInUse.set(id, hold);
       return await new Promise<PlanResult>((resolve, reject) => {
@@ -237,7 +314,13 @@ export class OnnxEngine implements PlanningEngine {
     this.#generation++;
     const h = this.#handle;
     if (!h) return;
-    this.#fail(h, new EngineError('worker_crashed', `inference worker terminated by restartWorker() [bundle=${this.contract.bundleId}]`));
+    this.#fail(
+      h,
+      new EngineError(
+        'worker_crashed',
+        `inference worker terminated by restartWorker() [bundle=${this.contract.bundleId}]`,
+      ),
+    );
     await h.worker.terminate();
   }
 
@@ -256,7 +339,10 @@ export class OnnxEngine implements PlanningEngine {
     const worker = new Worker(WORKER_URL);
     const pending = new Map<number, Pending>();
     let readyResolve!: (p: string) => void, readyReject!: (e: Error) => void;
-    const ready = new Promise<string>((res, rej) => { readyResolve = res; readyReject = rej; });
+    const ready = new Promise<string>((res, rej) => {
+      readyResolve = res;
+      readyReject = rej;
+    });
     ready.catch(() => {}); // observed by plan() via pending rejections
     const h: WorkerHandle = { worker, ready, pending, dead: false, knownSlots: new Set() };
     this.#handle = h;
@@ -264,7 +350,8 @@ export class OnnxEngine implements PlanningEngine {
     worker.on('message', (m: FromWorker) => {
       switch (m.type) {
         case 'ready':
-          if (this.#provider && m.provider !== this.#provider) log.warn(`restarted worker uses ${m.provider}, was ${this.#provider}`);
+          if (this.#provider && m.provider !== this.#provider)
+            log.warn(`restarted worker uses ${m.provider}, was ${this.#provider}`);
           this.#provider = m.provider;
           this.#stamps = m.stamps;
           readyResolve(m.provider);
@@ -298,15 +385,27 @@ export class OnnxEngine implements PlanningEngine {
     worker.on('error', (e) => {
       log.error(`inference worker crashed: ${e.message} [bundle=${this.contract.bundleId}]`);
       readyReject(new EngineError('worker_crashed', e.message));
-      this.#fail(h, new EngineError('worker_crashed', `inference worker crashed: ${e.message} [bundle=${this.contract.bundleId}]`));
+      this.#fail(
+        h,
+        new EngineError('worker_crashed', `inference worker crashed: ${e.message} [bundle=${this.contract.bundleId}]`),
+      );
     });
     worker.on('exit', (code) => {
       if (h.dead) return;
       readyReject(new EngineError('worker_crashed', `worker exited with code ${code}`));
-      this.#fail(h, new EngineError('worker_crashed', `inference worker exited with code ${code} [bundle=${this.contract.bundleId}]`));
+      this.#fail(
+        h,
+        new EngineError(
+          'worker_crashed',
+          `inference worker exited with code ${code} [bundle=${this.contract.bundleId}]`,
+        ),
+      );
     });
     worker.postMessage({
-      type: 'init', bundleDir: this.options.bundleDir, executionProviders: this.options.executionProviders, intraOpThreads: this.options.intraOpThreads,
+      type: 'init',
+      bundleDir: this.options.bundleDir,
+      executionProviders: this.options.executionProviders,
+      intraOpThreads: this.options.intraOpThreads,
       ...(this.#stamps ? { trusted: this.#stamps } : {}),
     } satisfies ToWorker);
     return h;
@@ -325,7 +424,10 @@ export class OnnxEngine implements PlanningEngine {
     for (const r of this.#rings) for (const id of r.takeForgettable()) if (handle.knownSlots.delete(id)) ids.push(id);
     for (let i = this.#rings.length - 1; i >= 0; i--) {
       const r = this.#rings[i]!;
-      if (r.finished) { addStats(this.#closedRingStats, r.stats); this.#rings.splice(i, 1); }
+      if (r.finished) {
+        addStats(this.#closedRingStats, r.stats);
+        this.#rings.splice(i, 1);
+      }
     }
     return ids;
   }
@@ -357,4 +459,3 @@ function addStats(into: RingStats, s: RingStats): void {
 export function createOnnxEngine(options: OnnxEngineOptions): Promise<PlanningEngine & OnnxEngine> {
   return OnnxEngine.create(options);
 }
-

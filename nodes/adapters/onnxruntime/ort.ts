@@ -26,7 +26,7 @@ export function loadOrt(): Promise<Ort> {
 }
 
 /** "cuda:1" → { name: 'cuda', deviceId: 1 }; "cpu" → "cpu". */
-export function providerEntry(ep: string): string | { name: string; deviceId: number } {
+function providerEntry(ep: string): string | { name: string; deviceId: number } {
   const m = /^(\w+):(\d+)$/.exec(ep);
   return m ? { name: m[1]!, deviceId: Number(m[2]) } : ep;
 }
@@ -68,7 +68,9 @@ export async function probeProvider(ep: string): Promise<string | undefined> {
   if (!probeModel) {
     const g = new GraphBuilder('provider_probe');
     g.op('Identity', ['x'], {}, 'y');
-    probeModel = Buffer.from(g.encode([{ name: 'x', dtype: 'float32', shape: [1] }], [{ name: 'y', dtype: 'float32', shape: [1] }])).toString('base64');
+    probeModel = Buffer.from(
+      g.encode([{ name: 'x', dtype: 'float32', shape: [1] }], [{ name: 'y', dtype: 'float32', shape: [1] }]),
+    ).toString('base64');
   }
   const ortUrl = pathToFileURL(createRequire(import.meta.url).resolve('onnxruntime-node')).href;
   const args = ['--input-type=module', '-e', PROBE_SCRIPT, ortUrl, JSON.stringify(providerEntry(ep)), probeModel];
@@ -78,7 +80,11 @@ export async function probeProvider(ep: string): Promise<string | undefined> {
         const v = JSON.parse(stdout) as { ok: boolean; reason?: string };
         resolve(v.ok ? undefined : (v.reason ?? 'refused'));
       } catch {
-        resolve(err?.killed ? `no answer from the probe within ${PROBE_TIMEOUT_MS / 1000} s` : `the probe ended without a verdict (${err?.message.split('\n')[0] ?? `output "${stdout.slice(0, 80)}"`})`);
+        resolve(
+          err?.killed
+            ? `no answer from the probe within ${PROBE_TIMEOUT_MS / 1000} s`
+            : `the probe ended without a verdict (${err?.message.split('\n')[0] ?? `output "${stdout.slice(0, 80)}"`})`,
+        );
       }
     });
   });
@@ -90,9 +96,16 @@ export async function probeProvider(ep: string): Promise<string | undefined> {
  * itself). A provider other than cpu is probed quietly first (probeProvider); the providers skipped are reported in
  * one warning naming each and why, then the provider chosen and the load time.
  */
-export async function createSessions(graphs: Partial<Record<GraphRole, string>>, providers: readonly string[], logger: Logger, intraOpThreads?: number, now: () => number = () => performance.now()): Promise<SessionSet> {
+export async function createSessions(
+  graphs: Partial<Record<GraphRole, string>>,
+  providers: readonly string[],
+  logger: Logger,
+  intraOpThreads?: number,
+  now: () => number = () => performance.now(),
+): Promise<SessionSet> {
   const ort = await loadOrt();
-  if (providers.length === 0) throw new EngineError('runtime', 'executionProviders: expected at least one provider, got []');
+  if (providers.length === 0)
+    throw new EngineError('runtime', 'executionProviders: expected at least one provider, got []');
   const errors: string[] = [];
   for (const ep of providers) {
     const refused = ep === 'cpu' ? undefined : await probeProvider(ep);
@@ -120,7 +133,9 @@ export async function createSessions(graphs: Partial<Record<GraphRole, string>>,
     const sessions = made as Record<GraphRole, OrtModule.InferenceSession>;
     const loadMs = now() - loadStart;
     if (errors.length > 0) logger.warn(`execution provider fallback to ${ep}: ${errors.join('; ')}`);
-    logger.info(`execution provider: ${ep} (tried ${providers.slice(0, providers.indexOf(ep) + 1).join(' → ')}); graphs loaded in ${loadMs.toFixed(0)} ms`);
+    logger.info(
+      `execution provider: ${ep} (tried ${providers.slice(0, providers.indexOf(ep) + 1).join(' → ')}); graphs loaded in ${loadMs.toFixed(0)} ms`,
+    );
     const sessionRunMs = { value: 0 };
     const runner: GraphRunner = {
       async run(role, feeds) {
@@ -137,7 +152,11 @@ export async function createSessions(graphs: Partial<Record<GraphRole, string>>,
         }
         const res: Record<string, Tensor> = {};
         for (const [name, t] of Object.entries(out)) {
-          if (!(TENSOR_TYPES as readonly string[]).includes(t.type)) throw new EngineError('runtime', `${role}: output ${name} has dtype ${t.type}, which the engine does not read`);
+          if (!(TENSOR_TYPES as readonly string[]).includes(t.type))
+            throw new EngineError(
+              'runtime',
+              `${role}: output ${name} has dtype ${t.type}, which the engine does not read`,
+            );
           res[name] = { type: t.type as TensorType, data: t.data as Tensor['data'], dims: t.dims };
         }
         return res;

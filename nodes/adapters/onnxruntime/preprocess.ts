@@ -9,14 +9,17 @@ import { EngineError } from '../../core/planningEngine.js';
 import { BYTES_PER_PIXEL } from '../../ar1/planInput.js';
 import type { FrameRef } from './protocol.js';
 
-export interface PreprocessTarget { width: number; height: number }
+export interface PreprocessTarget {
+  width: number;
+  height: number;
+}
 
 /** Preprocessed frames kept for reuse, at most this many and only frames of at most CACHE_MAX_FRAME_BYTES. */
 const CACHE_FRAMES = 64;
 const CACHE_MAX_FRAME_BYTES = 2 * 1024 * 1024;
 
 /** A cheap content fingerprint (FNV-1a over 64 bytes spread across the frame, and its length). */
-export function fingerprint(data: Uint8Array): number {
+function fingerprint(data: Uint8Array): number {
   let h = 0x811c9dc5 ^ data.length;
   const stride = Math.max(1, Math.floor(data.length / 64));
   for (let i = 0; i < data.length; i += stride) h = Math.imul(h ^ data[i]!, 0x01000193);
@@ -35,7 +38,11 @@ export class FramePreprocessor {
   hits = 0;
   misses = 0;
 
-  constructor(readonly native: PreprocessTarget, readonly model: PreprocessTarget, readonly resize: boolean) {}
+  constructor(
+    readonly native: PreprocessTarget,
+    readonly model: PreprocessTarget,
+    readonly resize: boolean,
+  ) {}
 
   /** Writes frame `index` into `out` (h·w·3 bytes at model size, or native size when not resizing). */
   async frame(index: number, data: Uint8Array, ref: FrameRef, out: Uint8Array, where: string): Promise<void> {
@@ -57,7 +64,9 @@ export class FramePreprocessor {
   }
 
   async #process(index: number, data: Uint8Array, ref: FrameRef, out: Uint8Array, where: string): Promise<void> {
-    const bad = (m: string): never => { throw new EngineError('input', `${where}: ${m}`); };
+    const bad = (m: string): never => {
+      throw new EngineError('input', `${where}: ${m}`);
+    };
     let img: Sharp;
     const bpp = BYTES_PER_PIXEL[ref.encoding];
     if (bpp === 0) {
@@ -69,7 +78,9 @@ export class FramePreprocessor {
       }
       if (meta.format !== ref.encoding) bad(`expected ${ref.encoding} data, got ${meta.format ?? 'unknown format'}`);
       if (meta.width !== this.native.width || meta.height !== this.native.height) {
-        bad(`expected ${this.native.width}x${this.native.height} (WxH) ${ref.encoding}, decoded ${meta.width}x${meta.height}`);
+        bad(
+          `expected ${this.native.width}x${this.native.height} (WxH) ${ref.encoding}, decoded ${meta.width}x${meta.height}`,
+        );
       }
       img = sharp(data);
     } else {
@@ -80,9 +91,17 @@ export class FramePreprocessor {
       if (ref.step !== tight || swap) {
         const need = tight * height;
         let s = this.#scratch[index];
-        if (!s || s.length < need) { s = new Uint8Array(need); this.#scratch[index] = s; }
+        if (!s || s.length < need) {
+          s = new Uint8Array(need);
+          this.#scratch[index] = s;
+        }
         for (let r = 0; r < height; r++) s.set(data.subarray(r * ref.step, r * ref.step + tight), r * tight);
-        if (swap) for (let i = 0; i < need; i += bpp) { const b = s[i]!; s[i] = s[i + 2]!; s[i + 2] = b; }
+        if (swap)
+          for (let i = 0; i < need; i += bpp) {
+            const b = s[i]!;
+            s[i] = s[i + 2]!;
+            s[i + 2] = b;
+          }
         pixels = s.subarray(0, need);
       }
       img = sharp(pixels, { raw: { width, height, channels: bpp as 1 | 3 | 4 } });
@@ -99,7 +118,9 @@ export class FramePreprocessor {
     }
     const { info } = res;
     if (info.width !== size.width || info.height !== size.height || info.channels !== 3) {
-      bad(`preprocessing produced ${info.width}x${info.height}x${info.channels}, expected ${size.width}x${size.height}x3`);
+      bad(
+        `preprocessing produced ${info.width}x${info.height}x${info.channels}, expected ${size.width}x${size.height}x3`,
+      );
     }
     out.set(res.data);
   }

@@ -4,14 +4,22 @@ import type { LogLevel } from '../../core/logger.js';
 import type { FileStamps } from '../../bundle/verifyBundle.js';
 
 export interface InitMessage {
-  type: 'init'; bundleDir: string; executionProviders: string[]; intraOpThreads?: number;
+  type: 'init';
+  bundleDir: string;
+  executionProviders: string[];
+  intraOpThreads?: number;
   /** Stamps of the verification by an earlier worker of this engine: unchanged files are not hashed again. */
   trusted?: FileStamps;
 }
 export interface FrameRef {
   /** The shared buffer (a ring slot, or the plan's pool slot) holding the bytes, by id. */
   slot: number;
-  offset: number; length: number; encoding: FrameEncoding; width: number; height: number; step: number;
+  offset: number;
+  length: number;
+  encoding: FrameEncoding;
+  width: number;
+  height: number;
+  step: number;
   /**
    * Names the frame for the worker's preprocessing cache: the same frame recurs in up to framesPerCamera consecutive
    * plans. Ring frames: slot id and write generation (exact). Copied frames: camera@stamp, checked with a content
@@ -34,7 +42,9 @@ export interface PlanMessage {
   seed: number;
   samples: number;
 }
-export interface CloseMessage { type: 'close' }
+interface CloseMessage {
+  type: 'close';
+}
 export type ToWorker = InitMessage | PlanMessage | CloseMessage;
 
 export type FromWorker =

@@ -28,7 +28,14 @@ const logger: Logger = {
 };
 const now = () => performance.now();
 
-interface Loaded { manifest: Manifest; tokenizer: BundleTokenizer; sessions: SessionSet; pre: FramePreprocessor; pixels: Uint8Array; pixelDims: number[] }
+interface Loaded {
+  manifest: Manifest;
+  tokenizer: BundleTokenizer;
+  sessions: SessionSet;
+  pre: FramePreprocessor;
+  pixels: Uint8Array;
+  pixelDims: number[];
+}
 let loaded: Loaded | undefined;
 let queue: Promise<void> = Promise.resolve();
 
@@ -49,8 +56,11 @@ async function init(m: InitMessage): Promise<void> {
   try {
     const bundle = await verifyBundle(m.bundleDir, { now, ...(m.trusted ? { trusted: m.trusted } : {}) });
     const st = bundle.stats;
-    logger.info(`bundle ${m.bundleDir} verified: hashed ${st.files} files (${(st.bytes / 1e6).toFixed(1)} MB) in ${(st.hashMs / 1e3).toFixed(2)} s`
-      + (st.hashMs > 0 ? ` (${(st.bytes / 1e3 / st.hashMs).toFixed(0)} MB/s)` : '') + `, ${st.unchanged} unchanged since the last verification`);
+    logger.info(
+      `bundle ${m.bundleDir} verified: hashed ${st.files} files (${(st.bytes / 1e6).toFixed(1)} MB) in ${(st.hashMs / 1e3).toFixed(2)} s` +
+        (st.hashMs > 0 ? ` (${(st.bytes / 1e3 / st.hashMs).toFixed(0)} MB/s)` : '') +
+        `, ${st.unchanged} unchanged since the last verification`,
+    );
     const manifest = bundle.manifest;
     const tokenizer = loadTokenizer(bundle.tokenizerJson, manifest);
     const sessions = await createSessions(bundle.graphPaths, m.executionProviders, logger, m.intraOpThreads, now);
@@ -58,10 +68,21 @@ async function init(m: InitMessage): Promise<void> {
     const size = resize ? manifest.image.model : manifest.image.native;
     const n = manifest.cameras.names.length * manifest.cameras.framesPerCamera;
     const pixelDims = [n, size.height, size.width, 3];
-    loaded = { manifest, tokenizer, sessions, pre: new FramePreprocessor(manifest.image.native, manifest.image.model, resize), pixels: new Uint8Array(n * size.height * size.width * 3), pixelDims };
+    loaded = {
+      manifest,
+      tokenizer,
+      sessions,
+      pre: new FramePreprocessor(manifest.image.native, manifest.image.model, resize),
+      pixels: new Uint8Array(n * size.height * size.width * 3),
+      pixelDims,
+    };
     post({ type: 'ready', provider: sessions.provider, stamps: bundle.stamps });
   } catch (e) {
-    post({ type: 'init_error', kind: e instanceof BundleError ? 'bundle' : e instanceof EngineError ? e.kind : 'runtime', message: (e as Error).message });
+    post({
+      type: 'init_error',
+      kind: e instanceof BundleError ? 'bundle' : e instanceof EngineError ? e.kind : 'runtime',
+      message: (e as Error).message,
+    });
   }
 }
 
@@ -71,7 +92,12 @@ const slots = new Map<number, SharedArrayBuffer>();
 async function plan(m: PlanMessage): Promise<void> {
   const start = now();
   let bufferReturned = false;
-  const giveBack = () => { if (!bufferReturned) { bufferReturned = true; post({ type: 'buffer', id: m.id }); } };
+  const giveBack = () => {
+    if (!bufferReturned) {
+      bufferReturned = true;
+      post({ type: 'buffer', id: m.id });
+    }
+  };
   for (const id of m.forget) slots.delete(id);
   for (const b of m.buffers) slots.set(b.slot, b.buffer);
   try {
@@ -79,22 +105,38 @@ async function plan(m: PlanMessage): Promise<void> {
     const L = loaded;
     const frameBytes = L.pixels.length / m.frames.length;
     const perCam = L.manifest.cameras.framesPerCamera;
-    await Promise.all(m.frames.map((ref, i) => {
-      const buffer = slots.get(ref.slot);
-      if (!buffer) throw new EngineError('runtime', `frame slot ${ref.slot} was never shared with this worker`);
-      return L.pre.frame(i, new Uint8Array(buffer, ref.offset, ref.length), ref,
-        L.pixels.subarray(i * frameBytes, (i + 1) * frameBytes), `${L.manifest.cameras.names[Math.floor(i / perCam)]}[${i % perCam}]`);
-    }));
+    await Promise.all(
+      m.frames.map((ref, i) => {
+        const buffer = slots.get(ref.slot);
+        if (!buffer) throw new EngineError('runtime', `frame slot ${ref.slot} was never shared with this worker`);
+        return L.pre.frame(
+          i,
+          new Uint8Array(buffer, ref.offset, ref.length),
+          ref,
+          L.pixels.subarray(i * frameBytes, (i + 1) * frameBytes),
+          `${L.manifest.cameras.names[Math.floor(i / perCam)]}[${i % perCam}]`,
+        );
+      }),
+    );
     giveBack();
     const preprocessMs = now() - start;
     L.sessions.sessionRunMs.value = 0;
-    const out = await runPipeline({ manifest: L.manifest, tokenizer: L.tokenizer, runner: checkedRunner(L.sessions.runner, L.manifest), now },
-      { type: 'uint8', data: L.pixels, dims: L.pixelDims }, m.history, m.seed, m.samples);
+    const out = await runPipeline(
+      { manifest: L.manifest, tokenizer: L.tokenizer, runner: checkedRunner(L.sessions.runner, L.manifest), now },
+      { type: 'uint8', data: L.pixels, dims: L.pixelDims },
+      m.history,
+      m.seed,
+      m.samples,
+    );
     post({
       type: 'result',
       id: m.id,
       result: {
-        t0S: m.t0S, v0: out.v0, reasoning: out.reasoning, trajectory: out.samples[0]!, samples: out.samples,
+        t0S: m.t0S,
+        v0: out.v0,
+        reasoning: out.reasoning,
+        trajectory: out.samples[0]!,
+        samples: out.samples,
         timing: { preprocessMs, ...out.timing, totalMs: now() - start, sessionRunMs: L.sessions.sessionRunMs.value },
       },
     });

@@ -13,9 +13,18 @@ import { SAFETY_STATE, UNICYCLE_SOURCE, type MessageTypeName } from '../../core/
 export const AUGMENTATION_PATH = new URL('../../../types/rclnodejs-augment.d.ts', import.meta.url);
 
 const TYPED_ARRAY: Record<string, string> = {
-  int8: 'Int8Array', uint8: 'Uint8Array', byte: 'Uint8Array', char: 'Uint8Array', int16: 'Int16Array',
-  uint16: 'Uint16Array', int32: 'Int32Array', uint32: 'Uint32Array', float32: 'Float32Array', float64: 'Float64Array',
-  int64: 'BigInt64Array', uint64: 'BigUint64Array',
+  int8: 'Int8Array',
+  uint8: 'Uint8Array',
+  byte: 'Uint8Array',
+  char: 'Uint8Array',
+  int16: 'Int16Array',
+  uint16: 'Uint16Array',
+  int32: 'Int32Array',
+  uint32: 'Uint32Array',
+  float32: 'Float32Array',
+  float64: 'Float64Array',
+  int64: 'BigInt64Array',
+  uint64: 'BigUint64Array',
 };
 
 const CONSTANTS: Partial<Record<MessageTypeName, Record<string, number>>> = {
@@ -57,7 +66,8 @@ export function renderAugmentation(): string {
     for (const type of types) {
       const name = type.split('/')[2]!;
       out.push(`      export interface ${name} {`);
-      for (const [field, rosType] of Object.entries(MESSAGE_FIELDS[type])) out.push(`        ${field}: ${tsType(rosType)};`);
+      for (const [field, rosType] of Object.entries(MESSAGE_FIELDS[type]))
+        out.push(`        ${field}: ${tsType(rosType)};`);
       out.push('      }', `      export interface ${name}Constructor {`);
       for (const [c, v] of Object.entries(CONSTANTS[type] ?? {})) out.push(`        readonly ${c}: number; // ${v}`);
       out.push(`        new(other?: ${name}): ${name};`, '      }');

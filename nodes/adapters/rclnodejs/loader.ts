@@ -20,7 +20,9 @@ export const loadRclnodejs: RclModuleLoader = () =>
 /** Why rclnodejs cannot work in this environment, or undefined when ROS 2 looks sourced. */
 export function rosEnvironmentProblem(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env['AMENT_PREFIX_PATH'] && env['ROS_DISTRO']) return undefined;
-  return 'ROS 2 is not sourced (AMENT_PREFIX_PATH and ROS_DISTRO are not set). On a ROS 2 Jazzy machine: '
-    + '`source /opt/ros/jazzy/setup.bash` and the overlay that holds ar1_msgs, then once, in this checkout, '
-    + '`ros/scripts/prepare_rclnodejs.sh .` (see docs/vehicle.md). Offline replay needs no ROS 2.';
+  return (
+    'ROS 2 is not sourced (AMENT_PREFIX_PATH and ROS_DISTRO are not set). On a ROS 2 Jazzy machine: ' +
+    '`source /opt/ros/jazzy/setup.bash` and the overlay that holds ar1_msgs, then once, in this checkout, ' +
+    '`ros/scripts/prepare_rclnodejs.sh .` (see docs/vehicle.md). Offline replay needs no ROS 2.'
+  );
 }

@@ -2,7 +2,14 @@ import { isPlainObject } from '../../core/params/overrides.js';
 
 /** rcl_interfaces ParameterType values (numeric: rclnodejs declares them as an ambient const enum). */
 export const PARAMETER_TYPE = {
-  bool: 1, integer: 2, double: 3, string: 4, boolArray: 6, integerArray: 7, doubleArray: 8, stringArray: 9,
+  bool: 1,
+  integer: 2,
+  double: 3,
+  string: 4,
+  boolArray: 6,
+  integerArray: 7,
+  doubleArray: 8,
+  stringArray: 9,
 } as const;
 
 export interface RclParameterValue {
@@ -33,7 +40,10 @@ export interface ParameterSpec {
 }
 
 /** The schema entry of a dotted parameter name ("limits.accel_max_mps2"), or undefined when the schema has none. */
-export function parameterSpec(schema: Readonly<Record<string, unknown>> | undefined, dottedName: string): ParameterSpec | undefined {
+export function parameterSpec(
+  schema: Readonly<Record<string, unknown>> | undefined,
+  dottedName: string,
+): ParameterSpec | undefined {
   let node: unknown = schema;
   for (const key of dottedName.split('.')) {
     const props = isPlainObject(node) ? node['properties'] : undefined;
@@ -63,7 +73,8 @@ export function parameterSpec(schema: Readonly<Record<string, unknown>> | undefi
 export function toRclParameterValue(value: unknown, spec?: ParameterSpec): RclParameterValue | string {
   if (spec?.type === 'number' && typeof value === 'number') return { type: PARAMETER_TYPE.double, value };
   if (spec?.type === 'array' && Array.isArray(value)) {
-    if (spec.items === 'number' && value.every((x) => typeof x === 'number')) return { type: PARAMETER_TYPE.doubleArray, value: value as number[] };
+    if (spec.items === 'number' && value.every((x) => typeof x === 'number'))
+      return { type: PARAMETER_TYPE.doubleArray, value: value as number[] };
     if (value.length === 0) {
       if (spec.items === 'integer') return { type: PARAMETER_TYPE.integerArray, value: [] as bigint[] };
       if (spec.items === 'string') return { type: PARAMETER_TYPE.stringArray, value: [] as string[] };
@@ -73,13 +84,17 @@ export function toRclParameterValue(value: unknown, spec?: ParameterSpec): RclPa
   if (typeof value === 'boolean') return { type: PARAMETER_TYPE.bool, value };
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return { type: PARAMETER_TYPE.double, value };
-    return Number.isSafeInteger(value) ? { type: PARAMETER_TYPE.integer, value: BigInt(value) } : { type: PARAMETER_TYPE.double, value };
+    return Number.isSafeInteger(value)
+      ? { type: PARAMETER_TYPE.integer, value: BigInt(value) }
+      : { type: PARAMETER_TYPE.double, value };
   }
   if (typeof value === 'string') return { type: PARAMETER_TYPE.string, value };
   if (Array.isArray(value)) {
     if (value.length === 0) return 'an empty list has no ROS parameter type';
-    if (value.every((x) => typeof x === 'boolean')) return { type: PARAMETER_TYPE.boolArray, value: value as boolean[] };
-    if (value.every((x) => typeof x === 'string')) return { type: PARAMETER_TYPE.stringArray, value: value as string[] };
+    if (value.every((x) => typeof x === 'boolean'))
+      return { type: PARAMETER_TYPE.boolArray, value: value as boolean[] };
+    if (value.every((x) => typeof x === 'string'))
+      return { type: PARAMETER_TYPE.stringArray, value: value as string[] };
     if (value.every((x) => typeof x === 'number')) {
       return value.every((x) => Number.isSafeInteger(x))
         ? { type: PARAMETER_TYPE.integerArray, value: (value as number[]).map((x) => BigInt(x)) }

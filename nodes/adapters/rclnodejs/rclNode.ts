@@ -58,7 +58,10 @@ type RclTimer = ReturnType<RclNode['createTimer']>;
  * cancelled one never is, so a released timer cannot fire into the next user's work.
  */
 function rosTimerPool(rclNode: RclNode, contain: (what: string, fn: () => void) => void): StartTimer {
-  interface Slot { timer: RclTimer; fire: () => void }
+  interface Slot {
+    timer: RclTimer;
+    fire: () => void;
+  }
   const idle: Slot[] = [];
   const noop = () => {};
   return (periodMs, fire) => {
@@ -127,8 +130,10 @@ export class RclRosNode implements RosNode {
   ) {
     const log = rclNode.getLogger(); // once: getLogger() parses a stack trace per call (notes §4)
     this.logger = {
-      debug: (m) => void log.debug(m), info: (m) => void log.info(m),
-      warn: (m) => void log.warn(m), error: (m) => void log.error(m),
+      debug: (m) => void log.debug(m),
+      info: (m) => void log.info(m),
+      warn: (m) => void log.warn(m),
+      error: (m) => void log.error(m),
     };
     this.clock = { now: () => nanosToSeconds(rclNode.now().nanoseconds) };
     this.scheduler = new RosTimerScheduler(
@@ -149,10 +154,18 @@ export class RclRosNode implements RosNode {
     // An error thrown by a node's own subscribe() handler is caught by RxJS and re-thrown on a timer, which would
     // kill the process; on a vehicle it is logged instead (the subscription keeps delivering).
     const previous = config.onUnhandledError;
-    const onUnhandledError = (e: unknown) => this.logger.error(`unhandled error in node code: ${errorMessage(e)} [node=${name}]`);
+    const onUnhandledError = (e: unknown) =>
+      this.logger.error(`unhandled error in node code: ${errorMessage(e)} [node=${name}]`);
     config.onUnhandledError = onUnhandledError;
-    this.#restoreRxConfig = () => { if (config.onUnhandledError === onUnhandledError) config.onUnhandledError = previous; };
-    this.#removeSignalHandlers = exitOnSignals(deps.process ?? process, () => this.shutdown(), (m) => this.logger.warn(m), deps.timers);
+    this.#restoreRxConfig = () => {
+      if (config.onUnhandledError === onUnhandledError) config.onUnhandledError = previous;
+    };
+    this.#removeSignalHandlers = exitOnSignals(
+      deps.process ?? process,
+      () => this.shutdown(),
+      (m) => this.logger.warn(m),
+      deps.timers,
+    );
   }
 
   subscribe<T extends MessageTypeName>(type: T, topic: string, qos: QosProfile): Observable<MessageOf<T>> {
@@ -161,7 +174,8 @@ export class RclRosNode implements RosNode {
       const subscription = this.rclNode.createSubscription(type, topic, options, (message: unknown) => {
         this.#contain(`subscriber of ${topic}`, () => subscriber.next(message as MessageOf<T>));
       });
-      return () => this.#contain(`destroying the subscription to ${topic}`, () => this.rclNode.destroySubscription(subscription));
+      return () =>
+        this.#contain(`destroying the subscription to ${topic}`, () => this.rclNode.destroySubscription(subscription));
     }).pipe(share());
   }
 
@@ -189,20 +203,35 @@ export class RclRosNode implements RosNode {
       if (this.rclNode.hasParameter(name)) continue;
       const spec = parameterSpec(schema, name);
       const p = toRclParameterValue(value, spec);
-      if (typeof p === 'string') { skipped.push(`${name}: ${p}`); continue; }
+      if (typeof p === 'string') {
+        skipped.push(`${name}: ${p}`);
+        continue;
+      }
       const type = p.type as unknown as ConstructorParameters<RclnodejsModule['Parameter']>[1];
-      const range = spec?.minimum !== undefined && spec.maximum !== undefined
-        ? p.type === PARAMETER_TYPE.double || p.type === PARAMETER_TYPE.doubleArray
-          ? new this.rcl.FloatingPointRange(spec.minimum, spec.maximum, 0)
-          : p.type === PARAMETER_TYPE.integer || p.type === PARAMETER_TYPE.integerArray
-            ? new this.rcl.IntegerRange(BigInt(Math.ceil(spec.minimum)), BigInt(Math.floor(spec.maximum)), 0n) : undefined
-        : undefined;
+      const range =
+        spec?.minimum !== undefined && spec.maximum !== undefined
+          ? p.type === PARAMETER_TYPE.double || p.type === PARAMETER_TYPE.doubleArray
+            ? new this.rcl.FloatingPointRange(spec.minimum, spec.maximum, 0)
+            : p.type === PARAMETER_TYPE.integer || p.type === PARAMETER_TYPE.integerArray
+              ? new this.rcl.IntegerRange(BigInt(Math.ceil(spec.minimum)), BigInt(Math.floor(spec.maximum)), 0n)
+              : undefined
+          : undefined;
       const description = spec?.description ?? 'ar1-ros parameter';
-      const descriptor = new this.rcl.ParameterDescriptor(name, type, `${description} (set at start-up, read-only)`, true, range);
+      const descriptor = new this.rcl.ParameterDescriptor(
+        name,
+        type,
+        `${description} (set at start-up, read-only)`,
+        true,
+        range,
+      );
       // rclnodejs 2.2 never puts a range into the described message (it reads a field it does not set), so the
       // schema's bounds also go into additional_constraints, which it does send.
-      const bounds = [spec?.minimum !== undefined ? `>= ${spec.minimum}` : '', spec?.maximum !== undefined ? `<= ${spec.maximum}` : '']
-        .filter(Boolean).join(', ');
+      const bounds = [
+        spec?.minimum !== undefined ? `>= ${spec.minimum}` : '',
+        spec?.maximum !== undefined ? `<= ${spec.maximum}` : '',
+      ]
+        .filter(Boolean)
+        .join(', ');
       if (bounds) descriptor.additionalConstraints = bounds;
       this.rclNode.declareParameter(new this.rcl.Parameter(name, type, p.value), descriptor, true); // our loader's value wins
     }
@@ -221,9 +250,16 @@ export class RclRosNode implements RosNode {
   }
 
   async #stop(): Promise<void> {
-    this.#contain('shutdown$ subscriber', () => { this.#shutdown.next(); this.#shutdown.complete(); });
+    this.#contain('shutdown$ subscriber', () => {
+      this.#shutdown.next();
+      this.#shutdown.complete();
+    });
     for (const hook of this.#hooks) {
-      try { await hook(); } catch (e) { this.logger.error(`shutdown step failed: ${errorMessage(e)} [node=${this.name}]`); }
+      try {
+        await hook();
+      } catch (e) {
+        this.logger.error(`shutdown step failed: ${errorMessage(e)} [node=${this.name}]`);
+      }
     }
     this.#down = true;
     this.#removeSignalHandlers();

@@ -2,10 +2,12 @@ import type { QosProfile } from '../../core/qos.js';
 import type { RclnodejsModule } from './loader.js';
 
 /** rmw policy values (rclnodejs QoS enums; numeric because its enums are ambient). */
-export const RMW = {
+const RMW = {
   historyKeepLast: 1,
-  reliable: 1, bestEffort: 2,
-  transientLocal: 1, volatile: 2,
+  reliable: 1,
+  bestEffort: 2,
+  transientLocal: 1,
+  volatile: 2,
 } as const;
 
 /**
@@ -20,7 +22,11 @@ export function toRclQos(profile: QosProfile, QoS: RclnodejsModule['QoS']): Inst
   return new QoS(
     RMW.historyKeepLast as unknown as ConstructorParameters<typeof QoS>[0],
     profile.depth,
-    (profile.reliability === 'reliable' ? RMW.reliable : RMW.bestEffort) as unknown as ConstructorParameters<typeof QoS>[2],
-    (profile.durability === 'transient_local' ? RMW.transientLocal : RMW.volatile) as unknown as ConstructorParameters<typeof QoS>[3],
+    (profile.reliability === 'reliable' ? RMW.reliable : RMW.bestEffort) as unknown as ConstructorParameters<
+      typeof QoS
+    >[2],
+    (profile.durability === 'transient_local' ? RMW.transientLocal : RMW.volatile) as unknown as ConstructorParameters<
+      typeof QoS
+    >[3],
   ) as Q;
 }

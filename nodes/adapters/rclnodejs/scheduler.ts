@@ -44,7 +44,10 @@ class RosTimerAction<T> extends Subscription implements SchedulerAction<T> {
   #state: T | undefined;
   #pending = false;
 
-  constructor(private readonly scheduler: RosTimerScheduler, private readonly work: (this: SchedulerAction<T>, state: T) => void) {
+  constructor(
+    private readonly scheduler: RosTimerScheduler,
+    private readonly work: (this: SchedulerAction<T>, state: T) => void,
+  ) {
     super(() => this.#cancel());
   }
 

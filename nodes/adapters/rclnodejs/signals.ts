@@ -10,7 +10,7 @@ export interface TimerHost {
   clearTimeout(handle: unknown): void;
 }
 
-export const SHUTDOWN_DEADLINE_MS = 2000;
+const SHUTDOWN_DEADLINE_MS = 2000;
 
 /**
  * SIGINT and SIGTERM both run `shutdown` once and then exit: 0 when it finished cleanly, 1 when it failed or
@@ -39,7 +39,10 @@ export function exitOnSignals(
     }, deadlineMs);
     deadline.unref?.();
     shutdown(signal).then(
-      () => { timers.clearTimeout(deadline); proc.exit(0); },
+      () => {
+        timers.clearTimeout(deadline);
+        proc.exit(0);
+      },
       (e: unknown) => {
         timers.clearTimeout(deadline);
         log(`shutdown failed: ${e instanceof Error ? e.message : String(e)}`);

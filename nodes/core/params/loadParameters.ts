@@ -33,14 +33,21 @@ export function loadParameters<T>(nodeName: string, schema: ParameterSchema, giv
   const value = structuredClone(merged);
   if (!validate(value)) {
     const errors = validate.errors ?? [];
-    throw new ParameterError(errors.slice(0, 5).map((e) => formatError(e, nodeName, overrides, merged)).join('\n'));
+    throw new ParameterError(
+      errors
+        .slice(0, 5)
+        .map((e) => formatError(e, nodeName, overrides, merged))
+        .join('\n'),
+    );
   }
   return value as T;
 }
 
 /** Every leaf key path of nested values (a list is a leaf). */
 function leafPaths(values: Readonly<Record<string, unknown>>, prefix: string[] = []): string[][] {
-  return Object.entries(values).flatMap(([k, v]) => (isPlainObject(v) && Object.keys(v).length ? leafPaths(v, [...prefix, k]) : [[...prefix, k]]));
+  return Object.entries(values).flatMap(([k, v]) =>
+    isPlainObject(v) && Object.keys(v).length ? leafPaths(v, [...prefix, k]) : [[...prefix, k]],
+  );
 }
 
 const has = (values: Readonly<Record<string, unknown>> | undefined, path: readonly string[]): boolean => {
@@ -56,12 +63,11 @@ function without(values: Readonly<Record<string, unknown>>, path: readonly strin
   const out: Record<string, unknown> = { ...values };
   const [head, ...rest] = path;
   if (head === undefined || !Object.prototype.hasOwnProperty.call(out, head)) return out;
-  if (rest.length === 0) { delete out[head]; return out; }
-  const child = out[head];
+  const { [head]: child, ...others } = out;
+  if (rest.length === 0) return others;
   if (!isPlainObject(child)) return out;
   const pruned = without(child, rest);
-  if (Object.keys(pruned).length) out[head] = pruned; else delete out[head];
-  return out;
+  return Object.keys(pruned).length ? { ...others, [head]: pruned } : others;
 }
 
 /** Keys every ROS 2 node accepts. */
@@ -77,7 +83,9 @@ function applyWildcard(s: ParameterSource, nodeName: string, schema: ParameterSc
   let values = s.values as Record<string, unknown>;
   for (const path of leafPaths(s.wildcard)) {
     if (ROS_KEYS.has(path[0]!) || declares(schema, path) || has(s.exact, path)) continue;
-    const others = suiteSchemas().filter((n) => n.node !== nodeName && declares(n.schema, path)).map((n) => n.node);
+    const others = suiteSchemas()
+      .filter((n) => n.node !== nodeName && declares(n.schema, path))
+      .map((n) => n.node);
     if (others.length === 0) {
       const all = [...new Set([...suiteSchemas().map((n) => n.node), nodeName])].join(', ');
       throw new ParameterError(`${s.origin}: /**: ${path.join('.')}: declared by no node (${all}); check the spelling`);
@@ -87,29 +95,57 @@ function applyWildcard(s: ParameterSource, nodeName: string, schema: ParameterSc
   return { origin: s.origin, values };
 }
 
-function formatError(e: ErrorObject, nodeName: string, overrides: ParameterOverrides, merged: Record<string, unknown>): string {
-  const path = e.instancePath.split('/').filter(Boolean).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
-  if (e.keyword === 'additionalProperties') path.push(String((e.params as { additionalProperty: string }).additionalProperty));
+function formatError(
+  e: ErrorObject,
+  nodeName: string,
+  overrides: ParameterOverrides,
+  merged: Record<string, unknown>,
+): string {
+  const path = e.instancePath
+    .split('/')
+    .filter(Boolean)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (e.keyword === 'additionalProperties')
+    path.push(String((e.params as { additionalProperty: string }).additionalProperty));
   const key = path.join('.') || '(root)';
   const origin = originOf(overrides, path) ?? `${nodeName} defaults`;
   const actual = path.reduce<unknown>((v, p) => (v as Record<string, unknown> | undefined)?.[p], merged);
   const p = e.params as Record<string, unknown>;
   let expected: string;
   switch (e.keyword) {
-    case 'additionalProperties': return `${origin}: ${key}: unknown parameter for ${nodeName} (check the spelling; see config/${nodeName}.schema.json)`;
-    case 'required': return `${origin}: ${path.length ? key + '.' : ''}${String(p['missingProperty'])}: required parameter missing: expected a value, got nothing`;
+    case 'additionalProperties':
+      return `${origin}: ${key}: unknown parameter for ${nodeName} (check the spelling; see config/${nodeName}.schema.json)`;
+    case 'required':
+      return `${origin}: ${path.length ? key + '.' : ''}${String(p['missingProperty'])}: required parameter missing: expected a value, got nothing`;
     case 'type':
       expected = typeof actual === 'number' && !Number.isFinite(actual) ? 'a finite number' : `${String(p['type'])}`;
       break;
-    case 'minimum': expected = `a value >= ${String(p['limit'])}`; break;
-    case 'maximum': expected = `a value <= ${String(p['limit'])}`; break;
-    case 'exclusiveMinimum': expected = `a value > ${String(p['limit'])}`; break;
-    case 'exclusiveMaximum': expected = `a value < ${String(p['limit'])}`; break;
-    case 'enum': expected = `one of ${(p['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`; break;
-    case 'minItems': expected = `at least ${String(p['limit'])} items`; break;
-    case 'maxItems': expected = `at most ${String(p['limit'])} items`; break;
-    case 'pattern': expected = `a string matching ${String(p['pattern'])}`; break;
-    default: expected = e.message ?? e.keyword;
+    case 'minimum':
+      expected = `a value >= ${String(p['limit'])}`;
+      break;
+    case 'maximum':
+      expected = `a value <= ${String(p['limit'])}`;
+      break;
+    case 'exclusiveMinimum':
+      expected = `a value > ${String(p['limit'])}`;
+      break;
+    case 'exclusiveMaximum':
+      expected = `a value < ${String(p['limit'])}`;
+      break;
+    case 'enum':
+      expected = `one of ${(p['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+      break;
+    case 'minItems':
+      expected = `at least ${String(p['limit'])} items`;
+      break;
+    case 'maxItems':
+      expected = `at most ${String(p['limit'])} items`;
+      break;
+    case 'pattern':
+      expected = `a string matching ${String(p['pattern'])}`;
+      break;
+    default:
+      expected = e.message ?? e.keyword;
   }
   return `${origin}: ${key}: expected ${expected}, got ${describe(actual)}`;
 }

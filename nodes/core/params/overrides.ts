@@ -32,8 +32,10 @@ export function checkParameterName(key: string, origin?: string): string[] {
   const parts = key.split('.');
   const where = origin ? `${origin}: ` : '';
   for (const part of parts) {
-    if (FORBIDDEN_NAMES.has(part)) throw new ParameterError(`${where}${key}: "${part}" is not allowed in a parameter name`);
-    if (part === '') throw new ParameterError(`${where}${key}: expected a parameter name without empty parts, got "${key}"`);
+    if (FORBIDDEN_NAMES.has(part))
+      throw new ParameterError(`${where}${key}: "${part}" is not allowed in a parameter name`);
+    if (part === '')
+      throw new ParameterError(`${where}${key}: expected a parameter name without empty parts, got "${key}"`);
   }
   return parts;
 }
@@ -51,8 +53,10 @@ export function expandDottedKeys(values: Record<string, unknown>, origin?: strin
     }
     const leaf = parts[parts.length - 1]!;
     const expanded = isPlainObject(value) ? expandDottedKeys(value, origin) : value;
-    target[leaf] = isPlainObject(expanded) && isPlainObject(target[leaf])
-      ? deepMerge(target[leaf] as Record<string, unknown>, expanded) : expanded;
+    target[leaf] =
+      isPlainObject(expanded) && isPlainObject(target[leaf])
+        ? deepMerge(target[leaf] as Record<string, unknown>, expanded)
+        : expanded;
   }
   return out;
 }
@@ -78,7 +82,10 @@ export function originOf(overrides: ParameterOverrides, path: readonly string[])
     let found = true;
     for (const p of path) {
       if (Array.isArray(v)) break; // an element of a list: the source that set the list
-      if (!isPlainObject(v) || !Object.prototype.hasOwnProperty.call(v, p)) { found = false; break; }
+      if (!isPlainObject(v) || !Object.prototype.hasOwnProperty.call(v, p)) {
+        found = false;
+        break;
+      }
       v = v[p];
     }
     if (found) return overrides.sources[i]!.origin;

@@ -16,7 +16,11 @@ function firstInvalidUtf8Line(bytes: Uint8Array): number {
   let start = 0;
   for (let i = 0; i <= bytes.length; i++) {
     if (i === bytes.length || bytes[i] === 0x0a) {
-      try { decoder.decode(bytes.subarray(start, i)); } catch { return line; }
+      try {
+        decoder.decode(bytes.subarray(start, i));
+      } catch {
+        return line;
+      }
       line++;
       start = i + 1;
     }
@@ -29,14 +33,20 @@ function readSmallTextFile(path: string, maxBytes: number): string {
   let size: number;
   try {
     const st = statSync(path);
-    if (!st.isFile()) throw new ParameterError(`${path}: cannot read parameter file (expected a regular file, got ${st.isDirectory() ? 'a directory' : 'a FIFO, socket or device'})`);
+    if (!st.isFile())
+      throw new ParameterError(
+        `${path}: cannot read parameter file (expected a regular file, got ${st.isDirectory() ? 'a directory' : 'a FIFO, socket or device'})`,
+      );
     size = st.size;
   } catch (e) {
     if (e instanceof ParameterError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ParameterError(`${path}: cannot read parameter file (${code === 'ENOENT' ? 'no such file' : code ?? String(e)})`);
+    throw new ParameterError(
+      `${path}: cannot read parameter file (${code === 'ENOENT' ? 'no such file' : (code ?? String(e))})`,
+    );
   }
-  if (size > maxBytes) throw new ParameterError(`${path}: cannot read parameter file (expected at most ${maxBytes} bytes, got ${size})`);
+  if (size > maxBytes)
+    throw new ParameterError(`${path}: cannot read parameter file (expected at most ${maxBytes} bytes, got ${size})`);
   const fd = openSync(path, 'r');
   try {
     // Read at most maxBytes + 1 whatever stat said (/proc files report size 0).
@@ -46,13 +56,16 @@ function readSmallTextFile(path: string, maxBytes: number): string {
       const got = readSync(fd, buf, n, buf.length - n, null);
       if (got === 0) break;
       n += got;
-      if (n > maxBytes) throw new ParameterError(`${path}: cannot read parameter file (expected at most ${maxBytes} bytes, got more)`);
+      if (n > maxBytes)
+        throw new ParameterError(`${path}: cannot read parameter file (expected at most ${maxBytes} bytes, got more)`);
     }
     try {
       return new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(0, n));
     } catch {
       const bad = firstInvalidUtf8Line(buf.subarray(0, n));
-      throw new ParameterError(`${path}: line ${bad}: not valid UTF-8 (Latin-1 or binary bytes); save the file as UTF-8`);
+      throw new ParameterError(
+        `${path}: line ${bad}: not valid UTF-8 (Latin-1 or binary bytes); save the file as UTF-8`,
+      );
     }
   } finally {
     closeSync(fd);
@@ -106,10 +119,12 @@ export function parseParamsText(text: string, origin: string, nodeName: string, 
       throw new ParameterError(`${origin}: ${key}: expected a "ros__parameters" mapping, got ${describe(section)}`);
     }
     const extra = Object.keys(section).filter((k) => k !== 'ros__parameters');
-    if (extra.length) throw new ParameterError(`${origin}: ${key}: unexpected key "${extra[0]}" beside ros__parameters`);
+    if (extra.length)
+      throw new ParameterError(`${origin}: ${key}: unexpected key "${extra[0]}" beside ros__parameters`);
     const params = section['ros__parameters'];
     if (params === null) return;
-    if (!isPlainObject(params)) throw new ParameterError(`${origin}: ${key}.ros__parameters: expected a mapping, got ${describe(params)}`);
+    if (!isPlainObject(params))
+      throw new ParameterError(`${origin}: ${key}.ros__parameters: expected a mapping, got ${describe(params)}`);
     // Per parameter, as rcl merges: the exact node section overrides single (dotted) keys, not whole groups.
     const expanded = expandDottedKeys(params, `${origin}: ${key}`);
     if (key === '/**') wildcard = expanded;
@@ -126,7 +141,8 @@ export function parseParamsText(text: string, origin: string, nodeName: string, 
     const base = key.split('/').pop() ?? key;
     if (key !== '/**' && !exactKeys.has(key) && base !== nodeName) {
       const meant = nearNodeName(base, [...SUITE_NODES, nodeName]);
-      if (meant) throw new ParameterError(`${origin}: ${key}: no node of this suite is named "${base}"; did you mean ${meant}?`);
+      if (meant)
+        throw new ParameterError(`${origin}: ${key}: no node of this suite is named "${base}"; did you mean ${meant}?`);
     }
   }
   if (Object.prototype.hasOwnProperty.call(doc, '/**')) apply('/**');

@@ -9,7 +9,12 @@ import { readParamsFile } from './paramsFile.js';
  * One warning per params file that has a section for `usualName` and none for the renamed node `nodeName` (which
  * then gets only the file's "/**" part, if any).
  */
-export function renamedNodeWarnings(paramsFiles: readonly string[], nodeName: string, usualName: string, namespace = '/'): string[] {
+export function renamedNodeWarnings(
+  paramsFiles: readonly string[],
+  nodeName: string,
+  usualName: string,
+  namespace = '/',
+): string[] {
   if (nodeName === usualName) return [];
   const out: string[] = [];
   for (const file of paramsFiles) {
@@ -17,8 +22,10 @@ export function renamedNodeWarnings(paramsFiles: readonly string[], nodeName: st
     const applied = text(nodeName);
     const wildcardOnly = text(''); // what a node with no section of its own gets
     if (applied !== wildcardOnly || text(usualName) === applied) continue;
-    out.push(`${file}: its ${usualName} section is not applied to this node, renamed ${nodeName} (-r __node:=${nodeName}), ` +
-      `as in ROS; key a copy "${nodeName}:" to apply it`);
+    out.push(
+      `${file}: its ${usualName} section is not applied to this node, renamed ${nodeName} (-r __node:=${nodeName}), ` +
+        `as in ROS; key a copy "${nodeName}:" to apply it`,
+    );
   }
   return out;
 }

@@ -13,7 +13,10 @@ let cache: ReadonlyArray<{ node: string; schema: Record<string, unknown> }> | un
 
 /** Every suite node's schema (read once). */
 export function suiteSchemas(): ReadonlyArray<{ node: string; schema: Record<string, unknown> }> {
-  cache ??= SUITE_NODES.map((node) => ({ node, schema: JSON.parse(readFileSync(schemaPath(node), 'utf8')) as Record<string, unknown> }));
+  cache ??= SUITE_NODES.map((node) => ({
+    node,
+    schema: JSON.parse(readFileSync(schemaPath(node), 'utf8')) as Record<string, unknown>,
+  }));
   return cache;
 }
 
@@ -23,14 +26,17 @@ export function declares(schema: Record<string, unknown>, path: readonly string[
   for (const part of path) {
     const props = node['properties'] as Record<string, Record<string, unknown>> | undefined;
     if (node['type'] !== 'object' && props === undefined) return true; // a leaf: the validator judges what is below
-    if (props && Object.prototype.hasOwnProperty.call(props, part)) { node = props[part]!; continue; }
+    if (props && Object.prototype.hasOwnProperty.call(props, part)) {
+      node = props[part]!;
+      continue;
+    }
     return node['additionalProperties'] !== undefined && node['additionalProperties'] !== false;
   }
   return true;
 }
 
 /** Levenshtein distance (small strings: node names). */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     let prev = row[0]!;

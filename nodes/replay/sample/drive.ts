@@ -56,9 +56,15 @@ export class Drive {
       // midpoint integration of the unicycle
       const v1 = Math.max(0, s.v + a * DT);
       const vm = (s.v + v1) / 2;
-      const yawMid = s.yaw + vm * c.kappa * DT / 2;
-      s = { ...s, x: s.x + vm * Math.cos(yawMid) * DT, y: s.y + vm * Math.sin(yawMid) * DT,
-        yaw: s.yaw + vm * c.kappa * DT, v: v1, s: s.s + vm * DT };
+      const yawMid = s.yaw + (vm * c.kappa * DT) / 2;
+      s = {
+        ...s,
+        x: s.x + vm * Math.cos(yawMid) * DT,
+        y: s.y + vm * Math.sin(yawMid) * DT,
+        yaw: s.yaw + vm * c.kappa * DT,
+        v: v1,
+        s: s.s + vm * DT,
+      };
     }
   }
 
@@ -69,8 +75,16 @@ export class Drive {
     const b = this.#states[i + 1]!;
     const w = u - i;
     const lerp = (p: number, q: number): number => p + (q - p) * w;
-    return { t, x: lerp(a.x, b.x), y: lerp(a.y, b.y), yaw: lerp(a.yaw, b.yaw), v: lerp(a.v, b.v), a: a.a, kappa: a.kappa,
-      s: lerp(a.s, b.s) };
+    return {
+      t,
+      x: lerp(a.x, b.x),
+      y: lerp(a.y, b.y),
+      yaw: lerp(a.yaw, b.yaw),
+      v: lerp(a.v, b.v),
+      a: a.a,
+      kappa: a.kappa,
+      s: lerp(a.s, b.s),
+    };
   }
 
   /** Where the car comes to a standstill and when it pulls away again; undefined if it never stops. */
@@ -79,7 +93,13 @@ export class Drive {
     if (i < 0) return undefined;
     const st = this.#states[i]!;
     const away = this.#states.findIndex((q, j) => j > i && q.a > 0);
-    return { x: st.x, y: st.y, yaw: st.yaw, stopS: st.t, pullAwayS: away < 0 ? this.profile.durationS : this.#states[away]!.t };
+    return {
+      x: st.x,
+      y: st.y,
+      yaw: st.yaw,
+      stopS: st.t,
+      pullAwayS: away < 0 ? this.profile.durationS : this.#states[away]!.t,
+    };
   }
 
   /** Positions every `stepM` metres of travel, extended straight 40 m before the start and 120 m after the end. */
@@ -88,11 +108,19 @@ export class Drive {
     for (let s = -40; s < 0; s += stepM) out.push({ x: s, y: 0, yaw: 0, s });
     let next = 0;
     for (const st of this.#states) {
-      if (st.s >= next) { out.push({ x: st.x, y: st.y, yaw: st.yaw, s: st.s }); next += stepM; }
+      if (st.s >= next) {
+        out.push({ x: st.x, y: st.y, yaw: st.yaw, s: st.s });
+        next += stepM;
+      }
     }
     const last = this.#states[this.#states.length - 1]!;
     for (let d = stepM; d <= 120; d += stepM) {
-      out.push({ x: last.x + d * Math.cos(last.yaw), y: last.y + d * Math.sin(last.yaw), yaw: last.yaw, s: last.s + d });
+      out.push({
+        x: last.x + d * Math.cos(last.yaw),
+        y: last.y + d * Math.sin(last.yaw),
+        yaw: last.yaw,
+        s: last.s + d,
+      });
     }
     return out;
   }

@@ -12,9 +12,18 @@ export interface CameraSpec {
   hfov: number;
 }
 
-export interface Pose2 { x: number; y: number; yaw: number }
+export interface Pose2 {
+  x: number;
+  y: number;
+  yaw: number;
+}
 
-export interface RoadSample { x: number; y: number; yaw: number; s: number }
+interface RoadSample {
+  x: number;
+  y: number;
+  yaw: number;
+  s: number;
+}
 
 export interface Scene {
   /** Road centreline samples (world frame). */
@@ -55,7 +64,10 @@ function centre(p: RoadSample, weave: (s: number) => number): { x: number; y: nu
 
 class Raster {
   readonly data: Uint8Array;
-  constructor(readonly width: number, readonly height: number) {
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
     this.data = new Uint8Array(width * height * 3);
   }
 
@@ -64,7 +76,10 @@ class Raster {
     if (pts.length < 3) return;
     let yMin = Infinity;
     let yMax = -Infinity;
-    for (const [, y] of pts) { yMin = Math.min(yMin, y); yMax = Math.max(yMax, y); }
+    for (const [, y] of pts) {
+      yMin = Math.min(yMin, y);
+      yMax = Math.max(yMax, y);
+    }
     const r0 = Math.max(0, Math.ceil(yMin - 0.5));
     const r1 = Math.min(this.height - 1, Math.floor(yMax - 0.5));
     for (let r = r0; r <= r1; r++) {
@@ -83,7 +98,9 @@ class Raster {
       const c0 = Math.max(0, Math.ceil(xl - 0.5));
       const c1 = Math.min(this.width - 1, Math.floor(xr - 0.5));
       for (let col = c0, o = (r * this.width + c0) * 3; col <= c1; col++, o += 3) {
-        this.data[o] = c[0]; this.data[o + 1] = c[1]; this.data[o + 2] = c[2];
+        this.data[o] = c[0];
+        this.data[o + 1] = c[1];
+        this.data[o + 2] = c[2];
       }
     }
   }
@@ -91,7 +108,14 @@ class Raster {
 
 /** Renders one camera image, RGB, row-major, `width × height × 3` bytes. */
 /** Renders one camera frame at drive time `tS` (the barrier stands while tS < barrier.untilS). */
-export function renderCamera(scene: Scene, car: Pose2, cam: CameraSpec, width: number, height: number, tS = 0): Uint8Array {
+export function renderCamera(
+  scene: Scene,
+  car: Pose2,
+  cam: CameraSpec,
+  width: number,
+  height: number,
+  tS = 0,
+): Uint8Array {
   const img = new Raster(width, height);
   const fx = width / 2 / Math.tan(cam.hfov / 2);
   const cx = width / 2;
@@ -100,9 +124,14 @@ export function renderCamera(scene: Scene, car: Pose2, cam: CameraSpec, width: n
   for (let r = 0; r < height; r++) {
     const sky = r < cy;
     const k = sky ? r / cy : (r - cy) / (height - cy);
-    const c: Rgb = sky ? [Math.round(110 + 90 * k), Math.round(160 + 60 * k), 235]
+    const c: Rgb = sky
+      ? [Math.round(110 + 90 * k), Math.round(160 + 60 * k), 235]
       : [Math.round(62 - 20 * k), Math.round(92 - 24 * k), Math.round(44 - 14 * k)];
-    for (let col = 0, o = r * width * 3; col < width; col++, o += 3) { img.data[o] = c[0]; img.data[o + 1] = c[1]; img.data[o + 2] = c[2]; }
+    for (let col = 0, o = r * width * 3; col < width; col++, o += 3) {
+      img.data[o] = c[0];
+      img.data[o + 1] = c[1];
+      img.data[o + 2] = c[2];
+    }
   }
   const yaw = car.yaw + cam.yaw;
   const px = car.x + CAMERA_FORWARD * Math.cos(car.yaw);
@@ -115,7 +144,10 @@ export function renderCamera(scene: Scene, car: Pose2, cam: CameraSpec, width: n
     const dy = y - py;
     return [dx * cos + dy * sin, -dx * sin + dy * cos];
   };
-  const project = ([f, l]: [number, number], z: number): [number, number] => [cx - (fx * l) / f, cy - (fx * (z - CAMERA_HEIGHT)) / f];
+  const project = ([f, l]: [number, number], z: number): [number, number] => [
+    cx - (fx * l) / f,
+    cy - (fx * (z - CAMERA_HEIGHT)) / f,
+  ];
   /** Clips a ground polygon (camera coords) to forward ≥ NEAR and fills it. */
   const fillGround = (poly: Array<[number, number]>, c: Rgb): void => {
     const clipped: Array<[number, number]> = [];
@@ -130,7 +162,11 @@ export function renderCamera(scene: Scene, car: Pose2, cam: CameraSpec, width: n
         clipped.push([NEAR, a[1] + t * (b[1] - a[1])]);
       }
     }
-    if (clipped.length >= 3) img.fillConvex(clipped.map((p) => project(p, 0)), c);
+    if (clipped.length >= 3)
+      img.fillConvex(
+        clipped.map((p) => project(p, 0)),
+        c,
+      );
   };
   const dist2 = (x: number, y: number): number => (x - px) ** 2 + (y - py) ** 2;
   const near = scene.road.filter((p) => dist2(p.x, p.y) < FAR * FAR);
@@ -145,10 +181,21 @@ export function renderCamera(scene: Scene, car: Pose2, cam: CameraSpec, width: n
     const at = (c: typeof ca, off: number): [number, number] => toCam(c.x + c.nx * off, c.y + c.ny * off);
     fillGround([at(ca, -half), at(cb, -half), at(cb, half), at(ca, half)], ASPHALT);
     for (const edge of [-half + 0.2, half - 0.2]) {
-      fillGround([at(ca, edge - LINE_HALF_WIDTH), at(cb, edge - LINE_HALF_WIDTH), at(cb, edge + LINE_HALF_WIDTH), at(ca, edge + LINE_HALF_WIDTH)], PAINT);
+      fillGround(
+        [
+          at(ca, edge - LINE_HALF_WIDTH),
+          at(cb, edge - LINE_HALF_WIDTH),
+          at(cb, edge + LINE_HALF_WIDTH),
+          at(ca, edge + LINE_HALF_WIDTH),
+        ],
+        PAINT,
+      );
     }
     if (Math.floor(a.s / 3) % 2 === 0) {
-      fillGround([at(ca, -LINE_HALF_WIDTH), at(cb, -LINE_HALF_WIDTH), at(cb, LINE_HALF_WIDTH), at(ca, LINE_HALF_WIDTH)], PAINT);
+      fillGround(
+        [at(ca, -LINE_HALF_WIDTH), at(cb, -LINE_HALF_WIDTH), at(cb, LINE_HALF_WIDTH), at(ca, LINE_HALF_WIDTH)],
+        PAINT,
+      );
     }
   }
   // The barrier: a vertical quad across the road, clipped to what is in front of the camera.
@@ -163,15 +210,34 @@ export function renderCamera(scene: Scene, car: Pose2, cam: CameraSpec, width: n
       const [ul1, vl1] = project(l, b.height);
       const [ur0, vr0] = project(r, 0);
       const [ur1, vr1] = project(r, b.height);
-      img.fillConvex([[ul0, vl0], [ur0, vr0], [ur1, vr1], [ul1, vl1]], BARRIER);
+      img.fillConvex(
+        [
+          [ul0, vl0],
+          [ur0, vr0],
+          [ur1, vr1],
+          [ul1, vl1],
+        ],
+        BARRIER,
+      );
     }
   }
   // Posts, far first so nearer ones cover them.
-  const posts = scene.posts.map((p) => toCam(p.x, p.y)).filter(([f]) => f >= NEAR && f < FAR).sort((a, b) => b[0] - a[0]);
+  const posts = scene.posts
+    .map((p) => toCam(p.x, p.y))
+    .filter(([f]) => f >= NEAR && f < FAR)
+    .sort((a, b) => b[0] - a[0]);
   for (const [f, l] of posts) {
     const [u0, v0] = project([f, l + POST_HALF_WIDTH], 0);
     const [u1, v1] = project([f, l - POST_HALF_WIDTH], POST_HEIGHT);
-    img.fillConvex([[u0, v0], [u1, v0], [u1, v1], [u0, v1]], POST);
+    img.fillConvex(
+      [
+        [u0, v0],
+        [u1, v0],
+        [u1, v1],
+        [u0, v1],
+      ],
+      POST,
+    );
   }
   return img.data;
 }

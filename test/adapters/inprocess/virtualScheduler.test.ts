@@ -38,8 +38,19 @@ describe('adapters/inprocess', () => {
     const s = new SteppingScheduler(0);
     const tracker = new WorkTracker();
     const seen: number[] = [];
-    const viaPromise = () => new Promise<void>((resolve) => s.schedule(() => { tracker.expectCallbacks(); resolve(); }, 100));
-    const chain = async () => { await viaPromise(); await Promise.resolve(); await Promise.resolve(); seen.push(s.now()); };
+    const viaPromise = () =>
+      new Promise<void>((resolve) =>
+        s.schedule(() => {
+          tracker.expectCallbacks();
+          resolve();
+        }, 100),
+      );
+    const chain = async () => {
+      await viaPromise();
+      await Promise.resolve();
+      await Promise.resolve();
+      seen.push(s.now());
+    };
     void chain();
     timer(101, s).subscribe(() => seen.push(s.now()));
     await s.advanceTo(200, () => tracker.idle());
@@ -59,6 +70,8 @@ describe('adapters/inprocess', () => {
     expect(got).to.deep.equal([]);
     await s.advanceTo(0);
     expect(got).to.deep.equal(['one', 'two']);
-    expect(() => a.createPublisher('std_msgs/msg/Bool', '/t', QOS_COMMAND)).to.throw(/topic \/t: expected type std_msgs\/msg\/String/);
+    expect(() => a.createPublisher('std_msgs/msg/Bool', '/t', QOS_COMMAND)).to.throw(
+      /topic \/t: expected type std_msgs\/msg\/String/,
+    );
   });
 });

@@ -16,11 +16,17 @@ async function readAll(bag: BagReader, opts: Parameters<BagReader['messages']>[0
 
 async function withBag<T>(path: string, fn: (bag: BagReader) => Promise<T>): Promise<T> {
   const bag = await openBag(path);
-  try { return await fn(bag); } finally { await bag.close(); }
+  try {
+    return await fn(bag);
+  } finally {
+    await bag.close();
+  }
 }
 
 describe('adapters/mcap openBag on real rosbag2 bags', function () {
-  before(function () { requireSharedBags(this); });
+  before(function () {
+    requireSharedBags(this);
+  });
 
   for (const name of ['talker', 'cdr_test', 'wbag']) {
     it(`${name}: topics, types and counts computed from the MCAP agree with metadata.yaml`, async () => {
@@ -59,7 +65,9 @@ describe('adapters/mcap openBag on real rosbag2 bags', function () {
       expect(info.startNs).to.equal(msgs[0]!.logTimeNs);
       expect(info.endNs).to.equal(msgs[msgs.length - 1]!.logTimeNs);
       expect(meta.start).to.equal(2623n); // the last file's start, not the bag's
-      expect(info.problems).to.deep.equal([`metadata.yaml says start 2623 ns, duration 411 ns; the files hold start ${info.startNs} ns, duration ${info.durationNs} ns`]);
+      expect(info.problems).to.deep.equal([
+        `metadata.yaml says start 2623 ns, duration 411 ns; the files hold start ${info.startNs} ns, duration ${info.durationNs} ns`,
+      ]);
     });
   });
 
@@ -83,7 +91,8 @@ describe('adapters/mcap openBag on real rosbag2 bags', function () {
       expect((await bag.info()).compression).to.deep.equal(['zstd']);
       const msgs = await readAll(bag, { topics: ['/topic'], decode: true });
       expect(msgs.map((m) => (m.message as { data: string }).data)).to.deep.equal(
-        Array.from({ length: 10 }, (_, i) => `Hello, world! ${i}`));
+        Array.from({ length: 10 }, (_, i) => `Hello, world! ${i}`),
+      );
       const logs = await readAll(bag, { topics: ['/rosout'], decode: true });
       expect((logs[0]!.message as { name: string }).name).to.equal('minimal_publisher');
     });
@@ -100,7 +109,13 @@ describe('adapters/mcap openBag on real rosbag2 bags', function () {
 
   it('wbag: the five split files are merged in log-time order, by metadata.yaml file order', async () => {
     await withBag(join(SHARED_BAGS, 'wbag'), async (bag) => {
-      expect(bag.files.map((f) => f.split('/').pop())).to.deep.equal(['wbag_0.mcap', 'wbag_1.mcap', 'wbag_2.mcap', 'wbag_3.mcap', 'wbag_4.mcap']);
+      expect(bag.files.map((f) => f.split('/').pop())).to.deep.equal([
+        'wbag_0.mcap',
+        'wbag_1.mcap',
+        'wbag_2.mcap',
+        'wbag_3.mcap',
+        'wbag_4.mcap',
+      ]);
       const msgs = await readAll(bag, { decode: true });
       for (let i = 1; i < msgs.length; i++) expect(msgs[i]!.logTimeNs >= msgs[i - 1]!.logTimeNs).to.equal(true);
       expect((msgs[0]!.message as { data: string }).data).to.match(/^Hello, world! 0/);
@@ -110,18 +125,28 @@ describe('adapters/mcap openBag on real rosbag2 bags', function () {
   it('a directory of split files without metadata.yaml: all *.mcap, sorted, merged', async () => {
     const { dir, cleanup } = tempDir('nometa');
     try {
-      for (const f of readdirSync(join(SHARED_BAGS, 'wbag')).filter((f) => f.endsWith('.mcap')).reverse()) {
+      for (const f of readdirSync(join(SHARED_BAGS, 'wbag'))
+        .filter((f) => f.endsWith('.mcap'))
+        .reverse()) {
         copyFileSync(join(SHARED_BAGS, 'wbag', f), join(dir, f));
       }
       await withBag(dir, async (bag) => {
-        expect(bag.files.map((f) => f.split('/').pop())).to.deep.equal(['wbag_0.mcap', 'wbag_1.mcap', 'wbag_2.mcap', 'wbag_3.mcap', 'wbag_4.mcap']);
+        expect(bag.files.map((f) => f.split('/').pop())).to.deep.equal([
+          'wbag_0.mcap',
+          'wbag_1.mcap',
+          'wbag_2.mcap',
+          'wbag_3.mcap',
+          'wbag_4.mcap',
+        ]);
         const info = await bag.info();
         expect(info.messageCount).to.equal(6074);
         expect(info.metadata).to.equal(undefined);
         const msgs = await readAll(bag, { topics: ['AAA'] });
         expect(msgs).to.have.length(804);
       });
-    } finally { cleanup(); }
+    } finally {
+      cleanup();
+    }
   });
 
   it('a bare .mcap file opens on its own', async () => {
@@ -143,16 +168,25 @@ describe('adapters/mcap openBag on real rosbag2 bags', function () {
         const info = await bag.info();
         const f = info.files[2]!;
         expect(f.mode).to.equal('stream');
-        expect(f.truncation).to.deep.include({ fileBytes: cut, lostBytes: cut - Number(chunk.chunkStartOffset), messagesRead: 0,
-          messagesLostAtLeast: 1, messagesSalvaged: 0 });
-        expect(info.problems).to.include(`${join(dir, 'wbag_2.mcap')}: truncated: last ${cut - Number(chunk.chunkStartOffset)} of ${cut} ` +
-          'bytes are an incomplete record; 0 complete messages read, at least 1 lost');
+        expect(f.truncation).to.deep.include({
+          fileBytes: cut,
+          lostBytes: cut - Number(chunk.chunkStartOffset),
+          messagesRead: 0,
+          messagesLostAtLeast: 1,
+          messagesSalvaged: 0,
+        });
+        expect(info.problems).to.include(
+          `${join(dir, 'wbag_2.mcap')}: truncated: last ${cut - Number(chunk.chunkStartOffset)} of ${cut} ` +
+            'bytes are an incomplete record; 0 complete messages read, at least 1 lost',
+        );
         expect(info.messageCount).to.equal(6074 - 1240);
         const msgs = await readAll(bag, { decode: true });
         expect(msgs.length).to.equal(6074 - 1240);
         for (let i = 1; i < msgs.length; i++) expect(msgs[i]!.logTimeNs >= msgs[i - 1]!.logTimeNs).to.equal(true);
       });
-    } finally { cleanup(); }
+    } finally {
+      cleanup();
+    }
   });
 });
 
@@ -188,7 +222,9 @@ describe('adapters/mcap openBag on generated bags', () => {
         expect(t.messagesLost).to.equal(300 - msgs.length);
         expect(info.problems).to.include(`metadata.yaml says 300 messages on /chatter, the files hold ${msgs.length}`);
       });
-    } finally { cleanup(); }
+    } finally {
+      cleanup();
+    }
   });
 
   it('a corrupt chunk (CRC mismatch): messages before it are delivered, then an error names file and offset', async () => {
@@ -208,46 +244,86 @@ describe('adapters/mcap openBag on generated bags', () => {
       await withBag(join(dir, 'bag'), async (bag) => {
         const got: BagMessage[] = [];
         let error: unknown;
-        try { for await (const m of bag.messages({ decode: true })) got.push(m); } catch (e) { error = e; }
+        try {
+          for await (const m of bag.messages({ decode: true })) got.push(m);
+        } catch (e) {
+          error = e;
+        }
         expect(error).to.be.instanceOf(BagError);
-        expect((error as Error).message).to.match(new RegExp(`bag_0\\.mcap: corrupt chunk at offset ${bad.chunkStartOffset} .*Incorrect chunk CRC.*; ${before} messages before it were delivered`));
+        expect((error as Error).message).to.match(
+          new RegExp(
+            `bag_0\\.mcap: corrupt chunk at offset ${bad.chunkStartOffset} .*Incorrect chunk CRC.*; ${before} messages before it were delivered`,
+          ),
+        );
         expect(got.length).to.equal(before);
         expect(before).to.be.greaterThan(0);
       });
-    } finally { cleanup(); }
+    } finally {
+      cleanup();
+    }
   });
 
   it('an unknown type without a definition: error naming topic and type, only when that topic is decoded', async () => {
     const { dir, cleanup } = tempDir('unknown');
     try {
-      writeFileSync(join(dir, 'u.mcap'), await rawMcap({ schemaName: 'foo_msgs/msg/Bar', schemaText: '', topic: '/foo',
-        payloads: [new Uint8Array([0, 1, 0, 0, 1, 0, 0, 0])] }));
+      writeFileSync(
+        join(dir, 'u.mcap'),
+        await rawMcap({
+          schemaName: 'foo_msgs/msg/Bar',
+          schemaText: '',
+          topic: '/foo',
+          payloads: [new Uint8Array([0, 1, 0, 0, 1, 0, 0, 0])],
+        }),
+      );
       await withBag(join(dir, 'u.mcap'), async (bag) => {
         expect(await readAll(bag)).to.have.length(1); // raw bytes are fine
         let error: unknown;
-        try { await readAll(bag, { decode: true }); } catch (e) { error = e; }
+        try {
+          await readAll(bag, { decode: true });
+        } catch (e) {
+          error = e;
+        }
         expect(error).to.be.instanceOf(BagError);
-        expect((error as Error).message).to.match(/^topic \/foo: no usable message definition for type foo_msgs\/msg\/Bar \(empty schema text; not a bundled type\) \[file=.*u\.mcap\]$/);
+        expect((error as Error).message).to.match(
+          /^topic \/foo: no usable message definition for type foo_msgs\/msg\/Bar \(empty schema text; not a bundled type\) \[file=.*u\.mcap\]$/,
+        );
       });
-    } finally { cleanup(); }
+    } finally {
+      cleanup();
+    }
   });
 
   it('an empty or broken embedded definition of a bundled type falls back to the bundled one', async () => {
     const { dir, cleanup } = tempDir('fallback');
     try {
       const cdr = new MessageWriter(parse('string data', { ros2: true })).writeMessage({ data: 'hi' });
-      writeFileSync(join(dir, 'a.mcap'), await rawMcap({ schemaName: 'std_msgs/msg/String', schemaText: '', topic: '/a', payloads: [cdr] }));
-      writeFileSync(join(dir, 'b.mcap'), await rawMcap({ schemaName: 'std_msgs/msg/String', schemaText: 'strin data\n', topic: '/b', payloads: [cdr] }));
+      writeFileSync(
+        join(dir, 'a.mcap'),
+        await rawMcap({ schemaName: 'std_msgs/msg/String', schemaText: '', topic: '/a', payloads: [cdr] }),
+      );
+      writeFileSync(
+        join(dir, 'b.mcap'),
+        await rawMcap({ schemaName: 'std_msgs/msg/String', schemaText: 'strin data\n', topic: '/b', payloads: [cdr] }),
+      );
       // a wrong embedded definition that decodes but leaves bytes unread (like rosbag2's fake talker.db3 definitions)
-      writeFileSync(join(dir, 'c.mcap'), await rawMcap({ schemaName: 'std_msgs/msg/String', schemaText: 'uint8 level\n', topic: '/c', payloads: [cdr] }));
-      for (const [f, topic] of [['a.mcap', '/a'], ['b.mcap', '/b'], ['c.mcap', '/c']] as const) {
+      writeFileSync(
+        join(dir, 'c.mcap'),
+        await rawMcap({ schemaName: 'std_msgs/msg/String', schemaText: 'uint8 level\n', topic: '/c', payloads: [cdr] }),
+      );
+      for (const [f, topic] of [
+        ['a.mcap', '/a'],
+        ['b.mcap', '/b'],
+        ['c.mcap', '/c'],
+      ] as const) {
         await withBag(join(dir, f), async (bag) => {
           const [m] = await readAll(bag, { decode: true });
           expect(m!.message).to.deep.equal({ data: 'hi' });
           expect(bag.definitionSources().get(topic)).to.equal('bundled');
         });
       }
-    } finally { cleanup(); }
+    } finally {
+      cleanup();
+    }
   });
 
   it('an unchunked file (rosbag2 fastwrite) is read sequentially', async () => {
@@ -255,15 +331,32 @@ describe('adapters/mcap openBag on generated bags', () => {
     try {
       const enc = new MessageWriter(parse('string data', { ros2: true }));
       const payloads = Array.from({ length: 5 }, (_, i) => enc.writeMessage({ data: `m${i}` }));
-      writeFileSync(join(dir, 'f.mcap'), await rawMcap({ schemaName: 'std_msgs/msg/String', schemaText: 'string data\n', topic: '/s', payloads, chunked: false }));
+      writeFileSync(
+        join(dir, 'f.mcap'),
+        await rawMcap({
+          schemaName: 'std_msgs/msg/String',
+          schemaText: 'string data\n',
+          topic: '/s',
+          payloads,
+          chunked: false,
+        }),
+      );
       await withBag(join(dir, 'f.mcap'), async (bag) => {
         const info = await bag.info();
         expect(info.files[0]!.mode).to.equal('stream');
         expect(info.messageCount).to.equal(5);
         expect(info.problems).to.deep.equal([]);
-        expect((await readAll(bag, { decode: true })).map((m) => (m.message as { data: string }).data)).to.deep.equal(['m0', 'm1', 'm2', 'm3', 'm4']);
+        expect((await readAll(bag, { decode: true })).map((m) => (m.message as { data: string }).data)).to.deep.equal([
+          'm0',
+          'm1',
+          'm2',
+          'm3',
+          'm4',
+        ]);
       });
-    } finally { cleanup(); }
+    } finally {
+      cleanup();
+    }
   });
 
   it('asking for a topic the bag lacks names it and the topics that exist', async () => {
@@ -272,10 +365,16 @@ describe('adapters/mcap openBag on generated bags', () => {
       await writeChatterBag(join(dir, 'bag'), 3);
       await withBag(join(dir, 'bag'), async (bag) => {
         let error: unknown;
-        try { await readAll(bag, { topics: ['/odom', '/chatter'] }); } catch (e) { error = e; }
+        try {
+          await readAll(bag, { topics: ['/odom', '/chatter'] });
+        } catch (e) {
+          error = e;
+        }
         expect((error as Error).message).to.match(/: no topic \/odom in the bag \(topics: \/chatter\)$/);
       });
-    } finally { cleanup(); }
+    } finally {
+      cleanup();
+    }
   });
 
   it('bad paths: missing, not MCAP, empty directory, metadata.yaml naming a missing file', async () => {
@@ -284,21 +383,35 @@ describe('adapters/mcap openBag on generated bags', () => {
       writeFileSync(join(dir, 'x.mcap'), 'hello world');
       mkdirSync(join(dir, 'empty'));
       mkdirSync(join(dir, 'meta'));
-      writeFileSync(join(dir, 'meta', 'metadata.yaml'), 'rosbag2_bagfile_information:\n  version: 5\n  storage_identifier: mcap\n' +
-        '  duration: {nanoseconds: 0}\n  starting_time: {nanoseconds_since_epoch: 0}\n  message_count: 0\n  relative_file_paths: [gone_0.mcap]\n');
+      writeFileSync(
+        join(dir, 'meta', 'metadata.yaml'),
+        'rosbag2_bagfile_information:\n  version: 5\n  storage_identifier: mcap\n' +
+          '  duration: {nanoseconds: 0}\n  starting_time: {nanoseconds_since_epoch: 0}\n  message_count: 0\n  relative_file_paths: [gone_0.mcap]\n',
+      );
       const cases: Array<[string, RegExp]> = [
         [join(dir, 'nope'), /nope: no such file or directory \(expected a \.mcap file or a rosbag2 directory\)$/],
-        [join(dir, 'x.mcap'), /x\.mcap: not an MCAP file \(expected magic 89 4d 43 41 50 30 0d 0a, found 68 65 6c 6c 6f 20 77 6f\)$/],
-        [join(dir, 'empty'), /empty: not a bag \(expected metadata\.yaml or \.mcap files in the directory, found neither\)$/],
+        [
+          join(dir, 'x.mcap'),
+          /x\.mcap: not an MCAP file \(expected magic 89 4d 43 41 50 30 0d 0a, found 68 65 6c 6c 6f 20 77 6f\)$/,
+        ],
+        [
+          join(dir, 'empty'),
+          /empty: not a bag \(expected metadata\.yaml or \.mcap files in the directory, found neither\)$/,
+        ],
         [join(dir, 'meta'), /metadata\.yaml: relative_file_paths: gone_0\.mcap: no such file in /],
       ];
       for (const [p, re] of cases) {
         let error: unknown;
-        try { await openBag(p); } catch (e) { error = e; }
+        try {
+          await openBag(p);
+        } catch (e) {
+          error = e;
+        }
         expect(error, p).to.be.instanceOf(BagError);
         expect((error as Error).message).to.match(re);
       }
-    } finally { cleanup(); }
+    } finally {
+      cleanup();
+    }
   });
 });
-

@@ -33,7 +33,12 @@ function lieInSummary(file: string, edit: (b: Buffer, at: SummaryFields) => void
     } else if (b[p] === OP_CHUNK_INDEX) {
       // start u64, end u64, chunk_start_offset u64, chunk_length u64, message_index_offsets map, message_index_length u64, …
       const mapBytes = b.readUInt32LE(body + 32);
-      at.chunkIndexes.push({ startTime: body, endTime: body + 8, chunkLength: body + 24, messageIndexLength: body + 36 + mapBytes });
+      at.chunkIndexes.push({
+        startTime: body,
+        endTime: body + 8,
+        chunkLength: body + 24,
+        messageIndexLength: body + 36 + mapBytes,
+      });
     }
   }
   expect(at.statistics, 'a Statistics record').to.be.above(0);
@@ -90,7 +95,9 @@ describe('adapters/mcap: an MCAP summary that lies (statistics, chunk indexes; s
         let n = 0;
         for await (const _ of bag.messages()) n += 1;
         expect(n).to.equal(200);
-      } finally { await bag.close(); }
+      } finally {
+        await bag.close();
+      }
     }
   });
 
@@ -103,24 +110,31 @@ describe('adapters/mcap: an MCAP summary that lies (statistics, chunk indexes; s
   });
 
   it('a statistics message count of 2^62, also with the channel counts lying alike: refused', async () => {
-    expect(await refusal('count', (b, at) => b.writeBigUInt64LE(HUGE, at.statistics + STAT_MESSAGE_COUNT)))
-      .to.match(/Statistics message_count 4611686018427387904, but its channel_message_counts add up to 200/);
-    expect(await refusal('counts', (b, at) => {
-      b.writeBigUInt64LE(HUGE, at.statistics + STAT_MESSAGE_COUNT);
-      const map = at.statistics + STAT_END + 8; // channel_message_counts: u32 byte length, then (u16 id, u64 count)…
-      b.writeBigUInt64LE(HUGE, map + 4 + 2);
-    })).to.match(/message_count 4611686018427387904, more than the chunks' \d+ uncompressed bytes can hold/);
+    expect(await refusal('count', (b, at) => b.writeBigUInt64LE(HUGE, at.statistics + STAT_MESSAGE_COUNT))).to.match(
+      /Statistics message_count 4611686018427387904, but its channel_message_counts add up to 200/,
+    );
+    expect(
+      await refusal('counts', (b, at) => {
+        b.writeBigUInt64LE(HUGE, at.statistics + STAT_MESSAGE_COUNT);
+        const map = at.statistics + STAT_END + 8; // channel_message_counts: u32 byte length, then (u16 id, u64 count)…
+        b.writeBigUInt64LE(HUGE, map + 4 + 2);
+      }),
+    ).to.match(/message_count 4611686018427387904, more than the chunks' \d+ uncompressed bytes can hold/);
   });
 
   it('a wrong chunk count, a chunk running past the data section, a message index of 2^62 bytes, a chunk ending before it starts', async () => {
-    expect(await refusal('chunks', (b, at) => b.writeUInt32LE(0xffffffff, at.statistics + STAT_CHUNK_COUNT)))
-      .to.match(/Statistics chunk_count 4294967295, but the summary indexes \d+ chunks/);
-    expect(await refusal('chunklen', (b, at) => b.writeBigUInt64LE(HUGE, at.chunkIndexes[3]!.chunkLength)))
-      .to.match(/chunk index for the chunk at offset \d+: chunk_length 4611686018427387904 runs past the data section's end/);
-    expect(await refusal('milen', (b, at) => b.writeBigUInt64LE(HUGE, at.chunkIndexes[0]!.messageIndexLength)))
-      .to.match(/message_index_length 4611686018427387904 runs past the data section's end/);
-    expect(await refusal('backwards', (b, at) => b.writeBigUInt64LE(0n, at.chunkIndexes[2]!.endTime)))
-      .to.match(/message_start_time \d+ ns after message_end_time 0 ns/);
+    expect(await refusal('chunks', (b, at) => b.writeUInt32LE(0xffffffff, at.statistics + STAT_CHUNK_COUNT))).to.match(
+      /Statistics chunk_count 4294967295, but the summary indexes \d+ chunks/,
+    );
+    expect(await refusal('chunklen', (b, at) => b.writeBigUInt64LE(HUGE, at.chunkIndexes[3]!.chunkLength))).to.match(
+      /chunk index for the chunk at offset \d+: chunk_length 4611686018427387904 runs past the data section's end/,
+    );
+    expect(
+      await refusal('milen', (b, at) => b.writeBigUInt64LE(HUGE, at.chunkIndexes[0]!.messageIndexLength)),
+    ).to.match(/message_index_length 4611686018427387904 runs past the data section's end/);
+    expect(await refusal('backwards', (b, at) => b.writeBigUInt64LE(0n, at.chunkIndexes[2]!.endTime))).to.match(
+      /message_start_time \d+ ns after message_end_time 0 ns/,
+    );
   });
 
   it('ar1 replay and ar1 bag info on a bag whose statistics lie: one line naming the file, exit 2, before the model loads, never a wait', async () => {
@@ -131,14 +145,19 @@ describe('adapters/mcap: an MCAP summary that lies (statistics, chunk indexes; s
       b.writeBigUInt64LE((1n << 63n) - 1n, at.statistics + STAT_END);
     });
     mkdirSync(join(dir, 'out'));
-    for (const args of [['replay', '--bag', bag, '--bundle', join(dir, 'no-bundle'), '--providers', 'cpu', '--out', join(dir, 'out')], ['bag', 'info', bag]]) {
+    for (const args of [
+      ['replay', '--bag', bag, '--bundle', join(dir, 'no-bundle'), '--providers', 'cpu', '--out', join(dir, 'out')],
+      ['bag', 'info', bag],
+    ]) {
       const r = spawnSync(process.execPath, [AR1, ...args], { encoding: 'utf8', timeout: 30_000 });
       expect(r.error, 'ended by itself').to.equal(undefined);
       expect(r.stderr).not.to.match(/\n\s+at /);
       const lines = r.stderr.split('\n').filter((l) => l.startsWith('ar1: '));
       expect(lines, r.stderr).to.have.length(1);
-      expect(lines[0]).to.equal(`ar1: ${file}: the MCAP summary cannot be trusted (summary CRC 0, so unchecked): ` +
-        'Statistics message_start_time 0 ns, but the first chunk starts at 1700000000001468411 ns; rebuild it (mcap recover) or re-record');
+      expect(lines[0]).to.equal(
+        `ar1: ${file}: the MCAP summary cannot be trusted (summary CRC 0, so unchecked): ` +
+          'Statistics message_start_time 0 ns, but the first chunk starts at 1700000000001468411 ns; rebuild it (mcap recover) or re-record',
+      );
       expect(r.status).to.equal(2);
     }
   });

@@ -2,11 +2,19 @@ import { expect } from 'chai';
 import type { CameraFrame } from '../../../nodes/core/planningEngine.js';
 import { FrameRing } from '../../../nodes/adapters/onnxruntime/frameRing.js';
 
-const frame = (camera: string, stampS: number, bytes: number, fill: number, encoding: CameraFrame['encoding'] = 'rgb8'): CameraFrame =>
-  ({ camera, stampS, encoding, width: 0, height: 0, step: 0, data: new Uint8Array(bytes).fill(fill) });
+const frame = (
+  camera: string,
+  stampS: number,
+  bytes: number,
+  fill: number,
+  encoding: CameraFrame['encoding'] = 'rgb8',
+): CameraFrame => ({ camera, stampS, encoding, width: 0, height: 0, step: 0, data: new Uint8Array(bytes).fill(fill) });
 
 describe('FrameRing: per-camera shared slots, written once, never overwritten while held', () => {
-  const ids = () => { let n = 1; return () => n++; };
+  const ids = () => {
+    let n = 1;
+    return () => n++;
+  };
 
   it('admit copies the frame once into shared memory and returns a frame viewing it', async () => {
     const ring = new FrameRing(2, 3, ids());
@@ -87,9 +95,16 @@ describe('FrameRing: per-camera shared slots, written once, never overwritten wh
     expect(pa).to.be.instanceOf(Promise);
     expect(a.frame.data[big - 1]).to.equal(0); // not copied yet: nothing blocked the caller
     let turns = 0;
-    const ticker = setInterval(() => { turns++; }, 0);
+    const ticker = setInterval(() => {
+      turns++;
+    }, 0);
     let aDoneFirst = false;
-    await Promise.all([pa.then(() => { aDoneFirst = b.frame.data[big - 1] === 0; }), pb]);
+    await Promise.all([
+      pa.then(() => {
+        aDoneFirst = b.frame.data[big - 1] === 0;
+      }),
+      pb,
+    ]);
     clearInterval(ticker);
     expect(aDoneFirst, 'copies run in arrival order').to.equal(true);
     expect(a.frame.data[big - 1]).to.equal(1);

@@ -12,20 +12,30 @@ import { makeDemoBundle } from '../../../nodes/syntheticBundles/demoBundle.js';
 import { GraphBuilder } from '../../../nodes/syntheticBundles/graphBuilder.js';
 import { replaceFile } from '../../bundle/bundleFixtures.js';
 
-const W = 320, H = 180;
+const W = 320,
+  H = 180;
 
 /** A road scene: grey, with the left half brighter by `lean` (the demo steers toward the brighter side). */
 function frame(camera: string, k: number, lean: number, level = 110): CameraFrame {
   const data = new Uint8Array(W * H * 3);
-  for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) data.fill(x < W / 2 ? level + lean : level - lean, (y * W + x) * 3, (y * W + x) * 3 + 3);
+  for (let y = 0; y < H; y++)
+    for (let x = 0; x < W; x++)
+      data.fill(x < W / 2 ? level + lean : level - lean, (y * W + x) * 3, (y * W + x) * 3 + 3);
   return { camera, stampS: 10 + (k - 3) * 0.1, encoding: 'rgb8', width: W, height: H, step: W * 3, data };
 }
 function history(v: number, yawRate = 0) {
-  const x = new Float64Array(16), y = new Float64Array(16), yaw = new Float64Array(16);
+  const x = new Float64Array(16),
+    y = new Float64Array(16),
+    yaw = new Float64Array(16);
   for (let i = 0; i < 16; i++) {
     const s = (i - 15) * v * 0.1;
     const k = v > 0 ? yawRate / v : 0;
-    if (k === 0) x[i] = s; else { x[i] = Math.sin(k * s) / k; y[i] = (1 - Math.cos(k * s)) / k; yaw[i] = k * s; }
+    if (k === 0) x[i] = s;
+    else {
+      x[i] = Math.sin(k * s) / k;
+      y[i] = (1 - Math.cos(k * s)) / k;
+      yaw[i] = k * s;
+    }
   }
   return { x, y, z: new Float64Array(16), yaw, dt: 0.1 };
 }
@@ -43,7 +53,11 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
     ...over,
   });
   const rejection = async (p: Promise<unknown>): Promise<EngineError> => {
-    try { await p; } catch (e) { return e as EngineError; }
+    try {
+      await p;
+    } catch (e) {
+      return e as EngineError;
+    }
     throw new Error('expected a rejection');
   };
 
@@ -62,7 +76,9 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
     const warns = logger.records.filter((r) => r.level === 'warn' && /execution provider/.test(r.message));
     expect(warns.map((r) => r.message)).to.have.length(1);
     expect(warns[0]!.message).to.match(/^execution provider fallback to cpu: cuda: .*Cuda/);
-    expect(logger.records.some((r) => r.level === 'info' && /execution provider: cpu \(tried cuda → cpu\)/.test(r.message))).to.equal(true);
+    expect(
+      logger.records.some((r) => r.level === 'info' && /execution provider: cpu \(tried cuda → cpu\)/.test(r.message)),
+    ).to.equal(true);
   });
 
   let straight: PlanResult;
@@ -77,7 +93,8 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
     expect(straight.provider).to.equal('cpu');
     expect(straight.bundleId).to.equal('ar1-demo@1.0.0');
     const t = straight.timing;
-    for (const k of ['preprocessMs', 'visionMs', 'reasoningMs', 'actionMs', 'totalMs', 'sessionRunMs'] as const) expect(t[k], k).to.be.greaterThan(0);
+    for (const k of ['preprocessMs', 'visionMs', 'reasoningMs', 'actionMs', 'totalMs', 'sessionRunMs'] as const)
+      expect(t[k], k).to.be.greaterThan(0);
     expect(t.sessionRunMs).to.be.lessThan(t.totalMs);
     // Plausible driving: steady speed, small accelerations and curvatures, straight ahead.
     for (let k = 0; k < 64; k++) {
@@ -99,7 +116,8 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
     const r = await engine.plan(input({ samples: 3 }));
     expect(r.samples).to.have.length(3);
     expect([...r.samples[0]!.x]).to.deep.equal([...straight.trajectory.x]);
-    const dy = Math.abs(r.samples[1]!.y[63]! - r.samples[0]!.y[63]!) + Math.abs(r.samples[1]!.x[63]! - r.samples[0]!.x[63]!);
+    const dy =
+      Math.abs(r.samples[1]!.y[63]! - r.samples[0]!.y[63]!) + Math.abs(r.samples[1]!.x[63]! - r.samples[0]!.x[63]!);
     expect(dy).to.be.greaterThan(0).and.below(3);
   });
 
@@ -122,10 +140,23 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
 
   it('accepts jpeg and png frames (decoded and resized in the worker)', async () => {
     const raw = frame('x', 0, 20);
-    const jpeg = await sharp(raw.data, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 95 }).toBuffer();
-    const png = await sharp(raw.data, { raw: { width: W, height: H, channels: 3 } }).png().toBuffer();
-    const frames = engine.contract.cameras.map((camera, ci) => [0, 1, 2, 3].map((k): CameraFrame => ({
-      camera, stampS: 10, encoding: ci % 2 ? 'jpeg' : 'png', width: 0, height: 0, step: 0, data: new Uint8Array(ci % 2 ? jpeg : png) })));
+    const jpeg = await sharp(raw.data, { raw: { width: W, height: H, channels: 3 } })
+      .jpeg({ quality: 95 })
+      .toBuffer();
+    const png = await sharp(raw.data, { raw: { width: W, height: H, channels: 3 } })
+      .png()
+      .toBuffer();
+    const frames = engine.contract.cameras.map((camera, ci) =>
+      [0, 1, 2, 3].map((_k): CameraFrame => ({
+        camera,
+        stampS: 10,
+        encoding: ci % 2 ? 'jpeg' : 'png',
+        width: 0,
+        height: 0,
+        step: 0,
+        data: new Uint8Array(ci % 2 ? jpeg : png),
+      })),
+    );
     const r = await engine.plan(input({ frames }));
     expect(r.reasoning.text).to.match(/left/);
   });
@@ -133,17 +164,34 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
   it('refuses bad input with EngineError(input) and stays usable', async () => {
     const wrongSize = input();
     wrongSize.frames[1]![2] = { ...frame('camera_front_wide_120fov', 2, 0), width: 640 };
-    expect(await rejection(engine.plan(wrongSize))).to.include({ kind: 'input' }).and.to.have.property('message').match(/camera_front_wide_120fov\[2\]: expected 320x180 \(WxH\), got 640x180/);
+    expect(await rejection(engine.plan(wrongSize)))
+      .to.include({ kind: 'input' })
+      .and.to.have.property('message')
+      .match(/camera_front_wide_120fov\[2\]: expected 320x180 \(WxH\), got 640x180/);
     const threeCams = input();
     threeCams.frames.pop();
     expect((await rejection(engine.plan(threeCams))).message).to.match(/frames: expected 4 cameras .*got 3/);
     const nanHist = input();
     nanHist.history.y[4] = NaN;
-    expect((await rejection(engine.plan(nanHist))).message).to.match(/history\.y\[4\]: expected a finite number, got NaN/);
+    expect((await rejection(engine.plan(nanHist))).message).to.match(
+      /history\.y\[4\]: expected a finite number, got NaN/,
+    );
     const short = input({ history: { ...history(10), x: new Float64Array(15) } });
     expect((await rejection(engine.plan(short))).message).to.match(/history\.x: expected 16 poses, got 15/);
     const badJpeg = input();
-    badJpeg.frames[0]![0] = { camera: 'camera_cross_left_120fov', stampS: 10, encoding: 'jpeg', width: 0, height: 0, step: 0, data: new Uint8Array(await sharp({ create: { width: 64, height: 32, channels: 3, background: '#888' } }).jpeg().toBuffer()) };
+    badJpeg.frames[0]![0] = {
+      camera: 'camera_cross_left_120fov',
+      stampS: 10,
+      encoding: 'jpeg',
+      width: 0,
+      height: 0,
+      step: 0,
+      data: new Uint8Array(
+        await sharp({ create: { width: 64, height: 32, channels: 3, background: '#888' } })
+          .jpeg()
+          .toBuffer(),
+      ),
+    };
     const e = await rejection(engine.plan(badJpeg));
     expect(e).to.be.instanceOf(EngineError);
     expect(e.kind).to.equal('input');
@@ -155,7 +203,9 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
   it('copies frames in slices between event-loop turns, so the main thread is never blocked for a whole plan', async () => {
     const inp = input();
     let turns = 0;
-    const ticker = setInterval(() => { turns++; }, 0);
+    const ticker = setInterval(() => {
+      turns++;
+    }, 0);
     const r = await engine.plan(inp);
     clearInterval(ticker);
     expect([...r.trajectory.x]).to.deep.equal([...straight.trajectory.x]);
@@ -170,7 +220,7 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
     expect(engine.poolStats.allocations).to.equal(before);
   });
 
-  it('frames in the engine\'s frame store (written once on receipt) are read in place: no frame bytes copied per plan, same plan', async () => {
+  it("frames in the engine's frame store (written once on receipt) are read in place: no frame bytes copied per plan, same plan", async () => {
     const store = engine.createFrameStore({ slotsPerCamera: 5 });
     const admitted = input().frames.map((cam, c) => cam.map((f) => store.admit(c, f)!));
     const before = engine.transportStats;
@@ -197,9 +247,22 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
 
   it('compressed frames in the store: the jpeg/png bytes are what is shared, decoded in the worker, same plan as copied', async () => {
     const raw = frame('x', 3, 0);
-    const jpeg = new Uint8Array(await sharp(raw.data, { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 95 }).toBuffer());
-    const frames = engine.contract.cameras.map((camera) => [0, 1, 2, 3].map((k): CameraFrame => ({
-      camera, stampS: 10 + (k - 3) * 0.1, encoding: 'jpeg', width: 0, height: 0, step: 0, data: jpeg })));
+    const jpeg = new Uint8Array(
+      await sharp(raw.data, { raw: { width: W, height: H, channels: 3 } })
+        .jpeg({ quality: 95 })
+        .toBuffer(),
+    );
+    const frames = engine.contract.cameras.map((camera) =>
+      [0, 1, 2, 3].map((k): CameraFrame => ({
+        camera,
+        stampS: 10 + (k - 3) * 0.1,
+        encoding: 'jpeg',
+        width: 0,
+        height: 0,
+        step: 0,
+        data: jpeg,
+      })),
+    );
     const copied = await engine.plan(input({ frames }));
     const store = engine.createFrameStore({ slotsPerCamera: 4 });
     const held = frames.map((cam, c) => cam.map((f) => store.admit(c, f)!));
@@ -215,7 +278,10 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
     const held = input().frames.map((cam, c) => cam.map((f) => store.admit(c, f)!));
     const planned = engine.plan(input({ frames: held.map((cam) => cam.map((h) => h.frame)) }));
     for (const cam of held) for (const h of cam) h.release();
-    expect(store.admit(0, frame('camera_cross_left_120fov', 4, 0)), 'ring exhausted while the plan holds its slots').to.equal(undefined);
+    expect(
+      store.admit(0, frame('camera_cross_left_120fov', 4, 0)),
+      'ring exhausted while the plan holds its slots',
+    ).to.equal(undefined);
     expect(store.stats.refused).to.equal(1);
     await planned;
     const next = store.admit(0, frame('camera_cross_left_120fov', 4, 0));
@@ -255,10 +321,20 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
     const bad = join(dir, 'nan');
     cpSync(join(dir, 'demo'), bad, { recursive: true });
     const g = new GraphBuilder('nan_vision');
-    const mean = g.op('ReduceMean', [g.op('Cast', ['pixel_values'], { to: { i: 1 } })], { axes: { ints: [1, 2, 3] }, keepdims: { i: 1 } }); // [16,1,1,1]
+    const mean = g.op('ReduceMean', [g.op('Cast', ['pixel_values'], { to: { i: 1 } })], {
+      axes: { ints: [1, 2, 3] },
+      keepdims: { i: 1 },
+    }); // [16,1,1,1]
     const root = g.op('Sqrt', [g.op('Sub', [g.op('Reshape', [mean, g.int64([16, 1], [2])]), g.scalar(100)])]);
     g.op('MatMul', [root, g.float([0.01, 0, 0, 0], [1, 4])], {}, 'image_embeds');
-    replaceFile(bad, 'vision_encoder.onnx', g.encode([{ name: 'pixel_values', dtype: 'uint8', shape: [16, 64, 112, 3] }], [{ name: 'image_embeds', dtype: 'float32', shape: [16, 4] }]));
+    replaceFile(
+      bad,
+      'vision_encoder.onnx',
+      g.encode(
+        [{ name: 'pixel_values', dtype: 'uint8', shape: [16, 64, 112, 3] }],
+        [{ name: 'image_embeds', dtype: 'float32', shape: [16, 4] }],
+      ),
+    );
     const eng = await createOnnxEngine({ bundleDir: bad });
     try {
       const e = await rejection(eng.plan(input({ level: 40 })));
@@ -280,10 +356,20 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
     const mean = g.op('ReduceMean', [x], { axes: { ints: [0, 1, 2, 3] }, keepdims: { i: 0 } }); // scalar
     const idx = g.op('Cast', [g.op('Div', [g.op('Sub', [g.scalar(255), mean]), g.scalar(32)])], { to: { i: 7 } });
     const bias = g.op('Gather', [g.float([0, 0.001, 0.002, 0.003], [4]), idx]);
-    const perImage = g.op('Reshape', [g.op('ReduceMean', [x], { axes: { ints: [1, 2, 3] }, keepdims: { i: 1 } }), g.int64([16, 1], [2])]);
+    const perImage = g.op('Reshape', [
+      g.op('ReduceMean', [x], { axes: { ints: [1, 2, 3] }, keepdims: { i: 1 } }),
+      g.int64([16, 1], [2]),
+    ]);
     const embeds = g.op('MatMul', [perImage, g.float([0.001, 0, 0, 0], [1, 4])]);
     g.op('Add', [embeds, bias], {}, 'image_embeds');
-    replaceFile(bad, 'vision_encoder.onnx', g.encode([{ name: 'pixel_values', dtype: 'uint8', shape: [16, 64, 112, 3] }], [{ name: 'image_embeds', dtype: 'float32', shape: [16, 4] }]));
+    replaceFile(
+      bad,
+      'vision_encoder.onnx',
+      g.encode(
+        [{ name: 'pixel_values', dtype: 'uint8', shape: [16, 64, 112, 3] }],
+        [{ name: 'image_embeds', dtype: 'float32', shape: [16, 4] }],
+      ),
+    );
     const eng = await createOnnxEngine({ bundleDir: bad });
     try {
       const e = await rejection(eng.plan(input({ level: 40 })));

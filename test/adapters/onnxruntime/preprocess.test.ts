@@ -9,7 +9,17 @@ function frame(seed: number): Uint8Array {
   for (let i = 0; i < d.length; i++) d[i] = (i * 7 + seed * 31) & 255;
   return d;
 }
-const ref = (key: string, data: Uint8Array): FrameRef => ({ slot: 0, offset: 0, length: data.length, encoding: 'rgb8', width: W, height: H, step: W * 3, key, exact: false });
+const ref = (key: string, data: Uint8Array): FrameRef => ({
+  slot: 0,
+  offset: 0,
+  length: data.length,
+  encoding: 'rgb8',
+  width: W,
+  height: H,
+  step: W * 3,
+  key,
+  exact: false,
+});
 
 describe('adapters/onnxruntime/preprocess: each frame is decoded and resized once, reused by the next plans', () => {
   it('reuses a frame seen before (same camera@stamp and content), byte for byte', async () => {

@@ -12,7 +12,14 @@ import { makeSampleBag } from '../../../nodes/replay/sampleBag.js';
 const AR1 = fileURLToPath(new URL('../../../bin/ar1.js', import.meta.url));
 const PARAMS = fileURLToPath(new URL('../../../config/sample_bag.yaml', import.meta.url));
 /** The CUDA provider's libraries sit beside the binding when installed (ONNXRUNTIME_NODE_INSTALL=cuda12). */
-const ORT_BIN = join(dirname(createRequire(import.meta.url).resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', process.platform, process.arch);
+const ORT_BIN = join(
+  dirname(createRequire(import.meta.url).resolve('onnxruntime-node')),
+  '..',
+  'bin',
+  'napi-v6',
+  process.platform,
+  process.arch,
+);
 const cudaInstalled = existsSync(join(ORT_BIN, 'libonnxruntime_providers_cuda.so'));
 
 describe('onnxruntime: execution providers are probed quietly', function () {
@@ -24,16 +31,34 @@ describe('onnxruntime: execution providers are probed quietly', function () {
     makeDemoBundle(join(dir, 'bundle'));
     await makeSampleBag(join(dir, 'bag'), { durationS: 1, seed: 3 });
   });
-  after(() => { if (dir) rmSync(dir, { recursive: true, force: true }); });
+  after(() => {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
-  it('probeProvider: cpu works; cuda without its libraries is refused with onnxruntime\'s reason', async () => {
+  it("probeProvider: cpu works; cuda without its libraries is refused with onnxruntime's reason", async () => {
     expect(await probeProvider('cpu')).to.equal(undefined);
     expect(await probeProvider('cuda')).to.match(/Cuda.*Failed to load/);
   });
 
   it('a CPU run with --providers cuda,cpu prints no [E:onnxruntime…] error, and the fallback once, as a warning', () => {
-    const r = spawnSync(process.execPath, [AR1, 'replay', '--bag', join(dir, 'bag'), '--bundle', join(dir, 'bundle'), '--params', PARAMS,
-      '--providers', 'cuda,cpu', '--out', join(dir, 'out')], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+    const r = spawnSync(
+      process.execPath,
+      [
+        AR1,
+        'replay',
+        '--bag',
+        join(dir, 'bag'),
+        '--bundle',
+        join(dir, 'bundle'),
+        '--params',
+        PARAMS,
+        '--providers',
+        'cuda,cpu',
+        '--out',
+        join(dir, 'out'),
+      ],
+      { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } },
+    );
     expect(r.status, r.stderr).to.equal(0);
     const all = r.stdout + r.stderr;
     expect(all).not.to.match(/\[E:onnxruntime/);

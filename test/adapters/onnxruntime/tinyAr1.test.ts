@@ -19,20 +19,38 @@ import { verifyBundle } from '../../../nodes/bundle/verifyBundle.js';
 import type { VerifiedBundle } from '../../../nodes/bundle/verifyBundle.js';
 import { refused } from '../../bundle/bundleFixtures.js';
 
-const N = 16, H = TINY.model.height, W = TINY.model.width;
+const N = 16,
+  H = TINY.model.height,
+  W = TINY.model.width;
 
 function pixels(seed: number): Tensor {
   const data = new Uint8Array(N * H * W * 3);
-  let s = seed * 2654435761 >>> 0;
-  for (let i = 0; i < data.length; i++) { s = (s * 1664525 + 1013904223) >>> 0; data[i] = s >>> 24; }
+  let s = (seed * 2654435761) >>> 0;
+  for (let i = 0; i < data.length; i++) {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    data[i] = s >>> 24;
+  }
   return { type: 'uint8', data, dims: [N, H, W, 3] };
 }
 function history(v: number, curve = 0): EgoHistory {
-  const x = new Float64Array(16), y = new Float64Array(16), z = new Float64Array(16), yaw = new Float64Array(16);
-  for (let i = 0; i < 16; i++) { const s = (i - 15) * v * 0.1; x[i] = s; y[i] = curve * s * s; z[i] = 0.03 * s; yaw[i] = 2 * curve * s; }
+  const x = new Float64Array(16),
+    y = new Float64Array(16),
+    z = new Float64Array(16),
+    yaw = new Float64Array(16);
+  for (let i = 0; i < 16; i++) {
+    const s = (i - 15) * v * 0.1;
+    x[i] = s;
+    y[i] = curve * s * s;
+    z[i] = 0.03 * s;
+    yaw[i] = 2 * curve * s;
+  }
   return { x, y, z, yaw, dt: 0.1 };
 }
-const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => { let d = 0; for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!)); return d; };
+const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
+  return d;
+};
 
 describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache and weights)', function () {
   this.timeout(120000);
@@ -41,9 +59,27 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
   let sessions: SessionSet;
   let tok: BundleTokenizer;
   const calls: { role: string; feeds: Record<string, Tensor>; out: Record<string, Tensor> }[] = [];
-  const recording: GraphRunner = { async run(role, feeds) { const out = await sessions.runner.run(role, feeds); calls.push({ role, feeds, out }); return out; } };
-  const plan = (px: Tensor, h: EgoHistory, seed: number, samples: number, runner: GraphRunner = recording): Promise<PipelineOutput> =>
-    runPipeline({ manifest: v.manifest, tokenizer: tok, runner: checkedRunner(runner, v.manifest), now: () => 0 }, px, h, seed, samples);
+  const recording: GraphRunner = {
+    async run(role, feeds) {
+      const out = await sessions.runner.run(role, feeds);
+      calls.push({ role, feeds, out });
+      return out;
+    },
+  };
+  const plan = (
+    px: Tensor,
+    h: EgoHistory,
+    seed: number,
+    samples: number,
+    runner: GraphRunner = recording,
+  ): Promise<PipelineOutput> =>
+    runPipeline(
+      { manifest: v.manifest, tokenizer: tok, runner: checkedRunner(runner, v.manifest), now: () => 0 },
+      px,
+      h,
+      seed,
+      samples,
+    );
 
   before(async () => {
     base = mkdtempSync(join(tmpdir(), 'ar1-tiny-'));
@@ -56,17 +92,42 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
     await sessions?.release();
     rmSync(base, { recursive: true, force: true });
   });
-  beforeEach(() => { calls.length = 0; });
+  beforeEach(() => {
+    calls.length = 0;
+  });
 
   it('is generated deterministically, weights fp16 in external data, per-layer fp16 cache declared from the manifest', () => {
     makeTinyAr1Bundle(join(base, 'again'));
-    for (const f of Object.keys(v.manifest.files)) expect(readFileSync(join(base, 'again', f)).equals(readFileSync(join(base, 'tiny', f))), f).to.equal(true);
-    expect(Object.keys(v.manifest.files)).to.include.members(['lm_prefill.onnx.data', 'lm_decode.onnx.data', 'action_expert.onnx.data', 'vision_encoder.onnx.data']);
+    for (const f of Object.keys(v.manifest.files))
+      expect(readFileSync(join(base, 'again', f)).equals(readFileSync(join(base, 'tiny', f))), f).to.equal(true);
+    expect(Object.keys(v.manifest.files)).to.include.members([
+      'lm_prefill.onnx.data',
+      'lm_decode.onnx.data',
+      'action_expert.onnx.data',
+      'vision_encoder.onnx.data',
+    ]);
     expect(v.manifest.lm).to.deep.equal({ layers: 2, kvHeads: 2, headDim: 8, cacheDtype: 'float16' });
     const dec = v.manifest.graphs.lm_decode!;
-    expect(dec.inputs.map((t) => t.name)).to.deep.equal(['input_ids', 'position_ids', 'past_key_values.0.key', 'past_key_values.0.value', 'past_key_values.1.key', 'past_key_values.1.value']);
-    expect(dec.outputs.map((t) => t.name)).to.deep.equal(['logits', 'present.0.key', 'present.0.value', 'present.1.key', 'present.1.value']);
-    expect(v.manifest.graphs.vision_encoder!.outputs.map((t) => t.name)).to.deep.equal(['image_embeds', 'deepstack_embeds.0', 'deepstack_embeds.1']);
+    expect(dec.inputs.map((t) => t.name)).to.deep.equal([
+      'input_ids',
+      'position_ids',
+      'past_key_values.0.key',
+      'past_key_values.0.value',
+      'past_key_values.1.key',
+      'past_key_values.1.value',
+    ]);
+    expect(dec.outputs.map((t) => t.name)).to.deep.equal([
+      'logits',
+      'present.0.key',
+      'present.0.value',
+      'present.1.key',
+      'present.1.value',
+    ]);
+    expect(v.manifest.graphs.vision_encoder!.outputs.map((t) => t.name)).to.deep.equal([
+      'image_embeds',
+      'deepstack_embeds.0',
+      'deepstack_embeds.1',
+    ]);
   });
 
   it('runs vision → prefill → decode steps with a growing per-layer fp16 cache → expert attending to it', async () => {
@@ -89,7 +150,8 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
   });
 
   it('K samples in one batch equal K single runs with the same seeds (sample s of seed n = sample 0 of seed n + s)', async () => {
-    const px = pixels(2), h = history(15, 0.002);
+    const px = pixels(2),
+      h = history(15, 0.002);
     const batch = await plan(px, h, 40, 4);
     expect(calls.filter((c) => c.role === 'action_expert').every((c) => c.feeds.x!.dims[0] === 4)).to.equal(true);
     expect(calls.filter((c) => c.role === 'lm_decode').every((c) => c.feeds.input_ids!.dims[0] === 4)).to.equal(true);
@@ -124,7 +186,8 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
       },
     };
     const out = await plan(pixels(5), history(8), 11, 3, boosted);
-    for (const ids of out.tokenIds) for (const id of ids) expect(id < first || id >= first + 4000, `token ${id}`).to.equal(true);
+    for (const ids of out.tokenIds)
+      for (const id of ids) expect(id < first || id >= first + 4000, `token ${id}`).to.equal(true);
     expect(tok.masked.size).to.equal(4000);
   });
 
@@ -177,9 +240,17 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
     const engine = await createOnnxEngine({ bundleDir: join(base, 'tiny') });
     try {
       const { height, width } = TINY.native;
-      const frames = engine.contract.cameras.map((camera) => [0, 1, 2, 3].map((k) => ({
-        camera, stampS: 10 + (k - 3) * 0.1, encoding: 'rgb8' as const, width, height, step: width * 3, data: new Uint8Array(width * height * 3).fill(40 + k * 30),
-      })));
+      const frames = engine.contract.cameras.map((camera) =>
+        [0, 1, 2, 3].map((k) => ({
+          camera,
+          stampS: 10 + (k - 3) * 0.1,
+          encoding: 'rgb8' as const,
+          width,
+          height,
+          step: width * 3,
+          data: new Uint8Array(width * height * 3).fill(40 + k * 30),
+        })),
+      );
       const r = await engine.plan({ t0S: 10, frames, history: history(10), seed: 1, samples: 2 });
       expect(r.samples).to.have.length(2);
       expect(r.bundleId).to.equal('ar1-tiny@1.0.0');
@@ -200,21 +271,49 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
       fs = await createSessions(fv.graphPaths, ['cpu'], silentLogger);
       ftok = loadTokenizer(fv.tokenizerJson, fv.manifest);
     });
-    after(async () => { await fs?.release(); });
-    const fplan = (px: Tensor, h: EgoHistory, seed: number, samples: number) => runPipeline({
-      manifest: fv.manifest, tokenizer: ftok, now: () => 0,
-      runner: checkedRunner({ async run(role, feeds) { const out = await fs.runner.run(role, feeds); fcalls.push({ role, feeds, out }); return out; } }, fv.manifest),
-    }, px, h, seed, samples);
+    after(async () => {
+      await fs?.release();
+    });
+    const fplan = (px: Tensor, h: EgoHistory, seed: number, samples: number) =>
+      runPipeline(
+        {
+          manifest: fv.manifest,
+          tokenizer: ftok,
+          now: () => 0,
+          runner: checkedRunner(
+            {
+              async run(role, feeds) {
+                const out = await fs.runner.run(role, feeds);
+                fcalls.push({ role, feeds, out });
+                return out;
+              },
+            },
+            fv.manifest,
+          ),
+        },
+        px,
+        h,
+        seed,
+        samples,
+      );
 
     it('declares vision_encoder + generate; only tokens, counts and actions come out', () => {
       expect(fv.manifest.form).to.equal('fused');
       expect(Object.keys(fv.manifest.graphs)).to.deep.equal(['vision_encoder', 'generate']);
-      expect(fv.manifest.graphs.generate!.outputs.map((t) => t.name)).to.deep.equal(['tokens', 'token_counts', 'actions']);
+      expect(fv.manifest.graphs.generate!.outputs.map((t) => t.name)).to.deep.equal([
+        'tokens',
+        'token_counts',
+        'actions',
+      ]);
     });
 
     it('gives the same tokens and trajectories as the split form for the same seeds, within fp16 tolerance', async () => {
       let stopped = 0;
-      for (const [seed, px, h] of [[3, pixels(7), history(9)], [17, pixels(8), history(14, 0.002)], [101, pixels(9), history(4)]] as const) {
+      for (const [seed, px, h] of [
+        [3, pixels(7), history(9)],
+        [17, pixels(8), history(14, 0.002)],
+        [101, pixels(9), history(4)],
+      ] as const) {
         const a = await plan(px, h, seed, 3);
         fcalls.length = 0;
         const b = await fplan(px, h, seed, 3);
@@ -234,9 +333,17 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
       const engine = await createOnnxEngine({ bundleDir: join(base, 'fused') });
       try {
         const { height, width } = TINY.native;
-        const frames = engine.contract.cameras.map((camera) => [0, 1, 2, 3].map((k) => ({
-          camera, stampS: 10 + (k - 3) * 0.1, encoding: 'rgb8' as const, width, height, step: width * 3, data: new Uint8Array(width * height * 3).fill(40 + k * 30),
-        })));
+        const frames = engine.contract.cameras.map((camera) =>
+          [0, 1, 2, 3].map((k) => ({
+            camera,
+            stampS: 10 + (k - 3) * 0.1,
+            encoding: 'rgb8' as const,
+            width,
+            height,
+            step: width * 3,
+            data: new Uint8Array(width * height * 3).fill(40 + k * 30),
+          })),
+        );
         const r = await engine.plan({ t0S: 10, frames, history: history(10), seed: 1, samples: 6 });
         expect(r.samples).to.have.length(6);
         expect(r.bundleId).to.equal('ar1-tiny-fused@1.0.0');
@@ -266,6 +373,8 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
       work = mkdtempSync(join(base, 'case-'));
       cpSync(join(base, 'tiny'), work, { recursive: true });
     });
+    // A parsed YAML document, edited by path in each case.
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
     const editManifest = (f: (m: Record<string, any>) => void) => {
       const p = join(work, 'manifest.yaml');
       const m = parse(readFileSync(p, 'utf8'));
@@ -273,33 +382,59 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
       writeFileSync(p, stringify(m));
     };
 
-    it('a manifest whose layer count disagrees with the graphs\' cache tensors', async () => {
-      editManifest((m) => { m.lm.layers = 3; });
+    it("a manifest whose layer count disagrees with the graphs' cache tensors", async () => {
+      editManifest((m) => {
+        m.lm.layers = 3;
+      });
       await refused(verifyBundle(work), /graphs\.lm_prefill\.outputs: expected a tensor named "present\.2\.key"/);
     });
     it('a cache tensor of another dtype than lm.cache_dtype, or another head size', async () => {
-      editManifest((m) => { m.lm.cache_dtype = 'float32'; });
-      await refused(verifyBundle(work), /graphs\.lm_prefill present\.0\.key\.dtype: expected lm\.cache_dtype float32, got float16/);
-      editManifest((m) => { m.lm.cache_dtype = 'float16'; m.lm.head_dim = 16; });
+      editManifest((m) => {
+        m.lm.cache_dtype = 'float32';
+      });
+      await refused(
+        verifyBundle(work),
+        /graphs\.lm_prefill present\.0\.key\.dtype: expected lm\.cache_dtype float32, got float16/,
+      );
+      editManifest((m) => {
+        m.lm.cache_dtype = 'float16';
+        m.lm.head_dim = 16;
+      });
       await refused(verifyBundle(work), /present\.0\.key\.shape: expected \[batch, 2, positions, 16\]/);
     });
     it('a graph whose real cache dtype differs from the manifest', async () => {
       editManifest((m) => {
         m.lm.cache_dtype = 'float32';
-        for (const g of Object.values(m.graphs) as { inputs: { name: string; dtype: string }[]; outputs: { name: string; dtype: string }[] }[]) {
-          for (const t of [...g.inputs, ...g.outputs]) if (/^(past_key_values|present)\./.test(t.name)) t.dtype = 'float32';
+        for (const g of Object.values(m.graphs) as {
+          inputs: { name: string; dtype: string }[];
+          outputs: { name: string; dtype: string }[];
+        }[]) {
+          for (const t of [...g.inputs, ...g.outputs])
+            if (/^(past_key_values|present)\./.test(t.name)) t.dtype = 'float32';
         }
       });
-      await refused(verifyBundle(work), /lm_prefill\.onnx: output present\.0\.key: expected dtype float32, got float16/);
+      await refused(
+        verifyBundle(work),
+        /lm_prefill\.onnx: output present\.0\.key: expected dtype float32, got float16/,
+      );
     });
     it('a missing deepstack output', async () => {
-      editManifest((m) => { m.vision.deepstack = 3; });
-      await refused(verifyBundle(work), /graphs\.vision_encoder\.outputs: expected a tensor named "deepstack_embeds\.2"/);
+      editManifest((m) => {
+        m.vision.deepstack = 3;
+      });
+      await refused(
+        verifyBundle(work),
+        /graphs\.vision_encoder\.outputs: expected a tensor named "deepstack_embeds\.2"/,
+      );
     });
     it('trajectory tokens beyond the vocabulary', async () => {
-      editManifest((m) => { m.tokenizer.trajectory_tokens.count = 5000; });
+      editManifest((m) => {
+        m.tokenizer.trajectory_tokens.count = 5000;
+      });
       const w = await verifyBundle(work);
-      expect(() => loadTokenizer(w.tokenizerJson, w.manifest)).to.throw(/trajectory_tokens: expected 5000 ids from <i0>/);
+      expect(() => loadTokenizer(w.tokenizerJson, w.manifest)).to.throw(
+        /trajectory_tokens: expected 5000 ids from <i0>/,
+      );
     });
   });
 });

@@ -5,19 +5,42 @@ import type { ProcessLike, TimerHost } from '../../../nodes/adapters/rclnodejs/s
 
 /** A stand-in for the part of the rclnodejs API the adapter uses, recording every call. */
 export class FakeQoS {
-  constructor(readonly history: number, readonly depth: number, readonly reliability: number, readonly durability: number) {}
+  constructor(
+    readonly history: number,
+    readonly depth: number,
+    readonly reliability: number,
+    readonly durability: number,
+  ) {}
 }
 export class FakeParameter {
-  constructor(readonly name: string, readonly type: number, readonly value: unknown) {}
+  constructor(
+    readonly name: string,
+    readonly type: number,
+    readonly value: unknown,
+  ) {}
 }
 export class FakeParameterDescriptor {
-  constructor(readonly name: string, readonly type: number, readonly description: string, readonly readOnly: boolean) {}
+  constructor(
+    readonly name: string,
+    readonly type: number,
+    readonly description: string,
+    readonly readOnly: boolean,
+  ) {}
 }
 
-export interface FakeSubscription { type: string; topic: string; options: { qos: FakeQoS; enableTypedArray: boolean }; callback: (m: unknown) => void }
+export interface FakeSubscription {
+  type: string;
+  topic: string;
+  options: { qos: FakeQoS; enableTypedArray: boolean };
+  callback: (m: unknown) => void;
+}
 export interface FakeTimer {
-  periodNs: bigint; callback: () => void; canceled: boolean;
-  cancel: sinon.SinonSpy; reset: sinon.SinonSpy; changeTimerPeriod: sinon.SinonSpy;
+  periodNs: bigint;
+  callback: () => void;
+  canceled: boolean;
+  cancel: sinon.SinonSpy;
+  reset: sinon.SinonSpy;
+  changeTimerPeriod: sinon.SinonSpy;
 }
 
 export class FakeNode {
@@ -26,7 +49,10 @@ export class FakeNode {
   readonly publishers: Array<{ type: string; topic: string; options: { qos: FakeQoS }; publish: sinon.SinonStub }> = [];
   readonly timers: FakeTimer[] = [];
   readonly logger = { debug: sinon.spy(), info: sinon.spy(), warn: sinon.spy(), error: sinon.spy() };
-  readonly declared = new Map<string, { parameter: FakeParameter; descriptor: FakeParameterDescriptor; ignoreOverride: boolean }>();
+  readonly declared = new Map<
+    string,
+    { parameter: FakeParameter; descriptor: FakeParameterDescriptor; ignoreOverride: boolean }
+  >();
   nowNs = 0n;
   readonly getLogger = sinon.spy(() => this.logger);
   readonly spin = sinon.spy();
@@ -38,13 +64,23 @@ export class FakeNode {
     this.timers.splice(this.timers.indexOf(t), 1);
   });
 
-  constructor(readonly nodeName: string, readonly nodeNamespace: string) {
+  constructor(
+    readonly nodeName: string,
+    readonly nodeNamespace: string,
+  ) {
     FakeNode.last = this;
   }
 
-  now() { return { nanoseconds: this.nowNs }; }
+  now() {
+    return { nanoseconds: this.nowNs };
+  }
 
-  createSubscription(type: string, topic: string, options: FakeSubscription['options'], callback: (m: unknown) => void) {
+  createSubscription(
+    type: string,
+    topic: string,
+    options: FakeSubscription['options'],
+    callback: (m: unknown) => void,
+  ) {
     const s = { type, topic, options, callback };
     this.subscriptions.push(s);
     return s;
@@ -58,16 +94,26 @@ export class FakeNode {
 
   createTimer(periodNs: bigint, callback: () => void) {
     const t: FakeTimer = {
-      periodNs, callback, canceled: false,
-      cancel: sinon.spy(() => { t.canceled = true; }),
-      reset: sinon.spy(() => { t.canceled = false; }),
-      changeTimerPeriod: sinon.spy((p: bigint) => { t.periodNs = p; }),
+      periodNs,
+      callback,
+      canceled: false,
+      cancel: sinon.spy(() => {
+        t.canceled = true;
+      }),
+      reset: sinon.spy(() => {
+        t.canceled = false;
+      }),
+      changeTimerPeriod: sinon.spy((p: bigint) => {
+        t.periodNs = p;
+      }),
     };
     this.timers.push(t);
     return t;
   }
 
-  hasParameter(name: string) { return name === 'use_sim_time' || this.declared.has(name); }
+  hasParameter(name: string) {
+    return name === 'use_sim_time' || this.declared.has(name);
+  }
 
   declareParameter(parameter: FakeParameter, descriptor: FakeParameterDescriptor, ignoreOverride: boolean) {
     this.declared.set(parameter.name, { parameter, descriptor, ignoreOverride });
@@ -80,7 +126,9 @@ export function fakeRclnodejs() {
   const rcl = {
     init: sinon.stub().resolves(),
     removeSignalHandlers: sinon.spy(),
-    shutdown: sinon.spy(() => { down = true; }),
+    shutdown: sinon.spy(() => {
+      down = true;
+    }),
     isShutdown: () => down,
     Node: FakeNode,
     QoS: FakeQoS,
@@ -109,7 +157,10 @@ export class FakeTimers implements TimerHost {
     this.pending.delete((handle as { id: number }).id);
   }
   fireAll() {
-    for (const [id, fire] of [...this.pending]) { this.pending.delete(id); fire(); }
+    for (const [id, fire] of [...this.pending]) {
+      this.pending.delete(id);
+      fire();
+    }
   }
 }
 

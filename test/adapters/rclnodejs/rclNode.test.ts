@@ -7,18 +7,31 @@ import type { UnicycleCommand } from '../../../nodes/core/msgs.js';
 import { tempFiles } from '../../core/params/fixtures.js';
 import { FakeNode, FakeProcess, FakeQoS, FakeTimers, fakeRclnodejs, settle } from './fakeRclnodejs.js';
 
-const command = (acceleration: number): UnicycleCommand =>
-  ({ header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'rig' }, acceleration, curvature: 0, speed: 0, source: 0 });
+const command = (acceleration: number): UnicycleCommand => ({
+  header: { stamp: { sec: 0, nanosec: 0 }, frame_id: 'rig' },
+  acceleration,
+  curvature: 0,
+  speed: 0,
+  source: 0,
+});
 
 async function start(argv: string[] = ['--ros-args'], name = 'ar1_watchdog') {
   const { rcl, load } = fakeRclnodejs();
   const proc = new FakeProcess();
   const timers = new FakeTimers();
   const immediates: Array<() => void> = [];
-  const ros = await createRclNode({ name, argv }, {
-    load, process: proc, timers,
-    immediate: (fire) => { immediates.push(fire); return () => immediates.splice(immediates.indexOf(fire), 1); },
-  });
+  const ros = await createRclNode(
+    { name, argv },
+    {
+      load,
+      process: proc,
+      timers,
+      immediate: (fire) => {
+        immediates.push(fire);
+        return () => immediates.splice(immediates.indexOf(fire), 1);
+      },
+    },
+  );
   return { ros, rcl, load, proc, timers, immediates, node: FakeNode.last! };
 }
 
@@ -48,8 +61,21 @@ describe('adapters/rclnodejs: createRclNode against a fake rclnodejs', () => {
     });
 
     it('-r __node / __ns rename the node; parameters are read for the new name from the same files and -p', async () => {
-      const f = tempFiles({ 'w.yaml': '/**:\n  ros__parameters:\n    a: 1\nwd2:\n  ros__parameters:\n    b: 2\nar1_watchdog:\n  ros__parameters:\n    c: 3\n' });
-      const { node, ros } = await track(['--ros-args', '-r', '__node:=wd2', '-r', '__ns:=/car1', '--params-file', f['w.yaml']!, '-p', 'd:=x']);
+      const f = tempFiles({
+        'w.yaml':
+          '/**:\n  ros__parameters:\n    a: 1\nwd2:\n  ros__parameters:\n    b: 2\nar1_watchdog:\n  ros__parameters:\n    c: 3\n',
+      });
+      const { node, ros } = await track([
+        '--ros-args',
+        '-r',
+        '__node:=wd2',
+        '-r',
+        '__ns:=/car1',
+        '--params-file',
+        f['w.yaml']!,
+        '-p',
+        'd:=x',
+      ]);
       expect([node.nodeName, node.nodeNamespace]).to.deep.equal(['wd2', '/car1']);
       expect([ros.name, ros.namespace]).to.deep.equal(['wd2', '/car1']);
       // A file's source keeps what came from /** apart from what came from the node's own section.
@@ -62,16 +88,30 @@ describe('adapters/rclnodejs: createRclNode against a fake rclnodejs', () => {
     it('bad --ros-args or a missing params file fail before rclnodejs is even loaded', async () => {
       const { load } = fakeRclnodejs();
       let err: unknown;
-      try { await createRclNode({ name: 'n', argv: ['--ros-args', '--bogus'] }, { load, process: new FakeProcess() }); } catch (e) { err = e; }
+      try {
+        await createRclNode({ name: 'n', argv: ['--ros-args', '--bogus'] }, { load, process: new FakeProcess() });
+      } catch (e) {
+        err = e;
+      }
       expect(err).to.be.instanceOf(ParameterError);
-      try { await createRclNode({ name: 'n', argv: ['--ros-args', '--params-file', '/no/such.yaml'] }, { load, process: new FakeProcess() }); } catch (e) { err = e; }
+      try {
+        await createRclNode(
+          { name: 'n', argv: ['--ros-args', '--params-file', '/no/such.yaml'] },
+          { load, process: new FakeProcess() },
+        );
+      } catch (e) {
+        err = e;
+      }
       expect((err as Error).message).to.match(/^\/no\/such\.yaml: cannot read parameter file/);
       expect(load.called).to.equal(false);
     });
 
     it('the logger is taken once and forwards each level', async () => {
       const { ros, node } = await track();
-      ros.logger.info('i'); ros.logger.warn('w'); ros.logger.error('e'); ros.logger.debug('d');
+      ros.logger.info('i');
+      ros.logger.warn('w');
+      ros.logger.error('e');
+      ros.logger.debug('d');
       expect(node.getLogger.callCount).to.equal(1);
       expect(node.logger.info.calledWith('i')).to.equal(true);
       expect(node.logger.warn.calledWith('w')).to.equal(true);
@@ -106,8 +146,10 @@ describe('adapters/rclnodejs: createRclNode against a fake rclnodejs', () => {
     }
     it('a depth below 1 is refused when the subscription is made', async () => {
       const { ros } = await track();
-      expect(() => ros.createPublisher('std_msgs/msg/String', '/x', { ...QOS_COMMAND, depth: 0 }))
-        .to.throw(RangeError, /QoS depth: expected an integer >= 1, got 0/);
+      expect(() => ros.createPublisher('std_msgs/msg/String', '/x', { ...QOS_COMMAND, depth: 0 })).to.throw(
+        RangeError,
+        /QoS depth: expected an integer >= 1, got 0/,
+      );
     });
   });
 
@@ -143,7 +185,9 @@ describe('adapters/rclnodejs: createRclNode against a fake rclnodejs', () => {
       expect(() => cb({ data: 'bad' })).to.not.throw();
       cb({ data: 'good' });
       await new Promise((r) => setTimeout(r, 1)); // RxJS reports a handler's error on a timer
-      expect(node.logger.error.firstCall.args[0]).to.match(/unhandled error in node code: cannot handle bad \[node=ar1_watchdog\]/);
+      expect(node.logger.error.firstCall.args[0]).to.match(
+        /unhandled error in node code: cannot handle bad \[node=ar1_watchdog\]/,
+      );
       expect(seen).to.deep.equal(['good']); // still subscribed
       sub.unsubscribe();
     });
@@ -154,7 +198,11 @@ describe('adapters/rclnodejs: createRclNode against a fake rclnodejs', () => {
       const { ros, node } = await track();
       const pub = ros.createPublisher('sensor_msgs/msg/CompressedImage', '/img', QOS_SENSOR);
       const parent = new Uint8Array([9, 9, 1, 2, 3, 9]);
-      const msg = { header: { stamp: { sec: 1, nanosec: 0 }, frame_id: 'cam' }, format: 'jpeg', data: parent.subarray(2, 5) };
+      const msg = {
+        header: { stamp: { sec: 1, nanosec: 0 }, frame_id: 'cam' },
+        format: 'jpeg',
+        data: parent.subarray(2, 5),
+      };
       pub.publish(msg);
       const sent = node.publishers[0]!.publish.firstCall.args[0] as typeof msg;
       expect(sent.data).to.not.equal(msg.data);
@@ -172,7 +220,9 @@ describe('adapters/rclnodejs: createRclNode against a fake rclnodejs', () => {
       const pub = ros.createPublisher('ar1_msgs/msg/UnicycleCommand', '/vehicle/unicycle_command', QOS_COMMAND);
       node.publishers[0]!.publish.onFirstCall().throws(new Error('rmw: publisher invalid'));
       expect(() => pub.publish(command(1))).to.not.throw();
-      expect(node.logger.error.firstCall.args[0]).to.match(/publishing on \/vehicle\/unicycle_command threw: rmw: publisher invalid/);
+      expect(node.logger.error.firstCall.args[0]).to.match(
+        /publishing on \/vehicle\/unicycle_command threw: rmw: publisher invalid/,
+      );
       await ros.shutdown();
       pub.publish(command(2));
       expect(node.publishers[0]!.publish.callCount).to.equal(1);
@@ -219,13 +269,16 @@ describe('adapters/rclnodejs: createRclNode against a fake rclnodejs', () => {
       const got: number[] = [];
       const sub: Subscription = interval(20, ros.scheduler).subscribe((v) => got.push(v));
       const t = node.timers[0]!;
-      for (let i = 0; i < 5; i++) { node.nowNs += 20_000_000n; t.callback(); }
+      for (let i = 0; i < 5; i++) {
+        node.nowNs += 20_000_000n;
+        t.callback();
+      }
       expect(got).to.deep.equal([0, 1, 2, 3, 4]);
       expect(node.timers).to.deep.equal([t]);
       sub.unsubscribe();
       expect(t.cancel.calledOnce).to.equal(true);
       t.callback();
-      expect(got, 'a cancelled timer\'s late call does nothing').to.have.length(5);
+      expect(got, "a cancelled timer's late call does nothing").to.have.length(5);
     });
 
     it('a zero delay runs on the next event-loop turn, not on a ROS timer', async () => {
@@ -239,7 +292,9 @@ describe('adapters/rclnodejs: createRclNode against a fake rclnodejs', () => {
 
     it('scheduled work that throws is logged and stops only that action', async () => {
       const { ros, node } = await track();
-      ros.scheduler.schedule(() => { throw new Error('boom'); }, 10);
+      ros.scheduler.schedule(() => {
+        throw new Error('boom');
+      }, 10);
       const t = node.timers[0]!;
       node.nowNs = 10_000_000n;
       expect(() => t.callback()).to.not.throw();
@@ -252,13 +307,21 @@ describe('adapters/rclnodejs: createRclNode against a fake rclnodejs', () => {
     it('declares loaded values read-only with ROS types: nested keys dotted, integers as bigint, lists typed', async () => {
       const { ros, node } = await track();
       const skipped = ros.declareParameters({
-        bundle_dir: '/m', rate_hz: 50, max_plan_age_s: 0.5, verbose: false, use_sim_time: true,
+        bundle_dir: '/m',
+        rate_hz: 50,
+        max_plan_age_s: 0.5,
+        verbose: false,
+        use_sim_time: true,
         limits: { reference_speed_mps: [1.5, 10, 30], names: ['a', 'b'], none: [] },
       });
       const got = Object.fromEntries([...node.declared].map(([k, v]) => [k, [v.parameter.type, v.parameter.value]]));
       expect(got).to.deep.equal({
-        bundle_dir: [4, '/m'], rate_hz: [2, 50n], max_plan_age_s: [3, 0.5], verbose: [1, false],
-        'limits.reference_speed_mps': [8, [1.5, 10, 30]], 'limits.names': [9, ['a', 'b']],
+        bundle_dir: [4, '/m'],
+        rate_hz: [2, 50n],
+        max_plan_age_s: [3, 0.5],
+        verbose: [1, false],
+        'limits.reference_speed_mps': [8, [1.5, 10, 30]],
+        'limits.names': [9, ['a', 'b']],
       });
       for (const { descriptor, ignoreOverride } of node.declared.values()) {
         expect(descriptor.readOnly).to.equal(true);
@@ -274,10 +337,20 @@ describe('adapters/rclnodejs: createRclNode against a fake rclnodejs', () => {
         const { ros, rcl, node, proc } = await start();
         const pub = ros.createPublisher('ar1_msgs/msg/UnicycleCommand', '/vehicle/unicycle_command', QOS_COMMAND);
         const order: string[] = [];
-        ros.shutdown$.subscribe({ next: () => { pub.publish(command(-2.5)); order.push('shutdown$'); }, complete: () => order.push('complete') });
-        ros.onShutdown(async () => { await settle(); order.push('hook'); });
+        ros.shutdown$.subscribe({
+          next: () => {
+            pub.publish(command(-2.5));
+            order.push('shutdown$');
+          },
+          complete: () => order.push('complete'),
+        });
+        ros.onShutdown(async () => {
+          await settle();
+          order.push('hook');
+        });
         proc.emit(signal);
-        await settle(); await settle();
+        await settle();
+        await settle();
         expect(order).to.deep.equal(['shutdown$', 'complete', 'hook']);
         expect((node.publishers[0]!.publish.firstCall.args[0] as UnicycleCommand).acceleration).to.equal(-2.5);
         expect(node.publishers[0]!.publish.calledBefore(rcl.shutdown)).to.equal(true);
@@ -297,7 +370,12 @@ describe('adapters/rclnodejs: createRclNode against a fake rclnodejs', () => {
     it('a shutdown that hangs past the 2 s deadline exits 1; a second signal exits 1 at once', async () => {
       const { ros, proc, timers } = await start();
       let release!: () => void;
-      ros.onShutdown(() => new Promise<void>((r) => { release = r; })); // does not finish in time
+      ros.onShutdown(
+        () =>
+          new Promise<void>((r) => {
+            release = r;
+          }),
+      ); // does not finish in time
       proc.emit('SIGINT');
       await settle();
       expect(proc.exit.called).to.equal(false);
@@ -312,9 +390,12 @@ describe('adapters/rclnodejs: createRclNode against a fake rclnodejs', () => {
 
     it('a failing hook is logged and the rest of shutdown still happens', async () => {
       const { ros, rcl, node, proc } = await start();
-      ros.onShutdown(() => { throw new Error('stop failed'); });
+      ros.onShutdown(() => {
+        throw new Error('stop failed');
+      });
       proc.emit('SIGTERM');
-      await settle(); await settle();
+      await settle();
+      await settle();
       expect(node.logger.error.firstCall.args[0]).to.match(/shutdown step failed: stop failed/);
       expect(rcl.shutdown.calledOnce).to.equal(true);
       expect(proc.exit.calledOnceWith(0)).to.equal(true);
@@ -328,4 +409,3 @@ describe('adapters/rclnodejs: createRclNode against a fake rclnodejs', () => {
     });
   });
 });
-

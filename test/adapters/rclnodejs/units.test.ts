@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import {
-  PARAMETER_TYPE, flattenParameters, rosEnvironmentProblem, toRclParameterValue, unwrapDefaultExport, withFreshTypedArrays,
+  PARAMETER_TYPE,
+  flattenParameters,
+  rosEnvironmentProblem,
+  toRclParameterValue,
+  unwrapDefaultExport,
+  withFreshTypedArrays,
 } from '../../../nodes/adapters/rclnodejs/index.js';
 import { parameterSpec } from '../../../nodes/adapters/rclnodejs/parameters.js';
 import { AUGMENTATION_PATH, renderAugmentation } from '../../../nodes/adapters/rclnodejs/augmentation.js';
@@ -67,7 +72,7 @@ describe('adapters/rclnodejs: parameter values', () => {
     expect(toRclParameterValue([1, 'a'])).to.equal('a list mixing types is not a ROS parameter');
     expect(toRclParameterValue(null)).to.equal('a null is not a ROS parameter');
   });
-  describe('with the node schema\'s spec', () => {
+  describe("with the node schema's spec", () => {
     const schema = {
       type: 'object',
       properties: {
@@ -78,7 +83,12 @@ describe('adapters/rclnodejs: parameter values', () => {
       },
     };
     it('finds the spec of a dotted name, with description and bounds; none for a name the schema lacks', () => {
-      expect(parameterSpec(schema, 'rate_hz')).to.deep.equal({ type: 'number', description: 'Rate [Hz]', minimum: 10, maximum: 1000 });
+      expect(parameterSpec(schema, 'rate_hz')).to.deep.equal({
+        type: 'number',
+        description: 'Rate [Hz]',
+        minimum: 10,
+        maximum: 1000,
+      });
       expect(parameterSpec(schema, 'window')).to.deep.equal({ type: 'integer', minimum: 0 });
       expect(parameterSpec(schema, 'limits.accel')).to.deep.equal({ type: 'array', items: 'number' });
       expect(parameterSpec(schema, 'limits.nope')).to.equal(undefined);
@@ -86,17 +96,36 @@ describe('adapters/rclnodejs: parameter values', () => {
       expect(parameterSpec(undefined, 'rate_hz')).to.equal(undefined);
     });
     it('a "number" written 50.0 (read as 50) is DOUBLE; a number array is a DOUBLE array; an integer stays INTEGER', () => {
-      expect(toRclParameterValue(50, parameterSpec(schema, 'rate_hz'))).to.deep.equal({ type: PARAMETER_TYPE.double, value: 50 });
-      expect(toRclParameterValue([2, 2], parameterSpec(schema, 'limits.accel'))).to.deep.equal({ type: PARAMETER_TYPE.doubleArray, value: [2, 2] });
-      expect(toRclParameterValue(5, parameterSpec(schema, 'window'))).to.deep.equal({ type: PARAMETER_TYPE.integer, value: 5n });
+      expect(toRclParameterValue(50, parameterSpec(schema, 'rate_hz'))).to.deep.equal({
+        type: PARAMETER_TYPE.double,
+        value: 50,
+      });
+      expect(toRclParameterValue([2, 2], parameterSpec(schema, 'limits.accel'))).to.deep.equal({
+        type: PARAMETER_TYPE.doubleArray,
+        value: [2, 2],
+      });
+      expect(toRclParameterValue(5, parameterSpec(schema, 'window'))).to.deep.equal({
+        type: PARAMETER_TYPE.integer,
+        value: 5n,
+      });
     });
     it('an empty list gets the element type the schema gives', () => {
-      expect(toRclParameterValue([], parameterSpec(schema, 'cameras.topics'))).to.deep.equal({ type: PARAMETER_TYPE.stringArray, value: [] });
-      expect(toRclParameterValue([], parameterSpec(schema, 'limits.accel'))).to.deep.equal({ type: PARAMETER_TYPE.doubleArray, value: [] });
+      expect(toRclParameterValue([], parameterSpec(schema, 'cameras.topics'))).to.deep.equal({
+        type: PARAMETER_TYPE.stringArray,
+        value: [],
+      });
+      expect(toRclParameterValue([], parameterSpec(schema, 'limits.accel'))).to.deep.equal({
+        type: PARAMETER_TYPE.doubleArray,
+        value: [],
+      });
     });
   });
   it('flattens nested values to dotted ROS names', () => {
-    expect(flattenParameters({ a: 1, b: { c: [1], d: { e: 'x' } } })).to.deep.equal([['a', 1], ['b.c', [1]], ['b.d.e', 'x']]);
+    expect(flattenParameters({ a: 1, b: { c: [1], d: { e: 'x' } } })).to.deep.equal([
+      ['a', 1],
+      ['b.c', [1]],
+      ['b.d.e', 'x'],
+    ]);
   });
 });
 

@@ -22,7 +22,13 @@ export const TEST_SCHEMA: ParameterSchema = {
   required: ['bundle_dir'],
   properties: {
     bundle_dir: { type: 'string', description: 'Model bundle folder' },
-    max_plan_age_s: { type: 'number', default: 0.5, exclusiveMinimum: 0, maximum: 5, description: 'Plan age limit [s]' },
+    max_plan_age_s: {
+      type: 'number',
+      default: 0.5,
+      exclusiveMinimum: 0,
+      maximum: 5,
+      description: 'Plan age limit [s]',
+    },
     rate_hz: { type: 'integer', default: 50, minimum: 1, description: 'Control rate [Hz]' },
     provider: { type: 'string', enum: ['cuda', 'cpu'], default: 'cuda', description: 'Execution provider' },
     verbose: { type: 'boolean', default: false, description: 'Extra logs' },
@@ -31,7 +37,13 @@ export const TEST_SCHEMA: ParameterSchema = {
       additionalProperties: false,
       default: {},
       properties: {
-        reference_speed_mps: { type: 'array', items: { type: 'number' }, minItems: 1, default: [1, 10, 30], description: '[m/s]' },
+        reference_speed_mps: {
+          type: 'array',
+          items: { type: 'number' },
+          minItems: 1,
+          default: [1, 10, 30],
+          description: '[m/s]',
+        },
         max_curvature: { type: 'number', default: 0.2, exclusiveMinimum: 0, description: '[1/m]' },
       },
     },

@@ -30,7 +30,9 @@ describe('core/params/paramsFile: ROS 2 parameter files', () => {
         '    limits: { max_curvature: 0.3, reference_speed_mps: [1.0, 5.0] }',
       ].join('\n');
       expect(parseFor(text)).to.deep.equal({
-        rate_hz: 100, provider: 'cpu', limits: { max_curvature: 0.1, reference_speed_mps: [1, 5] },
+        rate_hz: 100,
+        provider: 'cpu',
+        limits: { max_curvature: 0.1, reference_speed_mps: [1, 5] },
       });
     });
 
@@ -42,13 +44,15 @@ describe('core/params/paramsFile: ROS 2 parameter files', () => {
     });
 
     it('ignores sections of other nodes', () => {
-      const text = 'ar1_planner:\n  ros__parameters:\n    bundle_dir: /m\nar1_watchdog:\n  ros__parameters:\n    rate_hz: 5\n';
+      const text =
+        'ar1_planner:\n  ros__parameters:\n    bundle_dir: /m\nar1_watchdog:\n  ros__parameters:\n    rate_hz: 5\n';
       expect(parseFor(text)).to.deep.equal({ rate_hz: 5 });
       expect(parseFor(text, 'ar1_planner')).to.deep.equal({ bundle_dir: '/m' });
     });
 
     it('expands dotted keys and merges them with nested mappings', () => {
-      const text = '/**:\n  ros__parameters:\n    limits.max_curvature: 0.15\n    limits:\n      reference_speed_mps: [2.0]\n';
+      const text =
+        '/**:\n  ros__parameters:\n    limits.max_curvature: 0.15\n    limits:\n      reference_speed_mps: [2.0]\n';
       expect(parseFor(text)).to.deep.equal({ limits: { max_curvature: 0.15, reference_speed_mps: [2] } });
     });
 
@@ -65,17 +69,28 @@ describe('core/params/paramsFile: ROS 2 parameter files', () => {
 
   describe('errors name the file, the key, what was expected and what was found', () => {
     it('unreadable file: path and reason', () => {
-      expect(() => readParamsFile('/nonexistent/ar1/watchdog.param.yaml', 'ar1_watchdog'))
-        .to.throw(ParameterError, /^\/nonexistent\/ar1\/watchdog\.param\.yaml: cannot read parameter file \(no such file\)$/);
+      expect(() => readParamsFile('/nonexistent/ar1/watchdog.param.yaml', 'ar1_watchdog')).to.throw(
+        ParameterError,
+        /^\/nonexistent\/ar1\/watchdog\.param\.yaml: cannot read parameter file \(no such file\)$/,
+      );
     });
 
     it('unreadable file: a folder given as the file', () => {
       const dir = dirname(tempFiles({ 'x.yaml': '' })['x.yaml']!);
-      expect(() => readParamsFile(dir, 'n')).to.throw(ParameterError, new RegExp(`^${dir}: cannot read parameter file \\(expected a regular file, got a directory\\)$`));
+      expect(() => readParamsFile(dir, 'n')).to.throw(
+        ParameterError,
+        new RegExp(`^${dir}: cannot read parameter file \\(expected a regular file, got a directory\\)$`),
+      );
     });
 
     it('a ParameterError is a UserError (one line in the CLI, exit code 2)', () => {
-      const e = (() => { try { readParamsFile('/nonexistent.yaml', 'n'); } catch (err) { return err; } })();
+      const e = (() => {
+        try {
+          readParamsFile('/nonexistent.yaml', 'n');
+        } catch (err) {
+          return err;
+        }
+      })();
       expect(e).to.be.instanceOf(UserError);
       expect((e as UserError).exitCode).to.equal(2);
     });
@@ -91,29 +106,40 @@ describe('core/params/paramsFile: ROS 2 parameter files', () => {
     });
 
     it('wrong structure: a top-level list', () => {
-      expect(() => parseFor('- a\n- b\n'))
-        .to.throw(ParameterError, /^cfg\.yaml: expected a mapping of node names to "ros__parameters", got a list \["a", "b"\]$/);
+      expect(() => parseFor('- a\n- b\n')).to.throw(
+        ParameterError,
+        /^cfg\.yaml: expected a mapping of node names to "ros__parameters", got a list \["a", "b"\]$/,
+      );
     });
 
     it('wrong structure: a node section without ros__parameters (even of another node)', () => {
-      expect(() => parseFor('ar1_planner:\n  bundle_dir: /m\n'))
-        .to.throw(ParameterError, /^cfg\.yaml: ar1_planner: expected a "ros__parameters" mapping, got a mapping$/);
-      expect(() => parseFor('ar1_watchdog: 3\n'))
-        .to.throw(ParameterError, /^cfg\.yaml: ar1_watchdog: expected a "ros__parameters" mapping, got number 3$/);
+      expect(() => parseFor('ar1_planner:\n  bundle_dir: /m\n')).to.throw(
+        ParameterError,
+        /^cfg\.yaml: ar1_planner: expected a "ros__parameters" mapping, got a mapping$/,
+      );
+      expect(() => parseFor('ar1_watchdog: 3\n')).to.throw(
+        ParameterError,
+        /^cfg\.yaml: ar1_watchdog: expected a "ros__parameters" mapping, got number 3$/,
+      );
     });
 
     it('wrong structure: a key beside ros__parameters', () => {
-      expect(() => parseFor('/**:\n  ros__parameters: {}\n  ros_parameters: {}\n'))
-        .to.throw(ParameterError, /^cfg\.yaml: \/\*\*: unexpected key "ros_parameters" beside ros__parameters$/);
+      expect(() => parseFor('/**:\n  ros__parameters: {}\n  ros_parameters: {}\n')).to.throw(
+        ParameterError,
+        /^cfg\.yaml: \/\*\*: unexpected key "ros_parameters" beside ros__parameters$/,
+      );
     });
 
     it('wrong structure: ros__parameters is not a mapping', () => {
-      expect(() => parseFor('/**:\n  ros__parameters: [1]\n'))
-        .to.throw(ParameterError, /^cfg\.yaml: \/\*\*\.ros__parameters: expected a mapping, got a list \[1\]$/);
+      expect(() => parseFor('/**:\n  ros__parameters: [1]\n')).to.throw(
+        ParameterError,
+        /^cfg\.yaml: \/\*\*\.ros__parameters: expected a mapping, got a list \[1\]$/,
+      );
     });
   });
   it('an unknown YAML tag is an error, not a warning and a silently different value', () => {
-    expect(() => parseParamsText('ar1_planner:\n  ros__parameters:\n    seed: !foo 3\n', 'p.yaml', 'ar1_planner'))
-      .to.throw(/^p\.yaml: line 3: not valid YAML: Unresolved tag: !foo/);
+    expect(() =>
+      parseParamsText('ar1_planner:\n  ros__parameters:\n    seed: !foo 3\n', 'p.yaml', 'ar1_planner'),
+    ).to.throw(/^p\.yaml: line 3: not valid YAML: Unresolved tag: !foo/);
   });
 });

@@ -11,7 +11,11 @@ const superseded = (input: string): Ev => ({ kind: 'superseded', input });
 
 describe('planner/operators/planLatest', () => {
   let ts: TestScheduler;
-  beforeEach(() => { ts = new TestScheduler((a, b) => { expect(a).to.deep.equal(b); }); });
+  beforeEach(() => {
+    ts = new TestScheduler((a, b) => {
+      expect(a).to.deep.equal(b);
+    });
+  });
 
   it('runs one plan at a time; while it runs the latest input waits and older ones are superseded', () => {
     ts.run(({ hot, cold, expectObservable }) => {
@@ -20,7 +24,12 @@ describe('planner/operators/planLatest', () => {
       const expected = ' A 199ms B 49ms C 49ms (XD) 296ms Y 149ms |';
       //                 a runs 0–300 ms; b, c superseded; d waits and starts when a completes
       expectObservable(src.pipe(planLatest(engine, 100, ts))).toBe(expected, {
-        A: started('a'), B: superseded('b'), C: superseded('c'), X: completed('a'), D: started('d'), Y: completed('d'),
+        A: started('a'),
+        B: superseded('b'),
+        C: superseded('c'),
+        X: completed('a'),
+        D: started('d'),
+        Y: completed('d'),
       });
     });
   });
@@ -32,7 +41,12 @@ describe('planner/operators/planLatest', () => {
       const expected = ' A 9ms X 49ms B 29ms C 9ms D 9ms (Y|)';
       //                 next start allowed at 100 ms: d, the latest, runs then
       expectObservable(src.pipe(planLatest(engine, 100, ts))).toBe(expected, {
-        A: started('a'), X: completed('a'), B: superseded('b'), C: superseded('c'), D: started('d'), Y: completed('d'),
+        A: started('a'),
+        X: completed('a'),
+        B: superseded('b'),
+        C: superseded('c'),
+        D: started('d'),
+        Y: completed('d'),
       });
     });
   });
@@ -41,10 +55,14 @@ describe('planner/operators/planLatest', () => {
     ts.run(({ hot, cold, expectObservable }) => {
       const err = new EngineError('runtime', 'boom');
       const src = hot('  a 9ms b 99ms |');
-      const engine = (i: string): Observable<string> => (i === 'a' ? cold('50ms #', undefined, err) : cold('50ms (r|)', { r: 'b!' }));
+      const engine = (i: string): Observable<string> =>
+        i === 'a' ? cold('50ms #', undefined, err) : cold('50ms (r|)', { r: 'b!' });
       const expected = ' A 49ms (FB) 46ms Y 9ms |';
       expectObservable(src.pipe(planLatest(engine, 0, ts))).toBe(expected, {
-        A: started('a'), F: { kind: 'failed', input: 'a', error: err }, B: started('b'), Y: completed('b'),
+        A: started('a'),
+        F: { kind: 'failed', input: 'a', error: err },
+        B: started('b'),
+        Y: completed('b'),
       });
     });
   });
@@ -53,10 +71,16 @@ describe('planner/operators/planLatest', () => {
     ts.run(({ hot, expectObservable }) => {
       const err = new Error('sync');
       const src = hot('  a 9ms b 9ms |');
-      const engine = (i: string): Observable<string> => { if (i === 'b') throw err; return EMPTY; };
+      const engine = (i: string): Observable<string> => {
+        if (i === 'b') throw err;
+        return EMPTY;
+      };
       const expected = ' (AC) 6ms (BF) 6ms |';
       expectObservable(src.pipe(planLatest(engine, 0, ts))).toBe(expected, {
-        A: started('a'), C: { kind: 'cancelled', input: 'a' }, B: started('b'), F: { kind: 'failed', input: 'b', error: err },
+        A: started('a'),
+        C: { kind: 'cancelled', input: 'a' },
+        B: started('b'),
+        F: { kind: 'failed', input: 'b', error: err },
       });
     });
   });
@@ -66,7 +90,8 @@ describe('planner/operators/planLatest', () => {
       const src = hot('  a|');
       const expected = ' A 9ms (X|)';
       expectObservable(src.pipe(planLatest(() => cold('10ms r 5ms s|'), 0, ts))).toBe(expected, {
-        A: started('a'), X: completed('a', 'r'),
+        A: started('a'),
+        X: completed('a', 'r'),
       });
     });
   });
@@ -91,7 +116,10 @@ describe('planner/operators/planLatest', () => {
   });
 
   it('refuses a bad interval when built', () => {
-    expect(() => planLatest(() => EMPTY, -1, ts)).to.throw(RangeError, /planLatest: minIntervalMs: expected a finite value >= 0 ms, got -1/);
+    expect(() => planLatest(() => EMPTY, -1, ts)).to.throw(
+      RangeError,
+      /planLatest: minIntervalMs: expected a finite value >= 0 ms, got -1/,
+    );
     expect(() => planLatest(() => EMPTY, NaN, ts)).to.throw(RangeError);
   });
 });
