@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { requireSharedBags, SHARED_BAGS } from '../adapters/mcap/fixtures.js';
+import { ROSBAG2_BAGS } from '../adapters/mcap/fixtures.js';
 
 const AR1 = fileURLToPath(new URL('../../bin/ar1.js', import.meta.url));
 const run = (...args: string[]) => spawnSync(process.execPath, [AR1, ...args], { encoding: 'utf8' });
@@ -27,12 +27,8 @@ describe('cli/bag: ar1 bag info', () => {
   });
 
   describe('on the real bags', function () {
-    before(function () {
-      requireSharedBags(this);
-    });
-
     it('prints ros2-bag-info-like text', () => {
-      const r = run('bag', 'info', join(SHARED_BAGS, 'talker'));
+      const r = run('bag', 'info', join(ROSBAG2_BAGS, 'talker'));
       expect(r.status).to.equal(0);
       const lines = r.stdout.split('\n');
       expect(lines[0]).to.equal('Files:             talker.mcap');
@@ -46,7 +42,7 @@ describe('cli/bag: ar1 bag info', () => {
     });
 
     it('--json for machines: integer nanoseconds as strings', () => {
-      const r = run('bag', 'info', '--json', join(SHARED_BAGS, 'wbag'));
+      const r = run('bag', 'info', '--json', join(ROSBAG2_BAGS, 'wbag'));
       expect(r.status).to.equal(0);
       const j = JSON.parse(r.stdout) as {
         message_count: number;

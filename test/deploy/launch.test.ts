@@ -37,7 +37,7 @@ function included(file: LaunchFile): Array<{ file: LaunchFile; args: Record<stri
 }
 
 describe('deploy: launch files', () => {
-  it('the three launch files of issue 7 exist', () => {
+  it('the launch files exist: vehicle, HIL rig, replay into a live graph', () => {
     expect(FILES).to.include.members(['ar1.launch.yaml', 'hil.launch.yaml', 'replay_live.launch.yaml']);
   });
 

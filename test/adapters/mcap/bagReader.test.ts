@@ -6,7 +6,7 @@ import { MessageWriter } from '@foxglove/rosmsg2-serialization';
 import { parse } from '@foxglove/rosmsg';
 import { BagError, openBag } from '../../../nodes/adapters/mcap/index.js';
 import type { BagMessage, BagReader } from '../../../nodes/adapters/mcap/index.js';
-import { rawMcap, rawMetadata, requireSharedBags, SHARED_BAGS, tempDir, writeChatterBag } from './fixtures.js';
+import { rawMcap, rawMetadata, ROSBAG2_BAGS, tempDir, writeChatterBag } from './fixtures.js';
 
 async function readAll(bag: BagReader, opts: Parameters<BagReader['messages']>[0] = {}): Promise<BagMessage[]> {
   const out: BagMessage[] = [];
@@ -24,14 +24,10 @@ async function withBag<T>(path: string, fn: (bag: BagReader) => Promise<T>): Pro
 }
 
 describe('adapters/mcap openBag on real rosbag2 bags', function () {
-  before(function () {
-    requireSharedBags(this);
-  });
-
   for (const name of ['talker', 'cdr_test', 'wbag']) {
     it(`${name}: topics, types and counts computed from the MCAP agree with metadata.yaml`, async () => {
       const meta = rawMetadata(name);
-      await withBag(join(SHARED_BAGS, name), async (bag) => {
+      await withBag(join(ROSBAG2_BAGS, name), async (bag) => {
         const info = await bag.info();
         const got = info.topics.map((t) => ({ name: t.topic, type: t.type, count: t.messageCount }));
         const byName = (a: { name: string }, b: { name: string }): number => a.name.localeCompare(b.name);
@@ -47,7 +43,7 @@ describe('adapters/mcap openBag on real rosbag2 bags', function () {
   for (const name of ['talker', 'cdr_test']) {
     it(`${name}: start and duration agree with metadata.yaml, no problem reported`, async () => {
       const meta = rawMetadata(name);
-      await withBag(join(SHARED_BAGS, name), async (bag) => {
+      await withBag(join(ROSBAG2_BAGS, name), async (bag) => {
         const info = await bag.info();
         expect(info.startNs).to.equal(meta.start);
         expect(info.durationNs).to.equal(meta.duration);
@@ -59,7 +55,7 @@ describe('adapters/mcap openBag on real rosbag2 bags', function () {
 
   it('wbag: metadata.yaml start/duration are stale (rosbag2 split bug); the reader reports the disagreement', async () => {
     const meta = rawMetadata('wbag');
-    await withBag(join(SHARED_BAGS, 'wbag'), async (bag) => {
+    await withBag(join(ROSBAG2_BAGS, 'wbag'), async (bag) => {
       const info = await bag.info();
       const msgs = await readAll(bag);
       expect(info.startNs).to.equal(msgs[0]!.logTimeNs);
@@ -72,7 +68,7 @@ describe('adapters/mcap openBag on real rosbag2 bags', function () {
   });
 
   it('cdr_test: decodes test_msgs types with the definitions embedded in the file', async () => {
-    await withBag(join(SHARED_BAGS, 'cdr_test'), async (bag) => {
+    await withBag(join(ROSBAG2_BAGS, 'cdr_test'), async (bag) => {
       const msgs = await readAll(bag, { decode: true });
       const basic = msgs.filter((m) => m.topic === '/test_topic').map((m) => m.message as Record<string, unknown>);
       expect(basic).to.have.length(3);
@@ -87,7 +83,7 @@ describe('adapters/mcap openBag on real rosbag2 bags', function () {
   });
 
   it('talker: reads zstd chunks and decodes String and Log', async () => {
-    await withBag(join(SHARED_BAGS, 'talker'), async (bag) => {
+    await withBag(join(ROSBAG2_BAGS, 'talker'), async (bag) => {
       expect((await bag.info()).compression).to.deep.equal(['zstd']);
       const msgs = await readAll(bag, { topics: ['/topic'], decode: true });
       expect(msgs.map((m) => (m.message as { data: string }).data)).to.deep.equal(
@@ -99,7 +95,7 @@ describe('adapters/mcap openBag on real rosbag2 bags', function () {
   });
 
   it('decodes only the topics asked for', async () => {
-    await withBag(join(SHARED_BAGS, 'talker'), async (bag) => {
+    await withBag(join(ROSBAG2_BAGS, 'talker'), async (bag) => {
       const msgs = await readAll(bag, { decode: ['/topic'] });
       expect(msgs.filter((m) => m.topic === '/topic').every((m) => m.message !== undefined)).to.equal(true);
       expect(msgs.filter((m) => m.topic === '/rosout').every((m) => m.message === undefined)).to.equal(true);
@@ -108,7 +104,7 @@ describe('adapters/mcap openBag on real rosbag2 bags', function () {
   });
 
   it('wbag: the five split files are merged in log-time order, by metadata.yaml file order', async () => {
-    await withBag(join(SHARED_BAGS, 'wbag'), async (bag) => {
+    await withBag(join(ROSBAG2_BAGS, 'wbag'), async (bag) => {
       expect(bag.files.map((f) => f.split('/').pop())).to.deep.equal([
         'wbag_0.mcap',
         'wbag_1.mcap',
@@ -125,10 +121,10 @@ describe('adapters/mcap openBag on real rosbag2 bags', function () {
   it('a directory of split files without metadata.yaml: all *.mcap, sorted, merged', async () => {
     const { dir, cleanup } = tempDir('nometa');
     try {
-      for (const f of readdirSync(join(SHARED_BAGS, 'wbag'))
+      for (const f of readdirSync(join(ROSBAG2_BAGS, 'wbag'))
         .filter((f) => f.endsWith('.mcap'))
         .reverse()) {
-        copyFileSync(join(SHARED_BAGS, 'wbag', f), join(dir, f));
+        copyFileSync(join(ROSBAG2_BAGS, 'wbag', f), join(dir, f));
       }
       await withBag(dir, async (bag) => {
         expect(bag.files.map((f) => f.split('/').pop())).to.deep.equal([
@@ -150,7 +146,7 @@ describe('adapters/mcap openBag on real rosbag2 bags', function () {
   });
 
   it('a bare .mcap file opens on its own', async () => {
-    await withBag(join(SHARED_BAGS, 'talker', 'talker.mcap'), async (bag) => {
+    await withBag(join(ROSBAG2_BAGS, 'talker', 'talker.mcap'), async (bag) => {
       expect((await bag.info()).messageCount).to.equal(20);
     });
   });
@@ -158,7 +154,8 @@ describe('adapters/mcap openBag on real rosbag2 bags', function () {
   it('a split bag with one file cut inside its zstd chunk: the other files are read, the cut file is named', async () => {
     const { dir, cleanup } = tempDir('trunc-zstd');
     try {
-      for (const f of readdirSync(join(SHARED_BAGS, 'wbag'))) copyFileSync(join(SHARED_BAGS, 'wbag', f), join(dir, f));
+      for (const f of readdirSync(join(ROSBAG2_BAGS, 'wbag')))
+        copyFileSync(join(ROSBAG2_BAGS, 'wbag', f), join(dir, f));
       const src = readFileSync(join(dir, 'wbag_2.mcap'));
       const ix = await McapIndexedReader.Initialize({ readable: new TempBuffer(src) });
       const chunk = ix.chunkIndexes[0]!;

@@ -1,5 +1,5 @@
-/** Test fixtures: the real rosbag2 bags (shared/data/rosbag2) and small generated MCAP files. */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+/** Test fixtures: bags written by ROS 2 itself (test/fixtures/rosbag2, see its README) and small generated MCAP files. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,30 +8,21 @@ import { parse } from 'yaml';
 import { createBagWriter } from '../../../nodes/adapters/mcap/index.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
-export const SHARED_BAGS = resolve(repoRoot, '../shared/data/rosbag2');
-export const haveSharedBags = existsSync(join(SHARED_BAGS, 'talker', 'metadata.yaml'));
-
-/** Skips the calling suite visibly when the shared bags are not beside the checkout. */
-export function requireSharedBags(ctx: Mocha.Context): void {
-  if (!haveSharedBags) {
-    console.warn(`      skipped: real rosbag2 bags not found at ${SHARED_BAGS} (clone shared/ beside the repository)`);
-    ctx.skip();
-  }
-}
+export const ROSBAG2_BAGS = resolve(repoRoot, 'test/fixtures/rosbag2');
 
 export function tempDir(prefix: string): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), `ar1-${prefix}-`));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** The raw metadata.yaml of a shared bag, as a plain object. */
+/** The raw metadata.yaml of a rosbag2 fixture bag, as a plain object. */
 export function rawMetadata(bag: string): {
   topics: Array<{ name: string; type: string; count: number }>;
   start: bigint;
   duration: bigint;
   count: number;
 } {
-  const doc = parse(readFileSync(join(SHARED_BAGS, bag, 'metadata.yaml'), 'utf8'), { intAsBigInt: true }) as {
+  const doc = parse(readFileSync(join(ROSBAG2_BAGS, bag, 'metadata.yaml'), 'utf8'), { intAsBigInt: true }) as {
     rosbag2_bagfile_information: {
       topics_with_message_count: Array<{ message_count: bigint; topic_metadata: { name: string; type: string } }>;
       starting_time: { nanoseconds_since_epoch: bigint };
