@@ -1,4 +1,4 @@
-/** AR1's normalised action space (ar1-model.md §5.2): the expert works on n[64,2] = normalised (accel, curvature). */
+/** AR1's normalised action space (docs/ar1.md §5): the expert works on n[64,2] = normalised (accel, curvature). */
 
 export interface ActionNormalization {
   accelMean: number;

@@ -1,5 +1,5 @@
 /**
- * Flow-matching Euler sampler (ar1-model.md §6, upstream `diffusion/flow_matching.py`):
+ * Flow-matching Euler sampler (docs/ar1.md §7, upstream `diffusion/flow_matching.py`):
  * x ~ N(0, I) [64, 2]; ts = linspace(0, 1, steps + 1); x += (ts[i+1] − ts[i])·v(x, ts[i]).
  * The velocity field is the action-expert graph; this module only drives the loop.
  */

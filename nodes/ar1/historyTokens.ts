@@ -1,5 +1,5 @@
 /**
- * AR1's ego-history delta tokenizer (ar1-model.md §3, upstream `delta_tokenizer.py`): prepend a zero row, take
+ * AR1's ego-history delta tokenizer (docs/ar1.md §3, upstream `delta_tokenizer.py`): prepend a zero row, take
  * consecutive xyz differences, normalise each axis from its range to [0, 1], bin with round-half-to-even
  * (PyTorch `.round()`), clamp to [0, bins − 1]. Output: steps × 3 token values (x, y, z per step) + offset.
  */

@@ -1,5 +1,5 @@
 /**
- * AR1's initial-speed estimate v0 from the ego pose history (ar1-model.md §5.3, upstream
+ * AR1's initial-speed estimate v0 from the ego pose history (docs/ar1.md §6, upstream
  * `estimate_t0_states` / `dxy_theta_to_v_without_v0`): regularised least squares over the speeds v_0..v_{n-1}
  * with trapezoid rows, a third-difference smoothness penalty and a ridge, solved by Cholesky in float64.
  */

@@ -1,5 +1,5 @@
 /**
- * Token sampling as AR1 (`do_sample`, temperature, top-p, no top-k; ar1-model.md §5.1), with a seeded RNG.
+ * Token sampling as AR1 (`do_sample`, temperature, top-p, no top-k; docs/ar1.md §4), with a seeded RNG.
  * Temperature 0 means greedy (argmax). Masked tokens (e.g. trajectory tokens) never get picked.
  */
 /** Anything that draws uniforms in [0, 1): SeededRng, TokenRng. */

@@ -1,5 +1,5 @@
 /**
- * AR1's unicycle rollout (ar1-model.md §5.2, upstream `UnicycleAccelCurvatureActionSpace.action_to_traj`, paper
+ * AR1's unicycle rollout (docs/ar1.md §5, upstream `UnicycleAccelCurvatureActionSpace.action_to_traj`, paper
  * Eq. 5): float64, trapezoid rule for position, exact heading update; no clipping (v may go negative).
  */
 

@@ -1,5 +1,5 @@
 /**
- * rclnodejs copies a typed array's whole underlying ArrayBuffer when it serialises, ignoring byteOffset (notes §5):
+ * rclnodejs copies a typed array's whole underlying ArrayBuffer when it serialises, ignoring byteOffset (rclnodejs 2.2, read in its serialiser):
  * a subarray() or a pooled Buffer would publish the wrong bytes. Returns the message with every typed array that
  * does not own its whole buffer replaced by a fresh copy; objects are copied only along the paths that change.
  */

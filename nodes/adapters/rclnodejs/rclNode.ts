@@ -128,7 +128,7 @@ export class RclRosNode implements RosNode {
     readonly parameterOverrides: ParameterOverrides,
     deps: RclDependencies = {},
   ) {
-    const log = rclNode.getLogger(); // once: getLogger() parses a stack trace per call (notes §4)
+    const log = rclNode.getLogger(); // once: rclnodejs 2.2 getLogger() parses a stack trace per call
     this.logger = {
       debug: (m) => void log.debug(m),
       info: (m) => void log.info(m),

@@ -12,7 +12,7 @@ const RMW = {
 
 /**
  * Our QosProfile → an rclnodejs QoS: KEEP_LAST depth, reliability and durability. Deadline, lifespan and
- * liveliness cannot be set through rclnodejs 2.2 (notes §6): staleness is checked by node logic with timers.
+ * liveliness cannot be set through rclnodejs 2.2 (its native QoS conversion leaves them 0, infinite): staleness is checked by node logic with timers.
  */
 export function toRclQos(profile: QosProfile, QoS: RclnodejsModule['QoS']): InstanceType<RclnodejsModule['QoS']> {
   if (!Number.isInteger(profile.depth) || profile.depth < 1) {
