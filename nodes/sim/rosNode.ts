@@ -19,21 +19,10 @@ import { checkThresholds, type Check, type MetricsJson } from './metrics.js';
 import { simCameras } from './runner.js';
 import { checkFaultsApply, loadScenario, type LoadedScenario, type WatchdogStateName } from './scenario.js';
 import { PHYSICS_DT_S, Simulator } from './simulator.js';
+import type { SimNodeParams } from './params.generated.js';
 
 export const SIM_NODE_NAME = 'ar1_sim';
 export const SIM_SCHEMA_PATH = fileURLToPath(new URL('../../config/ar1_sim.schema.json', import.meta.url));
-
-export interface SimNodeParams {
-  scenario: string;
-  real_time_factor: number;
-  start_time_s: number;
-  render: boolean;
-  image_width: number;
-  image_height: number;
-  exit_at_end: boolean;
-  cameras: { names: string[]; topics: string[] };
-  topics: { odometry: string; vehicle_command: string; safety_state: string; clock: string; ground_truth: string };
-}
 
 /** Faults only the in-process loop can inject: on a graph the planner is another process. */
 const PLANNER_FAULTS = new Set(['planner_crash', 'planner_hang', 'nonfinite_plan']);

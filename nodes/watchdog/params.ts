@@ -1,83 +1,32 @@
 import { fileURLToPath } from 'node:url';
 import { loadParameters, readSchema, ParameterError, originOf, type ParameterOverrides } from '../core/params/index.js';
 import type { FaultName } from './faults.js';
+import type { WatchdogParams } from './params.generated.js';
 
 /** config/ar1_watchdog.schema.json, the single source of truth for keys, types, defaults, bounds and units. */
 export const WATCHDOG_SCHEMA_PATH = fileURLToPath(new URL('../../config/ar1_watchdog.schema.json', import.meta.url));
 
-/** A braking profile: ramp from the last commanded acceleration to accel_mps2 with jerk_mps3. */
-export interface BrakeProfile {
-  /** [m/s^2] target (negative). */
-  accel_mps2: number;
-  /** [m/s^3] ramp jerk (negative; its magnitude is used in both directions). */
-  jerk_mps3: number;
-  /**
-   * [m/s^3] jerk (negative) while the ramp leaves a positive acceleration: dropping the throttle of an accelerating
-   * car is faster than building up the brake (first negative command from +2 m/s^2 after 0.4 s at the default -5).
-   */
-  release_jerk_mps3: number;
-}
+/** Parameters of ar1_watchdog: the type generated from config/ar1_watchdog.schema.json (units in the key suffixes). */
+export type { WatchdogParams };
 
-/** Inputs whose receipt rate is monitored (frequency liveness). */
-export const RATE_INPUTS = ['command', 'trajectory', 'odometry', 'cameras'] as const;
-export type RateInput = (typeof RATE_INPUTS)[number];
+/**
+ * A braking profile: ramp from the last commanded acceleration to accel_mps2 (negative) with jerk_mps3 (negative;
+ * its magnitude is used in both directions), and release_jerk_mps3 while the ramp leaves a positive acceleration.
+ */
+export type BrakeProfile = WatchdogParams['fallback'];
 
-export type CameraType = 'image' | 'compressed';
+/** Inputs whose receipt rate is monitored (frequency liveness): the keys of min_rate_hz. */
+export type RateInput = keyof WatchdogParams['min_rate_hz'];
+
+/** Compile-time check: the schema's emergency.faults enum lists exactly the watchdog's fault names. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+type _EmergencyFaultsAreFaultNames = Holds<Same<WatchdogParams['emergency']['faults'][number], FaultName>>;
 
 /** Speed-indexed limits: every array has one value per reference speed. */
-export interface LimitTables {
-  reference_speed_mps: number[];
-  accel_max_mps2: number[];
-  accel_min_mps2: number[];
-  jerk_max_mps3: number[];
-  curvature_max_pm: number[];
-  lat_accel_mps2: number[];
-  lat_jerk_mps3: number[];
-}
+export type LimitTables = WatchdogParams['limits'];
 
-/** Parameters of ar1_watchdog, as in config/ar1_watchdog.schema.json (units in the key suffixes). */
-export interface WatchdogParams {
-  control_rate_hz: number;
-  diagnostics_rate_hz: number;
-  max_plan_age_s: number;
-  command_gap_s: number;
-  odometry_stale_s: number;
-  odometry_max_jump_m: number;
-  camera_stale_s: number;
-  max_future_stamp_s: number;
-  max_loop_lag_s: number;
-  rate_window_s: number;
-  min_rate_hz: Record<RateInput, number>;
-  speed_mismatch_mps: number;
-  pose_speed_window_s: number;
-  standstill_speed_mps: number;
-  auto_engage: boolean;
-  auto_recover: boolean;
-  trajectory_points: number;
-  trajectory_dt_s: number;
-  topics: {
-    command: string;
-    trajectory: string;
-    timing: string;
-    reasoning: string;
-    odometry: string;
-    reset: string;
-    engage: string;
-    vehicle_command: string;
-    safety_state: string;
-    diagnostics: string;
-  };
-  cameras: { topics: string[]; types: CameraType[] };
-  planning_budget: { budget_ms: number; max_over_budget: number; window: number };
-  /** N consecutive plans whose reasoning contradicts their trajectory: warn only, or a fault that brakes. */
-  consistency: { max_consecutive_inconsistent: number; on_fault: 'warn' | 'fallback' };
-  fallback: BrakeProfile;
-  emergency: BrakeProfile & { faults: FaultName[] };
-  standstill: { hold_accel_mps2: number };
-  limits: LimitTables;
-}
-
-export const LIMIT_ARRAY_KEYS = [
+const LIMIT_ARRAY_KEYS = [
   'accel_max_mps2',
   'accel_min_mps2',
   'jerk_max_mps3',
@@ -101,7 +50,7 @@ export function loadWatchdogParams(overrides: ParameterOverrides, nodeName = 'ar
 }
 
 /** Cross-field checks the schema cannot express; throws ParameterError naming origin, key, expected and got. */
-export function checkWatchdogParams(p: WatchdogParams, overrides: ParameterOverrides, nodeName = 'ar1_watchdog'): void {
+function checkWatchdogParams(p: WatchdogParams, overrides: ParameterOverrides, nodeName = 'ar1_watchdog'): void {
   const fail = (path: string, expected: string, got: string): never => {
     const origin = originOf(overrides, path.split('.')) ?? `${nodeName} defaults`;
     throw new ParameterError(`${origin}: ${path}: expected ${expected}, got ${got}`);

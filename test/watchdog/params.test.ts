@@ -42,9 +42,9 @@ describe('watchdog/params', () => {
     }
   });
 
-  it('every schema key has a default, a [unit] in its description, and is read by params.ts', () => {
+  it('every schema key has a default, a [unit] in its description, and is declared in WatchdogParams', () => {
     const schema = readSchema(WATCHDOG_SCHEMA_PATH);
-    const source = readFileSync(new URL('../../nodes/watchdog/params.ts', import.meta.url), 'utf8');
+    const source = readFileSync(new URL('../../nodes/watchdog/params.generated.ts', import.meta.url), 'utf8');
     const params = loadWatchdogParams(NO_OVERRIDES) as unknown as Record<string, unknown>;
     const leaves = schemaLeaves(schema);
     expect(leaves.length).to.be.greaterThan(30);
@@ -54,7 +54,7 @@ describe('watchdog/params', () => {
       for (const part of parts) node = (node['properties'] as Record<string, Record<string, unknown>>)[part]!;
       expect(node, path).to.have.property('default');
       expect(String(node['description']), path).to.match(/\[[^\]]+\]$/);
-      // declared in WatchdogParams (the interface in params.ts) and present in the loaded object
+      // declared in WatchdogParams (the interface generated from the schema) and present in the loaded object
       expect(source, path).to.match(new RegExp(`\\b${parts[parts.length - 1]}\\??:`));
       const value = parts.reduce<unknown>((v, k) => (v as Record<string, unknown>)[k], params);
       expect(value, path).to.not.equal(undefined);
