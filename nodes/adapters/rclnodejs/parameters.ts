@@ -29,13 +29,18 @@ export function flattenParameters(values: Readonly<Record<string, unknown>>, pre
   return out;
 }
 
-/** What a node's JSON schema says of one parameter, as far as its ROS declaration needs it. */
+/**
+ * What a node's JSON schema says of one parameter, as far as its ROS declaration needs it: the schema is the one
+ * source of a declared parameter's type, description and range (`declareParameters` in rclNode.ts).
+ */
 export interface ParameterSpec {
   type?: 'number' | 'integer' | 'string' | 'boolean' | 'array';
   /** Element type of an array parameter. */
   items?: 'number' | 'integer' | 'string' | 'boolean';
   description?: string;
+  /** Lower bound (inclusive or exclusive in the schema); of each element for a list. */
   minimum?: number;
+  /** Upper bound; of each element for a list. */
   maximum?: number;
 }
 
@@ -51,8 +56,11 @@ export function parameterSpec(
     node = props[key];
   }
   if (!isPlainObject(node)) return undefined;
-  const items = isPlainObject(node['items']) ? node['items']['type'] : undefined;
-  const num = (k: string) => (typeof node[k] === 'number' ? node[k] : undefined);
+  const itemSchema = isPlainObject(node['items']) ? node['items'] : undefined;
+  const items = itemSchema?.['type'];
+  // A list's bounds are its elements' (limits.accel_max_mps2: every value within them).
+  const num = (k: string) =>
+    typeof node[k] === 'number' ? node[k] : typeof itemSchema?.[k] === 'number' ? itemSchema[k] : undefined;
   const minimum = num('minimum') ?? num('exclusiveMinimum');
   const maximum = num('maximum') ?? num('exclusiveMaximum');
   const spec: ParameterSpec = {};
