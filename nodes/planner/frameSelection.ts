@@ -58,11 +58,9 @@ export function lastAtOrBefore<T>(items: ReadonlyArray<T>, t: number, timeOf: (i
   return found;
 }
 
-const stampOf = (f: Stamped): number => f.stampS;
-
 /** Index of the newest frame with stamp ≤ target (within STAMP_EPS_S), or −1. */
 export function atOrBefore(buffer: ReadonlyArray<Stamped>, targetS: number): number {
-  return lastAtOrBefore(buffer, targetS, stampOf);
+  return lastAtOrBefore(buffer, targetS, (f) => f.stampS);
 }
 
 /** The selection window [s]: t0 minus the oldest target. */

@@ -1,7 +1,7 @@
 import type { CameraFrame, FrameEncoding } from '../core/planningEngine.js';
 import type { CompressedImage, Image } from '../core/msgs.js';
 import { stampToSeconds } from '../core/time.js';
-import type { DropReason } from './frameLedger.js';
+import type { MessageProblem } from './frameAccounting.js';
 
 /** Bytes per pixel of the raw encodings AR1 accepts. */
 const RAW_ENCODINGS: Readonly<Record<string, number>> = Object.freeze({
@@ -12,14 +12,15 @@ const RAW_ENCODINGS: Readonly<Record<string, number>> = Object.freeze({
   mono8: 1,
 });
 
-export type FrameCheck = { ok: true; frame: CameraFrame } | { ok: false; reason: DropReason; detail: string };
+export type FrameCheck = { ok: true; frame: CameraFrame } | { ok: false; reason: MessageProblem; detail: string };
 
 export interface ExpectedSize {
   width: number;
   height: number;
 }
 
-function stampOf(msg: { header?: { stamp?: { sec?: unknown; nanosec?: unknown } } }): number | undefined {
+/** The header stamp in seconds, or undefined when it is missing, not numeric or not finite. */
+function headerSeconds(msg: { header?: { stamp?: { sec?: unknown; nanosec?: unknown } } }): number | undefined {
   const s = msg.header?.stamp;
   if (!s || typeof s.sec !== 'number' || typeof s.nanosec !== 'number') return undefined;
   const t = stampToSeconds({ sec: s.sec, nanosec: s.nanosec });
@@ -28,7 +29,7 @@ function stampOf(msg: { header?: { stamp?: { sec?: unknown; nanosec?: unknown } 
 
 /** sensor_msgs/Image → CameraFrame (bytes by reference), or why it is refused. */
 export function rawFrame(camera: string, msg: Image, size: ExpectedSize): FrameCheck {
-  const stampS = stampOf(msg);
+  const stampS = headerSeconds(msg);
   if (stampS === undefined || !(msg.data instanceof Uint8Array)) {
     return {
       ok: false,
@@ -82,7 +83,7 @@ function compressedFormat(format: string): 'jpeg' | 'png' | undefined {
 
 /** sensor_msgs/CompressedImage → CameraFrame (size checked by the engine's decoder), or why it is refused. */
 export function compressedFrame(camera: string, msg: CompressedImage): FrameCheck {
-  const stampS = stampOf(msg);
+  const stampS = headerSeconds(msg);
   if (stampS === undefined || !(msg.data instanceof Uint8Array) || typeof msg.format !== 'string') {
     return {
       ok: false,

@@ -1,7 +1,16 @@
 import type { CameraFrame, FrameStore, PlanInput } from '../core/planningEngine.js';
-import { FrameLedger, type DropReason, type FrameRecord, type LedgerCounts, type SkipReason } from './frameLedger.js';
+import {
+  FrameAccounting,
+  stampOrder,
+  type FrameCounts,
+  type FrameRecord,
+  type PlanOutcome,
+  type SkipReason,
+} from './frameAccounting.js';
 import { horizonIndex, planTime, selectFrames, STAMP_EPS_S, windowS, type SelectionOptions } from './frameSelection.js';
-import { buildEgoHistory, type HistoryOptions, type OdometrySample } from './egoHistory.js';
+import type { Odometry } from '../core/msgs.js';
+import { buildEgoHistory, odometrySample, type HistoryOptions, type OdometrySample } from './egoHistory.js';
+import type { FrameCheck } from './imageFrames.js';
 import { odometryJump } from './odometryJump.js';
 
 export interface AssemblerOptions {
@@ -30,7 +39,7 @@ export interface AssemblerOptions {
   frameStore?: FrameStore;
 }
 
-/** A plan input ready for the engine, with the frames it holds in the ledger. */
+/** A plan input ready for the engine, with the frames it holds in the frame accounting. */
 export interface Candidate {
   /** Timeline it belongs to; bumped by every time reset. */
   epoch: number;
@@ -42,23 +51,26 @@ export interface Candidate {
 
 export interface IngestResult {
   candidate?: Candidate;
+  /** The camera message failed its check and was dropped; the log line. */
+  refused?: string;
   /** Time went backwards: every buffer was cleared before this message was taken. */
   reset?: string;
   /** Odometry jumped (teleport): the odometry history (and a cycle waiting for it) was cleared; the detail. */
   jump?: string;
   /** Once: the count cap dropped odometry younger than odometryBufferS (the rate is too high for the cap). */
   capped?: string;
-  /** The frame was dropped on arrival by the frame store (every slot of its camera held); the detail. */
+  /** The frame was dropped on arrival by the frame store (every slot of its camera held); the log line. */
   ringFull?: string;
 }
 
 /**
  * Camera frames and odometry in, plan inputs out; no I/O and no clock. A cycle is attempted when t0 (the newest
  * time all cameras have reached) advances; it waits for odometry to reach t0, and every cycle that yields no input
- * is counted with its reason. Frame accounting lives in the FrameLedger.
+ * is counted with its reason. What happens to each frame is decided by the FrameAccounting it owns: this class
+ * reports events to it, and the planner reports how each candidate's plan ended (settle).
  */
 export class InputAssembler {
-  readonly ledger: FrameLedger;
+  readonly #frames: FrameAccounting;
   #odometry: OdometrySample[] = [];
   #odometryDropped = new Map<string, number>();
   #skipped = new Map<string, number>();
@@ -74,7 +86,11 @@ export class InputAssembler {
   #odometryJumps = 0;
 
   constructor(readonly options: AssemblerOptions) {
-    this.ledger = new FrameLedger(options.selection.cameras.length, options.cameraBufferSize);
+    this.#frames = new FrameAccounting(
+      options.selection.cameras.length,
+      options.cameraBufferSize,
+      options.timeResetThresholdS,
+    );
   }
 
   get epoch(): number {
@@ -94,36 +110,56 @@ export class InputAssembler {
   get odometryJumps(): number {
     return this.#odometryJumps;
   }
-  counts(): LedgerCounts {
-    return this.ledger.counts();
+  counts(): FrameCounts {
+    return this.#frames.counts();
   }
 
-  rejectFrame(reason: DropReason): void {
-    this.ledger.reject(reason);
+  /** Waiting frames recounted from the buffers and held inputs (tests check it against counts().waiting). */
+  recountWaiting(): number {
+    return this.#frames.recountWaiting();
+  }
+
+  /** The plan of a candidate ended: its frames settle. */
+  settle(candidate: Candidate, outcome: PlanOutcome): void {
+    this.#frames.settle(candidate.records, outcome);
+  }
+
+  /** A camera message, checked by imageFrames: dropped with its problem, or taken (onFrame). */
+  onFrameMessage(camera: number, check: FrameCheck): IngestResult {
+    if (check.ok) return this.onFrame(camera, check.frame);
+    this.#frames.messageRefused(check.reason);
+    return { refused: `frame dropped (${check.reason}): ${check.detail}` };
+  }
+
+  /** An odometry message: refused as bad_message when it has no usable pose and stamp, else taken (onOdometry). */
+  onOdometryMessage(msg: Odometry): IngestResult {
+    const sample = odometrySample(msg);
+    if (!sample) {
+      this.#countOdometryDrop('bad_message');
+      return {};
+    }
+    return this.onOdometry(sample);
   }
 
   onFrame(camera: number, frame: CameraFrame): IngestResult {
     const out: IngestResult = {};
-    const newest = this.ledger.newestStamp(camera);
-    if (newest !== undefined && frame.stampS <= newest + STAMP_EPS_S) {
-      if (newest - frame.stampS > this.options.timeResetThresholdS) {
-        out.reset = `${frame.camera}: stamp ${frame.stampS.toFixed(3)} s is ${(newest - frame.stampS).toFixed(3)} s before the newest (${newest.toFixed(3)} s)`;
-        this.reset();
-      } else {
-        this.ledger.reject('out_of_order');
-        return out;
-      }
+    const newest = this.#frames.newestStamp(camera);
+    const arrival = this.#frames.frameArrived(camera, frame.stampS);
+    if (arrival === 'out_of_order') return out;
+    if (arrival === 'time_reset' && newest !== undefined) {
+      out.reset = `${frame.camera}: stamp ${frame.stampS.toFixed(3)} s is ${(newest - frame.stampS).toFixed(3)} s before the newest (${newest.toFixed(3)} s)`;
+      this.reset();
     }
     const store = this.options.frameStore;
     if (store) {
       const held = store.admit(camera, frame);
       if (!held) {
-        this.ledger.reject('frame_ring_full');
-        out.ringFull = `${frame.camera}: frame at ${frame.stampS.toFixed(3)} s: every shared-memory slot of this camera is held by buffered frames and plans in flight`;
+        this.#frames.storeFull();
+        out.ringFull = `frame dropped (frame_ring_full): ${frame.camera}: frame at ${frame.stampS.toFixed(3)} s: every shared-memory slot of this camera is held by buffered frames and plans in flight`;
         return out;
       }
-      this.ledger.add(camera, held.frame, held.release);
-    } else this.ledger.add(camera, frame);
+      this.#frames.admit(camera, held.frame, held.release);
+    } else this.#frames.admit(camera, frame);
     const candidate = this.#attempt(true);
     if (candidate) out.candidate = candidate;
     return out;
@@ -134,14 +170,14 @@ export class InputAssembler {
   onOdometry(sample: OdometrySample): IngestResult {
     const out: IngestResult = {};
     const newest = this.#odometry[this.#odometry.length - 1];
-    if (newest && sample.tS <= newest.tS + STAMP_EPS_S) {
-      if (newest.tS - sample.tS > this.options.timeResetThresholdS) {
-        out.reset = `odometry: stamp ${sample.tS.toFixed(3)} s is ${(newest.tS - sample.tS).toFixed(3)} s before the newest (${newest.tS.toFixed(3)} s)`;
-        this.reset();
-      } else {
-        this.#countOdometryDrop('out_of_order');
-        return out;
-      }
+    const order = stampOrder(newest?.tS, sample.tS, this.options.timeResetThresholdS);
+    if (order === 'out_of_order') {
+      this.#countOdometryDrop('out_of_order');
+      return out;
+    }
+    if (order === 'time_reset' && newest) {
+      out.reset = `odometry: stamp ${sample.tS.toFixed(3)} s is ${(newest.tS - sample.tS).toFixed(3)} s before the newest (${newest.tS.toFixed(3)} s)`;
+      this.reset();
     }
     if (newest) {
       const jump = odometryJump(
@@ -187,13 +223,9 @@ export class InputAssembler {
     return out;
   }
 
-  rejectOdometry(reason: string): void {
-    this.#countOdometryDrop(reason);
-  }
-
   /** Starts a new timeline: buffers, odometry and pending cycles cleared; held frames drop as time_reset. */
   reset(): void {
-    this.ledger.clear('time_reset');
+    this.#frames.timeReset();
     this.#dropAwaiting();
     this.#odometry = [];
     this.#lastT0 = -Infinity;
@@ -204,16 +236,16 @@ export class InputAssembler {
 
   /** Node stopped: every frame still waiting is dropped as shutdown. */
   shutdown(): void {
-    this.ledger.clear('shutdown', true);
+    this.#frames.shutdown();
     this.#dropAwaiting();
     this.#epoch++;
   }
 
   #attempt(fromFrame: boolean): Candidate | undefined {
-    const buffers = this.ledger.buffers;
+    const buffers = this.#frames.buffers;
     const setMin = planTime(buffers);
     let lead = -Infinity;
-    for (let c = 0; c < buffers.length; c++) lead = Math.max(lead, this.ledger.newestStamp(c) ?? -Infinity);
+    for (let c = 0; c < buffers.length; c++) lead = Math.max(lead, this.#frames.newestStamp(c) ?? -Infinity);
     if (setMin === undefined) {
       const c = buffers.findIndex((b) => b.length === 0);
       if (fromFrame)
@@ -242,22 +274,22 @@ export class InputAssembler {
     }
     this.#lastT0 = setMin;
     const win = windowS(this.options.selection);
-    for (let c = 0; c < buffers.length; c++) this.ledger.retire(c, horizonIndex(buffers[c]!, t0, win));
+    for (let c = 0; c < buffers.length; c++) this.#frames.passed(c, horizonIndex(buffers[c]!, t0, win));
     const perf = this.options.perfNow ?? (() => 0);
     const started = perf();
-    const sel = selectFrames(this.ledger.buffers, t0, this.options.selection);
+    const sel = selectFrames(this.#frames.buffers, t0, this.options.selection);
     if (!sel.ok) {
       this.#skip(sel.reason, sel.detail);
       return undefined;
     }
-    const records = sel.indices.map((idx, c) => idx.map((i) => this.ledger.buffers[c]![i]!));
-    this.ledger.acquire(records.flat());
+    const records = sel.indices.map((idx, c) => idx.map((i) => this.#frames.buffers[c]![i]!));
+    this.#frames.hold(records.flat());
     return this.#tryHistory(t0, records, perf() - started);
   }
 
   /** Releases the frames of a cycle still waiting for odometry (their cause stays the last skip reason). */
   #dropAwaiting(): void {
-    if (this.#awaiting) this.ledger.release(this.#awaiting.records.flat(), 'cancelled');
+    if (this.#awaiting) this.#frames.settle(this.#awaiting.records.flat(), 'cancelled');
     this.#awaiting = undefined;
   }
 
@@ -274,7 +306,7 @@ export class InputAssembler {
           `${this.#jumpDetail}; no plan until the history window starts after the jump ` +
             `(t0 >= ${(this.#jumpS + t0S - startS).toFixed(3)} s), t0=${t0S.toFixed(3)} s`,
         );
-        this.ledger.release(records.flat(), 'cancelled');
+        this.#frames.settle(records.flat(), 'cancelled');
         return undefined;
       }
       this.#jumpS = undefined;
@@ -289,7 +321,7 @@ export class InputAssembler {
       } else {
         this.#awaiting = undefined;
         this.#skip(h.reason, h.detail);
-        this.ledger.release(records.flat(), 'cancelled');
+        this.#frames.settle(records.flat(), 'cancelled');
       }
       return undefined;
     }
@@ -326,10 +358,28 @@ export class InputAssembler {
   #skip(reason: SkipReason, detail: string): void {
     this.#skipped.set(reason, (this.#skipped.get(reason) ?? 0) + 1);
     this.#lastSkip = { reason, detail };
-    this.ledger.tag(reason);
+    this.#frames.cycleSkipped(reason);
   }
 
   #countOdometryDrop(reason: string): void {
     this.#odometryDropped.set(reason, (this.#odometryDropped.get(reason) ?? 0) + 1);
   }
+}
+
+/**
+ * The warnings an ingest result calls for, in order (without the node context): a refused message, the odometry
+ * cap, a full frame ring, an odometry jump, a time reset. `historyS` is the ego history span, for the jump message.
+ */
+export function ingestWarnings(r: IngestResult, historyS: number): string[] {
+  const out: string[] = [];
+  if (r.refused) out.push(r.refused);
+  if (r.capped) out.push(`${r.capped}: raise odometry.buffer_size`);
+  if (r.ringFull) out.push(r.ringFull);
+  if (r.jump) {
+    out.push(
+      `odometry jumped (${r.jump}): odometry history cleared, no plan until ${historyS.toFixed(1)} s of history after the jump`,
+    );
+  }
+  if (r.reset) out.push(`time went backwards (${r.reset}): buffers, history and the active plan cleared`);
+  return out;
 }

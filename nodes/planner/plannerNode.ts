@@ -1,17 +1,19 @@
 import { defer, EMPTY, interval, merge, Subscription, throwError, type Observable } from 'rxjs';
 import { concatMap, map, timeout } from 'rxjs/operators';
-import { consistencyVerdict, trajectoryOfPlan, type Verdict, type VerdictKind } from '../consistency/index.js';
-import { EngineError, type PlanningEngine, type PlanResult } from '../core/planningEngine.js';
-import { UserError, errorMessage } from '../core/errors.js';
+import type { VerdictKind } from '../consistency/index.js';
+import type { PlanningEngine, PlanResult } from '../core/planningEngine.js';
+import { errorMessage } from '../core/errors.js';
 import { QOS_COMMAND, QOS_LATCHED, QOS_SENSOR } from '../core/qos.js';
+import type { Odometry } from '../core/msgs.js';
 import type { RosNode } from '../core/transport.js';
 import { sampleCommand, type ActivePlan } from './commandSampler.js';
-import { odometrySample } from './egoHistory.js';
 import { compressedFrame, rawFrame, type FrameCheck } from './imageFrames.js';
-import { InputAssembler, type Candidate, type IngestResult } from './inputAssembler.js';
-import { checkTrajectory, commandMsg, pathMsg, reasoningMsg, timingMsg, trajectoryMsg } from './messages.js';
+import { ingestWarnings, InputAssembler, type Candidate, type IngestResult } from './inputAssembler.js';
+import { commandMsg, pathMsg, reasoningMsg, timingMsg, trajectoryMsg } from './messages.js';
 import { planLatest, type PlanEvent } from './operators/planLatest.js';
-import { cameraInputs, consistencyParamsOf, type PlannerParams } from './params.js';
+import { consistencyParamsOf, type PlannerParams } from './params.js';
+import { planStep, planVerdict, PlanTimeoutError } from './planOutcome.js';
+import { assemblerOptions, frameStoreSlots, plannerCameras } from './plannerSetup.js';
 
 export interface PlannerStats {
   /** Camera frames: received = planned + dropped + waiting at every moment. */
@@ -35,14 +37,6 @@ export interface PlannerStats {
   consistency: Record<VerdictKind, number>;
 }
 
-const DISABLED: Verdict = {
-  kind: 'not_assessable',
-  detail: 'consistency.enabled is false',
-  stated: [],
-  planned: [],
-  differs: [],
-};
-
 export interface PlannerHandle {
   stop(): Promise<void>;
   stats(): PlannerStats;
@@ -53,17 +47,6 @@ export interface PlannerOptions {
   perfNow?: () => number;
   /** Wraps each engine promise (replay: WorkTracker.track, so virtual time waits for real inference). */
   track?: <T>(p: Promise<T>) => Promise<T>;
-}
-
-/** A plan that ran past plan_timeout_s. */
-export class PlanTimeoutError extends Error {
-  constructor(
-    readonly t0S: number,
-    readonly timeoutS: number,
-  ) {
-    super(`plan at t0=${t0S.toFixed(3)} s did not finish within plan_timeout_s ${timeoutS.toFixed(3)} s; abandoned`);
-    this.name = 'PlanTimeoutError';
-  }
 }
 
 /** An engine that can replace a stuck inference worker (OnnxEngine); detected structurally, the port is unchanged. */
@@ -81,41 +64,14 @@ export function startPlanner(
   options: PlannerOptions = {},
 ): PlannerHandle {
   const contract = engine.contract;
-  const cameras = cameraInputs(params);
-  const names = cameras.map((c) => c.name);
-  if (names.join(',') !== contract.cameras.join(',')) {
-    throw new UserError(
-      `cameras.names: expected the bundle's cameras in its order [${contract.cameras.join(', ')}] ` +
-        `(bundle ${contract.bundleId}), got [${names.join(', ')}] [node=${ros.name}]`,
-    );
-  }
+  const cameras = plannerCameras(params, contract, ros.name);
   const ctx = `[node=${ros.name}]`;
   const log = ros.logger;
   const frameId = params.frame_id;
-  // Received frames go straight into the engine's shared memory (when it has a store): one slot per buffered frame,
-  // plus the frames of an input pending, one in flight and one abandoned by a timeout while its worker still reads
-  // it, plus the frame arriving.
-  const frameStore = engine.createFrameStore?.({
-    slotsPerCamera: params.cameras.buffer_size + 3 * contract.framesPerCamera + 1,
-  });
+  // Received frames go straight into the engine's shared memory when it has a store.
+  const frameStore = engine.createFrameStore?.({ slotsPerCamera: frameStoreSlots(params, contract) });
   const assembler = new InputAssembler({
-    selection: {
-      cameras: names,
-      framesPerCamera: contract.framesPerCamera,
-      spacingS: contract.frameSpacingS,
-      toleranceS: params.cameras.frame_tolerance_s,
-      jitterS: params.cameras.stamp_jitter_s,
-    },
-    history: { steps: contract.historySteps, dtS: contract.historyDtS, maxGapS: params.odometry.max_gap_s },
-    cameraBufferSize: params.cameras.buffer_size,
-    odometryBufferSize: params.odometry.buffer_size,
-    odometryBufferS: params.odometry.buffer_s,
-    odometryMaxJumpM: params.odometry.max_jump_m,
-    maxSkewS: params.cameras.max_skew_s,
-    timeResetThresholdS: params.time_reset_threshold_s,
-    skipPeriodS: 1 / params.max_plan_rate_hz,
-    seed: params.seed,
-    samples: params.samples,
+    ...assemblerOptions(params, contract),
     ...(options.perfNow ? { perfNow: options.perfNow } : {}),
     ...(frameStore ? { frameStore } : {}),
   });
@@ -136,15 +92,6 @@ export function startPlanner(
   let timeouts = 0;
   const consistency: Record<VerdictKind, number> = { consistent: 0, inconsistent: 0, not_assessable: 0 };
   const consistencyParams = consistencyParamsOf(params.consistency);
-  const judge = (r: PlanResult): Verdict => {
-    if (!params.consistency.enabled) return DISABLED;
-    try {
-      return consistencyVerdict(r.reasoning.text, trajectoryOfPlan(r.trajectory, r.v0), consistencyParams);
-    } catch (e) {
-      // never lose a plan to the check: it is published as not assessable, with the reason
-      return { ...DISABLED, detail: `consistency check failed: ${errorMessage(e)}` };
-    }
-  };
   const timeoutMs = params.plan_timeout_s * 1000;
   let lastSkipLogged: string | undefined;
   const size = { width: contract.imageWidth, height: contract.imageHeight };
@@ -163,34 +110,20 @@ export function startPlanner(
     .subscribe('nav_msgs/msg/Odometry', params.odometry.topic, QOS_SENSOR)
     .pipe(map((msg): Ingest => ({ kind: 'odometry', msg })));
 
+  const historyS = contract.historyDtS * (contract.historySteps - 1);
   const ingest = (ev: Ingest): Candidate[] => {
-    let r: IngestResult = {};
+    let r: IngestResult;
     try {
-      if (ev.kind === 'frame') {
-        if (!ev.check.ok) {
-          assembler.rejectFrame(ev.check.reason);
-          log.warn(`frame dropped (${ev.check.reason}): ${ev.check.detail} ${ctx}`);
-        } else r = assembler.onFrame(ev.camera, ev.check.frame);
-      } else {
-        const sample = odometrySample(ev.msg as Parameters<typeof odometrySample>[0]);
-        if (!sample) assembler.rejectOdometry('bad_message');
-        else r = assembler.onOdometry(sample);
-      }
+      r =
+        ev.kind === 'frame'
+          ? assembler.onFrameMessage(ev.camera, ev.check)
+          : assembler.onOdometryMessage(ev.msg as Odometry);
     } catch (e) {
       log.error(`input handling failed: ${errorMessage(e)} ${ctx}`);
       return [];
     }
-    if (r.capped) log.warn(`${r.capped}: raise odometry.buffer_size ${ctx}`);
-    if (r.ringFull) log.warn(`frame dropped (frame_ring_full): ${r.ringFull} ${ctx}`);
-    if (r.jump) {
-      log.warn(
-        `odometry jumped (${r.jump}): odometry history cleared, no plan until ${(contract.historyDtS * (contract.historySteps - 1)).toFixed(1)} s of history after the jump ${ctx}`,
-      );
-    }
-    if (r.reset) {
-      active = undefined;
-      log.warn(`time went backwards (${r.reset}): buffers, history and the active plan cleared ${ctx}`);
-    }
+    if (r.reset) active = undefined;
+    for (const w of ingestWarnings(r, historyS)) log.warn(`${w} ${ctx}`);
     const skip = assembler.lastSkip;
     if (skip && skip.detail !== lastSkipLogged) {
       lastSkipLogged = skip.detail;
@@ -244,68 +177,30 @@ export function startPlanner(
 
   const onEvent = (ev: PlanEvent<Candidate, PlanResult>) => {
     const c = ev.input;
-    const ledger = assembler.ledger;
-    switch (ev.kind) {
-      case 'started':
-        return;
-      case 'superseded':
-      case 'cancelled':
-        ledger.release(c.records, ev.kind);
-        return;
-      case 'failed': {
-        if (ev.error instanceof PlanTimeoutError) {
-          ledger.release(c.records, 'timed_out');
-          timeouts++;
-          restartEngine();
-          if (c.epoch !== assembler.epoch) return;
-          errors++;
-          const msg = `plan_timeout: ${ev.error.message}`;
-          log.error(`${msg}; planning continues with the next input ${ctx}`);
-          publishTiming(c, undefined, msg);
-          return;
-        }
-        ledger.release(c.records, 'failed');
-        if (c.epoch !== assembler.epoch) return;
-        errors++;
-        const kind = ev.error instanceof EngineError ? ev.error.kind : 'unexpected';
-        const msg = `${kind}: ${errorMessage(ev.error)}`;
-        log.warn(`plan failed at t0=${c.input.t0S.toFixed(3)} s (${msg}); planning continues ${ctx}`);
-        publishTiming(c, undefined, msg);
-        return;
-      }
-      case 'completed': {
-        if (c.epoch !== assembler.epoch) {
-          ledger.release(c.records, 'cancelled');
-          return;
-        }
-        const r = ev.result;
-        const bad =
-          checkTrajectory(r.trajectory, r.v0) ??
-          (Math.abs(r.t0S - c.input.t0S) > 1e-9
-            ? `result t0 ${r.t0S} s differs from the input t0 ${c.input.t0S} s`
-            : undefined);
-        if (bad) {
-          ledger.release(c.records, 'failed');
-          errors++;
-          log.error(`plan refused at t0=${c.input.t0S.toFixed(3)} s: ${bad} ${ctx}`);
-          publishTiming(c, undefined, `invalid_result: ${bad}`);
-          return;
-        }
-        ledger.release(c.records, 'completed');
-        plans++;
-        active = { t0S: c.input.t0S, v0: r.v0, trajectory: r.trajectory };
-        pub.trajectory.publish(trajectoryMsg(r, frameId));
-        pub.path.publish(pathMsg(r, frameId));
-        const verdict = judge(r);
-        consistency[verdict.kind]++;
-        if (verdict.kind === 'inconsistent')
-          log.debug(`reasoning inconsistent at t0=${c.input.t0S.toFixed(3)} s: ${verdict.detail} ${ctx}`);
-        pub.reasoning.publish(reasoningMsg(r, frameId, verdict));
-        pub.reasoningText.publish({ data: r.reasoning.text });
-        publishTiming(c, r, '');
-        return;
-      }
+    const step = planStep(ev, assembler.epoch);
+    if (step.frames) assembler.settle(c, step.frames);
+    if (step.timedOut) {
+      timeouts++;
+      restartEngine();
     }
+    if (step.failure) {
+      errors++;
+      log[step.failure.level](`${step.failure.log} ${ctx}`);
+      publishTiming(c, undefined, step.failure.error);
+    }
+    const r = step.result;
+    if (!r) return;
+    plans++;
+    active = { t0S: c.input.t0S, v0: r.v0, trajectory: r.trajectory };
+    pub.trajectory.publish(trajectoryMsg(r, frameId));
+    pub.path.publish(pathMsg(r, frameId));
+    const verdict = planVerdict(r, params.consistency.enabled ? consistencyParams : undefined);
+    consistency[verdict.kind]++;
+    if (verdict.kind === 'inconsistent')
+      log.debug(`reasoning inconsistent at t0=${c.input.t0S.toFixed(3)} s: ${verdict.detail} ${ctx}`);
+    pub.reasoning.publish(reasoningMsg(r, frameId, verdict));
+    pub.reasoningText.publish({ data: r.reasoning.text });
+    publishTiming(c, r, '');
   };
 
   const sub = new Subscription();

@@ -1,3 +1,4 @@
+import { droppedAtEnd } from '../planner/frameAccounting.js';
 import type { ConsistencySummary } from './consistencyReport.js';
 import type { LatencyModel } from './latencyModel.js';
 import { describeLatency } from './latencyModel.js';
@@ -53,9 +54,7 @@ export interface ReportJson {
  * when the bag ends are counted as dropped with reason "end_of_bag", so received = planned + Σ dropped.
  */
 export function buildReport(o: ReplayOutcome): ReportJson {
-  const dropped: Record<string, number> = {};
-  for (const k of Object.keys(o.frames.dropped).sort()) if (o.frames.dropped[k]! > 0) dropped[k] = o.frames.dropped[k]!;
-  if (o.frames.waiting > 0) dropped['end_of_bag'] = (dropped['end_of_bag'] ?? 0) + o.frames.waiting;
+  const dropped = droppedAtEnd(o.frames);
   return {
     ar1_ros_version: o.version,
     bag: o.bag,
