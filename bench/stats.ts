@@ -1,4 +1,8 @@
-/** Order statistics for benchmark samples (nearest-rank percentiles). */
+/** Order statistics for benchmark samples, with the project's one percentile helper (nearest rank), as replay's compute.json. */
+import { percentile, percentilesOf } from '../nodes/replay/stats.js';
+
+export { percentile };
+
 export interface Summary {
   n: number;
   p50: number;
@@ -6,14 +10,6 @@ export interface Summary {
   min: number;
   max: number;
   mean: number;
-}
-
-/** Nearest-rank percentile q ∈ [0, 100] of samples; NaN when empty. */
-export function percentile(samples: readonly number[], q: number): number {
-  if (samples.length === 0) return Number.NaN;
-  const sorted = [...samples].sort((a, b) => a - b);
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((q / 100) * sorted.length)));
-  return sorted[rank - 1]!;
 }
 
 export function summarize(samples: readonly number[]): Summary {
@@ -27,7 +23,8 @@ export function summarize(samples: readonly number[]): Summary {
     max = Math.max(max, v);
     sum += v;
   }
-  return { n, p50: percentile(samples, 50), p99: percentile(samples, 99), min, max, mean: sum / n };
+  const [p50, p99] = percentilesOf(samples, [50, 99]) as [number, number];
+  return { n, p50, p99, min, max, mean: sum / n };
 }
 
 /** Rounds for printing/JSON: 3 significant decimals below 10, 2 below 1000, else integers. */

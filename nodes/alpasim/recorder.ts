@@ -20,7 +20,7 @@ import { scorePlan, type PlanScore } from '../replay/metrics.js';
 import { buildCompute, buildReport, stableJson, type ReplayOutcome } from '../replay/report.js';
 import { renderReportHtml } from '../replay/reportHtml.js';
 import type { LatencyModel } from '../replay/latencyModel.js';
-import { htmlData } from '../replay/runner.js';
+import { htmlData } from '../replay/reportFiles.js';
 import type { WatchdogParams } from '../watchdog/params.js';
 import type { SessionSummary } from './session.js';
 

@@ -1,34 +1,29 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Subscription } from 'rxjs';
-import { openBag, createBagWriter, BagError, type BagReader, type TopicInfo } from '../adapters/mcap/index.js';
-import { InProcessBus, type BusMessage } from '../adapters/inprocess/bus.js';
+import {
+  openBag,
+  createBagWriter,
+  BagError,
+  type BagMessage,
+  type BagReader,
+  type TopicInfo,
+} from '../adapters/mcap/index.js';
+import { InProcessBus } from '../adapters/inprocess/bus.js';
 import { InProcessNode } from '../adapters/inprocess/inProcessNode.js';
 import { SteppingScheduler, WorkTracker } from '../adapters/inprocess/virtualScheduler.js';
-import type { PlanningEngine, PlanResult } from '../core/planningEngine.js';
+import type { PlanningEngine } from '../core/planningEngine.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import type { MessageTypeName, Odometry, Reasoning, Trajectory, UnicycleCommand } from '../core/msgs.js';
-import { QOS_COMMAND } from '../core/qos.js';
-import { nanosToSeconds, stampToSeconds } from '../core/time.js';
+import type { MessageTypeName, Odometry } from '../core/msgs.js';
+import { nanosToSeconds } from '../core/time.js';
 import { readParamsFile, type ParameterOverrides, type ParameterSource } from '../core/params/index.js';
 import { loadPlannerParams, type PlannerParams } from '../planner/params.js';
 import { startPlanner } from '../planner/plannerNode.js';
 import { loadWatchdogParams, type WatchdogParams } from '../watchdog/params.js';
 import { startWatchdog } from '../watchdog/watchdogNode.js';
-import { ConsistencyCollector } from './consistencyReport.js';
-import { GroundTruthPath } from './groundTruth.js';
-import { yawFromQuaternion } from '../planner/egoHistory.js';
-import type { PlanScore } from './metrics.js';
-import { StreamingScorer } from './scoring.js';
-import {
-  buildCompute,
-  buildReport,
-  stableJson,
-  type ComputeJson,
-  type ReplayOutcome,
-  type ReportJson,
-} from './report.js';
-import { renderReportHtml, type HtmlData, type Snapshot } from './reportHtml.js';
+import { OutputRecorder } from './outputRecorder.js';
+import type { ComputeJson, ReplayOutcome, ReportJson } from './report.js';
+import { writeReplayReports } from './reportFiles.js';
+import { ReplayEvaluation } from './replayEvaluation.js';
 import { withModelledLatency, type LatencyModel } from './latencyModel.js';
 
 /** [s] input messages further apart than this are refused: replay would run every idle second of it (watchdog ticks). */
@@ -162,6 +157,39 @@ export async function replayBag(o: ReplayOptions): Promise<ReplayResult> {
   }
 }
 
+/** The bag's input messages from the first one on, each checked against the gap and span limits. */
+async function* boundedInputs(
+  first: BagMessage,
+  rest: AsyncIterator<BagMessage>,
+  bagPath: string,
+): AsyncGenerator<BagMessage> {
+  const startNs = first.logTimeNs;
+  let lastNs = startNs;
+  const gapLimitNs = BigInt(MAX_INPUT_GAP_S) * 1_000_000_000n;
+  const spanLimitNs = BigInt(MAX_REPLAY_SPAN_S) * 1_000_000_000n;
+  for (let next: IteratorResult<BagMessage> = { done: false, value: first }; !next.done; next = await rest.next()) {
+    const m = next.value;
+    if (m.logTimeNs - lastNs > gapLimitNs) {
+      throw new BagError(
+        `${bagPath}: ${m.topic}: log time jumps ${nanosToSeconds(m.logTimeNs - lastNs).toFixed(0)} s forward (at ${m.logTimeNs} ns); ` +
+          `replay refuses gaps over ${MAX_INPUT_GAP_S} s in its input topics (it would run through every idle second)`,
+      );
+    }
+    if (m.logTimeNs - startNs > spanLimitNs) {
+      throw new BagError(
+        `${bagPath}: the input topics span more than ${MAX_REPLAY_SPAN_S / 3600} h (from ${startNs} ns to ${m.logTimeNs} ns); replay refuses it`,
+      );
+    }
+    if (m.logTimeNs > lastNs) lastNs = m.logTimeNs;
+    yield m;
+  }
+}
+
+/**
+ * One bag through the planner and watchdog: the bag's input messages are published on the in-process bus at their
+ * log times (virtual time), the recorder writes what the nodes publish, the evaluation scores it, and the reports
+ * are written at the end.
+ */
 async function runReplay(
   o: ReplayOptions,
   reader: BagReader,
@@ -175,12 +203,11 @@ async function runReplay(
   const inputs = requiredInputs(params.planner, info.topics, o.bagPath);
   if (info.startNs === undefined || info.endNs === undefined)
     throw new BagError(`${o.bagPath}: the bag holds no messages`);
-  const startNs = info.startNs;
-  const endNs = info.endNs;
+  const { startNs, endNs } = info;
   const cameraTopics = new Set(inputs.filter((i) => i.type !== 'nav_msgs/msg/Odometry').map((i) => i.topic));
 
   // Virtual time spans the input topics' log times only: a message on a topic replay does not use (one at log time
-  // 1 ns) must not make it run decades of idle time. Gaps and spans past the limits are refused (checked below).
+  // 1 ns) must not make it run decades of idle time. Gaps and spans past the limits are refused (boundedInputs).
   const iterator = reader.messages({ topics: inputs.map((i) => i.topic), decode: true })[Symbol.asyncIterator]();
   const first = await iterator.next();
   if (first.done)
@@ -190,105 +217,28 @@ async function runReplay(
   const scheduler = new SteppingScheduler(Number(replayStartNs) / 1e6);
   const bus = new InProcessBus(scheduler);
   const tracker = new WorkTracker();
-  // Output writes are drained whenever too many are queued, also while virtual time runs through idle stretches
-  // (draining only every 256 input messages let an idle hour queue ~540 MB of watchdog output).
-  let unwritten = 0;
-  let writeChain: Promise<void> = Promise.resolve();
-  const idle = async () => {
-    await tracker.idle();
-    if (unwritten > MAX_QUEUED_WRITES) await writeChain;
-  };
-
-  // Every sample of the plans the planner published is scored as soon as odometry covers its horizon; memory stays
-  // bounded (results were all kept to the end: 608 MB for 200 s with 16 samples per plan).
-  const scorer = new StreamingScorer(6.4);
-  const compute: Record<string, number[]> = {
-    preprocess: [],
-    vision: [],
-    reasoning: [],
-    action: [],
-    session_run: [],
-    total: [],
-  };
-  const engine = withModelledLatency(o.engine, scheduler, tracker, o.latency, (r) => {
-    scorer.addResult(r);
-    compute['preprocess']!.push(r.timing.preprocessMs);
-    compute['vision']!.push(r.timing.visionMs);
-    compute['reasoning']!.push(r.timing.reasoningMs);
-    compute['action']!.push(r.timing.actionMs);
-    compute['session_run']!.push(r.timing.sessionRunMs);
-    compute['total']!.push(r.timing.totalMs);
-  });
 
   // Output bag: every topic published in replay except the camera images (kept small; they are in the input bag).
   await mkdir(o.outDir, { recursive: true });
-  const writer = await createBagWriter(join(o.outDir, 'bag'));
-  const declared = new Set<string>();
-  let writeError: unknown;
-  let queued = 0;
-  const record = (m: BusMessage) => {
-    if (cameraTopics.has(m.topic)) return;
-    queued++;
-    unwritten++;
-    writeChain = writeChain.then(async () => {
-      unwritten--;
-      if (writeError) return;
-      try {
-        if (!declared.has(m.topic)) {
-          declared.add(m.topic);
-          await writer.addTopic(m.topic, m.type, QOS_COMMAND);
-        }
-        await writer.write(m.topic, BigInt(Math.round(m.timeMs * 1e6)), m.message);
-      } catch (e) {
-        writeError = e;
-      }
-    });
+  const recorder = new OutputRecorder(bus, await createBagWriter(join(o.outDir, 'bag')), cameraTopics);
+  // Output writes are drained whenever too many are queued, also while virtual time runs through idle stretches
+  // (draining only every 256 input messages let an idle hour queue ~540 MB of watchdog output).
+  const idle = async () => {
+    await tracker.idle();
+    if (recorder.backlog > MAX_QUEUED_WRITES) await recorder.drain();
   };
-  const subs: Subscription[] = [bus.published$.subscribe(record)];
-
-  // What the report needs from the published topics (reasoning texts: the snapshots' and the latest ones only).
-  let publishedCount = 0;
-  const reasoningByT0 = new Map<number, string>();
-  const consistency = new ConsistencyCollector();
-  // The commands timeline for report.html, thinned by half whenever it reaches 10 000 (the page shows 2 500).
-  let vehicleCommands: Array<{ tS: number; accel: number; source: string }> = [];
-  let commandStride = 1;
-  let commandIndex = 0;
-  const SOURCES = ['planner', 'fallback', 'hold'];
-  subs.push(
-    bus.messages(params.planner.topics.trajectory, 'ar1_msgs/msg/Trajectory').subscribe((m) => {
-      publishedCount++;
-      scorer.published(stampToSeconds((m as Trajectory).header.stamp));
-      consistency.trajectory(m as Trajectory);
-    }),
+  const evaluation = new ReplayEvaluation(
+    bus,
+    {
+      trajectory: params.planner.topics.trajectory,
+      reasoning: params.planner.topics.reasoning,
+      vehicleCommand: params.watchdog.topics.vehicle_command,
+    },
+    () => scheduler.now(),
   );
-  subs.push(
-    bus.messages(params.planner.topics.reasoning, 'ar1_msgs/msg/Reasoning').subscribe((m) => {
-      const r = m as { header: Trajectory['header']; text: string };
-      const t0S = stampToSeconds(r.header.stamp);
-      reasoningByT0.set(t0S, r.text);
-      if (reasoningByT0.size > 512) {
-        const keep = new Set(scorer.snapshots().map((x) => x.result.t0S));
-        for (const t of [...reasoningByT0.keys()]) if (t < t0S - 60 && !keep.has(t)) reasoningByT0.delete(t);
-      }
-      consistency.reasoning(m as Reasoning);
-    }),
-  );
-  subs.push(
-    bus.messages(params.watchdog.topics.vehicle_command, 'ar1_msgs/msg/UnicycleCommand').subscribe((m) => {
-      const c = m as UnicycleCommand;
-      if (commandIndex++ % commandStride !== 0) return;
-      vehicleCommands.push({
-        tS: scheduler.now() / 1000,
-        accel: c.acceleration,
-        source: SOURCES[c.source] ?? String(c.source),
-      });
-      if (vehicleCommands.length >= 10_000) {
-        vehicleCommands = vehicleCommands.filter((_, i) => i % 2 === 0);
-        commandStride *= 2;
-      }
-    }),
-  );
+  const engine = withModelledLatency(o.engine, scheduler, tracker, o.latency, (r) => {
+    evaluation.addResult(r);
+  });
 
   const plannerRos = new InProcessNode(bus, { name: PLANNER_NODE, logger: log });
   const watchdogRos = new InProcessNode(bus, { name: WATCHDOG_NODE, logger: log });
@@ -300,37 +250,14 @@ async function runReplay(
   let n = 0;
   let lastReport = -1;
   const types = new Map(inputs.map((i) => [i.topic, i.type]));
-  const gapLimitNs = BigInt(MAX_INPUT_GAP_S) * 1_000_000_000n;
-  const spanLimitNs = BigInt(MAX_REPLAY_SPAN_S) * 1_000_000_000n;
-  for (let next: IteratorResult<(typeof first)['value']> = first; !next.done; next = await iterator.next()) {
-    const m = next.value;
-    if (m.logTimeNs - lastNs > gapLimitNs) {
-      throw new BagError(
-        `${o.bagPath}: ${m.topic}: log time jumps ${nanosToSeconds(m.logTimeNs - lastNs).toFixed(0)} s forward (at ${m.logTimeNs} ns); ` +
-          `replay refuses gaps over ${MAX_INPUT_GAP_S} s in its input topics (it would run through every idle second)`,
-      );
-    }
-    if (m.logTimeNs - replayStartNs > spanLimitNs) {
-      throw new BagError(
-        `${o.bagPath}: the input topics span more than ${MAX_REPLAY_SPAN_S / 3600} h (from ${replayStartNs} ns to ${m.logTimeNs} ns); replay refuses it`,
-      );
-    }
+  for await (const m of boundedInputs(first.value, iterator, o.bagPath)) {
     if (m.logTimeNs > lastNs) lastNs = m.logTimeNs;
     await scheduler.advanceTo(Number(m.logTimeNs) / 1e6, idle);
     const type = types.get(m.topic)!;
-    if (type === 'nav_msgs/msg/Odometry') {
-      const odo = m.message as Odometry;
-      const p = odo.pose.pose;
-      scorer.addPose({
-        tS: stampToSeconds(odo.header.stamp),
-        x: p.position.x,
-        y: p.position.y,
-        yaw: yawFromQuaternion(p.orientation),
-      });
-    }
+    if (type === 'nav_msgs/msg/Odometry') evaluation.addOdometry(m.message as Odometry);
     bus.publish(m.topic, type, m.message, 'bag');
     if (++n % 256 === 0) {
-      await writeChain; // bounds memory held by queued output messages
+      await recorder.drain(); // bounds memory held by queued output messages
       const f = Math.min(Math.max(Math.floor((Number(m.logTimeNs - replayStartNs) / spanNs) * 100), 0), 100);
       if (f !== lastReport) {
         lastReport = f;
@@ -349,18 +276,13 @@ async function runReplay(
   // After stop(): the final brake/hold command is in the output bag, so it is counted too.
   const commands = { ...watchdog.commandCounts };
   await scheduler.advanceTo(scheduler.now(), idle);
-  for (const s of subs) s.unsubscribe();
+  recorder.stop();
+  evaluation.stop();
   await plannerRos.shutdown();
   await watchdogRos.shutdown();
-  await writeChain;
-  if (writeError) throw writeError;
-  const written = await writer.close();
-  log.debug(`replay: ${n} input messages, ${queued} published messages recorded`);
-
-  // Score the plans odometry did not cover yet (partial horizons at the end of the bag).
-  scorer.finish();
-  const scores: PlanScore[] = scorer.scores;
-  const scored = scorer.snapshots();
+  const written = await recorder.close();
+  log.debug(`replay: ${n} input messages, ${recorder.recorded} published messages recorded`);
+  evaluation.finish();
 
   const outcome: ReplayOutcome = {
     version: o.version,
@@ -377,103 +299,19 @@ async function runReplay(
     samples: o.samples,
     latency: o.latency,
     frames: { received: stats.received, planned: stats.planned, dropped: stats.dropped, waiting: stats.waiting },
-    plans: { published: publishedCount, errors: stats.errors },
-    consistency: consistency.summary(),
-    scores,
+    plans: { published: evaluation.published, errors: stats.errors },
+    consistency: evaluation.consistency.summary(),
+    scores: evaluation.scorer.scores,
     transitions,
     finalState,
     commands,
-    compute,
+    compute: evaluation.compute,
   };
-  const report = buildReport(outcome);
-  const computeJson = buildCompute(outcome);
-  const html = renderReportHtml({
-    ...htmlData(
-      report,
-      computeJson,
-      compute['total']!,
-      scored,
-      reasoningByT0,
-      new GroundTruthPath([]),
-      transitions,
-      vehicleCommands,
-      replayStartNs,
-      lastNs,
-    ),
-    errorByStep: scorer.errorByStep(),
-  });
-  const files = {
-    bag: written.file,
-    report: join(o.outDir, 'report.json'),
-    compute: join(o.outDir, 'compute.json'),
-    html: join(o.outDir, 'report.html'),
-  };
-  await writeFile(files.report, stableJson(report));
-  await writeFile(files.compute, stableJson(computeJson));
-  await writeFile(files.html, html);
-  return { outDir: o.outDir, report, compute: computeJson, files };
-}
-
-export function htmlData(
-  report: ReportJson,
-  compute: ComputeJson,
-  totals: number[],
-  scored: ReadonlyArray<{ score: PlanScore; result: PlanResult; actual?: Array<{ x: number; y: number } | null> }>,
-  reasoning: Map<number, string>,
-  truth: GroundTruthPath,
-  transitions: Array<{ time_s: number; to: string }>,
-  commands: Array<{ tS: number; accel: number; source: string }>,
-  startNs: bigint,
-  endNs: bigint,
-): HtmlData {
-  const startS = nanosToSeconds(startNs);
-  const endS = nanosToSeconds(endNs);
-  const picks = pickEvenly(scored, 8);
-  const snapshots: Snapshot[] = picks.map(({ score, result, actual }) => ({
-    t0S: result.t0S,
-    reasoning: reasoning.get(result.t0S) ?? result.reasoning.text,
-    v0: result.v0,
-    samples: (result.samples.length ? result.samples : [result.trajectory]).map((s) => ({ x: s.x, y: s.y })),
-    actual: actual ?? truth.futureInRigFrame(result.t0S, result.trajectory.t) ?? [],
-    ade: score.ade['6.4'],
-  }));
-  const steps = scored[0]?.result.trajectory.t.length ?? 0;
-  const t: number[] = [];
-  const mean: Array<number | null> = [];
-  for (let i = 0; i < steps; i++) {
-    t.push(scored[0]!.result.trajectory.t[i]!);
-    let s = 0;
-    let c = 0;
-    for (const { score } of scored) {
-      const e = score.errorByStep[i]!;
-      if (Number.isFinite(e)) {
-        s += e;
-        c++;
-      }
-    }
-    mean.push(c ? s / c : null);
-  }
-  const states: HtmlData['timeline']['states'] = [];
-  let state = 'disengaged';
-  let from = startS;
-  for (const tr of transitions) {
-    states.push({ fromS: from, toS: tr.time_s, state });
-    state = tr.to;
-    from = tr.time_s;
-  }
-  states.push({ fromS: from, toS: endS, state });
-  const stride = Math.max(1, Math.ceil(commands.length / 2500));
+  const reports = await writeReplayReports(o.outDir, outcome, evaluation, { startNs: replayStartNs, endNs: lastNs });
   return {
-    report,
-    compute,
-    computeTotals: totals,
-    snapshots,
-    errorByStep: { t, mean },
-    timeline: { startS, endS, states, commands: commands.filter((_, i) => i % stride === 0) },
+    outDir: o.outDir,
+    report: reports.report,
+    compute: reports.compute,
+    files: { bag: written.file, ...reports.files },
   };
-}
-
-function pickEvenly<T>(items: readonly T[], k: number): T[] {
-  if (items.length <= k) return [...items];
-  return Array.from({ length: k }, (_, i) => items[Math.round((i * (items.length - 1)) / (k - 1))]!);
 }
