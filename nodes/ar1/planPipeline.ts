@@ -19,7 +19,7 @@ import { buildPrompt, decodePositions, expertPositions } from './prompt.js';
 import { SeededRng } from './rng.js';
 import { sampleToken } from './sampling.js';
 import { TokenRng } from './tokenRng.js';
-import { firstNonFinite, floatAt, floatTensor, floatValues, int64Tensor, repeatBatch } from './tensors.js';
+import { firstNonFinite, floatAt, floatTensor, floatValues, int64Tensor, stackRows, takeRows } from './tensors.js';
 import type { Tensor } from './tensors.js';
 import type { BundleTokenizer } from './tokenizer.js';
 import { rolloutUnicycle } from './unicycle.js';
@@ -73,6 +73,14 @@ export function checkedRunner(inner: GraphRunner, manifest: Manifest): GraphRunn
 /** finfo.min of the mask dtype: the additive mask value for positions a sample must not attend to. */
 const MASKED = { float32: -3.4028234663852886e38, float16: -65504 } as const;
 
+/** One plan of a batch: `pixels` is called right before the plan's vision run (a worker may reuse one buffer). */
+export interface PipelinePlan {
+  pixels: () => Tensor | Promise<Tensor>;
+  history: EgoHistory;
+  seed: number;
+  samples: number;
+}
+
 export async function runPipeline(
   ctx: PipelineContext,
   pixels: Tensor,
@@ -80,12 +88,95 @@ export async function runPipeline(
   seed: number,
   samples: number,
 ): Promise<PipelineOutput> {
-  const { manifest: m, tokenizer: tok, runner, now } = ctx;
-  const K = samples;
-  const L = m.lm.layers;
-  const v0 = estimateInitialSpeed(history, history.dt);
-  const spec = (role: GraphRole, name: string) => m.graphs[role]!.inputs.find((t) => t.name === name)!;
+  const [r] = await runPipelineBatch(ctx, [{ pixels: () => pixels, history, seed, samples }]);
+  if (r!.status === 'rejected') throw r!.reason;
+  return r!.value;
+}
 
+/** A split-form plan after vision and prefill: its batch-1 prompt cache and first logits. */
+interface Prefilled {
+  index: number;
+  plan: PipelinePlan;
+  v0: number;
+  S: number;
+  ropeDelta: number;
+  /** present.{i}.key, present.{i}.value of the prefill, [1, kv_heads, S, head_dim] each. */
+  prompt: Tensor[];
+  logits: Float32Array;
+  visionMs: number;
+  /** When the plan's reasoning stage began (prompt, prefill). */
+  reasoningStart: number;
+}
+
+/** A plan whose samples all stopped: its own cache (K rows, its own positions) and where each sample stopped. */
+interface Decoded {
+  pre: Prefilled;
+  ids: number[][];
+  offsets: number[];
+  cache: Tensor[];
+  reasoningMs: number;
+}
+
+/**
+ * Several plans in one pass (batched inference across bags): vision and prefill run per plan (the graphs are
+ * batch 1); the plans whose prompts have the same length decode together, one lm_decode run per token for all their
+ * samples, each plan leaving the batch with its own cache as soon as all its samples stopped; the action expert runs
+ * once per flow step for all the plans whose caches have the same length. Rows never mix: every plan's rows see
+ * exactly the inputs they would see alone (same cache length, no padding), and each plan draws from its own seeds,
+ * so with row-independent graphs each plan's outputs are bit-identical to runPipeline on it alone (tested for the
+ * demo and tiny AR1 bundles on the CPU). A failure fails only its plan: a batch that throws is run again plan by
+ * plan. Stage times of shared runs are counted for every plan in them. Fused bundles run their plans one by one.
+ */
+export async function runPipelineBatch(
+  ctx: PipelineContext,
+  plans: readonly PipelinePlan[],
+): Promise<PromiseSettledResult<PipelineOutput>[]> {
+  const results: PromiseSettledResult<PipelineOutput>[] = new Array(plans.length);
+  const byLength = new Map<number, Prefilled[]>();
+  for (const [index, plan] of plans.entries()) {
+    try {
+      const r = await prefillPlan(ctx, plan, index);
+      if ('samples' in r) results[index] = { status: 'fulfilled', value: r };
+      else {
+        const group = byLength.get(r.S) ?? [];
+        group.push(r);
+        byLength.set(r.S, group);
+      }
+    } catch (e) {
+      results[index] = { status: 'rejected', reason: e };
+    }
+  }
+  for (const group of byLength.values()) {
+    try {
+      for (const [i, out] of await finish(ctx, group)) results[i] = { status: 'fulfilled', value: out };
+    } catch (e) {
+      if (group.length === 1) {
+        results[group[0]!.index] = { status: 'rejected', reason: e };
+        continue;
+      }
+      // Which plan failed is not known: each runs again alone, and fails or succeeds as it would alone.
+      for (const pre of group) {
+        try {
+          for (const [i, out] of await finish(ctx, [pre])) results[i] = { status: 'fulfilled', value: out };
+        } catch (e1) {
+          results[pre.index] = { status: 'rejected', reason: e1 };
+        }
+      }
+    }
+  }
+  return results;
+}
+
+/** Vision, prompt and prefill of one plan; a fused bundle's plan runs to the end here. */
+async function prefillPlan(
+  ctx: PipelineContext,
+  plan: PipelinePlan,
+  index: number,
+): Promise<Prefilled | PipelineOutput> {
+  const { manifest: m, tokenizer: tok, runner, now } = ctx;
+  const { history, seed, samples: K } = plan;
+  const pixels = await plan.pixels();
+  const v0 = estimateInitialSpeed(history, history.dt);
   let t = now();
   const vision = await runner.run('vision_encoder', { pixel_values: pixels });
   const visionMs = now() - t;
@@ -103,37 +194,121 @@ export async function runPipeline(
     prefillFeeds[deepstackName(j)] = need(vision, deepstackName(j), 'vision_encoder');
   if (m.form === 'fused') return fused(ctx, prefillFeeds, v0, seed, K, visionMs, t);
   const prefill = await runner.run('lm_prefill', prefillFeeds);
-  let cache: Tensor[] = [];
-  for (let i = 0; i < L; i++)
-    cache.push(
-      repeatBatch(need(prefill, presentKey(i), 'lm_prefill'), K),
-      repeatBatch(need(prefill, presentValue(i), 'lm_prefill'), K),
-    );
-  const prefillLogits = floatValues(need(prefill, 'logits', 'lm_prefill'));
-  const V = prefillLogits.length;
-  let logitRows: Float32Array[] = Array.from({ length: K }, () => prefillLogits);
+  const cache: Tensor[] = [];
+  for (let i = 0; i < m.lm.layers; i++)
+    cache.push(need(prefill, presentKey(i), 'lm_prefill'), need(prefill, presentValue(i), 'lm_prefill'));
+  return {
+    index,
+    plan,
+    v0,
+    S,
+    ropeDelta: prompt.ropeDelta,
+    prompt: cache,
+    logits: floatValues(need(prefill, 'logits', 'lm_prefill')),
+    visionMs,
+    reasoningStart: t,
+  };
+}
 
-  const rngs = Array.from({ length: K }, (_, s) => new TokenRng(seed + s));
-  const ids: number[][] = Array.from({ length: K }, () => []);
-  /** Sequence index of each sample's first action token; undefined while it is still reasoning. */
-  const offsets: (number | undefined)[] = new Array(K).fill(undefined);
-  const inputIds = new Array<number>(K).fill(0);
-  for (let step = 0; ; step++) {
-    for (let s = 0; s < K; s++) {
-      if (offsets[s] !== undefined) continue; // finished: keeps feeding its last token, masked for the expert
-      const next = sampleToken(logitRows[s]!, m.sampling, rngs[s]!, tok.masked);
-      ids[s]!.push(next);
-      inputIds[s] = next;
+/** Decode (all plans of the group together) and the expert (plans with equal cache lengths together). */
+async function finish(ctx: PipelineContext, group: readonly Prefilled[]): Promise<Array<[number, PipelineOutput]>> {
+  const decoded = await decodeTogether(ctx, group);
+  const byLength = new Map<number, Decoded[]>();
+  for (const d of decoded) {
+    const P = d.cache[0]!.dims[2]!;
+    byLength.set(P, [...(byLength.get(P) ?? []), d]);
+  }
+  const out: Array<[number, PipelineOutput]> = [];
+  for (const same of byLength.values()) out.push(...(await expert(ctx, same)));
+  return out;
+}
+
+/**
+ * Samples the plans' reasoning in lockstep: one lm_decode run per token for the samples of every plan still
+ * reasoning (all their caches have the same length: same prompt length, same step). Sample s of a plan with seed n
+ * draws from TokenRng(n + s). A plan leaves the batch, with its rows of the cache, once all its samples stopped.
+ */
+async function decodeTogether(ctx: PipelineContext, group: readonly Prefilled[]): Promise<Decoded[]> {
+  const { manifest: m, tokenizer: tok, runner, now } = ctx;
+  const L = m.lm.layers;
+  const S = group[0]!.S;
+  interface Row {
+    pre: Prefilled;
+    K: number;
+    rngs: TokenRng[];
+    ids: number[][];
+    /** Sequence index of each sample's first action token; undefined while it is still reasoning. */
+    offsets: (number | undefined)[];
+    inputIds: number[];
+    logitRows: Float32Array[];
+  }
+  let active: Row[] = group.map((pre) => {
+    const K = pre.plan.samples;
+    return {
+      pre,
+      K,
+      rngs: Array.from({ length: K }, (_, s) => new TokenRng(pre.plan.seed + s)),
+      ids: Array.from({ length: K }, () => []),
+      offsets: new Array<number | undefined>(K).fill(undefined),
+      inputIds: new Array<number>(K).fill(0),
+      logitRows: Array.from({ length: K }, () => pre.logits),
+    };
+  });
+  let cache: Tensor[] = Array.from({ length: 2 * L }, (_, c) =>
+    stackRows(active.map((r) => ({ t: r.pre.prompt[c]!, times: r.K }))),
+  );
+  const done: Decoded[] = [];
+  const leave = (rows: Row[], kept: Row[]) => {
+    // Each leaving plan takes its rows of the cache; the plans still reasoning keep theirs, in order.
+    const ranges = (which: Row[]) => {
+      const out: Array<[number, number]> = [];
+      let at = 0;
+      for (const r of active) {
+        if (which.includes(r)) out.push([at, r.K]);
+        at += r.K;
+      }
+      return out;
+    };
+    const end = now();
+    for (const r of rows) {
+      const own =
+        rows.length === active.length && rows.length === 1 ? cache : cache.map((t) => takeRows(t, ranges([r])));
+      done.push({
+        pre: r.pre,
+        ids: r.ids,
+        offsets: r.offsets as number[],
+        cache: own,
+        reasoningMs: end - r.pre.reasoningStart,
+      });
     }
+    if (kept.length > 0) cache = cache.map((t) => takeRows(t, ranges(kept)));
+    active = kept;
+  };
+  for (let step = 0; active.length > 0; step++) {
+    for (const r of active)
+      for (let s = 0; s < r.K; s++) {
+        if (r.offsets[s] !== undefined) continue; // finished: keeps feeding its last token, masked for the expert
+        const next = sampleToken(r.logitRows[s]!, m.sampling, r.rngs[s]!, tok.masked);
+        r.ids[s]!.push(next);
+        r.inputIds[s] = next;
+      }
     if (step + 1 >= m.sampling.maxTokens) {
       // The bound, as upstream: generation stops with max_new_tokens tokens; the last one never enters the cache,
       // and the expert attends to everything cached, its first token one after the last generated one.
-      for (let s = 0; s < K; s++) offsets[s] ??= S + step + 1;
+      for (const r of active) for (let s = 0; s < r.K; s++) r.offsets[s] ??= S + step + 1;
+      leave(active, []);
       break;
     }
+    const R = active.reduce((n, r) => n + r.K, 0);
+    const positions: number[] = [];
+    for (let axis = 0; axis < 3; axis++)
+      for (const r of active) positions.push(...decodePositions(S + step, r.pre.ropeDelta, r.K).slice(0, r.K));
     const feeds: Record<string, Tensor> = {
-      input_ids: int64Tensor(inputIds, [K, 1]),
-      position_ids: int64Tensor(decodePositions(S + step, prompt.ropeDelta, K), [3, K, 1]),
+      input_ids: int64Tensor(
+        active.flatMap((r) => r.inputIds),
+        [R, 1],
+      ),
+      position_ids: int64Tensor(positions, [3, R, 1]),
     };
     for (let i = 0; i < L; i++) {
       feeds[pastKey(i)] = cache[2 * i]!;
@@ -144,63 +319,107 @@ export async function runPipeline(
     for (let i = 0; i < L; i++)
       cache.push(need(out, presentKey(i), 'lm_decode'), need(out, presentValue(i), 'lm_decode'));
     const logits = floatValues(need(out, 'logits', 'lm_decode'));
-    if (logits.length !== K * V)
-      throw new EngineError('runtime', `lm_decode: logits: expected ${K}×${V} values, got ${logits.length}`);
-    logitRows = Array.from({ length: K }, (_, s) => logits.subarray(s * V, (s + 1) * V));
-    // A sample stops once <|traj_future_start|> is in the cache: its state conditions the expert.
-    for (let s = 0; s < K; s++)
-      if (offsets[s] === undefined && inputIds[s] === tok.trajFutureStart) offsets[s] = S + step + 1;
-    if (offsets.every((o) => o !== undefined)) break;
+    const V = group[0]!.logits.length;
+    if (logits.length !== R * V)
+      throw new EngineError('runtime', `lm_decode: logits: expected ${R}×${V} values, got ${logits.length}`);
+    let row = 0;
+    for (const r of active) {
+      r.logitRows = Array.from({ length: r.K }, (_, s) => logits.subarray((row + s) * V, (row + s + 1) * V));
+      row += r.K;
+      // A sample stops once <|traj_future_start|> is in the cache: its state conditions the expert.
+      for (let s = 0; s < r.K; s++)
+        if (r.offsets[s] === undefined && r.inputIds[s] === tok.trajFutureStart) r.offsets[s] = S + step + 1;
+    }
+    const finished = active.filter((r) => r.offsets.every((o) => o !== undefined));
+    if (finished.length > 0)
+      leave(
+        finished,
+        active.filter((r) => !finished.includes(r)),
+      );
   }
-  const texts = ids.map((list) => {
-    const end = list.indexOf(tok.cotEnd);
-    return tok.decode(end >= 0 ? list.slice(0, end) : list);
-  });
-  const reasoningMs = now() - t;
+  return done;
+}
 
-  t = now();
+/**
+ * The flow-matching expert for plans whose caches have the same length, one run per Euler step for all their
+ * samples, each attending to its own cache up to its <|traj_future_start|>; then denormalise and roll out per plan.
+ */
+async function expert(ctx: PipelineContext, plans: readonly Decoded[]): Promise<Array<[number, PipelineOutput]>> {
+  const { manifest: m, tokenizer: tok, runner, now } = ctx;
+  const L = m.lm.layers;
+  const spec = (name: string) => m.graphs.action_expert!.inputs.find((t) => t.name === name)!;
+  const t = now();
   const steps = m.trajectory.steps;
-  const P = cache[0]!.dims[2]!; // cached positions, the same for every sample (lockstep)
-  const maskSpec = spec('action_expert', 'attention_mask');
+  const P = plans[0]!.cache[0]!.dims[2]!; // cached positions, the same for every row here
+  const R = plans.reduce((n, d) => n + d.offsets.length, 0);
+  const maskSpec = spec('attention_mask');
   const maskValue = MASKED[maskSpec.dtype === 'float16' ? 'float16' : 'float32'];
-  const mask = new Float32Array(K * steps * (P + steps));
-  for (let s = 0; s < K; s++) {
-    const from = Math.min(P, offsets[s]!);
-    for (let q = 0; q < steps; q++)
-      mask.fill(maskValue, (s * steps + q) * (P + steps) + from, (s * steps + q) * (P + steps) + P);
+  const mask = new Float32Array(R * steps * (P + steps));
+  const positions: number[][] = [[], [], []];
+  let row = 0;
+  for (const d of plans) {
+    for (const offset of d.offsets) {
+      const from = Math.min(P, offset);
+      for (let q = 0; q < steps; q++)
+        mask.fill(maskValue, (row * steps + q) * (P + steps) + from, (row * steps + q) * (P + steps) + P);
+      row++;
+    }
+    const pos = expertPositions(d.offsets, d.pre.ropeDelta, steps);
+    const per = d.offsets.length * steps;
+    for (let axis = 0; axis < 3; axis++) positions[axis]!.push(...pos.slice(axis * per, (axis + 1) * per));
   }
   const fixed: Record<string, Tensor> = {
-    position_ids: int64Tensor(expertPositions(offsets as number[], prompt.ropeDelta, steps), [3, K, steps]),
-    attention_mask: floatTensor(maskSpec.dtype, mask, [K, 1, steps, P + steps]),
+    position_ids: int64Tensor(positions.flat(), [3, R, steps]),
+    attention_mask: floatTensor(maskSpec.dtype, mask, [R, 1, steps, P + steps]),
   };
   for (let i = 0; i < L; i++) {
-    fixed[pastKey(i)] = cache[2 * i]!;
-    fixed[pastValue(i)] = cache[2 * i + 1]!;
+    fixed[pastKey(i)] = stackRows(plans.map((d) => ({ t: d.cache[2 * i]!, times: 1 })));
+    fixed[pastValue(i)] = stackRows(plans.map((d) => ({ t: d.cache[2 * i + 1]!, times: 1 })));
   }
-  const noise = flowNoise(seed, K, steps);
-  const tValues = new Float32Array(K);
-  const xType = spec('action_expert', 'x').dtype,
-    tType = spec('action_expert', 't').dtype;
+  const noise = new Float32Array(R * steps * 2);
+  row = 0;
+  for (const d of plans) {
+    noise.set(flowNoise(d.pre.plan.seed, d.offsets.length, steps), row * steps * 2);
+    row += d.offsets.length;
+  }
+  const tValues = new Float32Array(R);
+  const xType = spec('x').dtype,
+    tType = spec('t').dtype;
   const n = await flowMatchEuler(noise, m.action.flowSteps, async (x, time) => {
     tValues.fill(time);
     const r = await runner.run('action_expert', {
       ...fixed,
-      x: floatTensor(xType, x, [K, steps, 2]),
-      t: floatTensor(tType, tValues, [K]),
+      x: floatTensor(xType, x, [R, steps, 2]),
+      t: floatTensor(tType, tValues, [R]),
     });
     return floatValues(need(r, 'velocity', 'action_expert'));
   });
-  const { samples: out, actions } = trajectories(m, v0, n, K);
-  const actionMs = now() - t;
-  return {
-    v0,
-    reasoning: { text: texts[0]!, tokens: ids[0]!.length, generationMs: reasoningMs },
-    samples: out,
-    timing: { visionMs, reasoningMs, actionMs },
-    texts,
-    tokenIds: ids,
-    actions,
-  };
+  const flowEnd = now();
+  const out: Array<[number, PipelineOutput]> = [];
+  row = 0;
+  for (const d of plans) {
+    const K = d.offsets.length;
+    const rollStart = now();
+    const { samples, actions } = trajectories(m, d.pre.v0, n.subarray(row * steps * 2, (row + K) * steps * 2), K);
+    row += K;
+    const texts = d.ids.map((list) => {
+      const end = list.indexOf(tok.cotEnd);
+      return tok.decode(end >= 0 ? list.slice(0, end) : list);
+    });
+    out.push([
+      d.pre.index,
+      {
+        v0: d.pre.v0,
+        reasoning: { text: texts[0]!, tokens: d.ids[0]!.length, generationMs: d.reasoningMs },
+        samples,
+        timing: { visionMs: d.pre.visionMs, reasoningMs: d.reasoningMs, actionMs: flowEnd - t + (now() - rollStart) },
+        texts,
+        tokenIds: d.ids,
+        actions,
+      },
+    ]);
+  }
+  return out;
 }
 
 /** N(0, 1) flow noise [K, steps, 2]: sample s from SeededRng(seed + s, 1), in either form. */

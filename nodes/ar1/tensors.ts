@@ -70,3 +70,56 @@ export function repeatBatch(t: Tensor, k: number): Tensor {
   for (let s = 0; s < k; s++) (out as Float32Array).set(t.data as Float32Array, s * n);
   return { type: t.type, data: out, dims: [k, ...t.dims.slice(1)] };
 }
+
+/**
+ * Stacks tensors along axis 0, each part repeated `times` times: the rows of several plans' caches in one batch
+ * (a batch-1 prompt cache repeated to the plan's samples, or a plan's own rows). Every part has the same dims after
+ * axis 0 and the same dtype. A single part used once is returned as it is.
+ */
+export function stackRows(parts: ReadonlyArray<{ t: Tensor; times: number }>): Tensor {
+  const first = parts[0];
+  if (!first) throw new RangeError('stackRows: expected at least one tensor');
+  if (parts.length === 1 && first.times === 1) return first.t;
+  const tail = first.t.dims.slice(1);
+  let rows = 0,
+    length = 0;
+  for (const { t, times } of parts) {
+    if (
+      t.type !== first.t.type ||
+      t.dims.length !== first.t.dims.length ||
+      t.dims.some((d, i) => i > 0 && d !== tail[i - 1])
+    )
+      throw new RangeError(`stackRows: dims [${t.dims}] ${t.type} do not stack with [${first.t.dims}] ${first.t.type}`);
+    rows += t.dims[0]! * times;
+    length += t.data.length * times;
+  }
+  const Ctor = first.t.data.constructor as new (len: number) => TensorData;
+  const out = new Ctor(length);
+  let at = 0;
+  for (const { t, times } of parts)
+    for (let r = 0; r < times; r++) {
+      (out as Float32Array).set(t.data as Float32Array, at);
+      at += t.data.length;
+    }
+  return { type: first.t.type, data: out, dims: [rows, ...tail] };
+}
+
+/** Rows [start, start + count) of ranges, in order, copied into one tensor (axis 0). */
+export function takeRows(t: Tensor, ranges: ReadonlyArray<readonly [start: number, count: number]>): Tensor {
+  const rows = t.dims[0]!;
+  const per = rows === 0 ? 0 : t.data.length / rows;
+  let total = 0;
+  for (const [start, count] of ranges) {
+    if (start < 0 || count < 0 || start + count > rows)
+      throw new RangeError(`takeRows: rows ${start}..${start + count} outside [0, ${rows})`);
+    total += count;
+  }
+  const Ctor = t.data.constructor as new (len: number) => TensorData;
+  const out = new Ctor(total * per);
+  let at = 0;
+  for (const [start, count] of ranges) {
+    (out as Float32Array).set((t.data as Float32Array).subarray(start * per, (start + count) * per), at);
+    at += count * per;
+  }
+  return { type: t.type, data: out, dims: [total, ...t.dims.slice(1)] };
+}

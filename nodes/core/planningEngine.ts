@@ -102,6 +102,13 @@ export interface PlanningEngine {
   readonly provider: string;
   /** Rejects with an EngineError on bad input or a failing graph; the engine stays usable. */
   plan(input: PlanInput): Promise<PlanResult>;
+  /**
+   * Optional: several plans in one engine call (batched inference, e.g. the plans pending across bags replayed at
+   * once). One promise per input, in order. Each result equals what plan() gives for that input alone, bit for bit
+   * (only `timing` differs: runs shared by the batch count for each of its plans), and a failing input rejects only
+   * its own promise. Engines without it are called plan by plan.
+   */
+  planBatch?(inputs: readonly PlanInput[]): Promise<PlanResult>[];
   close(): Promise<void>;
   /**
    * Optional: a store that keeps received frames in memory the engine reads directly (the onnxruntime engine's

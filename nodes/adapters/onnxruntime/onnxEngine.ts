@@ -56,6 +56,14 @@ interface PlanHold {
   ringOf: FrameRing[];
 }
 
+/** A plan ready to go to the worker: its message (without the slots to share, known only when sent) and its hold. */
+interface Prepared {
+  msg: Omit<PlanMessage, 'buffers' | 'forget'>;
+  hold: PlanHold;
+  /** The worker generation it was prepared for: a restart in between fails it like a plan in flight. */
+  generation: number;
+}
+
 /** Main-thread transport counters: frame bytes plan() copied (0 for frames in a FrameStore) and plans sent. */
 export interface TransportStats {
   plans: number;
@@ -166,13 +174,27 @@ export class OnnxEngine implements PlanningEngine {
   }
 
   plan(input: PlanInput): Promise<PlanResult> {
-    if (this.#closed)
-      return Promise.reject(new EngineError('closed', `engine closed [bundle=${this.contract.bundleId}]`));
-    try {
-      validatePlanInput(input, this.contract);
-    } catch (e) {
-      return Promise.reject(e);
-    }
+    return this.planBatch([input])[0]!;
+  }
+
+  /**
+   * Several plans in one worker pass (batched inference): their frames are prepared as plan() does, then they go to
+   * the worker in one message, which runs them together (runPipelineBatch: one decode run per token for all of
+   * them). One promise per input, in order; each result equals plan() on that input alone (bit-identical; only the
+   * timing differs: a batch's shared runs count for each of its plans), and a failing input rejects only its own.
+   */
+  planBatch(inputs: readonly PlanInput[]): Promise<PlanResult>[] {
+    const prepared = inputs.map((input) => this.#prepare(input));
+    const sent = Promise.allSettled(prepared).then((settled) =>
+      this.#send(settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))),
+    );
+    return prepared.map((p) => p.then((plan) => sent.then((results) => results.get(plan.msg.id)!)));
+  }
+
+  /** Validates a plan, names its ring frames (held) and copies the others into a pooled buffer. */
+  async #prepare(input: PlanInput): Promise<Prepared> {
+    if (this.#closed) throw new EngineError('closed', `engine closed [bundle=${this.contract.bundleId}]`);
+    validatePlanInput(input, this.contract);
     // Frames in a ring slot are named, not copied; the rest go into one pooled buffer, copied in slices with the
     // event loop yielded between them: a plan's 16 full-HD frames are 100 MB, and one synchronous copy blocked the
     // main thread (and the 50 Hz command timer) for 12–68 ms (docs/performance.md).
@@ -216,7 +238,7 @@ export class OnnxEngine implements PlanningEngine {
       }
     } catch (e) {
       this.#unhold(hold);
-      return Promise.reject(new EngineError('input', `${(e as Error).message} [bundle=${this.contract.bundleId}]`));
+      throw new EngineError('input', `${(e as Error).message} [bundle=${this.contract.bundleId}]`);
     }
     if (copies.length > 0) hold.pool = this.#pool.acquire(total);
     const h = input.history;
@@ -233,77 +255,91 @@ export class OnnxEngine implements PlanningEngine {
     this.#transport.ringFrames += sources.length - copies.length;
     this.#transport.copiedFrames += copies.length;
     this.#transport.planCopiedBytes += total;
-    return (async () => {
-      if (receipts.length > 0) await Promise.all(receipts);
-      if (hold.pool) {
-        const pool = hold.pool;
-        const bytes = new Uint8Array(pool.buffer);
-        let offset = 0;
-        let sinceYield = 0;
-        for (const i of copies) {
-          const f = sources[i]!;
-          for (let at = 0; at < f.data.length; at += COPY_SLICE_BYTES) {
-            const end = Math.min(f.data.length, at + COPY_SLICE_BYTES);
-            bytes.set(f.data.subarray(at, end), offset + at);
-            sinceYield += end - at;
-            if (sinceYield >= COPY_SLICE_BYTES) {
-              sinceYield = 0;
-              await nextTurn();
-            }
+    if (receipts.length > 0) await Promise.all(receipts);
+    if (hold.pool) {
+      const pool = hold.pool;
+      const bytes = new Uint8Array(pool.buffer);
+      let offset = 0;
+      let sinceYield = 0;
+      for (const i of copies) {
+        const f = sources[i]!;
+        for (let at = 0; at < f.data.length; at += COPY_SLICE_BYTES) {
+          const end = Math.min(f.data.length, at + COPY_SLICE_BYTES);
+          bytes.set(f.data.subarray(at, end), offset + at);
+          sinceYield += end - at;
+          if (sinceYield >= COPY_SLICE_BYTES) {
+            sinceYield = 0;
+            await nextTurn();
           }
-          frames[i] = {
-            slot: pool.id,
-            offset,
-            length: f.data.length,
-            encoding: f.encoding,
-            width: f.width,
-            height: f.height,
-            step: f.step,
-            key: `${f.camera}@${f.stampS}`,
-            exact: false,
-          };
-          offset += f.data.length;
         }
+        frames[i] = {
+          slot: pool.id,
+          offset,
+          length: f.data.length,
+          encoding: f.encoding,
+          width: f.width,
+          height: f.height,
+          step: f.step,
+          key: `${f.camera}@${f.stampS}`,
+          exact: false,
+        };
+        offset += f.data.length;
       }
-      if (this.#closed) {
-        this.#release(hold);
-        throw new EngineError('closed', `engine closed [bundle=${this.contract.bundleId}]`);
-      }
-      if (generation !== this.#generation) {
+    }
+    return {
+      msg: {
+        type: 'plan',
+        id,
+        t0S: input.t0S,
+        frames: frames as FrameRef[],
+        seed: input.seed,
+        samples: input.samples ?? 1,
+        history,
+      },
+      hold,
+      generation,
+    };
+  }
+
+  /** Posts prepared plans to the worker, one message for all of them; each plan's result by id. */
+  #send(plans: readonly Prepared[]): Map<number, Promise<PlanResult>> {
+    const results = new Map<number, Promise<PlanResult>>();
+    const ready: Prepared[] = [];
+    for (const p of plans) {
+      let refused: EngineError | undefined;
+      if (this.#closed) refused = new EngineError('closed', `engine closed [bundle=${this.contract.bundleId}]`);
+      else if (p.generation !== this.#generation)
         // the worker was restarted while this plan's frames were copied
-        this.#release(hold);
-        throw new EngineError(
+        refused = new EngineError(
           'worker_crashed',
           `inference worker restarted while the plan was being prepared [bundle=${this.contract.bundleId}]`,
         );
-      }
-      const handle = this.#handle && !this.#handle.dead ? this.#handle : this.#spawn();
+      if (refused) {
+        this.#release(p.hold);
+        results.set(p.msg.id, Promise.reject(refused));
+      } else ready.push(p);
+    }
+    if (ready.length === 0) return results;
+    const handle = this.#handle && !this.#handle.dead ? this.#handle : this.#spawn();
+    const msgs: PlanMessage[] = [];
+    for (const p of ready) {
       const buffers: PlanMessage['buffers'] = [];
       const share = (slot: number, buffer: SharedArrayBuffer) => {
         if (handle.knownSlots.has(slot)) return;
         handle.knownSlots.add(slot);
         buffers.push({ slot, buffer });
       };
-      if (hold.pool) share(hold.pool.id, hold.pool.buffer);
-      for (const r of hold.ring) share(r.id, r.buffer);
-      const forget = this.#forgettable(handle);
-      const msg: PlanMessage = {
-        type: 'plan',
-        id,
-        t0S: input.t0S,
-        frames: frames as FrameRef[],
-        buffers,
-        forget,
-        seed: input.seed,
-        samples: input.samples ?? 1,
-        history,
-      };
-      this.#slotsInUse.set(id, hold);
-      return await new Promise<PlanResult>((resolve, reject) => {
-        handle.pending.set(msg.id, { resolve, reject });
-        handle.worker.postMessage(msg satisfies ToWorker);
-      });
-    })();
+      if (p.hold.pool) share(p.hold.pool.id, p.hold.pool.buffer);
+      for (const r of p.hold.ring) share(r.id, r.buffer);
+      msgs.push({ ...p.msg, buffers, forget: this.#forgettable(handle) });
+      this.#slotsInUse.set(p.msg.id, p.hold);
+      results.set(
+        p.msg.id,
+        new Promise<PlanResult>((resolve, reject) => handle.pending.set(p.msg.id, { resolve, reject })),
+      );
+    }
+    handle.worker.postMessage((msgs.length === 1 ? msgs[0]! : { type: 'batch', plans: msgs }) satisfies ToWorker);
+    return results;
   }
 
   /**

@@ -42,10 +42,15 @@ export interface PlanMessage {
   seed: number;
   samples: number;
 }
+/** Several plans in one pass (runPipelineBatch); each answers with its own 'buffer' and 'result' or 'error'. */
+interface BatchMessage {
+  type: 'batch';
+  plans: PlanMessage[];
+}
 interface CloseMessage {
   type: 'close';
 }
-export type ToWorker = InitMessage | PlanMessage | CloseMessage;
+export type ToWorker = InitMessage | PlanMessage | BatchMessage | CloseMessage;
 
 export type FromWorker =
   | { type: 'ready'; provider: string; stamps: FileStamps }

@@ -1,12 +1,14 @@
 /**
- * The inference worker thread: verifies the bundle, creates the sessions (EP fallback), then serves plans one at a
- * time: preprocess the frames in their shared slots (the slots given straight back), run the pipeline, post the
- * result. Every failure of a plan becomes an 'error' message; the worker stays up.
+ * The inference worker thread: verifies the bundle, creates the sessions (EP fallback), then serves one message at
+ * a time: a plan, or a batch of plans run in one pass (runPipelineBatch). Each plan's frames are preprocessed right
+ * before its vision run (its slots given straight back), and each plan gets its own result. Every failure of a plan
+ * becomes an 'error' message; the worker stays up.
  */
 import { parentPort } from 'node:worker_threads';
 import { EngineError } from '../../core/planningEngine.js';
 import type { Logger } from '../../core/logger.js';
-import { checkedRunner, runPipeline } from '../../ar1/planPipeline.js';
+import { checkedRunner, runPipelineBatch } from '../../ar1/planPipeline.js';
+import type { Tensor } from '../../ar1/tensors.js';
 import { loadTokenizer } from '../../ar1/tokenizer.js';
 import type { BundleTokenizer } from '../../ar1/tokenizer.js';
 import { BundleError } from '../../bundle/manifest.js';
@@ -45,7 +47,8 @@ port.on('message', (m: ToWorker) => {
 
 async function handle(m: ToWorker): Promise<void> {
   if (m.type === 'init') return init(m);
-  if (m.type === 'plan') return plan(m);
+  if (m.type === 'plan') return plan([m]);
+  if (m.type === 'batch') return plan(m.plans);
   await loaded?.sessions.release();
   loaded = undefined;
   post({ type: 'closed' });
@@ -89,45 +92,71 @@ async function init(m: InitMessage): Promise<void> {
 /** Shared frame memory (ring slots and pool slots) by id; each is sent once. */
 const slots = new Map<number, SharedArrayBuffer>();
 
-async function plan(m: PlanMessage): Promise<void> {
+async function plan(ms: readonly PlanMessage[]): Promise<void> {
   const start = now();
-  let bufferReturned = false;
-  const giveBack = () => {
-    if (!bufferReturned) {
-      bufferReturned = true;
-      post({ type: 'buffer', id: m.id });
+  const returned = new Set<number>();
+  const giveBack = (id: number) => {
+    if (!returned.has(id)) {
+      returned.add(id);
+      post({ type: 'buffer', id });
     }
   };
-  for (const id of m.forget) slots.delete(id);
-  for (const b of m.buffers) slots.set(b.slot, b.buffer);
-  try {
-    if (!loaded) throw new EngineError('runtime', 'worker has no bundle loaded');
-    const L = loaded;
-    const frameBytes = L.pixels.length / m.frames.length;
-    const perCam = L.manifest.cameras.framesPerCamera;
-    await Promise.all(
-      m.frames.map((ref, i) => {
-        const buffer = slots.get(ref.slot);
-        if (!buffer) throw new EngineError('runtime', `frame slot ${ref.slot} was never shared with this worker`);
-        return L.pre.frame(
-          i,
-          new Uint8Array(buffer, ref.offset, ref.length),
-          ref,
-          L.pixels.subarray(i * frameBytes, (i + 1) * frameBytes),
-          `${L.manifest.cameras.names[Math.floor(i / perCam)]}[${i % perCam}]`,
-        );
-      }),
-    );
-    giveBack();
-    const preprocessMs = now() - start;
-    L.sessions.sessionRunMs.value = 0;
-    const out = await runPipeline(
-      { manifest: L.manifest, tokenizer: L.tokenizer, runner: checkedRunner(L.sessions.runner, L.manifest), now },
-      { type: 'uint8', data: L.pixels, dims: L.pixelDims },
-      m.history,
-      m.seed,
-      m.samples,
-    );
+  for (const m of ms) {
+    for (const id of m.forget) slots.delete(id);
+    for (const b of m.buffers) slots.set(b.slot, b.buffer);
+  }
+  const fail = (m: PlanMessage, e: unknown) => {
+    const kind = e instanceof EngineError ? e.kind : e instanceof RangeError ? 'input' : 'runtime';
+    post({ type: 'error', id: m.id, kind, message: (e as Error).message });
+  };
+  if (!loaded) {
+    for (const m of ms) {
+      giveBack(m.id);
+      fail(m, new EngineError('runtime', 'worker has no bundle loaded'));
+    }
+    return;
+  }
+  const L = loaded;
+  const preprocessMs = new Map<number, number>();
+  /** Preprocesses a plan's frames into the one pixel buffer (its vision run comes next) and gives its slots back. */
+  const pixels = async (m: PlanMessage): Promise<Tensor> => {
+    const t = now();
+    try {
+      const frameBytes = L.pixels.length / m.frames.length;
+      const perCam = L.manifest.cameras.framesPerCamera;
+      await Promise.all(
+        m.frames.map((ref, i) => {
+          const buffer = slots.get(ref.slot);
+          if (!buffer) throw new EngineError('runtime', `frame slot ${ref.slot} was never shared with this worker`);
+          return L.pre.frame(
+            i,
+            new Uint8Array(buffer, ref.offset, ref.length),
+            ref,
+            L.pixels.subarray(i * frameBytes, (i + 1) * frameBytes),
+            `${L.manifest.cameras.names[Math.floor(i / perCam)]}[${i % perCam}]`,
+          );
+        }),
+      );
+    } finally {
+      giveBack(m.id);
+    }
+    preprocessMs.set(m.id, ms.length === 1 ? now() - start : now() - t);
+    return { type: 'uint8', data: L.pixels, dims: L.pixelDims };
+  };
+  L.sessions.sessionRunMs.value = 0;
+  const results = await runPipelineBatch(
+    { manifest: L.manifest, tokenizer: L.tokenizer, runner: checkedRunner(L.sessions.runner, L.manifest), now },
+    ms.map((m) => ({ pixels: () => pixels(m), history: m.history, seed: m.seed, samples: m.samples })),
+  );
+  const totalMs = now() - start;
+  for (const [i, r] of results.entries()) {
+    const m = ms[i]!;
+    giveBack(m.id);
+    if (r.status === 'rejected') {
+      fail(m, r.reason);
+      continue;
+    }
+    const out = r.value;
     post({
       type: 'result',
       id: m.id,
@@ -137,12 +166,13 @@ async function plan(m: PlanMessage): Promise<void> {
         reasoning: out.reasoning,
         trajectory: out.samples[0]!,
         samples: out.samples,
-        timing: { preprocessMs, ...out.timing, totalMs: now() - start, sessionRunMs: L.sessions.sessionRunMs.value },
+        timing: {
+          preprocessMs: preprocessMs.get(m.id) ?? 0,
+          ...out.timing,
+          totalMs,
+          sessionRunMs: L.sessions.sessionRunMs.value,
+        },
       },
     });
-  } catch (e) {
-    giveBack();
-    const kind = e instanceof EngineError ? e.kind : e instanceof RangeError ? 'input' : 'runtime';
-    post({ type: 'error', id: m.id, kind, message: (e as Error).message });
   }
 }

@@ -40,6 +40,21 @@ function history(v: number, yawRate = 0) {
   return { x, y, z: new Float64Array(16), yaw, dt: 0.1 };
 }
 
+/** Everything a plan holds but its timing, floats as their bytes (bit-identity, −0 and NaN included). */
+function planBits(r: PlanResult) {
+  const bytes = (a: Float64Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+  const { timing: _timing, reasoning, samples, trajectory, ...rest } = r;
+  const traj = (t: PlanResult['trajectory']) =>
+    Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v instanceof Float64Array ? bytes(v) : v]));
+  return {
+    ...rest,
+    text: reasoning.text,
+    tokens: reasoning.tokens,
+    trajectory: traj(trajectory),
+    samples: samples.map(traj),
+  };
+}
+
 describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function () {
   this.timeout(60000);
   let dir: string;
@@ -119,6 +134,30 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
     const dy =
       Math.abs(r.samples[1]!.y[63]! - r.samples[0]!.y[63]!) + Math.abs(r.samples[1]!.x[63]! - r.samples[0]!.x[63]!);
     expect(dy).to.be.greaterThan(0).and.below(3);
+  });
+
+  it('planBatch: several plans in one worker pass, each bit-identical to plan() alone; a bad input fails only itself', async () => {
+    const inputs = [
+      input({ lean: 20, seed: 3 }),
+      input({ history: history(8, 0.4), seed: 11, samples: 3 }),
+      input({ frames: [] }),
+      input({ lean: -15, level: 90, seed: 5, samples: 2 }),
+    ];
+    const alone: Array<PlanResult | EngineError> = [];
+    for (const i of inputs) alone.push(await engine.plan(i).catch((e: EngineError) => e));
+    const batch = await Promise.allSettled(engine.planBatch(inputs));
+    expect((alone[2] as EngineError).kind).to.equal('input');
+    expect(batch[2]!.status).to.equal('rejected');
+    expect(((batch[2] as PromiseRejectedResult).reason as EngineError).message).to.equal(
+      (alone[2] as EngineError).message,
+    );
+    const ok = [0, 1, 3].map((i) => {
+      const r = batch[i]!;
+      if (r.status === 'rejected') throw r.reason;
+      expect(planBits(r.value), `plan ${i}`).to.deep.equal(planBits(alone[i] as PlanResult));
+      return r.value;
+    });
+    expect(new Set(ok.map((r) => r.timing.totalMs)).size, 'one worker pass: one total time').to.equal(1);
   });
 
   it('pixels change the plan: a brighter left steers left, a brighter right steers right', async () => {

@@ -6,9 +6,9 @@ import { parse, stringify } from 'yaml';
 import { createSessions } from '../../../nodes/adapters/onnxruntime/ort.js';
 import type { SessionSet } from '../../../nodes/adapters/onnxruntime/ort.js';
 import { createOnnxEngine } from '../../../nodes/adapters/onnxruntime/index.js';
-import type { EgoHistory } from '../../../nodes/core/planningEngine.js';
+import type { EgoHistory, PlanResult } from '../../../nodes/core/planningEngine.js';
 import { silentLogger } from '../../../nodes/core/logger.js';
-import { checkedRunner, runPipeline } from '../../../nodes/ar1/planPipeline.js';
+import { checkedRunner, runPipeline, runPipelineBatch } from '../../../nodes/ar1/planPipeline.js';
 import type { GraphRunner, PipelineOutput } from '../../../nodes/ar1/planPipeline.js';
 import { floatValues } from '../../../nodes/ar1/tensors.js';
 import type { Tensor } from '../../../nodes/ar1/tensors.js';
@@ -51,6 +51,48 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
   return d;
 };
+
+/** Plans through the worker engine: planBatch against plan() one by one, every float compared by its bytes. */
+async function engineBatchMatchesAlone(bundleDir: string): Promise<void> {
+  const engine = await createOnnxEngine({ bundleDir });
+  try {
+    const { height, width } = TINY.native;
+    const input = (level: number, v: number, seed: number, samples: number) => ({
+      t0S: 10,
+      frames: engine.contract.cameras.map((camera, c) =>
+        [0, 1, 2, 3].map((k) => ({
+          camera,
+          stampS: 10 + (k - 3) * 0.1,
+          encoding: 'rgb8' as const,
+          width,
+          height,
+          step: width * 3,
+          data: new Uint8Array(width * height * 3).map((_, i) => (level + 13 * c + 29 * k + i) & 0xff),
+        })),
+      ),
+      history: history(v, 0.001 * seed),
+      seed,
+      samples,
+    });
+    const inputs = [input(10, 12, 1, 1), input(90, 5, 2, 3), input(170, 20, 3, 2), input(40, 9, 4, 1)];
+    const alone: PlanResult[] = [];
+    for (const i of inputs) alone.push(await engine.plan(i));
+    const batch = await Promise.all(engine.planBatch(inputs));
+    const bits = (r: PlanResult) =>
+      JSON.stringify([
+        r.reasoning.text,
+        r.v0,
+        r.samples.map((t) =>
+          [t.x, t.y, t.heading, t.speed, t.acceleration, t.curvature].map((a) =>
+            Buffer.from(a.buffer).toString('base64'),
+          ),
+        ),
+      ]);
+    batch.forEach((r, i) => expect(bits(r), `plan ${i}`).to.equal(bits(alone[i]!)));
+  } finally {
+    await engine.close();
+  }
+}
 
 describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache and weights)', function () {
   this.timeout(120000);
@@ -164,6 +206,92 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
     expect(batch.tokenIds[0]).not.to.deep.equal(batch.tokenIds[1]);
   });
 
+  it('plans batched together (one decode run per token for all of them) are bit-identical to each plan alone', async () => {
+    const plans = [
+      { px: pixels(11), h: history(12), seed: 3, samples: 1 },
+      { px: pixels(12), h: history(15, 0.002), seed: 40, samples: 3 },
+      { px: pixels(13), h: history(4), seed: 101, samples: 1 },
+      { px: pixels(14), h: history(9, -0.003), seed: 7, samples: 2 },
+    ];
+    const alone = [];
+    const aloneDecodes: number[] = [];
+    for (const p of plans) {
+      calls.length = 0;
+      alone.push(await plan(p.px, p.h, p.seed, p.samples));
+      aloneDecodes.push(calls.filter((c) => c.role === 'lm_decode').length);
+    }
+    calls.length = 0;
+    const batch = await runPipelineBatch(
+      { manifest: v.manifest, tokenizer: tok, runner: checkedRunner(recording, v.manifest), now: () => 0 },
+      plans.map((p) => ({ pixels: () => p.px, history: p.h, seed: p.seed, samples: p.samples })),
+    );
+    const decodes = calls.filter((c) => c.role === 'lm_decode');
+    expect(decodes[0]!.feeds.input_ids!.dims[0], 'the first decode run carries every sample of every plan').to.equal(7);
+    expect(calls.filter((c) => c.role === 'lm_prefill')).to.have.length(4);
+    expect(decodes.length, 'lockstep: as many decode runs as the longest plan alone').to.equal(
+      Math.max(...aloneDecodes),
+    );
+    const expertRows = calls.filter((c) => c.role === 'action_expert').map((c) => c.feeds.x!.dims[0]!);
+    expect(Math.max(...expertRows), 'plans whose caches have the same length share the expert runs').to.be.greaterThan(
+      3,
+    );
+    const lengths = new Set(alone.map((a) => Math.max(...a.tokenIds.map((t) => t.length))));
+    expect(lengths.size, 'the plans stop at different steps (some leave the batch early)').to.be.greaterThan(1);
+    for (const [i, r] of batch.entries()) {
+      if (r.status !== 'fulfilled') throw r.reason;
+      const a = alone[i]!;
+      expect(r.value.tokenIds, `plan ${i} tokens`).to.deep.equal(a.tokenIds);
+      expect(r.value.texts, `plan ${i} texts`).to.deep.equal(a.texts);
+      expect(r.value.v0).to.equal(a.v0);
+      r.value.actions.forEach((x, s) =>
+        expect(
+          Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(
+            Buffer.from(a.actions[s]!.buffer, a.actions[s]!.byteOffset, a.actions[s]!.byteLength),
+          ),
+          `plan ${i} sample ${s} actions bit-identical`,
+        ).to.equal(true),
+      );
+      r.value.samples.forEach((t, s) => {
+        for (const k of ['x', 'y', 'heading', 'speed', 'acceleration', 'curvature'] as const)
+          expect(Array.from(t[k]), `plan ${i} sample ${s} ${k}`).to.deep.equal(Array.from(a.samples[s]![k]));
+      });
+    }
+  });
+
+  it('a plan that fails in a batch fails alone; a batch that throws is rerun plan by plan with the same results', async () => {
+    const plans = [0, 1, 2].map((i) => ({ px: pixels(20 + i), h: history(8 + 3 * i), seed: 50 + i, samples: 1 }));
+    const alone = [];
+    for (const p of plans) alone.push(await plan(p.px, p.h, p.seed, p.samples));
+    // Decode runs of more than one row return NaN logits: only a batch fails.
+    const poisoned: GraphRunner = {
+      async run(role, feeds) {
+        const out = await sessions.runner.run(role, feeds);
+        if (role === 'lm_decode' && feeds.input_ids!.dims[0]! > 1) floatValues(out.logits!)[5] = NaN;
+        return out;
+      },
+    };
+    const batch = await runPipelineBatch(
+      { manifest: v.manifest, tokenizer: tok, runner: checkedRunner(poisoned, v.manifest), now: () => 0 },
+      plans.map((p, i) => ({
+        pixels: () => {
+          if (i === 1) throw new Error('frame 3 could not be decoded');
+          return p.px;
+        },
+        history: p.h,
+        seed: p.seed,
+        samples: p.samples,
+      })),
+    );
+    expect(batch[1]!.status).to.equal('rejected');
+    expect(String((batch[1] as PromiseRejectedResult).reason)).to.match(/frame 3 could not be decoded/);
+    for (const i of [0, 2]) {
+      const r = batch[i]!;
+      if (r.status !== 'fulfilled') throw r.reason;
+      expect(r.value.tokenIds).to.deep.equal(alone[i]!.tokenIds);
+      expect(Array.from(r.value.actions[0]!)).to.deep.equal(Array.from(alone[i]!.actions[0]!));
+    }
+  });
+
   it('outputs depend on the pixels and on the history', async () => {
     const a = await plan(pixels(3), history(10), 9, 1);
     const b = await plan(pixels(4), history(10), 9, 1);
@@ -260,6 +388,10 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
     }
   });
 
+  it('plans batched through the worker engine (planBatch) are bit-identical to plan() one by one', async () => {
+    await engineBatchMatchesAlone(join(base, 'tiny'));
+  });
+
   describe('fused form (reasoning and flow loops inside one graph, cache loop-carried)', () => {
     let fv: VerifiedBundle;
     let fs: SessionSet;
@@ -350,6 +482,10 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
       } finally {
         await engine.close();
       }
+    });
+
+    it('planBatch on a fused bundle runs the plans one by one in one worker pass, results as plan() alone', async () => {
+      await engineBatchMatchesAlone(join(base, 'fused'));
     });
 
     it('refuses a fused manifest with greedy sampling or with split-form graphs', async () => {
