@@ -426,8 +426,27 @@ export function pendingDeadlines(i: WatchdogInputs, p: WatchdogParams): Deadline
 }
 
 /** Seconds from now until a deadline passes (negative once it has), on its own clock. */
-export const secondsUntil = (d: Deadline, clocks: Pick<TickClocks, 'rosS' | 'steadyS'>): number =>
+const secondsUntil = (d: Deadline, clocks: Pick<TickClocks, 'rosS' | 'steadyS'>): number =>
   d.atS - (d.clock === 'ros' ? clocks.rosS : clocks.steadyS);
+
+/**
+ * For the deadline timer: whether any pending deadline has passed, and the seconds until the earliest one that has
+ * not (Infinity when there is none).
+ */
+export function deadlineStatus(
+  i: WatchdogInputs,
+  p: WatchdogParams,
+  clocks: Pick<TickClocks, 'rosS' | 'steadyS'>,
+): { passed: boolean; nextS: number } {
+  let nextS = Number.POSITIVE_INFINITY;
+  let passed = false;
+  for (const d of pendingDeadlines(i, p)) {
+    const s = secondsUntil(d, clocks);
+    if (s < 0) passed = true;
+    else if (s < nextS) nextS = s;
+  }
+  return { passed, nextS };
+}
 
 /** Runs every monitor. clocks may be a plain ROS time (then the steady clock reads the same, and no previous tick). */
 export function runMonitors(inputs: WatchdogInputs, clocks: TickClocks | number, p: WatchdogParams): MonitorReport[] {

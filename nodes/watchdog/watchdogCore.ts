@@ -1,18 +1,18 @@
-import type { UnicycleSource } from '../core/msgs.js';
+import type { UnicycleCommand, UnicycleSource } from '../core/msgs.js';
+import { errorMessage } from '../core/errors.js';
 import { stampToSeconds } from '../core/time.js';
-import { fmt, type Fault } from './faults.js';
+import { fmt, type Fault, type MonitorReport } from './faults.js';
 import { fallbackBrake, standstillHold } from './fallbackBrake.js';
 import { limitsGate, type Actuation, type LimitName } from './limitsGate.js';
 import { egoSpeed, limitSpeed } from './egoSpeed.js';
 import type { WatchdogInputs } from './inputs.js';
-import { type MonitorReport } from './faults.js';
-import { runMonitors } from './monitors.js';
+import { clockStepBackOf, deadlineStatus, runMonitors } from './monitors.js';
 import type { BrakeProfile, WatchdogParams } from './params.js';
 import { eventOf, step, type SafetyEvent, type WatchdogState } from './safetyState.js';
 
 /**
  * One control tick as a pure function: monitors → one event → state table → command → limits gate.
- * node.ts does the I/O around it; property tests and replay drive it directly.
+ * watchdogNode.ts does the I/O around it (through controlTick); property tests drive tickCore directly.
  */
 export interface CoreState {
   readonly state: WatchdogState;
@@ -110,8 +110,7 @@ export function tickCore(
   dtS = controlPeriodS(p),
   steadyS = nowS,
 ): TickResult {
-  const period = controlPeriodS(p);
-  const dt = Number.isFinite(dtS) && dtS > 0 ? Math.min(dtS, period) : period;
+  const dt = clampDtS(dtS, p);
   const reports = runMonitors(
     inputs,
     { rosS: nowS, steadyS, prevRosS: core.lastRosS, prevSteadyS: core.lastSteadyS },
@@ -152,30 +151,7 @@ export function tickCore(
     next === 'nominal' ? 'fallback' : core.profile === 'emergency' || emergencyFault ? 'emergency' : 'fallback';
   const brake: BrakeProfile = profile === 'emergency' ? p.emergency : p.fallback;
 
-  let raw: Actuation;
-  let source: UnicycleSource;
-  let speed: number;
-  const planner = inputs.command?.msg;
-  if (next === 'nominal' && planner) {
-    raw = { accel: planner.acceleration, curvature: planner.curvature };
-    source = 'planner';
-    speed = planner.speed;
-  } else if (next === 'stopped' || (next === 'disengaged' && standstill)) {
-    raw = standstillHold(
-      core.last,
-      dt,
-      p.standstill.hold_accel_mps2,
-      p.fallback.jerk_mps3,
-      p.fallback.release_jerk_mps3,
-    );
-    source = 'hold';
-    speed = 0;
-  } else {
-    // fallback, disengaged while moving or speed unknown (and nominal without a command, which the monitors exclude)
-    raw = fallbackBrake(core.last, dt, brake);
-    source = 'fallback';
-    speed = Number.NaN;
-  }
+  const choice = commandChoice(next, standstill, inputs.command?.msg, brake);
   // The gate's speed: the worse case of twist and position-derived speed (lateral limits tighten with speed).
   // The gate's speed never drops faster than a car can brake (a twist that sticks low, or stale odometry, cannot
   // make the car look slower than physics allows), and grows with every positive command while speed is unknown.
@@ -188,7 +164,10 @@ export function tickCore(
         ? undefined
         : prevGate + Math.max(core.last?.accel ?? 0, 0) * dt;
   const gateSpeed = lastMeasuredSpeed ?? 0;
-  const { command, fired } = limitsGate(raw, core.last, gateSpeed, dt, p.limits);
+  const { command, fired } = commandOf(choice, core.last, gateSpeed, dt, p);
+  // The published speed: the planner's, 0 when holding; when braking (or the planner's is not finite) the measured
+  // one, else the last one carried forward by the command.
+  let speed = choice.source === 'planner' ? choice.planner.speed : choice.source === 'hold' ? 0 : Number.NaN;
   if (!Number.isFinite(speed)) speed = measured ?? Math.max(core.lastSpeed + command.accel * dt, 0);
   if (!Number.isFinite(speed)) speed = 0;
 
@@ -207,7 +186,7 @@ export function tickCore(
       ...(Number.isFinite(nowS) ? { lastRosS: nowS } : {}),
       ...(Number.isFinite(steadyS) ? { lastSteadyS: steadyS } : {}),
     },
-    command: { ...command, speed, source },
+    command: { ...command, speed, source: choice.source },
     fired,
     reports,
     faults,
@@ -216,6 +195,160 @@ export function tickCore(
     planAgeS: Number.isFinite(planAgeS) ? planAgeS : -1,
     lastLatencyMs: latency !== undefined && Number.isFinite(latency) ? latency : -1,
   };
+}
+
+/** What a tick commands, before the limits gate. */
+type CommandChoice =
+  | { readonly source: 'planner'; readonly planner: UnicycleCommand }
+  | { readonly source: 'hold' }
+  | { readonly source: 'fallback'; readonly brake: BrakeProfile };
+
+/**
+ * What a state commands: NOMINAL forwards the planner's command; STOPPED, and DISENGAGED at a standstill, hold;
+ * everything else brakes with the profile in use: FALLBACK, DISENGAGED while moving or with the speed unknown (no
+ * one else commands the vehicle), and NOMINAL without a planner command (which the monitors fault anyway).
+ */
+function commandChoice(
+  state: WatchdogState,
+  standstill: boolean,
+  planner: UnicycleCommand | undefined,
+  brake: BrakeProfile,
+): CommandChoice {
+  if (state === 'nominal' && planner) return { source: 'planner', planner };
+  if (state === 'stopped' || (state === 'disengaged' && standstill)) return { source: 'hold' };
+  return { source: 'fallback', brake };
+}
+
+/**
+ * The one place where the vehicle command is made, for every tick including one that threw (controlTick): the
+ * planner's command, the standstill hold (a ramp to standstill.hold_accel_mps2 with the fallback jerks) or the
+ * fallback brake (a jerk-limited ramp to the profile's deceleration), curvature held when braking or holding; then
+ * the limits gate at gateSpeed, from the last published command. Whatever the inputs, the result is finite and
+ * within the limits.
+ */
+function commandOf(
+  choice: CommandChoice,
+  last: Actuation | undefined,
+  gateSpeed: number,
+  dt: number,
+  p: WatchdogParams,
+): { command: Actuation; fired: LimitName[] } {
+  const raw: Actuation =
+    choice.source === 'planner'
+      ? { accel: choice.planner.acceleration, curvature: choice.planner.curvature }
+      : choice.source === 'hold'
+        ? standstillHold(last, dt, p.standstill.hold_accel_mps2, p.fallback.jerk_mps3, p.fallback.release_jerk_mps3)
+        : fallbackBrake(last, dt, choice.brake);
+  return limitsGate(raw, last, gateSpeed, dt, p.limits);
+}
+
+/** A tick's rate-limit interval [s]: dtS clamped to (0, control period]; the period when dtS is not positive. */
+function clampDtS(dtS: number, p: WatchdogParams): number {
+  const period = controlPeriodS(p);
+  return Number.isFinite(dtS) && dtS > 0 ? Math.min(dtS, period) : period;
+}
+
+/** [s] smallest rate-limit interval of an off-period tick (the ramp and gate need dt > 0); less changes nothing. */
+const MIN_TICK_DT_S = 1e-6;
+
+/**
+ * The rate-limit interval of a tick off the period (a deadline tick, the final one at stop): the steady time since
+ * the previous tick, clamped to [1 µs, control period]; a full period when there was none (prevSteadyS NaN).
+ */
+export function elapsedDtS(prevSteadyS: number, steadyS: number, p: WatchdogParams): number {
+  const e = steadyS - prevSteadyS;
+  const period = controlPeriodS(p);
+  return Number.isFinite(e) ? Math.min(Math.max(e, MIN_TICK_DT_S), period) : period;
+}
+
+/** The two clocks read at a tick or a receipt [s]: ROS time (stamps) and the steady clock (liveness). */
+export interface Clocks {
+  readonly rosS: number;
+  readonly steadyS: number;
+}
+
+/**
+ * The tick the node runs: tickCore; or, when it throws (a bug), the fallback brake from the last published command,
+ * latched in FALLBACK with the reason "internal error in tick: …" (also returned as error, for the log), so a bug
+ * never stops the braking. Then it releases the faults the node holds until a tick has reported them: a ROS time
+ * step back seen at a receipt (reported by any tick), an odometry jump (once reported with the vehicle stopped).
+ */
+export function controlTick(
+  core: CoreState,
+  inputs: WatchdogInputs,
+  requests: Requests,
+  clocks: Clocks,
+  p: WatchdogParams,
+  dtS: number,
+): { result: TickResult; error?: string } {
+  let result: TickResult;
+  let error: string | undefined;
+  try {
+    result = tickCore(core, inputs, requests, clocks.rosS, p, dtS, clocks.steadyS);
+  } catch (e) {
+    error = `internal error in tick: ${errorMessage(e)}`;
+    result = internalErrorTick(core, error, clocks.rosS, clampDtS(dtS, p), p);
+  }
+  delete inputs.clockStepBack;
+  if (inputs.odometryJump && result.faults.some((f) => f.name === 'odometry_jump')) {
+    // Reported at least once; it stays a fault (and the state latched) until the vehicle is seen stopped.
+    const v = egoSpeed(inputs, clocks.rosS, p, clocks.steadyS);
+    if (v !== undefined && Math.abs(v) <= p.standstill_speed_mps) delete inputs.odometryJump;
+  }
+  return error === undefined ? { result } : { result, error };
+}
+
+/**
+ * A tick that threw: brake with the fallback profile from the last published command, gated at the last gate speed
+ * (the inputs are not trusted), and latch FALLBACK. Nothing is reported but the transition.
+ */
+function internalErrorTick(core: CoreState, reason: string, nowS: number, dt: number, p: WatchdogParams): TickResult {
+  const brake = { source: 'fallback', brake: p.fallback } as const;
+  const { command, fired } = commandOf(brake, core.last, core.lastMeasuredSpeed ?? 0, dt, p);
+  const transition: Transition | undefined =
+    core.state === 'fallback'
+      ? undefined
+      : { timeS: nowS, from: core.state, to: 'fallback', event: 'fault_moving', reason };
+  return {
+    core: { ...core, state: 'fallback', last: command, reason: transition ? reason : core.reason },
+    command: { ...command, speed: core.lastSpeed, source: 'fallback' },
+    fired,
+    reports: [],
+    faults: [],
+    ...(transition ? { transition } : {}),
+    refusals: [],
+    planAgeS: -1,
+    lastLatencyMs: -1,
+  };
+}
+
+/**
+ * ROS time read at a receipt, kept in core.lastRosS for the next tick to compare against. A step backward (below the
+ * latest ROS time seen at a receipt or tick) is held in inputs.clockStepBack until a tick reports it (ROS time may
+ * have caught up by then); steppedBack tells the node to run a tick soon.
+ */
+export function noteReceiptRosTime(
+  core: CoreState,
+  inputs: WatchdogInputs,
+  rosS: number,
+): { core: CoreState; steppedBack: boolean } {
+  if (!Number.isFinite(rosS)) return { core, steppedBack: false };
+  if (core.lastRosS !== undefined && rosS < core.lastRosS) {
+    inputs.clockStepBack ??= clockStepBackOf(core.lastRosS, rosS);
+    return { core, steppedBack: true };
+  }
+  return { core: { ...core, lastRosS: rosS }, steppedBack: false };
+}
+
+/**
+ * Whether a deadline timer firing now runs a tick: only in NOMINAL, when an input deadline has passed or ROS time
+ * stepped back, both of which fault, so the tick leaves NOMINAL. Leaving any other state needs a tick with every
+ * monitor healthy, which the periodic tick checks.
+ */
+export function deadlineTickDue(core: CoreState, inputs: WatchdogInputs, p: WatchdogParams, clocks: Clocks): boolean {
+  if (core.state !== 'nominal') return false;
+  const stepBack = inputs.clockStepBack !== undefined || (core.lastRosS !== undefined && clocks.rosS < core.lastRosS);
+  return stepBack || deadlineStatus(inputs, p, clocks).passed;
 }
 
 function transitionReason(

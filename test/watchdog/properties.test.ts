@@ -6,7 +6,7 @@ import { rampAccel } from '../../nodes/watchdog/fallbackBrake.js';
 import { curvatureBound, limitsAt } from '../../nodes/watchdog/limitsGate.js';
 import { emptyInputs, type WatchdogInputs } from '../../nodes/watchdog/inputs.js';
 import { loadWatchdogParams, type WatchdogParams } from '../../nodes/watchdog/params.js';
-import { initialCore, tickCore, type CoreState } from '../../nodes/watchdog/watchdogCore.js';
+import { controlTick, initialCore, type CoreState } from '../../nodes/watchdog/watchdogCore.js';
 import { plan } from './rig.js';
 
 const RUNS = 10_000;
@@ -66,7 +66,22 @@ const stepArb = fc.record({
     freq: 6,
   }),
 });
-type Step = typeof stepArb extends fc.Arbitrary<infer T> ? T : never;
+/** A step whose tick may throw (a stand-in for a bug in the tick: its inputs cannot be read). */
+const throwingStepArb = fc
+  .tuple(stepArb, fc.constantFrom(false, false, false, true))
+  .map(([s, throws]) => ({ ...s, throws }));
+type Step = (typeof stepArb extends fc.Arbitrary<infer T> ? T : never) & { throws?: boolean };
+
+/** The inputs as a tick sees them; when the step throws, reading the planning timings throws. */
+const tickInputs = (inputs: WatchdogInputs, s: Step): WatchdogInputs =>
+  s.throws
+    ? new Proxy(inputs, {
+        get: (target, key, receiver) => {
+          if (key === 'timings') throw new Error('timings exploded');
+          return Reflect.get(target, key, receiver) as unknown;
+        },
+      })
+    : inputs;
 
 const PLANS = { ok: plan(0, 64), nan: plan(0, 64, true), short: plan(0, 3) };
 const stamped = <T extends { header: { stamp: { sec: number; nanosec: number } } }>(m: T, stampS: number): T => ({
@@ -123,7 +138,10 @@ function check(ok: boolean, what: () => string): void {
   if (!ok) throw new Error(what());
 }
 
-/** Runs the steps through tickCore and checks every command against the limits at the speed the gate used. */
+/**
+ * Runs the steps through controlTick (tickCore, or the fallback brake when the tick throws) and checks every command
+ * against the limits at the speed the gate used.
+ */
 function checkRun(p: WatchdogParams, steps: Step[]): void {
   const period = 1 / p.control_rate_hz;
   const inputs = emptyInputs();
@@ -131,7 +149,7 @@ function checkRun(p: WatchdogParams, steps: Step[]): void {
   let steadyS = 1000;
   let rosOffset = 0;
   for (const s of steps) {
-    // Periodic ticks one period apart, deadline ticks (as node.ts runs them) after only part of a period. ROS time
+    // Periodic ticks one period apart, deadline ticks (as watchdogNode.ts runs them) after only part of a period. ROS time
     // is the steady clock plus an offset that steps on its own.
     const dt = s.elapsedFraction === undefined ? period : s.elapsedFraction * period;
     steadyS += dt;
@@ -139,7 +157,9 @@ function checkRun(p: WatchdogParams, steps: Step[]): void {
     const nowS = steadyS + rosOffset;
     apply(inputs, s, nowS, p, steadyS);
     const wasNominal = core.state === 'nominal';
-    const r = tickCore(core, inputs, { engage: s.engage, reset: s.reset }, s.clockZero ? 0 : nowS, p, dt, steadyS);
+    const clocks = { rosS: s.clockZero ? 0 : nowS, steadyS };
+    const { result: r } = controlTick(core, tickInputs(inputs, s), { engage: s.engage, reset: s.reset }, clocks, p, dt);
+    if (s.throws) check(r.core.state === 'fallback', () => `a tick that threw left the state ${r.core.state}`);
     if (
       wasNominal &&
       s.rosStep !== undefined &&
@@ -204,6 +224,13 @@ describe('watchdog properties (fast-check)', function () {
   it(`… and with speed-indexed limits, emergency faults and auto_recover (${RUNS} runs)`, () => {
     fc.assert(
       fc.property(fc.array(stepArb, { minLength: 1, maxLength: 30 }), (steps) => checkRun(INDEXED, steps)),
+      { numRuns: RUNS },
+    );
+  });
+
+  it(`… and when ticks throw (a bug): the fallback brake, still finite and within limits (${RUNS} runs)`, () => {
+    fc.assert(
+      fc.property(fc.array(throwingStepArb, { minLength: 1, maxLength: 30 }), (steps) => checkRun(INDEXED, steps)),
       { numRuns: RUNS },
     );
   });

@@ -58,7 +58,13 @@ export function plan(stampS: number, n = 64, nan = false): Trajectory {
  */
 export function makeRig(
   overrides: Record<string, unknown> = {},
-  options: { startS?: number; zeroClock?: boolean; world?: Partial<World> } = {},
+  options: {
+    startS?: number;
+    zeroClock?: boolean;
+    world?: Partial<World>;
+    /** What startWatchdog gets instead of the loaded parameters (e.g. a wrapper whose getter throws on demand). */
+    watchdogParams?: (loaded: WatchdogParams) => WatchdogParams;
+  } = {},
 ) {
   const startS = options.startS ?? 100;
   const scheduler = new SteppingScheduler(startS * 1000);
@@ -202,7 +208,7 @@ export function makeRig(
     );
   });
 
-  const handle = startWatchdog(ros, params);
+  const handle = startWatchdog(ros, options.watchdogParams ? options.watchdogParams(params) : params);
   return {
     scheduler,
     bus,

@@ -1,7 +1,30 @@
-import { SAFETY_STATE, type DiagnosticArray, type DiagnosticStatus, type SafetyState } from '../core/msgs.js';
+/**
+ * The messages one control tick publishes: the vehicle command, ar1_msgs/SafetyState and, at diagnostics_rate_hz and
+ * on every transition, the DiagnosticArray. Each is stamped with the tick's ROS time.
+ */
+import {
+  SAFETY_STATE,
+  UNICYCLE_SOURCE,
+  type DiagnosticArray,
+  type DiagnosticStatus,
+  type SafetyState,
+  type Time,
+  type UnicycleCommand,
+} from '../core/msgs.js';
 import { secondsToStamp } from '../core/time.js';
 import { DIAG_LEVEL } from './faults.js';
 import type { TickResult } from './watchdogCore.js';
+
+/** ar1_msgs/UnicycleCommand for the vehicle: the tick's gated command and its source. */
+export function vehicleCommandOf(r: TickResult, nowS: number): UnicycleCommand {
+  return {
+    header: { stamp: headerStampAt(nowS), frame_id: '' },
+    acceleration: r.command.accel,
+    curvature: r.command.curvature,
+    speed: r.command.speed,
+    source: UNICYCLE_SOURCE[r.command.source],
+  };
+}
 
 /** diagnostic_msgs/DiagnosticArray for one tick: one status per monitored input, plus limits and state. */
 export function diagnosticsOf(r: TickResult, nowS: number, nodeName: string): DiagnosticArray {
@@ -35,7 +58,7 @@ export function diagnosticsOf(r: TickResult, nowS: number, nodeName: string): Di
       { key: 'profile', value: r.core.profile },
     ],
   });
-  return { header: { stamp: stampOf(nowS), frame_id: '' }, status };
+  return { header: { stamp: headerStampAt(nowS), frame_id: '' }, status };
 }
 
 /** ar1_msgs/SafetyState: reasons = the latched reason in fallback/stopped, then every active fault. */
@@ -45,7 +68,7 @@ export function safetyStateOf(r: TickResult, nowS: number): SafetyState {
   const reasons =
     (s === 'fallback' || s === 'stopped') && !active.includes(r.core.reason) ? [r.core.reason, ...active] : active;
   return {
-    header: { stamp: stampOf(nowS), frame_id: '' },
+    header: { stamp: headerStampAt(nowS), frame_id: '' },
     state: SAFETY_STATE[s],
     state_name: s,
     reasons,
@@ -55,7 +78,7 @@ export function safetyStateOf(r: TickResult, nowS: number): SafetyState {
   };
 }
 
-/** A header stamp for now; a non-finite or negative clock (a fault, reported) stamps 0. */
-export function stampOf(nowS: number) {
+/** The header stamp of a message published at ROS time nowS [s]; a non-finite or negative clock (a fault) stamps 0. */
+function headerStampAt(nowS: number): Time {
   return secondsToStamp(Number.isFinite(nowS) && nowS > 0 ? nowS : 0);
 }
