@@ -170,6 +170,10 @@ export interface PlannerTiming {
   frames_dropped: number;
   drop_reasons: string[];
   drop_counts: Uint32Array | number[];
+  /**
+   * Why this plan failed, "<kind>: <message>": an engine error kind, `unexpected`, `invalid_result` (the result was
+   * refused) or `plan_timeout` (abandoned); empty when the plan succeeded.
+   */
   error: string;
 }
 export const SAFETY_STATE = { disengaged: 0, nominal: 1, fallback: 2, stopped: 3 } as const;

@@ -1,39 +1,37 @@
+import { fixTime, fromNanoSec, fromSec, toNanoSec, toSec, type Time as RosTime } from '@foxglove/rostime';
 import type { Time } from './msgs.js';
 
 /**
  * Time at the ROS/MCAP seam is integer nanoseconds (bigint) or {sec, nanosec}; logic uses float seconds.
- * These are the only conversions between them.
+ * These are the only conversions between them. The arithmetic is @foxglove/rostime's (which spells the
+ * nanoseconds `nsec`); a stamp here is always normalised: 0 ≤ nanosec < 1e9, sec floored (negative times too).
  */
+const toRos = (stamp: Time): RosTime => ({ sec: stamp.sec, nsec: stamp.nanosec });
+/** `+ 0`: a stamp never carries a negative zero. */
+const fromRos = (t: RosTime): Time => ({ sec: t.sec + 0, nanosec: t.nsec + 0 });
+
 export function stampToSeconds(stamp: Time): number {
-  return stamp.sec + stamp.nanosec * 1e-9;
+  return toSec(toRos(stamp));
 }
 
 export function secondsToStamp(seconds: number): Time {
   if (!Number.isFinite(seconds)) throw new RangeError(`secondsToStamp: expected a finite time in s, got ${seconds}`);
-  let sec = Math.floor(seconds);
-  let nanosec = Math.round((seconds - sec) * 1e9);
-  if (nanosec >= 1e9) {
-    sec += 1;
-    nanosec -= 1e9;
-  }
-  return { sec, nanosec };
+  // fromSec truncates towards zero (negative nanoseconds below zero); fixTime floors the seconds instead.
+  return fromRos(fixTime(fromSec(seconds), true));
 }
 
 export function nanosToSeconds(ns: bigint): number {
-  const sec = ns / 1_000_000_000n;
-  return Number(sec) + Number(ns - sec * 1_000_000_000n) * 1e-9;
+  return toSec(fromNanoSec(ns));
 }
 
 export function secondsToNanos(seconds: number): bigint {
-  const s = secondsToStamp(seconds);
-  return BigInt(s.sec) * 1_000_000_000n + BigInt(s.nanosec);
+  return toNanoSec(toRos(secondsToStamp(seconds)));
 }
 
 export function stampToNanos(stamp: Time): bigint {
-  return BigInt(stamp.sec) * 1_000_000_000n + BigInt(stamp.nanosec);
+  return toNanoSec(toRos(stamp));
 }
 
 export function nanosToStamp(ns: bigint): Time {
-  const sec = ns / 1_000_000_000n;
-  return { sec: Number(sec), nanosec: Number(ns - sec * 1_000_000_000n) };
+  return fromRos(fromNanoSec(ns));
 }

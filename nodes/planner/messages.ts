@@ -93,6 +93,7 @@ export interface TimingInput {
   received: number;
   planned: number;
   dropped: Record<string, number>;
+  /** Why this plan failed ("<kind>: <message>", see PlanFailureKind in planOutcome.ts); "" when it succeeded. */
   error: string;
 }
 
