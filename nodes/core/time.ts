@@ -6,6 +6,12 @@ import type { Time } from './msgs.js';
  * These are the only conversions between them. The arithmetic is @foxglove/rostime's (which spells the
  * nanoseconds `nsec`); a stamp here is always normalised: 0 ≤ nanosec < 1e9, sec floored (negative times too).
  */
+/**
+ * [s] Two stamps closer than this are the same instant: float seconds from {sec, nanosec} carry rounding error far
+ * below it, and real stamps of distinct samples are far above it.
+ */
+export const STAMP_EPS_S = 1e-6;
+
 const toRos = (stamp: Time): RosTime => ({ sec: stamp.sec, nsec: stamp.nanosec });
 /** `+ 0`: a stamp never carries a negative zero. */
 const fromRos = (t: RosTime): Time => ({ sec: t.sec + 0, nanosec: t.nsec + 0 });

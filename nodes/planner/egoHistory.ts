@@ -1,7 +1,8 @@
 import type { EgoHistory } from '../core/planningEngine.js';
 import { lastAtOrBefore as lastAtOrBeforeT } from './frameSelection.js';
 import type { Odometry, Quaternion } from '../core/msgs.js';
-import { stampToSeconds } from '../core/time.js';
+import { STAMP_EPS_S, stampToSeconds } from '../core/time.js';
+import type { SkipReason } from './frameAccounting.js';
 
 /**
  * AR1 ego history, pure: poses interpolated at t0 − (steps−1)·dt … t0 from odometry (header stamps; position
@@ -34,12 +35,13 @@ export interface HistoryOptions {
   maxGapS: number;
 }
 
-type HistoryFailureReason = 'odometry_missing' | 'odometry_late' | 'history_short' | 'odometry_gap';
+type HistoryFailureReason = Extract<
+  SkipReason,
+  'odometry_missing' | 'odometry_late' | 'history_short' | 'odometry_gap'
+>;
 
 export type HistoryResult =
   { ok: true; history: EgoHistory } | { ok: false; reason: HistoryFailureReason; detail: string };
-
-const EPS_S = 1e-6;
 
 /** Yaw [rad] (rotation about z) of a unit quaternion. */
 export function yawFromQuaternion(q: Quaternion): number {
@@ -191,7 +193,7 @@ export function buildEgoHistory(samples: readonly OdometrySample[], t0S: number,
       reason: 'odometry_missing',
       detail: `odometry: expected poses up to t0=${t0S.toFixed(3)} s, got none`,
     };
-  if (newest.tS < t0S - EPS_S) {
+  if (newest.tS < t0S - STAMP_EPS_S) {
     return {
       ok: false,
       reason: 'odometry_late',
@@ -207,10 +209,10 @@ export function buildEgoHistory(samples: readonly OdometrySample[], t0S: number,
     };
   }
   let last = lastAtOrBefore(samples, t0S);
-  if (samples[last]!.tS < t0S - EPS_S) last++;
+  if (samples[last]!.tS < t0S - STAMP_EPS_S) last++;
   for (let i = first; i < last; i++) {
     const gap = samples[i + 1]!.tS - samples[i]!.tS;
-    if (gap > opts.maxGapS + EPS_S) {
+    if (gap > opts.maxGapS + STAMP_EPS_S) {
       return {
         ok: false,
         reason: 'odometry_gap',
@@ -224,7 +226,7 @@ export function buildEgoHistory(samples: readonly OdometrySample[], t0S: number,
     const i = lastAtOrBefore(samples, t);
     const a = samples[i]!;
     const b = samples[Math.min(i + 1, samples.length - 1)]!;
-    poses.push(a.tS >= t - EPS_S ? { ...a, tS: t } : interpolatePose(a, b, t));
+    poses.push(a.tS >= t - STAMP_EPS_S ? { ...a, tS: t } : interpolatePose(a, b, t));
   }
   return { ok: true, history: toRigFrame(poses, poses[poses.length - 1]!, opts.dtS) };
 }

@@ -1,5 +1,5 @@
 import type { CameraFrame } from '../core/planningEngine.js';
-import { STAMP_EPS_S } from './frameSelection.js';
+import { STAMP_EPS_S } from '../core/time.js';
 
 /**
  * Frame accounting, pure (no I/O, no clock): the one place that decides what happens to a camera frame and, when it

@@ -1,3 +1,6 @@
+import { STAMP_EPS_S } from '../core/time.js';
+import type { SkipReason } from './frameAccounting.js';
+
 /**
  * AR1 frame selection, pure: t0 is the newest time every camera has reached; per camera, framesPerCamera frames at
  * t0 − (n−1)·spacing … t0, each the closest frame AT OR BEFORE its target (physical_ai_av video.py; AlpaSim).
@@ -7,9 +10,6 @@
 export interface Stamped {
   readonly stampS: number;
 }
-
-/** Stamps within this of a target count as at the target (float seconds from {sec, nanosec}). */
-export const STAMP_EPS_S = 1e-6;
 
 export interface SelectionOptions {
   /** Camera names, for messages. */
@@ -26,7 +26,7 @@ export interface SelectionOptions {
   jitterS?: number;
 }
 
-type SelectionFailureReason = 'frame_missing' | 'frame_too_old';
+type SelectionFailureReason = Extract<SkipReason, 'frame_missing' | 'frame_too_old'>;
 
 export type Selection =
   | { ok: true; t0S: number; indices: number[][] }

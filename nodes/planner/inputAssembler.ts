@@ -7,7 +7,8 @@ import {
   type PlanOutcome,
   type SkipReason,
 } from './frameAccounting.js';
-import { horizonIndex, planTime, selectFrames, STAMP_EPS_S, windowS, type SelectionOptions } from './frameSelection.js';
+import { STAMP_EPS_S } from '../core/time.js';
+import { horizonIndex, planTime, selectFrames, windowS, type SelectionOptions } from './frameSelection.js';
 import type { Odometry } from '../core/msgs.js';
 import { buildEgoHistory, odometrySample, type HistoryOptions, type OdometrySample } from './egoHistory.js';
 import type { FrameCheck } from './imageFrames.js';
