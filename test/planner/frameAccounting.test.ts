@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import type { CameraFrame } from '../../nodes/core/planningEngine.js';
@@ -323,6 +324,20 @@ describe('planner/frameAccounting', () => {
 
     it('the table covers every reason the accounting can emit, and only those', () => {
       expect([...new Set(TABLE.map((r) => r.reason))].sort()).to.deep.equal([...DROP_REASONS].sort());
+    });
+
+    it("the planner README's drop reason table names every reason, and only those", () => {
+      const readme = readFileSync(new URL('../../nodes/planner/README.md', import.meta.url), 'utf8');
+      const section = readme.slice(readme.indexOf('### Frame accounting and drop reasons'));
+      const table = section.slice(
+        section.indexOf('| reason | when |'),
+        section.indexOf('\n\n', section.indexOf('| reason |')),
+      );
+      const named = table
+        .split('\n')
+        .slice(2)
+        .flatMap((row) => [...(row.split('|')[1] ?? '').matchAll(/`([a-z_]+)`/g)].map((m) => m[1]!));
+      expect([...named].sort()).to.deep.equal([...DROP_REASONS].sort());
     });
   });
 });
