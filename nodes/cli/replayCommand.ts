@@ -11,6 +11,7 @@ import { EngineError, type PlanningEngine } from '../core/planningEngine.js';
 import { loadReplayParams, replayBag, type ReplayResult } from '../replay/runner.js';
 import { parseLatency, type LatencyModel } from '../replay/latencyModel.js';
 import { mergeReports, parseShard, shardOf } from '../replay/merge.js';
+import { PlanBatcher } from '../replay/batchedPlans.js';
 import { stableJson, type ReportJson } from '../replay/report.js';
 import { consistencyHeadline } from '../replay/consistencyReport.js';
 import { packageVersion, type RegisterCommand } from './command.js';
@@ -265,6 +266,8 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: Engin
     return 2;
   }
   const engine = await loadEngine(bundle, providers, log, engineFactory);
+  // Bags replayed at once share the engine's batched calls: their pending plans go in one planBatch call.
+  const batcher = batch > 1 && engine.planBatch ? new PlanBatcher(engine, batch) : undefined;
   const results: ReplayResult[] = [];
   const failures: string[] = [];
   const names = new Map<string, number>();
@@ -294,12 +297,13 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: Engin
   const replayOne = async (i: number): Promise<void> => {
     const bag = bags[i]!;
     const progress = progressReporter(bag, opts.json === true, batch > 1);
+    const lane = batcher?.lane();
     running++;
     try {
       if (unopenable.has(i)) throw new UserError(unopenable.get(i)!);
       const r = await replayBag({
         bagPath: bag,
-        engine,
+        engine: lane ?? engine,
         paramsFiles: opts.params,
         outDir: dirs[i]!,
         seed,
@@ -331,6 +335,7 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: Engin
       done[i] = { failure: message.startsWith(bag) ? message : `${bag}: ${message}` };
       process.stderr.write(`ar1: ${message}\n`);
     } finally {
+      lane?.done();
       running--;
       flush();
     }
@@ -344,6 +349,10 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: Engin
     );
   } finally {
     unhandled.restore();
+    if (batcher) {
+      const b = batcher.stats;
+      log.info(`batched inference: ${b.plans} plans in ${b.batches} engine calls (at most ${b.largest} in one)`);
+    }
     await engine.close();
   }
   if (results.length > 1) {

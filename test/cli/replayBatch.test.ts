@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeDemoBundle } from '../../nodes/syntheticBundles/index.js';
+import { makeDemoBundle, makeTinyAr1Bundle } from '../../nodes/syntheticBundles/index.js';
+import { TINY } from '../../nodes/syntheticBundles/tinyAr1Bundle.js';
 import { makeSampleBag } from '../../nodes/replay/sampleBag.js';
 
 const AR1 = fileURLToPath(new URL('../../bin/ar1.js', import.meta.url));
@@ -22,6 +23,14 @@ function run(args: string[]): Promise<{ status: number | null; stdout: string; s
     });
     p.on('close', (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+/** The replay's info line: several plans went to the engine in one call. */
+function expectBatched(stderr: string): void {
+  const m = /batched inference: (\d+) plans in (\d+) engine calls \(at most (\d+) in one\)/.exec(stderr);
+  expect(m, stderr).to.not.equal(null);
+  expect(Number(m![3]), 'plans of several bags in one engine call').to.be.greaterThan(1);
+  expect(Number(m![2])).to.be.lessThan(Number(m![1]));
 }
 
 describe('cli: ar1 replay --batch (several bags at once in one process)', function () {
@@ -51,8 +60,9 @@ describe('cli: ar1 replay --batch (several bags at once in one process)', functi
     ];
     const one = await run([...common, '--out', join(dir, 'one')]);
     expect(one.status, one.stderr).to.equal(0);
-    const many = await run([...common, '--batch', '3', '--out', join(dir, 'many')]);
+    const many = await run([...common, '--batch', '3', '--out', join(dir, 'many'), '--log-level', 'info']);
     expect(many.status, many.stderr).to.equal(0);
+    expectBatched(many.stderr);
     for (const b of bags) {
       for (const f of ['report.json', 'bag/bag_0.mcap']) {
         expect(
@@ -69,6 +79,48 @@ describe('cli: ar1 replay --batch (several bags at once in one process)', functi
     // The headlines differ only in the measured compute time.
     const modelled = (out: string) => out.replace(/^ {2}compute .*$/gm, '');
     expect(modelled(many.stdout.replaceAll('/many', '/one'))).to.equal(modelled(one.stdout));
+  });
+
+  it('with the tiny AR1 bundle (per-layer cache, plans decoded together, 2 samples each): byte-identical too', async () => {
+    const tiny = join(dir, 'tiny');
+    makeTinyAr1Bundle(join(tiny, 'bundle'));
+    for (const [i, b] of bags.entries())
+      await makeSampleBag(join(tiny, b), {
+        durationS: 3 + i,
+        seed: 10 + i,
+        width: TINY.native.width,
+        height: TINY.native.height,
+      });
+    const common = [
+      'replay',
+      '--bag',
+      ...bags.map((b) => join(tiny, b)),
+      '--bundle',
+      join(tiny, 'bundle'),
+      '--params',
+      PARAMS,
+      '--providers',
+      'cpu',
+      '--latency',
+      '100',
+      '--samples',
+      '2',
+    ];
+    const one = await run([...common, '--out', join(tiny, 'one')]);
+    expect(one.status, one.stderr).to.equal(0);
+    const many = await run([...common, '--batch', '3', '--out', join(tiny, 'many'), '--log-level', 'info']);
+    expect(many.status, many.stderr).to.equal(0);
+    expectBatched(many.stderr);
+    for (const b of bags)
+      for (const f of ['report.json', 'bag/bag_0.mcap'])
+        expect(
+          readFileSync(join(tiny, 'many', b, f)).equals(readFileSync(join(tiny, 'one', b, f))),
+          `${b}/${f}`,
+        ).to.equal(true);
+    const report = JSON.parse(readFileSync(join(tiny, 'one', 'a', 'report.json'), 'utf8')) as {
+      plans: { published: number };
+    };
+    expect(report.plans.published, 'the tiny bundle plans').to.be.greaterThan(5);
   });
 
   it('a bad --batch is one line, exit 2', () => {
