@@ -12,6 +12,7 @@ import type { WatchdogParams } from './params.js';
 import { receive, type WatchdogMessage } from './receive.js';
 import type { WatchdogState } from './safetyState.js';
 import { checkShape, type ShapeKind } from './shapes.js';
+import { DeadlineTimer } from './deadlineTimer.js';
 import {
   controlPeriodS,
   controlTick,
@@ -98,6 +99,9 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams, options: Wat
   const subs = new Subscription();
   const ctx = () => `[node=${ros.name} t=${fmt(ros.clock.now(), 3)} s]`;
   const clocksNow = () => ({ rosS: ros.clock.now(), steadyS: steady.now() });
+  const periodS = controlPeriodS(p);
+  const periodMs = 1000 * periodS;
+  const deadline = new DeadlineTimer(timers, steady, periodS, DEADLINE_EPSILON_S, onDeadline);
 
   const cmdPub = ros.createPublisher('ar1_msgs/msg/UnicycleCommand', t.vehicle_command, QOS_COMMAND);
   const statePub = ros.createPublisher('ar1_msgs/msg/SafetyState', t.safety_state, QOS_COMMAND);
@@ -199,58 +203,29 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams, options: Wat
 
   // ---- The periodic timer: one tick per control period. A deadline tick restarts it, so the next periodic tick
   // comes one full period after the deadline tick (command spacing never drops below a period afterwards).
-  const periodS = controlPeriodS(p);
-  const periodMs = 1000 * periodS;
   let periodic = Subscription.EMPTY;
   const startPeriodic = () => {
     periodic.unsubscribe();
     periodic = timer(periodMs, periodMs, timers).subscribe(() => runTick(takeRequests(), periodS));
   };
 
-  // ---- The deadline timer: one one-shot timer at the earliest input deadline not yet passed, re-armed whenever an
-  // input is accepted, so a passed deadline is acted on within DEADLINE_EPSILON_S instead of at the next periodic
-  // tick. Deadlines are on two clocks (stamps on ROS time, receipts and rates on the steady clock); deadlineStatus
-  // turns each into a delay from now on its own clock. A timer armed for a deadline that a newer input moved later
-  // fires harmlessly and re-arms. An input whose deadline has ALREADY passed when it arrives (stale on arrival: a
-  // stamp stepping back) runs a tick soon (tickSoon), as does a ROS time step backward seen at a receipt.
-  let deadlineTimer = Subscription.EMPTY;
-  let armedDueS = Number.POSITIVE_INFINITY; // steady time the armed one-shot is due [s]
-  let lastSoonS = Number.NaN;
+  // ---- The deadline timer: one firing at the earliest input deadline not yet passed, re-armed whenever an input is
+  // accepted, so a passed deadline is acted on within DEADLINE_EPSILON_S instead of at the next periodic tick.
+  // Deadlines are on two clocks (stamps on ROS time, receipts and rates on the steady clock); deadlineStatus turns
+  // each into a delay from now on its own clock. A firing for a deadline that a newer input moved later does nothing
+  // and re-arms. An input whose deadline has ALREADY passed when it arrives (stale on arrival: a stamp stepping
+  // back) runs a tick soon, as does a ROS time step backward seen at a receipt.
   function armDeadline(): void {
     if (stopped) return;
     const clocks = clocksNow();
     const { passed, nextS } = deadlineStatus(inputs, p, clocks);
-    if (passed && core.state === 'nominal') {
-      tickSoon();
-      return;
-    }
-    if (!Number.isFinite(nextS)) return;
-    const dueS = clocks.steadyS + nextS + DEADLINE_EPSILON_S;
-    if (!(dueS < armedDueS)) return; // the armed timer fires first; when it does, it re-arms for what is left
-    schedule(dueS, (nextS + DEADLINE_EPSILON_S) * 1000);
+    if (passed && core.state === 'nominal') tickSoon();
+    else deadline.armIn(clocks.steadyS, nextS);
   }
-  /**
-   * Runs a deadline tick DEADLINE_EPSILON_S from now (not in the same instant: a periodic tick of this instant may
-   * just have published), unless the armed timer fires sooner.
-   */
   function tickSoon(): void {
-    if (stopped || core.state !== 'nominal') return;
-    const nowS = steady.now();
-    const dueS = nowS + DEADLINE_EPSILON_S;
-    // At most one per control period: were a passed deadline not to fault (rounding), the periodic tick handles it,
-    // not a run of immediate ones.
-    if (armedDueS <= dueS || nowS - lastSoonS < periodS) return;
-    lastSoonS = nowS;
-    schedule(dueS, DEADLINE_EPSILON_S * 1000);
-  }
-  function schedule(dueS: number, delayMs: number): void {
-    deadlineTimer.unsubscribe();
-    armedDueS = dueS;
-    deadlineTimer = timers.schedule(onDeadline, Number.isFinite(delayMs) ? Math.max(0, delayMs) : 0);
+    if (!stopped && core.state === 'nominal') deadline.soon();
   }
   function onDeadline(): void {
-    armedDueS = Number.POSITIVE_INFINITY;
-    deadlineTimer = Subscription.EMPTY;
     if (stopped) return;
     if (deadlineTickDue(core, inputs, p, clocksNow())) {
       deadlineTickCount++;
@@ -263,7 +238,7 @@ export function startWatchdog(ros: RosNode, params: WatchdogParams, options: Wat
   startPeriodic();
   subs.add(() => {
     periodic.unsubscribe();
-    deadlineTimer.unsubscribe();
+    deadline.cancel();
   });
   subs.add(ros.shutdown$.subscribe({ complete: () => subs.unsubscribe() }));
 
