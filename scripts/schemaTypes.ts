@@ -28,6 +28,7 @@ export const SCHEMA_TYPES: readonly SchemaType[] = [
   { schema: 'config/ar1_planner.schema.json', out: 'nodes/planner/params.generated.ts', name: 'PlannerParams' },
   { schema: 'config/ar1_watchdog.schema.json', out: 'nodes/watchdog/params.generated.ts', name: 'WatchdogParams' },
   { schema: 'config/ar1_sim.schema.json', out: 'nodes/sim/params.generated.ts', name: 'SimNodeParams' },
+  { schema: 'nodes/bundle/manifest.schema.json', out: 'nodes/bundle/manifest.generated.ts', name: 'ManifestDocument' },
 ];
 
 type Node = Record<string, unknown>;
@@ -54,12 +55,37 @@ function withDefaultsRequired(node: unknown): unknown {
   return out;
 }
 
+/**
+ * A copy with every local `$ref` ("#/definitions/x") replaced by its definition, so each type is written where it is
+ * used (one exported interface per file: nothing unused to export).
+ */
+function inlineDefinitions(node: unknown, definitions: Node): unknown {
+  if (Array.isArray(node)) return node.map((n) => inlineDefinitions(n, definitions));
+  if (!isNode(node)) return node;
+  const ref = node['$ref'];
+  if (typeof ref === 'string') {
+    const name = /^#\/definitions\/([^/]+)$/.exec(ref)?.[1];
+    if (name === undefined || !isNode(definitions[name]))
+      throw new Error(`${ref}: only #/definitions/<name> is inlined`);
+    const { $ref: _ref, ...rest } = node;
+    return inlineDefinitions({ ...definitions[name], ...rest }, definitions);
+  }
+  const out: Node = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k === 'definitions') continue;
+    out[k] = k === 'default' || k === 'enum' || k === 'const' ? v : inlineDefinitions(v, definitions);
+  }
+  return out;
+}
+
 /** The generated file for one schema (read from t.schema unless given), formatted as the repository formats TypeScript. */
 export async function renderSchemaType(
   t: SchemaType,
   schema = JSON.parse(readFileSync(`${ROOT}/${t.schema}`, 'utf8')) as Node,
 ): Promise<string> {
-  const { title: _title, ...rest } = withDefaultsRequired(schema) as Node; // the root is named by t.name
+  const definitions = isNode(schema['definitions']) ? schema['definitions'] : {};
+  const inlined = inlineDefinitions(schema, definitions);
+  const { title: _title, ...rest } = withDefaultsRequired(inlined) as Node; // the root is named by t.name
   const body = await compile(rest as JSONSchema, t.name, {
     bannerComment: '',
     format: false,

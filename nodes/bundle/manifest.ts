@@ -1,17 +1,19 @@
 /**
- * The model bundle manifest (manifest.yaml): types, parsing and field-by-field validation with precise messages.
- * See README.md in this folder for the format.
+ * The model bundle manifest (manifest.yaml): reading, validation against manifest.schema.json (ajv) plus the checks a
+ * schema cannot express, with one-line messages naming the file, the field, what was expected and what was found,
+ * and the typed Manifest the runtime uses. See README.md in this folder for the format.
  */
 import { readFileSync, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { UserError } from '../core/errors.js';
 import { AR1_ACTION_NORMALIZATION } from '../ar1/actionSpace.js';
 import type { ActionNormalization } from '../ar1/actionSpace.js';
-import { DTYPES } from './onnxProto.js';
 import type { DType } from './onnxProto.js';
-import type { Dim, TensorSpec } from '../syntheticBundles/graphBuilder.js';
+import type { TensorSpec } from '../syntheticBundles/graphBuilder.js';
+import type { ManifestDocument } from './manifest.generated.js';
 
 export const MANIFEST_FILE = 'manifest.yaml';
 export const MANIFEST_FORMAT = 'ar1-bundle/2';
@@ -180,241 +182,218 @@ export function loadManifest(dir: string): Manifest {
   return parseManifest(raw, path);
 }
 
-/** Validates a parsed manifest object; `where` prefixes messages. */
+const MANIFEST_SCHEMA_PATH = new URL('./manifest.schema.json', import.meta.url);
+const ajv = new Ajv({ strict: true, strictNumbers: true, allowUnionTypes: true });
+// Each schema field's `expected`: the phrase a refusal prints for it ("an integer ≥ 1"). Annotation only.
+ajv.addKeyword({ keyword: 'expected', schemaType: 'string' });
+let validator: ValidateFunction<ManifestDocument> | undefined;
+let schemaRoot: SchemaNode | undefined;
+
+type SchemaNode = Record<string, unknown>;
+const isNode = (v: unknown): v is SchemaNode => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The schema node at a local "$ref" ("#/definitions/x"), or the node itself. */
+function deref(node: SchemaNode, root: SchemaNode): SchemaNode {
+  const ref = node['$ref'];
+  if (typeof ref !== 'string') return node;
+  const target = ref
+    .replace(/^#\//, '')
+    .split('/')
+    .reduce<unknown>((n, k) => (isNode(n) ? n[k] : undefined), root);
+  return isNode(target) ? deref(target, root) : node;
+}
+
+/**
+ * One ajv error as "<path>: expected …, got …": the path and the phrase are those of the deepest schema field on the
+ * way to the failing value that states what it expects (a tensor's dtype, a whole token_ranges list); a missing
+ * required key is named with its own phrase and "nothing (missing)".
+ */
+function schemaRefusal(
+  e: ErrorObject,
+  raw: unknown,
+  root: SchemaNode,
+): { path: string; expected: string; got: string } {
+  const keys = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((k) => k.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const missing = e.keyword === 'required' ? String((e.params as { missingProperty: string }).missingProperty) : '';
+  if (missing) keys.push(missing);
+  let node: SchemaNode | undefined = deref(root, root);
+  let value: unknown = raw;
+  let path = '';
+  let best = { path: '', expected: typeof node['expected'] === 'string' ? node['expected'] : (e.message ?? e.keyword) };
+  let bestValue: unknown = raw;
+  for (const key of keys) {
+    const inList = Array.isArray(value);
+    path = inList ? `${path}[${key}]` : path ? `${path}.${key}` : key;
+    value = isNode(value) || Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined;
+    let next: unknown;
+    if (node !== undefined) {
+      if (inList) next = node['items'];
+      else {
+        const props = node['properties'];
+        next = isNode(props) && Object.hasOwn(props, key) ? props[key] : node['additionalProperties'];
+      }
+    }
+    node = isNode(next) ? deref(next, root) : undefined;
+    if (node !== undefined && typeof node['expected'] === 'string') {
+      best = { path, expected: node['expected'] };
+      bestValue = value;
+    }
+  }
+  return { path: best.path, expected: best.expected, got: describe(bestValue) };
+}
+
+/**
+ * Validates a parsed manifest object; `where` prefixes messages. The structure, types and bounds are the schema's
+ * (manifest.schema.json, validated by ajv); what a schema cannot say is checked here: the graphs each form needs and
+ * no others, the tensor names from the layer and deepstack counts, the cache geometry, one images and one history
+ * part in the prompt, every graph and the tokenizer listed in files, and sampling for the fused form.
+ */
 export function parseManifest(raw: unknown, where = MANIFEST_FILE): Manifest {
-  const r = new Reader(where);
-  const root = r.obj(raw, '');
-  const format = r.str(root, 'format');
-  if (format !== MANIFEST_FORMAT) r.fail('format', `"${MANIFEST_FORMAT}"`, JSON.stringify(format));
-  const bundle = r.obj(root.bundle, 'bundle');
-  const cams = r.obj(root.cameras, 'cameras');
-  const image = r.obj(root.image, 'image');
-  const native = r.obj(image.native, 'image.native');
-  const model = r.obj(image.model, 'image.model');
-  const norm = r.obj(image.normalization, 'image.normalization');
-  const hist = r.obj(root.history, 'history');
-  const traj = r.obj(root.trajectory, 'trajectory');
-  const action = r.obj(root.action, 'action');
-  const an = action.normalization === undefined ? {} : r.obj(action.normalization, 'action.normalization');
-  const samp = r.obj(root.sampling, 'sampling');
-  const tok = r.obj(root.tokenizer, 'tokenizer');
-  const graphsRaw = r.obj(root.graphs, 'graphs');
-  const filesRaw = r.obj(root.files, 'files');
+  const fail = (path: string, expected: string, got: string): never => {
+    throw new BundleError(`${where}: ${path || '(root)'}: expected ${expected}, got ${got}`);
+  };
+  if (validator === undefined || schemaRoot === undefined) {
+    schemaRoot = JSON.parse(readFileSync(MANIFEST_SCHEMA_PATH, 'utf8')) as SchemaNode;
+    validator = ajv.compile<ManifestDocument>(schemaRoot);
+  }
+  if (!validator(raw)) {
+    const first = validator.errors?.[0];
+    if (first === undefined) return fail('', 'a valid manifest', 'one the schema refuses');
+    const r = schemaRefusal(first, raw, schemaRoot);
+    return fail(r.path, r.expected, r.got);
+  }
+  const doc = raw;
 
-  const preprocess = r.str(image, 'preprocess', 'image.preprocess');
-  if (preprocess !== 'host' && preprocess !== 'graph')
-    r.fail('image.preprocess', '"host" or "graph"', JSON.stringify(preprocess));
-  const names = r.strList(cams, 'names', 'cameras.names');
-  if (names.length === 0) r.fail('cameras.names', 'at least one camera', '[]');
-  if (new Set(names).size !== names.length) r.fail('cameras.names', 'distinct names', JSON.stringify(names));
-
-  const ranges = (hist.token_ranges ?? [
+  const names = doc.cameras.names;
+  const ranges = (doc.history.token_ranges ?? [
     [-4, 4],
     [-4, 4],
     [-10, 10],
-  ]) as unknown;
-  if (
-    !Array.isArray(ranges) ||
-    ranges.length !== 3 ||
-    !ranges.every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite) && p[0] < p[1])
-  ) {
-    r.fail('history.token_ranges', '3 [min, max] pairs (x, y, z) with min < max', JSON.stringify(ranges));
-  }
+  ]) as [number, number][];
+  if (!ranges.every(([lo, hi]) => lo < hi))
+    fail('history.token_ranges', '3 [min, max] pairs (x, y, z) with min < max', JSON.stringify(ranges));
 
-  const formRaw = root.form ?? 'split';
-  if (formRaw !== 'split' && formRaw !== 'fused') r.fail('form', '"split" or "fused"', JSON.stringify(formRaw));
-  const form = formRaw as BundleForm;
+  const form: BundleForm = doc.form ?? 'split';
   const roles = FORM_ROLES[form];
-  const vision = r.obj(root.vision, 'vision');
-  const gridRaw = vision.grid;
-  if (!Array.isArray(gridRaw) || gridRaw.length !== 2 || !gridRaw.every((v) => Number.isInteger(v) && v >= 1))
-    r.fail('vision.grid', '[rows, cols] of positive integers', describe(gridRaw));
-  const deepstack = r.int(vision, 'deepstack', 'vision.deepstack', 0);
-  const lmRaw = r.obj(root.lm, 'lm');
-  const layers = r.int(lmRaw, 'layers', 'lm.layers', 1);
-  const kvHeads = r.int(lmRaw, 'kv_heads', 'lm.kv_heads', 1);
-  const headDim = r.int(lmRaw, 'head_dim', 'lm.head_dim', 1);
-  const cacheDtype = r.str(lmRaw, 'cache_dtype', 'lm.cache_dtype');
-  if (cacheDtype !== 'float16' && cacheDtype !== 'float32')
-    r.fail('lm.cache_dtype', '"float16" or "float32"', JSON.stringify(cacheDtype));
-  const promptRaw = r.obj(root.prompt, 'prompt');
-  const tmpl = promptRaw.template;
-  if (!Array.isArray(tmpl) || tmpl.length === 0)
-    r.fail('prompt.template', 'a non-empty list of text, {images: true} or {history: true}', describe(tmpl));
-  const template: PromptPart[] = (tmpl as unknown[]).map((p, i) => {
-    if (typeof p === 'string') return { text: p };
-    const o = r.obj(p, `prompt.template[${i}]`);
-    if (o.images === true) return { images: true };
-    if (o.history === true) return { history: true };
-    return r.fail(`prompt.template[${i}]`, 'text, {images: true} or {history: true}', describe(p));
-  });
+  const { deepstack } = doc.vision;
+  const { layers, kv_heads: kvHeads, head_dim: headDim, cache_dtype: cacheDtype } = doc.lm;
+  const template: PromptPart[] = doc.prompt.template.map((p) => (typeof p === 'string' ? { text: p } : p));
   for (const k of ['images', 'history'] as const) {
     const n = template.filter((p) => k in p).length;
-    if (n !== 1) r.fail('prompt.template', `exactly one {${k}: true}`, String(n));
+    if (n !== 1) fail('prompt.template', `exactly one {${k}: true}`, String(n));
   }
   const ROLE_IO = roleIo(layers, deepstack);
   const graphs: Partial<Record<GraphRole, GraphSpec>> = {};
   for (const role of roles) {
-    const g = r.obj(graphsRaw[role], `graphs.${role}`);
-    const spec: GraphSpec = {
-      file: r.str(g, 'file', `graphs.${role}.file`),
-      inputs: r.tensors(g.inputs, `graphs.${role}.inputs`),
-      outputs: r.tensors(g.outputs, `graphs.${role}.outputs`),
-    };
+    const g = doc.graphs[role];
+    if (g === undefined) return fail(`graphs.${role}`, 'a mapping', describe(undefined));
+    const spec: GraphSpec = { file: g.file, inputs: g.inputs.map(tensorSpec), outputs: g.outputs.map(tensorSpec) };
     for (const [kind, list] of [
       ['inputs', spec.inputs],
       ['outputs', spec.outputs],
     ] as const) {
       for (const need of ROLE_IO[role][kind]) {
         if (!list.some((t) => t.name === need))
-          r.fail(`graphs.${role}.${kind}`, `a tensor named "${need}"`, `[${list.map((t) => t.name).join(', ')}]`);
+          fail(`graphs.${role}.${kind}`, `a tensor named "${need}"`, `[${list.map((t) => t.name).join(', ')}]`);
       }
     }
     graphs[role] = spec;
     for (const t of [...spec.inputs, ...spec.outputs]) {
       if (!/^(past_key_values|present)\.\d+\.(key|value)$/.test(t.name)) continue;
-      const where = `graphs.${role} ${t.name}`;
-      if (t.dtype !== cacheDtype) r.fail(`${where}.dtype`, `lm.cache_dtype ${cacheDtype}`, t.dtype);
+      const at = `graphs.${role} ${t.name}`;
+      if (t.dtype !== cacheDtype) fail(`${at}.dtype`, `lm.cache_dtype ${cacheDtype}`, t.dtype);
       if (t.shape.length !== 4 || t.shape[1] !== kvHeads || t.shape[3] !== headDim) {
-        r.fail(
-          `${where}.shape`,
+        fail(
+          `${at}.shape`,
           `[batch, ${kvHeads}, positions, ${headDim}] (lm.kv_heads, lm.head_dim)`,
           JSON.stringify(t.shape),
         );
       }
-      if (Number(t.name.split('.')[1]) >= layers) r.fail(where, `a layer index < lm.layers ${layers}`, t.name);
+      if (Number(t.name.split('.')[1]) >= layers) fail(at, `a layer index < lm.layers ${layers}`, t.name);
     }
   }
-  for (const [k] of Object.entries(graphsRaw))
+  for (const k of Object.keys(doc.graphs))
     if (!(roles as readonly string[]).includes(k))
-      r.fail(`graphs.${k}`, `one of ${roles.join(', ')} (form ${form})`, 'a role of another form or an unknown one');
+      fail(`graphs.${k}`, `one of ${roles.join(', ')} (form ${form})`, 'a role of another form or an unknown one');
 
   const files: Manifest['files'] = {};
-  for (const [name, v] of Object.entries(filesRaw)) {
-    const f = r.obj(v, `files.${name}`);
-    const sha = r.str(f, 'sha256', `files.${name}.sha256`);
-    if (!/^[0-9a-f]{64}$/.test(sha)) r.fail(`files.${name}.sha256`, '64 lowercase hex digits', JSON.stringify(sha));
-    files[name] = { sha256: sha, bytes: r.int(f, 'bytes', `files.${name}.bytes`, 0) };
-  }
-  const tokenizerFile = r.str(tok, 'file', 'tokenizer.file');
+  for (const [name, f] of Object.entries(doc.files)) files[name] = { sha256: f.sha256, bytes: f.bytes };
+  const tokenizerFile = doc.tokenizer.file;
   for (const f of [tokenizerFile, ...roles.map((g) => graphs[g]!.file)]) {
-    if (!(f in files)) r.fail('files', `an entry (sha256, bytes) for ${f}`, 'none');
+    if (!(f in files)) fail('files', `an entry (sha256, bytes) for ${f}`, 'none');
   }
 
+  const an = doc.action.normalization ?? {};
+  const tt = doc.tokenizer.trajectory_tokens;
+  const description = (doc.bundle as { description?: unknown }).description;
   const m: Manifest = {
-    format,
+    format: doc.format,
     form,
-    vision: { grid: gridRaw as [number, number], deepstack },
-    lm: { layers, kvHeads, headDim, cacheDtype: cacheDtype as 'float16' | 'float32' },
+    vision: { grid: doc.vision.grid as [number, number], deepstack },
+    lm: { layers, kvHeads, headDim, cacheDtype },
     prompt: {
       template,
-      imageStart: r.str(promptRaw, 'image_start', 'prompt.image_start'),
-      imagePad: r.str(promptRaw, 'image_pad', 'prompt.image_pad'),
-      imageEnd: r.str(promptRaw, 'image_end', 'prompt.image_end'),
+      imageStart: doc.prompt.image_start,
+      imagePad: doc.prompt.image_pad,
+      imageEnd: doc.prompt.image_end,
     },
     bundle: {
-      id: r.str(bundle, 'id', 'bundle.id'),
-      version: r.str(bundle, 'version', 'bundle.version'),
-      description: typeof bundle.description === 'string' ? bundle.description : '',
+      id: doc.bundle.id,
+      version: doc.bundle.version,
+      description: typeof description === 'string' ? description : '',
     },
     cameras: {
       names,
-      framesPerCamera: r.int(cams, 'frames_per_camera', 'cameras.frames_per_camera', 1),
-      frameSpacingS: r.num(cams, 'frame_spacing_s', 'cameras.frame_spacing_s', 0),
+      framesPerCamera: doc.cameras.frames_per_camera,
+      frameSpacingS: doc.cameras.frame_spacing_s,
     },
     image: {
-      native: {
-        height: r.int(native, 'height', 'image.native.height', 1),
-        width: r.int(native, 'width', 'image.native.width', 1),
-      },
-      model: {
-        height: r.int(model, 'height', 'image.model.height', 1),
-        width: r.int(model, 'width', 'image.model.width', 1),
-      },
-      preprocess: preprocess as 'host' | 'graph',
+      native: { height: doc.image.native.height, width: doc.image.native.width },
+      model: { height: doc.image.model.height, width: doc.image.model.width },
+      preprocess: doc.image.preprocess,
       normalization: {
-        mean: r.numList(norm, 'mean', 'image.normalization.mean'),
-        std: r.numList(norm, 'std', 'image.normalization.std'),
-        scale: r.num(norm, 'scale', 'image.normalization.scale', 0),
+        mean: doc.image.normalization.mean,
+        std: doc.image.normalization.std,
+        scale: doc.image.normalization.scale,
       },
     },
     history: {
-      steps: r.int(hist, 'steps', 'history.steps', 4),
-      dtS: r.num(hist, 'dt_s', 'history.dt_s', 0),
-      tokenRanges: ranges as [number, number][],
-      bins: r.int(hist, 'bins', 'history.bins', 2),
-      tokenOffset: r.int(hist, 'token_offset', 'history.token_offset', 0),
+      steps: doc.history.steps,
+      dtS: doc.history.dt_s,
+      tokenRanges: ranges,
+      bins: doc.history.bins,
+      tokenOffset: doc.history.token_offset,
     },
-    trajectory: { steps: r.int(traj, 'steps', 'trajectory.steps', 1), dtS: r.num(traj, 'dt_s', 'trajectory.dt_s', 0) },
+    trajectory: { steps: doc.trajectory.steps, dtS: doc.trajectory.dt_s },
     action: {
       normalization: {
-        accelMean: r.num(
-          an,
-          'accel_mean',
-          'action.normalization.accel_mean',
-          undefined,
-          AR1_ACTION_NORMALIZATION.accelMean,
-        ),
-        accelStd: r.num(an, 'accel_std', 'action.normalization.accel_std', 0, AR1_ACTION_NORMALIZATION.accelStd),
-        curvatureMean: r.num(
-          an,
-          'curvature_mean',
-          'action.normalization.curvature_mean',
-          undefined,
-          AR1_ACTION_NORMALIZATION.curvatureMean,
-        ),
-        curvatureStd: r.num(
-          an,
-          'curvature_std',
-          'action.normalization.curvature_std',
-          0,
-          AR1_ACTION_NORMALIZATION.curvatureStd,
-        ),
+        accelMean: an.accel_mean ?? AR1_ACTION_NORMALIZATION.accelMean,
+        accelStd: an.accel_std ?? AR1_ACTION_NORMALIZATION.accelStd,
+        curvatureMean: an.curvature_mean ?? AR1_ACTION_NORMALIZATION.curvatureMean,
+        curvatureStd: an.curvature_std ?? AR1_ACTION_NORMALIZATION.curvatureStd,
       },
-      flowSteps: r.int(action, 'flow_steps', 'action.flow_steps', 1, 10),
+      flowSteps: doc.action.flow_steps ?? 10,
     },
     sampling: {
-      temperature: r.num(samp, 'temperature', 'sampling.temperature', -1e-300),
-      topP: r.num(samp, 'top_p', 'sampling.top_p', 0),
-      maxTokens: r.int(samp, 'max_tokens', 'sampling.max_tokens', 1),
+      temperature: doc.sampling.temperature,
+      topP: doc.sampling.top_p,
+      maxTokens: doc.sampling.max_tokens,
     },
     tokenizer: {
       file: tokenizerFile,
-      cotStart: r.str(tok, 'cot_start', 'tokenizer.cot_start'),
-      cotEnd: r.str(tok, 'cot_end', 'tokenizer.cot_end'),
-      trajFutureStart: r.str(tok, 'traj_future_start', 'tokenizer.traj_future_start'),
-      ...(tok.trajectory_tokens === undefined
-        ? {}
-        : (() => {
-            const tt = r.obj(tok.trajectory_tokens, 'tokenizer.trajectory_tokens');
-            return {
-              trajectoryTokens: {
-                first: r.str(tt, 'first', 'tokenizer.trajectory_tokens.first'),
-                count: r.int(tt, 'count', 'tokenizer.trajectory_tokens.count', 1),
-              },
-            };
-          })()),
+      cotStart: doc.tokenizer.cot_start,
+      cotEnd: doc.tokenizer.cot_end,
+      trajFutureStart: doc.tokenizer.traj_future_start,
+      ...(tt === undefined ? {} : { trajectoryTokens: { first: tt.first, count: tt.count } }),
     },
     graphs,
     files,
   };
-  if (m.sampling.topP > 1) r.fail('sampling.top_p', 'a value in (0, 1]', String(m.sampling.topP));
-  // Sane bounds on the numbers that steer the car (AR1: accel_std 0.68, curvature_std 0.026, 0.1 s spacing): an
-  // edit that keeps the file hashes valid must not scale the plans by 100 or sample at temperature 1e300.
-  const within = (path: string, v: number, lo: number, hi: number) => {
-    if (!(v >= lo && v <= hi)) r.fail(path, `a value in [${lo}, ${hi}]`, String(v));
-  };
-  within('sampling.temperature', m.sampling.temperature, 0, 10);
-  within('sampling.max_tokens', m.sampling.maxTokens, 1, 65536);
-  within('cameras.frame_spacing_s', m.cameras.frameSpacingS, 0.01, 1);
-  within('history.dt_s', m.history.dtS, 0.01, 1);
-  within('trajectory.dt_s', m.trajectory.dtS, 0.01, 1);
-  within('action.normalization.accel_mean', m.action.normalization.accelMean, -10, 10);
-  within('action.normalization.accel_std', m.action.normalization.accelStd, 0.01, 10);
-  within('action.normalization.curvature_mean', m.action.normalization.curvatureMean, -1, 1);
-  within('action.normalization.curvature_std', m.action.normalization.curvatureStd, 1e-4, 1);
   if (form === 'fused' && !(m.sampling.temperature > 0))
-    r.fail(
+    fail(
       'sampling.temperature',
       'a value > 0 for form fused (the graph samples; greedy decoding needs the split form)',
       String(m.sampling.temperature),
@@ -422,65 +401,12 @@ export function parseManifest(raw: unknown, where = MANIFEST_FILE): Manifest {
   return m;
 }
 
-/** Field readers that throw BundleError("<file>: <path>: expected …, got …"). */
-class Reader {
-  constructor(readonly where: string) {}
-  fail(path: string, expected: string, got: string): never {
-    throw new BundleError(`${this.where}: ${path || '(root)'}: expected ${expected}, got ${got}`);
-  }
-  obj(v: unknown, path: string): Record<string, unknown> {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(path, 'a mapping', describe(v));
-    return v as Record<string, unknown>;
-  }
-  str(o: Record<string, unknown>, key: string, path = key): string {
-    const v = o[key];
-    if (typeof v !== 'string' || v === '') this.fail(path, 'a non-empty string', describe(v));
-    return v;
-  }
-  num(o: Record<string, unknown>, key: string, path: string, exclusiveMin?: number, dflt?: number): number {
-    const v = o[key] ?? dflt;
-    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(path, 'a finite number', describe(v));
-    if (exclusiveMin !== undefined && !(v > exclusiveMin)) this.fail(path, `a number > ${exclusiveMin}`, String(v));
-    return v;
-  }
-  int(o: Record<string, unknown>, key: string, path: string, min: number, dflt?: number): number {
-    const v = o[key] ?? dflt;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) this.fail(path, `an integer ≥ ${min}`, describe(v));
-    return v;
-  }
-  strList(o: Record<string, unknown>, key: string, path: string): string[] {
-    const v = o[key];
-    if (!Array.isArray(v) || !v.every((s) => typeof s === 'string' && s !== ''))
-      this.fail(path, 'a list of non-empty strings', describe(v));
-    return v as string[];
-  }
-  numList(o: Record<string, unknown>, key: string, path: string): number[] {
-    const v = o[key];
-    if (!Array.isArray(v) || !v.every((n) => typeof n === 'number' && Number.isFinite(n)))
-      this.fail(path, 'a list of numbers', describe(v));
-    return v as number[];
-  }
-  tensors(v: unknown, path: string): TensorSpec[] {
-    if (!Array.isArray(v) || v.length === 0) this.fail(path, 'a non-empty list of {name, dtype, shape}', describe(v));
-    return v.map((t, i) => {
-      const o = this.obj(t, `${path}[${i}]`);
-      const name = this.str(o, 'name', `${path}[${i}].name`);
-      const dtype = this.str(o, 'dtype', `${path}[${i}].dtype`);
-      if (!(dtype in DTYPES))
-        this.fail(`${path}[${i}].dtype`, `one of ${Object.keys(DTYPES).join(', ')}`, JSON.stringify(dtype));
-      const shape = o.shape;
-      if (
-        !Array.isArray(shape) ||
-        !shape.every(
-          (d) => (typeof d === 'number' && Number.isInteger(d) && d >= 0) || (typeof d === 'string' && d !== ''),
-        )
-      ) {
-        this.fail(`${path}[${i}].shape`, 'a list of non-negative integers or symbolic names', describe(shape));
-      }
-      return { name, dtype: dtype as DType, shape: shape as Dim[] };
-    });
-  }
-}
+type TensorDocument = ManifestDocument['graphs'][string]['inputs'][number];
+/** Compile-time check: the schema's tensor dtypes are exactly the ONNX element types this code knows (DTYPES). */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
+type _SchemaDtypesAreDTypes = Holds<Same<TensorDocument['dtype'], DType>>;
+const tensorSpec = (t: TensorDocument): TensorSpec => ({ name: t.name, dtype: t.dtype, shape: t.shape });
 
 function describe(v: unknown): string {
   if (v === undefined) return 'nothing (missing)';
