@@ -30,6 +30,8 @@ import { withModelledLatency, type LatencyModel } from './latencyModel.js';
 export const MAX_INPUT_GAP_S = 3600;
 /** [s] an input span longer than this (a day) is refused. */
 const MAX_REPLAY_SPAN_S = 24 * 3600;
+const GAP_LIMIT_NS = BigInt(MAX_INPUT_GAP_S) * 1_000_000_000n;
+const SPAN_LIMIT_NS = BigInt(MAX_REPLAY_SPAN_S) * 1_000_000_000n;
 /** Queued output messages that make replay wait for the bag writer before moving virtual time on. */
 const MAX_QUEUED_WRITES = 2048;
 
@@ -157,31 +159,21 @@ export async function replayBag(o: ReplayOptions): Promise<ReplayResult> {
   }
 }
 
-/** The bag's input messages from the first one on, each checked against the gap and span limits. */
-async function* boundedInputs(
-  first: BagMessage,
-  rest: AsyncIterator<BagMessage>,
-  bagPath: string,
-): AsyncGenerator<BagMessage> {
-  const startNs = first.logTimeNs;
-  let lastNs = startNs;
-  const gapLimitNs = BigInt(MAX_INPUT_GAP_S) * 1_000_000_000n;
-  const spanLimitNs = BigInt(MAX_REPLAY_SPAN_S) * 1_000_000_000n;
-  for (let next: IteratorResult<BagMessage> = { done: false, value: first }; !next.done; next = await rest.next()) {
-    const m = next.value;
-    if (m.logTimeNs - lastNs > gapLimitNs) {
-      throw new BagError(
-        `${bagPath}: ${m.topic}: log time jumps ${nanosToSeconds(m.logTimeNs - lastNs).toFixed(0)} s forward (at ${m.logTimeNs} ns); ` +
-          `replay refuses gaps over ${MAX_INPUT_GAP_S} s in its input topics (it would run through every idle second)`,
-      );
-    }
-    if (m.logTimeNs - startNs > spanLimitNs) {
-      throw new BagError(
-        `${bagPath}: the input topics span more than ${MAX_REPLAY_SPAN_S / 3600} h (from ${startNs} ns to ${m.logTimeNs} ns); replay refuses it`,
-      );
-    }
-    if (m.logTimeNs > lastNs) lastNs = m.logTimeNs;
-    yield m;
+/**
+ * Refuses an input message whose log time jumps more than MAX_INPUT_GAP_S past the latest one so far, or lies more
+ * than MAX_REPLAY_SPAN_S after the first input message (replay would run through every idle second of it).
+ */
+function checkInputTime(m: BagMessage, startNs: bigint, lastNs: bigint, bagPath: string): void {
+  if (m.logTimeNs - lastNs > GAP_LIMIT_NS) {
+    throw new BagError(
+      `${bagPath}: ${m.topic}: log time jumps ${nanosToSeconds(m.logTimeNs - lastNs).toFixed(0)} s forward (at ${m.logTimeNs} ns); ` +
+        `replay refuses gaps over ${MAX_INPUT_GAP_S} s in its input topics (it would run through every idle second)`,
+    );
+  }
+  if (m.logTimeNs - startNs > SPAN_LIMIT_NS) {
+    throw new BagError(
+      `${bagPath}: the input topics span more than ${MAX_REPLAY_SPAN_S / 3600} h (from ${startNs} ns to ${m.logTimeNs} ns); replay refuses it`,
+    );
   }
 }
 
@@ -207,7 +199,7 @@ async function runReplay(
   const cameraTopics = new Set(inputs.filter((i) => i.type !== 'nav_msgs/msg/Odometry').map((i) => i.topic));
 
   // Virtual time spans the input topics' log times only: a message on a topic replay does not use (one at log time
-  // 1 ns) must not make it run decades of idle time. Gaps and spans past the limits are refused (boundedInputs).
+  // 1 ns) must not make it run decades of idle time. Gaps and spans past the limits are refused (checkInputTime).
   const iterator = reader.messages({ topics: inputs.map((i) => i.topic), decode: true })[Symbol.asyncIterator]();
   const first = await iterator.next();
   if (first.done)
@@ -250,7 +242,9 @@ async function runReplay(
   let n = 0;
   let lastReport = -1;
   const types = new Map(inputs.map((i) => [i.topic, i.type]));
-  for await (const m of boundedInputs(first.value, iterator, o.bagPath)) {
+  for (let next: IteratorResult<BagMessage> = first; !next.done; next = await iterator.next()) {
+    const m = next.value;
+    checkInputTime(m, replayStartNs, lastNs, o.bagPath);
     if (m.logTimeNs > lastNs) lastNs = m.logTimeNs;
     await scheduler.advanceTo(Number(m.logTimeNs) / 1e6, idle);
     const type = types.get(m.topic)!;

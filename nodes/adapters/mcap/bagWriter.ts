@@ -13,6 +13,7 @@ import { FileHandleWritable } from '@mcap/nodejs';
 import type { QosProfile } from '../../core/qos.js';
 import { QOS_COMMAND } from '../../core/qos.js';
 import { asciiStrings } from './asciiStrings.js';
+import { encodeCompiled } from './cdrEncoder.js';
 import { encoderFor } from './codec.js';
 import { bundledDefinition, fullTypeName } from './definitions.js';
 import { formatBagMetadata } from './metadataYaml.js';
@@ -168,14 +169,19 @@ class RosbagWriter implements BagWriter {
   write(topic: string, timeNs: bigint, message: unknown, publishTimeNs: bigint = timeNs): Promise<void> {
     const t = this.#topics.get(topic);
     if (!t) return Promise.reject(new Error(`bag writer: topic ${topic}: write before addTopic`));
-    let cdr: Uint8Array;
-    try {
-      const safe = asciiStrings(message);
-      this.#escaped += safe.escaped;
-      cdr = encoderFor(t.type).writeMessage(safe.value);
-    } catch (e) {
-      return Promise.reject(new Error(`bag writer: topic ${topic}: cannot encode ${t.type}: ${(e as Error).message}`));
-    }
+    // The compiled encoder takes well-formed messages with ASCII strings; the general one with the ASCII escape
+    // takes the rest, with the same bytes where both apply.
+    let cdr = encodeCompiled(t.type, message);
+    if (!cdr)
+      try {
+        const safe = asciiStrings(message);
+        this.#escaped += safe.escaped;
+        cdr = encoderFor(t.type).writeMessage(safe.value);
+      } catch (e) {
+        return Promise.reject(
+          new Error(`bag writer: topic ${topic}: cannot encode ${t.type}: ${(e as Error).message}`),
+        );
+      }
     return this.writeRaw(topic, timeNs, cdr, publishTimeNs);
   }
 
