@@ -15,7 +15,17 @@ export interface PoseSample {
 }
 
 export class GroundTruthPath {
-  readonly #poses: OdometrySample[];
+  #poses: readonly OdometrySample[];
+
+  /**
+   * A path over poses already in strictly increasing time and finite (the streaming scorer keeps them so), used as
+   * they are: no copy per batch of plans scored. The caller must not change them while the path is in use.
+   */
+  static ofOrdered(poses: readonly OdometrySample[]): GroundTruthPath {
+    const path = new GroundTruthPath([]);
+    path.#poses = poses;
+    return path;
+  }
 
   /** Poses in time order; out-of-order or duplicate times are dropped. */
   constructor(poses: Iterable<PoseSample>) {

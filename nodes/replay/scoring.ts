@@ -5,6 +5,7 @@
  * snapshots. The scores are the same as scoring every plan at the end against the whole odometry.
  */
 import type { PlanResult } from '../core/planningEngine.js';
+import type { OdometrySample } from '../planner/egoHistory.js';
 import { GroundTruthPath, type PoseSample } from './groundTruth.js';
 import { scorePlan, type PlanScore } from './metrics.js';
 
@@ -23,7 +24,7 @@ export interface ScoredPlan {
 export class StreamingScorer {
   readonly #horizonS: number;
   /** Poses in time order (non-increasing times dropped, as GroundTruthPath does). */
-  #poses: PoseSample[] = [];
+  #poses: OdometrySample[] = [];
   /** Engine results not yet published, by t0. */
   readonly #results = new Map<number, PlanResult>();
   /** Published plans waiting for odometry to cover their horizon. */
@@ -46,7 +47,7 @@ export class StreamingScorer {
     if (![p.tS, p.x, p.y, p.yaw].every(Number.isFinite)) return;
     const last = this.#poses[this.#poses.length - 1];
     if (last && p.tS <= last.tS) return;
-    this.#poses.push(p);
+    this.#poses.push({ tS: p.tS, x: p.x, y: p.y, yaw: p.yaw, z: 0 });
     this.#score(false);
     this.#prune();
   }
@@ -106,12 +107,9 @@ export class StreamingScorer {
   #score(final: boolean): void {
     const newest = this.#poses[this.#poses.length - 1]?.tS;
     if (!final && !this.#pending.some((r) => this.#ready(r, newest))) return;
-    // Only the odometry from the earliest plan scored now (− 1 s, for the pose at t0) is needed.
-    let from = Infinity;
-    for (const r of this.#pending) if (final || this.#ready(r, newest)) from = Math.min(from, r.t0S - 1);
-    let i0 = 0;
-    while (i0 < this.#poses.length && this.#poses[i0]!.tS < from) i0++;
-    const truth = new GroundTruthPath(i0 > 0 ? this.#poses.slice(i0 - 1) : this.#poses);
+    // The held odometry as it is, not a copy of it from the earliest scored plan's t0 − 1 s on: every time looked up
+    // is at or after a scored plan's t0, so the interpolation uses the same two poses either way.
+    const truth = GroundTruthPath.ofOrdered(this.#poses);
     const waiting: PlanResult[] = [];
     for (const r of this.#pending) {
       if (!final && !this.#ready(r, newest)) {
