@@ -5,7 +5,7 @@ import { fmt, type Fault, type MonitorReport } from './faults.js';
 import { fallbackBrake, standstillHold } from './fallbackBrake.js';
 import { limitsGate, type Actuation, type LimitName } from './limitsGate.js';
 import { egoSpeed, limitSpeed } from './egoSpeed.js';
-import type { WatchdogInputs } from './inputs.js';
+import type { TickClocks, WatchdogInputs } from './inputs.js';
 import { clockStepBackOf, deadlineStatus, runMonitors } from './monitors.js';
 import type { BrakeProfile, WatchdogParams } from './params.js';
 import { eventOf, step, type SafetyEvent, type WatchdogState } from './safetyState.js';
@@ -261,11 +261,8 @@ export function elapsedDtS(prevSteadyS: number, steadyS: number, p: WatchdogPara
   return Number.isFinite(e) ? Math.min(Math.max(e, MIN_TICK_DT_S), period) : period;
 }
 
-/** The two clocks read at a tick or a receipt [s]: ROS time (stamps) and the steady clock (liveness). */
-export interface Clocks {
-  readonly rosS: number;
-  readonly steadyS: number;
-}
+/** The two clocks read at a tick or a deadline [s]: ROS time (stamps) and the steady clock (liveness). */
+type Clocks = Pick<TickClocks, 'rosS' | 'steadyS'>;
 
 /**
  * The tick the node runs: tickCore; or, when it throws (a bug), the fallback brake from the last published command,
