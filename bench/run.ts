@@ -20,7 +20,7 @@ import { benchReplay } from './replay.js';
 import { benchSim } from './sim.js';
 import { benchTransport } from './transport.js';
 import { benchCliStart } from './cliStart.js';
-import { benchReplayBatch } from './replayBatch.js';
+import { benchPlanBatch, benchReplayBatch } from './replayBatch.js';
 import { benchRos2Graph } from './ros2Graph.js';
 import { round } from './stats.js';
 import { benchWatchdog } from './watchdog.js';
@@ -207,7 +207,8 @@ async function main(): Promise<void> {
   });
   log(
     `[replay] --batch ${replayBatch.batch} vs 1 over ${replayBatch.bags} bags (large bundle, CPU): ${replayBatch.batchPlansPerS} vs ${replayBatch.serialPlansPerS} plans/s ` +
-      `(${replayBatch.plans} plans, ${replayBatch.batchS} vs ${replayBatch.serialS} s) → ×${replayBatch.speedup}; outputs ${replayBatch.identical ? 'byte-identical' : 'DIFFER'}`,
+      `(${replayBatch.plans} plans, ${replayBatch.batchS} vs ${replayBatch.serialS} s) → ×${replayBatch.speedup}; ` +
+      `${replayBatch.plansPerCall} plans per engine call (at most ${replayBatch.largestCall}); outputs ${replayBatch.identical ? 'byte-identical' : 'DIFFER'}`,
   );
   v(
     '4 replay',
@@ -218,10 +219,37 @@ async function main(): Promise<void> {
   );
   v(
     '4 replay',
+    `plans per engine call with --batch ${replayBatch.batch} (batched inference across bags)`,
+    replayBatch.plansPerCall,
+    '(report)',
+    null,
+  );
+  v(
+    '4 replay',
     `--batch ${replayBatch.batch} outputs identical to one bag at a time`,
     replayBatch.identical ? 1 : 0,
     '1',
     replayBatch.identical,
+  );
+
+  const planBatch = await benchPlanBatch(8, q ? 2 : 5);
+  log(
+    `[replay] tiny AR1 split: ${planBatch.plans} plans in one batched pass p50 ${planBatch.batchMs} ms vs one by one ${planBatch.serialMs} ms → ×${planBatch.throughputRatio}; ` +
+      `tokens and actions ${planBatch.identical ? 'bit-identical' : 'DIFFER'}`,
+  );
+  v(
+    '4 replay',
+    'tiny AR1 split: 8 plans batched / one by one, throughput',
+    planBatch.throughputRatio,
+    '(report)',
+    null,
+  );
+  v(
+    '4 replay',
+    'tiny AR1 split: batched plans identical to alone',
+    planBatch.identical ? 1 : 0,
+    '1',
+    planBatch.identical,
   );
 
   // 5. Memory

@@ -37,12 +37,21 @@ export class FramePreprocessor {
   readonly #cache = new Map<string, Uint8Array>();
   hits = 0;
   misses = 0;
+  #capacity = CACHE_FRAMES;
 
   constructor(
     readonly native: PreprocessTarget,
     readonly model: PreprocessTarget,
     readonly resize: boolean,
   ) {}
+
+  /**
+   * Keeps at least `frames` preprocessed frames (never fewer than the default): a batch of B plans from B bags
+   * reuses the frames of the B plans before it, which 64 frames do not hold once B·16 exceeds them.
+   */
+  reserve(frames: number): void {
+    this.#capacity = Math.max(this.#capacity, frames);
+  }
 
   /** Writes frame `index` into `out` (h·w·3 bytes at model size, or native size when not resizing). */
   async frame(index: number, data: Uint8Array, ref: FrameRef, out: Uint8Array, where: string): Promise<void> {
@@ -59,7 +68,7 @@ export class FramePreprocessor {
     this.misses++;
     if (out.length <= CACHE_MAX_FRAME_BYTES) {
       this.#cache.set(key, out.slice());
-      if (this.#cache.size > CACHE_FRAMES) this.#cache.delete(this.#cache.keys().next().value!);
+      if (this.#cache.size > this.#capacity) this.#cache.delete(this.#cache.keys().next().value!);
     }
   }
 

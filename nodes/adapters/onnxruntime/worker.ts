@@ -117,6 +117,8 @@ async function plan(ms: readonly PlanMessage[]): Promise<void> {
     return;
   }
   const L = loaded;
+  // The frames of this batch and of the one before it (the same bags' previous plans) stay cached.
+  L.pre.reserve(2 * ms.reduce((n, m) => n + m.frames.length, 0));
   const preprocessMs = new Map<number, number>();
   /** Preprocesses a plan's frames into the one pixel buffer (its vision run comes next) and gives its slots back. */
   const pixels = async (m: PlanMessage): Promise<Tensor> => {

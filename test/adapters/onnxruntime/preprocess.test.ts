@@ -34,6 +34,22 @@ describe('adapters/onnxruntime/preprocess: each frame is decoded and resized onc
     expect(again).to.deep.equal(first);
   });
 
+  it('keeps 64 frames by default; reserve(n) keeps n (the frames of batched plans from several bags)', async () => {
+    const out = new Uint8Array(16 * 9 * 3);
+    const fill = async (pre: FramePreprocessor) => {
+      for (let k = 0; k < 100; k++) await pre.frame(0, frame(k), ref(`cam@${k}`, frame(k)), out, 'x');
+      await pre.frame(0, frame(0), ref('cam@0', frame(0)), out, 'x');
+    };
+    const small = new FramePreprocessor({ width: W, height: H }, { width: 16, height: 9 }, true);
+    await fill(small);
+    expect(small.hits).to.equal(0);
+    const large = new FramePreprocessor({ width: W, height: H }, { width: 16, height: 9 }, true);
+    large.reserve(128);
+    large.reserve(10); // never below what was reserved
+    await fill(large);
+    expect(large.hits).to.equal(1);
+  });
+
   it('does not reuse when the pixels differ under the same stamp (a sim reset), nor across stamps', async () => {
     const pre = new FramePreprocessor({ width: W, height: H }, { width: 16, height: 9 }, true);
     const out = new Uint8Array(16 * 9 * 3);
