@@ -1,7 +1,8 @@
 /**
  * Benchmark 4, replay throughput against the bag-read floor, same bag, same run: messages/s and MB/s of replayBag
  * (planner + watchdog in bag time, output bag + reports written) vs openBag(...).messages({ decode: true }) over the
- * same file. Repetitions alternate floor and replay so both see the same machine state.
+ * same file. Repetitions alternate floor and replay so both see the same machine state. The same ratio in CPU time
+ * (process.cpuUsage, user + system) is less sensitive to other work on a shared machine than the wall-clock one.
  */
 import { statSync } from 'node:fs';
 import path from 'node:path';
@@ -31,11 +32,22 @@ export interface ReplayFigures {
   replayMBPerS: number;
   /** Median replay throughput / median floor throughput. */
   ratioToFloor: number;
+  /** Median floor CPU time / median replay CPU time [ms / ms], for the same messages. */
+  ratioToFloorCpu: number;
+  floorCpuMs: number;
+  replayCpuMs: number;
   plans: number;
 }
 
-async function readFloor(bagPath: string): Promise<{ ms: number; messages: number; bytes: number }> {
+/** CPU time of this process so far [ms], user + system. */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+async function readFloor(bagPath: string): Promise<{ ms: number; cpuMs: number; messages: number; bytes: number }> {
   const t = performance.now();
+  const c = cpuMs();
   const reader = await openBag(bagPath);
   let messages = 0,
     bytes = 0;
@@ -48,12 +60,14 @@ async function readFloor(bagPath: string): Promise<{ ms: number; messages: numbe
   } finally {
     await reader.close();
   }
-  return { ms: performance.now() - t, messages, bytes };
+  return { ms: performance.now() - t, cpuMs: cpuMs() - c, messages, bytes };
 }
 
 export async function benchReplay(o: ReplayBenchOptions): Promise<ReplayFigures> {
   const floor: number[] = [],
-    replay: number[] = [];
+    replay: number[] = [],
+    floorCpu: number[] = [],
+    replayCpu: number[] = [];
   let messages = 0,
     bytes = 0,
     plans = 0;
@@ -64,7 +78,9 @@ export async function benchReplay(o: ReplayBenchOptions): Promise<ReplayFigures>
     messages = f.messages;
     bytes = f.bytes;
     floor.push(f.messages / (f.ms / 1000));
+    floorCpu.push(f.cpuMs);
     const t = performance.now();
+    const c = cpuMs();
     const r = await replayBag({
       bagPath: o.bagPath,
       engine: o.engine,
@@ -76,6 +92,7 @@ export async function benchReplay(o: ReplayBenchOptions): Promise<ReplayFigures>
       version: 'bench',
     });
     const ms = performance.now() - t;
+    replayCpu.push(cpuMs() - c);
     if (r.report.bag.messages !== messages)
       throw new Error(
         `replay benchmark: expected the replay to read ${messages} messages, got ${r.report.bag.messages}`,
@@ -96,6 +113,9 @@ export async function benchReplay(o: ReplayBenchOptions): Promise<ReplayFigures>
     floorMBPerS: (mb * fs.p50) / messages,
     replayMBPerS: (mb * rs.p50) / messages,
     ratioToFloor: rs.p50 / fs.p50,
+    ratioToFloorCpu: summarize(floorCpu).p50 / summarize(replayCpu).p50,
+    floorCpuMs: summarize(floorCpu).p50,
+    replayCpuMs: summarize(replayCpu).p50,
     plans,
   };
 }
