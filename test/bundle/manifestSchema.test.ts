@@ -212,6 +212,44 @@ describe('bundle/manifest: the schema', () => {
     });
   }
 
+  it("docs/model-bundle.md's field table names the schema's fields, and every field of the schema", () => {
+    type Node = { properties?: Record<string, Node>; additionalProperties?: Node | boolean; $ref?: string };
+    const root = SCHEMA as unknown as Node & { definitions: Record<string, Node> };
+    const deref = (n: Node): Node => (n.$ref ? root.definitions[n.$ref.split('/').pop()!]! : n);
+    /** Leaf paths; a free-form key (graphs.<role>, files.<name>) is written <key>. */
+    const leaves = (n: Node, prefix: string): string[] => {
+      const d = deref(n);
+      const props = Object.entries(d.properties ?? {});
+      const extra = typeof d.additionalProperties === 'object' ? [['<key>', d.additionalProperties] as const] : [];
+      if (!props.length && !extra.length) return [prefix];
+      return [...props, ...extra].flatMap(([k, v]) => leaves(v, prefix ? `${prefix}.${k}` : k));
+    };
+    const schemaFields = leaves(root, '');
+    const text = readFileSync(new URL('../../docs/model-bundle.md', import.meta.url), 'utf8');
+    const table = text.slice(text.indexOf('## The manifest'), text.indexOf('\n\n', text.indexOf('| field |')));
+    const documented = [...table.matchAll(/^\| (.+?) \|/gm)]
+      .flatMap((m) => [...m[1]!.matchAll(/`([^`]+)`/g)].map((c) => c[1]!.replace(/:.*$/, '')))
+      .flatMap((f) => {
+        const brace = /^(.*)\{([^}]+)\}$/.exec(f);
+        return brace ? brace[2]!.split(',').map((k) => brace[1]! + k.trim()) : [f];
+      })
+      .map((f) => f.replace(/<[^>]+>/g, '<key>'));
+    expect(documented.length).to.be.greaterThan(30);
+    const NOT_VALIDATED = ['bundle.description']; // free text, read when it is a string (as before the schema)
+    for (const f of documented) {
+      if (NOT_VALIDATED.includes(f)) continue;
+      expect(
+        schemaFields.some((s) => s === f || s.startsWith(`${f}.`)),
+        `docs/model-bundle.md: ${f} is a field of the schema`,
+      ).to.equal(true);
+    }
+    for (const s of schemaFields)
+      expect(
+        documented.some((f) => s === f || s.startsWith(`${f}.`)),
+        `${s} is in docs/model-bundle.md's table`,
+      ).to.equal(true);
+  });
+
   it('refuses a document that is not a mapping at all, naming the root', () => {
     expect(refusal([1, 2])).to.equal('b/manifest.yaml: (root): expected a mapping, got [1,2]');
     expect(refusal(null)).to.equal('b/manifest.yaml: (root): expected a mapping, got null');
