@@ -125,31 +125,31 @@ export class InputAssembler {
     this.#frames.settle(candidate.records, outcome);
   }
 
-  /** A camera message, checked by imageFrames: dropped with its problem, or taken (onFrame). */
+  /** A camera message, checked by imageFrames: dropped with its problem, or taken. */
   onFrameMessage(camera: number, check: FrameCheck): IngestResult {
-    if (check.ok) return this.onFrame(camera, check.frame);
+    if (check.ok) return this.#onFrame(camera, check.frame);
     this.#frames.messageRefused(check.reason);
     return { refused: `frame dropped (${check.reason}): ${check.detail}` };
   }
 
-  /** An odometry message: refused as bad_message when it has no usable pose and stamp, else taken (onOdometry). */
+  /** An odometry message: refused as bad_message when it has no usable pose and stamp, else taken. */
   onOdometryMessage(msg: Odometry): IngestResult {
     const sample = odometrySample(msg);
     if (!sample) {
       this.#countOdometryDrop('bad_message');
       return {};
     }
-    return this.onOdometry(sample);
+    return this.#onOdometry(sample);
   }
 
-  onFrame(camera: number, frame: CameraFrame): IngestResult {
+  #onFrame(camera: number, frame: CameraFrame): IngestResult {
     const out: IngestResult = {};
     const newest = this.#frames.newestStamp(camera);
     const arrival = this.#frames.frameArrived(camera, frame.stampS);
     if (arrival === 'out_of_order') return out;
     if (arrival === 'time_reset' && newest !== undefined) {
       out.reset = `${frame.camera}: stamp ${frame.stampS.toFixed(3)} s is ${(newest - frame.stampS).toFixed(3)} s before the newest (${newest.toFixed(3)} s)`;
-      this.reset();
+      this.#reset();
     }
     const store = this.options.frameStore;
     if (store) {
@@ -168,7 +168,7 @@ export class InputAssembler {
 
   #capWarned = false;
 
-  onOdometry(sample: OdometrySample): IngestResult {
+  #onOdometry(sample: OdometrySample): IngestResult {
     const out: IngestResult = {};
     const newest = this.#odometry[this.#odometry.length - 1];
     const order = stampOrder(newest?.tS, sample.tS, this.options.timeResetThresholdS);
@@ -178,7 +178,7 @@ export class InputAssembler {
     }
     if (order === 'time_reset' && newest) {
       out.reset = `odometry: stamp ${sample.tS.toFixed(3)} s is ${(newest.tS - sample.tS).toFixed(3)} s before the newest (${newest.tS.toFixed(3)} s)`;
-      this.reset();
+      this.#reset();
     }
     if (newest) {
       const jump = odometryJump(
@@ -225,7 +225,7 @@ export class InputAssembler {
   }
 
   /** Starts a new timeline: buffers, odometry and pending cycles cleared; held frames drop as time_reset. */
-  reset(): void {
+  #reset(): void {
     this.#frames.timeReset();
     this.#dropAwaiting();
     this.#odometry = [];
