@@ -52,7 +52,7 @@ export const register: RegisterCommand = (program: Command) => {
     .option('--shard <i/N>', 'replay only shard i of N (bags sorted by path, bag j in shard j mod N)')
     .option(
       '--batch <B>',
-      'replay up to B bags at once in this process, each in its own virtual time, sharing one engine (outputs identical to one at a time with a fixed latency)',
+      'replay up to B bags at once in this process, each in its own virtual time, their pending plans sent to one engine in one batched call (outputs identical to one at a time with a fixed latency)',
       '1',
     )
     .option('--providers <list>', 'execution providers, comma separated (default: execution_providers parameter)')
