@@ -126,8 +126,9 @@ async function plan(ms: readonly PlanMessage[]): Promise<void> {
     try {
       const frameBytes = L.pixels.length / m.frames.length;
       const perCam = L.manifest.cameras.framesPerCamera;
-      await Promise.all(
-        m.frames.map((ref, i) => {
+      // Every frame settles before the next plan writes the pixel buffer (a failed frame's siblings still write).
+      const settled = await Promise.allSettled(
+        m.frames.map(async (ref, i) => {
           const buffer = slots.get(ref.slot);
           if (!buffer) throw new EngineError('runtime', `frame slot ${ref.slot} was never shared with this worker`);
           return L.pre.frame(
@@ -139,6 +140,8 @@ async function plan(ms: readonly PlanMessage[]): Promise<void> {
           );
         }),
       );
+      const failed = settled.find((r) => r.status === 'rejected');
+      if (failed) throw failed.reason;
     } finally {
       giveBack(m.id);
     }

@@ -136,11 +136,15 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
     expect(dy).to.be.greaterThan(0).and.below(3);
   });
 
-  it('planBatch: several plans in one worker pass, each bit-identical to plan() alone; a bad input fails only itself', async () => {
+  it('planBatch: several plans in one worker pass, each bit-identical to plan() alone; a bad input or frame fails only its plan', async () => {
+    const corrupt = input({ seed: 9 });
+    const f = corrupt.frames[1]![2]!;
+    corrupt.frames[1]![2] = { ...f, encoding: 'jpeg', step: 0, data: Uint8Array.of(0xff, 0xd8, 1, 2, 3) };
     const inputs = [
       input({ lean: 20, seed: 3 }),
       input({ history: history(8, 0.4), seed: 11, samples: 3 }),
       input({ frames: [] }),
+      corrupt,
       input({ lean: -15, level: 90, seed: 5, samples: 2 }),
     ];
     const alone: Array<PlanResult | EngineError> = [];
@@ -151,7 +155,11 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
     expect(((batch[2] as PromiseRejectedResult).reason as EngineError).message).to.equal(
       (alone[2] as EngineError).message,
     );
-    const ok = [0, 1, 3].map((i) => {
+    expect((alone[3] as EngineError).message, 'a frame the worker cannot decode').to.match(/\[2\]: cannot decode jpeg/);
+    expect(((batch[3] as PromiseRejectedResult).reason as EngineError).message).to.equal(
+      (alone[3] as EngineError).message,
+    );
+    const ok = [0, 1, 4].map((i) => {
       const r = batch[i]!;
       if (r.status === 'rejected') throw r.reason;
       expect(planBits(r.value), `plan ${i}`).to.deep.equal(planBits(alone[i] as PlanResult));
