@@ -265,7 +265,8 @@ export function elapsedDtS(prevSteadyS: number, steadyS: number, p: WatchdogPara
 type Clocks = Pick<TickClocks, 'rosS' | 'steadyS'>;
 
 /**
- * The tick the node runs: tickCore; or, when it throws (a bug), the fallback brake from the last published command,
+ * The tick the node runs: tickCore; or, when it throws (a bug), the braking ramp of the profile in use from the last
+ * published command,
  * latched in FALLBACK with the reason "internal error in tick: …" (also returned as error, for the log), so a bug
  * never stops the braking. Then it releases the faults the node holds until a tick has reported them: a ROS time
  * step back seen at a receipt (reported by any tick), an odometry jump (once reported with the vehicle stopped).
@@ -296,11 +297,12 @@ export function controlTick(
 }
 
 /**
- * A tick that threw: brake with the fallback profile from the last published command, gated at the last gate speed
- * (the inputs are not trusted), and latch FALLBACK. Nothing is reported but the transition.
+ * A tick that threw: brake from the last published command with the profile in use (emergency once a listed fault
+ * escalated it, else fallback), gated at the last gate speed (the inputs are not trusted), and latch FALLBACK.
+ * Nothing is reported but the transition.
  */
 function internalErrorTick(core: CoreState, reason: string, nowS: number, dt: number, p: WatchdogParams): TickResult {
-  const brake = { source: 'fallback', brake: p.fallback } as const;
+  const brake = { source: 'fallback', brake: core.profile === 'emergency' ? p.emergency : p.fallback } as const;
   const { command, fired } = commandOf(brake, core.last, core.lastMeasuredSpeed ?? 0, dt, p);
   const transition: Transition | undefined =
     core.state === 'fallback'

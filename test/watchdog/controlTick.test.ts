@@ -73,6 +73,24 @@ describe('watchdog/controlTick (pure: the tick the node runs)', () => {
     expect([r.reports, r.faults, r.refusals]).to.deep.equal([[], [], []]);
   });
 
+  it('a tick that throws while the emergency profile is in use brakes with the emergency ramp, not the gentler one', () => {
+    const core: CoreState = { ...driving, state: 'fallback', profile: 'emergency', reason: 'odometry jump' };
+    const { result: r } = controlTick(
+      core,
+      throwingInputs(),
+      { reset: false },
+      { rosS: 100.02, steadyS: 50.02 },
+      P,
+      PERIOD,
+    );
+    const expected = limitsGate(fallbackBrake(core.last, PERIOD, P.emergency), core.last, 10, PERIOD, P.limits);
+    expect(r.command).to.deep.equal({ ...expected.command, speed: 9.5, source: 'fallback' });
+    expect(P.emergency).to.not.deep.equal(P.fallback);
+    expect(r.command).to.not.deep.equal(
+      limitsGate(fallbackBrake(core.last, PERIOD, P.fallback), core.last, 10, PERIOD, P.limits).command,
+    );
+  });
+
   it('in fallback already, a throwing tick keeps braking down the ramp without a new transition or reason', () => {
     let core: CoreState = { ...driving, state: 'fallback', reason: 'plan age 0.6 s exceeds max_plan_age_s 0.5 s' };
     const accels: number[] = [];
