@@ -4,6 +4,7 @@
  * "follow the road curving left", "slow down for upcoming right curve ahead", "stop for the barrier ahead"). Baked into
  * the decode graph.
  */
+import { wordTokenizerJson } from './wordTokenizer.js';
 
 /** Conditioning-state slots (the demo's stand-in for the KV cache), written by the prefill graph. */
 export const SLOT = {
@@ -133,33 +134,5 @@ export function tokenStateEffects(): Float32Array {
 
 /** tokenizer.json (HF tokenizers format): word-level vocabulary via WordPiece with whole words, specials added. */
 export function demoTokenizerJson(): object {
-  const vocab: Record<string, number> = {};
-  VOCAB.forEach((w, i) => {
-    vocab[w] = i;
-  });
-  return {
-    version: '1.0',
-    truncation: null,
-    padding: null,
-    added_tokens: Object.values(SPECIAL).map((content) => ({
-      id: id(content),
-      content,
-      single_word: false,
-      lstrip: false,
-      rstrip: false,
-      normalized: false,
-      special: true,
-    })),
-    normalizer: { type: 'Lowercase' },
-    pre_tokenizer: { type: 'WhitespaceSplit' },
-    post_processor: null,
-    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
-    model: {
-      type: 'WordPiece',
-      unk_token: SPECIAL.unk,
-      continuing_subword_prefix: '##',
-      max_input_chars_per_word: 100,
-      vocab,
-    },
-  };
+  return wordTokenizerJson(VOCAB, Object.values(SPECIAL), SPECIAL.unk);
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeDemoBundle, makeTinyAr1Bundle } from '../../nodes/syntheticBundles/index.js';
-import { TINY } from '../../nodes/syntheticBundles/tinyAr1Bundle.js';
+import { TINY } from '../../nodes/syntheticBundles/tinyTransformer.js';
 import { makeSampleBag } from '../../nodes/replay/sampleBag.js';
 
 const AR1 = fileURLToPath(new URL('../../bin/ar1.js', import.meta.url));

@@ -12,7 +12,8 @@ import { checkedRunner, runPipeline, runPipelineBatch } from '../../../nodes/ar1
 import type { GraphRunner, PipelineOutput } from '../../../nodes/ar1/planPipeline.js';
 import { floatValues } from '../../../nodes/ar1/tensors.js';
 import type { Tensor } from '../../../nodes/ar1/tensors.js';
-import { makeTinyAr1Bundle, TINY } from '../../../nodes/syntheticBundles/tinyAr1Bundle.js';
+import { makeTinyAr1Bundle } from '../../../nodes/syntheticBundles/tinyAr1Bundle.js';
+import { TINY } from '../../../nodes/syntheticBundles/tinyTransformer.js';
 import { loadTokenizer } from '../../../nodes/ar1/tokenizer.js';
 import type { BundleTokenizer } from '../../../nodes/ar1/tokenizer.js';
 import { verifyBundle } from '../../../nodes/bundle/verifyBundle.js';
