@@ -6,6 +6,7 @@ import { consoleLogger, type LogLevel } from '../core/logger.js';
 import type { PlanningEngine } from '../core/planningEngine.js';
 import { parseLatency, type LatencyModel } from '../replay/latencyModel.js';
 import { packageVersion, type RegisterCommand } from './command.js';
+import { bundleAndProviders } from './replayCommand.js';
 
 export interface AlpasimCliOptions {
   listen: string;
@@ -103,18 +104,7 @@ export async function runAlpasimDriver(opts: AlpasimCliOptions, stop?: Promise<v
 
   const { loadDriverParams } = await import('../alpasim/params.js');
   const params = loadDriverParams(opts.params, samples);
-  const bundle = opts.bundle ?? params.planner.bundle_dir;
-  if (!bundle)
-    throw new UserError(
-      'no model bundle: pass --bundle DIR or set bundle_dir in the planner parameters (ar1 model make-demo DIR writes the demo bundle)',
-    );
-  const providers =
-    opts.providers !== undefined
-      ? opts.providers
-          .split(',')
-          .map((s) => s.trim())
-          .filter(Boolean)
-      : params.planner.execution_providers;
+  const { bundle, providers } = bundleAndProviders(opts, params.planner);
   const { createOnnxEngine } = await import('../adapters/onnxruntime/index.js');
   const engine: PlanningEngine = await createOnnxEngine({
     bundleDir: bundle,

@@ -179,6 +179,26 @@ export function containUnhandled(): { take: () => unknown; restore: () => void }
 export type EngineFactory = (bundle: string, providers: string[], log: Logger) => Promise<PlanningEngine>;
 
 /**
+ * The model bundle and the execution providers to try: the command line's, else the planner parameters'. No bundle
+ * at all, or an unknown provider, is a bad input (one line, exit 2).
+ */
+export function bundleAndProviders(
+  opts: { bundle?: string | undefined; providers?: string | undefined },
+  planner: { bundle_dir: string; execution_providers: readonly string[] },
+): { bundle: string; providers: string[] } {
+  const bundle = opts.bundle ?? planner.bundle_dir;
+  if (!bundle)
+    throw new UserError(
+      'no model bundle: pass --bundle DIR or set bundle_dir in the planner parameters (ar1 model make-demo DIR writes the demo bundle)',
+    );
+  const providers =
+    opts.providers !== undefined
+      ? parseProviders(opts.providers)
+      : parseProviders(planner.execution_providers.join(','), 'execution_providers');
+  return { bundle, providers };
+}
+
+/**
  * Loads the bundle on the first provider that works (onnxruntime unless a factory is given). A bundle that cannot be
  * loaded, or no provider that works here (cuda without a GPU), is a bad input: one line, exit 2.
  */
@@ -229,15 +249,7 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: Engin
   const log = consoleLogger('ar1 replay', opts.logLevel as 'warn');
   // Cheap inputs first: parameters, providers, bags and the output directory are checked before the model loads.
   const params = loadReplayParams(opts.params, seed, samples).planner;
-  const bundle = opts.bundle ?? params.bundle_dir;
-  if (!bundle)
-    throw new UserError(
-      'no model bundle: pass --bundle DIR or set bundle_dir in the planner parameters (ar1 model make-demo DIR writes the demo bundle)',
-    );
-  const providers =
-    opts.providers !== undefined
-      ? parseProviders(opts.providers)
-      : parseProviders(params.execution_providers.join(','), 'execution_providers');
+  const { bundle, providers } = bundleAndProviders(opts, params);
   const outDir = resolve(opts.out);
   if (bags.length === 0) {
     process.stderr.write('ar1 replay: this shard holds no bags\n');

@@ -11,7 +11,7 @@ import { stableJson } from '../replay/report.js';
 import { consistencyHeadline } from '../replay/consistencyReport.js';
 import { checkFaultsApply, loadScenario, type LoadedScenario } from '../sim/scenario.js';
 import { checkSimParams, runScenario, type SimResult } from '../sim/runner.js';
-import { containUnhandled, loadEngine, parseProviders, type EngineFactory } from './replayCommand.js';
+import { bundleAndProviders, containUnhandled, loadEngine, type EngineFactory } from './replayCommand.js';
 import { packageVersion, type RegisterCommand } from './command.js';
 
 export interface SimCliOptions {
@@ -92,15 +92,7 @@ export async function runSimCli(opts: SimCliOptions, engineFactory?: EngineFacto
   checkSimParams(params);
   const scenarios: LoadedScenario[] = files.map((f) => loadScenario(f));
   for (const s of scenarios) checkFaultsApply(s, params.cameras.names);
-  const bundle = opts.bundle ?? params.bundle_dir;
-  if (!bundle)
-    throw new UserError(
-      'no model bundle: pass --bundle DIR or set bundle_dir in the planner parameters (ar1 model make-demo DIR writes the demo bundle)',
-    );
-  const providers =
-    opts.providers !== undefined
-      ? parseProviders(opts.providers)
-      : parseProviders(params.execution_providers.join(','), 'execution_providers');
+  const { bundle, providers } = bundleAndProviders(opts, params);
   const outDir = resolve(opts.out);
   await prepareOutDir(outDir);
   const engine = await loadEngine(bundle, providers, log, engineFactory);

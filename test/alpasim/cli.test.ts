@@ -130,6 +130,10 @@ describe('ar1 alpasim-driver (the command)', function () {
       ],
       [['--listen', '127.0.0.1:0'], /^ar1: no model bundle: pass --bundle DIR/],
       [
+        ['--listen', '127.0.0.1:0', '--bundle', join(dir, 'bundle'), '--providers', 'cdua,cpu'],
+        /^ar1: --providers: unknown execution provider "cdua" \(expected one of tensorrt, cuda, cpu/,
+      ],
+      [
         ['--listen', `127.0.0.1:${busy}`, '--bundle', join(dir, 'bundle'), '--providers', 'cpu', '--log-level', 'warn'],
         new RegExp(`^ar1: --listen: cannot serve on 127\\.0\\.0\\.1:${busy}: address already in use$`),
       ],
