@@ -53,24 +53,29 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   return d;
 };
 
+/** Four rgb8 frames per camera at the native size, t0 = 10 s, oldest first; pixel(c, k, i) fills byte i. */
+function nativeFrames(cameras: readonly string[], pixel: (c: number, k: number, i: number) => number) {
+  const { height, width } = TINY.native;
+  return cameras.map((camera, c) =>
+    [0, 1, 2, 3].map((k) => ({
+      camera,
+      stampS: 10 + (k - 3) * 0.1,
+      encoding: 'rgb8' as const,
+      width,
+      height,
+      step: width * 3,
+      data: new Uint8Array(width * height * 3).map((_, i) => pixel(c, k, i)),
+    })),
+  );
+}
+
 /** Plans through the worker engine: planBatch against plan() one by one, every float compared by its bytes. */
 async function engineBatchMatchesAlone(bundleDir: string): Promise<void> {
   const engine = await createOnnxEngine({ bundleDir });
   try {
-    const { height, width } = TINY.native;
     const input = (level: number, v: number, seed: number, samples: number) => ({
       t0S: 10,
-      frames: engine.contract.cameras.map((camera, c) =>
-        [0, 1, 2, 3].map((k) => ({
-          camera,
-          stampS: 10 + (k - 3) * 0.1,
-          encoding: 'rgb8' as const,
-          width,
-          height,
-          step: width * 3,
-          data: new Uint8Array(width * height * 3).map((_, i) => (level + 13 * c + 29 * k + i) & 0xff),
-        })),
-      ),
+      frames: nativeFrames(engine.contract.cameras, (c, k, i) => (level + 13 * c + 29 * k + i) & 0xff),
       history: history(v, 0.001 * seed),
       seed,
       samples,
@@ -368,18 +373,7 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
   it('plans through the worker engine from camera frames at the native size', async () => {
     const engine = await createOnnxEngine({ bundleDir: join(base, 'tiny') });
     try {
-      const { height, width } = TINY.native;
-      const frames = engine.contract.cameras.map((camera) =>
-        [0, 1, 2, 3].map((k) => ({
-          camera,
-          stampS: 10 + (k - 3) * 0.1,
-          encoding: 'rgb8' as const,
-          width,
-          height,
-          step: width * 3,
-          data: new Uint8Array(width * height * 3).fill(40 + k * 30),
-        })),
-      );
+      const frames = nativeFrames(engine.contract.cameras, (_c, k) => 40 + k * 30);
       const r = await engine.plan({ t0S: 10, frames, history: history(10), seed: 1, samples: 2 });
       expect(r.samples).to.have.length(2);
       expect(r.bundleId).to.equal('ar1-tiny@1.0.0');
@@ -465,18 +459,7 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
     it('plans through the worker engine', async () => {
       const engine = await createOnnxEngine({ bundleDir: join(base, 'fused') });
       try {
-        const { height, width } = TINY.native;
-        const frames = engine.contract.cameras.map((camera) =>
-          [0, 1, 2, 3].map((k) => ({
-            camera,
-            stampS: 10 + (k - 3) * 0.1,
-            encoding: 'rgb8' as const,
-            width,
-            height,
-            step: width * 3,
-            data: new Uint8Array(width * height * 3).fill(40 + k * 30),
-          })),
-        );
+        const frames = nativeFrames(engine.contract.cameras, (_c, k) => 40 + k * 30);
         const r = await engine.plan({ t0S: 10, frames, history: history(10), seed: 1, samples: 6 });
         expect(r.samples).to.have.length(6);
         expect(r.bundleId).to.equal('ar1-tiny-fused@1.0.0');
