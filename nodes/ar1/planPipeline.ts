@@ -1,9 +1,9 @@
 /**
  * One AR1 plan over an abstract graph runner (the onnxruntime worker supplies the real one), split form:
- * vision → prompt (template, image pads, history tokens, 3-axis positions) → prefill (batch 1) → the prompt cache
- * repeated to the K samples → K samples decoded together, one decode step per token with the per-layer cache fed
- * back (past_key_values.{i} ← present.{i}) → the flow-matching expert for the K samples in one batch, attending to
- * each sample's cache up to its <|traj_future_start|> → denormalise → unicycle rollout.
+ * vision → prompt (template, image pads, history tokens, 3-axis positions) → prefill (one prompt per plan) → the
+ * prompt cache repeated to the K samples → K samples decoded together, one decode step per token with the per-layer
+ * cache fed back (past_key_values.{i} ← present.{i}) → the flow-matching expert for the K samples in one batch,
+ * attending to each sample's cache up to its <|traj_future_start|> → denormalise → unicycle rollout.
  * Sample s of a plan with seed n draws exactly what sample 0 of a plan with seed n + s draws.
  * No I/O and no clock of its own: `now` is injected for the stage timing.
  */
@@ -16,10 +16,21 @@ import { estimateInitialSpeed } from './initialSpeed.js';
 import { deepstackName, pastKey, pastValue, presentKey, presentValue } from '../bundle/manifest.js';
 import type { GraphRole, Manifest } from '../bundle/manifest.js';
 import { buildPrompt, decodePositions, expertPositions } from './prompt.js';
+import type { Prompt } from './prompt.js';
 import { SeededRng } from './rng.js';
 import { sampleToken } from './sampling.js';
 import { TokenRng } from './tokenRng.js';
-import { firstNonFinite, floatAt, floatTensor, floatValues, int64Tensor, stackRows, takeRows } from './tensors.js';
+import {
+  firstNonFinite,
+  floatAt,
+  floatTensor,
+  floatValues,
+  int64Tensor,
+  joinRows,
+  rowsView,
+  stackRows,
+  takeRows,
+} from './tensors.js';
 import type { Tensor } from './tensors.js';
 import type { BundleTokenizer } from './tokenizer.js';
 import { rolloutUnicycle } from './unicycle.js';
@@ -73,9 +84,15 @@ export function checkedRunner(inner: GraphRunner, manifest: Manifest): GraphRunn
 /** finfo.min of the mask dtype: the additive mask value for positions a sample must not attend to. */
 const MASKED = { float32: -3.4028234663852886e38, float16: -65504 } as const;
 
-/** One plan of a batch: `pixels` is called right before the plan's vision run (a worker may reuse one buffer). */
+/** One plan of a batch. */
 export interface PipelinePlan {
-  pixels: () => Tensor | Promise<Tensor>;
+  /**
+   * The plan's frames as pixel_values [frames, H, W, 3], asked for right before the vision run that carries the plan;
+   * `row` is its place in that run (0 when vision runs plan by plan). A caller that reuses one buffer writes row r's
+   * frames at r·frames images into it and returns that view: the rows of one run, laid out so, are fed as one tensor
+   * without a copy (joinRows); tensors anywhere else are concatenated.
+   */
+  pixels: (row: number) => Tensor | Promise<Tensor>;
   history: EgoHistory;
   seed: number;
   samples: number;
@@ -93,7 +110,25 @@ export async function runPipeline(
   return r!.value;
 }
 
-/** A split-form plan after vision and prefill: its batch-1 prompt cache and first logits. */
+/** A plan after its vision run: its image embeddings (the run's outputs, or views of its rows) and the run's time. */
+interface Seen {
+  index: number;
+  plan: PipelinePlan;
+  v0: number;
+  /** image_embeds and deepstack_embeds.{j} of this plan. */
+  embeds: Record<string, Tensor>;
+  visionMs: number;
+}
+
+/** A plan with its prompt, before prefill. */
+interface Prompted extends Seen {
+  prompt: Prompt;
+  S: number;
+  /** When the plan's reasoning stage began (prompt, prefill). */
+  reasoningStart: number;
+}
+
+/** A split-form plan after prefill: its batch-1 prompt cache and first logits. */
 interface Prefilled {
   index: number;
   plan: PipelinePlan;
@@ -104,7 +139,6 @@ interface Prefilled {
   prompt: Tensor[];
   logits: Float32Array;
   visionMs: number;
-  /** When the plan's reasoning stage began (prompt, prefill). */
   reasoningStart: number;
 }
 
@@ -117,41 +151,60 @@ interface Decoded {
   reasoningMs: number;
 }
 
+type Reject = (index: number, reason: unknown) => void;
+
 /**
- * Several plans in one pass (batched inference across bags): vision and prefill run per plan (the graphs are
- * batch 1); the plans whose prompts have the same length decode together, one lm_decode run per token for all their
- * samples, each plan leaving the batch with its own cache as soon as all its samples stopped; the action expert runs
- * once per flow step for all the plans whose caches have the same length. Rows never mix: every plan's rows see
- * exactly the inputs they would see alone (same cache length, no padding), and each plan draws from its own seeds,
- * so with row-independent graphs each plan's outputs are bit-identical to runPipeline on it alone (tested for the
- * demo and tiny AR1 bundles on the CPU). A failure fails only its plan: a batch that throws is run again plan by
- * plan. Stage times of shared runs are counted for every plan in them. Fused bundles run their plans one by one.
+ * Several plans in one pass (batched inference across bags). Vision runs once for up to vision_encoder's
+ * `max_batch` plans (their images one after another), prefill once for up to lm_prefill's `max_batch` plans whose
+ * prompts have the same length (a bundle that declares 1 runs them plan by plan); the plans whose prompts have the
+ * same length decode together, one lm_decode run per token for all their samples, each plan leaving the batch with
+ * its own cache as soon as all its samples stopped; the action expert runs once per flow step for all the plans
+ * whose caches have the same length. Rows never mix: every plan's rows see exactly the inputs they would see alone
+ * (same lengths, nothing padded), and each plan draws from its own seeds, so with row-independent graphs each plan's
+ * outputs are bit-identical to runPipeline on it alone (tested for the demo and tiny AR1 bundles on the CPU). A
+ * failure fails only its plan: a plan whose pixels fail leaves the batch alone, and a shared run that throws is run
+ * again plan by plan. Stage times of shared runs are counted for every plan in them. A fused bundle's `generate`
+ * runs plan by plan (its vision may be batched).
  */
 export async function runPipelineBatch(
   ctx: PipelineContext,
   plans: readonly PipelinePlan[],
 ): Promise<PromiseSettledResult<PipelineOutput>[]> {
   const results: PromiseSettledResult<PipelineOutput>[] = new Array(plans.length);
-  const byLength = new Map<number, Prefilled[]>();
-  for (const [index, plan] of plans.entries()) {
+  const reject: Reject = (index, reason) => {
+    results[index] = { status: 'rejected', reason };
+  };
+  const prompted: Prompted[] = [];
+  for (const s of await see(ctx, plans, reject)) {
     try {
-      const r = await prefillPlan(ctx, plan, index);
-      if ('samples' in r) results[index] = { status: 'fulfilled', value: r };
-      else {
-        const group = byLength.get(r.S) ?? [];
-        group.push(r);
-        byLength.set(r.S, group);
-      }
+      prompted.push(promptOf(ctx, s));
     } catch (e) {
-      results[index] = { status: 'rejected', reason: e };
+      reject(s.index, e);
     }
   }
-  for (const group of byLength.values()) {
+  if (ctx.manifest.form === 'fused') {
+    for (const p of prompted) {
+      try {
+        results[p.index] = { status: 'fulfilled', value: await fused(ctx, p) };
+      } catch (e) {
+        reject(p.index, e);
+      }
+    }
+    return results;
+  }
+  const byLength = new Map<number, Prompted[]>();
+  for (const p of prompted) byLength.set(p.S, [...(byLength.get(p.S) ?? []), p]);
+  const groups: Prefilled[][] = [];
+  for (const same of byLength.values()) {
+    const group = await prefill(ctx, same, reject);
+    if (group.length > 0) groups.push(group);
+  }
+  for (const group of groups) {
     try {
       for (const [i, out] of await finish(ctx, group)) results[i] = { status: 'fulfilled', value: out };
     } catch (e) {
       if (group.length === 1) {
-        results[group[0]!.index] = { status: 'rejected', reason: e };
+        reject(group[0]!.index, e);
         continue;
       }
       // Which plan failed is not known: each runs again alone, and fails or succeeds as it would alone.
@@ -159,7 +212,7 @@ export async function runPipelineBatch(
         try {
           for (const [i, out] of await finish(ctx, [pre])) results[i] = { status: 'fulfilled', value: out };
         } catch (e1) {
-          results[pre.index] = { status: 'rejected', reason: e1 };
+          reject(pre.index, e1);
         }
       }
     }
@@ -167,47 +220,145 @@ export async function runPipelineBatch(
   return results;
 }
 
-/** Vision, prompt and prefill of one plan; a fused bundle's plan runs to the end here. */
-async function prefillPlan(
-  ctx: PipelineContext,
-  plan: PipelinePlan,
-  index: number,
-): Promise<Prefilled | PipelineOutput> {
-  const { manifest: m, tokenizer: tok, runner, now } = ctx;
-  const { history, seed, samples: K } = plan;
-  const pixels = await plan.pixels();
-  const v0 = estimateInitialSpeed(history, history.dt);
-  let t = now();
-  const vision = await runner.run('vision_encoder', { pixel_values: pixels });
-  const visionMs = now() - t;
+/** image_embeds and the deepstack features: what vision hands to prefill. */
+const embedNames = (m: Manifest): string[] => [
+  'image_embeds',
+  ...Array.from({ length: m.vision.deepstack }, (_, j) => deepstackName(j)),
+];
 
-  t = now();
-  const histTok = historyTokens(history, m.history.tokenRanges, m.history.bins, m.history.tokenOffset);
+/**
+ * Vision for the plans, up to vision_encoder's max_batch in one run. Each plan's pixels are asked for with its row
+ * in the run; a plan whose pixels (or history) fail is rejected alone and the next plan takes its row.
+ */
+async function see(ctx: PipelineContext, plans: readonly PipelinePlan[], reject: Reject): Promise<Seen[]> {
+  const max = ctx.manifest.graphs.vision_encoder!.maxBatch;
+  const seen: Seen[] = [];
+  let run: VisionRow[] = [];
+  for (const [index, plan] of plans.entries()) {
+    try {
+      const pixels = await plan.pixels(run.length);
+      run.push({ index, plan, pixels, v0: estimateInitialSpeed(plan.history, plan.history.dt) });
+    } catch (e) {
+      reject(index, e);
+    }
+    if (run.length === max || (index === plans.length - 1 && run.length > 0)) {
+      seen.push(...(await visionRun(ctx, run, reject)));
+      run = [];
+    }
+  }
+  return seen;
+}
+
+interface VisionRow {
+  index: number;
+  plan: PipelinePlan;
+  pixels: Tensor;
+  v0: number;
+}
+
+/** One vision run for the rows' plans; a run of several that throws is run again plan by plan. */
+async function visionRun(ctx: PipelineContext, run: readonly VisionRow[], reject: Reject): Promise<Seen[]> {
+  const { manifest: m, runner, now } = ctx;
+  const B = run.length;
+  try {
+    const t = now();
+    const out = await runner.run('vision_encoder', { pixel_values: joinRows(run.map((r) => r.pixels)) });
+    const visionMs = now() - t;
+    const whole: Record<string, Tensor> = {};
+    for (const name of embedNames(m)) whole[name] = need(out, name, 'vision_encoder');
+    return run.map((r, b) => {
+      const embeds: Record<string, Tensor> = {};
+      for (const name of embedNames(m))
+        embeds[name] = B === 1 ? whole[name]! : planRows(whole, name, b, B, 'vision_encoder');
+      return { index: r.index, plan: r.plan, v0: r.v0, embeds, visionMs };
+    });
+  } catch (e) {
+    if (B === 1) {
+      reject(run[0]!.index, e);
+      return [];
+    }
+    const seen: Seen[] = [];
+    for (const r of run) seen.push(...(await visionRun(ctx, [r], reject)));
+    return seen;
+  }
+}
+
+/** Plan b's rows of a run's output that carried B plans (a view): the output's rows split evenly between them. */
+function planRows(out: Record<string, Tensor>, name: string, b: number, B: number, role: GraphRole): Tensor {
+  const t = out[name]!;
+  const rows = t.dims[0] ?? 0;
+  if (rows % B !== 0)
+    throw new EngineError(
+      'runtime',
+      `${role}: output ${name} [${t.dims}]: expected a multiple of ${B} rows, one share per plan of the run`,
+    );
+  return rowsView(t, (b * rows) / B, rows / B);
+}
+
+/** The plan's prompt (template, image pads, history tokens, 3-axis positions). */
+function promptOf(ctx: PipelineContext, s: Seen): Prompted {
+  const { manifest: m, tokenizer: tok, now } = ctx;
+  const reasoningStart = now();
+  const histTok = historyTokens(s.plan.history, m.history.tokenRanges, m.history.bins, m.history.tokenOffset);
   const prompt = buildPrompt(m, tok, Array.from(histTok, Number), m.cameras.names.length * m.cameras.framesPerCamera);
-  const S = prompt.ids.length;
-  const prefillFeeds: Record<string, Tensor> = {
-    input_ids: int64Tensor(prompt.ids, [1, S]),
-    position_ids: int64Tensor(prompt.positions, [3, 1, S]),
-    image_embeds: need(vision, 'image_embeds', 'vision_encoder'),
+  return { ...s, prompt, S: prompt.ids.length, reasoningStart };
+}
+
+/** lm_prefill's (or generate's prompt) feeds for plans whose prompts have the same length: [B, S] in plan order. */
+function prefillFeeds(m: Manifest, run: readonly Prompted[]): Record<string, Tensor> {
+  const B = run.length,
+    S = run[0]!.S;
+  const axis = (a: number) => run.flatMap((p) => p.prompt.positions.slice(a * S, (a + 1) * S));
+  const feeds: Record<string, Tensor> = {
+    input_ids: int64Tensor(B === 1 ? run[0]!.prompt.ids : run.flatMap((p) => p.prompt.ids), [B, S]),
+    position_ids: int64Tensor(B === 1 ? run[0]!.prompt.positions : [0, 1, 2].flatMap(axis), [3, B, S]),
   };
-  for (let j = 0; j < m.vision.deepstack; j++)
-    prefillFeeds[deepstackName(j)] = need(vision, deepstackName(j), 'vision_encoder');
-  if (m.form === 'fused') return fused(ctx, prefillFeeds, v0, seed, K, visionMs, t);
-  const prefill = await runner.run('lm_prefill', prefillFeeds);
-  const cache: Tensor[] = [];
-  for (let i = 0; i < m.lm.layers; i++)
-    cache.push(need(prefill, presentKey(i), 'lm_prefill'), need(prefill, presentValue(i), 'lm_prefill'));
-  return {
-    index,
-    plan,
-    v0,
-    S,
-    ropeDelta: prompt.ropeDelta,
-    prompt: cache,
-    logits: floatValues(need(prefill, 'logits', 'lm_prefill')),
-    visionMs,
-    reasoningStart: t,
-  };
+  for (const name of embedNames(m)) feeds[name] = joinRows(run.map((p) => p.embeds[name]!));
+  return feeds;
+}
+
+/** Prefill for plans whose prompts have the same length, up to lm_prefill's max_batch in one run. */
+async function prefill(ctx: PipelineContext, same: readonly Prompted[], reject: Reject): Promise<Prefilled[]> {
+  const max = ctx.manifest.graphs.lm_prefill!.maxBatch;
+  const done: Prefilled[] = [];
+  for (let at = 0; at < same.length; at += max) done.push(...(await prefillRun(ctx, same.slice(at, at + max), reject)));
+  return done;
+}
+
+/** One prefill run; each plan takes its row of the logits and of every cache tensor. A run of several that throws is run again plan by plan. */
+async function prefillRun(ctx: PipelineContext, run: readonly Prompted[], reject: Reject): Promise<Prefilled[]> {
+  const { manifest: m, runner } = ctx;
+  const B = run.length;
+  try {
+    const out = await runner.run('lm_prefill', prefillFeeds(m, run));
+    const row = (name: string, b: number): Tensor => {
+      const t = need(out, name, 'lm_prefill');
+      return B === 1 ? t : planRows(out, name, b, B, 'lm_prefill');
+    };
+    return run.map((p, b) => {
+      const cache: Tensor[] = [];
+      for (let i = 0; i < m.lm.layers; i++) cache.push(row(presentKey(i), b), row(presentValue(i), b));
+      return {
+        index: p.index,
+        plan: p.plan,
+        v0: p.v0,
+        S: p.S,
+        ropeDelta: p.prompt.ropeDelta,
+        prompt: cache,
+        logits: floatValues(row('logits', b)),
+        visionMs: p.visionMs,
+        reasoningStart: p.reasoningStart,
+      };
+    });
+  } catch (e) {
+    if (B === 1) {
+      reject(run[0]!.index, e);
+      return [];
+    }
+    const done: Prefilled[] = [];
+    for (const p of run) done.push(...(await prefillRun(ctx, [p], reject)));
+    return done;
+  }
 }
 
 /** Decode (all plans of the group together) and the expert (plans with equal cache lengths together). */
@@ -452,16 +603,10 @@ function trajectories(
  * device. In: the prompt, seeds (seed + s), the flow noise, the trajectory-token mask as a logit bias and the sampling
  * settings; out: tokens, token counts and normalised actions. Same draws as the split form.
  */
-async function fused(
-  ctx: PipelineContext,
-  prefillFeeds: Record<string, Tensor>,
-  v0: number,
-  seed: number,
-  K: number,
-  visionMs: number,
-  start: number,
-): Promise<PipelineOutput> {
+async function fused(ctx: PipelineContext, p: Prompted): Promise<PipelineOutput> {
   const { manifest: m, tokenizer: tok, runner, now } = ctx;
+  const { v0, visionMs, reasoningStart: start } = p;
+  const { seed, samples: K } = p.plan;
   const steps = m.trajectory.steps;
   const biasSpec = m.graphs.generate!.inputs.find((x) => x.name === 'logit_bias')!;
   const V = typeof biasSpec.shape[0] === 'number' ? biasSpec.shape[0] : tok.vocabSize;
@@ -470,7 +615,7 @@ async function fused(
   const scalarF = (v: number): Tensor => ({ type: 'float32', data: Float32Array.of(v), dims: [] });
   const scalarI = (v: number): Tensor => ({ type: 'int64', data: BigInt64Array.of(BigInt(v)), dims: [] });
   const out = await runner.run('generate', {
-    ...prefillFeeds,
+    ...prefillFeeds(m, [p]),
     seeds: int64Tensor(
       Array.from({ length: K }, (_, s) => seed + s),
       [K],

@@ -123,3 +123,48 @@ export function takeRows(t: Tensor, ranges: ReadonlyArray<readonly [start: numbe
   }
   return { type: t.type, data: out, dims: [total, ...t.dims.slice(1)] };
 }
+
+/** Rows [start, start + count) of t along axis 0, as a view of its data (no copy). */
+export function rowsView(t: Tensor, start: number, count: number): Tensor {
+  const rows = t.dims[0]!;
+  if (start < 0 || count < 0 || start + count > rows)
+    throw new RangeError(`rowsView: rows ${start}..${start + count} outside [0, ${rows})`);
+  const per = rows === 0 ? 0 : t.data.length / rows;
+  return { type: t.type, data: t.data.subarray(start * per, (start + count) * per), dims: [count, ...t.dims.slice(1)] };
+}
+
+/**
+ * Concatenates tensors along axis 0 (same dtype and trailing dims). Parts that lie one after another in one buffer
+ * (rows a caller wrote into one allocation, or views of one graph output) are joined as a view of it, without a
+ * copy; anything else is copied into a new tensor. A single part is returned as it is.
+ */
+export function joinRows(parts: readonly Tensor[]): Tensor {
+  const first = parts[0];
+  if (!first) throw new RangeError('joinRows: expected at least one tensor');
+  if (parts.length === 1) return first;
+  const tail = first.dims.slice(1);
+  let rows = 0,
+    length = 0,
+    adjacent = true;
+  for (const [i, t] of parts.entries()) {
+    if (
+      t.type !== first.type ||
+      t.dims.length !== first.dims.length ||
+      t.dims.some((d, k) => k > 0 && d !== tail[k - 1])
+    )
+      throw new RangeError(`joinRows: dims [${t.dims}] ${t.type} do not join [${first.dims}] ${first.type}`);
+    if (i > 0) {
+      const prev = parts[i - 1]!.data;
+      adjacent &&= t.data.buffer === prev.buffer && prev.byteOffset + prev.byteLength === t.data.byteOffset;
+    }
+    rows += t.dims[0]!;
+    length += t.data.length;
+  }
+  const dims = [rows, ...tail];
+  const Ctor = first.data.constructor as {
+    new (len: number): TensorData;
+    new (buffer: ArrayBufferLike, byteOffset: number, length: number): TensorData;
+  };
+  if (adjacent) return { type: first.type, data: new Ctor(first.data.buffer, first.data.byteOffset, length), dims };
+  return stackRows(parts.map((t) => ({ t, times: 1 })));
+}

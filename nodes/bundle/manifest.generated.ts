@@ -151,6 +151,10 @@ export interface ManifestDocument {
         dtype: 'float32' | 'uint8' | 'int8' | 'int32' | 'int64' | 'bool' | 'float16' | 'float64' | 'bfloat16';
         shape: (number | string)[];
       }[];
+      /**
+       * Plans one run may carry (vision_encoder and lm_prefill only; default 1, plan by plan). Above 1 the graph's plan dimension is symbolic: vision_encoder takes the images of B plans concatenated, lm_prefill B prompts of one length
+       */
+      max_batch?: number;
     };
   };
   /**

@@ -113,6 +113,27 @@ export interface GraphSpec {
   file: string;
   inputs: TensorSpec[];
   outputs: TensorSpec[];
+  /**
+   * Plans one run may carry (`max_batch`, default 1: plan by plan). Only vision_encoder and lm_prefill batch plans,
+   * along a symbolic plan dimension (PLAN_BATCH_DIMS); lm_decode and action_expert batch samples along theirs.
+   */
+  maxBatch: number;
+}
+
+/** The roles that may declare max_batch > 1 (generate takes one prompt: a fused bundle batches its vision only). */
+export const PLAN_BATCH_ROLES: readonly GraphRole[] = ['vision_encoder', 'lm_prefill'];
+
+/**
+ * Where the plan dimension is in each tensor of a role that batches plans; with max_batch > 1 that dimension must be
+ * symbolic. vision_encoder: the images of B plans one after another (pixel_values [16·B, H, W, 3]), their
+ * embeddings likewise ([16·rows·cols·B, hidden]); lm_prefill: input_ids [B, S], position_ids [3, B, S], the
+ * embeddings as vision emits them, logits [B, V], present.{i} [B, kv_heads, S, head_dim].
+ */
+export function planBatchAxis(role: GraphRole, tensor: string): number | undefined {
+  if (role === 'vision_encoder') return 0;
+  if (role !== 'lm_prefill') return undefined;
+  if (tensor === 'position_ids') return 1;
+  return 0;
 }
 
 /** One entry of the prompt template: literal text (tokenised), every camera image, or the history tokens. */
@@ -290,7 +311,12 @@ export function parseManifest(raw: unknown, where = MANIFEST_FILE): Manifest {
   for (const role of roles) {
     const g = doc.graphs[role];
     if (g === undefined) return fail(`graphs.${role}`, 'a mapping', describe(undefined));
-    const spec: GraphSpec = { file: g.file, inputs: g.inputs.map(tensorSpec), outputs: g.outputs.map(tensorSpec) };
+    const spec: GraphSpec = {
+      file: g.file,
+      inputs: g.inputs.map(tensorSpec),
+      outputs: g.outputs.map(tensorSpec),
+      maxBatch: g.max_batch ?? 1,
+    };
     for (const [kind, list] of [
       ['inputs', spec.inputs],
       ['outputs', spec.outputs],
@@ -313,6 +339,27 @@ export function parseManifest(raw: unknown, where = MANIFEST_FILE): Manifest {
         );
       }
       if (Number(t.name.split('.')[1]) >= layers) fail(at, `a layer index < lm.layers ${layers}`, t.name);
+    }
+    if (spec.maxBatch > 1) {
+      const batching = form === 'fused' ? ['vision_encoder'] : PLAN_BATCH_ROLES;
+      if (!batching.includes(role))
+        fail(
+          `graphs.${role}.max_batch`,
+          `1 (only ${batching.join(' and ')} batch plans in form ${form}; ${role === 'generate' ? 'generate takes one prompt' : `${role} batches samples along its batch dimension`})`,
+          String(spec.maxBatch),
+        );
+      // Only the contract's tensors carry the plan dimension: a graph may take others (a constant table) as it likes.
+      const contract = new Set([...ROLE_IO[role].inputs, ...ROLE_IO[role].outputs]);
+      for (const t of [...spec.inputs, ...spec.outputs]) {
+        const axis = planBatchAxis(role, t.name);
+        if (axis === undefined || !contract.has(t.name)) continue;
+        if (typeof t.shape[axis] !== 'string')
+          fail(
+            `graphs.${role} ${t.name}.shape`,
+            `a symbolic dimension ${axis} (the plans of a run, max_batch ${spec.maxBatch})`,
+            JSON.stringify(t.shape),
+          );
+      }
     }
   }
   for (const k of Object.keys(doc.graphs))

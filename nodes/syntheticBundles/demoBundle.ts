@@ -66,6 +66,8 @@ const BRAKE_LAG_S = 0.6;
 const STOP_GAP_M = 7;
 /** The demo prompt: every image as <|vision_start|><|image_pad|><|vision_end|>, then the 48 history tokens, then <|cot_start|>. */
 const IMAGE_TOKENS = 3; // [m/s^2] lateral acceleration at |turn| = 1 (curvature LAT_ACCEL/(v² + 83): ≤ 0.03 1/m)
+/** Plans one vision or prefill run may carry (manifest max_batch); the graphs keep every plan's rows apart. */
+export const DEMO_MAX_BATCH = 8;
 
 /** Writes the bundle into dir (created if needed) and returns its manifest. Same options → same bytes. */
 export function makeDemoBundle(dir: string, opts: DemoBundleOptions = {}): Manifest {
@@ -83,7 +85,7 @@ export function makeDemoBundle(dir: string, opts: DemoBundleOptions = {}): Manif
   const N = AR1_CAMERAS.length * FRAMES;
   const io = demoIo(N, model.height, model.width);
   const graphs: Record<string, Uint8Array> = {
-    'vision_encoder.onnx': visionGraph(io.vision_encoder, N, model.height, model.width, large),
+    'vision_encoder.onnx': visionGraph(io.vision_encoder, model.height, model.width, large),
     'lm_prefill.onnx': prefillGraph(io.lm_prefill, N),
     'lm_decode.onnx': decodeGraph(io.lm_decode),
     'action_expert.onnx': actionGraph(io.action_expert),
@@ -148,7 +150,16 @@ export function makeDemoBundle(dir: string, opts: DemoBundleOptions = {}): Manif
       cot_end: SPECIAL.cotEnd,
       traj_future_start: SPECIAL.trajFutureStart,
     },
-    graphs: Object.fromEntries(Object.entries(io).map(([role, g]) => [role, { file: `${role}.onnx`, ...g }])),
+    graphs: Object.fromEntries(
+      Object.entries(io).map(([role, g]) => [
+        role,
+        {
+          file: `${role}.onnx`,
+          ...g,
+          ...(role === 'vision_encoder' || role === 'lm_prefill' ? { max_batch: DEMO_MAX_BATCH } : {}),
+        },
+      ]),
+    ),
     files: Object.fromEntries(
       Object.entries(files).map(([name, b]) => [
         name,
@@ -175,20 +186,22 @@ function demoIo(N: number, h: number, w: number): Io {
     shape: [batch, 1, len, STATE_SIZE],
   });
   return {
+    // The plan dimension is symbolic (max_batch): the N images of each plan one after another, their embeddings
+    // likewise; prefill takes one prompt per plan.
     vision_encoder: {
-      inputs: [{ name: 'pixel_values', dtype: 'uint8', shape: [N, h, w, 3] }],
-      outputs: [{ name: 'image_embeds', dtype: 'float32', shape: [N, FEAT] }],
+      inputs: [{ name: 'pixel_values', dtype: 'uint8', shape: ['images', h, w, 3] }],
+      outputs: [{ name: 'image_embeds', dtype: 'float32', shape: ['image_tokens', FEAT] }],
     },
     lm_prefill: {
       inputs: [
-        { name: 'input_ids', dtype: 'int64', shape: [1, 'sequence'] },
-        { name: 'position_ids', dtype: 'int64', shape: [3, 1, 'sequence'] },
-        { name: 'image_embeds', dtype: 'float32', shape: [N, FEAT] },
+        { name: 'input_ids', dtype: 'int64', shape: ['batch', 'sequence'] },
+        { name: 'position_ids', dtype: 'int64', shape: [3, 'batch', 'sequence'] },
+        { name: 'image_embeds', dtype: 'float32', shape: ['image_tokens', FEAT] },
       ],
       outputs: [
-        { name: 'logits', dtype: 'float32', shape: [1, VOCAB_SIZE] },
-        cache('present.0.key', 1, 1),
-        cache('present.0.value', 1, 1),
+        { name: 'logits', dtype: 'float32', shape: ['batch', VOCAB_SIZE] },
+        cache('present.0.key', 'batch', 1),
+        cache('present.0.value', 'batch', 1),
       ],
     },
     lm_decode: {
@@ -228,7 +241,8 @@ function stateToCache(g: GraphBuilder, state: string, key: string, value: string
   g.op('Identity', [c], {}, value);
 }
 
-function visionGraph(io: Io['vision_encoder'], N: number, h: number, w: number, large: boolean): Uint8Array {
+/** Per image, whatever the number of images (B plans × N): no value depends on another image. */
+function visionGraph(io: Io['vision_encoder'], h: number, w: number, large: boolean): Uint8Array {
   const g = new GraphBuilder('vision_encoder');
   const f = g.op('Cast', ['pixel_values'], { to: { i: 1 } });
   // (x/255 − 0.5)/0.5, as Qwen's processor.
@@ -254,7 +268,7 @@ function visionGraph(io: Io['vision_encoder'], N: number, h: number, w: number, 
   });
   let embeds = g.op('Add', [
     g.op('MatMul', [cols, g.float(W, [w, FEAT])]),
-    g.op('Mul', [g.op('Reshape', [red, g.int64([N, 1], [2])]), g.float([0, 0, 0, 1], [1, FEAT])]),
+    g.op('Mul', [g.op('Reshape', [red, g.int64([-1, 1], [2])]), g.float([0, 0, 0, 1], [1, FEAT])]),
   ]);
   if (large) {
     const C = 256,
@@ -265,7 +279,7 @@ function visionGraph(io: Io['vision_encoder'], N: number, h: number, w: number, 
     const patches = g.op('Conv', [nchw, g.float(rand(C * 3 * 16 * 16, 1 / Math.sqrt(768)), [C, 3, 16, 16])], {
       strides: { ints: [16, 16] },
     });
-    let tok = g.op('Transpose', [g.op('Reshape', [patches, g.int64([N, C, P], [3])])], { perm: { ints: [0, 2, 1] } }); // [N, P, C]
+    let tok = g.op('Transpose', [g.op('Reshape', [patches, g.int64([-1, C, P], [3])])], { perm: { ints: [0, 2, 1] } }); // [N, P, C]
     for (let l = 0; l < 4; l++)
       tok = g.op('Relu', [g.op('MatMul', [tok, g.float(rand(C * C, 1 / Math.sqrt(C)), [C, C])])]);
     const pooled = g.op('ReduceMean', [tok], { axes: { ints: [1] }, keepdims: { i: 0 } }); // [N, C]
@@ -280,6 +294,7 @@ function emitLogits(g: GraphBuilder, state: string, bigramRow: string, weights: 
   return g.op('Add', [bigramRow, g.op('MatMul', [state, weights])], {}, 'logits');
 }
 
+/** B prompts → B states and logits, row by row: [B, …] everywhere, no value depends on another plan's row. */
 function prefillGraph(io: Io['lm_prefill'], N: number): Uint8Array {
   const g = new GraphBuilder('lm_prefill');
   const V = VOCAB_SIZE,
@@ -295,9 +310,9 @@ function prefillGraph(io: Io['lm_prefill'], N: number): Uint8Array {
     for (let c = 0; c < 4; c++) Wv[img(c, k, 0) + 1] = 1 / N;
   }
   const imgFeat = g.op('MatMul', [
-    g.op('Reshape', ['image_embeds', g.int64([1, N * FEAT], [2])]),
+    g.op('Reshape', ['image_embeds', g.int64([-1, N * FEAT], [2])]),
     g.float(Wv, [N * FEAT, 2]),
-  ]); // [1,2]
+  ]); // [B,2]
   const col = (t: string, i: number) => g.op('Slice', [t, g.int64([i], [1]), g.int64([i + 1], [1]), g.int64([1], [1])]);
   const turn = g.op('Tanh', [g.op('Mul', [col(imgFeat, 0), g.scalar(TURN_GAIN)])]);
   const bright = col(imgFeat, 1);
@@ -311,14 +326,14 @@ function prefillGraph(io: Io['lm_prefill'], N: number): Uint8Array {
   ]);
   const deq = g.op('Add', [
     g.op('Mul', [
-      g.op('Reshape', [g.op('Cast', [history], { to: { i: 1 } }), g.int64([HIST, 3], [2])]),
+      g.op('Reshape', [g.op('Cast', [history], { to: { i: 1 } }), g.int64([-1, HIST, 3], [3])]),
       g.float([8 / 999, 8 / 999, 20 / 999], [3]),
     ]),
     g.float([-4, -4, -10], [3]),
-  ]); // [16,3]
+  ]); // [B,16,3]
   const d = g.op('Reshape', [
-    g.op('Slice', [deq, g.int64([1], [1]), g.int64([HIST], [1]), g.int64([0], [1])]),
-    g.int64([1, (HIST - 1) * 3], [2]),
+    g.op('Slice', [deq, g.int64([1], [1]), g.int64([HIST], [1]), g.int64([1], [1])]),
+    g.int64([-1, (HIST - 1) * 3], [2]),
   ]);
   const Wh = new Float32Array((HIST - 1) * 3 * 2);
   for (let i = 0; i < HIST - 1; i++) {
@@ -326,7 +341,7 @@ function prefillGraph(io: Io['lm_prefill'], N: number): Uint8Array {
     if (i < 4) Wh[(i * 3 + 1) * 2 + 1] = -1 / 4 / 11;
     if (i >= HIST - 5) Wh[(i * 3 + 1) * 2 + 1] = 1 / 4 / 11;
   }
-  const hf = g.op('MatMul', [d, g.float(Wh, [(HIST - 1) * 3, 2])]); // [1,2]: step [m], y second difference [m]
+  const hf = g.op('MatMul', [d, g.float(Wh, [(HIST - 1) * 3, 2])]); // [B,2]: step [m], y second difference [m]
   const step = col(hf, 0);
   const speed = g.op('Div', [step, g.scalar(DT)]);
   // The latest speed (last 0.3 s of the history), for braking: the 1.5 s mean lags behind a car that is slowing.
@@ -340,7 +355,7 @@ function prefillGraph(io: Io['lm_prefill'], N: number): Uint8Array {
   // 1.6 m × 7.6 m barrier fills 75/d² of the 30° tele image until it overflows it at ~12 m, and 1.8/d² of the 120°
   // wide one), d gives the speed that still stops STOP_GAP_M before it at BRAKE_MPS2, and the brake slot tracks that
   // speed; standing close, it holds the car.
-  const flat = g.op('Reshape', ['image_embeds', g.int64([1, N * FEAT], [2])]);
+  const flat = g.op('Reshape', ['image_embeds', g.int64([-1, N * FEAT], [2])]);
   const redShare = (cam: number) => {
     const i = (cam * FRAMES + FRAMES - 1) * FEAT + FEAT - 1; // the camera's newest frame, redness feature
     return g.op('Add', [
@@ -381,8 +396,9 @@ function prefillGraph(io: Io['lm_prefill'], N: number): Uint8Array {
   slots[SLOT.absTurn] = g.op('Abs', [turn]);
   slots[SLOT.speedPull] = pull;
   slots[SLOT.kappaHist] = kappaHist;
-  slots[SLOT.caution] = g.float([0], [1, 1]);
-  slots[SLOT.bias] = g.float([1], [1, 1]);
+  const perPlan = (v: number) => g.op('Expand', [g.float([v], [1, 1]), g.op('Shape', [turn])]); // [B,1]
+  slots[SLOT.caution] = perPlan(0);
+  slots[SLOT.bias] = perPlan(1);
   slots[SLOT.brightness] = bright;
   slots[SLOT.barrier] = braking;
   slots[SLOT.stopping] = stopping;

@@ -61,6 +61,8 @@ export interface TinyAr1Options {
 
 const FRAMES = 4;
 const HIST = 16;
+/** Plans one vision or prefill run may carry (manifest max_batch); the graphs keep every plan's rows apart. */
+export const TINY_MAX_BATCH = 8;
 const SPECIALS = [
   '[UNK]',
   '<|im_start|>',
@@ -100,13 +102,13 @@ export function makeTinyAr1Bundle(dir: string, opts: TinyAr1Options = {}): Manif
   const graphs: Partial<Record<GraphRole, Uint8Array>> =
     form === 'split'
       ? {
-          vision_encoder: visionGraph(io.vision_encoder, w, N),
+          vision_encoder: visionGraph(io.vision_encoder, w),
           lm_prefill: lmGraph('prefill', io.lm_prefill, seed, layers, V, id('<|image_pad|>')),
           lm_decode: lmGraph('decode', io.lm_decode, seed, layers, V, id('<|image_pad|>')),
           action_expert: expertGraph(io.action_expert, seed, layers),
         }
       : {
-          vision_encoder: visionGraph(io.vision_encoder, w, N),
+          vision_encoder: visionGraph(io.vision_encoder, w),
           generate: generateGraph(io.generate, seed, layers, V, id('<|image_pad|>')),
         };
   const files: Record<string, Uint8Array> = {};
@@ -177,7 +179,15 @@ export function makeTinyAr1Bundle(dir: string, opts: TinyAr1Options = {}): Manif
       trajectory_tokens: { first: '<i0>', count: TINY.trajectoryTokens },
     },
     graphs: Object.fromEntries(
-      Object.keys(graphs).map((role) => [role, { file: `${role}.onnx`, ...io[role as GraphRole] }]),
+      Object.keys(graphs).map((role) => [
+        role,
+        {
+          file: `${role}.onnx`,
+          ...io[role as GraphRole],
+          // generate takes one prompt: a fused bundle batches its vision only.
+          ...(role === 'vision_encoder' || role === 'lm_prefill' ? { max_batch: TINY_MAX_BATCH } : {}),
+        },
+      ]),
     ),
     files: Object.fromEntries(
       Object.entries(files).map(([name, b]) => [
@@ -211,25 +221,30 @@ function tinyIo(N: number, layers: number, V: number, tokensPerImage: number): I
     dtype: 'float16',
     shape: [batch, TINY.kvHeads, len, TINY.headDim],
   });
-  const T = N * tokensPerImage;
-  const embeds = (name: string): TensorSpec => ({ name, dtype: 'float32', shape: [T, TINY.hidden] });
+  // The plan dimension of vision and prefill is symbolic (max_batch): the N images of each plan one after another,
+  // their embeddings likewise, one prompt per plan. The fused generate takes one plan's prompt.
+  const embeds = (name: string, rows: string | number = 'image_tokens'): TensorSpec => ({
+    name,
+    dtype: 'float32',
+    shape: [rows, TINY.hidden],
+  });
   const L = Array.from({ length: layers }, (_, i) => i);
   const ds = Array.from({ length: TINY.deepstack }, (_, j) => embeds(deepstackName(j)));
   const io = {
     vision_encoder: {
-      inputs: [{ name: 'pixel_values', dtype: 'uint8', shape: [N, TINY.model.height, TINY.model.width, 3] }],
+      inputs: [{ name: 'pixel_values', dtype: 'uint8', shape: ['images', TINY.model.height, TINY.model.width, 3] }],
       outputs: [embeds('image_embeds'), ...ds],
     },
     lm_prefill: {
       inputs: [
-        { name: 'input_ids', dtype: 'int64', shape: [1, 'sequence'] },
-        { name: 'position_ids', dtype: 'int64', shape: [3, 1, 'sequence'] },
+        { name: 'input_ids', dtype: 'int64', shape: ['batch', 'sequence'] },
+        { name: 'position_ids', dtype: 'int64', shape: [3, 'batch', 'sequence'] },
         embeds('image_embeds'),
         ...ds,
       ],
       outputs: [
-        { name: 'logits', dtype: 'float32', shape: [1, V] },
-        ...L.flatMap((i) => [cache(presentKey(i), 1, 'sequence'), cache(presentValue(i), 1, 'sequence')]),
+        { name: 'logits', dtype: 'float32', shape: ['batch', V] },
+        ...L.flatMap((i) => [cache(presentKey(i), 'batch', 'sequence'), cache(presentValue(i), 'batch', 'sequence')]),
       ],
     },
     lm_decode: {
@@ -255,9 +270,13 @@ function tinyIo(N: number, layers: number, V: number, tokensPerImage: number): I
     },
   } as Io;
   const scalar = (name: string, dtype: 'int64' | 'float32'): TensorSpec => ({ name, dtype, shape: [] });
+  const T = N * tokensPerImage;
   io.generate = {
     inputs: [
-      ...io.lm_prefill.inputs,
+      { name: 'input_ids', dtype: 'int64', shape: [1, 'sequence'] },
+      { name: 'position_ids', dtype: 'int64', shape: [3, 1, 'sequence'] },
+      embeds('image_embeds', T),
+      ...Array.from({ length: TINY.deepstack }, (_, j) => embeds(deepstackName(j), T)),
       { name: 'seeds', dtype: 'int64', shape: ['batch'] },
       { name: 'noise', dtype: 'float32', shape: ['batch', STEPS, 2] },
       { name: 'logit_bias', dtype: 'float32', shape: [V] },
@@ -284,7 +303,8 @@ function tinyIo(N: number, layers: number, V: number, tokensPerImage: number): I
   return io;
 }
 
-function visionGraph(io: Io['vision_encoder'], w: Weights, N: number): Uint8Array {
+/** Per image, whatever the number of images (B plans × N): no value depends on another image. */
+function visionGraph(io: Io['vision_encoder'], w: Weights): Uint8Array {
   const g = new GraphBuilder('vision_encoder');
   const { patch, visionWidth: C } = TINY;
   const ph = TINY.model.height / patch,
@@ -304,10 +324,10 @@ function visionGraph(io: Io['vision_encoder'], w: Weights, N: number): Uint8Arra
   let x = g.op('Transpose', [patches], { perm: { ints: [0, 2, 3, 1] } }); // [N, ph, pw, C]
   const merger = (h: string): string => {
     // 2×2 neighbours → one language token, row-major over the merged grid (as the prompt's positions assume).
-    const grouped = g.op('Reshape', [h, g.int64([N, ph / 2, 2, pw / 2, 2, C], [6])]);
+    const grouped = g.op('Reshape', [h, g.int64([-1, ph / 2, 2, pw / 2, 2, C], [6])]);
     const merged = g.op('Reshape', [
       g.op('Transpose', [grouped], { perm: { ints: [0, 1, 3, 2, 4, 5] } }),
-      g.int64([N * (ph / 2) * (pw / 2), 4 * C], [2]),
+      g.int64([-1, 4 * C], [2]),
     ]);
     return g.op('MatMul', [
       silu(g, g.op('MatMul', [rmsNorm(g, merged), weight(g, w, 4 * C, TINY.hidden)])),

@@ -190,11 +190,25 @@ export function lmForward(g: GraphBuilder, W: LmWeights, a: LmIn): { logits: str
   let mask: string | undefined;
   if (a.image) {
     const pad = g.op('Equal', [a.ids, g.int64([a.image.pad], [])]);
-    isImage = g.op('Unsqueeze', [pad, g.int64([-1], [1])]); // [1, S, 1]
-    imageIndex = g.op('Max', [
-      g.op('Sub', [g.op('CumSum', [g.op('Cast', [pad], { to: { i: 7 } }), g.int64([1], [])]), g.int64([1], [])]),
-      g.int64([0], []),
-    ]); // [1, S]
+    isImage = g.op('Unsqueeze', [pad, g.int64([-1], [1])]); // [B, S, 1]
+    // Prompt b's k-th image pad takes embedding row b·T + k: the B prompts' embeddings [B·T, D] one after another.
+    const dim = (t: string, i: number) => g.op('Slice', [g.op('Shape', [t]), g.int64([i], [1]), g.int64([i + 1], [1])]); // [1]
+    const B = dim(a.ids, 0);
+    const perPrompt = g.op('Div', [dim(a.image.embeds, 0), B]); // T
+    const firstRow = g.op('Unsqueeze', [
+      g.op('Mul', [
+        g.op('Range', [g.int64([0], []), g.op('Squeeze', [B, g.int64([0], [1])]), g.int64([1], [])]),
+        perPrompt,
+      ]),
+      g.int64([1], [1]),
+    ]); // [B, 1]
+    imageIndex = g.op('Add', [
+      g.op('Max', [
+        g.op('Sub', [g.op('CumSum', [g.op('Cast', [pad], { to: { i: 7 } }), g.int64([1], [])]), g.int64([1], [])]),
+        g.int64([0], []),
+      ]),
+      firstRow,
+    ]); // [B, S]
     h = g.op('Where', [isImage, g.op('Gather', [a.image.embeds, imageIndex], { axis: { i: 0 } }), tokens]);
     const S = g.op('Squeeze', [
       g.op('Slice', [g.op('Shape', [a.ids]), g.int64([1], [1]), g.int64([2], [1])]),

@@ -112,15 +112,24 @@ describe('model bundle: demo generation and verification', () => {
 
     const g2 = new GraphBuilder('bad2');
     g2.op('Identity', ['image_embeds_in'], {}, 'image_embeds');
-    const vis = (dtype: 'uint8' | 'float32', shape: number[]) =>
-      g2.encode([{ name: 'pixel_values', dtype, shape }], [{ name: 'image_embeds', dtype: 'float32', shape: [16, 4] }]);
+    const vis = (dtype: 'uint8' | 'float32', shape: Array<number | string>) =>
+      g2.encode(
+        [{ name: 'pixel_values', dtype, shape }],
+        [{ name: 'image_embeds', dtype: 'float32', shape: ['image_tokens', 4] }],
+      );
     g2.nodes[0]!.input = ['pixel_values'];
-    replaceFile(work, 'vision_encoder.onnx', vis('float32', [16, 64, 112, 3]));
+    replaceFile(work, 'vision_encoder.onnx', vis('float32', ['images', 64, 112, 3]));
     await refused(verifyBundle(work), /vision_encoder\.onnx: input pixel_values: expected dtype uint8, got float32/);
-    replaceFile(work, 'vision_encoder.onnx', vis('uint8', [16, 320, 576, 3]));
+    replaceFile(work, 'vision_encoder.onnx', vis('uint8', ['images', 320, 576, 3]));
     await refused(
       verifyBundle(work),
-      /vision_encoder\.onnx: input pixel_values: expected shape \[16, 64, 112, 3\], got \[16, 320, 576, 3\]/,
+      /vision_encoder\.onnx: input pixel_values: expected shape \[images, 64, 112, 3\], got \[images, 320, 576, 3\]/,
+    );
+    // The manifest declares max_batch 8: a graph whose plan dimension is fixed is refused.
+    replaceFile(work, 'vision_encoder.onnx', vis('uint8', [16, 64, 112, 3]));
+    await refused(
+      verifyBundle(work),
+      /vision_encoder\.onnx: input pixel_values: expected shape \[images, 64, 112, 3\], got \[16, 64, 112, 3\]/,
     );
   });
 

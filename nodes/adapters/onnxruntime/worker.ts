@@ -1,8 +1,9 @@
 /**
  * The inference worker thread: verifies the bundle, creates the sessions (EP fallback), then serves one message at
  * a time: a plan, or a batch of plans run in one pass (runPipelineBatch). Each plan's frames are preprocessed right
- * before its vision run (its slots given straight back), and each plan gets its own result. Every failure of a plan
- * becomes an 'error' message; the worker stays up.
+ * before the vision run that carries it (its slots given straight back), into its row of one pixel buffer: the plans
+ * of a run (up to the bundle's vision max_batch) lie one after another there and reach the vision graph as one tensor,
+ * with no copy. Each plan gets its own result; every failure of a plan becomes an 'error' message; the worker stays up.
  */
 import { parentPort } from 'node:worker_threads';
 import { EngineError } from '../../core/planningEngine.js';
@@ -35,7 +36,9 @@ interface Loaded {
   tokenizer: BundleTokenizer;
   sessions: SessionSet;
   pre: FramePreprocessor;
+  /** Preprocessed frames, one row of pixelDims per plan of a vision run; grown to the largest run so far. */
   pixels: Uint8Array;
+  /** One plan's pixel_values dims [frames, H, W, 3]. */
   pixelDims: number[];
 }
 let loaded: Loaded | undefined;
@@ -119,12 +122,17 @@ async function plan(ms: readonly PlanMessage[]): Promise<void> {
   const L = loaded;
   // The frames of this batch and of the one before it (the same bags' previous plans) stay cached.
   L.pre.reserve(2 * ms.reduce((n, m) => n + m.frames.length, 0));
+  // One row per plan of the largest vision run this batch makes; the rows are views of one buffer.
+  const planBytes = L.pixelDims.reduce((a, b) => a * b, 1);
+  const rows = Math.min(ms.length, L.manifest.graphs.vision_encoder!.maxBatch);
+  if (L.pixels.length < rows * planBytes) L.pixels = new Uint8Array(rows * planBytes);
   const preprocessMs = new Map<number, number>();
-  /** Preprocesses a plan's frames into the one pixel buffer (its vision run comes next) and gives its slots back. */
-  const pixels = async (m: PlanMessage): Promise<Tensor> => {
+  /** Preprocesses a plan's frames into its row of the pixel buffer (its vision run comes next) and gives its slots back. */
+  const pixels = async (m: PlanMessage, row: number): Promise<Tensor> => {
     const t = now();
+    const out = L.pixels.subarray(row * planBytes, (row + 1) * planBytes);
     try {
-      const frameBytes = L.pixels.length / m.frames.length;
+      const frameBytes = planBytes / m.frames.length;
       const perCam = L.manifest.cameras.framesPerCamera;
       // Every frame settles before the next plan writes the pixel buffer (a failed frame's siblings still write).
       const settled = await Promise.allSettled(
@@ -135,7 +143,7 @@ async function plan(ms: readonly PlanMessage[]): Promise<void> {
             i,
             new Uint8Array(buffer, ref.offset, ref.length),
             ref,
-            L.pixels.subarray(i * frameBytes, (i + 1) * frameBytes),
+            out.subarray(i * frameBytes, (i + 1) * frameBytes),
             `${L.manifest.cameras.names[Math.floor(i / perCam)]}[${i % perCam}]`,
           );
         }),
@@ -146,12 +154,12 @@ async function plan(ms: readonly PlanMessage[]): Promise<void> {
       giveBack(m.id);
     }
     preprocessMs.set(m.id, ms.length === 1 ? now() - start : now() - t);
-    return { type: 'uint8', data: L.pixels, dims: L.pixelDims };
+    return { type: 'uint8', data: out, dims: L.pixelDims };
   };
   L.sessions.sessionRunMs.value = 0;
   const results = await runPipelineBatch(
     { manifest: L.manifest, tokenizer: L.tokenizer, runner: checkedRunner(L.sessions.runner, L.manifest), now },
-    ms.map((m) => ({ pixels: () => pixels(m), history: m.history, seed: m.seed, samples: m.samples })),
+    ms.map((m) => ({ pixels: (row: number) => pixels(m, row), history: m.history, seed: m.seed, samples: m.samples })),
   );
   const totalMs = now() - start;
   for (const [i, r] of results.entries()) {

@@ -372,14 +372,14 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
       axes: { ints: [1, 2, 3] },
       keepdims: { i: 1 },
     }); // [16,1,1,1]
-    const root = g.op('Sqrt', [g.op('Sub', [g.op('Reshape', [mean, g.int64([16, 1], [2])]), g.scalar(100)])]);
+    const root = g.op('Sqrt', [g.op('Sub', [g.op('Reshape', [mean, g.int64([-1, 1], [2])]), g.scalar(100)])]);
     g.op('MatMul', [root, g.float([0.01, 0, 0, 0], [1, 4])], {}, 'image_embeds');
     replaceFile(
       bad,
       'vision_encoder.onnx',
       g.encode(
-        [{ name: 'pixel_values', dtype: 'uint8', shape: [16, 64, 112, 3] }],
-        [{ name: 'image_embeds', dtype: 'float32', shape: [16, 4] }],
+        [{ name: 'pixel_values', dtype: 'uint8', shape: ['images', 64, 112, 3] }],
+        [{ name: 'image_embeds', dtype: 'float32', shape: ['image_tokens', 4] }],
       ),
     );
     const eng = await createOnnxEngine({ bundleDir: bad });
@@ -405,7 +405,7 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
     const bias = g.op('Gather', [g.float([0, 0.001, 0.002, 0.003], [4]), idx]);
     const perImage = g.op('Reshape', [
       g.op('ReduceMean', [x], { axes: { ints: [1, 2, 3] }, keepdims: { i: 1 } }),
-      g.int64([16, 1], [2]),
+      g.int64([-1, 1], [2]),
     ]);
     const embeds = g.op('MatMul', [perImage, g.float([0.001, 0, 0, 0], [1, 4])]);
     g.op('Add', [embeds, bias], {}, 'image_embeds');
@@ -413,8 +413,8 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
       bad,
       'vision_encoder.onnx',
       g.encode(
-        [{ name: 'pixel_values', dtype: 'uint8', shape: [16, 64, 112, 3] }],
-        [{ name: 'image_embeds', dtype: 'float32', shape: [16, 4] }],
+        [{ name: 'pixel_values', dtype: 'uint8', shape: ['images', 64, 112, 3] }],
+        [{ name: 'image_embeds', dtype: 'float32', shape: ['image_tokens', 4] }],
       ),
     );
     const eng = await createOnnxEngine({ bundleDir: bad });

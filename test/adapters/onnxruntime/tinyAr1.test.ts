@@ -212,7 +212,7 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
     expect(batch.tokenIds[0]).not.to.deep.equal(batch.tokenIds[1]);
   });
 
-  it('plans batched together (one decode run per token for all of them) are bit-identical to each plan alone', async () => {
+  it('plans batched together (one vision and one prefill run, one decode run per token for all of them) are bit-identical to each plan alone', async () => {
     const plans = [
       { px: pixels(11), h: history(12), seed: 3, samples: 1 },
       { px: pixels(12), h: history(15, 0.002), seed: 40, samples: 3 },
@@ -233,7 +233,16 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
     );
     const decodes = calls.filter((c) => c.role === 'lm_decode');
     expect(decodes[0]!.feeds.input_ids!.dims[0], 'the first decode run carries every sample of every plan').to.equal(7);
-    expect(calls.filter((c) => c.role === 'lm_prefill')).to.have.length(4);
+    const visions = calls.filter((c) => c.role === 'vision_encoder');
+    const prefills = calls.filter((c) => c.role === 'lm_prefill');
+    expect(
+      visions.map((c) => c.feeds.pixel_values!.dims[0]),
+      'one vision run: the 4 plans × 16 images',
+    ).to.deep.equal([64]);
+    expect(
+      prefills.map((c) => c.feeds.input_ids!.dims[0]),
+      'one prefill run: the 4 prompts',
+    ).to.deep.equal([4]);
     expect(decodes.length, 'lockstep: as many decode runs as the longest plan alone').to.equal(
       Math.max(...aloneDecodes),
     );
