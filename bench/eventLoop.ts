@@ -2,6 +2,11 @@
  * Benchmark 2, main-thread responsiveness: the planner on the real clock (an InProcessNode over an
  * InProcessBus(asyncScheduler)) plans at up to 10 Hz and publishes /ar1/command at 50 Hz while synthetic frames
  * (4 cameras at 10 Hz) and odometry (50 Hz) arrive; perf_hooks.monitorEventLoopDelay samples the main loop.
+ *
+ * What the histogram holds: the interval between firings of a repeating 1 ms libuv timer, so an idle loop reads about
+ * 1.1 ms at p50 (the resolution plus the timer's own slack), not 0. The same histogram taken with nothing running in
+ * the process (idleBaseline) shows what the machine itself adds: on a shared VM the p99 of an idle process reaches
+ * 2.7–3 ms, above the ≤ 2 ms goal, and the planner's figure is read against it (the excess over idle).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { asyncScheduler, interval, Subscription } from 'rxjs';
@@ -40,6 +45,30 @@ export interface EventLoopFigures {
 }
 
 const wait = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+export interface IdleBaseline {
+  durationS: number;
+  /** The same histogram as benchEventLoop's, over a window where this process runs nothing [ms]. */
+  delayP50Ms: number;
+  delayP99Ms: number;
+  delayMaxMs: number;
+  samples: number;
+}
+
+/** monitorEventLoopDelay (1 ms) over durationS with nothing else scheduled in this process: the machine's floor. */
+export async function idleBaseline(durationS: number): Promise<IdleBaseline> {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  await wait(durationS * 1000);
+  h.disable();
+  return {
+    durationS,
+    delayP50Ms: round(h.percentile(50) / 1e6),
+    delayP99Ms: round(h.percentile(99) / 1e6),
+    delayMaxMs: round(h.max / 1e6),
+    samples: h.count,
+  };
+}
 
 export async function benchEventLoop(o: EventLoopOptions): Promise<EventLoopFigures> {
   const engine = new TimedEngine(await createOnnxEngine({ bundleDir: o.bundleDir, executionProviders: o.providers }));

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createOnnxEngine } from '../nodes/adapters/onnxruntime/index.js';
 import { makeSampleBag } from '../nodes/replay/sampleBag.js';
 import { AR1_CACHE, benchBatch, benchDecodeTransport, benchLargeLoad } from './engineScale.js';
-import { benchEventLoop } from './eventLoop.js';
+import { benchEventLoop, idleBaseline } from './eventLoop.js';
 import { benchBundle, jpegFrames, rawFrames } from './fixtures.js';
 import { machineInfo } from './machine.js';
 import { benchMemory } from './memory.js';
@@ -115,7 +115,12 @@ async function main(): Promise<void> {
     }
   }
 
-  // 2. Event-loop delay
+  // 2. Event-loop delay, against the same histogram in this process with nothing running (the machine's floor)
+  const idle = await idleBaseline(q ? 4 : 10);
+  log(
+    `[event loop] idle process (the machine's floor): p50 ${idle.delayP50Ms} ms, p99 ${idle.delayP99Ms} ms, max ${idle.delayMaxMs} ms over ${idle.durationS} s`,
+  );
+  v('2 event loop', 'idle process: delay p99 [ms] (the floor on this machine)', idle.delayP99Ms, '(info)', null);
   const eventLoop = [];
   for (const bundle of ['demo', 'large'] as const) {
     const f = await benchEventLoop({
@@ -132,6 +137,13 @@ async function main(): Promise<void> {
         `${f.commandsPerS} commands/s; plan() blocked the caller p50 ${f.planCallP50Ms} ms, max ${f.planCallMaxMs} ms`,
     );
     v('2 event loop', `${bundle}: delay p99 [ms]`, f.delayP99Ms, '≤ 2 ms', f.delayP99Ms <= 2);
+    v(
+      '2 event loop',
+      `${bundle}: delay p99 − idle process p99 [ms]`,
+      f.delayP99Ms - idle.delayP99Ms,
+      '(info: what planning adds)',
+      null,
+    );
   }
 
   // 3. Watchdog reaction
@@ -386,6 +398,7 @@ async function main(): Promise<void> {
         verdicts,
         pipeline,
         eventLoop,
+        eventLoopIdle: idle,
         watchdog,
         replay,
         sim,

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchBatch, benchDecodeTransport, benchLargeLoad } from '../../bench/engineScale.js';
-import { benchEventLoop } from '../../bench/eventLoop.js';
+import { benchEventLoop, idleBaseline } from '../../bench/eventLoop.js';
 import { benchBundle, jpegFrames, rawFrames } from '../../bench/fixtures.js';
 import { benchMemory } from '../../bench/memory.js';
 import { NullEngine } from '../../bench/nullEngine.js';
@@ -86,6 +86,14 @@ describe('bench', function () {
     expect(f.delayP50Ms).to.be.at.most(f.delayP99Ms);
     expect(f.delayP99Ms).to.be.at.most(f.delayMaxMs);
     expect(f.commandsPerS).to.be.greaterThan(0);
+  });
+
+  it('event loop: the idle baseline samples the same histogram with nothing running', async () => {
+    const b = await idleBaseline(0.3);
+    expect(b.samples).to.be.greaterThan(0);
+    expect(b.durationS).to.equal(0.3);
+    expect(b.delayP50Ms).to.be.at.most(b.delayP99Ms);
+    expect(b.delayP99Ms).to.be.at.most(b.delayMaxMs);
   });
 
   it('watchdog: each run ends in a fallback command after the stream stops', async () => {

@@ -100,6 +100,8 @@ class Bag implements BagReader {
   readonly #metadata: BagMetadata | undefined;
   readonly #defaultTopics: readonly string[] | undefined;
   readonly #decoders = new Map<string, ChannelDecoder>();
+  /** The decoder of each channel record seen, so a message finds it without building the key (schema text). */
+  readonly #byChannel = new WeakMap<FileChannel, ChannelDecoder>();
   readonly #sources = new Map<string, DefinitionSource>();
   #info: BagInfo | undefined;
 
@@ -178,6 +180,8 @@ class Bag implements BagReader {
   }
 
   #decoder(ch: FileChannel, file: string): ChannelDecoder {
+    const known = this.#byChannel.get(ch);
+    if (known) return known;
     const key = `${ch.topic}\0${ch.type}\0${ch.schemaEncoding}\0${ch.schemaText}`;
     let dec = this.#decoders.get(key);
     if (!dec) {
@@ -192,6 +196,7 @@ class Bag implements BagReader {
       );
       this.#decoders.set(key, dec);
     }
+    this.#byChannel.set(ch, dec);
     return dec;
   }
 }
