@@ -345,7 +345,7 @@ export function parseManifest(raw: unknown, where = MANIFEST_FILE): Manifest {
       if (!batching.includes(role))
         fail(
           `graphs.${role}.max_batch`,
-          `1 (only ${batching.join(' and ')} batch plans in form ${form}; ${role === 'generate' ? 'generate takes one prompt' : `${role} batches samples along its batch dimension`})`,
+          `1 (only ${batching.join(' and ')} ${batching.length > 1 ? 'batch' : 'batches'} plans in form ${form}; ${role === 'generate' ? 'generate takes one prompt' : `${role} batches samples along its batch dimension`})`,
           String(spec.maxBatch),
         );
       // Only the contract's tensors carry the plan dimension: a graph may take others (a constant table) as it likes.

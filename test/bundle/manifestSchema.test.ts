@@ -183,6 +183,51 @@ describe('bundle/manifest: the schema', () => {
       'graphs.vision_encoder.inputs[0].shape: expected a list of non-negative integers or symbolic names, got [16,-1,112,3]',
     ],
     [
+      'max_batch 0',
+      (m) => (m.graphs.vision_encoder.max_batch = 0),
+      'graphs.vision_encoder.max_batch: expected an integer in [1, 1024], got 0',
+    ],
+    [
+      'max_batch 2.5',
+      (m) => (m.graphs.lm_prefill.max_batch = 2.5),
+      'graphs.lm_prefill.max_batch: expected an integer in [1, 1024], got 2.5',
+    ],
+    [
+      'max_batch as text',
+      (m) => (m.graphs.lm_prefill.max_batch = '8'),
+      'graphs.lm_prefill.max_batch: expected an integer in [1, 1024], got "8"',
+    ],
+    [
+      'max_batch on the decode step (it batches samples, not plans)',
+      (m) => (m.graphs.lm_decode.max_batch = 4),
+      'graphs.lm_decode.max_batch: expected 1 (only vision_encoder and lm_prefill batch plans in form split; lm_decode batches samples along its batch dimension), got 4',
+    ],
+    [
+      'max_batch on the expert',
+      (m) => (m.graphs.action_expert.max_batch = 2),
+      'graphs.action_expert.max_batch: expected 1 (only vision_encoder and lm_prefill batch plans in form split',
+    ],
+    [
+      'max_batch with a fixed image count',
+      (m) => (m.graphs.vision_encoder.inputs[0].shape = [16, 64, 112, 3]),
+      'graphs.vision_encoder pixel_values.shape: expected a symbolic dimension 0 (the plans of a run, max_batch 8), got [16,64,112,3]',
+    ],
+    [
+      'max_batch with a fixed embedding count',
+      (m) => (m.graphs.vision_encoder.outputs[0].shape = [16, 4]),
+      'graphs.vision_encoder image_embeds.shape: expected a symbolic dimension 0 (the plans of a run, max_batch 8), got [16,4]',
+    ],
+    [
+      'max_batch with prefill positions for one prompt',
+      (m) => (m.graphs.lm_prefill.inputs[1].shape = [3, 1, 'sequence']),
+      'graphs.lm_prefill position_ids.shape: expected a symbolic dimension 1 (the plans of a run, max_batch 8), got [3,1,"sequence"]',
+    ],
+    [
+      'max_batch with a batch-1 prefill cache',
+      (m) => (m.graphs.lm_prefill.outputs[1].shape[0] = 1),
+      'graphs.lm_prefill present.0.key.shape: expected a symbolic dimension 0 (the plans of a run, max_batch 8), got [1,1,1,',
+    ],
+    [
       'a missing graph',
       (m) => delete m.graphs.lm_decode,
       'graphs.lm_decode: expected a mapping, got nothing (missing)',
@@ -211,6 +256,25 @@ describe('bundle/manifest: the schema', () => {
       expect(got).to.contain(message);
     });
   }
+
+  it('max_batch: the demo declares 8 for vision and prefill; without it (or at 1) a graph runs plan by plan, fixed dims allowed', () => {
+    const m = parseManifest(demo);
+    expect(m.graphs.vision_encoder!.maxBatch).to.equal(8);
+    expect(m.graphs.lm_prefill!.maxBatch).to.equal(8);
+    expect(m.graphs.lm_decode!.maxBatch).to.equal(1);
+    for (const one of [undefined, 1]) {
+      const plain = parseManifest(
+        edited((d) => {
+          for (const role of ['vision_encoder', 'lm_prefill']) d.graphs[role].max_batch = one;
+          if (one === undefined) for (const role of ['vision_encoder', 'lm_prefill']) delete d.graphs[role].max_batch;
+          d.graphs.vision_encoder.inputs[0].shape = [16, 64, 112, 3];
+          d.graphs.lm_prefill.inputs[0].shape = [1, 'sequence'];
+        }),
+      );
+      expect(plain.graphs.vision_encoder!.maxBatch).to.equal(1);
+      expect(plain.graphs.lm_prefill!.maxBatch).to.equal(1);
+    }
+  });
 
   it("docs/model-bundle.md's field table names the schema's fields, and every field of the schema", () => {
     type Node = { properties?: Record<string, Node>; additionalProperties?: Node | boolean; $ref?: string };

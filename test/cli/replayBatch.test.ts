@@ -39,12 +39,14 @@ describe('cli: ar1 replay --batch (several bags at once in one process)', functi
   const bags = ['a', 'b', 'c'];
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ar1-replay-batch-'));
-    makeDemoBundle(join(dir, 'bundle'));
+    const m = makeDemoBundle(join(dir, 'bundle'));
+    // The bundle batches vision and prefill: one vision run and one prefill run carry the plans of a batched call.
+    expect([m.graphs.vision_encoder!.maxBatch, m.graphs.lm_prefill!.maxBatch]).to.deep.equal([8, 8]);
     for (const [i, b] of bags.entries()) await makeSampleBag(join(dir, b), { durationS: 3 + i, seed: i + 1 });
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("outputs are byte-identical to replaying one bag at a time (fixed latency); headlines and summary keep the bags' order", async () => {
+  it("outputs are byte-identical to replaying one bag at a time (fixed latency; vision and prefill batched too); headlines and summary keep the bags' order", async () => {
     const common = [
       'replay',
       '--bag',
@@ -81,9 +83,10 @@ describe('cli: ar1 replay --batch (several bags at once in one process)', functi
     expect(modelled(many.stdout.replaceAll('/many', '/one'))).to.equal(modelled(one.stdout));
   });
 
-  it('with the tiny AR1 bundle (per-layer cache, plans decoded together, 2 samples each): byte-identical too', async () => {
+  it('with the tiny AR1 bundle (per-layer cache, plans seen, prefilled and decoded together, 2 samples each): byte-identical too', async () => {
     const tiny = join(dir, 'tiny');
-    makeTinyAr1Bundle(join(tiny, 'bundle'));
+    const m = makeTinyAr1Bundle(join(tiny, 'bundle'));
+    expect([m.graphs.vision_encoder!.maxBatch, m.graphs.lm_prefill!.maxBatch]).to.deep.equal([8, 8]);
     for (const [i, b] of bags.entries())
       await makeSampleBag(join(tiny, b), {
         durationS: 3 + i,

@@ -166,6 +166,9 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
       return r.value;
     });
     expect(new Set(ok.map((r) => r.timing.totalMs)).size, 'one worker pass: one total time').to.equal(1);
+    // The bundle batches vision (max_batch 8): the three plans that reached the worker share one vision run (the
+    // plan whose frame failed gave its row of the pixel buffer to the next one), so they report one vision time.
+    expect(new Set(ok.map((r) => r.timing.visionMs)).size, 'one vision run for the batch').to.equal(1);
   });
 
   it('pixels change the plan: a brighter left steers left, a brighter right steers right', async () => {

@@ -95,6 +95,9 @@ async function engineBatchMatchesAlone(bundleDir: string): Promise<void> {
         ),
       ]);
     batch.forEach((r, i) => expect(bits(r), `plan ${i}`).to.equal(bits(alone[i]!)));
+    // The preprocessed frames of the 4 plans went to one vision run (max_batch 8): one vision time for all.
+    expect(new Set(batch.map((r) => r.timing.visionMs)).size, 'one vision run').to.equal(1);
+    expect(new Set(alone.map((r) => r.timing.visionMs)).size, 'alone: a vision run each').to.equal(4);
   } finally {
     await engine.close();
   }
@@ -481,7 +484,7 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
       await engineBatchMatchesAlone(join(base, 'fused'));
     });
 
-    it('refuses a fused manifest with greedy sampling or with split-form graphs', async () => {
+    it('refuses a fused manifest with greedy sampling, with split-form graphs, or with a batched generate', async () => {
       const work = mkdtempSync(join(base, 'fcase-'));
       cpSync(join(base, 'fused'), work, { recursive: true });
       const p = join(work, 'manifest.yaml');
@@ -493,6 +496,13 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
       m.graphs.lm_decode = m.graphs.generate;
       writeFileSync(p, stringify(m));
       await refused(verifyBundle(work), /graphs\.lm_decode: expected one of vision_encoder, generate \(form fused\)/);
+      delete m.graphs.lm_decode;
+      m.graphs.generate.max_batch = 2;
+      writeFileSync(p, stringify(m));
+      await refused(
+        verifyBundle(work),
+        /graphs\.generate\.max_batch: expected 1 \(only vision_encoder batches plans in form fused; generate takes one prompt\), got 2/,
+      );
     });
   });
 
