@@ -1,8 +1,8 @@
 /**
  * Benchmark 4b, bags replayed at once: `ar1 replay --batch B` over the same bags against `--batch 1`, each as a
  * child process (one model load each), with the large bundle on the CPU and a fixed latency. With --batch B the
- * plans pending across the bags go to the engine in one batched call (planBatch); the replay's info log says how
- * many calls the plans took. Reports plans per second of wall time for both, the plans per engine call, and checks
+ * plans pending across the bags go to the engine in one batched call (planBatch), where one vision run and one
+ * prefill run carry them (the bundle's max_batch); the replay's info log says how many calls the plans took. Reports plans per second of wall time for both, the plans per engine call, and checks
  * that every bag's report.json and output bag are byte-identical.
  */
 import { spawn } from 'node:child_process';
@@ -136,10 +136,11 @@ export interface PlanBatchFigures {
 }
 
 /**
- * B plans of different pixels, histories and seeds in one batched pass (runPipelineBatch: vision and prefill per
- * plan, one decode run per token for all, the expert for equal cache lengths together) against the same plans one
- * by one, in process on the tiny AR1 bundle (split form, CPU): the decode-bound case the large demo bundle, whose
- * cost is its vision graph, does not show. Checks that every plan's tokens and actions are bit-identical.
+ * B plans of different pixels, histories and seeds in one batched pass (runPipelineBatch: one vision run and one
+ * prefill run for all, up to the bundle's max_batch of 8; one decode run per token for all; the expert for equal
+ * cache lengths together) against the same plans one by one, in process on the tiny AR1 bundle (split form, CPU):
+ * the decode-bound case the large demo bundle, whose cost is its vision graph, does not show. Checks that every
+ * plan's tokens and actions are bit-identical.
  */
 export async function benchPlanBatch(
   plans = 8,

@@ -190,10 +190,12 @@ export class OnnxEngine implements PlanningEngine {
   }
 
   /**
-   * Several plans in one worker pass (batched inference): their frames are prepared as plan() does, then they go to
-   * the worker in one message, which runs them together (runPipelineBatch: one decode run per token for all of
-   * them). One promise per input, in order; each result equals plan() on that input alone (bit-identical; only the
-   * timing differs: a batch's shared runs count for each of its plans), and a failing input rejects only its own.
+   * Several plans in one worker pass (batched inference): their frames are prepared as plan() does (named in their
+   * ring slots or copied once into a pooled buffer, never copied again per plan), then they go to the worker in one
+   * message, which runs them together (runPipelineBatch: one vision run for their images, preprocessed into one
+   * pixel buffer, and one prefill run, up to the bundle's max_batch; one decode run per token for all of them). One
+   * promise per input, in order; each result equals plan() on that input alone (bit-identical; only the timing
+   * differs: a batch's shared runs count for each of its plans), and a failing input rejects only its own.
    */
   planBatch(inputs: readonly PlanInput[]): Promise<PlanResult>[] {
     const prepared = inputs.map((input) => this.#prepare(input));
