@@ -121,7 +121,7 @@ export interface GraphSpec {
 }
 
 /** The roles that may declare max_batch > 1 (generate takes one prompt: a fused bundle batches its vision only). */
-export const PLAN_BATCH_ROLES: readonly GraphRole[] = ['vision_encoder', 'lm_prefill'];
+const PLAN_BATCH_ROLES: readonly GraphRole[] = ['vision_encoder', 'lm_prefill'];
 
 /**
  * Where the plan dimension is in each tensor of a role that batches plans; with max_batch > 1 that dimension must be
@@ -129,7 +129,7 @@ export const PLAN_BATCH_ROLES: readonly GraphRole[] = ['vision_encoder', 'lm_pre
  * embeddings likewise ([16·rows·cols·B, hidden]); lm_prefill: input_ids [B, S], position_ids [3, B, S], the
  * embeddings as vision emits them, logits [B, V], present.{i} [B, kv_heads, S, head_dim].
  */
-export function planBatchAxis(role: GraphRole, tensor: string): number | undefined {
+function planBatchAxis(role: GraphRole, tensor: string): number | undefined {
   if (role === 'vision_encoder') return 0;
   if (role !== 'lm_prefill') return undefined;
   if (tensor === 'position_ids') return 1;

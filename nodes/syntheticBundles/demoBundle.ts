@@ -67,7 +67,7 @@ const STOP_GAP_M = 7;
 /** The demo prompt: every image as <|vision_start|><|image_pad|><|vision_end|>, then the 48 history tokens, then <|cot_start|>. */
 const IMAGE_TOKENS = 3; // [m/s^2] lateral acceleration at |turn| = 1 (curvature LAT_ACCEL/(v² + 83): ≤ 0.03 1/m)
 /** Plans one vision or prefill run may carry (manifest max_batch); the graphs keep every plan's rows apart. */
-export const DEMO_MAX_BATCH = 8;
+const DEMO_MAX_BATCH = 8;
 
 /** Writes the bundle into dir (created if needed) and returns its manifest. Same options → same bytes. */
 export function makeDemoBundle(dir: string, opts: DemoBundleOptions = {}): Manifest {

@@ -62,7 +62,7 @@ export interface TinyAr1Options {
 const FRAMES = 4;
 const HIST = 16;
 /** Plans one vision or prefill run may carry (manifest max_batch); the graphs keep every plan's rows apart. */
-export const TINY_MAX_BATCH = 8;
+const TINY_MAX_BATCH = 8;
 const SPECIALS = [
   '[UNK]',
   '<|im_start|>',
