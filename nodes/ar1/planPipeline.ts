@@ -268,8 +268,7 @@ async function visionRun(ctx: PipelineContext, run: readonly VisionRow[], reject
     for (const name of embedNames(m)) whole[name] = need(out, name, 'vision_encoder');
     return run.map((r, b) => {
       const embeds: Record<string, Tensor> = {};
-      for (const name of embedNames(m))
-        embeds[name] = B === 1 ? whole[name]! : planRows(whole, name, b, B, 'vision_encoder');
+      for (const name of embedNames(m)) embeds[name] = B === 1 ? whole[name]! : planRows(whole, name, b, B);
       return { index: r.index, plan: r.plan, v0: r.v0, embeds, visionMs };
     });
   } catch (e) {
@@ -283,14 +282,14 @@ async function visionRun(ctx: PipelineContext, run: readonly VisionRow[], reject
   }
 }
 
-/** Plan b's rows of a run's output that carried B plans (a view): the output's rows split evenly between them. */
-function planRows(out: Record<string, Tensor>, name: string, b: number, B: number, role: GraphRole): Tensor {
+/** Plan b's rows of a vision output that carried B plans (a view): the output's rows split evenly between them. */
+function planRows(out: Record<string, Tensor>, name: string, b: number, B: number): Tensor {
   const t = out[name]!;
   const rows = t.dims[0] ?? 0;
   if (rows % B !== 0)
     throw new EngineError(
       'runtime',
-      `${role}: output ${name} [${t.dims}]: expected a multiple of ${B} rows, one share per plan of the run`,
+      `vision_encoder: output ${name} [${t.dims}]: expected a multiple of ${B} rows, one share per plan of the run`,
     );
   return rowsView(t, (b * rows) / B, rows / B);
 }
@@ -325,7 +324,10 @@ async function prefill(ctx: PipelineContext, same: readonly Prompted[], reject: 
   return done;
 }
 
-/** One prefill run; each plan takes its row of the logits and of every cache tensor. A run of several that throws is run again plan by plan. */
+/**
+ * One prefill run; each plan takes its row of the logits and of every cache tensor (B rows, one per prompt). A run of
+ * several that throws is run again plan by plan.
+ */
 async function prefillRun(ctx: PipelineContext, run: readonly Prompted[], reject: Reject): Promise<Prefilled[]> {
   const { manifest: m, runner } = ctx;
   const B = run.length;
@@ -333,7 +335,10 @@ async function prefillRun(ctx: PipelineContext, run: readonly Prompted[], reject
     const out = await runner.run('lm_prefill', prefillFeeds(m, run));
     const row = (name: string, b: number): Tensor => {
       const t = need(out, name, 'lm_prefill');
-      return B === 1 ? t : planRows(out, name, b, B, 'lm_prefill');
+      if (B === 1) return t;
+      if (t.dims[0] !== B)
+        throw new EngineError('runtime', `lm_prefill: output ${name} [${t.dims}]: expected ${B} rows, one per prompt`);
+      return rowsView(t, b, 1);
     };
     return run.map((p, b) => {
       const cache: Tensor[] = [];

@@ -3,7 +3,8 @@ import { EngineError } from '../../nodes/core/planningEngine.js';
 import { fromHalfBits, toFloat16, toHalfBits } from '../../nodes/ar1/float16.js';
 import { checkedRunner } from '../../nodes/ar1/planPipeline.js';
 import { buildPrompt, decodePositions, expertPositions } from '../../nodes/ar1/prompt.js';
-import { firstNonFinite, floatTensor, floatValues, repeatBatch } from '../../nodes/ar1/tensors.js';
+import { firstNonFinite, floatTensor, floatValues, joinRows, repeatBatch, rowsView } from '../../nodes/ar1/tensors.js';
+import type { Tensor } from '../../nodes/ar1/tensors.js';
 import { minstdInit, TokenRng } from '../../nodes/ar1/tokenRng.js';
 import { makeTinyAr1Bundle } from '../../nodes/syntheticBundles/tinyAr1Bundle.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -43,6 +44,40 @@ describe('engine: float16, tensors, prompt positions, token stream', () => {
     const c = repeatBatch({ type: 'float16', data: toFloat16([1, 2, 3]), dims: [1, 1, 3, 1] }, 3);
     expect(c.dims).to.deep.equal([3, 1, 3, 1]);
     expect(Array.from(floatValues(c))).to.deep.equal([1, 2, 3, 1, 2, 3, 1, 2, 3]);
+  });
+
+  it('rows of a batch: views without a copy; joined as a view when they lie one after another in one buffer, else copied', () => {
+    const buffer = new Uint8Array(4 * 2 * 3).map((_, i) => i);
+    const rowsOf = (start: number, count: number): Tensor =>
+      rowsView({ type: 'uint8', data: buffer, dims: [4, 2, 3] }, start, count);
+    const r1 = rowsOf(1, 2);
+    expect(r1.dims).to.deep.equal([2, 2, 3]);
+    expect(r1.data.buffer).to.equal(buffer.buffer);
+    expect(Array.from(r1.data as Uint8Array)).to.deep.equal(Array.from(buffer.subarray(6, 18)));
+    expect(() => rowsOf(3, 2)).to.throw(RangeError, /rows 3\.\.5 outside \[0, 4\)/);
+    // Adjacent rows of one buffer (a worker's pixel rows): one view, no copy.
+    const adjacent = joinRows([rowsOf(0, 1), rowsOf(1, 1), rowsOf(2, 2)]);
+    expect(adjacent.dims).to.deep.equal([4, 2, 3]);
+    expect(adjacent.data.buffer).to.equal(buffer.buffer);
+    expect(Array.from(adjacent.data as Uint8Array)).to.deep.equal(Array.from(buffer));
+    // Out of order, or separate arrays: a copy, in the order given.
+    const swapped = joinRows([rowsOf(2, 1), rowsOf(0, 1)]);
+    expect(swapped.data.buffer).not.to.equal(buffer.buffer);
+    expect(Array.from(swapped.data as Uint8Array)).to.deep.equal([
+      ...buffer.subarray(12, 18),
+      ...buffer.subarray(0, 6),
+    ]);
+    const apart = joinRows([
+      { type: 'float32', data: Float32Array.of(1, 2), dims: [1, 2] },
+      { type: 'float32', data: Float32Array.of(3, 4), dims: [1, 2] },
+    ]);
+    expect(apart).to.deep.equal({ type: 'float32', data: Float32Array.of(1, 2, 3, 4), dims: [2, 2] });
+    const one = rowsOf(0, 1);
+    expect(joinRows([one])).to.equal(one);
+    expect(() => joinRows([rowsOf(0, 1), { type: 'uint8', data: new Uint8Array(4), dims: [1, 4] }])).to.throw(
+      RangeError,
+      /do not join/,
+    );
   });
 
   it('finds NaN/Inf in float16 outputs too: EngineError(non_finite) naming graph, tensor and index', async () => {
