@@ -22,7 +22,7 @@ describe('cli: ar1 model make-demo / verify', function () {
     const v = run('model', 'verify', join(dir, 'b'));
     expect(v.status, v.stderr).to.equal(0);
     expect(v.stdout).to.match(/^bundle ar1-demo@1\.0\.0/);
-    expect(v.stdout).to.match(/vision_encoder +vision_encoder\.onnx: pixel_values uint8\[16, \d+, \d+, 3\]/);
+    expect(v.stdout).to.match(/vision_encoder +vision_encoder\.onnx: pixel_values uint8\[images, \d+, \d+, 3\]/);
     expect(v.stdout).to.contain(
       'camera_cross_left_120fov, camera_front_wide_120fov, camera_cross_right_120fov, camera_front_tele_30fov',
     );
