@@ -70,7 +70,7 @@ function nativeFrames(cameras: readonly string[], pixel: (c: number, k: number, 
 }
 
 /** Plans through the worker engine: planBatch against plan() one by one, every float compared by its bytes. */
-async function engineBatchMatchesAlone(bundleDir: string): Promise<void> {
+async function engineBatchMatchesAlone(bundleDir: string, plans = 4): Promise<void> {
   const engine = await createOnnxEngine({ bundleDir });
   try {
     const input = (level: number, v: number, seed: number, samples: number) => ({
@@ -81,6 +81,7 @@ async function engineBatchMatchesAlone(bundleDir: string): Promise<void> {
       samples,
     });
     const inputs = [input(10, 12, 1, 1), input(90, 5, 2, 3), input(170, 20, 3, 2), input(40, 9, 4, 1)];
+    for (let i = 4; i < plans; i++) inputs.push(input(23 * i, 4 + i, 5 + i, 1 + (i % 2)));
     const alone: PlanResult[] = [];
     for (const i of inputs) alone.push(await engine.plan(i));
     const batch = await Promise.all(engine.planBatch(inputs));
@@ -95,9 +96,14 @@ async function engineBatchMatchesAlone(bundleDir: string): Promise<void> {
         ),
       ]);
     batch.forEach((r, i) => expect(bits(r), `plan ${i}`).to.equal(bits(alone[i]!)));
-    // The preprocessed frames of the 4 plans went to one vision run (max_batch 8): one vision time for all.
-    expect(new Set(batch.map((r) => r.timing.visionMs)).size, 'one vision run').to.equal(1);
-    expect(new Set(alone.map((r) => r.timing.visionMs)).size, 'alone: a vision run each').to.equal(4);
+    // The preprocessed frames of up to 8 plans (max_batch) go to one vision run: one vision time for them. Beyond 8,
+    // the next run writes its plans into the same rows of the worker's pixel buffer.
+    const runs = [];
+    for (let at = 0; at < plans; at += 8)
+      runs.push(new Set(batch.slice(at, at + 8).map((r) => r.timing.visionMs)).size);
+    expect(runs, 'one vision run per 8 plans').to.deep.equal(runs.map(() => 1));
+    expect(new Set(batch.map((r) => r.timing.visionMs)).size).to.equal(runs.length);
+    expect(new Set(alone.map((r) => r.timing.visionMs)).size, 'alone: a vision run each').to.equal(plans);
   } finally {
     await engine.close();
   }
@@ -399,6 +405,10 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
     await engineBatchMatchesAlone(join(base, 'tiny'));
   });
 
+  it('11 plans through the worker engine (more than max_batch 8: two vision runs over the same pixel rows), bit-identical too', async () => {
+    await engineBatchMatchesAlone(join(base, 'tiny'), 11);
+  });
+
   describe('fused form (reasoning and flow loops inside one graph, cache loop-carried)', () => {
     let fv: VerifiedBundle;
     let fs: SessionSet;
@@ -480,7 +490,7 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
       }
     });
 
-    it('planBatch on a fused bundle runs the plans one by one in one worker pass, results as plan() alone', async () => {
+    it('planBatch on a fused bundle: one vision run, generate plan by plan, in one worker pass; results as plan() alone', async () => {
       await engineBatchMatchesAlone(join(base, 'fused'));
     });
 
