@@ -1,12 +1,11 @@
 /** Benchmark inputs: demo bundles (cached on disk), synthetic 1080×1920 frames (raw rgb8 and JPEG), odometry. */
-import { existsSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { CompressedImage, Image, Odometry } from '../nodes/core/msgs.js';
 import { secondsToStamp } from '../nodes/core/time.js';
 import { makeDemoBundle } from '../nodes/syntheticBundles/demoBundle.js';
-import { MANIFEST_FILE } from '../nodes/bundle/manifest.js';
 
 export interface BundleSpec {
   name: 'demo' | 'large';
@@ -14,11 +13,21 @@ export interface BundleSpec {
   width: number;
 }
 
-/** Writes (once per spec) a demo bundle under the OS temp dir and returns its directory. */
+/** Bundle directories written by this process: each is written once per run. */
+const written = new Set<string>();
+
+/**
+ * Writes a demo bundle under the OS temp dir, once per spec and process, and returns its directory. It is rewritten
+ * in every new process (0.1 s): a directory left by an older version of the generator would otherwise be measured
+ * in place of the current graphs (one without max_batch runs vision and prefill plan by plan).
+ */
 export function benchBundle(spec: BundleSpec, root = path.join(os.tmpdir(), 'ar1-bench')): string {
   const dir = path.join(root, `${spec.name}-${spec.height}x${spec.width}`);
-  if (!existsSync(path.join(dir, MANIFEST_FILE)))
+  if (!written.has(dir)) {
+    rmSync(dir, { recursive: true, force: true });
     makeDemoBundle(dir, { imageHeight: spec.height, imageWidth: spec.width, large: spec.name === 'large' });
+    written.add(dir);
+  }
   return dir;
 }
 

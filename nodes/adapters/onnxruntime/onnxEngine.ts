@@ -37,7 +37,7 @@ export interface OnnxEngineOptions {
 }
 
 /** The worker's default nice value: below the main thread, which publishes commands and copies frames on receipt. */
-export const DEFAULT_WORKER_NICE = 10;
+const DEFAULT_WORKER_NICE = 10;
 
 /** The compiled worker next to the compiled engine (dist/); from the TypeScript sources (tests run through tsx), an entry that registers tsx in the worker first. */
 const WORKER_URL = new URL(import.meta.url.endsWith('.js') ? './worker.js' : './worker.mjs', import.meta.url);
