@@ -97,7 +97,6 @@ async function startKind(ros: RunnableRosNode, loaded: LoadedParams): Promise<vo
     const engine = await createOnnxEngine({
       bundleDir: p.bundle_dir,
       executionProviders: p.execution_providers,
-      workerNice: p.inference_nice,
       logger: ros.logger,
     }).catch(async (e: unknown) => {
       if (!(e instanceof EngineError) || (e.kind !== 'bundle' && e.kind !== 'runtime')) throw e;

@@ -19,10 +19,6 @@ export interface PlannerParams {
    */
   execution_providers: ('tensorrt' | 'cuda' | 'cpu')[];
   /**
-   * Linux nice value of the inference worker thread and the onnxruntime threads it starts; the node's main thread (frames in, commands out) keeps its own, so the model never makes it wait for a core; 0 = same priority as the main thread [nice]
-   */
-  inference_nice: number;
-  /**
    * Seed for token sampling and flow-matching noise; same seed + same input gives the same plan [-]
    */
   seed: number;
