@@ -21,7 +21,6 @@ import { FramePool, type PoolSlot } from './framePool.js';
 import { FrameRing, type RingSlot, type RingStats } from './frameRing.js';
 import type { FrameStore, FrameStoreOptions } from '../../core/planningEngine.js';
 import type { FrameRef, FromWorker, PlanMessage, ToWorker } from './protocol.js';
-import { MAX_NICE } from './threadPriority.js';
 
 export interface OnnxEngineOptions {
   bundleDir: string;
@@ -29,15 +28,7 @@ export interface OnnxEngineOptions {
   executionProviders?: string[];
   logger?: Logger;
   intraOpThreads?: number;
-  /**
-   * Nice value (0…19) of the inference worker thread and the onnxruntime threads it starts, on Linux; the main
-   * thread keeps its own. Default DEFAULT_WORKER_NICE; 0 leaves the worker at the main thread's priority.
-   */
-  workerNice?: number;
 }
-
-/** The worker's default nice value: below the main thread, which publishes commands and copies frames on receipt. */
-const DEFAULT_WORKER_NICE = 10;
 
 /** The compiled worker next to the compiled engine (dist/); from the TypeScript sources (tests run through tsx), an entry that registers tsx in the worker first. */
 const WORKER_URL = new URL(import.meta.url.endsWith('.js') ? './worker.js' : './worker.mjs', import.meta.url);
@@ -134,9 +125,6 @@ export class OnnxEngine implements PlanningEngine {
 
   /** Loads and verifies the bundle in a worker; rejects with EngineError('bundle' | 'runtime'). */
   static async create(options: OnnxEngineOptions): Promise<OnnxEngine> {
-    const nice = options.workerNice ?? DEFAULT_WORKER_NICE;
-    if (!Number.isInteger(nice) || nice < 0 || nice > MAX_NICE)
-      throw new RangeError(`createOnnxEngine: workerNice: expected an integer 0…${MAX_NICE}, got ${nice}`);
     let manifest: Manifest;
     try {
       manifest = loadManifest(options.bundleDir);
@@ -456,7 +444,6 @@ export class OnnxEngine implements PlanningEngine {
       bundleDir: this.options.bundleDir,
       executionProviders: this.options.executionProviders,
       intraOpThreads: this.options.intraOpThreads,
-      workerNice: this.options.workerNice ?? DEFAULT_WORKER_NICE,
       ...(this.#stamps ? { trusted: this.#stamps } : {}),
     } satisfies ToWorker);
     return h;

@@ -8,8 +8,6 @@ export interface InitMessage {
   bundleDir: string;
   executionProviders: string[];
   intraOpThreads?: number;
-  /** Nice value the worker sets on itself (Linux) before it starts any thread: threadPriority.ts. */
-  workerNice: number;
   /** Stamps of the verification by an earlier worker of this engine: unchanged files are not hashed again. */
   trusted?: FileStamps;
 }

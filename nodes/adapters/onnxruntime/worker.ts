@@ -18,7 +18,6 @@ import { verifyBundle } from '../../bundle/verifyBundle.js';
 import { createSessions } from './ort.js';
 import type { SessionSet } from './ort.js';
 import { FramePreprocessor } from './preprocess.js';
-import { lowerThreadPriority } from './threadPriority.js';
 import type { FromWorker, InitMessage, PlanMessage, ToWorker } from './protocol.js';
 
 const port = parentPort;
@@ -61,12 +60,6 @@ async function handle(m: ToWorker): Promise<void> {
 
 async function init(m: InitMessage): Promise<void> {
   try {
-    // First, before hashing the bundle and before onnxruntime starts its threads (they inherit the value).
-    const priority = lowerThreadPriority(m.workerNice);
-    if (priority.kind === 'lowered')
-      logger.debug(`inference worker thread ${priority.tid}: nice ${priority.from} → ${priority.to}`);
-    else if (priority.kind === 'unchanged' && m.workerNice > 0)
-      logger.info(`inference worker priority unchanged: ${priority.reason}`);
     const bundle = await verifyBundle(m.bundleDir, { now, ...(m.trusted ? { trusted: m.trusted } : {}) });
     const st = bundle.stats;
     logger.info(
