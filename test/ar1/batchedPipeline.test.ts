@@ -16,6 +16,7 @@ import type { GraphRole, Manifest } from '../../nodes/bundle/manifest.js';
 import { verifyBundle } from '../../nodes/bundle/verifyBundle.js';
 import { makeDemoBundle } from '../../nodes/syntheticBundles/demoBundle.js';
 import { makeTinyAr1Bundle } from '../../nodes/syntheticBundles/tinyAr1Bundle.js';
+import { curvedHistory } from './egoHistoryFixture.js';
 
 /** A plan's inputs: its own pixels, history, seed and sample count. */
 interface Case {
@@ -24,6 +25,8 @@ interface Case {
   seed: number;
   samples: number;
 }
+
+const history = curvedHistory;
 
 function pixels(m: Manifest, seed: number): Tensor {
   const { height: H, width: W } = m.image.model;
@@ -37,21 +40,6 @@ function pixels(m: Manifest, seed: number): Tensor {
     data[i] = (((x < W / 2 ? 90 + 3 * seed : 130 - 2 * seed) & 0xff) + (s >>> 28)) & 0xff;
   }
   return { type: 'uint8', data, dims: [N, H, W, 3] };
-}
-
-function history(v: number, curve = 0): EgoHistory {
-  const x = new Float64Array(16),
-    y = new Float64Array(16),
-    z = new Float64Array(16),
-    yaw = new Float64Array(16);
-  for (let i = 0; i < 16; i++) {
-    const s = (i - 15) * v * 0.1;
-    x[i] = s;
-    y[i] = curve * s * s;
-    z[i] = 0.02 * s;
-    yaw[i] = 2 * curve * s;
-  }
-  return { x, y, z, yaw, dt: 0.1 };
 }
 
 const cases = (m: Manifest, n: number, base = 0): Case[] =>

@@ -19,6 +19,7 @@ import type { BundleTokenizer } from '../../../nodes/ar1/tokenizer.js';
 import { verifyBundle } from '../../../nodes/bundle/verifyBundle.js';
 import type { VerifiedBundle } from '../../../nodes/bundle/verifyBundle.js';
 import { refused } from '../../bundle/bundleFixtures.js';
+import { curvedHistory } from '../../ar1/egoHistoryFixture.js';
 
 const N = 16,
   H = TINY.model.height,
@@ -33,20 +34,7 @@ function pixels(seed: number): Tensor {
   }
   return { type: 'uint8', data, dims: [N, H, W, 3] };
 }
-function history(v: number, curve = 0): EgoHistory {
-  const x = new Float64Array(16),
-    y = new Float64Array(16),
-    z = new Float64Array(16),
-    yaw = new Float64Array(16);
-  for (let i = 0; i < 16; i++) {
-    const s = (i - 15) * v * 0.1;
-    x[i] = s;
-    y[i] = curve * s * s;
-    z[i] = 0.03 * s;
-    yaw[i] = 2 * curve * s;
-  }
-  return { x, y, z, yaw, dt: 0.1 };
-}
+const history = (v: number, curve = 0) => curvedHistory(v, curve, 0.03);
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let d = 0;
   for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!));
