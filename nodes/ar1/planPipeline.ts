@@ -272,14 +272,27 @@ async function visionRun(ctx: PipelineContext, run: readonly VisionRow[], reject
       return { index: r.index, plan: r.plan, v0: r.v0, embeds, visionMs };
     });
   } catch (e) {
-    if (B === 1) {
-      reject(run[0]!.index, e);
-      return [];
-    }
-    const seen: Seen[] = [];
-    for (const r of run) seen.push(...(await visionRun(ctx, [r], reject)));
-    return seen;
+    return aloneAfter(run, e, reject, (r) => visionRun(ctx, [r], reject));
   }
+}
+
+/**
+ * After a shared run threw: a run of one plan rejects it with the error; a run of several is run again plan by plan
+ * (which plan failed is not known), so each fails or succeeds as it would alone.
+ */
+async function aloneAfter<T extends { index: number }, R>(
+  run: readonly T[],
+  e: unknown,
+  reject: Reject,
+  again: (one: T) => Promise<R[]>,
+): Promise<R[]> {
+  if (run.length === 1) {
+    reject(run[0]!.index, e);
+    return [];
+  }
+  const out: R[] = [];
+  for (const r of run) out.push(...(await again(r)));
+  return out;
 }
 
 /** Plan b's rows of a vision output that carried B plans (a view): the output's rows split evenly between them. */
@@ -356,13 +369,7 @@ async function prefillRun(ctx: PipelineContext, run: readonly Prompted[], reject
       };
     });
   } catch (e) {
-    if (B === 1) {
-      reject(run[0]!.index, e);
-      return [];
-    }
-    const done: Prefilled[] = [];
-    for (const p of run) done.push(...(await prefillRun(ctx, [p], reject)));
-    return done;
+    return aloneAfter(run, e, reject, (p) => prefillRun(ctx, [p], reject));
   }
 }
 
