@@ -128,7 +128,8 @@ function summary(m: Manifest): string {
     'graphs:',
     ...Object.entries(m.graphs).map(([r, g]) => {
       const io = (ts: typeof g.inputs) => ts.map((t) => `${t.name} ${t.dtype}${fmtShape(t.shape)}`).join(', ');
-      return `  ${r.padEnd(15)} ${g.file}: ${io(g.inputs)} → ${io(g.outputs)}`;
+      const batch = g.maxBatch > 1 ? ` (up to ${g.maxBatch} plans per run)` : '';
+      return `  ${r.padEnd(15)} ${g.file}: ${io(g.inputs)} → ${io(g.outputs)}${batch}`;
     }),
     `files: ${Object.entries(m.files)
       .map(([f, v]) => `${f} (${v.bytes} B)`)

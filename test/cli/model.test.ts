@@ -23,6 +23,10 @@ describe('cli: ar1 model make-demo / verify', function () {
     expect(v.status, v.stderr).to.equal(0);
     expect(v.stdout).to.match(/^bundle ar1-demo@1\.0\.0/);
     expect(v.stdout).to.match(/vision_encoder +vision_encoder\.onnx: pixel_values uint8\[images, \d+, \d+, 3\]/);
+    // The roles that batch plans say how many; lm_decode (batched by samples, not by a manifest field) does not.
+    expect(v.stdout).to.match(/vision_encoder .*\(up to 8 plans per run\)\n/);
+    expect(v.stdout).to.match(/lm_prefill .*\(up to 8 plans per run\)\n/);
+    expect(v.stdout).to.not.match(/lm_decode .*plans per run/);
     expect(v.stdout).to.contain(
       'camera_cross_left_120fov, camera_front_wide_120fov, camera_cross_right_120fov, camera_front_tele_30fov',
     );
