@@ -131,9 +131,13 @@ describe('ROS 2 graph: ar1 node sim closes the loop around the real planner and 
     expect([camera.last!.width, camera.last!.height, camera.last!.encoding]).to.deep.equal([320, 180, 'rgb8']);
     expect(stampS(odom.last!.header.stamp)).to.be.within(1000, 1012.1);
     // The loop closed: the planner drove (through the watchdog), the car stopped before the barrier (front 3.8 m ahead of the pose).
+    // On failure, say why the planner lost control: each change of the safety state with its reasons, and the logs.
+    const changes = state.messages
+      .filter((m, i, all) => i === 0 || m.msg.state_name !== all[i - 1]!.msg.state_name)
+      .map((m) => `${stampS(m.msg.header.stamp).toFixed(2)} ${m.msg.state_name}: ${m.msg.reasons.join('; ')}`);
     expect(
       vehicle.messages.filter((m) => m.msg.source === SOURCE.planner).length,
-      'at least 1 s of planner control',
+      `at least 1 s of planner control; safety states:\n${changes.join('\n')}\n${logs()}`,
     ).to.be.greaterThan(50);
     const last = truth.last!;
     expect(last.twist.twist.linear.x).to.equal(0);
