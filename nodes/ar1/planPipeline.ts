@@ -193,7 +193,11 @@ export async function runPipelineBatch(
     return results;
   }
   const byLength = new Map<number, Prompted[]>();
-  for (const p of prompted) byLength.set(p.S, [...(byLength.get(p.S) ?? []), p]);
+  for (const p of prompted) {
+    const same = byLength.get(p.S);
+    if (same) same.push(p);
+    else byLength.set(p.S, [p]);
+  }
   const groups: Prefilled[][] = [];
   for (const same of byLength.values()) {
     const group = await prefill(ctx, same, reject);
