@@ -61,4 +61,27 @@ describe('adapters/onnxruntime/preprocess: each frame is decoded and resized onc
     expect(pre.hits).to.equal(0);
     expect(other).not.to.deep.equal(out);
   });
+
+  it("reuses an evicted frame's buffer for the next one, and what it holds then is the new frame", async () => {
+    const size = 16 * 9 * 3;
+    const pre = new FramePreprocessor({ width: W, height: H }, { width: 16, height: 9 }, true);
+    for (let k = 0; k < 100; k++) await pre.frame(0, frame(k), ref(`cam@${k}`, frame(k)), new Uint8Array(size), 'x');
+    expect(pre.buffers).to.equal(64);
+    // The 64 most recent frames are cached, 28 of them in recycled buffers: each reads back as a fresh preprocess.
+    for (let k = 36; k < 100; k++) {
+      const cached = new Uint8Array(size);
+      await pre.frame(0, frame(k), ref(`cam@${k}`, frame(k)), cached, 'x');
+      const fresh = new Uint8Array(size);
+      await new FramePreprocessor({ width: W, height: H }, { width: 16, height: 9 }, true).frame(
+        0,
+        frame(k),
+        ref(`cam@${k}`, frame(k)),
+        fresh,
+        'x',
+      );
+      expect(cached, `frame ${k}`).to.deep.equal(fresh);
+    }
+    expect(pre.hits).to.equal(64);
+    expect(pre.buffers).to.equal(64);
+  });
 });
