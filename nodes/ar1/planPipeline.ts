@@ -8,15 +8,14 @@
  * No I/O and no clock of its own: `now` is injected for the stage timing.
  */
 import { EngineError } from '../core/planningEngine.js';
-import type { EgoHistory, PlanTiming, PlanTrajectory } from '../core/planningEngine.js';
+import type { EgoHistory, PlanTrajectory } from '../core/planningEngine.js';
 import { denormalizeActions } from './actionSpace.js';
 import { flowMatchEuler } from './flowMatching.js';
 import { historyTokens } from './historyTokens.js';
 import { estimateInitialSpeed } from './initialSpeed.js';
 import { deepstackName, pastKey, pastValue, presentKey, presentValue } from '../bundle/manifest.js';
-import type { GraphRole, Manifest } from '../bundle/manifest.js';
+import type { Manifest } from '../bundle/manifest.js';
 import { buildPrompt, decodePositions, expertPositions } from './prompt.js';
-import type { Prompt } from './prompt.js';
 import { SeededRng } from './rng.js';
 import { sampleToken } from './sampling.js';
 import { TokenRng } from './tokenRng.js';
@@ -32,36 +31,22 @@ import {
   takeRows,
 } from './tensors.js';
 import type { Tensor } from './tensors.js';
-import type { BundleTokenizer } from './tokenizer.js';
 import { rolloutUnicycle } from './unicycle.js';
+import { need } from './pipelineTypes.js';
+import type {
+  Decoded,
+  GraphRunner,
+  PipelineContext,
+  PipelineOutput,
+  PipelinePlan,
+  Prefilled,
+  Prompted,
+  Reject,
+  Seen,
+} from './pipelineTypes.js';
 
 export type { Tensor } from './tensors.js';
-
-export interface GraphRunner {
-  /** Runs one graph; outputs by name. Rejects on failure. */
-  run(role: GraphRole, feeds: Record<string, Tensor>): Promise<Record<string, Tensor>>;
-}
-
-export interface PipelineOutput {
-  v0: number;
-  reasoning: { text: string; tokens: number; generationMs: number };
-  samples: PlanTrajectory[];
-  /** Everything except preprocessMs / totalMs / sessionRunMs, which the caller owns. */
-  timing: Pick<PlanTiming, 'visionMs' | 'reasoningMs' | 'actionMs'>;
-  /** Texts of all samples (sample 0 first). */
-  texts: string[];
-  /** Generated token ids of every sample (up to and including <|traj_future_start|>, or to the bound). */
-  tokenIds: number[][];
-  /** Normalised expert output of every sample, [steps, 2] each, before denormalisation. */
-  actions: Float32Array[];
-}
-
-export interface PipelineContext {
-  manifest: Manifest;
-  tokenizer: BundleTokenizer;
-  runner: GraphRunner;
-  now: () => number;
-}
+export type { GraphRunner, PipelineContext, PipelineOutput, PipelinePlan } from './pipelineTypes.js';
 
 /** Wraps a runner so every float output is checked for NaN/Inf: EngineError('non_finite') naming graph, tensor, index. */
 export function checkedRunner(inner: GraphRunner, manifest: Manifest): GraphRunner {
@@ -84,20 +69,6 @@ export function checkedRunner(inner: GraphRunner, manifest: Manifest): GraphRunn
 /** finfo.min of the mask dtype: the additive mask value for positions a sample must not attend to. */
 const MASKED = { float32: -3.4028234663852886e38, float16: -65504 } as const;
 
-/** One plan of a batch. */
-export interface PipelinePlan {
-  /**
-   * The plan's frames as pixel_values [frames, H, W, 3], asked for right before the vision run that carries the plan;
-   * `row` is its place in that run (0 when vision runs plan by plan). A caller that reuses one buffer writes row r's
-   * frames at r·frames images into it and returns that view: the rows of one run, laid out so, are fed as one tensor
-   * without a copy (joinRows); tensors anywhere else are concatenated.
-   */
-  pixels: (row: number) => Tensor | Promise<Tensor>;
-  history: EgoHistory;
-  seed: number;
-  samples: number;
-}
-
 export async function runPipeline(
   ctx: PipelineContext,
   pixels: Tensor,
@@ -109,49 +80,6 @@ export async function runPipeline(
   if (r!.status === 'rejected') throw r!.reason;
   return r!.value;
 }
-
-/** A plan after its vision run: its image embeddings (the run's outputs, or views of its rows) and the run's time. */
-interface Seen {
-  index: number;
-  plan: PipelinePlan;
-  v0: number;
-  /** image_embeds and deepstack_embeds.{j} of this plan. */
-  embeds: Record<string, Tensor>;
-  visionMs: number;
-}
-
-/** A plan with its prompt, before prefill. */
-interface Prompted extends Seen {
-  prompt: Prompt;
-  S: number;
-  /** When the plan's reasoning stage began (prompt, prefill). */
-  reasoningStart: number;
-}
-
-/** A split-form plan after prefill: its batch-1 prompt cache and first logits. */
-interface Prefilled {
-  index: number;
-  plan: PipelinePlan;
-  v0: number;
-  S: number;
-  ropeDelta: number;
-  /** present.{i}.key, present.{i}.value of the prefill, [1, kv_heads, S, head_dim] each. */
-  prompt: Tensor[];
-  logits: Float32Array;
-  visionMs: number;
-  reasoningStart: number;
-}
-
-/** A plan whose samples all stopped: its own cache (K rows, its own positions) and where each sample stopped. */
-interface Decoded {
-  pre: Prefilled;
-  ids: number[][];
-  offsets: number[];
-  cache: Tensor[];
-  reasoningMs: number;
-}
-
-type Reject = (index: number, reason: unknown) => void;
 
 /**
  * Several plans in one pass (batched inference across bags). Vision runs once for up to vision_encoder's
@@ -689,10 +617,4 @@ function toTrajectory(
   }
   const t = Float64Array.from({ length: accel.length }, (_, k) => (k + 1) * dt);
   return { dt, t, x: r.x, y: r.y, heading: r.heading, speed: r.speed, acceleration: accel, curvature };
-}
-
-function need(out: Record<string, Tensor>, name: string, role: GraphRole): Tensor {
-  const t = out[name];
-  if (!t) throw new EngineError('runtime', `${role}: graph output ${name} missing`);
-  return t;
 }
