@@ -1,6 +1,7 @@
 /**
- * `ar1 demo`: the sample drive and the demo bundle, made on first use, replayed end to end; then the shipped course
- * (the curve and the barrier stop) driven closed loop by `ar1 sim`, with its verdict.
+ * `ar1 demo`: the sample drive and the demo bundle, made on first use (the bundle made again when it came from another
+ * version), replayed end to end; then the shipped course (the curve and the barrier stop) driven closed loop by
+ * `ar1 sim`, with its verdict.
  */
 import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
@@ -32,11 +33,11 @@ export const register: RegisterCommand = (program: Command) => {
       const say = (s: string) => {
         if (opts.json !== true) process.stderr.write(s + '\n');
       };
-      if (!existsSync(join(bundle, 'manifest.yaml'))) {
-        say(`making the demo bundle in ${relative(process.cwd(), bundle) || bundle} …`);
-        const { makeDemoBundle } = await import('../syntheticBundles/demoBundle.js');
-        makeDemoBundle(bundle);
-      }
+      const { ensureDemoBundle } = await import('../syntheticBundles/demoBundle.js');
+      const made = ensureDemoBundle(bundle);
+      const shown = relative(process.cwd(), bundle) || bundle;
+      if (made === 'made') say(`made the demo bundle in ${shown}`);
+      if (made === 'remade') say(`remade the demo bundle in ${shown}: the one there came from another version`);
       if (!existsSync(join(bag, 'metadata.yaml'))) {
         say(`making the sample drive (20 s, 4 cameras, odometry) in ${relative(process.cwd(), bag) || bag} …`);
         const { makeSampleBag } = await import('../replay/sampleBag.js');

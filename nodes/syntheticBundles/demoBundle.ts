@@ -10,7 +10,7 @@
  *   (`ar1 sim`, config/scenarios/); the reasoning says why ("stop for the barrier ahead").
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Document, isScalar, isSeq, visit } from 'yaml';
 import { AR1_ACTION_NORMALIZATION } from '../ar1/actionSpace.js';
@@ -71,6 +71,39 @@ const DEMO_MAX_BATCH = 8;
 
 /** Writes the bundle into dir (created if needed) and returns its manifest. Same options → same bytes. */
 export function makeDemoBundle(dir: string, opts: DemoBundleOptions = {}): Manifest {
+  const built = buildDemoBundle(opts);
+  writeBundle(dir, built);
+  return built.manifest;
+}
+
+/**
+ * Keeps the demo bundle in dir current: writes it when dir has none, and writes it again (the old files removed)
+ * when its manifest differs from what this version generates. The manifest lists every file's sha256, so an equal
+ * manifest means the same graphs. A bundle left by another version of ar1-ros would otherwise give other results.
+ */
+export function ensureDemoBundle(dir: string, opts: DemoBundleOptions = {}): 'made' | 'remade' | 'current' {
+  const built = buildDemoBundle(opts);
+  const path = join(dir, MANIFEST_FILE);
+  const before = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+  if (before === built.manifestText) return 'current';
+  if (before !== undefined) rmSync(dir, { recursive: true, force: true });
+  writeBundle(dir, built);
+  return before === undefined ? 'made' : 'remade';
+}
+
+interface BuiltBundle {
+  files: Record<string, Uint8Array>;
+  manifestText: string;
+  manifest: Manifest;
+}
+
+function writeBundle(dir: string, built: BuiltBundle): void {
+  mkdirSync(dir, { recursive: true });
+  for (const [name, b] of Object.entries(built.files)) writeFileSync(join(dir, name), b);
+  writeFileSync(join(dir, MANIFEST_FILE), built.manifestText);
+}
+
+function buildDemoBundle(opts: DemoBundleOptions): BuiltBundle {
   const native = { height: opts.imageHeight ?? 180, width: opts.imageWidth ?? 320 };
   if (!(
     Number.isInteger(native.height) &&
@@ -168,13 +201,8 @@ export function makeDemoBundle(dir: string, opts: DemoBundleOptions = {}): Manif
     ),
   };
   const manifest = parseManifest(raw, 'make-demo');
-  mkdirSync(dir, { recursive: true });
-  for (const [name, b] of Object.entries(files)) writeFileSync(join(dir, name), b);
-  writeFileSync(
-    join(dir, MANIFEST_FILE),
-    `# AR1 model bundle manifest (${MANIFEST_FORMAT}); see docs/model-bundle.md\n` + toYaml(raw),
-  );
-  return manifest;
+  const manifestText = `# AR1 model bundle manifest (${MANIFEST_FORMAT}); see docs/model-bundle.md\n` + toYaml(raw);
+  return { files, manifestText, manifest };
 }
 
 type Io = Record<Exclude<GraphRole, 'generate'>, { inputs: TensorSpec[]; outputs: TensorSpec[] }>;
