@@ -7,7 +7,7 @@
  */
 import { CONSISTENCY, type Reasoning } from '../core/msgs.js';
 import { stampToSeconds } from '../core/time.js';
-import { DIAG_LEVEL, fmt, type MonitorReport } from './faults.js';
+import { badReport, DIAG_LEVEL, fmt, okReport, type MonitorReport } from './faults.js';
 import type { ConsistencyTrack, TickClocks, WatchdogInputs } from './inputs.js';
 import type { WatchdogParams } from './params.js';
 
@@ -32,45 +32,35 @@ export function noteReasoning(i: WatchdogInputs, m: Reasoning): void {
 export function consistencyMonitor(i: WatchdogInputs, _clocks: TickClocks, p: WatchdogParams): MonitorReport[] {
   const name = 'reasoning consistency';
   const t = i.reasoning;
-  if (!t) return [{ name, level: DIAG_LEVEL.ok, message: 'no reasoning received yet', values: [], faults: [] }];
+  if (!t) return [okReport(name, () => 'no reasoning received yet')];
   const { max_consecutive_inconsistent: n, on_fault: onFault } = p.consistency;
-  const c = t.counts;
-  const judged = c.consistent + c.inconsistent;
-  const values = [
-    { key: 'consecutive_inconsistent', value: String(t.consecutive) },
-    { key: 'consistent', value: String(c.consistent) },
-    { key: 'inconsistent', value: String(c.inconsistent) },
-    { key: 'not_assessable', value: String(c.not_assessable) },
-    { key: 'consistency_rate', value: judged ? fmt(c.consistent / judged, 3) : 'n/a' },
+  // The counts as they are at this tick (the track keeps counting): the status text is formatted when read.
+  const { consecutive } = t;
+  const { consistent, inconsistent, not_assessable: notAssessable } = t.counts;
+  const judged = consistent + inconsistent;
+  const values = () => [
+    { key: 'consecutive_inconsistent', value: String(consecutive) },
+    { key: 'consistent', value: String(consistent) },
+    { key: 'inconsistent', value: String(inconsistent) },
+    { key: 'not_assessable', value: String(notAssessable) },
+    { key: 'consistency_rate', value: judged ? fmt(consistent / judged, 3) : 'n/a' },
     { key: 'on_fault', value: onFault },
   ];
   const last = t.lastInconsistent;
   const lastText = last ? `last at t0=${fmt(last.t0S, 3)} s: ${last.detail}` : '';
-  if (t.consecutive >= n) {
-    const message = `${t.consecutive} consecutive plans whose reasoning contradicts their trajectory (consistency.max_consecutive_inconsistent ${n}); ${lastText}`;
+  if (consecutive >= n) {
+    const message = `${consecutive} consecutive plans whose reasoning contradicts their trajectory (consistency.max_consecutive_inconsistent ${n}); ${lastText}`;
     if (onFault === 'fallback')
-      return [
-        { name, level: DIAG_LEVEL.error, message, values, faults: [{ name: 'reasoning_inconsistent', message }] },
-      ];
-    return [{ name, level: DIAG_LEVEL.warn, message: `${message} (on_fault warn: still driving)`, values, faults: [] }];
+      return [badReport(name, DIAG_LEVEL.error, [{ name: 'reasoning_inconsistent', message }], values)];
+    return [okReport(name, () => `${message} (on_fault warn: still driving)`, values, DIAG_LEVEL.warn)];
   }
-  if (t.consecutive > 0)
-    return [
-      {
-        name,
-        level: DIAG_LEVEL.ok,
-        message: `${t.consecutive} inconsistent in a row (of ${n}); ${lastText}`,
-        values,
-        faults: [],
-      },
-    ];
+  if (consecutive > 0)
+    return [okReport(name, () => `${consecutive} inconsistent in a row (of ${n}); ${lastText}`, values)];
   return [
-    {
+    okReport(
       name,
-      level: DIAG_LEVEL.ok,
-      message: judged ? `consistent (${c.consistent} of ${judged} judged plans)` : 'no plan judged yet',
+      () => (judged ? `consistent (${consistent} of ${judged} judged plans)` : 'no plan judged yet'),
       values,
-      faults: [],
-    },
+    ),
   ];
 }

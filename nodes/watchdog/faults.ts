@@ -67,3 +67,59 @@ export interface MonitorReport {
   readonly values: ReadonlyArray<{ key: string; value: string }>;
   readonly faults: readonly Fault[];
 }
+
+type Values = MonitorReport['values'];
+const NO_VALUES = (): Values => [];
+
+/**
+ * A monitor's report whose status text (message and values) is formatted when it is read, from values the monitor
+ * captured at its tick (numbers and strings, never the inputs, which change afterwards). The monitors run on every
+ * tick, but only /diagnostics reads the text, and it goes out on one tick in control_rate_hz / diagnostics_rate_hz
+ * and on transitions; formatting every status on every tick was half of the watchdog's monitor time. The level and
+ * the faults are made at once: their messages go out in every SafetyState and decide the transitions.
+ * message and values are getters, so each read formats them again, to the same text; toJSON gives the plain report
+ * (a deep equality that compares own properties sees only name, level and faults).
+ */
+class LazyReport implements MonitorReport {
+  readonly #message: () => string;
+  readonly #values: () => Values;
+
+  constructor(
+    readonly name: string,
+    readonly level: DiagLevel,
+    readonly faults: readonly Fault[],
+    message: () => string,
+    values: () => Values,
+  ) {
+    this.#message = message;
+    this.#values = values;
+  }
+
+  get message(): string {
+    return this.#message();
+  }
+
+  get values(): Values {
+    return this.#values();
+  }
+
+  toJSON(): MonitorReport {
+    return { name: this.name, level: this.level, message: this.message, values: this.values, faults: this.faults };
+  }
+}
+
+/** A report with no fault at the given level (OK, or WARN for a warning that does not stop the vehicle). */
+export const okReport = (
+  name: string,
+  message: () => string,
+  values: () => Values = NO_VALUES,
+  level: DiagLevel = DIAG_LEVEL.ok,
+): MonitorReport => new LazyReport(name, level, [], message, values);
+
+/** A report that raises faults (level ERROR or STALE): its message is the faults' messages joined with "; ". */
+export const badReport = (
+  name: string,
+  level: DiagLevel,
+  faults: readonly Fault[],
+  values: () => Values = NO_VALUES,
+): MonitorReport => new LazyReport(name, level, faults, () => faults.map((f) => f.message).join('; '), values);

@@ -1,6 +1,14 @@
 import type { Header, Odometry, PlannerTiming, Trajectory } from '../core/msgs.js';
 import { stampToSeconds } from '../core/time.js';
-import { DIAG_LEVEL, fmt, fmtPair, type DiagLevel, type Fault, type MonitorReport } from './faults.js';
+import {
+  badReport as bad,
+  DIAG_LEVEL,
+  fmt,
+  fmtPair,
+  okReport as ok,
+  type Fault,
+  type MonitorReport,
+} from './faults.js';
 import type { WatchdogParams } from './params.js';
 import { consistencyMonitor } from './consistencyMonitor.js';
 import { speedMismatchOf } from './egoSpeed.js';
@@ -8,21 +16,6 @@ import { RECEIPT_EPS_S, rateCount, rateKey, type Received, type TickClocks, type
 
 /** The report of one monitor: a diagnostic status and the faults it raises (an ERROR/STALE status has ≥ 1). */
 type Monitor = (inputs: WatchdogInputs, clocks: TickClocks, p: WatchdogParams) => MonitorReport[];
-
-const ok = (name: string, message: string, values: MonitorReport['values'] = []): MonitorReport => ({
-  name,
-  level: DIAG_LEVEL.ok,
-  message,
-  values,
-  faults: [],
-});
-const bad = (name: string, level: DiagLevel, faults: Fault[], values: MonitorReport['values'] = []): MonitorReport => ({
-  name,
-  level,
-  message: faults.map((f) => f.message).join('; '),
-  values,
-  faults,
-});
 
 /**
  * Age of a stamped input against its deadline: missing, in the future, stale, or fresh. Stale is judged twice: the
@@ -48,7 +41,7 @@ function stampAge(
     name,
     DIAG_LEVEL.error,
     [{ name: faults.stale, message: `${label} not received for ${g} s (steady clock), exceeds ${maxKey} ${m} s` }],
-    [...byStamp.values, { key: 'receipt_gap_s', value: fmt(gap, 3) }],
+    () => [...byStamp.values, { key: 'receipt_gap_s', value: fmt(gap, 3) }],
   );
 }
 
@@ -64,7 +57,7 @@ function stampAgeOf(
   faults: { missing: Fault['name']; stale: Fault['name'] },
 ): MonitorReport {
   const age = nowS - stampToSeconds(header.stamp);
-  const values = [{ key: 'age_s', value: fmt(age, 3) }];
+  const values = () => [{ key: 'age_s', value: fmt(age, 3) }];
   if (!Number.isFinite(age)) {
     return bad(
       name,
@@ -95,8 +88,18 @@ function stampAgeOf(
       values,
     );
   }
-  return ok(name, `${label} age ${fmt(age, 3)} s`, values);
+  return ok(name, () => `${label} age ${fmt(age, 3)} s`, values);
 }
+
+/** Every field of a plan point is finite (the monitor's fast path; the loop below names the first that is not). */
+const finitePoint = (pt: Trajectory['points'][number]): boolean =>
+  Number.isFinite(pt.t) &&
+  Number.isFinite(pt.x) &&
+  Number.isFinite(pt.y) &&
+  Number.isFinite(pt.heading) &&
+  Number.isFinite(pt.speed) &&
+  Number.isFinite(pt.acceleration) &&
+  Number.isFinite(pt.curvature);
 
 /** Why a trajectory breaks the AR1 contract, or undefined when it is valid. */
 function trajectoryProblem(t: Trajectory, p: WatchdogParams): string | undefined {
@@ -104,6 +107,7 @@ function trajectoryProblem(t: Trajectory, p: WatchdogParams): string | undefined
     return `plan has ${t.points.length} points, expected ${p.trajectory_points}`;
   if (!(Math.abs(t.dt - p.trajectory_dt_s) <= 1e-6)) return `plan dt ${t.dt} s, expected ${p.trajectory_dt_s} s`;
   if (!Number.isFinite(t.initial_speed)) return `plan initial_speed is ${t.initial_speed}`;
+  if (t.points.every(finitePoint)) return undefined;
   for (let i = 0; i < t.points.length; i++) {
     const pt = t.points[i]!;
     for (const k of ['t', 'x', 'y', 'heading', 'speed', 'acceleration', 'curvature'] as const) {
@@ -125,14 +129,14 @@ const clockMonitor: Monitor = (i, { rosS: nowS, prevRosS }) => {
     faults.push({ name: 'clock_zero', message: `ROS time is ${nowS} s (sim clock not started: no /clock yet)` });
   if (prevRosS !== undefined && nowS < prevRosS) faults.push(clockStepBackOf(prevRosS, nowS));
   else if (i.clockStepBack) faults.push(i.clockStepBack);
-  return [faults.length ? bad('clock', DIAG_LEVEL.error, faults) : ok('clock', `ROS time ${fmt(nowS, 3)} s`)];
+  return [faults.length ? bad('clock', DIAG_LEVEL.error, faults) : ok('clock', () => `ROS time ${fmt(nowS, 3)} s`)];
 };
 
 /** The watchdog's own loop: a tick later than one control period + max_loop_lag_s after the previous one. */
 const loopMonitor: Monitor = (_i, { steadyS, prevSteadyS }, p) => {
-  if (prevSteadyS === undefined) return [ok('loop', 'first tick')];
+  if (prevSteadyS === undefined) return [ok('loop', () => 'first tick')];
   const interval = steadyS - prevSteadyS;
-  const values = [{ key: 'interval_s', value: fmt(interval, 4) }];
+  const values = () => [{ key: 'interval_s', value: fmt(interval, 4) }];
   const allowed = 1 / p.control_rate_hz + p.max_loop_lag_s;
   if (interval > allowed) {
     const [a, m] = fmtPair(interval, allowed);
@@ -150,7 +154,7 @@ const loopMonitor: Monitor = (_i, { steadyS, prevSteadyS }, p) => {
       ),
     ];
   }
-  return [ok('loop', `tick interval ${fmt(interval, 4)} s`, values)];
+  return [ok('loop', () => `tick interval ${fmt(interval, 4)} s`, values)];
 };
 
 const planMonitor: Monitor = (i, clocks, p) => {
@@ -160,7 +164,9 @@ const planMonitor: Monitor = (i, clocks, p) => {
   });
   const problem = i.trajectory && trajectoryProblem(i.trajectory.msg, p);
   if (!problem) return [report];
-  return [bad('plan', DIAG_LEVEL.error, [...report.faults, { name: 'plan_invalid', message: problem }], report.values)];
+  return [
+    bad('plan', DIAG_LEVEL.error, [...report.faults, { name: 'plan_invalid', message: problem }], () => report.values),
+  ];
 };
 
 const commandMonitor: Monitor = (i, { steadyS }, p) => {
@@ -170,7 +176,7 @@ const commandMonitor: Monitor = (i, { steadyS }, p) => {
       bad('command', DIAG_LEVEL.stale, [{ name: 'command_missing', message: 'no planner command received yet' }]),
     ];
   const gap = steadyS - c.receivedS; // receipt gap on the steady clock: a ROS time step cannot hide a stopped stream
-  const values = [{ key: 'gap_s', value: fmt(gap, 3) }];
+  const values = () => [{ key: 'gap_s', value: fmt(gap, 3) }];
   const faults: Fault[] = [];
   if (!(gap <= p.command_gap_s)) {
     const [g, m] = fmtPair(gap, p.command_gap_s);
@@ -183,7 +189,7 @@ const commandMonitor: Monitor = (i, { steadyS }, p) => {
   return [
     faults.length
       ? bad('command', DIAG_LEVEL.error, faults, values)
-      : ok('command', `command gap ${fmt(gap, 3)} s`, values),
+      : ok('command', () => `command gap ${fmt(gap, 3)} s`, values),
   ];
 };
 
@@ -217,7 +223,9 @@ const odometryMonitor: Monitor = (i, clocks, p) => {
     (f): f is Fault => f !== undefined,
   );
   const reports = odometryReport(i, clocks, p);
-  return extra.length ? reports.map((r) => bad(r.name, DIAG_LEVEL.error, [...r.faults, ...extra], r.values)) : reports;
+  return extra.length
+    ? reports.map((r) => bad(r.name, DIAG_LEVEL.error, [...r.faults, ...extra], () => r.values))
+    : reports;
 };
 
 const odometryReport: Monitor = (i, clocks, p) => {
@@ -230,10 +238,11 @@ const odometryReport: Monitor = (i, clocks, p) => {
     return [
       v === undefined || report.level !== DIAG_LEVEL.ok
         ? report
-        : ok('odometry', `${report.message}, speed ${fmt(v)} m/s`, [
-            ...report.values,
-            { key: 'speed_mps', value: fmt(v, 3) },
-          ]),
+        : ok(
+            'odometry',
+            () => `${report.message}, speed ${fmt(v)} m/s`,
+            () => [...report.values, { key: 'speed_mps', value: fmt(v, 3) }],
+          ),
     ];
   }
   return [
@@ -241,7 +250,7 @@ const odometryReport: Monitor = (i, clocks, p) => {
       'odometry',
       DIAG_LEVEL.error,
       [...report.faults, { name: 'odometry_invalid', message: `odometry speed is ${v}` }],
-      report.values,
+      () => report.values,
     ),
   ];
 };
@@ -269,7 +278,8 @@ const planningMonitor: Monitor = (i, _nowS, p) => {
   const { budget_ms, max_over_budget, window } = p.planning_budget;
   const recent = i.timings.slice(-window);
   const over = recent.filter((t) => overBudget(t.msg, budget_ms)).length;
-  const values = [{ key: 'over_budget', value: `${over}/${recent.length}` }];
+  const n = recent.length;
+  const values = () => [{ key: 'over_budget', value: `${over}/${n}` }];
   if (over >= max_over_budget) {
     const last = recent[recent.length - 1]!.msg;
     return [
@@ -286,8 +296,8 @@ const planningMonitor: Monitor = (i, _nowS, p) => {
       ),
     ];
   }
-  const msg = recent.length ? `${over} of the last ${recent.length} plans over budget` : 'no timing received yet';
-  return [{ name: 'planning', level: over > 0 ? DIAG_LEVEL.warn : DIAG_LEVEL.ok, message: msg, values, faults: [] }];
+  const msg = () => (n ? `${over} of the last ${n} plans over budget` : 'no timing received yet');
+  return [ok('planning', msg, values, over > 0 ? DIAG_LEVEL.warn : DIAG_LEVEL.ok)];
 };
 
 /** The rate-monitored inputs of these parameters: [key, label, min_rate_hz key, min rate, fault]. */
@@ -336,44 +346,47 @@ function rateDeadline(i: WatchdogInputs, key: string, minHz: number, p: Watchdog
   return (list.length >= n ? list[list.length - n]! : first) + p.rate_window_s;
 }
 
+/** How many receipt times are after afterS (a count without a filtered copy: the monitors run every tick). */
+function receiptsSince(list: readonly number[] | undefined, afterS: number): number {
+  let count = 0;
+  if (list) for (const t of list) if (t > afterS) count++;
+  return count;
+}
+
 /**
  * Frequency liveness (openpilot's "freq_ok"): an input that arrives, but too slowly, is a fault. Fewer than
  * ceil(min_rate_hz × rate_window_s) receipts in the last rate_window_s of the steady clock, once the input has been
  * received for rate_window_s. A stream that stops entirely is caught earlier by its staleness deadline.
  */
 const rateMonitor: Monitor = (i, { steadyS }, p) =>
-  rateInputs(p).flatMap(({ key, label, param, minHz, fault }) => {
+  rateInputs(p).map(({ key, label, param, minHz, fault }) => {
     const deadline = rateDeadline(i, key, minHz, p);
-    const list = i.receipts.get(key) ?? [];
-    const count = list.filter((t) => t > steadyS - p.rate_window_s).length;
+    const count = receiptsSince(i.receipts.get(key), steadyS - p.rate_window_s);
     const n = rateCount(minHz, p);
+    const values = () => [{ key: 'count', value: String(count) }];
     if (deadline === undefined || !(steadyS > deadline)) {
-      return [
-        ok(
-          `rate ${label}`,
-          deadline === undefined
-            ? 'not received yet'
-            : count >= n
-              ? `at least ${n} in the last ${fmt(p.rate_window_s)} s`
-              : `${count} since the first receipt ${fmt(steadyS - i.firstReceiptS.get(key)!, 3)} s ago`,
-          [{ key: 'count', value: String(count) }],
-        ),
-      ];
+      const windowS = p.rate_window_s;
+      const sinceFirstS = steadyS - (i.firstReceiptS.get(key) ?? Number.NaN);
+      const message = () =>
+        deadline === undefined
+          ? 'not received yet'
+          : count >= n
+            ? `at least ${n} in the last ${fmt(windowS)} s`
+            : `${count} since the first receipt ${fmt(sinceFirstS, 3)} s ago`;
+      return ok(`rate ${label}`, message, values);
     }
     const [hz, min] = fmtPair(count / p.rate_window_s, minHz, 1);
-    return [
-      bad(
-        `rate ${label}`,
-        DIAG_LEVEL.error,
-        [
-          {
-            name: fault,
-            message: `${label} rate ${hz} Hz (${count} in the last ${fmt(p.rate_window_s)} s) below ${param} ${min} Hz`,
-          },
-        ],
-        [{ key: 'count', value: String(count) }],
-      ),
-    ];
+    return bad(
+      `rate ${label}`,
+      DIAG_LEVEL.error,
+      [
+        {
+          name: fault,
+          message: `${label} rate ${hz} Hz (${count} in the last ${fmt(p.rate_window_s)} s) below ${param} ${min} Hz`,
+        },
+      ],
+      values,
+    );
   });
 
 /** Every monitor, in report order. Adding a monitor never touches the state machine. */
@@ -451,5 +464,7 @@ export function deadlineStatus(
 /** Runs every monitor. clocks may be a plain ROS time (then the steady clock reads the same, and no previous tick). */
 export function runMonitors(inputs: WatchdogInputs, clocks: TickClocks | number, p: WatchdogParams): MonitorReport[] {
   const c: TickClocks = typeof clocks === 'number' ? { rosS: clocks, steadyS: clocks } : clocks;
-  return MONITORS.flatMap((m) => m(inputs, c, p));
+  const out: MonitorReport[] = [];
+  for (const m of MONITORS) for (const r of m(inputs, c, p)) out.push(r); // a loop: flatMap was slow in V8 (every tick)
+  return out;
 }

@@ -37,6 +37,8 @@ export interface CoreState {
   readonly lastSteadyS?: number;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 export const initialCore = (): CoreState => ({
   state: 'disengaged',
   profile: 'fallback',
@@ -116,7 +118,8 @@ export function tickCore(
     { rosS: nowS, steadyS, prevRosS: core.lastRosS, prevSteadyS: core.lastSteadyS },
     p,
   );
-  const faults = reports.flatMap((r) => r.faults);
+  const faults: Fault[] = [];
+  for (const r of reports) for (const f of r.faults) faults.push(f);
   const measured = egoSpeed(inputs, nowS, p, steadyS);
   const standstill = measured !== undefined && Math.abs(measured) <= p.standstill_speed_mps;
   const autoEngage = p.auto_engage && !core.engagedOnce && core.state === 'disengaged';
@@ -129,21 +132,24 @@ export function tickCore(
     standstill,
   });
   const next = step(core.state, event);
-  const faultText = faults.map((f) => f.message).join('; ');
-  const speedText =
-    measured === undefined
-      ? 'speed unknown (no fresh odometry)'
-      : `speed ${fmt(measured)} m/s ${standstill ? '<=' : '>'} standstill_speed_mps ${fmt(p.standstill_speed_mps)}`;
+  // The texts of transitions and refusals, formatted only on a tick that has one (most ticks have neither).
+  const texts: ReasonTexts = {
+    faults: () => faults.map((f) => f.message).join('; '),
+    speed: () =>
+      measured === undefined
+        ? 'speed unknown (no fresh odometry)'
+        : `speed ${fmt(measured)} m/s ${standstill ? '<=' : '>'} standstill_speed_mps ${fmt(p.standstill_speed_mps)}`,
+  };
 
   let transition: Transition | undefined;
   if (next !== core.state) {
     const reason =
       next === 'stopped' && event === 'fault_stopped'
-        ? `vehicle stopped: ${speedText}; active faults: ${faultText}`
-        : transitionReason(event, faultText, speedText, requests, autoEngage, autoRecover);
+        ? `vehicle stopped: ${texts.speed()}; active faults: ${texts.faults()}`
+        : transitionReason(event, texts, requests, autoEngage, autoRecover);
     transition = { timeS: nowS, from: core.state, to: next, event, reason };
   }
-  const refusals = refusalsOf(core.state, next, event, requests, faultText, speedText, nowS);
+  const refusals = refusalsOf(core.state, next, event, requests, texts, nowS);
 
   // Braking profile: escalate to emergency when a listed fault is active, back to fallback only in nominal.
   const emergencyFault = faults.some((f) => p.emergency.faults.includes(f.name));
@@ -174,19 +180,22 @@ export function tickCore(
   const latestPlan = inputs.trajectory?.msg;
   const planAgeS = latestPlan ? nowS - stampToSeconds(latestPlan.header.stamp) : -1;
   const latency = inputs.timings[inputs.timings.length - 1]?.msg.latency_ms;
+  // Built key by key, not with object spreads: spreads of objects of several shapes took a slow path in V8 (a
+  // tenth of the watchdog's time in a replay); the keys present are the same.
+  const nextCore: Mutable<CoreState> = {
+    state: next,
+    profile,
+    last: command,
+    lastSpeed: speed,
+    engagedOnce: core.engagedOnce || next === 'nominal',
+    reason: transition ? transition.reason : core.reason,
+  };
+  if (lastMeasuredSpeed !== undefined) nextCore.lastMeasuredSpeed = lastMeasuredSpeed;
+  if (Number.isFinite(nowS)) nextCore.lastRosS = nowS;
+  if (Number.isFinite(steadyS)) nextCore.lastSteadyS = steadyS;
   return {
-    core: {
-      state: next,
-      profile,
-      last: command,
-      lastSpeed: speed,
-      ...(lastMeasuredSpeed === undefined ? {} : { lastMeasuredSpeed }),
-      engagedOnce: core.engagedOnce || next === 'nominal',
-      reason: transition ? transition.reason : core.reason,
-      ...(Number.isFinite(nowS) ? { lastRosS: nowS } : {}),
-      ...(Number.isFinite(steadyS) ? { lastSteadyS: steadyS } : {}),
-    },
-    command: { ...command, speed, source: choice.source },
+    core: nextCore,
+    command: { accel: command.accel, curvature: command.curvature, speed, source: choice.source },
     fired,
     reports,
     faults,
@@ -336,7 +345,8 @@ export function noteReceiptRosTime(
     inputs.clockStepBack ??= clockStepBackOf(core.lastRosS, rosS);
     return { core, steppedBack: true };
   }
-  return { core: { ...core, lastRosS: rosS }, steppedBack: false };
+  // Several inputs arrive at one instant: the core stays the same object when its ROS time does not change.
+  return { core: core.lastRosS === rosS ? core : { ...core, lastRosS: rosS }, steppedBack: false };
 }
 
 /**
@@ -350,10 +360,15 @@ export function deadlineTickDue(core: CoreState, inputs: WatchdogInputs, p: Watc
   return stepBack || deadlineStatus(inputs, p, clocks).passed;
 }
 
+/** The fault and speed texts of one tick, formatted when called (only transitions and refusals use them). */
+interface ReasonTexts {
+  readonly faults: () => string;
+  readonly speed: () => string;
+}
+
 function transitionReason(
   event: SafetyEvent,
-  faultText: string,
-  speedText: string,
+  texts: ReasonTexts,
   requests: Requests,
   autoEngage: boolean,
   autoRecover: boolean,
@@ -363,11 +378,11 @@ function transitionReason(
       return requests.disengageReason ?? 'operator disengage';
     case 'fault_moving':
     case 'fault_stopped':
-      return faultText;
+      return texts.faults();
     case 'reset_stopped':
-      return `${requests.reset ? 'operator reset' : autoRecover ? 'auto_recover' : 'reset'} accepted: all monitors healthy, ${speedText}`;
+      return `${requests.reset ? 'operator reset' : autoRecover ? 'auto_recover' : 'reset'} accepted: all monitors healthy, ${texts.speed()}`;
     case 'reset_moving':
-      return `reset refused while moving: ${speedText}`;
+      return `reset refused while moving: ${texts.speed()}`;
     case 'engage':
       return requests.engage === true
         ? 'operator engage: all monitors healthy'
@@ -375,9 +390,9 @@ function transitionReason(
           ? 'auto_engage: first healthy tick'
           : 'engage';
     case 'moving':
-      return `vehicle moving: ${speedText}`;
+      return `vehicle moving: ${texts.speed()}`;
     case 'standstill':
-      return `vehicle stopped: ${speedText}`;
+      return `vehicle stopped: ${texts.speed()}`;
   }
 }
 
@@ -387,18 +402,20 @@ function refusalsOf(
   to: WatchdogState,
   event: SafetyEvent,
   requests: Requests,
-  faultText: string,
-  speedText: string,
+  texts: ReasonTexts,
   timeS: number,
 ): Refusal[] {
   const out: Refusal[] = [];
-  const blocked = () =>
-    event === 'disengage' ? 'disengage requested in the same tick' : faultText ? `active faults: ${faultText}` : '';
+  const blocked = () => {
+    if (event === 'disengage') return 'disengage requested in the same tick';
+    const faultText = texts.faults();
+    return faultText ? `active faults: ${faultText}` : '';
+  };
   if (requests.reset && !(event === 'reset_stopped' && to === 'nominal' && from !== 'nominal')) {
     let reason: string;
     if (from === 'nominal') reason = 'nothing latched in nominal';
     else if (from === 'disengaged') reason = 'reset does not engage; send engage';
-    else reason = blocked() || `vehicle not stopped: ${speedText}`;
+    else reason = blocked() || `vehicle not stopped: ${texts.speed()}`;
     out.push({ timeS, request: 'reset', reason });
   }
   if (requests.engage === true && !(to === 'nominal' && event === 'engage')) {
