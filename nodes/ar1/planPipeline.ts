@@ -1,19 +1,24 @@
 /**
- * One AR1 plan over an abstract graph runner (the onnxruntime worker supplies the real one), split form:
- * vision → prompt (template, image pads, history tokens, 3-axis positions) → prefill (one prompt per plan) → the
- * prompt cache repeated to the K samples → K samples decoded together, one decode step per token with the per-layer
- * cache fed back (past_key_values.{i} ← present.{i}) → the flow-matching expert for the K samples in one batch,
- * attending to each sample's cache up to its <|traj_future_start|> → denormalise → unicycle rollout.
- * Sample s of a plan with seed n draws exactly what sample 0 of a plan with seed n + s draws.
- * No I/O and no clock of its own: `now` is injected for the stage timing.
+ * One AR1 plan, or several together, over an abstract graph runner (the onnxruntime worker supplies the real one).
+ * Split form: vision → prompt (template, image pads, history tokens, 3-axis positions) → prefill (one prompt per plan)
+ * → the prompt cache repeated to the K samples → K samples decoded together, one decode step per token with the
+ * per-layer cache fed back (past_key_values.{i} ← present.{i}) → the flow-matching expert for the K samples in one
+ * batch, attending to each sample's cache up to its <|traj_future_start|> → denormalise → unicycle rollout. Fused form:
+ * vision → prompt → one `generate` run → rollout. Sample s of a plan with seed n draws exactly what sample 0 of a plan
+ * with seed n + s draws. No I/O and no clock of its own: `now` is injected for the stage timing.
+ *
+ * This module holds the entry points (`runPipeline`, `runPipelineBatch`, `checkedRunner`): how plans are grouped
+ * between stages and what happens when a shared run fails. The stages are in pipelinePrefill.ts (vision, prompt,
+ * prefill), pipelineDecode.ts (reasoning), pipelineAction.ts (expert, rollout) and pipelineFused.ts (`generate`); the
+ * types they share in pipelineTypes.ts, whose public ones are re-exported here.
  */
 import { EngineError } from '../core/planningEngine.js';
 import type { EgoHistory } from '../core/planningEngine.js';
 import type { Manifest } from '../bundle/manifest.js';
-import { expert, flowNoise, trajectories } from './pipelineAction.js';
-import { decodeTogether, reasoningTexts } from './pipelineDecode.js';
-import { prefill, prefillFeeds, promptOf, see } from './pipelinePrefill.js';
-import { need } from './pipelineTypes.js';
+import { expert } from './pipelineAction.js';
+import { decodeTogether } from './pipelineDecode.js';
+import { fused } from './pipelineFused.js';
+import { prefill, promptOf, see } from './pipelinePrefill.js';
 import type {
   Decoded,
   GraphRunner,
@@ -24,7 +29,7 @@ import type {
   Prompted,
   Reject,
 } from './pipelineTypes.js';
-import { firstNonFinite, floatAt, floatValues, int64Tensor } from './tensors.js';
+import { firstNonFinite, floatAt } from './tensors.js';
 import type { Tensor } from './tensors.js';
 
 export type { Tensor } from './tensors.js';
@@ -48,6 +53,7 @@ export function checkedRunner(inner: GraphRunner, manifest: Manifest): GraphRunn
   };
 }
 
+/** One plan alone: runPipelineBatch with one plan; its failure is thrown. */
 export async function runPipeline(
   ctx: PipelineContext,
   pixels: Tensor,
@@ -142,58 +148,4 @@ async function finish(ctx: PipelineContext, group: readonly Prefilled[]): Promis
   const out: Array<[number, PipelineOutput]> = [];
   for (const same of byLength.values()) out.push(...(await expert(ctx, same)));
   return out;
-}
-
-/**
- * The fused form: one `generate` run does prefill, the sampled reasoning loop and the flow-matching loop on the
- * device. In: the prompt, seeds (seed + s), the flow noise, the trajectory-token mask as a logit bias and the sampling
- * settings; out: tokens, token counts and normalised actions. Same draws as the split form.
- */
-async function fused(ctx: PipelineContext, p: Prompted): Promise<PipelineOutput> {
-  const { manifest: m, tokenizer: tok, runner, now } = ctx;
-  const { v0, visionMs, reasoningStart: start } = p;
-  const { seed, samples: K } = p.plan;
-  const steps = m.trajectory.steps;
-  const biasSpec = m.graphs.generate!.inputs.find((x) => x.name === 'logit_bias')!;
-  const V = typeof biasSpec.shape[0] === 'number' ? biasSpec.shape[0] : tok.vocabSize;
-  const bias = new Float32Array(V);
-  for (const id of tok.masked) if (id < V) bias[id] = -Infinity;
-  const scalarF = (v: number): Tensor => ({ type: 'float32', data: Float32Array.of(v), dims: [] });
-  const scalarI = (v: number): Tensor => ({ type: 'int64', data: BigInt64Array.of(BigInt(v)), dims: [] });
-  const out = await runner.run('generate', {
-    ...prefillFeeds(m, [p]),
-    seeds: int64Tensor(
-      Array.from({ length: K }, (_, s) => seed + s),
-      [K],
-    ),
-    noise: { type: 'float32', data: flowNoise(seed, K, steps), dims: [K, steps, 2] },
-    logit_bias: { type: 'float32', data: bias, dims: [V] },
-    max_tokens: scalarI(m.sampling.maxTokens),
-    temperature: scalarF(m.sampling.temperature),
-    top_p: scalarF(m.sampling.topP),
-    stop_token: scalarI(tok.trajFutureStart),
-    flow_steps: scalarI(m.action.flowSteps),
-  });
-  const tokens = need(out, 'tokens', 'generate'),
-    counts = need(out, 'token_counts', 'generate');
-  const T = tokens.dims[1]!;
-  const ids = Array.from({ length: K }, (_, s) => {
-    const n = Number((counts.data as BigInt64Array)[s]);
-    return Array.from((tokens.data as BigInt64Array).subarray(s * T, s * T + n), Number);
-  });
-  const texts = reasoningTexts(tok, ids);
-  const t = now();
-  const { samples, actions } = trajectories(m, v0, floatValues(need(out, 'actions', 'generate')), K);
-  const generateMs = t - start;
-  // Reasoning and action run in one graph: the split of its time between them is not observable; it is all
-  // reported as reasoning, and actionMs covers the host rollout only.
-  return {
-    v0,
-    reasoning: { text: texts[0]!, tokens: ids[0]!.length, generationMs: generateMs },
-    samples,
-    timing: { visionMs, reasoningMs: generateMs, actionMs: now() - t },
-    texts,
-    tokenIds: ids,
-    actions,
-  };
 }
