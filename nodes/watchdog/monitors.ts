@@ -417,30 +417,52 @@ export interface Deadline {
  */
 export function pendingDeadlines(i: WatchdogInputs, p: WatchdogParams): Deadline[] {
   const out: Deadline[] = [];
-  const push = (atS: number | undefined, clock: Deadline['clock'], what: string) => {
-    if (atS !== undefined && Number.isFinite(atS)) out.push({ atS, clock, what });
+  visitDeadlines(i, p, (atS, clock, what, cameraTopic) =>
+    out.push({ atS, clock, what: cameraTopic === undefined ? what : `camera ${cameraTopic} ${what}` }),
+  );
+  return out;
+}
+
+/**
+ * Visits each finite input deadline of pendingDeadlines, in its order, with what it is for: the whole text, or for a
+ * camera the text after "camera <topic> " (so that deadlineStatus, run on every receipt, builds no text and no list).
+ */
+function visitDeadlines(
+  i: WatchdogInputs,
+  p: WatchdogParams,
+  visit: (atS: number, clock: Deadline['clock'], what: string, cameraTopic?: string) => void,
+): void {
+  const push = (atS: number | undefined, clock: Deadline['clock'], what: string, cameraTopic?: string) => {
+    if (atS !== undefined && Number.isFinite(atS)) visit(atS, clock, what, cameraTopic);
   };
   if (i.command) push(i.command.receivedS + p.command_gap_s, 'steady', 'command gap');
   if (i.trajectory) push(stampToSeconds(i.trajectory.msg.header.stamp) + p.max_plan_age_s, 'ros', 'plan age');
   if (i.odometry) push(stampToSeconds(i.odometry.msg.header.stamp) + p.odometry_stale_s, 'ros', 'odometry age');
   for (const topic of p.cameras.topics) {
     const c = i.cameras.get(topic);
-    if (c) push(stampToSeconds(c.msg.header.stamp) + p.camera_stale_s, 'ros', `camera ${topic} age`);
+    if (c) push(stampToSeconds(c.msg.header.stamp) + p.camera_stale_s, 'ros', 'age', topic);
   }
   // The same inputs by receipt, on the steady clock (a frozen ROS time cannot keep a stopped input looking fresh).
   if (i.trajectory) push(i.trajectory.receivedS + p.max_plan_age_s + RECEIPT_EPS_S, 'steady', 'plan receipt');
   if (i.odometry) push(i.odometry.receivedS + p.odometry_stale_s + RECEIPT_EPS_S, 'steady', 'odometry receipt');
   for (const topic of p.cameras.topics) {
     const c = i.cameras.get(topic);
-    if (c) push(c.receivedS + p.camera_stale_s + RECEIPT_EPS_S, 'steady', `camera ${topic} receipt`);
+    if (c) push(c.receivedS + p.camera_stale_s + RECEIPT_EPS_S, 'steady', 'receipt', topic);
   }
-  for (const r of rateInputs(p)) push(rateDeadline(i, r.key, r.minHz, p), 'steady', `${r.label} rate`);
-  return out;
+  // The receipt rates, in rateInputs' order and with its labels.
+  const rate = (key: string, minHz: number, what: string, cameraTopic?: string) => {
+    if (rateCount(minHz, p) > 0) push(rateDeadline(i, key, minHz, p), 'steady', what, cameraTopic);
+  };
+  const m = p.min_rate_hz;
+  rate(rateKey('command'), m.command, 'command rate');
+  rate(rateKey('trajectory'), m.trajectory, 'plan rate');
+  rate(rateKey('odometry'), m.odometry, 'odometry rate');
+  for (const topic of p.cameras.topics) rate(rateKey({ camera: topic }), m.cameras, 'rate', topic);
 }
 
 /** Seconds from now until a deadline passes (negative once it has), on its own clock. */
-const secondsUntil = (d: Deadline, clocks: Pick<TickClocks, 'rosS' | 'steadyS'>): number =>
-  d.atS - (d.clock === 'ros' ? clocks.rosS : clocks.steadyS);
+const secondsUntil = (atS: number, clock: Deadline['clock'], clocks: Pick<TickClocks, 'rosS' | 'steadyS'>): number =>
+  atS - (clock === 'ros' ? clocks.rosS : clocks.steadyS);
 
 /**
  * For the deadline timer: whether any pending deadline has passed, and the seconds until the earliest one that has
@@ -453,11 +475,11 @@ export function deadlineStatus(
 ): { passed: boolean; nextS: number } {
   let nextS = Number.POSITIVE_INFINITY;
   let passed = false;
-  for (const d of pendingDeadlines(i, p)) {
-    const s = secondsUntil(d, clocks);
+  visitDeadlines(i, p, (atS, clock) => {
+    const s = secondsUntil(atS, clock, clocks);
     if (s < 0) passed = true;
     else if (s < nextS) nextS = s;
-  }
+  });
   return { passed, nextS };
 }
 

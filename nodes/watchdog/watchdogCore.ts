@@ -38,6 +38,8 @@ export interface CoreState {
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Holds<T extends true> = T;
 
 export const initialCore = (): CoreState => ({
   state: 'disengaged',
@@ -331,6 +333,37 @@ function internalErrorTick(core: CoreState, reason: string, nowS: number, dt: nu
 }
 
 /**
+ * { ...core, lastRosS }, key by key: the same keys (an optional key present only when it is in core), without the
+ * object spread, which took V8's slow path for cores of several shapes on every receipt. CopiedKeys makes a key added
+ * to CoreState a compile error here until it is copied.
+ */
+function withLastRosS(core: CoreState, lastRosS: number): CoreState {
+  const c: Mutable<CoreState> = {
+    state: core.state,
+    profile: core.profile,
+    lastSpeed: core.lastSpeed,
+    engagedOnce: core.engagedOnce,
+    reason: core.reason,
+  };
+  if ('last' in core) c.last = core.last;
+  if ('lastMeasuredSpeed' in core) c.lastMeasuredSpeed = core.lastMeasuredSpeed;
+  c.lastRosS = lastRosS;
+  if ('lastSteadyS' in core) c.lastSteadyS = core.lastSteadyS;
+  return c;
+}
+type CopiedKeys =
+  | 'state'
+  | 'profile'
+  | 'lastSpeed'
+  | 'engagedOnce'
+  | 'reason'
+  | 'last'
+  | 'lastMeasuredSpeed'
+  | 'lastRosS'
+  | 'lastSteadyS';
+type _EveryCoreKeyCopied = Holds<Same<CopiedKeys, keyof CoreState>>;
+
+/**
  * ROS time read at a receipt, kept in core.lastRosS for the next tick to compare against. A step backward (below the
  * latest ROS time seen at a receipt or tick) is held in inputs.clockStepBack until a tick reports it (ROS time may
  * have caught up by then); steppedBack tells the node to run a tick soon.
@@ -346,7 +379,7 @@ export function noteReceiptRosTime(
     return { core, steppedBack: true };
   }
   // Several inputs arrive at one instant: the core stays the same object when its ROS time does not change.
-  return { core: core.lastRosS === rosS ? core : { ...core, lastRosS: rosS }, steppedBack: false };
+  return { core: core.lastRosS === rosS ? core : withLastRosS(core, rosS), steppedBack: false };
 }
 
 /**

@@ -144,6 +144,19 @@ describe('watchdog/controlTick (pure: the tick the node runs)', () => {
     expect(noteReceiptRosTime(a.core, inputs, Number.NaN)).to.deep.equal({ core: a.core, steppedBack: false });
   });
 
+  it('noteReceiptRosTime: the new core has exactly the keys of { ...core, lastRosS }, for every optional key present or not', () => {
+    const optional = ['last', 'lastMeasuredSpeed', 'lastRosS', 'lastSteadyS'] as const;
+    for (let mask = 0; mask < 1 << optional.length; mask++) {
+      const c = Object.fromEntries(
+        Object.entries(driving).filter(([k]) => !optional.some((o, b) => o === k && !(mask & (1 << b)))),
+      ) as unknown as CoreState;
+      const next = noteReceiptRosTime(c, emptyInputs(), 200).core;
+      expect(next).to.deep.equal({ ...c, lastRosS: 200 });
+      expect(Object.keys(next).sort()).to.deep.equal(Object.keys({ ...c, lastRosS: 200 }).sort());
+      expect(noteReceiptRosTime(next, emptyInputs(), 200).core).to.equal(next); // same instant: the same core
+    }
+  });
+
   it('deadlineTickDue: only in nominal, when a deadline has passed or ROS time stepped back', () => {
     const inputs = emptyInputs();
     inputs.command = {

@@ -4,7 +4,7 @@ import { secondsToStamp } from '../../nodes/core/time.js';
 import { DEADLINE_EPSILON_S } from '../../nodes/watchdog/watchdogNode.js';
 import { limitsAt } from '../../nodes/watchdog/limitsGate.js';
 import { emptyInputs } from '../../nodes/watchdog/inputs.js';
-import { pendingDeadlines } from '../../nodes/watchdog/monitors.js';
+import { deadlineStatus, pendingDeadlines } from '../../nodes/watchdog/monitors.js';
 import { makeRig } from './rig.js';
 
 const PERIOD = 0.02;
@@ -147,5 +147,43 @@ describe('watchdog deadline timers (virtual time)', () => {
     expect(d[3]!.atS).to.be.closeTo(10.1, 1e-5); // receipt (steady) + odometry_stale_s (+ 1 µs)
     expect(d[4]!.atS).to.be.closeTo(10.3, 1e-5); // receipt (steady) + camera_stale_s (+ 1 µs)
     expect(d[5]!.atS).to.be.closeTo(11, 1e-9); // first receipt + rate_window_s (fewer than 8 receipts so far)
+  });
+
+  it('deadlineStatus (no list built) agrees with pendingDeadlines at every clock reading; camera rates are named', () => {
+    const cams = { topics: ['/c', '/d'], types: ['image' as const, 'compressed' as const] };
+    const p = { ...makeRig().params, cameras: cams };
+    const i = emptyInputs();
+    for (const [key, t] of [
+      ['command', 10],
+      ['trajectory', 9.8],
+      ['odometry', 10],
+      ['camera /c', 9.9],
+      ['camera /d', 9.7],
+    ] as const) {
+      i.firstReceiptS.set(key, t);
+      i.receipts.set(key, [t]);
+    }
+    i.command = { msg: {} as UnicycleCommand, receivedS: 10 };
+    i.odometry = { msg: odom(9.5, 0, 0), receivedS: 10 };
+    i.cameras.set('/c', { msg: { header: { stamp: secondsToStamp(9), frame_id: '' } }, receivedS: 10 });
+    i.cameras.set('/d', { msg: { header: { stamp: secondsToStamp(9.2), frame_id: '' } }, receivedS: 9.7 });
+    const d = pendingDeadlines(i, p);
+    expect(d.map((x) => x.what).slice(-5)).to.deep.equal([
+      'command rate',
+      'plan rate',
+      'odometry rate',
+      'camera /c rate',
+      'camera /d rate',
+    ]);
+    for (let rosS = 9; rosS <= 11.5; rosS += 0.05) {
+      for (const lag of [-0.3, 0, 0.2]) {
+        const clocks = { rosS, steadyS: rosS + lag };
+        const left = d.map((x) => x.atS - (x.clock === 'ros' ? clocks.rosS : clocks.steadyS));
+        expect(deadlineStatus(i, p, clocks)).to.deep.equal({
+          passed: left.some((s) => s < 0),
+          nextS: Math.min(Infinity, ...left.filter((s) => s >= 0)),
+        });
+      }
+    }
   });
 });
