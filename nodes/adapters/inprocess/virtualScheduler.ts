@@ -20,6 +20,28 @@ class SteppingAction<T> extends VirtualAction<T> {
     if (this !== root) root.remove(this);
     return action.schedule(state, delay);
   }
+
+  /**
+   * Queues the action in time order, then creation order, as RxJS's VirtualAction does, but by a binary search and
+   * one insertion instead of a push and a sort of the whole queue: the queue is always in that order (actions leave
+   * it only from the front, and an action's time and index never change while it is queued), so the place found is
+   * the one the stable sort gave. The sort copied the queue on every schedule (every bus delivery and timer tick):
+   * a tenth of replay's allocations.
+   */
+  protected override requestAsyncId(scheduler: VirtualTimeScheduler, _id?: unknown, delay = 0): number {
+    this.delay = scheduler.frame + delay;
+    const actions = scheduler.actions as Array<SteppingAction<unknown>>;
+    let lo = 0;
+    let hi = actions.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const a = actions[mid]!;
+      if (a.delay > this.delay || (a.delay === this.delay && a.index > this.index)) hi = mid;
+      else lo = mid + 1;
+    }
+    actions.splice(lo, 0, this as SteppingAction<unknown>);
+    return 1;
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { timer } from 'rxjs';
+import { timer, VirtualAction, VirtualTimeScheduler, type SchedulerAction, type SchedulerLike } from 'rxjs';
 import { SteppingScheduler, WorkTracker } from '../../../nodes/adapters/inprocess/virtualScheduler.js';
 import { InProcessBus } from '../../../nodes/adapters/inprocess/bus.js';
 import { InProcessNode } from '../../../nodes/adapters/inprocess/inProcessNode.js';
@@ -73,5 +73,39 @@ describe('adapters/inprocess', () => {
     expect(() => a.createPublisher('std_msgs/msg/Bool', '/t', QOS_COMMAND)).to.throw(
       /topic \/t: expected type std_msgs\/msg\/String/,
     );
+  });
+
+  it("runs actions in the order of RxJS's VirtualTimeScheduler (its queue sorted on every schedule): random workloads with ties, nesting, periodic rescheduling and cancellation", async () => {
+    /** A workload on a scheduler: what ran, when, in order. */
+    const workload = (s: SchedulerLike, seed: number): string[] => {
+      let x = seed;
+      const rnd = (n: number) => {
+        x = (x * 1103515245 + 12345) % 2147483648;
+        return x % n;
+      };
+      const log: string[] = [];
+      let next = 0;
+      const delayOf = () => [0, 0, 1, 2, 5, 10, rnd(40)][rnd(7)]!;
+      const task = (depth: number) =>
+        function (this: SchedulerAction<number>, state?: number) {
+          const id = next++;
+          log.push(`${id}@${s.now()} d${depth} s${state}`);
+          if (state !== undefined && state > 0) this.schedule(state - 1, [1, 3, 0][rnd(3)]); // periodic
+          if (depth < 3) for (let k = rnd(3); k > 0; k--) s.schedule(task(depth + 1), delayOf());
+          if (rnd(5) === 0) s.schedule(task(depth + 1), delayOf()).unsubscribe(); // cancelled before it runs
+        };
+      for (let k = 0; k < 40; k++) s.schedule(task(0), delayOf(), rnd(3) === 0 ? rnd(5) : undefined);
+      return log;
+    };
+    for (let seed = 1; seed <= 30; seed++) {
+      const reference = new VirtualTimeScheduler(VirtualAction, Infinity);
+      const expected = workload(reference, seed);
+      reference.flush();
+      const stepping = new SteppingScheduler(0);
+      const got = workload(stepping, seed);
+      await stepping.advanceTo(10_000);
+      expect(got.length, `seed ${seed}`).to.be.greaterThan(40);
+      expect(got, `seed ${seed}`).to.deep.equal(expected);
+    }
   });
 });
