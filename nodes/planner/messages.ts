@@ -34,22 +34,29 @@ export function checkTrajectory(tr: PlanTrajectory, v0: number): string | undefi
   return undefined;
 }
 
+// The point lists below are built by index loops: Array.from over a typed array with a map function took the slow
+// path in V8 (~4 % of a null-engine replay's CPU for the trajectory's points alone).
+
 export function trajectoryMsg(result: PlanResult, frameId: string): Trajectory {
   const tr = result.trajectory;
-  return {
-    header: header(result.t0S, frameId),
-    dt: tr.dt,
-    initial_speed: result.v0,
-    bundle_id: result.bundleId,
-    points: Array.from(tr.t, (t, i) => ({
-      t,
+  const points: Trajectory['points'] = [];
+  for (let i = 0; i < tr.t.length; i++) {
+    points.push({
+      t: tr.t[i]!,
       x: tr.x[i]!,
       y: tr.y[i]!,
       heading: tr.heading[i]!,
       speed: tr.speed[i]!,
       acceleration: tr.acceleration[i]!,
       curvature: tr.curvature[i]!,
-    })),
+    });
+  }
+  return {
+    header: header(result.t0S, frameId),
+    dt: tr.dt,
+    initial_speed: result.v0,
+    bundle_id: result.bundleId,
+    points,
   };
 }
 
@@ -61,10 +68,9 @@ export function pathMsg(result: PlanResult, frameId: string): Path {
     header: h,
     pose: { position: { x, y, z: 0 }, orientation: { x: 0, y: 0, z: Math.sin(yaw / 2), w: Math.cos(yaw / 2) } },
   });
-  return {
-    header: h,
-    poses: [pose(0, 0, 0), ...Array.from(tr.t, (_t, i) => pose(tr.x[i]!, tr.y[i]!, tr.heading[i]!))],
-  };
+  const poses = [pose(0, 0, 0)];
+  for (let i = 0; i < tr.t.length; i++) poses.push(pose(tr.x[i]!, tr.y[i]!, tr.heading[i]!));
+  return { header: h, poses };
 }
 
 /** The reasoning of a plan with its consistency verdict against the same plan's trajectory. */
