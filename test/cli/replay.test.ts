@@ -113,7 +113,7 @@ describe('cli: ar1 replay, ar1 report merge, ar1 demo', function () {
   it('ar1 demo makes the sample drive and the demo bundle on first use, replays it and prints the headline', async () => {
     const r = await run(['demo', '--dir', join(dir, 'demo'), '--samples', '1']);
     expect(r.status, r.stderr).to.equal(0);
-    expect(r.stderr).to.match(/making the demo bundle/);
+    expect(r.stderr).to.match(/made the demo bundle in /);
     expect(r.stdout).to.match(/frames {5}received \d+, planned \d+/);
     expect(r.stdout).to.match(/report {5}.*report\.html/);
     // The demo network's reasoning says what its trajectory does, on the shipped drive: every judged plan consistent.
