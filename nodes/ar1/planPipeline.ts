@@ -143,7 +143,9 @@ async function finish(ctx: PipelineContext, group: readonly Prefilled[]): Promis
   const byLength = new Map<number, Decoded[]>();
   for (const d of decoded) {
     const P = d.cache[0]!.dims[2]!;
-    byLength.set(P, [...(byLength.get(P) ?? []), d]);
+    const same = byLength.get(P);
+    if (same) same.push(d);
+    else byLength.set(P, [d]);
   }
   const out: Array<[number, PipelineOutput]> = [];
   for (const same of byLength.values()) out.push(...(await expert(ctx, same)));
