@@ -7,6 +7,9 @@ import { lastAtOrBefore } from '../planner/frameSelection.js';
 
 const timeOf = (p: OdometrySample): number => p.tS;
 
+/** [s] at() and the future path are undefined across a gap in the odometry longer than this. */
+const MAX_GAP_S = 0.5;
+
 export interface PoseSample {
   tS: number;
   x: number;
@@ -50,15 +53,20 @@ export class GroundTruthPath {
   }
 
   /** Pose at tS by linear interpolation (yaw along the shortest arc); undefined outside the recorded span or across a gap. */
-  at(tS: number, maxGapS = 0.5): PoseSample | undefined {
+  at(tS: number, maxGapS = MAX_GAP_S): PoseSample | undefined {
+    const i = this.#segment(tS, maxGapS);
+    if (i < 0) return undefined;
     const p = this.#poses;
-    if (p.length === 0 || tS < p[0]!.tS || tS > p[p.length - 1]!.tS) return undefined;
-    const i = lastAtOrBefore(p, tS, timeOf);
-    const a = p[i]!;
-    const b = p[Math.min(i + 1, p.length - 1)]!;
-    if (b.tS - a.tS > maxGapS) return undefined;
-    const q = interpolatePose(a, b, tS); // linear position, yaw along the shortest arc (the planner's own interpolation)
+    const q = interpolatePose(p[i]!, p[Math.min(i + 1, p.length - 1)]!, tS); // the planner's own interpolation
     return { tS, x: q.x, y: q.y, yaw: q.yaw };
+  }
+
+  /** Index of the pose at or before tS, whose segment to the next pose at() interpolates in; −1 where at() is undefined. */
+  #segment(tS: number, maxGapS: number): number {
+    const p = this.#poses;
+    if (p.length === 0 || tS < p[0]!.tS || tS > p[p.length - 1]!.tS) return -1;
+    const i = lastAtOrBefore(p, tS, timeOf);
+    return p[Math.min(i + 1, p.length - 1)]!.tS - p[i]!.tS > maxGapS ? -1 : i;
   }
 
   /** Future positions at t0 + times[i], in the rig frame at t0; null where odometry does not cover the time. */
@@ -68,14 +76,22 @@ export class GroundTruthPath {
     const c = Math.cos(origin.yaw);
     const s = Math.sin(origin.yaw);
     const out: Array<{ x: number; y: number } | null> = [];
+    const p = this.#poses;
     for (let i = 0; i < times.length; i++) {
-      const q = this.at(t0S + times[i]!);
-      if (!q) {
+      const tS = t0S + times[i]!;
+      const k = this.#segment(tS, MAX_GAP_S);
+      if (k < 0) {
         out.push(null);
         continue;
       }
-      const dx = q.x - origin.x;
-      const dy = q.y - origin.y;
+      // at()'s position without its two objects per step: interpolatePose's arithmetic for x and y (its yaw, the
+      // only part that can differ, is not used here).
+      const a = p[k]!;
+      const b = p[Math.min(k + 1, p.length - 1)]!;
+      const span = b.tS - a.tS;
+      const f = span > 0 ? Math.min(1, Math.max(0, (tS - a.tS) / span)) : 0;
+      const dx = a.x + (b.x - a.x) * f - origin.x;
+      const dy = a.y + (b.y - a.y) * f - origin.y;
       out.push({ x: c * dx + s * dy, y: -s * dx + c * dy });
     }
     return out;

@@ -70,4 +70,36 @@ describe('replay/metrics', () => {
     expect(sum.ade['6.4']).to.equal(null);
     expect(scorePlan({ t0S: 99, t: steps, samples: [{ x, y }] }, truth)).to.equal(undefined);
   });
+
+  it('futureInRigFrame is at() at each time, expressed in the rig frame at t0, exactly: random paths with gaps, times outside the span', () => {
+    let x = 7;
+    const rnd = () => {
+      x = (x * 1103515245 + 12345) % 2147483648;
+      return x / 2147483648;
+    };
+    for (let run = 0; run < 20; run++) {
+      const poses: PoseSample[] = [];
+      let t = 100;
+      for (let k = 0; k < 400; k++) {
+        t += rnd() < 0.02 ? 0.6 + rnd() : 0.005 + 0.03 * rnd(); // now and then a gap over 0.5 s
+        poses.push({ tS: t, x: 50 * rnd() - 25, y: 50 * rnd() - 25, yaw: 7 * rnd() - 3.5 });
+      }
+      const truth = new GroundTruthPath(poses);
+      const t0 = 99 + (t - 98) * rnd();
+      const times = Float64Array.from({ length: 64 }, (_, i) => 0.1 * (i + 1) + (run % 3 === 0 ? rnd() * 0.01 : 0));
+      const origin = truth.at(t0);
+      const expected = origin
+        ? Array.from(times, (dt) => {
+            const q = truth.at(t0 + dt);
+            if (!q) return null;
+            const c = Math.cos(origin.yaw);
+            const s = Math.sin(origin.yaw);
+            const dx = q.x - origin.x;
+            const dy = q.y - origin.y;
+            return { x: c * dx + s * dy, y: -s * dx + c * dy };
+          })
+        : undefined;
+      expect(truth.futureInRigFrame(t0, times), `run ${run}`).to.deep.equal(expected);
+    }
+  });
 });
