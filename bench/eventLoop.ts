@@ -9,7 +9,7 @@
  * p99 1.2–1.3 ms when the machine is quiet and 2.7–3 ms while other processes load it, so the planner's figure is
  * read against the idle one from the same run (the excess over idle).
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { asyncScheduler, interval, Subscription } from 'rxjs';
 import { createOnnxEngine } from '../nodes/adapters/onnxruntime/index.js';
 import { plannerRig } from './rig.js';
@@ -22,8 +22,17 @@ export interface EventLoopOptions {
   providers: string[];
   frames: readonly Uint8Array[];
   encoding?: 'rgb8' | 'jpeg';
-  /** Seconds before sampling starts (engine warm-up, history fill). */
+  /**
+   * Start-up before sampling: at least warmupS seconds, and until warmupPlans plans have completed and the frame
+   * rings have allocated no slot for a second (at most maxWarmupS). The first seconds are not planning yet: the
+   * rings' slots are allocated and first written (page faults on the main thread), the history fills, and the first
+   * plans warm the model up. They are sampled apart, as the start-up figures.
+   */
   warmupS: number;
+  /** Plans to complete before sampling (default 8). */
+  warmupPlans?: number;
+  /** Longest start-up [s] (default 20): sampling starts then whatever the plans and rings did. */
+  maxWarmupS?: number;
   durationS: number;
 }
 
@@ -43,6 +52,10 @@ export interface EventLoopFigures {
   /** How long each engine.plan() call blocked the main thread (synchronous frame copy) [ms]. */
   planCallP50Ms: number;
   planCallMaxMs: number;
+  /** The start-up window before sampling (its length [s], and the same histogram over it [ms]). */
+  startupS: number;
+  startupP99Ms: number;
+  startupMaxMs: number;
 }
 
 const wait = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -72,7 +85,8 @@ export async function idleBaseline(durationS: number): Promise<IdleBaseline> {
 }
 
 export async function benchEventLoop(o: EventLoopOptions): Promise<EventLoopFigures> {
-  const engine = new TimedEngine(await createOnnxEngine({ bundleDir: o.bundleDir, executionProviders: o.providers }));
+  const inner = await createOnnxEngine({ bundleDir: o.bundleDir, executionProviders: o.providers });
+  const engine = new TimedEngine(inner);
   const subs = new Subscription();
   try {
     const rig = plannerRig({
@@ -93,7 +107,24 @@ export async function benchEventLoop(o: EventLoopOptions): Promise<EventLoopFigu
     let cycle = 0;
     subs.add(interval(20, asyncScheduler).subscribe(() => rig.odometry(nowS())));
     subs.add(interval(100, asyncScheduler).subscribe(() => rig.cameras(nowS(), cycle++)));
+    const startup = monitorEventLoopDelay({ resolution: 1 });
+    startup.enable();
+    const t0 = performance.now();
+    const elapsedS = () => (performance.now() - t0) / 1000;
+    let slots = inner.ringStats.allocations;
+    let slotsSteadySinceS = 0;
     await wait(o.warmupS * 1000);
+    while (elapsedS() < (o.maxWarmupS ?? 20)) {
+      const now = inner.ringStats.allocations;
+      if (now !== slots) {
+        slots = now;
+        slotsSteadySinceS = elapsedS();
+      }
+      if (engine.records.length >= (o.warmupPlans ?? 8) && elapsedS() - slotsSteadySinceS >= 1) break;
+      await wait(100);
+    }
+    startup.disable();
+    const startupS = round(elapsedS());
     const h = monitorEventLoopDelay({ resolution: 1 });
     const plans0 = engine.records.length;
     counting = true;
@@ -123,6 +154,9 @@ export async function benchEventLoop(o: EventLoopOptions): Promise<EventLoopFigu
         ),
       ),
       planCallMaxMs: round(Math.max(...recs.map((r) => r.callMs))),
+      startupS,
+      startupP99Ms: round(startup.percentile(99) / 1e6),
+      startupMaxMs: round(startup.max / 1e6),
     };
   } finally {
     subs.unsubscribe();

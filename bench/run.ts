@@ -134,9 +134,11 @@ async function main(): Promise<void> {
     eventLoop.push(f);
     log(
       `[event loop] ${bundle}: delay p50 ${f.delayP50Ms} ms, p99 ${f.delayP99Ms} ms, max ${f.delayMaxMs} ms over ${f.durationS} s; ${f.plansCompleted} plans (session.run p50 ${f.sessionRunP50Ms} ms), ` +
-        `${f.commandsPerS} commands/s; plan() blocked the caller p50 ${f.planCallP50Ms} ms, max ${f.planCallMaxMs} ms`,
+        `${f.commandsPerS} commands/s; plan() blocked the caller p50 ${f.planCallP50Ms} ms, max ${f.planCallMaxMs} ms; ` +
+        `start-up before it (rings allocated, first plans) ${f.startupS} s: p99 ${f.startupP99Ms} ms, max ${f.startupMaxMs} ms`,
     );
     v('2 event loop', `${bundle}: delay p99 [ms]`, f.delayP99Ms, '≤ 2 ms', f.delayP99Ms <= 2);
+    v('2 event loop', `${bundle}: start-up delay p99 [ms]`, f.startupP99Ms, '(info: before steady planning)', null);
     v(
       '2 event loop',
       `${bundle}: delay p99 − idle process p99 [ms]`,

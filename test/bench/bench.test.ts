@@ -80,9 +80,13 @@ describe('bench', function () {
       providers: ['cpu'],
       frames: rawFrames(4, H, W),
       warmupS: 2,
+      warmupPlans: 2,
       durationS: 0.5,
     });
     expect(f.samples).to.be.greaterThan(0);
+    // Sampling began after the start-up: at least warmupS, and the plans asked for had completed by then.
+    expect(f.startupS).to.be.at.least(2);
+    expect(f.startupP99Ms).to.be.at.most(f.startupMaxMs);
     expect(f.delayP50Ms).to.be.at.most(f.delayP99Ms);
     expect(f.delayP99Ms).to.be.at.most(f.delayMaxMs);
     expect(f.commandsPerS).to.be.greaterThan(0);
