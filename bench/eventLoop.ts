@@ -9,30 +9,21 @@
  * p99 1.2–1.3 ms when the machine is quiet and 2.7–3 ms while other processes load it, so the planner's figure is
  * read against the idle one from the same run (the excess over idle).
  */
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { asyncScheduler, interval, Subscription } from 'rxjs';
 import { createOnnxEngine } from '../nodes/adapters/onnxruntime/index.js';
 import { plannerRig } from './rig.js';
+import { steadyPlanning, wait, type SteadyOptions } from './steadyPlanning.js';
 import { percentile, round } from './stats.js';
 import { TimedEngine } from './timedEngine.js';
 
-export interface EventLoopOptions {
+/** warmupS, warmupPlans, maxWarmupS: the start-up waited out before sampling (steadyPlanning). */
+export interface EventLoopOptions extends SteadyOptions {
   bundleDir: string;
   bundle: string;
   providers: string[];
   frames: readonly Uint8Array[];
   encoding?: 'rgb8' | 'jpeg';
-  /**
-   * Start-up before sampling: at least warmupS seconds, and until warmupPlans plans have completed and the frame
-   * rings have allocated no slot for a second (at most maxWarmupS). The first seconds are not planning yet: the
-   * rings' slots are allocated and first written (page faults on the main thread), the history fills, and the first
-   * plans warm the model up. They are sampled apart, as the start-up figures.
-   */
-  warmupS: number;
-  /** Plans to complete before sampling (default 8). */
-  warmupPlans?: number;
-  /** Longest start-up [s] (default 20): sampling starts then whatever the plans and rings did. */
-  maxWarmupS?: number;
   durationS: number;
 }
 
@@ -57,8 +48,6 @@ export interface EventLoopFigures {
   startupP99Ms: number;
   startupMaxMs: number;
 }
-
-const wait = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export interface IdleBaseline {
   durationS: number;
@@ -109,22 +98,14 @@ export async function benchEventLoop(o: EventLoopOptions): Promise<EventLoopFigu
     subs.add(interval(100, asyncScheduler).subscribe(() => rig.cameras(nowS(), cycle++)));
     const startup = monitorEventLoopDelay({ resolution: 1 });
     startup.enable();
-    const t0 = performance.now();
-    const elapsedS = () => (performance.now() - t0) / 1000;
-    let slots = inner.ringStats.allocations;
-    let slotsSteadySinceS = 0;
-    await wait(o.warmupS * 1000);
-    while (elapsedS() < (o.maxWarmupS ?? 20)) {
-      const now = inner.ringStats.allocations;
-      if (now !== slots) {
-        slots = now;
-        slotsSteadySinceS = elapsedS();
-      }
-      if (engine.records.length >= (o.warmupPlans ?? 8) && elapsedS() - slotsSteadySinceS >= 1) break;
-      await wait(100);
-    }
+    const startupS = round(
+      await steadyPlanning(
+        o,
+        () => engine.records.length,
+        () => inner.ringStats.allocations,
+      ),
+    );
     startup.disable();
-    const startupS = round(elapsedS());
     const h = monitorEventLoopDelay({ resolution: 1 });
     const plans0 = engine.records.length;
     counting = true;

@@ -8,15 +8,16 @@
 import { asyncScheduler, interval, Subscription } from 'rxjs';
 import { createOnnxEngine, type OnnxEngine } from '../nodes/adapters/onnxruntime/index.js';
 import { plannerRig } from './rig.js';
+import { steadyPlanning, wait, type SteadyOptions } from './steadyPlanning.js';
 import { percentile, round } from './stats.js';
 import { TimedEngine } from './timedEngine.js';
 
-export interface TransportOptions {
+/** warmupS, warmupPlans, maxWarmupS: the start-up waited out before sampling (steadyPlanning). */
+export interface TransportOptions extends SteadyOptions {
   bundleDir: string;
   bundle: string;
   providers: string[];
   frames: readonly Uint8Array[];
-  warmupS: number;
   durationS: number;
 }
 
@@ -32,13 +33,11 @@ export interface TransportFigures {
   admittedBytesPerFrame: number;
   /** Time engine.plan() blocked the caller [ms]. */
   planCallMs: { p50: number; p99: number; max: number };
-  /** One frame's memcpy (the receipt copy) [ms], p50 over repetitions on the same bytes. */
+  /** One frame's memcpy (the receipt copy) [ms], p50 over copies of distinct frames into rotating slots. */
   frameCopyMs: number;
   /** planCallMs.p99 / frameCopyMs. */
   planCallToFrameCopyP99: number;
 }
-
-const wait = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export async function benchTransport(o: TransportOptions): Promise<TransportFigures> {
   const onnx: OnnxEngine = await createOnnxEngine({ bundleDir: o.bundleDir, executionProviders: o.providers });
@@ -56,7 +55,11 @@ export async function benchTransport(o: TransportOptions): Promise<TransportFigu
     let cycle = 0;
     subs.add(interval(20, asyncScheduler).subscribe(() => rig.odometry(nowS())));
     subs.add(interval(100, asyncScheduler).subscribe(() => rig.cameras(nowS(), cycle++)));
-    await wait(o.warmupS * 1000);
+    await steadyPlanning(
+      o,
+      () => engine.records.length,
+      () => onnx.ringStats.allocations,
+    );
     const t0 = onnx.transportStats;
     const r0 = onnx.ringStats;
     const plans0 = engine.records.length;
@@ -68,11 +71,17 @@ export async function benchTransport(o: TransportOptions): Promise<TransportFigu
     const recs = engine.records.slice(plans0);
     const plans = Math.max(1, t1.plans - t0.plans);
     const calls = recs.map((r) => r.callMs);
-    // The copy every frame costs once: one frame into a SharedArrayBuffer of its size.
-    const src = o.frames[0]!;
-    const dst = new Uint8Array(new SharedArrayBuffer(src.length));
+    // The copy every frame costs once: a received frame into a ring slot of its size. As on receipt, the source is a
+    // frame not copied just before and the slot one written a while ago (the copies rotate over the distinct frames
+    // and over 8 slots, 50 MB, more than the caches hold); copying one frame again and again into one buffer reads
+    // ~0.3 ms where this reads ~0.47 (1080p rgb8, this VM), as caches serve part of it. The slots are written once
+    // first, so the first-write page faults of start-up are not counted.
+    const size = o.frames[0]!.length;
+    const slots = Array.from({ length: 8 }, () => new Uint8Array(new SharedArrayBuffer(size)).fill(1));
     const copies: number[] = [];
-    for (let i = 0; i < 30; i++) {
+    for (let i = 0; i < 40; i++) {
+      const src = o.frames[i % o.frames.length]!;
+      const dst = slots[i % slots.length]!;
       const t = performance.now();
       dst.set(src);
       copies.push(performance.now() - t);

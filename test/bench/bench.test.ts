@@ -9,6 +9,7 @@ import { benchBundle, jpegFrames, rawFrames } from '../../bench/fixtures.js';
 import { benchMemory } from '../../bench/memory.js';
 import { NullEngine } from '../../bench/nullEngine.js';
 import { benchPipeline } from '../../bench/pipeline.js';
+import { benchTransport } from '../../bench/transport.js';
 import { benchReplay } from '../../bench/replay.js';
 import { percentile, summarize, type Summary } from '../../bench/stats.js';
 import { benchWatchdog } from '../../bench/watchdog.js';
@@ -90,6 +91,25 @@ describe('bench', function () {
     expect(f.delayP50Ms).to.be.at.most(f.delayP99Ms);
     expect(f.delayP99Ms).to.be.at.most(f.delayMaxMs);
     expect(f.commandsPerS).to.be.greaterThan(0);
+  });
+
+  it("frames once: plans read their frames in place and the copy reference is one frame's copy", async () => {
+    const H = 64,
+      W = 112;
+    const f = await benchTransport({
+      bundleDir: benchBundle({ name: 'demo', height: H, width: W }, dir),
+      bundle: 'demo',
+      providers: ['cpu'],
+      frames: rawFrames(4, H, W),
+      warmupS: 2,
+      durationS: 1,
+    });
+    expect(f.plans).to.be.greaterThan(0);
+    expect(f.copiedBytesPerPlan).to.equal(0);
+    expect(f.ringFramesPerPlan).to.equal(16);
+    expect(f.admittedBytesPerFrame).to.equal(H * W * 3);
+    expect(f.frameCopyMs).to.be.greaterThan(0);
+    expect(Number.isFinite(f.planCallToFrameCopyP99) && f.planCallToFrameCopyP99 > 0).to.equal(true);
   });
 
   it('event loop: the idle baseline samples the same histogram with nothing running', async () => {
