@@ -77,35 +77,27 @@ const NO_VALUES = (): Values => [];
  * tick, but only /diagnostics reads the text, and it goes out on one tick in control_rate_hz / diagnostics_rate_hz
  * and on transitions; formatting every status on every tick was half of the watchdog's monitor time. The level and
  * the faults are made at once: their messages go out in every SafetyState and decide the transitions.
- * message and values are getters, so each read formats them again, to the same text; toJSON gives the plain report
- * (a deep equality that compares own properties sees only name, level and faults).
+ * message and values are own enumerable getters, so each read formats them again, to the same text, and a spread,
+ * structuredClone, JSON or deep equality of the report sees them as plain properties.
  */
-class LazyReport implements MonitorReport {
-  readonly #message: () => string;
-  readonly #values: () => Values;
-
-  constructor(
-    readonly name: string,
-    readonly level: DiagLevel,
-    readonly faults: readonly Fault[],
-    message: () => string,
-    values: () => Values,
-  ) {
-    this.#message = message;
-    this.#values = values;
-  }
-
-  get message(): string {
-    return this.#message();
-  }
-
-  get values(): Values {
-    return this.#values();
-  }
-
-  toJSON(): MonitorReport {
-    return { name: this.name, level: this.level, message: this.message, values: this.values, faults: this.faults };
-  }
+function lazyReport(
+  name: string,
+  level: DiagLevel,
+  faults: readonly Fault[],
+  message: () => string,
+  values: () => Values,
+): MonitorReport {
+  return {
+    name,
+    level,
+    faults,
+    get message() {
+      return message();
+    },
+    get values() {
+      return values();
+    },
+  };
 }
 
 /** A report with no fault at the given level (OK, or WARN for a warning that does not stop the vehicle). */
@@ -114,7 +106,7 @@ export const okReport = (
   message: () => string,
   values: () => Values = NO_VALUES,
   level: DiagLevel = DIAG_LEVEL.ok,
-): MonitorReport => new LazyReport(name, level, [], message, values);
+): MonitorReport => lazyReport(name, level, [], message, values);
 
 /** A report that raises faults (level ERROR or STALE): its message is the faults' messages joined with "; ". */
 export const badReport = (
@@ -122,4 +114,4 @@ export const badReport = (
   level: DiagLevel,
   faults: readonly Fault[],
   values: () => Values = NO_VALUES,
-): MonitorReport => new LazyReport(name, level, faults, () => faults.map((f) => f.message).join('; '), values);
+): MonitorReport => lazyReport(name, level, faults, () => faults.map((f) => f.message).join('; '), values);

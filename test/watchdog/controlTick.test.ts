@@ -28,7 +28,9 @@ function throwingInputs(): WatchdogInputs {
   return i;
 }
 
-const driving: CoreState = {
+/** Every key of CoreState set (Required: a key added to CoreState must be added here, and the key-set test below then
+ * checks that noteReceiptRosTime copies it). */
+const driving: Required<CoreState> = {
   ...initialCore(),
   state: 'nominal',
   engagedOnce: true,
@@ -146,6 +148,13 @@ describe('watchdog/controlTick (pure: the tick the node runs)', () => {
 
   it('noteReceiptRosTime: the new core has exactly the keys of { ...core, lastRosS }, for every optional key present or not', () => {
     const optional = ['last', 'lastMeasuredSpeed', 'lastRosS', 'lastSteadyS'] as const;
+    // The optional keys listed are exactly CoreState's optional keys (driving has every key set).
+    const required = Object.keys(initialCore());
+    expect(
+      Object.keys(driving)
+        .filter((k) => !required.includes(k))
+        .sort(),
+    ).to.deep.equal([...optional].sort());
     for (let mask = 0; mask < 1 << optional.length; mask++) {
       const c = Object.fromEntries(
         Object.entries(driving).filter(([k]) => !optional.some((o, b) => o === k && !(mask & (1 << b)))),

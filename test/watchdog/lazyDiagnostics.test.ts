@@ -3,7 +3,7 @@ import { CONSISTENCY, type DiagnosticStatus, type Reasoning } from '../../nodes/
 import { QOS_COMMAND } from '../../nodes/core/qos.js';
 import { secondsToStamp } from '../../nodes/core/time.js';
 import { noteReasoning } from '../../nodes/watchdog/consistencyMonitor.js';
-import { DIAG_LEVEL, type MonitorReport } from '../../nodes/watchdog/faults.js';
+import { badReport, DIAG_LEVEL, okReport, type MonitorReport } from '../../nodes/watchdog/faults.js';
 import { emptyInputs, type WatchdogInputs } from '../../nodes/watchdog/inputs.js';
 import { runMonitors } from '../../nodes/watchdog/monitors.js';
 import { loadWatchdogParams } from '../../nodes/watchdog/params.js';
@@ -124,6 +124,27 @@ describe('watchdog: diagnostics text formatted when read', () => {
       expect(snapshot(reports)).to.deep.equal(atTick); // read twice: the same text
     });
   }
+
+  it('a report copied by spread, structuredClone or JSON keeps its message and values', () => {
+    let n = 1;
+    const fault = { name: 'plan_stale', message: 'plan 0.600 s old > 0.500 s' } as MonitorReport['faults'][number];
+    for (const r of [
+      okReport(
+        'rate',
+        () => `${n} Hz`,
+        () => [{ key: 'hz', value: String(n) }],
+      ),
+      badReport('plan', DIAG_LEVEL.error, [fault], () => [{ key: 'age_s', value: '0.600' }]),
+    ]) {
+      const plain = { name: r.name, level: r.level, faults: r.faults, message: r.message, values: r.values };
+      expect({ ...r }).to.deep.equal(plain);
+      expect(structuredClone(r)).to.deep.equal(plain);
+      expect(JSON.parse(JSON.stringify(r))).to.deep.equal(JSON.parse(JSON.stringify(plain)));
+      expect(r).to.deep.equal(plain);
+    }
+    n = 2; // read again, a report formats again
+    expect(okReport('rate', () => `${n} Hz`).message).to.equal('2 Hz');
+  });
 
   it('the situations cover OK, WARN, ERROR and STALE statuses, with and without values', () => {
     const levels = new Set<number>();

@@ -108,4 +108,27 @@ describe('adapters/inprocess', () => {
       expect(got, `seed ${seed}`).to.deep.equal(expected);
     }
   });
+  it('an action that ran and is scheduled again keeps its lower index among actions due at the same time, as in RxJS', async () => {
+    const workload = (s: SchedulerLike): string[] => {
+      const log: string[] = [];
+      const first = s.schedule(function (this: SchedulerAction<string>, tag?: string) {
+        log.push(`${tag ?? 'first'}@${s.now()}`);
+      }, 0) as unknown as SchedulerAction<string>;
+      s.schedule(() => {
+        // Made now, so with higher indexes than first; due at 6 like first's second run.
+        s.schedule(() => log.push(`a@${s.now()}`), 5);
+        first.schedule('again', 5);
+        s.schedule(() => log.push(`b@${s.now()}`), 5);
+      }, 1);
+      return log;
+    };
+    const reference = new VirtualTimeScheduler(VirtualAction, Infinity);
+    const expected = workload(reference);
+    reference.flush();
+    const stepping = new SteppingScheduler(0);
+    const got = workload(stepping);
+    await stepping.advanceTo(100);
+    expect(expected).to.have.length(4);
+    expect(got).to.deep.equal(expected);
+  });
 });
