@@ -244,11 +244,20 @@ export class OnnxEngine implements PlanningEngine {
     }
     if (copies.length > 0) hold.pool = this.#pool.acquire(total);
     const h = input.history;
+    // A copy (the caller may reuse its arrays before the message goes out), in one buffer: a Float64Array of 16
+    // values lies outside V8's heap, and four of them cost ~12 µs of the call where one costs ~3 (the views are
+    // cloned with their one buffer).
+    const n = h.x.length;
+    const copy = new Float64Array(4 * n);
+    copy.set(h.x, 0);
+    copy.set(h.y, n);
+    copy.set(h.z, 2 * n);
+    copy.set(h.yaw, 3 * n);
     const history = {
-      x: Float64Array.from(h.x),
-      y: Float64Array.from(h.y),
-      z: Float64Array.from(h.z),
-      yaw: Float64Array.from(h.yaw),
+      x: copy.subarray(0, n),
+      y: copy.subarray(n, 2 * n),
+      z: copy.subarray(2 * n, 3 * n),
+      yaw: copy.subarray(3 * n, 4 * n),
       dt: h.dt,
     };
     const id = this.#nextId++;
