@@ -10,9 +10,10 @@ import {
   type MonitorReport,
 } from './faults.js';
 import type { WatchdogParams } from './params.js';
+import { rateDeadline, rateInputs } from './rateInputs.js';
 import { consistencyMonitor } from './consistencyMonitor.js';
 import { speedMismatchOf } from './egoSpeed.js';
-import { RECEIPT_EPS_S, rateCount, rateKey, type Received, type TickClocks, type WatchdogInputs } from './inputs.js';
+import { RECEIPT_EPS_S, rateCount, type Received, type TickClocks, type WatchdogInputs } from './inputs.js';
 
 /** The report of one monitor: a diagnostic status and the faults it raises (an ERROR/STALE status has ≥ 1). */
 type Monitor = (inputs: WatchdogInputs, clocks: TickClocks, p: WatchdogParams) => MonitorReport[];
@@ -300,52 +301,6 @@ const planningMonitor: Monitor = (i, _nowS, p) => {
   return [ok('planning', msg, values, over > 0 ? DIAG_LEVEL.warn : DIAG_LEVEL.ok)];
 };
 
-/** The rate-monitored inputs of these parameters: [key, label, min_rate_hz key, min rate, fault]. */
-function rateInputs(
-  p: WatchdogParams,
-): Array<{ key: string; label: string; param: string; minHz: number; fault: Fault['name'] }> {
-  const m = p.min_rate_hz;
-  return [
-    {
-      key: rateKey('command'),
-      label: 'command',
-      param: 'min_rate_hz.command',
-      minHz: m.command,
-      fault: 'command_slow' as const,
-    },
-    {
-      key: rateKey('trajectory'),
-      label: 'plan',
-      param: 'min_rate_hz.trajectory',
-      minHz: m.trajectory,
-      fault: 'plan_slow' as const,
-    },
-    {
-      key: rateKey('odometry'),
-      label: 'odometry',
-      param: 'min_rate_hz.odometry',
-      minHz: m.odometry,
-      fault: 'odometry_slow' as const,
-    },
-    ...p.cameras.topics.map((topic) => ({
-      key: rateKey({ camera: topic }),
-      label: `camera ${topic}`,
-      param: 'min_rate_hz.cameras',
-      minHz: m.cameras,
-      fault: 'camera_slow' as const,
-    })),
-  ].filter((r) => rateCount(r.minHz, p) > 0);
-}
-
-/** Steady time [s] at which an input's receipt rate fails, or undefined when it is not yet judged (never received). */
-function rateDeadline(i: WatchdogInputs, key: string, minHz: number, p: WatchdogParams): number | undefined {
-  const first = i.firstReceiptS.get(key);
-  if (first === undefined) return undefined;
-  const n = rateCount(minHz, p);
-  const list = i.receipts.get(key) ?? [];
-  return (list.length >= n ? list[list.length - n]! : first) + p.rate_window_s;
-}
-
 /** How many receipt times are after afterS (a count without a filtered copy: the monitors run every tick). */
 function receiptsSince(list: readonly number[] | undefined, afterS: number): number {
   let count = 0;
@@ -401,87 +356,6 @@ const MONITORS: readonly Monitor[] = [
   rateMonitor,
   consistencyMonitor,
 ];
-
-/** An input deadline: when it passes, on which clock, and for what. */
-export interface Deadline {
-  readonly atS: number;
-  readonly clock: 'ros' | 'steady';
-  readonly what: string;
-}
-
-/**
- * The deadlines of the latest inputs, for the node's deadline timer: on ROS time, plan t0 + max_plan_age_s, odometry
- * stamp + odometry_stale_s, camera stamp + camera_stale_s; on the steady clock, command receipt + command_gap_s and
- * the moment each monitored receipt rate would fall below its minimum. Only finite ones; the monitors fault once the
- * clock is strictly past them.
- */
-export function pendingDeadlines(i: WatchdogInputs, p: WatchdogParams): Deadline[] {
-  const out: Deadline[] = [];
-  visitDeadlines(i, p, (atS, clock, what, cameraTopic) =>
-    out.push({ atS, clock, what: cameraTopic === undefined ? what : `camera ${cameraTopic} ${what}` }),
-  );
-  return out;
-}
-
-/**
- * Visits each finite input deadline of pendingDeadlines, in its order, with what it is for: the whole text, or for a
- * camera the text after "camera <topic> " (so that deadlineStatus, run on every receipt, builds no text and no list).
- */
-function visitDeadlines(
-  i: WatchdogInputs,
-  p: WatchdogParams,
-  visit: (atS: number, clock: Deadline['clock'], what: string, cameraTopic?: string) => void,
-): void {
-  const push = (atS: number | undefined, clock: Deadline['clock'], what: string, cameraTopic?: string) => {
-    if (atS !== undefined && Number.isFinite(atS)) visit(atS, clock, what, cameraTopic);
-  };
-  if (i.command) push(i.command.receivedS + p.command_gap_s, 'steady', 'command gap');
-  if (i.trajectory) push(stampToSeconds(i.trajectory.msg.header.stamp) + p.max_plan_age_s, 'ros', 'plan age');
-  if (i.odometry) push(stampToSeconds(i.odometry.msg.header.stamp) + p.odometry_stale_s, 'ros', 'odometry age');
-  for (const topic of p.cameras.topics) {
-    const c = i.cameras.get(topic);
-    if (c) push(stampToSeconds(c.msg.header.stamp) + p.camera_stale_s, 'ros', 'age', topic);
-  }
-  // The same inputs by receipt, on the steady clock (a frozen ROS time cannot keep a stopped input looking fresh).
-  if (i.trajectory) push(i.trajectory.receivedS + p.max_plan_age_s + RECEIPT_EPS_S, 'steady', 'plan receipt');
-  if (i.odometry) push(i.odometry.receivedS + p.odometry_stale_s + RECEIPT_EPS_S, 'steady', 'odometry receipt');
-  for (const topic of p.cameras.topics) {
-    const c = i.cameras.get(topic);
-    if (c) push(c.receivedS + p.camera_stale_s + RECEIPT_EPS_S, 'steady', 'receipt', topic);
-  }
-  // The receipt rates, in rateInputs' order and with its labels.
-  const rate = (key: string, minHz: number, what: string, cameraTopic?: string) => {
-    if (rateCount(minHz, p) > 0) push(rateDeadline(i, key, minHz, p), 'steady', what, cameraTopic);
-  };
-  const m = p.min_rate_hz;
-  rate(rateKey('command'), m.command, 'command rate');
-  rate(rateKey('trajectory'), m.trajectory, 'plan rate');
-  rate(rateKey('odometry'), m.odometry, 'odometry rate');
-  for (const topic of p.cameras.topics) rate(rateKey({ camera: topic }), m.cameras, 'rate', topic);
-}
-
-/** Seconds from now until a deadline passes (negative once it has), on its own clock. */
-const secondsUntil = (atS: number, clock: Deadline['clock'], clocks: Pick<TickClocks, 'rosS' | 'steadyS'>): number =>
-  atS - (clock === 'ros' ? clocks.rosS : clocks.steadyS);
-
-/**
- * For the deadline timer: whether any pending deadline has passed, and the seconds until the earliest one that has
- * not (Infinity when there is none).
- */
-export function deadlineStatus(
-  i: WatchdogInputs,
-  p: WatchdogParams,
-  clocks: Pick<TickClocks, 'rosS' | 'steadyS'>,
-): { passed: boolean; nextS: number } {
-  let nextS = Number.POSITIVE_INFINITY;
-  let passed = false;
-  visitDeadlines(i, p, (atS, clock) => {
-    const s = secondsUntil(atS, clock, clocks);
-    if (s < 0) passed = true;
-    else if (s < nextS) nextS = s;
-  });
-  return { passed, nextS };
-}
 
 /** Runs every monitor. clocks may be a plain ROS time (then the steady clock reads the same, and no previous tick). */
 export function runMonitors(inputs: WatchdogInputs, clocks: TickClocks | number, p: WatchdogParams): MonitorReport[] {

@@ -6,7 +6,8 @@ import { fallbackBrake, standstillHold } from './fallbackBrake.js';
 import { limitsGate, type Actuation, type LimitName } from './limitsGate.js';
 import { egoSpeed, limitSpeed } from './egoSpeed.js';
 import type { TickClocks, WatchdogInputs } from './inputs.js';
-import { clockStepBackOf, deadlineStatus, runMonitors } from './monitors.js';
+import { deadlineStatus } from './deadlines.js';
+import { clockStepBackOf, runMonitors } from './monitors.js';
 import type { BrakeProfile, WatchdogParams } from './params.js';
 import { eventOf, step, type SafetyEvent, type WatchdogState } from './safetyState.js';
 

@@ -7,7 +7,7 @@ import type { RosNode } from '../core/transport.js';
 import { diagnosticsOf, safetyStateOf, vehicleCommandOf } from './tickMessages.js';
 import { fmt } from './faults.js';
 import { emptyInputs } from './inputs.js';
-import { deadlineStatus } from './monitors.js';
+import { deadlineStatus } from './deadlines.js';
 import type { WatchdogParams } from './params.js';
 import { receive, type WatchdogMessage } from './receive.js';
 import type { WatchdogState } from './safetyState.js';

@@ -4,7 +4,7 @@ import { secondsToStamp } from '../../nodes/core/time.js';
 import { DEADLINE_EPSILON_S } from '../../nodes/watchdog/watchdogNode.js';
 import { limitsAt } from '../../nodes/watchdog/limitsGate.js';
 import { emptyInputs } from '../../nodes/watchdog/inputs.js';
-import { deadlineStatus, pendingDeadlines } from '../../nodes/watchdog/monitors.js';
+import { deadlineStatus, pendingDeadlines } from '../../nodes/watchdog/deadlines.js';
 import { makeRig } from './rig.js';
 
 const PERIOD = 0.02;
