@@ -33,7 +33,7 @@ export const register: RegisterCommand = (program: Command) => {
       const say = (s: string) => {
         if (opts.json !== true) process.stderr.write(s + '\n');
       };
-      const { ensureDemoBundle } = await import('../syntheticBundles/demoBundle.js');
+      const { ensureDemoBundle } = await import('../syntheticBundles/demoBundleDir.js');
       const made = ensureDemoBundle(bundle);
       const shown = relative(process.cwd(), bundle) || bundle;
       if (made === 'made') say(`made the demo bundle in ${shown}`);

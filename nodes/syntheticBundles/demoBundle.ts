@@ -10,10 +10,9 @@
  *   (`ar1 sim`, config/scenarios/); the reasoning says why ("stop for the barrier ahead").
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import { Document, isScalar, isSeq, parse as parseYaml, visit } from 'yaml';
-import { UserError } from '../core/errors.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Document, isScalar, isSeq, visit } from 'yaml';
 import { AR1_ACTION_NORMALIZATION } from '../ar1/actionSpace.js';
 import { GraphBuilder, moveToExternalData } from './graphBuilder.js';
 import type { TensorSpec } from './graphBuilder.js';
@@ -77,65 +76,22 @@ export function makeDemoBundle(dir: string, opts: DemoBundleOptions = {}): Manif
   return built.manifest;
 }
 
-/**
- * Keeps the demo bundle in dir current: writes it when dir has none, and writes it again when the demo bundle there
- * differs from what this version generates (the manifest lists every file's sha256, so an equal manifest means the
- * same graphs); a demo bundle left by another version of ar1-ros would otherwise give other results. Only a demo
- * bundle is replaced, and only the files its manifest lists: any other bundle in dir (a real model, a large demo
- * bundle) is refused with a UserError and left as it is.
- */
-export function ensureDemoBundle(dir: string, opts: DemoBundleOptions = {}): 'made' | 'remade' | 'current' {
-  const built = buildDemoBundle(opts);
-  const path = join(dir, MANIFEST_FILE);
-  const before = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
-  if (before === built.manifestText) return 'current';
-  if (before !== undefined) {
-    const old = demoBundleFiles(before, built.manifest.bundle.id, path);
-    for (const f of old) rmSync(join(dir, f), { force: true });
-  }
-  writeBundle(dir, built);
-  return before === undefined ? 'made' : 'remade';
-}
-
-/**
- * The files (manifest included) of the demo bundle whose manifest is `text`; a UserError when it is not a demo bundle
- * with this id, or lists a file outside its folder.
- */
-function demoBundleFiles(text: string, id: string, where: string): string[] {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text);
-  } catch {
-    raw = undefined;
-  }
-  const r = (raw ?? {}) as { bundle?: { id?: unknown }; files?: unknown };
-  const found = typeof r.bundle?.id === 'string' ? r.bundle.id : 'no bundle.id';
-  if (found !== id) {
-    throw new UserError(
-      `${where}: bundle.id: expected the demo bundle ${id} to update, found ${found}; ar1 demo replaces only its own bundle: pass another --dir`,
-    );
-  }
-  const files = r.files && typeof r.files === 'object' ? Object.keys(r.files) : [];
-  const outside = files.find((f) => f !== basename(f) || f === '..' || f === '.');
-  if (outside !== undefined) {
-    throw new UserError(`${where}: files: expected file names in the bundle folder, found ${JSON.stringify(outside)}`);
-  }
-  return [...files, MANIFEST_FILE];
-}
-
-interface BuiltBundle {
+/** A demo bundle in memory: its files, its manifest's text and the manifest. */
+export interface BuiltBundle {
   files: Record<string, Uint8Array>;
   manifestText: string;
   manifest: Manifest;
 }
 
-function writeBundle(dir: string, built: BuiltBundle): void {
+/** Writes a built bundle into dir (created if needed). */
+export function writeBundle(dir: string, built: BuiltBundle): void {
   mkdirSync(dir, { recursive: true });
   for (const [name, b] of Object.entries(built.files)) writeFileSync(join(dir, name), b);
   writeFileSync(join(dir, MANIFEST_FILE), built.manifestText);
 }
 
-function buildDemoBundle(opts: DemoBundleOptions): BuiltBundle {
+/** The demo bundle's files and manifest, in memory. Same options → same bytes. */
+export function buildDemoBundle(opts: DemoBundleOptions): BuiltBundle {
   const native = { height: opts.imageHeight ?? 180, width: opts.imageWidth ?? 320 };
   if (!(
     Number.isInteger(native.height) &&

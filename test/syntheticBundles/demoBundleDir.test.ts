@@ -3,9 +3,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import os from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../nodes/core/errors.js';
-import { ensureDemoBundle, makeDemoBundle } from '../../nodes/syntheticBundles/demoBundle.js';
+import { makeDemoBundle } from '../../nodes/syntheticBundles/demoBundle.js';
+import { ensureDemoBundle } from '../../nodes/syntheticBundles/demoBundleDir.js';
 
-describe('syntheticBundles/demoBundle: ar1 demo keeps its bundle current', () => {
+describe('syntheticBundles/demoBundleDir: ar1 demo keeps its bundle current', () => {
   let root: string;
   beforeEach(() => {
     root = mkdtempSync(join(os.tmpdir(), 'ar1-demo-bundle-'));
