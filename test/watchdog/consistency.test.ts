@@ -1,28 +1,10 @@
 import { expect } from 'chai';
-import { CONSISTENCY, type DiagnosticStatus, type Reasoning } from '../../nodes/core/msgs.js';
+import type { DiagnosticStatus } from '../../nodes/core/msgs.js';
 import { QOS_COMMAND } from '../../nodes/core/qos.js';
-import { secondsToStamp } from '../../nodes/core/time.js';
 import { consistencyMonitor, noteReasoning } from '../../nodes/watchdog/consistencyMonitor.js';
 import { emptyInputs } from '../../nodes/watchdog/inputs.js';
 import { loadWatchdogParams } from '../../nodes/watchdog/params.js';
-import { makeRig } from './rig.js';
-
-type Kind = keyof typeof CONSISTENCY;
-const reasoning = (
-  t0S: number,
-  kind: Kind,
-  detail = kind === 'inconsistent' ? 'text says accelerate ("speed up"); trajectory: decelerate, straight' : '',
-): Reasoning => ({
-  header: { stamp: secondsToStamp(t0S), frame_id: 'rig' },
-  text: 'speed up',
-  bundle_id: 'test@1',
-  generation_ms: 1,
-  token_count: 2,
-  consistency: CONSISTENCY[kind],
-  consistency_detail: detail,
-  stated_actions: [],
-  planned_actions: [],
-});
+import { makeRig, reasoning, type ConsistencyKind as Kind } from './rig.js';
 
 describe('watchdog: reasoning consistency monitor', () => {
   const params = (values: Record<string, unknown> = {}) =>

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CONSISTENCY, type DiagnosticStatus, type Reasoning } from '../../nodes/core/msgs.js';
+import type { DiagnosticStatus } from '../../nodes/core/msgs.js';
 import { QOS_COMMAND } from '../../nodes/core/qos.js';
 import { secondsToStamp } from '../../nodes/core/time.js';
 import { noteReasoning } from '../../nodes/watchdog/consistencyMonitor.js';
@@ -11,25 +11,12 @@ import { receive } from '../../nodes/watchdog/receive.js';
 import type { WatchdogState } from '../../nodes/watchdog/safetyState.js';
 import { diagnosticsOf } from '../../nodes/watchdog/tickMessages.js';
 import type { TickResult } from '../../nodes/watchdog/watchdogCore.js';
-import { makeRig, plan } from './rig.js';
+import { makeRig, plan, reasoning } from './rig.js';
 
 /**
  * The monitors' status text (message and values) is formatted when /diagnostics reads it, not at every tick. These
  * tests pin down that this changes nothing: the text read at any later time is the text of the tick that made it.
  */
-
-type Kind = keyof typeof CONSISTENCY;
-const reasoning = (t0S: number, kind: Kind): Reasoning => ({
-  header: { stamp: secondsToStamp(t0S), frame_id: 'rig' },
-  text: 'speed up',
-  bundle_id: 'test@1',
-  generation_ms: 1,
-  token_count: 2,
-  consistency: CONSISTENCY[kind],
-  consistency_detail: kind === 'inconsistent' ? 'text says accelerate; trajectory: decelerate' : '',
-  stated_actions: [],
-  planned_actions: [],
-});
 
 /** Each report as plain data, its text read now. */
 const snapshot = (reports: readonly MonitorReport[]) =>

@@ -3,7 +3,14 @@ import { InProcessBus } from '../../nodes/adapters/inprocess/bus.js';
 import { InProcessNode } from '../../nodes/adapters/inprocess/inProcessNode.js';
 import { SteppingScheduler } from '../../nodes/adapters/inprocess/virtualScheduler.js';
 import { MemoryLogger } from '../../nodes/core/logger.js';
-import type { DiagnosticArray, SafetyState, Trajectory, UnicycleCommand } from '../../nodes/core/msgs.js';
+import {
+  CONSISTENCY,
+  type DiagnosticArray,
+  type Reasoning,
+  type SafetyState,
+  type Trajectory,
+  type UnicycleCommand,
+} from '../../nodes/core/msgs.js';
 import { QOS_COMMAND, QOS_SENSOR } from '../../nodes/core/qos.js';
 import { secondsToStamp } from '../../nodes/core/time.js';
 import type { Clock } from '../../nodes/core/clock.js';
@@ -12,6 +19,25 @@ import { startWatchdog } from '../../nodes/watchdog/watchdogNode.js';
 import { loadWatchdogParams, type WatchdogParams } from '../../nodes/watchdog/params.js';
 
 /** What the simulated planner, localization and cameras do; scenarios flip these fields over virtual time. */
+/** A reasoning message's consistency verdict. */
+export type ConsistencyKind = keyof typeof CONSISTENCY;
+/** A reasoning message at t0S with the given verdict (detail defaults to a contradiction when inconsistent). */
+export const reasoning = (
+  t0S: number,
+  kind: ConsistencyKind,
+  detail = kind === 'inconsistent' ? 'text says accelerate ("speed up"); trajectory: decelerate, straight' : '',
+): Reasoning => ({
+  header: { stamp: secondsToStamp(t0S), frame_id: 'rig' },
+  text: 'speed up',
+  bundle_id: 'test@1',
+  generation_ms: 1,
+  token_count: 2,
+  consistency: CONSISTENCY[kind],
+  consistency_detail: detail,
+  stated_actions: [],
+  planned_actions: [],
+});
+
 export interface World {
   plannerCommands: boolean;
   plannerPlans: boolean;
