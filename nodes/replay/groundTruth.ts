@@ -2,7 +2,7 @@
  * The ego's actual path from odometry, for scoring plans: poses in the odometry frame, interpolated at any time
  * and expressed in the rig frame at a plan's t0 (the frame AR1's waypoints are in).
  */
-import { interpolatePose, type OdometrySample } from '../planner/egoHistory.js';
+import { interpolatePose, interpolationFraction, type OdometrySample } from '../planner/egoHistory.js';
 import { lastAtOrBefore } from '../planner/frameSelection.js';
 
 const timeOf = (p: OdometrySample): number => p.tS;
@@ -84,12 +84,11 @@ export class GroundTruthPath {
         out.push(null);
         continue;
       }
-      // at()'s position without its two objects per step: interpolatePose's arithmetic for x and y (its yaw, the
-      // only part that can differ, is not used here).
+      // at()'s position without its two objects per step: interpolatePose's weight and arithmetic for x and y (its
+      // yaw, the only part that can differ, is not used here).
       const a = p[k]!;
       const b = p[Math.min(k + 1, p.length - 1)]!;
-      const span = b.tS - a.tS;
-      const f = span > 0 ? Math.min(1, Math.max(0, (tS - a.tS) / span)) : 0;
+      const f = interpolationFraction(a, b, tS);
       const dx = a.x + (b.x - a.x) * f - origin.x;
       const dy = a.y + (b.y - a.y) * f - origin.y;
       out.push({ x: c * dx + s * dy, y: -s * dx + c * dy });
