@@ -13,8 +13,13 @@ export const BYTES_PER_PIXEL: Record<FrameEncoding, number> = {
   png: 0,
 };
 const MAX_SAMPLES = 16;
+const HISTORY_KEYS = ['x', 'y', 'z', 'yaw'] as const;
 
-export function validatePlanInput(input: PlanInput, c: EngineContract): void {
+/**
+ * `checked` (optional) names frames already checked against this contract and unchanged since (an engine's frame store
+ * knows them: a frame is in up to framesPerCamera consecutive plans); of those only the camera is checked again.
+ */
+export function validatePlanInput(input: PlanInput, c: EngineContract, checked?: (f: CameraFrame) => boolean): void {
   const bad = (msg: string): never => {
     throw new EngineError('input', `${msg} [bundle=${c.bundleId} t0=${fmt(input.t0S)} s]`);
   };
@@ -28,15 +33,20 @@ export function validatePlanInput(input: PlanInput, c: EngineContract): void {
       `frames: expected ${c.cameras.length} cameras (${c.cameras.join(', ')}), got ${Array.isArray(input.frames) ? input.frames.length : typeof input.frames}`,
     );
   }
-  input.frames.forEach((list, ci) => {
+  for (let ci = 0; ci < input.frames.length; ci++) {
+    const list = input.frames[ci];
     const cam = c.cameras[ci]!;
     if (!Array.isArray(list) || list.length !== c.framesPerCamera)
       bad(`${cam}: expected ${c.framesPerCamera} frames, got ${Array.isArray(list) ? list.length : typeof list}`);
-    list.forEach((f, k) => checkFrame(f, cam, k, c, bad));
-  });
+    for (let k = 0; k < list!.length; k++) {
+      const f = list![k]!;
+      if (checked?.(f) && f.camera === cam) continue;
+      checkFrame(f, cam, k, c, bad);
+    }
+  }
   const h = input.history;
   const n = c.historySteps;
-  for (const key of ['x', 'y', 'z', 'yaw'] as const) {
+  for (const key of HISTORY_KEYS) {
     const a = h?.[key];
     if (!a || a.length !== n) bad(`history.${key}: expected ${n} poses, got ${a ? a.length : 'none'}`);
     for (let i = 0; i < n; i++)

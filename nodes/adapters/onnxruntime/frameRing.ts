@@ -9,7 +9,7 @@
  * The one copy is made in 2 MiB slices between event-loop turns, starting when the frame is admitted (frames are
  * copied in arrival order; a compressed frame of at most one slice is copied at once): four 6 MB raw frames arriving
  * together would otherwise block the main thread for several ms. Until its copy is done a frame's slot is not
- * readable: plan() waits for ready(). The admitted frame's source bytes must stay unchanged until then (message
+ * readable: plan() waits for its placement's `pending`. The admitted frame's source bytes must stay unchanged until then (message
  * buffers are fresh per message). A frame released before its copy finished is not copied further.
  *
  * Slots are allocated on demand, up to slotsPerCamera per camera, each sized to the frame that first needs it (raw
@@ -17,6 +17,7 @@
  * for a frame is replaced by a larger one.
  */
 import type { CameraFrame, FrameStore, HeldFrame } from '../../core/planningEngine.js';
+import type { FrameRef } from './protocol.js';
 
 export interface RingSlot {
   readonly id: number;
@@ -39,16 +40,29 @@ export interface RingStats {
   allocatedBytes: number;
 }
 
-/** Where an admitted frame's bytes live: the slot and the write it came from. */
-interface Placement {
-  slot: RingSlot;
-  generation: number;
+/**
+ * Where an admitted frame's bytes live (the slot and the write it came from), and what every plan that uses the frame
+ * needs of it, made once when it is admitted: a frame is in up to framesPerCamera consecutive plans, and plan() runs
+ * too rarely (10 Hz) for V8 to optimise it, so per-plan work on each of its 16 frames is what its time is made of.
+ */
+export interface Placement {
+  readonly slot: RingSlot;
+  readonly generation: number;
+  /** The frame admit() handed out, frozen: its fields stay what they were when it was admitted. */
+  readonly frame: CameraFrame;
+  /** How a plan names the frame to the worker. */
+  readonly ref: FrameRef;
+  /** Resolves when the copy into the slot is done; undefined once it is. */
+  pending: Promise<void> | undefined;
+  /** The engine has checked `frame` against its contract (set by the engine; the frame cannot change since). */
+  checked: boolean;
 }
 
 /** A copy into a slot still in progress. */
 interface CopyJob {
   slot: RingSlot;
   generation: number;
+  placement: Placement;
   src: Uint8Array;
   dst: Uint8Array;
   at: number;
@@ -130,6 +144,25 @@ export class FrameRing implements FrameStore {
     const view = new Uint8Array(slot.buffer, 0, length);
     slot.generation++;
     slot.refs = 1;
+    const admitted: CameraFrame = Object.freeze({ ...frame, data: view });
+    const placement: Placement = {
+      slot,
+      generation: slot.generation,
+      frame: admitted,
+      ref: {
+        slot: slot.id,
+        offset: 0,
+        length,
+        encoding: frame.encoding,
+        width: frame.width,
+        height: frame.height,
+        step: frame.step,
+        key: `${slot.id}.${slot.generation}`,
+        exact: true,
+      },
+      pending: undefined,
+      checked: false,
+    };
     if (
       this.#copies.length === 0 &&
       length <= COPY_SLICE_BYTES &&
@@ -138,19 +171,29 @@ export class FrameRing implements FrameStore {
       view.set(frame.data);
     else {
       let resolve!: () => void;
-      const done = new Promise<void>((r) => {
+      placement.pending = new Promise<void>((r) => {
         resolve = r;
       });
-      this.#copies.push({ slot, generation: slot.generation, src: frame.data, dst: view, at: 0, done, resolve });
+      const done = placement.pending;
+      this.#copies.push({
+        slot,
+        generation: slot.generation,
+        placement,
+        src: frame.data,
+        dst: view,
+        at: 0,
+        done,
+        resolve,
+      });
       this.#schedulePump();
     }
     this.#stats.admitted++;
     this.#stats.admittedBytes += length;
-    this.#placements.set(view, { slot, generation: slot.generation });
+    this.#placements.set(view, placement);
     const held = slot;
     let released = false;
     return {
-      frame: { ...frame, data: view },
+      frame: admitted,
       release: () => {
         if (!released) {
           released = true;
@@ -158,11 +201,6 @@ export class FrameRing implements FrameStore {
         }
       },
     };
-  }
-
-  /** Resolves when the copy of this placement is complete; undefined when it already is. */
-  ready(p: Placement): Promise<void> | undefined {
-    return this.#copies.find((j) => j.slot === p.slot && j.generation === p.generation)?.done;
   }
 
   /** Resolves when every admitted frame is copied (tests, shutdown). */
@@ -184,6 +222,7 @@ export class FrameRing implements FrameStore {
       if (j.slot.generation !== j.generation || j.slot.refs === 0) {
         // released before it was copied: nobody reads it
         this.#copies.shift();
+        j.placement.pending = undefined;
         j.resolve();
         continue;
       }
@@ -193,6 +232,7 @@ export class FrameRing implements FrameStore {
       j.at = end;
       if (j.at >= j.src.length) {
         this.#copies.shift();
+        j.placement.pending = undefined;
         j.resolve();
       }
     }
@@ -213,6 +253,12 @@ export class FrameRing implements FrameStore {
       );
     }
     return p;
+  }
+
+  /** Whether `frame` is the frame admit() handed out for its bytes and the engine has checked it already. */
+  checked(frame: CameraFrame): boolean {
+    const p = this.#placements.get(frame.data);
+    return p !== undefined && p.checked && p.frame === frame;
   }
 
   close(): void {

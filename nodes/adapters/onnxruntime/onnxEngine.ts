@@ -10,7 +10,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { EngineError } from '../../core/planningEngine.js';
-import type { EngineContract, PlanInput, PlanResult, PlanningEngine } from '../../core/planningEngine.js';
+import type { CameraFrame, EngineContract, PlanInput, PlanResult, PlanningEngine } from '../../core/planningEngine.js';
 import { silentLogger } from '../../core/logger.js';
 import type { Logger } from '../../core/logger.js';
 import { loadManifest } from '../../bundle/manifest.js';
@@ -174,7 +174,7 @@ export class OnnxEngine implements PlanningEngine {
   }
 
   plan(input: PlanInput): Promise<PlanResult> {
-    return this.planBatch([input])[0]!;
+    return this.#prepare(input).then((p) => this.#send([p]).get(p.msg.id)!);
   }
 
   /**
@@ -193,10 +193,17 @@ export class OnnxEngine implements PlanningEngine {
     return prepared.map((p) => p.then((plan) => sent.then((results) => results.get(plan.msg.id)!)));
   }
 
+  /** A frame one of this engine's rings handed out and a plan has validated already (validatePlanInput skips it). */
+  readonly #checked = (f: CameraFrame): boolean => {
+    if (typeof f !== 'object' || f === null) return false;
+    for (const ring of this.#rings) if (ring.checked(f)) return true;
+    return false;
+  };
+
   /** Validates a plan, names its ring frames (held) and copies the others into a pooled buffer. */
   async #prepare(input: PlanInput): Promise<Prepared> {
     if (this.#closed) throw new EngineError('closed', `engine closed [bundle=${this.contract.bundleId}]`);
-    validatePlanInput(input, this.contract);
+    validatePlanInput(input, this.contract, this.#checked);
     // Frames in a ring slot are named, not copied; the rest go into one pooled buffer, copied in slices with the
     // event loop yielded between them: a plan's 16 full-HD frames are 100 MB, and one synchronous copy blocked the
     // main thread (and the 50 Hz command timer) for 12–68 ms (docs/performance.md).
@@ -215,21 +222,25 @@ export class OnnxEngine implements PlanningEngine {
           const p = ring.placementOf(f.data);
           if (!p) continue;
           ring.hold(p.slot);
-          const pending = ring.ready(p);
-          if (pending) receipts.push(pending);
+          if (p.pending) receipts.push(p.pending);
           hold.ring.push(p.slot);
           hold.ringOf.push(ring);
-          frames[i] = {
-            slot: p.slot.id,
-            offset: f.data.byteOffset,
-            length: f.data.length,
-            encoding: f.encoding,
-            width: f.width,
-            height: f.height,
-            step: f.step,
-            key: `${p.slot.id}.${p.generation}`,
-            exact: true,
-          };
+          if (p.frame === f) {
+            // the frame admit() handed out (frozen), just validated: its reference was made on admission
+            p.checked = true;
+            frames[i] = p.ref;
+          } else
+            frames[i] = {
+              slot: p.slot.id,
+              offset: f.data.byteOffset,
+              length: f.data.length,
+              encoding: f.encoding,
+              width: f.width,
+              height: f.height,
+              step: f.step,
+              key: `${p.slot.id}.${p.generation}`,
+              exact: true,
+            };
           placed = true;
           break;
         }

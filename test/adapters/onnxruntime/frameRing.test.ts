@@ -85,13 +85,13 @@ describe('FrameRing: per-camera shared slots, written once, never overwritten wh
     expect(ring.stats.allocations).to.equal(2);
   });
 
-  it('raw frames are copied in 2 MiB slices between event-loop turns, in arrival order; ready() says when', async () => {
+  it('raw frames are copied in 2 MiB slices between event-loop turns, in arrival order; a placement is pending until copied', async () => {
     const ring = new FrameRing(2, 2, ids());
     const big = 5 * 1024 * 1024 + 10;
     const a = ring.admit(0, frame('a', 1, big, 1))!;
     const b = ring.admit(1, frame('b', 1, big, 2))!;
-    const pa = ring.ready(ring.placementOf(a.frame.data)!)!;
-    const pb = ring.ready(ring.placementOf(b.frame.data)!)!;
+    const pa = ring.placementOf(a.frame.data)!.pending!;
+    const pb = ring.placementOf(b.frame.data)!.pending!;
     expect(pa).to.be.instanceOf(Promise);
     expect(a.frame.data[big - 1]).to.equal(0); // not copied yet: nothing blocked the caller
     let turns = 0;
@@ -110,7 +110,7 @@ describe('FrameRing: per-camera shared slots, written once, never overwritten wh
     expect(a.frame.data[big - 1]).to.equal(1);
     expect(b.frame.data[big - 1]).to.equal(2);
     expect(turns, 'timers ran between the slices').to.be.greaterThan(0);
-    expect(ring.ready(ring.placementOf(a.frame.data)!)).to.equal(undefined);
+    expect(ring.placementOf(a.frame.data)!.pending).to.equal(undefined);
     // A compressed frame of at most one slice is copied at once.
     const jpeg = ring.admit(0, frame('a', 2, 1000, 9, 'jpeg'))!;
     expect(jpeg.frame.data[999]).to.equal(9);

@@ -295,6 +295,32 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
     expect(store.finished).to.equal(true);
   });
 
+  it("a store's frame is checked against the contract by its first plan only (it is frozen); a changed copy, or the frame in another camera's place, is checked again", async () => {
+    const store = engine.createFrameStore({ slotsPerCamera: 5 });
+    const held = input().frames.map((cam, c) => cam.map((f) => store.admit(c, f)!));
+    const frames = held.map((cam) => cam.map((h) => h.frame));
+    expect(Object.isFrozen(frames[0]![0]), 'admitted frames are frozen').to.equal(true);
+    expect(store.checked(frames[0]![0]!)).to.equal(false);
+    const first = await engine.plan(input({ frames }));
+    expect(frames.flat().every((f) => store.checked(f))).to.equal(true);
+    const second = await engine.plan(input({ frames }));
+    expect([...second.trajectory.x]).to.deep.equal([...first.trajectory.x]);
+    const [cam0, cam1] = engine.contract.cameras;
+    // The same bytes in another frame object with a wrong width: checked, refused.
+    const changed = frames.map((cam) => [...cam]);
+    changed[0]![1] = { ...frames[0]![1]!, width: W + 1 };
+    expect(store.checked(changed[0]![1])).to.equal(false);
+    const wrongSize = await rejection(engine.plan(input({ frames: changed })));
+    expect(wrongSize.kind).to.equal('input');
+    expect(wrongSize.message).to.include(`${cam0}[1]: expected ${W}x${H} (WxH), got ${W + 1}x${H}`);
+    // A checked frame of camera 0 in camera 1's list: refused as any other frame would be.
+    const swapped = frames.map((cam) => [...cam]);
+    swapped[1]![0] = frames[0]![0]!;
+    const wrongCamera = await rejection(engine.plan(input({ frames: swapped })));
+    expect(wrongCamera.message).to.include(`${cam1}[0]: expected a frame of ${cam1}, got one of ${cam0}`);
+    for (const cam of held) for (const h of cam) h.release();
+  });
+
   it('compressed frames in the store: the jpeg/png bytes are what is shared, decoded in the worker, same plan as copied', async () => {
     const raw = frame('x', 3, 0);
     const jpeg = new Uint8Array(
