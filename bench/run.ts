@@ -327,7 +327,8 @@ async function main(): Promise<void> {
   log(
     `[frames] large rgb8: ${transport8.plans} plans, ${transport8.copiedBytesPerPlan} frame bytes copied by plan() per plan (${transport8.ringFramesPerPlan} frames read in place); ` +
       `${transport8.admittedFrames} frames written once on receipt (${round(transport8.admittedBytesPerFrame / 1e6)} MB each, ${transport8.frameCopyMs} ms per copy); ` +
-      `plan() blocked the main thread p50 ${transport8.planCallMs.p50} ms, p99 ${transport8.planCallMs.p99} ms, max ${transport8.planCallMs.max} ms`,
+      `a plan's main-thread time (call, post, replies) p50 ${transport8.planMainThreadMs.p50} ms, p99 ${transport8.planMainThreadMs.p99} ms, max ${transport8.planMainThreadMs.max} ms; ` +
+      `plan()'s call alone p50 ${transport8.planCallMs.p50} ms, p99 ${transport8.planCallMs.p99} ms, max ${transport8.planCallMs.max} ms`,
   );
   v(
     '8 frames once',
@@ -338,11 +339,12 @@ async function main(): Promise<void> {
   );
   v(
     '8 frames once',
-    'per-plan main-thread time / one frame copy, p99',
-    transport8.planCallToFrameCopyP99,
+    "per-plan main-thread time (plan()'s call, its post, its two replies) / one frame copy, p99",
+    transport8.planMainThreadToFrameCopyP99,
     '≤ 0.2',
-    transport8.planCallToFrameCopyP99 <= 0.2,
+    transport8.planMainThreadToFrameCopyP99 <= 0.2,
   );
+  v('8 frames once', "plan()'s call alone / one frame copy, p99", transport8.planCallToFrameCopyP99, '(info)', null);
 
   // 9. CLI start-up (compiled JavaScript)
   const cli = benchCliStart(q ? 5 : 15);

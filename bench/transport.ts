@@ -2,8 +2,9 @@
  * Benchmark 8, frames copied once: the planner on the real clock with the onnxruntime engine (as in benchmark 2),
  * frames arriving at 10 Hz per camera. Every received frame is written once into the engine's shared ring; a plan
  * names its 16 frames' slots. Reported per plan: frame bytes plan() copied on the main thread (goal 0), and the
- * time plan() blocked the main thread against the time one frame's copy takes (the copy every frame costs once, on
- * receipt).
+ * main-thread time a plan costs (plan()'s call, posting the plan to the worker, handling its two replies: the
+ * engine's own clock-injected measurement) and plan()'s call alone, against the time one frame's copy takes (the
+ * copy every frame costs once, on receipt).
  */
 import { asyncScheduler, interval, Subscription } from 'rxjs';
 import { createOnnxEngine, type OnnxEngine } from '../nodes/adapters/onnxruntime/index.js';
@@ -33,14 +34,22 @@ export interface TransportFigures {
   admittedBytesPerFrame: number;
   /** Time engine.plan() blocked the caller [ms]. */
   planCallMs: { p50: number; p99: number; max: number };
+  /** Main-thread time per answered plan [ms]: its call, its post, its two replies (OnnxEngine.mainThreadMs). */
+  planMainThreadMs: { p50: number; p99: number; max: number };
   /** One frame's memcpy (the receipt copy) [ms], p50 over copies of distinct frames into rotating slots. */
   frameCopyMs: number;
   /** planCallMs.p99 / frameCopyMs. */
   planCallToFrameCopyP99: number;
+  /** planMainThreadMs.p99 / frameCopyMs. */
+  planMainThreadToFrameCopyP99: number;
 }
 
 export async function benchTransport(o: TransportOptions): Promise<TransportFigures> {
-  const onnx: OnnxEngine = await createOnnxEngine({ bundleDir: o.bundleDir, executionProviders: o.providers });
+  const onnx: OnnxEngine = await createOnnxEngine({
+    bundleDir: o.bundleDir,
+    executionProviders: o.providers,
+    clock: () => performance.now(),
+  });
   const engine = new TimedEngine(onnx);
   const subs = new Subscription();
   try {
@@ -66,6 +75,9 @@ export async function benchTransport(o: TransportOptions): Promise<TransportFigu
     await wait(o.durationS * 1000);
     const t1 = onnx.transportStats;
     const r1 = onnx.ringStats;
+    // The plans answered in the window, newest last (the engine keeps the last 1024).
+    const answered = engine.records.length - plans0;
+    const main = answered > 0 ? onnx.mainThreadMs.slice(-answered) : [];
     subs.unsubscribe();
     await rig.planner.stop();
     const recs = engine.records.slice(plans0);
@@ -88,6 +100,7 @@ export async function benchTransport(o: TransportOptions): Promise<TransportFigu
     }
     const frameCopyMs = percentile(copies, 50);
     const p99 = percentile(calls, 99);
+    const mainP99 = percentile(main, 99);
     const admitted = r1.admitted - r0.admitted;
     return {
       bundle: o.bundle,
@@ -99,6 +112,8 @@ export async function benchTransport(o: TransportOptions): Promise<TransportFigu
       planCallMs: { p50: round(percentile(calls, 50)), p99: round(p99), max: round(Math.max(...calls)) },
       frameCopyMs: round(frameCopyMs),
       planCallToFrameCopyP99: round(p99 / frameCopyMs),
+      planMainThreadMs: { p50: round(percentile(main, 50)), p99: round(mainP99), max: round(Math.max(...main)) },
+      planMainThreadToFrameCopyP99: round(mainP99 / frameCopyMs),
     };
   } finally {
     subs.unsubscribe();

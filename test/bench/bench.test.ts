@@ -110,6 +110,10 @@ describe('bench', function () {
     expect(f.admittedBytesPerFrame).to.equal(H * W * 3);
     expect(f.frameCopyMs).to.be.greaterThan(0);
     expect(Number.isFinite(f.planCallToFrameCopyP99) && f.planCallToFrameCopyP99 > 0).to.equal(true);
+    // A plan's main-thread time includes its call (and its post and replies).
+    expect(f.planMainThreadMs.p50).to.be.greaterThan(0);
+    expect(f.planMainThreadMs.max).to.be.at.least(f.planMainThreadMs.p99);
+    expect(f.planMainThreadToFrameCopyP99).to.be.greaterThan(0);
   });
 
   it('event loop: the idle baseline samples the same histogram with nothing running', async () => {

@@ -17,7 +17,6 @@
  * for a frame is replaced by a larger one.
  */
 import type { CameraFrame, FrameStore, HeldFrame } from '../../core/planningEngine.js';
-import type { FrameRef } from './protocol.js';
 
 export interface RingSlot {
   readonly id: number;
@@ -41,17 +40,15 @@ export interface RingStats {
 }
 
 /**
- * Where an admitted frame's bytes live (the slot and the write it came from), and what every plan that uses the frame
- * needs of it, made once when it is admitted: a frame is in up to framesPerCamera consecutive plans, and plan() runs
- * too rarely (10 Hz) for V8 to optimise it, so per-plan work on each of its 16 frames is what its time is made of.
+ * Where an admitted frame's bytes live (the slot and the write it came from), the frame handed out for them, and its
+ * copy's progress: a frame is in up to framesPerCamera consecutive plans, and plan() runs too rarely (10 Hz) for V8 to
+ * optimise it, so per-plan work on each of its 16 frames is what its time is made of.
  */
 export interface Placement {
   readonly slot: RingSlot;
   readonly generation: number;
   /** The frame admit() handed out, frozen: its fields stay what they were when it was admitted. */
   readonly frame: CameraFrame;
-  /** How a plan names the frame to the worker. */
-  readonly ref: FrameRef;
   /** Resolves when the copy into the slot is done; undefined once it is. */
   pending: Promise<void> | undefined;
   /** The engine has checked `frame` against its contract (set by the engine; the frame cannot change since). */
@@ -149,17 +146,6 @@ export class FrameRing implements FrameStore {
       slot,
       generation: slot.generation,
       frame: admitted,
-      ref: {
-        slot: slot.id,
-        offset: 0,
-        length,
-        encoding: frame.encoding,
-        width: frame.width,
-        height: frame.height,
-        step: frame.step,
-        key: `${slot.id}.${slot.generation}`,
-        exact: true,
-      },
       pending: undefined,
       checked: false,
     };

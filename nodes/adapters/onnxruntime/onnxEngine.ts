@@ -20,7 +20,8 @@ import { validatePlanInput } from '../../ar1/planInput.js';
 import { FramePool, type PoolSlot } from './framePool.js';
 import { FrameRing, type RingSlot, type RingStats } from './frameRing.js';
 import type { FrameStore, FrameStoreOptions } from '../../core/planningEngine.js';
-import type { FrameRef, FromWorker, PlanMessage, ToWorker } from './protocol.js';
+import { FRAME_FIELDS, writeFrameRow } from './protocol.js';
+import type { FromWorker, PlanMessage, ToWorker } from './protocol.js';
 
 export interface OnnxEngineOptions {
   bundleDir: string;
@@ -28,7 +29,15 @@ export interface OnnxEngineOptions {
   executionProviders?: string[];
   logger?: Logger;
   intraOpThreads?: number;
+  /**
+   * A monotonic clock [ms], e.g. performance.now, for profiling: when given, the engine measures the main-thread time
+   * each plan costs (mainThreadMs). Without it the engine reads no clock.
+   */
+  clock?: () => number;
 }
+
+/** Per-plan main-thread times kept (mainThreadMs). */
+const MAIN_THREAD_SAMPLES = 1024;
 
 /** The compiled worker next to the compiled engine (dist/); from the TypeScript sources (tests run through tsx), an entry that registers tsx in the worker first. */
 const WORKER_URL = new URL(import.meta.url.endsWith('.js') ? './worker.js' : './worker.mjs', import.meta.url);
@@ -96,6 +105,9 @@ export class OnnxEngine implements PlanningEngine {
   };
   #nextSlotId = 1;
   readonly #transport: TransportStats = { plans: 0, planCopiedBytes: 0, ringFrames: 0, copiedFrames: 0 };
+  /** With options.clock: main-thread time spent so far on each plan not answered yet, and on those answered. */
+  readonly #spent = new Map<number, number>();
+  readonly #mainThreadMs: number[] = [];
 
   private constructor(
     readonly manifest: Manifest,
@@ -174,7 +186,31 @@ export class OnnxEngine implements PlanningEngine {
   }
 
   plan(input: PlanInput): Promise<PlanResult> {
-    return this.#prepare(input).then((p) => this.#send([p]).get(p.msg.id)!);
+    return this.#timedPrepare(input).then((p) => this.#send([p]).get(p.msg.id)!);
+  }
+
+  /**
+   * With options.clock: the main-thread time each answered plan cost, newest last (up to 1024): plan()'s own call, its
+   * share of posting it to the worker, and handling the worker's two replies (its frames are read; its result). Not
+   * included: the structured-clone decoding of the replies, which runs before the engine sees them.
+   */
+  get mainThreadMs(): readonly number[] {
+    return this.#mainThreadMs;
+  }
+
+  #spend(id: number, ms: number): void {
+    this.#spent.set(id, (this.#spent.get(id) ?? 0) + ms);
+  }
+
+  /** #prepare, its synchronous part timed with options.clock. */
+  #timedPrepare(input: PlanInput): Promise<Prepared> {
+    const clock = this.options.clock;
+    if (!clock) return this.#prepare(input);
+    const id = this.#nextId;
+    const t = clock();
+    const prepared = this.#prepare(input);
+    if (this.#nextId !== id) this.#spend(id, clock() - t); // validated and given its id
+    return prepared;
   }
 
   /**
@@ -186,7 +222,7 @@ export class OnnxEngine implements PlanningEngine {
    * differs: a batch's shared runs count for each of its plans), and a failing input rejects only its own.
    */
   planBatch(inputs: readonly PlanInput[]): Promise<PlanResult>[] {
-    const prepared = inputs.map((input) => this.#prepare(input));
+    const prepared = inputs.map((input) => this.#timedPrepare(input));
     const sent = Promise.allSettled(prepared).then((settled) =>
       this.#send(settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))),
     );
@@ -209,7 +245,7 @@ export class OnnxEngine implements PlanningEngine {
     // main thread (and the 50 Hz command timer) for 12–68 ms (docs/performance.md).
     const sources = input.frames.flat();
     const hold: PlanHold = { ring: [], ringOf: [] };
-    const frames: Array<FrameRef | undefined> = new Array(sources.length);
+    const frames = new Float64Array(sources.length * FRAME_FIELDS);
     const copies: number[] = [];
     /** Receipt copies into ring slots still in progress: the plan is sent once they are done. */
     const receipts: Array<Promise<void>> = [];
@@ -225,22 +261,9 @@ export class OnnxEngine implements PlanningEngine {
           if (p.pending) receipts.push(p.pending);
           hold.ring.push(p.slot);
           hold.ringOf.push(ring);
-          if (p.frame === f) {
-            // the frame admit() handed out (frozen), just validated: its reference was made on admission
-            p.checked = true;
-            frames[i] = p.ref;
-          } else
-            frames[i] = {
-              slot: p.slot.id,
-              offset: f.data.byteOffset,
-              length: f.data.length,
-              encoding: f.encoding,
-              width: f.width,
-              height: f.height,
-              step: f.step,
-              key: `${p.slot.id}.${p.generation}`,
-              exact: true,
-            };
+          // the frame admit() handed out (frozen), just validated: later plans need not check it again
+          if (p.frame === f) p.checked = true;
+          writeFrameRow(frames, i, p.slot.id, f.data.byteOffset, f, p.generation);
           placed = true;
           break;
         }
@@ -256,21 +279,13 @@ export class OnnxEngine implements PlanningEngine {
     if (copies.length > 0) hold.pool = this.#pool.acquire(total);
     const h = input.history;
     // A copy (the caller may reuse its arrays before the message goes out), in one buffer: a Float64Array of 16
-    // values lies outside V8's heap, and four of them cost ~12 µs of the call where one costs ~3 (the views are
-    // cloned with their one buffer).
+    // values lies outside V8's heap, and four of them cost ~12 µs of the call where one costs ~3.
     const n = h.x.length;
-    const copy = new Float64Array(4 * n);
-    copy.set(h.x, 0);
-    copy.set(h.y, n);
-    copy.set(h.z, 2 * n);
-    copy.set(h.yaw, 3 * n);
-    const history = {
-      x: copy.subarray(0, n),
-      y: copy.subarray(n, 2 * n),
-      z: copy.subarray(2 * n, 3 * n),
-      yaw: copy.subarray(3 * n, 4 * n),
-      dt: h.dt,
-    };
+    const history = new Float64Array(4 * n);
+    history.set(h.x, 0);
+    history.set(h.y, n);
+    history.set(h.z, 2 * n);
+    history.set(h.yaw, 3 * n);
     const id = this.#nextId++;
     const generation = this.#generation;
     this.#transport.plans++;
@@ -294,17 +309,7 @@ export class OnnxEngine implements PlanningEngine {
             await nextTurn();
           }
         }
-        frames[i] = {
-          slot: pool.id,
-          offset,
-          length: f.data.length,
-          encoding: f.encoding,
-          width: f.width,
-          height: f.height,
-          step: f.step,
-          key: `${f.camera}@${f.stampS}`,
-          exact: false,
-        };
+        writeFrameRow(frames, i, pool.id, offset, f, -1);
         offset += f.data.length;
       }
     }
@@ -313,10 +318,11 @@ export class OnnxEngine implements PlanningEngine {
         type: 'plan',
         id,
         t0S: input.t0S,
-        frames: frames as FrameRef[],
+        frames,
         seed: input.seed,
         samples: input.samples ?? 1,
         history,
+        historyDtS: h.dt,
       },
       hold,
       generation,
@@ -325,6 +331,8 @@ export class OnnxEngine implements PlanningEngine {
 
   /** Posts prepared plans to the worker, one message for all of them; each plan's result by id. */
   #send(plans: readonly Prepared[]): Map<number, Promise<PlanResult>> {
+    const clock = this.options.clock;
+    const t = clock?.();
     const results = new Map<number, Promise<PlanResult>>();
     const ready: Prepared[] = [];
     for (const p of plans) {
@@ -337,6 +345,7 @@ export class OnnxEngine implements PlanningEngine {
           `inference worker restarted while the plan was being prepared [bundle=${this.contract.bundleId}]`,
         );
       if (refused) {
+        this.#spent.delete(p.msg.id);
         this.#release(p.hold);
         results.set(p.msg.id, Promise.reject(refused));
       } else ready.push(p);
@@ -361,6 +370,10 @@ export class OnnxEngine implements PlanningEngine {
       );
     }
     handle.worker.postMessage((msgs.length === 1 ? msgs[0]! : { type: 'batch', plans: msgs }) satisfies ToWorker);
+    if (clock && t !== undefined) {
+      const share = (clock() - t) / msgs.length;
+      for (const m of msgs) this.#spend(m.id, share);
+    }
     return results;
   }
 
@@ -405,6 +418,7 @@ export class OnnxEngine implements PlanningEngine {
     const h: WorkerHandle = { worker, ready, pending, dead: false, knownSlots: new Set() };
     this.#handle = h;
     const log = this.options.logger;
+    const clock = this.options.clock;
     worker.on('message', (m: FromWorker) => {
       switch (m.type) {
         case 'ready':
@@ -421,16 +435,27 @@ export class OnnxEngine implements PlanningEngine {
           void worker.terminate();
           return;
         }
-        case 'buffer':
+        case 'buffer': {
+          const t = clock?.();
           this.#giveBack(m.id);
+          if (clock && t !== undefined && this.#spent.has(m.id)) this.#spend(m.id, clock() - t);
           return;
-        case 'result':
+        }
+        case 'result': {
+          const t = clock?.();
           pending.get(m.id)?.resolve({ ...m.result, provider: this.#provider, bundleId: this.contract.bundleId });
           pending.delete(m.id);
+          if (clock && t !== undefined && this.#spent.has(m.id)) {
+            if (this.#mainThreadMs.length >= MAIN_THREAD_SAMPLES) this.#mainThreadMs.shift();
+            this.#mainThreadMs.push(this.#spent.get(m.id)! + clock() - t);
+            this.#spent.delete(m.id);
+          }
           return;
+        }
         case 'error':
           pending.get(m.id)?.reject(new EngineError(m.kind, m.message));
           pending.delete(m.id);
+          this.#spent.delete(m.id);
           return;
         case 'log':
           log[m.level](m.message);
@@ -504,7 +529,10 @@ export class OnnxEngine implements PlanningEngine {
 
   #fail(h: WorkerHandle, e: EngineError): void {
     h.dead = true;
-    for (const id of h.pending.keys()) this.#giveBack(id);
+    for (const id of h.pending.keys()) {
+      this.#giveBack(id);
+      this.#spent.delete(id);
+    }
     for (const p of h.pending.values()) p.reject(e);
     h.pending.clear();
   }

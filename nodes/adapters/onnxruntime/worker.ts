@@ -7,6 +7,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { EngineError } from '../../core/planningEngine.js';
+import type { EgoHistory } from '../../core/planningEngine.js';
 import type { Logger } from '../../core/logger.js';
 import { checkedRunner, runPipelineBatch } from '../../ar1/planPipeline.js';
 import type { Tensor } from '../../ar1/tensors.js';
@@ -18,6 +19,7 @@ import { verifyBundle } from '../../bundle/verifyBundle.js';
 import { createSessions } from './ort.js';
 import type { SessionSet } from './ort.js';
 import { FramePreprocessor } from './preprocess.js';
+import { frameRef } from './protocol.js';
 import type { FromWorker, InitMessage, PlanMessage, ToWorker } from './protocol.js';
 
 const port = parentPort;
@@ -92,6 +94,19 @@ async function init(m: InitMessage): Promise<void> {
   }
 }
 
+/** The plan's ego history as the pipeline takes it: views of the one array it came in. */
+function egoHistory(m: PlanMessage): EgoHistory {
+  const n = m.history.length / 4;
+  const h = m.history;
+  return {
+    x: h.subarray(0, n),
+    y: h.subarray(n, 2 * n),
+    z: h.subarray(2 * n, 3 * n),
+    yaw: h.subarray(3 * n),
+    dt: m.historyDtS,
+  };
+}
+
 /** Shared frame memory (ring slots and pool slots) by id; each is sent once. */
 const slots = new Map<number, SharedArrayBuffer>();
 
@@ -121,7 +136,8 @@ async function plan(ms: readonly PlanMessage[]): Promise<void> {
   }
   const L = loaded;
   // The frames of this batch and of the one before it (the same bags' previous plans) stay cached.
-  L.pre.reserve(2 * ms.reduce((n, m) => n + m.frames.length, 0));
+  const framesPerPlan = L.manifest.cameras.names.length * L.manifest.cameras.framesPerCamera;
+  L.pre.reserve(2 * ms.length * framesPerPlan);
   // One row per plan of the largest vision run this batch makes; the rows are views of one buffer.
   const planBytes = L.pixelDims.reduce((a, b) => a * b, 1);
   const rows = Math.min(ms.length, L.manifest.graphs.vision_encoder!.maxBatch);
@@ -132,22 +148,27 @@ async function plan(ms: readonly PlanMessage[]): Promise<void> {
     const t = now();
     const out = L.pixels.subarray(row * planBytes, (row + 1) * planBytes);
     try {
-      const frameBytes = planBytes / m.frames.length;
+      const frameBytes = planBytes / framesPerPlan;
       const perCam = L.manifest.cameras.framesPerCamera;
+      const frames: Array<Promise<void>> = [];
+      for (let i = 0; i < framesPerPlan; i++) {
+        const camera = L.manifest.cameras.names[Math.floor(i / perCam)]!;
+        const ref = frameRef(m.frames, i, camera);
+        const buffer = slots.get(ref.slot);
+        frames.push(
+          buffer
+            ? L.pre.frame(
+                i,
+                new Uint8Array(buffer, ref.offset, ref.length),
+                ref,
+                out.subarray(i * frameBytes, (i + 1) * frameBytes),
+                `${camera}[${i % perCam}]`,
+              )
+            : Promise.reject(new EngineError('runtime', `frame slot ${ref.slot} was never shared with this worker`)),
+        );
+      }
       // Every frame settles before the next plan writes the pixel buffer (a failed frame's siblings still write).
-      const settled = await Promise.allSettled(
-        m.frames.map(async (ref, i) => {
-          const buffer = slots.get(ref.slot);
-          if (!buffer) throw new EngineError('runtime', `frame slot ${ref.slot} was never shared with this worker`);
-          return L.pre.frame(
-            i,
-            new Uint8Array(buffer, ref.offset, ref.length),
-            ref,
-            out.subarray(i * frameBytes, (i + 1) * frameBytes),
-            `${L.manifest.cameras.names[Math.floor(i / perCam)]}[${i % perCam}]`,
-          );
-        }),
-      );
+      const settled = await Promise.allSettled(frames);
       const failed = settled.find((r) => r.status === 'rejected');
       if (failed) throw failed.reason;
     } finally {
@@ -159,7 +180,12 @@ async function plan(ms: readonly PlanMessage[]): Promise<void> {
   L.sessions.sessionRunMs.value = 0;
   const results = await runPipelineBatch(
     { manifest: L.manifest, tokenizer: L.tokenizer, runner: checkedRunner(L.sessions.runner, L.manifest), now },
-    ms.map((m) => ({ pixels: (row: number) => pixels(m, row), history: m.history, seed: m.seed, samples: m.samples })),
+    ms.map((m) => ({
+      pixels: (row: number) => pixels(m, row),
+      history: egoHistory(m),
+      seed: m.seed,
+      samples: m.samples,
+    })),
   );
   const totalMs = now() - start;
   for (const [i, r] of results.entries()) {

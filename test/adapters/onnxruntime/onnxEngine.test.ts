@@ -467,6 +467,25 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
     expect(e.message).to.match(/tokenizer\.json: missing/);
   });
 
+  it('with a clock, the main-thread time each answered plan cost: its call, its post, its two replies; none for a refused plan', async () => {
+    let reads = 0;
+    const eng = await createOnnxEngine({ bundleDir: join(dir, 'demo'), clock: () => reads++ }); // 1 ms per reading
+    try {
+      expect(engine.mainThreadMs, 'no clock, nothing measured').to.deep.equal([]);
+      const store = eng.createFrameStore({ slotsPerCamera: 5 });
+      const held = input().frames.map((cam, c) => cam.map((f) => store.admit(c, f)!));
+      await eng.plan(input({ frames: held.map((cam) => cam.map((h) => h.frame)) }));
+      expect(eng.mainThreadMs).to.deep.equal([4]); // four timed stretches, two readings each
+      await rejection(eng.plan(input({ seed: 0.5 })));
+      await Promise.all(eng.planBatch([input({ seed: 1 }), input({ seed: 2 })]));
+      // the batch's one post is shared between its two plans
+      expect(eng.mainThreadMs).to.deep.equal([4, 3.5, 3.5]);
+      for (const cam of held) for (const h of cam) h.release();
+    } finally {
+      await eng.close();
+    }
+  });
+
   it('close() releases the worker; later plans reject with EngineError(closed)', async () => {
     const eng = await createOnnxEngine({ bundleDir: join(dir, 'demo') });
     await eng.close();
