@@ -1,6 +1,6 @@
 /**
  * Benchmark 4, replay throughput against the bag-read floor, same bag, same run: messages/s and MB/s of replayBag
- * (planner + watchdog in bag time, output bag + reports written) vs openBag(...).messages({ decode: true }) over the
+ * (planner + watchdog in bag time, output bag (unless writeBag is false) + reports written) vs openBag(...).messages({ decode: true }) over the
  * same file. Both are run once first, unmeasured (warm-up). Repetitions alternate floor and replay so both see the same
  * machine state. The same ratio in CPU time
  * (process.cpuUsage, user + system) is less sensitive to other work on a shared machine than the wall-clock one.
@@ -20,6 +20,8 @@ export interface ReplayBenchOptions {
   outDir: string;
   repetitions: number;
   paramsFiles?: string[];
+  /** Write the output bag (default true; false: `ar1 replay --no-output-bag`). */
+  writeBag?: boolean;
 }
 
 export interface ReplayFigures {
@@ -74,6 +76,7 @@ function replayOnce(o: ReplayBenchOptions, outDir: string): ReturnType<typeof re
     samples: 1,
     latency: { kind: 'fixed', ms: 100 },
     version: 'bench',
+    ...(o.writeBag === false ? { writeBag: false } : {}),
   });
 }
 

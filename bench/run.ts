@@ -189,6 +189,14 @@ async function main(): Promise<void> {
       outDir: path.join(work, 'null'),
       repetitions: q ? 2 : 3,
     }),
+    await benchReplay({
+      bagPath: bag.file,
+      engine: new NullEngine(180, 320),
+      engineLabel: 'null (--no-output-bag)',
+      outDir: path.join(work, 'null-no-bag'),
+      repetitions: q ? 2 : 3,
+      writeBag: false,
+    }),
   );
   for (const f of replay) {
     log(

@@ -48,6 +48,7 @@ export const register: RegisterCommand = (program: Command) => {
         bundle,
         params: [SAMPLE_PARAMS],
         out: join(dir, 'replay'),
+        outputBag: true,
         seed: '0',
         samples: opts.samples,
         latency: '100',

@@ -110,6 +110,19 @@ describe('cli: ar1 replay, ar1 report merge, ar1 demo', function () {
     expect(bad.stderr).to.match(/^ar1: .*nope: expected a replay output directory, found nothing\n$/);
   });
 
+  it('--no-output-bag: the reports and the headline, no output bag', async () => {
+    const out = join(dir, 'report-only');
+    const r = await run([
+      'replay',
+      ...['--bag', join(dir, 'a'), '--bundle', join(dir, 'bundle'), '--params', PARAMS, '--providers', 'cpu'],
+      ...['--out', out, '--no-output-bag'],
+    ]);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^ {2}output bag not written \(--no-output-bag\)$/m);
+    for (const f of ['report.json', 'compute.json', 'report.html']) expect(existsSync(join(out, f)), f).to.equal(true);
+    expect(existsSync(join(out, 'bag'))).to.equal(false);
+  });
+
   it('ar1 demo makes the sample drive and the demo bundle on first use, replays it and prints the headline', async () => {
     const r = await run(['demo', '--dir', join(dir, 'demo'), '--samples', '1']);
     expect(r.status, r.stderr).to.equal(0);

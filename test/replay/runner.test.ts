@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,7 @@ describe('replay/runner (sample drive + demo bundle, end to end)', function () {
     out: string,
     latency: { kind: 'fixed'; ms: number } = { kind: 'fixed', ms: 100 },
     bag = join(dir, 'bag'),
+    writeBag?: boolean,
   ) =>
     replayBag({
       bagPath: bag,
@@ -33,6 +34,7 @@ describe('replay/runner (sample drive + demo bundle, end to end)', function () {
       samples: 2,
       latency,
       version: 'test',
+      ...(writeBag === undefined ? {} : { writeBag }),
     });
 
   before(async () => {
@@ -82,7 +84,7 @@ describe('replay/runner (sample drive + demo bundle, end to end)', function () {
   });
 
   it('publishes each plan at t0 + the modelled latency, stamped with t0', async () => {
-    const bag = await openBag(first.files.bag.replace(/\/[^/]+$/, ''));
+    const bag = await openBag(first.files.bag!.replace(/\/[^/]+$/, ''));
     const gaps: bigint[] = [];
     const sources = new Set<number>();
     try {
@@ -102,8 +104,15 @@ describe('replay/runner (sample drive + demo bundle, end to end)', function () {
   it('is deterministic: same bag, bundle, parameters and seed give a byte-identical bag and report.json', async () => {
     const second = await run('b');
     expect(readFileSync(second.files.report)).to.deep.equal(readFileSync(first.files.report));
-    expect(readFileSync(second.files.bag)).to.deep.equal(readFileSync(first.files.bag));
+    expect(readFileSync(second.files.bag!)).to.deep.equal(readFileSync(first.files.bag!));
     expect(readFileSync(first.files.html, 'utf8')).to.match(/^<!doctype html>/);
+  });
+
+  it('without the output bag (writeBag false): no bag written, and a byte-identical report.json', async () => {
+    const reportOnly = await run('report-only', undefined, undefined, false);
+    expect(reportOnly.files.bag).to.equal(undefined);
+    expect(existsSync(join(dir, 'report-only', 'bag'))).to.equal(false);
+    expect(readFileSync(reportOnly.files.report)).to.deep.equal(readFileSync(first.files.report));
   });
 
   it('a slower modelled latency changes what the vehicle gets: plans aging past max_plan_age_s make it brake', async () => {
