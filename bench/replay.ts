@@ -15,7 +15,7 @@ import { summarize, type Summary } from './stats.js';
 export interface ReplayBenchOptions {
   bagPath: string;
   engine: PlanningEngine;
-  /** Label: demo bundle or null engine. */
+  /** Label: the engine (demo bundle or null engine) and the replay's options. */
   engineLabel: string;
   outDir: string;
   repetitions: number;

@@ -170,7 +170,7 @@ async function main(): Promise<void> {
       await benchReplay({
         bagPath: bag.file,
         engine: demoEngine,
-        engineLabel: 'demo',
+        engineLabel: 'demo engine',
         outDir: path.join(work, 'demo'),
         repetitions: q ? 2 : 3,
       }),
@@ -185,14 +185,14 @@ async function main(): Promise<void> {
     await benchReplay({
       bagPath: bag.file,
       engine: new NullEngine(180, 320),
-      engineLabel: 'null',
+      engineLabel: 'null engine',
       outDir: path.join(work, 'null'),
       repetitions: q ? 2 : 3,
     }),
     await benchReplay({
       bagPath: bag.file,
       engine: new NullEngine(180, 320),
-      engineLabel: 'null (--no-output-bag)',
+      engineLabel: 'null engine, --no-output-bag',
       outDir: path.join(work, 'null-no-bag'),
       repetitions: q ? 2 : 3,
       writeBag: false,
@@ -200,9 +200,9 @@ async function main(): Promise<void> {
   );
   for (const f of replay) {
     log(
-      `[replay] ${f.engine} engine: ${round(f.replayMsgPerS.p50)} msg/s (${round(f.replayMBPerS)} MB/s) vs floor ${round(f.floorMsgPerS.p50)} msg/s (${round(f.floorMBPerS)} MB/s) → ${pct(f.ratioToFloor)}; ${f.messages} messages, ${round(f.bagMB)} MB, ${f.plans} plans`,
+      `[replay] ${f.engine}: ${round(f.replayMsgPerS.p50)} msg/s (${round(f.replayMBPerS)} MB/s) vs floor ${round(f.floorMsgPerS.p50)} msg/s (${round(f.floorMBPerS)} MB/s) → ${pct(f.ratioToFloor)}; ${f.messages} messages, ${round(f.bagMB)} MB, ${f.plans} plans`,
     );
-    v('4 replay', `${f.engine} engine: throughput / bag-read floor`, f.ratioToFloor, '≥ 0.5', f.ratioToFloor >= 0.5);
+    v('4 replay', `${f.engine}: throughput / bag-read floor`, f.ratioToFloor, '≥ 0.5', f.ratioToFloor >= 0.5);
   }
 
   for (const f of sim) {
