@@ -72,12 +72,15 @@ export async function benchTransport(o: TransportOptions): Promise<TransportFigu
     const t0 = onnx.transportStats;
     const r0 = onnx.ringStats;
     const plans0 = engine.records.length;
+    const main0 = onnx.mainThreadMs.length;
     await wait(o.durationS * 1000);
     const t1 = onnx.transportStats;
     const r1 = onnx.ringStats;
     // The plans answered in the window, newest last (the engine keeps the last 1024).
-    const answered = engine.records.length - plans0;
-    const main = answered > 0 ? onnx.mainThreadMs.slice(-answered) : [];
+    const all = onnx.mainThreadMs;
+    const main = all.length < 1024 ? all.slice(main0) : all.slice(-(engine.records.length - plans0));
+    if (main.length === 0)
+      throw new Error(`bench 8: no plan was answered in the ${o.durationS} s window: expected at least one`);
     subs.unsubscribe();
     await rig.planner.stop();
     const recs = engine.records.slice(plans0);

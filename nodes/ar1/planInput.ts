@@ -14,12 +14,19 @@ export const BYTES_PER_PIXEL: Record<FrameEncoding, number> = {
 };
 const MAX_SAMPLES = 16;
 const HISTORY_KEYS = ['x', 'y', 'z', 'yaw'] as const;
+const SIZE_KEYS = ['width', 'height', 'step'] as const;
 
 /**
- * `checked` (optional) names frames already checked against this contract and unchanged since (an engine's frame store
- * knows them: a frame is in up to framesPerCamera consecutive plans); of those only the camera is checked again.
+ * Frames already checked against the contract and unchanged since (an engine's frame store hands out frozen frames, and
+ * a frame is in up to framesPerCamera consecutive plans): `has` skips a frame's checks but its camera's; `add` is told
+ * each frame that has just passed them.
  */
-export function validatePlanInput(input: PlanInput, c: EngineContract, checked?: (f: CameraFrame) => boolean): void {
+export interface CheckedFrames {
+  has(f: CameraFrame): boolean;
+  add(f: CameraFrame): void;
+}
+
+export function validatePlanInput(input: PlanInput, c: EngineContract, checked?: CheckedFrames): void {
   const bad = (msg: string): never => {
     throw new EngineError('input', `${msg} [bundle=${c.bundleId} t0=${fmt(input.t0S)} s]`);
   };
@@ -40,8 +47,9 @@ export function validatePlanInput(input: PlanInput, c: EngineContract, checked?:
       bad(`${cam}: expected ${c.framesPerCamera} frames, got ${Array.isArray(list) ? list.length : typeof list}`);
     for (let k = 0; k < list!.length; k++) {
       const f = list![k]!;
-      if (checked?.(f) && f.camera === cam) continue;
+      if (checked?.has(f) && f.camera === cam) continue;
       checkFrame(f, cam, k, c, bad);
+      checked?.add(f);
     }
   }
   const h = input.history;
@@ -57,14 +65,18 @@ export function validatePlanInput(input: PlanInput, c: EngineContract, checked?:
 
 function checkFrame(f: CameraFrame, cam: string, k: number, c: EngineContract, bad: (m: string) => never): void {
   const where = `${cam}[${k}]`;
+  if (typeof f !== 'object' || f === null) bad(`${where}: expected a frame, got ${f === null ? 'null' : typeof f}`);
   if (f.camera !== cam) bad(`${where}: expected a frame of ${cam}, got one of ${f.camera}`);
   if (!Number.isFinite(f.stampS)) bad(`${where}: stampS: expected a finite time, got ${f.stampS}`);
-  if (!(f.encoding in BYTES_PER_PIXEL))
+  if (typeof f.encoding !== 'string' || !Object.hasOwn(BYTES_PER_PIXEL, f.encoding))
     bad(
       `${where}: encoding: expected one of ${Object.keys(BYTES_PER_PIXEL).join(', ')}, got ${JSON.stringify(f.encoding)}`,
     );
   if (!(f.data instanceof Uint8Array) || f.data.length === 0)
     bad(`${where}: data: expected non-empty bytes, got ${f.data instanceof Uint8Array ? 0 : typeof f.data} bytes`);
+  for (const key of SIZE_KEYS)
+    if (!(Number.isSafeInteger(f[key]) && f[key] >= 0))
+      bad(`${where}: ${key}: expected a whole number ≥ 0, got ${String(f[key])}`);
   const bpp = BYTES_PER_PIXEL[f.encoding];
   if (bpp === 0) {
     if ((f.width !== 0 || f.height !== 0) && (f.width !== c.imageWidth || f.height !== c.imageHeight)) {

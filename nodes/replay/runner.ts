@@ -1,5 +1,5 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rm, rmdir } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
 import {
   openBag,
   createBagWriter,
@@ -184,6 +184,18 @@ function checkInputTime(m: BagMessage, startNs: bigint, lastNs: bigint, bagPath:
 }
 
 /**
+ * A replay without an output bag into a folder an earlier replay wrote: that replay's bag goes (the files a replay
+ * writing one would overwrite), so the folder holds no bag its new reports do not describe. Never the input bag.
+ */
+async function removeStaleOutputBag(outDir: string, bagPath: string): Promise<void> {
+  const dir = resolve(outDir, 'bag');
+  const input = resolve(bagPath);
+  if (input === dir || input.startsWith(dir + sep)) return;
+  for (const f of ['bag_0.mcap', 'metadata.yaml']) await rm(join(dir, f), { force: true });
+  await rmdir(dir).catch(() => undefined); // only when nothing else is left in it (or it was never there)
+}
+
+/**
  * One bag through the planner and watchdog: the bag's input messages are published on the in-process bus at their
  * log times (virtual time), the recorder writes what the nodes publish, the evaluation scores it, and the reports
  * are written at the end.
@@ -218,6 +230,7 @@ async function runReplay(
 
   // Output bag: every topic published in replay except the camera images (kept small; they are in the input bag).
   await mkdir(o.outDir, { recursive: true });
+  if (o.writeBag === false) await removeStaleOutputBag(o.outDir, o.bagPath);
   const recorder =
     o.writeBag === false
       ? undefined

@@ -113,6 +113,11 @@ describe('replay/runner (sample drive + demo bundle, end to end)', function () {
     expect(reportOnly.files.bag).to.equal(undefined);
     expect(existsSync(join(dir, 'report-only', 'bag'))).to.equal(false);
     expect(readFileSync(reportOnly.files.report)).to.deep.equal(readFileSync(first.files.report));
+    // Into a folder a full replay wrote: its bag goes, so no bag lies beside reports it does not belong to.
+    const full = await run('stale');
+    expect(existsSync(full.files.bag!)).to.equal(true);
+    await run('stale', undefined, undefined, false);
+    expect(existsSync(join(dir, 'stale', 'bag'))).to.equal(false);
   });
 
   it('a slower modelled latency changes what the vehicle gets: plans aging past max_plan_age_s make it brake', async () => {

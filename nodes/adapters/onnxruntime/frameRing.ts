@@ -51,8 +51,6 @@ export interface Placement {
   readonly frame: CameraFrame;
   /** Resolves when the copy into the slot is done; undefined once it is. */
   pending: Promise<void> | undefined;
-  /** The engine has checked `frame` against its contract (set by the engine; the frame cannot change since). */
-  checked: boolean;
 }
 
 /** A copy into a slot still in progress. */
@@ -147,7 +145,6 @@ export class FrameRing implements FrameStore {
       generation: slot.generation,
       frame: admitted,
       pending: undefined,
-      checked: false,
     };
     if (
       this.#copies.length === 0 &&
@@ -241,10 +238,9 @@ export class FrameRing implements FrameStore {
     return p;
   }
 
-  /** Whether `frame` is the frame admit() handed out for its bytes and the engine has checked it already. */
-  checked(frame: CameraFrame): boolean {
-    const p = this.#placements.get(frame.data);
-    return p !== undefined && p.checked && p.frame === frame;
+  /** Whether `frame` is a frame admit() handed out (frozen: its fields are still what was admitted). */
+  handedOut(frame: CameraFrame): boolean {
+    return this.#placements.get(frame.data)?.frame === frame;
   }
 
   close(): void {

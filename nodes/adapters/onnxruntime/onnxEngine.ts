@@ -16,7 +16,7 @@ import type { Logger } from '../../core/logger.js';
 import { loadManifest } from '../../bundle/manifest.js';
 import type { Manifest } from '../../bundle/manifest.js';
 import type { FileStamps } from '../../bundle/verifyBundle.js';
-import { validatePlanInput } from '../../ar1/planInput.js';
+import { validatePlanInput, type CheckedFrames } from '../../ar1/planInput.js';
 import { FramePool, type PoolSlot } from './framePool.js';
 import { FrameRing, type RingSlot, type RingStats } from './frameRing.js';
 import type { FrameStore, FrameStoreOptions } from '../../core/planningEngine.js';
@@ -79,6 +79,8 @@ export interface TransportStats {
   planCopiedBytes: number;
   ringFrames: number;
   copiedFrames: number;
+  /** Frames checked against the contract in full (a store's frame once, by its first plan; any other every time). */
+  checkedFrames: number;
 }
 
 export class OnnxEngine implements PlanningEngine {
@@ -104,7 +106,13 @@ export class OnnxEngine implements PlanningEngine {
     allocatedBytes: 0,
   };
   #nextSlotId = 1;
-  readonly #transport: TransportStats = { plans: 0, planCopiedBytes: 0, ringFrames: 0, copiedFrames: 0 };
+  readonly #transport: TransportStats = {
+    plans: 0,
+    planCopiedBytes: 0,
+    ringFrames: 0,
+    copiedFrames: 0,
+    checkedFrames: 0,
+  };
   /** With options.clock: main-thread time spent so far on each plan not answered yet, and on those answered. */
   readonly #spent = new Map<number, number>();
   readonly #mainThreadMs: number[] = [];
@@ -190,9 +198,11 @@ export class OnnxEngine implements PlanningEngine {
   }
 
   /**
-   * With options.clock: the main-thread time each answered plan cost, newest last (up to 1024): plan()'s own call, its
-   * share of posting it to the worker, and handling the worker's two replies (its frames are read; its result). Not
-   * included: the structured-clone decoding of the replies, which runs before the engine sees them.
+   * With options.clock: the main-thread time each answered plan cost, newest last (up to 1024): plan()'s own call
+   * (validation, naming its store frames, the history), its share of posting it to the worker, and handling the
+   * worker's two replies (its frames are read; its result). Not included: the structured-clone decoding of the
+   * replies, which runs before the engine sees them, and the sliced copy of frames from outside a frame store
+   * (transportStats.planCopiedBytes counts those; the planner's frames are all in its store).
    */
   get mainThreadMs(): readonly number[] {
     return this.#mainThreadMs;
@@ -229,11 +239,21 @@ export class OnnxEngine implements PlanningEngine {
     return prepared.map((p) => p.then((plan) => sent.then((results) => results.get(plan.msg.id)!)));
   }
 
-  /** A frame one of this engine's rings handed out and a plan has validated already (validatePlanInput skips it). */
-  readonly #checked = (f: CameraFrame): boolean => {
-    if (typeof f !== 'object' || f === null) return false;
-    for (const ring of this.#rings) if (ring.checked(f)) return true;
-    return false;
+  /**
+   * Frames one of this engine's rings handed out (frozen) that a plan has checked against the contract: the next
+   * plans using them check only their camera (validatePlanInput). Private: nothing else can mark a frame checked.
+   */
+  readonly #checkedFrames = new WeakSet<CameraFrame>();
+  readonly #checked: CheckedFrames = {
+    has: (f) => this.#checkedFrames.has(f),
+    add: (f) => {
+      this.#transport.checkedFrames++;
+      for (const ring of this.#rings)
+        if (ring.handedOut(f)) {
+          this.#checkedFrames.add(f);
+          return;
+        }
+    },
   };
 
   /** Validates a plan, names its ring frames (held) and copies the others into a pooled buffer. */
@@ -261,8 +281,6 @@ export class OnnxEngine implements PlanningEngine {
           if (p.pending) receipts.push(p.pending);
           hold.ring.push(p.slot);
           hold.ringOf.push(ring);
-          // the frame admit() handed out (frozen), just validated: later plans need not check it again
-          if (p.frame === f) p.checked = true;
           writeFrameRow(frames, i, p.slot.id, f.data.byteOffset, f, p.generation);
           placed = true;
           break;
@@ -369,7 +387,24 @@ export class OnnxEngine implements PlanningEngine {
         new Promise<PlanResult>((resolve, reject) => handle.pending.set(p.msg.id, { resolve, reject })),
       );
     }
-    handle.worker.postMessage((msgs.length === 1 ? msgs[0]! : { type: 'batch', plans: msgs }) satisfies ToWorker);
+    try {
+      handle.worker.postMessage((msgs.length === 1 ? msgs[0]! : { type: 'batch', plans: msgs }) satisfies ToWorker);
+    } catch (e) {
+      // Nothing reached the worker: these plans fail, their slots go back, and the memory they were to share goes
+      // with the next plan instead.
+      const error = new EngineError(
+        'runtime',
+        `posting the plan to the inference worker failed: ${(e as Error).message} [bundle=${this.contract.bundleId}]`,
+      );
+      for (const m of msgs) {
+        for (const b of m.buffers) handle.knownSlots.delete(b.slot);
+        this.#giveBack(m.id);
+        this.#spent.delete(m.id);
+        handle.pending.get(m.id)?.reject(error);
+        handle.pending.delete(m.id);
+      }
+      return results;
+    }
     if (clock && t !== undefined) {
       const share = (clock() - t) / msgs.length;
       for (const m of msgs) this.#spend(m.id, share);

@@ -30,8 +30,8 @@ export interface FrameRef {
 }
 /**
  * A plan's frames as one table of numbers, FRAME_FIELDS per frame (camera-major, oldest first), decoded by frameRef().
- * One typed array is what the main thread builds and clones per plan instead of 16 objects: posting a plan took
- * ~70 µs as objects and ~30 µs as a table, each plan at 10 Hz with cold caches (docs/performance.md).
+ * One typed array is what the main thread builds and clones per plan instead of 16 objects: posting one plan every
+ * 20 ms took ~70 µs as objects and ~30 µs as a table (docs/performance.md).
  */
 export const FRAME_FIELDS = 9;
 const SLOT = 0;

@@ -19,7 +19,7 @@ import { verifyBundle } from '../../bundle/verifyBundle.js';
 import { createSessions } from './ort.js';
 import type { SessionSet } from './ort.js';
 import { FramePreprocessor } from './preprocess.js';
-import { frameRef } from './protocol.js';
+import { FRAME_FIELDS, frameRef } from './protocol.js';
 import type { FromWorker, InitMessage, PlanMessage, ToWorker } from './protocol.js';
 
 const port = parentPort;
@@ -150,23 +150,27 @@ async function plan(ms: readonly PlanMessage[]): Promise<void> {
     try {
       const frameBytes = planBytes / framesPerPlan;
       const perCam = L.manifest.cameras.framesPerCamera;
-      const frames: Array<Promise<void>> = [];
-      for (let i = 0; i < framesPerPlan; i++) {
+      if (m.frames.length !== framesPerPlan * FRAME_FIELDS)
+        throw new EngineError(
+          'runtime',
+          `plan ${m.id}: expected ${framesPerPlan} frames, got a table of ${m.frames.length} numbers`,
+        );
+      /** One frame into its place in the plan's row; whatever fails (a bad range too) rejects this frame only. */
+      const one = async (i: number): Promise<void> => {
         const camera = L.manifest.cameras.names[Math.floor(i / perCam)]!;
         const ref = frameRef(m.frames, i, camera);
         const buffer = slots.get(ref.slot);
-        frames.push(
-          buffer
-            ? L.pre.frame(
-                i,
-                new Uint8Array(buffer, ref.offset, ref.length),
-                ref,
-                out.subarray(i * frameBytes, (i + 1) * frameBytes),
-                `${camera}[${i % perCam}]`,
-              )
-            : Promise.reject(new EngineError('runtime', `frame slot ${ref.slot} was never shared with this worker`)),
+        if (!buffer) throw new EngineError('runtime', `frame slot ${ref.slot} was never shared with this worker`);
+        return L.pre.frame(
+          i,
+          new Uint8Array(buffer, ref.offset, ref.length),
+          ref,
+          out.subarray(i * frameBytes, (i + 1) * frameBytes),
+          `${camera}[${i % perCam}]`,
         );
-      }
+      };
+      const frames: Array<Promise<void>> = [];
+      for (let i = 0; i < framesPerPlan; i++) frames.push(one(i));
       // Every frame settles before the next plan writes the pixel buffer (a failed frame's siblings still write).
       const settled = await Promise.allSettled(frames);
       const failed = settled.find((r) => r.status === 'rejected');

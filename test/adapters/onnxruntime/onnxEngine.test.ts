@@ -3,6 +3,8 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import sinon from 'sinon';
+import { Worker } from 'node:worker_threads';
 import { createOnnxEngine } from '../../../nodes/adapters/onnxruntime/index.js';
 import type { OnnxEngine } from '../../../nodes/adapters/onnxruntime/index.js';
 import { EngineError } from '../../../nodes/core/planningEngine.js';
@@ -300,16 +302,22 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
     const held = input().frames.map((cam, c) => cam.map((f) => store.admit(c, f)!));
     const frames = held.map((cam) => cam.map((h) => h.frame));
     expect(Object.isFrozen(frames[0]![0]), 'admitted frames are frozen').to.equal(true);
-    expect(store.checked(frames[0]![0]!)).to.equal(false);
+    const checked = () => engine.transportStats.checkedFrames;
+    const c0 = checked();
     const first = await engine.plan(input({ frames }));
-    expect(frames.flat().every((f) => store.checked(f))).to.equal(true);
+    expect(checked() - c0, 'the first plan checks all 16').to.equal(16);
     const second = await engine.plan(input({ frames }));
+    expect(checked() - c0, 'the second checks none again').to.equal(16);
     expect([...second.trajectory.x]).to.deep.equal([...first.trajectory.x]);
+    // Frames not from the store are checked by every plan.
+    const c1 = checked();
+    await engine.plan(input());
+    await engine.plan(input());
+    expect(checked() - c1).to.equal(32);
     const [cam0, cam1] = engine.contract.cameras;
     // The same bytes in another frame object with a wrong width: checked, refused.
     const changed = frames.map((cam) => [...cam]);
     changed[0]![1] = { ...frames[0]![1]!, width: W + 1 };
-    expect(store.checked(changed[0]![1])).to.equal(false);
     const wrongSize = await rejection(engine.plan(input({ frames: changed })));
     expect(wrongSize.kind).to.equal('input');
     expect(wrongSize.message).to.include(`${cam0}[1]: expected ${W}x${H} (WxH), got ${W + 1}x${H}`);
@@ -319,6 +327,28 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
     const wrongCamera = await rejection(engine.plan(input({ frames: swapped })));
     expect(wrongCamera.message).to.include(`${cam1}[0]: expected a frame of ${cam1}, got one of ${cam0}`);
     for (const cam of held) for (const h of cam) h.release();
+  });
+
+  it('a plan that cannot be posted to the worker fails alone (EngineError runtime); its slots go back and the next plan works', async () => {
+    const store = engine.createFrameStore({ slotsPerCamera: 4 });
+    const held = input().frames.map((cam, c) => cam.map((f) => store.admit(c, f)!));
+    const frames = held.map((cam) => cam.map((h) => h.frame));
+    const post = sinon.stub(Worker.prototype, 'postMessage').onFirstCall().throws(new Error('could not clone'));
+    post.callThrough();
+    try {
+      const e = await rejection(engine.plan(input({ frames })));
+      expect(e.kind).to.equal('runtime');
+      expect(e.message).to.match(/^posting the plan to the inference worker failed: could not clone \[bundle=/);
+    } finally {
+      post.restore();
+    }
+    for (const cam of held) for (const h of cam) h.release();
+    // Every slot is free again (the failed plan holds none), and the store's memory reaches the worker with the next plan.
+    const again = input().frames.map((cam, c) => cam.map((f) => store.admit(c, f)!));
+    expect(again.flat().every((h) => h !== undefined)).to.equal(true);
+    const r = await engine.plan(input({ frames: again.map((cam) => cam.map((h) => h.frame)) }));
+    expect([...r.trajectory.x]).to.deep.equal([...straight.trajectory.x]);
+    for (const cam of again) for (const h of cam) h.release();
   });
 
   it('compressed frames in the store: the jpeg/png bytes are what is shared, decoded in the worker, same plan as copied', async () => {
