@@ -181,23 +181,17 @@ async function main(): Promise<void> {
   } finally {
     await demoEngine.close();
   }
-  replay.push(
-    await benchReplay({
-      bagPath: bag.file,
-      engine: new NullEngine(180, 320),
-      engineLabel: 'null engine',
-      outDir: path.join(work, 'null'),
-      repetitions: q ? 2 : 3,
-    }),
-    await benchReplay({
-      bagPath: bag.file,
-      engine: new NullEngine(180, 320),
-      engineLabel: 'null engine, --no-output-bag',
-      outDir: path.join(work, 'null-no-bag'),
-      repetitions: q ? 2 : 3,
-      writeBag: false,
-    }),
-  );
+  for (const writeBag of [true, false])
+    replay.push(
+      await benchReplay({
+        bagPath: bag.file,
+        engine: new NullEngine(180, 320),
+        engineLabel: writeBag ? 'null engine' : 'null engine, --no-output-bag',
+        outDir: path.join(work, writeBag ? 'null' : 'null-no-bag'),
+        repetitions: q ? 2 : 3,
+        writeBag,
+      }),
+    );
   for (const f of replay) {
     log(
       `[replay] ${f.engine}: ${round(f.replayMsgPerS.p50)} msg/s (${round(f.replayMBPerS)} MB/s) vs floor ${round(f.floorMsgPerS.p50)} msg/s (${round(f.floorMBPerS)} MB/s) → ${pct(f.ratioToFloor)}; ${f.messages} messages, ${round(f.bagMB)} MB, ${f.plans} plans`,
