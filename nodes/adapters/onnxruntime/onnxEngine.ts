@@ -17,10 +17,12 @@ import { loadManifest } from '../../bundle/manifest.js';
 import type { Manifest } from '../../bundle/manifest.js';
 import type { FileStamps } from '../../bundle/verifyBundle.js';
 import { validatePlanInput, type CheckedFrames } from '../../ar1/planInput.js';
-import { FramePool, type PoolSlot } from './framePool.js';
-import { FrameRing, type RingSlot, type RingStats } from './frameRing.js';
+import { FramePool } from './framePool.js';
+import { MainThreadTimes } from './mainThreadTimes.js';
+import { FrameRing, type RingStats } from './frameRing.js';
 import type { FrameStore, FrameStoreOptions } from '../../core/planningEngine.js';
-import { FRAME_FIELDS, writeFrameRow } from './protocol.js';
+import { copyIntoPool, placeFrames, unholdRing, type PlacedFrames, type PlanHold } from './planFrames.js';
+import { packHistory } from './protocol.js';
 import type { FromWorker, PlanMessage, ToWorker } from './protocol.js';
 
 export interface OnnxEngineOptions {
@@ -36,16 +38,10 @@ export interface OnnxEngineOptions {
   clock?: () => number;
 }
 
-/** Per-plan main-thread times kept (mainThreadMs). */
-const MAIN_THREAD_SAMPLES = 1024;
-
 /** The compiled worker next to the compiled engine (dist/); from the TypeScript sources (tests run through tsx), an entry that registers tsx in the worker first. */
 const WORKER_URL = new URL(import.meta.url.endsWith('.js') ? './worker.js' : './worker.mjs', import.meta.url);
 /** Pool buffers made up front: none, they are made when a plan has frames outside a ring (the planner's are in one). */
 const POOL_BUFFERS = 0;
-/** Frame bytes copied per event-loop turn: ~0.1–0.2 ms of memcpy. */
-const COPY_SLICE_BYTES = 2 * 1024 * 1024;
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 interface Pending {
   resolve: (r: PlanResult) => void;
@@ -57,12 +53,6 @@ interface WorkerHandle {
   pending: Map<number, Pending>;
   dead: boolean;
   knownSlots: Set<number>;
-}
-/** What a plan holds until the worker has read its frames: a pool slot (copied frames) and ring slots. */
-interface PlanHold {
-  pool?: PoolSlot;
-  ring: RingSlot[];
-  ringOf: FrameRing[];
 }
 
 /** A plan ready to go to the worker: its message (without the slots to share, known only when sent) and its hold. */
@@ -113,9 +103,8 @@ export class OnnxEngine implements PlanningEngine {
     copiedFrames: 0,
     checkedFrames: 0,
   };
-  /** With options.clock: main-thread time spent so far on each plan not answered yet, and on those answered. */
-  readonly #spent = new Map<number, number>();
-  readonly #mainThreadMs: number[] = [];
+  /** With options.clock: the main-thread time of each plan. */
+  readonly #times = new MainThreadTimes();
 
   private constructor(
     readonly manifest: Manifest,
@@ -205,11 +194,7 @@ export class OnnxEngine implements PlanningEngine {
    * (transportStats.planCopiedBytes counts those; the planner's frames are all in its store).
    */
   get mainThreadMs(): readonly number[] {
-    return this.#mainThreadMs;
-  }
-
-  #spend(id: number, ms: number): void {
-    this.#spent.set(id, (this.#spent.get(id) ?? 0) + ms);
+    return this.#times.answered;
   }
 
   /** #prepare, its synchronous part timed with options.clock. */
@@ -219,7 +204,7 @@ export class OnnxEngine implements PlanningEngine {
     const id = this.#nextId;
     const t = clock();
     const prepared = this.#prepare(input);
-    if (this.#nextId !== id) this.#spend(id, clock() - t); // validated and given its id
+    if (this.#nextId !== id) this.#times.spend(id, clock() - t); // validated and given its id
     return prepared;
   }
 
@@ -256,91 +241,38 @@ export class OnnxEngine implements PlanningEngine {
     },
   };
 
-  /** Validates a plan, names its ring frames (held) and copies the others into a pooled buffer. */
+  /** Validates a plan, names its ring frames (held) and copies the others into a pooled buffer (planFrames.ts). */
   async #prepare(input: PlanInput): Promise<Prepared> {
     if (this.#closed) throw new EngineError('closed', `engine closed [bundle=${this.contract.bundleId}]`);
     validatePlanInput(input, this.contract, this.#checked);
-    // Frames in a ring slot are named, not copied; the rest go into one pooled buffer, copied in slices with the
-    // event loop yielded between them: a plan's 16 full-HD frames are 100 MB, and one synchronous copy blocked the
-    // main thread (and the 50 Hz command timer) for 12–68 ms (docs/performance.md).
     const sources = input.frames.flat();
-    const hold: PlanHold = { ring: [], ringOf: [] };
-    const frames = new Float64Array(sources.length * FRAME_FIELDS);
-    const copies: number[] = [];
-    /** Receipt copies into ring slots still in progress: the plan is sent once they are done. */
-    const receipts: Array<Promise<void>> = [];
-    let total = 0;
+    let placed: PlacedFrames;
     try {
-      for (let i = 0; i < sources.length; i++) {
-        const f = sources[i]!;
-        let placed = false;
-        for (const ring of this.#rings) {
-          const p = ring.placementOf(f.data);
-          if (!p) continue;
-          ring.hold(p.slot);
-          if (p.pending) receipts.push(p.pending);
-          hold.ring.push(p.slot);
-          hold.ringOf.push(ring);
-          writeFrameRow(frames, i, p.slot.id, f.data.byteOffset, f, p.generation);
-          placed = true;
-          break;
-        }
-        if (!placed) {
-          copies.push(i);
-          total += f.data.length;
-        }
-      }
+      placed = placeFrames(sources, this.#rings);
     } catch (e) {
-      this.#unhold(hold);
       throw new EngineError('input', `${(e as Error).message} [bundle=${this.contract.bundleId}]`);
     }
-    if (copies.length > 0) hold.pool = this.#pool.acquire(total);
-    const h = input.history;
-    // A copy (the caller may reuse its arrays before the message goes out), in one buffer: a Float64Array of 16
-    // values lies outside V8's heap, and four of them cost ~12 µs of the call where one costs ~3.
-    const n = h.x.length;
-    const history = new Float64Array(4 * n);
-    history.set(h.x, 0);
-    history.set(h.y, n);
-    history.set(h.z, 2 * n);
-    history.set(h.yaw, 3 * n);
+    const { hold, copies, copyBytes, receipts } = placed;
+    if (copies.length > 0) hold.pool = this.#pool.acquire(copyBytes);
+    const history = packHistory(input.history);
     const id = this.#nextId++;
     const generation = this.#generation;
     this.#transport.plans++;
     this.#transport.ringFrames += sources.length - copies.length;
     this.#transport.copiedFrames += copies.length;
-    this.#transport.planCopiedBytes += total;
+    this.#transport.planCopiedBytes += copyBytes;
     if (receipts.length > 0) await Promise.all(receipts);
-    if (hold.pool) {
-      const pool = hold.pool;
-      const bytes = new Uint8Array(pool.buffer);
-      let offset = 0;
-      let sinceYield = 0;
-      for (const i of copies) {
-        const f = sources[i]!;
-        for (let at = 0; at < f.data.length; at += COPY_SLICE_BYTES) {
-          const end = Math.min(f.data.length, at + COPY_SLICE_BYTES);
-          bytes.set(f.data.subarray(at, end), offset + at);
-          sinceYield += end - at;
-          if (sinceYield >= COPY_SLICE_BYTES) {
-            sinceYield = 0;
-            await nextTurn();
-          }
-        }
-        writeFrameRow(frames, i, pool.id, offset, f, -1);
-        offset += f.data.length;
-      }
-    }
+    if (hold.pool) await copyIntoPool(hold.pool, sources, placed);
     return {
       msg: {
         type: 'plan',
         id,
         t0S: input.t0S,
-        frames,
+        frames: placed.table,
         seed: input.seed,
         samples: input.samples ?? 1,
         history,
-        historyDtS: h.dt,
+        historyDtS: input.history.dt,
       },
       hold,
       generation,
@@ -363,7 +295,7 @@ export class OnnxEngine implements PlanningEngine {
           `inference worker restarted while the plan was being prepared [bundle=${this.contract.bundleId}]`,
         );
       if (refused) {
-        this.#spent.delete(p.msg.id);
+        this.#times.drop(p.msg.id);
         this.#release(p.hold);
         results.set(p.msg.id, Promise.reject(refused));
       } else ready.push(p);
@@ -399,7 +331,7 @@ export class OnnxEngine implements PlanningEngine {
       for (const m of msgs) {
         for (const b of m.buffers) handle.knownSlots.delete(b.slot);
         this.#giveBack(m.id);
-        this.#spent.delete(m.id);
+        this.#times.drop(m.id);
         handle.pending.get(m.id)?.reject(error);
         handle.pending.delete(m.id);
       }
@@ -407,7 +339,7 @@ export class OnnxEngine implements PlanningEngine {
     }
     if (clock && t !== undefined) {
       const share = (clock() - t) / msgs.length;
-      for (const m of msgs) this.#spend(m.id, share);
+      for (const m of msgs) this.#times.spend(m.id, share);
     }
     return results;
   }
@@ -473,24 +405,20 @@ export class OnnxEngine implements PlanningEngine {
         case 'buffer': {
           const t = clock?.();
           this.#giveBack(m.id);
-          if (clock && t !== undefined && this.#spent.has(m.id)) this.#spend(m.id, clock() - t);
+          if (clock && t !== undefined && this.#times.has(m.id)) this.#times.spend(m.id, clock() - t);
           return;
         }
         case 'result': {
           const t = clock?.();
           pending.get(m.id)?.resolve({ ...m.result, provider: this.#provider, bundleId: this.contract.bundleId });
           pending.delete(m.id);
-          if (clock && t !== undefined && this.#spent.has(m.id)) {
-            if (this.#mainThreadMs.length >= MAIN_THREAD_SAMPLES) this.#mainThreadMs.shift();
-            this.#mainThreadMs.push(this.#spent.get(m.id)! + clock() - t);
-            this.#spent.delete(m.id);
-          }
+          if (clock && t !== undefined) this.#times.finish(m.id, clock() - t);
           return;
         }
         case 'error':
           pending.get(m.id)?.reject(new EngineError(m.kind, m.message));
           pending.delete(m.id);
-          this.#spent.delete(m.id);
+          this.#times.drop(m.id);
           return;
         case 'log':
           log[m.level](m.message);
@@ -553,20 +481,14 @@ export class OnnxEngine implements PlanningEngine {
   #release(hold: PlanHold): void {
     if (hold.pool) this.#pool.release(hold.pool);
     hold.pool = undefined;
-    this.#unhold(hold);
-  }
-
-  #unhold(hold: PlanHold): void {
-    for (let i = 0; i < hold.ring.length; i++) hold.ringOf[i]!.unhold(hold.ring[i]!);
-    hold.ring = [];
-    hold.ringOf = [];
+    unholdRing(hold);
   }
 
   #fail(h: WorkerHandle, e: EngineError): void {
     h.dead = true;
     for (const id of h.pending.keys()) {
       this.#giveBack(id);
-      this.#spent.delete(id);
+      this.#times.drop(id);
     }
     for (const p of h.pending.values()) p.reject(e);
     h.pending.clear();

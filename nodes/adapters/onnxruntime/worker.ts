@@ -7,7 +7,6 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { EngineError } from '../../core/planningEngine.js';
-import type { EgoHistory } from '../../core/planningEngine.js';
 import type { Logger } from '../../core/logger.js';
 import { checkedRunner, runPipelineBatch } from '../../ar1/planPipeline.js';
 import type { Tensor } from '../../ar1/tensors.js';
@@ -19,7 +18,7 @@ import { verifyBundle } from '../../bundle/verifyBundle.js';
 import { createSessions } from './ort.js';
 import type { SessionSet } from './ort.js';
 import { FramePreprocessor } from './preprocess.js';
-import { FRAME_FIELDS, frameRef } from './protocol.js';
+import { FRAME_FIELDS, frameRef, unpackHistory } from './protocol.js';
 import type { FromWorker, InitMessage, PlanMessage, ToWorker } from './protocol.js';
 
 const port = parentPort;
@@ -92,19 +91,6 @@ async function init(m: InitMessage): Promise<void> {
       message: (e as Error).message,
     });
   }
-}
-
-/** The plan's ego history as the pipeline takes it: views of the one array it came in. */
-function egoHistory(m: PlanMessage): EgoHistory {
-  const n = m.history.length / 4;
-  const h = m.history;
-  return {
-    x: h.subarray(0, n),
-    y: h.subarray(n, 2 * n),
-    z: h.subarray(2 * n, 3 * n),
-    yaw: h.subarray(3 * n),
-    dt: m.historyDtS,
-  };
 }
 
 /** Shared frame memory (ring slots and pool slots) by id; each is sent once. */
@@ -186,7 +172,7 @@ async function plan(ms: readonly PlanMessage[]): Promise<void> {
     { manifest: L.manifest, tokenizer: L.tokenizer, runner: checkedRunner(L.sessions.runner, L.manifest), now },
     ms.map((m) => ({
       pixels: (row: number) => pixels(m, row),
-      history: egoHistory(m),
+      history: unpackHistory(m.history, m.historyDtS),
       seed: m.seed,
       samples: m.samples,
     })),

@@ -1,0 +1,104 @@
+/**
+ * How a plan's frames reach the worker's shared memory, on the main thread: a frame the engine's frame store holds is
+ * named in place (its ring slot, held until the worker has read it); any other frame is copied into one pooled slot,
+ * in 2 MiB slices with the event loop yielded between them: a plan's 16 full-HD frames are 100 MB, and one
+ * synchronous copy blocked the main thread (and the 50 Hz command timer) for 12–68 ms (docs/performance.md).
+ */
+import type { CameraFrame } from '../../core/planningEngine.js';
+import type { PoolSlot } from './framePool.js';
+import type { FrameRing, RingSlot } from './frameRing.js';
+import { FRAME_FIELDS, writeFrameRow } from './protocol.js';
+
+/** Frame bytes copied per event-loop turn: ~0.1–0.2 ms of memcpy. */
+const COPY_SLICE_BYTES = 2 * 1024 * 1024;
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** What a plan holds until the worker has read its frames: a pool slot (copied frames) and ring slots. */
+export interface PlanHold {
+  pool?: PoolSlot;
+  ring: RingSlot[];
+  ringOf: FrameRing[];
+}
+
+/** A plan's frames placed: the table's rows of ring frames written, the frames still to copy named. */
+export interface PlacedFrames {
+  /** The plan's frame table (protocol.ts); the rows of frames to copy are written by copyIntoPool. */
+  table: Float64Array;
+  hold: PlanHold;
+  /** Indexes of the frames outside every ring, and their bytes. */
+  copies: number[];
+  copyBytes: number;
+  /** Receipt copies into ring slots still running: the plan goes to the worker once they are done. */
+  receipts: Array<Promise<void>>;
+}
+
+/** Gives a plan's ring slots back (the pool slot is the engine's to release). */
+export function unholdRing(hold: PlanHold): void {
+  for (let i = 0; i < hold.ring.length; i++) hold.ringOf[i]!.unhold(hold.ring[i]!);
+  hold.ring = [];
+  hold.ringOf = [];
+}
+
+/**
+ * Names and holds the frames that are in one of the rings; throws the ring's RangeError, holding nothing, for a frame
+ * whose slot was released and written again.
+ */
+export function placeFrames(frames: readonly CameraFrame[], rings: readonly FrameRing[]): PlacedFrames {
+  const placed: PlacedFrames = {
+    table: new Float64Array(frames.length * FRAME_FIELDS),
+    hold: { ring: [], ringOf: [] },
+    copies: [],
+    copyBytes: 0,
+    receipts: [],
+  };
+  try {
+    for (let i = 0; i < frames.length; i++) {
+      const f = frames[i]!;
+      let inRing = false;
+      for (const ring of rings) {
+        const p = ring.placementOf(f.data);
+        if (!p) continue;
+        ring.hold(p.slot);
+        if (p.pending) placed.receipts.push(p.pending);
+        placed.hold.ring.push(p.slot);
+        placed.hold.ringOf.push(ring);
+        writeFrameRow(placed.table, i, p.slot.id, f.data.byteOffset, f, p.generation);
+        inRing = true;
+        break;
+      }
+      if (!inRing) {
+        placed.copies.push(i);
+        placed.copyBytes += f.data.length;
+      }
+    }
+  } catch (e) {
+    unholdRing(placed.hold);
+    throw e;
+  }
+  return placed;
+}
+
+/** Copies the frames placeFrames left to copy into `pool`, one after another, and writes their rows. */
+export async function copyIntoPool(
+  pool: PoolSlot,
+  frames: readonly CameraFrame[],
+  placed: PlacedFrames,
+): Promise<void> {
+  const bytes = new Uint8Array(pool.buffer);
+  let offset = 0;
+  let sinceYield = 0;
+  for (const i of placed.copies) {
+    const f = frames[i]!;
+    for (let at = 0; at < f.data.length; at += COPY_SLICE_BYTES) {
+      const end = Math.min(f.data.length, at + COPY_SLICE_BYTES);
+      bytes.set(f.data.subarray(at, end), offset + at);
+      sinceYield += end - at;
+      if (sinceYield >= COPY_SLICE_BYTES) {
+        sinceYield = 0;
+        await nextTurn();
+      }
+    }
+    writeFrameRow(placed.table, i, pool.id, offset, f, -1);
+    offset += f.data.length;
+  }
+}
