@@ -1,7 +1,7 @@
 /**
  * Benchmark 4, replay throughput against the bag-read floor, same bag, same run: messages/s and MB/s of replayBag
- * (planner + watchdog in bag time, output bag (unless writeBag is false) + reports written) vs openBag(...).messages({ decode: true }) over the
- * same file. Both are run once first, unmeasured (warm-up). Repetitions alternate floor and replay so both see the same
+ * (planner + watchdog in bag time, output bag (unless writeBag is false) + reports written) vs
+ * openBag(...).messages({ decode: true }) over the same file. Both are run once first, unmeasured (warm-up). Repetitions alternate floor and replay so both see the same
  * machine state. The same ratio in CPU time
  * (process.cpuUsage, user + system) is less sensitive to other work on a shared machine than the wall-clock one.
  */

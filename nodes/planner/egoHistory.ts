@@ -75,13 +75,13 @@ export function odometrySample(msg: Odometry): OdometrySample | undefined {
   return s;
 }
 
-/** Pose at tS between a and b (a.tS ≤ tS ≤ b.tS). */
 /** Where tS lies between a and b, clamped to [0, 1] (0 when they share a stamp): interpolatePose's weight of b. */
 export function interpolationFraction(a: { tS: number }, b: { tS: number }, tS: number): number {
   const span = b.tS - a.tS;
   return span > 0 ? Math.min(1, Math.max(0, (tS - a.tS) / span)) : 0;
 }
 
+/** Pose at tS between a and b (a.tS ≤ tS ≤ b.tS). */
 export function interpolatePose(a: OdometrySample, b: OdometrySample, tS: number): OdometrySample {
   const f = interpolationFraction(a, b, tS);
   const out: OdometrySample = {

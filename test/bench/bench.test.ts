@@ -72,14 +72,17 @@ describe('bench', function () {
     }
   });
 
+  /** The planner on the real clock with a tiny demo bundle (64×112 frames), as benches 2 and 8 run it. */
+  const tinyPlanner = (H: number, W: number) => ({
+    bundleDir: benchBundle({ name: 'demo', height: H, width: W }, dir),
+    bundle: 'demo',
+    providers: ['cpu'],
+    frames: rawFrames(4, H, W),
+  });
+
   it('event loop: samples the loop while the planner runs on the real clock', async () => {
-    const H = 64,
-      W = 112;
     const f = await benchEventLoop({
-      bundleDir: benchBundle({ name: 'demo', height: H, width: W }, dir),
-      bundle: 'demo',
-      providers: ['cpu'],
-      frames: rawFrames(4, H, W),
+      ...tinyPlanner(64, 112),
       warmupS: 2,
       warmupPlans: 2,
       durationS: 0.5,
@@ -97,10 +100,7 @@ describe('bench', function () {
     const H = 64,
       W = 112;
     const f = await benchTransport({
-      bundleDir: benchBundle({ name: 'demo', height: H, width: W }, dir),
-      bundle: 'demo',
-      providers: ['cpu'],
-      frames: rawFrames(4, H, W),
+      ...tinyPlanner(H, W),
       warmupS: 2,
       durationS: 1,
     });

@@ -25,8 +25,8 @@ class SteppingAction<T> extends VirtualAction<T> {
    * Queues the action in time order, then creation order, as RxJS's VirtualAction does, but by a binary search and
    * one insertion instead of a push and a sort of the whole queue: the queue is always in that order (actions leave
    * it from the front when run or from anywhere when unsubscribed, which keeps the rest in order, and an action's
-   * time and index never change while it is queued), so the place found is the one the stable sort gave. The sort copied the queue on every schedule (every bus delivery and timer tick):
-   * a tenth of replay's allocations.
+   * time and index never change while it is queued), so the place found is the one the stable sort gave. The sort
+   * copied the queue on every schedule (every bus delivery and timer tick): a tenth of replay's allocations.
    */
   protected override requestAsyncId(scheduler: VirtualTimeScheduler, _id?: unknown, delay = 0): number {
     this.delay = scheduler.frame + delay;

@@ -9,8 +9,8 @@
  * The one copy is made in 2 MiB slices between event-loop turns, starting when the frame is admitted (frames are
  * copied in arrival order; a compressed frame of at most one slice is copied at once): four 6 MB raw frames arriving
  * together would otherwise block the main thread for several ms. Until its copy is done a frame's slot is not
- * readable: plan() waits for its placement's `pending`. The admitted frame's source bytes must stay unchanged until then (message
- * buffers are fresh per message). A frame released before its copy finished is not copied further.
+ * readable: plan() waits for its placement's `pending`. The admitted frame's source bytes must stay unchanged until
+ * then (message buffers are fresh per message). A frame released before its copy finished is not copied further.
  *
  * Slots are allocated on demand, up to slotsPerCamera per camera, each sized to the frame that first needs it (raw
  * frames all have the bundle's size; compressed ones vary, so their slots get 25 % headroom); a free slot too small
@@ -53,10 +53,8 @@ export interface Placement {
   pending: Promise<void> | undefined;
 }
 
-/** A copy into a slot still in progress. */
+/** A copy into a slot still in progress: the placement's write. */
 interface CopyJob {
-  slot: RingSlot;
-  generation: number;
   placement: Placement;
   src: Uint8Array;
   dst: Uint8Array;
@@ -158,16 +156,7 @@ export class FrameRing implements FrameStore {
         resolve = r;
       });
       const done = placement.pending;
-      this.#copies.push({
-        slot,
-        generation: slot.generation,
-        placement,
-        src: frame.data,
-        dst: view,
-        at: 0,
-        done,
-        resolve,
-      });
+      this.#copies.push({ placement, src: frame.data, dst: view, at: 0, done, resolve });
       this.#schedulePump();
     }
     this.#stats.admitted++;
@@ -202,7 +191,8 @@ export class FrameRing implements FrameStore {
     let budget = COPY_SLICE_BYTES;
     while (budget > 0 && this.#copies.length > 0) {
       const j = this.#copies[0]!;
-      if (j.slot.generation !== j.generation || j.slot.refs === 0) {
+      const { slot, generation } = j.placement;
+      if (slot.generation !== generation || slot.refs === 0) {
         // released before it was copied: nobody reads it
         this.#copies.shift();
         j.placement.pending = undefined;
