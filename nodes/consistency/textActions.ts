@@ -284,13 +284,24 @@ function entriesOf(v: Vocabulary): Entry[] {
     .map(({ e }) => e);
 }
 
-const cache = new WeakMap<Vocabulary, Entry[]>();
+/** The entries that can start at a word, by that word, each list in entriesOf's order (so the first match is the same). */
+function byFirstWord(entries: readonly Entry[]): Map<string, Entry[]> {
+  const index = new Map<string, Entry[]>();
+  for (const e of entries) {
+    const list = index.get(e.words[0]!);
+    if (list) list.push(e);
+    else index.set(e.words[0]!, [e]);
+  }
+  return index;
+}
+
+const cache = new WeakMap<Vocabulary, Map<string, Entry[]>>();
 
 /** The claims of a text, in order, each (action, negated) once. */
 export function textClaims(text: string, vocabulary: Vocabulary = DEFAULT_VOCABULARY): TextClaim[] {
   let entries = cache.get(vocabulary);
   if (!entries) {
-    entries = entriesOf(vocabulary);
+    entries = byFirstWord(entriesOf(vocabulary));
     cache.set(vocabulary, entries);
   }
   const words = normaliseWords(text);
@@ -304,7 +315,7 @@ export function textClaims(text: string, vocabulary: Vocabulary = DEFAULT_VOCABU
       i++;
       continue;
     }
-    const hit = entries.find((e) => e.words.every((w, k) => words[i + k] === w));
+    const hit = entries.get(words[i]!)?.find((e) => e.words.every((w, k) => words[i + k] === w));
     if (!hit) {
       i++;
       continue;

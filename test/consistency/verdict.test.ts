@@ -169,6 +169,25 @@ describe('consistency/text claims', () => {
     expect(claims('DON’T Accelerate!')).to.deep.equal(['not accelerate']);
   });
 
+  it('among phrases that start with the same word, the longest wins, then the vocabulary order (ignore first)', () => {
+    const none = { ...DEFAULT_VOCABULARY.phrases };
+    for (const k of Object.keys(none) as Array<keyof typeof none>) none[k] = [];
+    const v = {
+      ...DEFAULT_VOCABULARY,
+      phrases: { ...none, stop: ['halt'], decelerate: ['halt here now'], creep: ['halt here'] },
+      ignore: ['halt here'],
+      negation: [],
+      other_agent: [],
+      deferral: [],
+      clause_breaks: [],
+    };
+    const got = (t: string) => textClaims(t, v).map((c) => `${c.action}:${c.phrase}`);
+    expect(got('halt here now')).to.deep.equal(['decelerate:halt here now']); // three words beat one and two
+    expect(got('halt here please')).to.deep.equal([]); // "halt here" is both ignore and creep: ignore comes first
+    expect(got('halt')).to.deep.equal(['stop:halt']);
+    expect(got('please halt here now and halt')).to.deep.equal(['decelerate:halt here now', 'stop:halt']);
+  });
+
   it('the vocabulary is per model: other phrases, another negation scope', () => {
     const v = {
       ...DEFAULT_VOCABULARY,
