@@ -53,6 +53,8 @@ interface WorkerHandle {
   pending: Map<number, Pending>;
   dead: boolean;
   knownSlots: Set<number>;
+  /** Slots to forget that a failed post never told the worker about: the next message carries them. */
+  unsentForget: number[];
 }
 
 /** A plan ready to go to the worker: its message (without the slots to share, known only when sent) and its hold. */
@@ -330,6 +332,7 @@ export class OnnxEngine implements PlanningEngine {
       );
       for (const m of msgs) {
         for (const b of m.buffers) handle.knownSlots.delete(b.slot);
+        handle.unsentForget.push(...m.forget);
         this.#giveBack(m.id);
         this.#times.drop(m.id);
         handle.pending.get(m.id)?.reject(error);
@@ -382,7 +385,7 @@ export class OnnxEngine implements PlanningEngine {
       readyReject = rej;
     });
     ready.catch(() => {}); // observed by plan() via pending rejections
-    const h: WorkerHandle = { worker, ready, pending, dead: false, knownSlots: new Set() };
+    const h: WorkerHandle = { worker, ready, pending, dead: false, knownSlots: new Set(), unsentForget: [] };
     this.#handle = h;
     const log = this.options.logger;
     const clock = this.options.clock;
@@ -466,7 +469,7 @@ export class OnnxEngine implements PlanningEngine {
 
   /** Retired ring slots no plan holds: the worker drops them; finished rings leave the engine. */
   #forgettable(handle: WorkerHandle): number[] {
-    const ids: number[] = [];
+    const ids = handle.unsentForget.splice(0);
     for (const r of this.#rings) for (const id of r.takeForgettable()) if (handle.knownSlots.delete(id)) ids.push(id);
     for (let i = this.#rings.length - 1; i >= 0; i--) {
       const r = this.#rings[i]!;

@@ -351,6 +351,31 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
     for (const cam of again) for (const h of cam) h.release();
   });
 
+  it('slots to forget that a failed post did not deliver go with the next message', async () => {
+    const store = engine.createFrameStore({ slotsPerCamera: 4 });
+    const held = input().frames.map((cam, c) => cam.map((f) => store.admit(c, f)!));
+    await engine.plan(input({ frames: held.map((cam) => cam.map((h) => h.frame)) })); // the worker knows the 16 slots
+    for (const cam of held) for (const h of cam) h.release();
+    store.close(); // all 16 are now to be forgotten
+    const forgets: number[][] = [];
+    const post = sinon.stub(Worker.prototype, 'postMessage');
+    post.onFirstCall().throws(new Error('could not clone'));
+    post.callsFake(function (this: Worker, m: { type?: string; forget?: number[] }) {
+      if (m.type === 'plan') forgets.push([...m.forget!]);
+      return post.wrappedMethod.call(this, m);
+    });
+    try {
+      expect((await rejection(engine.plan(input()))).kind).to.equal('runtime');
+      await engine.plan(input());
+      await engine.plan(input());
+    } finally {
+      post.restore();
+    }
+    expect(forgets).to.have.length(2);
+    expect(forgets[0], 'the failed post’s ids, sent with the next plan').to.have.length(16);
+    expect(forgets[1]).to.deep.equal([]);
+  });
+
   it('compressed frames in the store: the jpeg/png bytes are what is shared, decoded in the worker, same plan as copied', async () => {
     const raw = frame('x', 3, 0);
     const jpeg = new Uint8Array(
