@@ -2,19 +2,19 @@
 import { Option, type Command } from 'commander';
 import { basename, dirname, join, resolve } from 'node:path';
 import { readFileSync, statSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { config as rxConfig } from 'rxjs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import cliProgress from 'cli-progress';
 import { UserError, errorMessage } from '../core/errors.js';
 import { consoleLogger, type Logger } from '../core/logger.js';
 import { EngineError, type PlanningEngine } from '../core/planningEngine.js';
-import { loadReplayParams, replayBag, type ReplayResult } from '../replay/runner.js';
+import { loadReplayParams, removeReplayOutputs, replayBag, type ReplayResult } from '../replay/runner.js';
 import { parseLatency, type LatencyModel } from '../replay/latencyModel.js';
 import { mergeReports, parseShard, shardOf } from '../replay/merge.js';
 import { PlanBatcher } from '../replay/batchedPlans.js';
 import { stableJson, type ReportJson } from '../replay/report.js';
 import { consistencyHeadline } from '../replay/consistencyReport.js';
 import { packageVersion, type RegisterCommand } from './command.js';
+import { containUnhandled } from './unhandledErrors.js';
 
 export interface ReplayCliOptions {
   bag?: string[];
@@ -158,28 +158,6 @@ async function prepareOutDir(outDir: string): Promise<void> {
   if (!statSync(outDir).isDirectory()) throw new UserError(`--out: ${outDir}: expected a directory, got a file`);
 }
 
-/**
- * Errors thrown by node code inside a subscription callback (RxJS reports them asynchronously, which would kill
- * the process with exit 7): collected per bag, so the bag fails with one line and the other bags still run.
- */
-export function containUnhandled(): { take: () => unknown; restore: () => void } {
-  const previous = rxConfig.onUnhandledError;
-  let first: unknown;
-  rxConfig.onUnhandledError = (e: unknown) => {
-    first ??= e;
-  };
-  return {
-    take: () => {
-      const e = first;
-      first = undefined;
-      return e;
-    },
-    restore: () => {
-      rxConfig.onUnhandledError = previous;
-    },
-  };
-}
-
 /** Runs every bag; a bag that fails is reported in one line and the others still run. Exit 1 if any bag failed. */
 /** Makes the engine for a bundle and providers (tests pass a fake). */
 export type EngineFactory = (bundle: string, providers: string[], log: Logger) => Promise<PlanningEngine>;
@@ -252,6 +230,11 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: Engin
     }
     bags = shardOf(bags, (b) => resolve(b), shard.index, shard.count);
   }
+  if (latency.kind === 'measured' && batch > 1 && bags.length > 1)
+    throw new UserError(
+      `--latency measured: not with --batch ${batch} (one batched engine call times its plans together, so every plan ` +
+        'would get the whole call as its latency): use --batch 1, or a fixed latency',
+    );
   const log = consoleLogger('ar1 replay', opts.logLevel as 'warn');
   // Cheap inputs first: parameters, providers, bags and the output directory are checked before the model loads.
   const params = loadReplayParams(opts.params, seed, samples).planner;
@@ -263,6 +246,8 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: Engin
   }
   for (const bag of bags) checkBagPath(bag);
   await prepareOutDir(outDir);
+  // A summary from an earlier run into this folder goes now: this run writes its own, or none (fewer than 2 bags done).
+  await rm(join(outDir, 'summary.json'), { force: true });
   // The pinned manifest (planner parameter manifest_sha256), before the model loads.
   (await import('../bundle/manifestPin.js')).checkManifestPin(bundle, params.manifest_sha256);
   // Each bag's files open (MCAP magic, metadata.yaml, a summary that holds together): only headers and summaries
@@ -275,7 +260,7 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: Engin
       await (await openBag(bag)).close();
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
-      unopenable.set(i, e.message.startsWith(bag) ? e.message : `${bag}: ${e.message}`);
+      unopenable.set(i, namesBag(e.message, bag) ? e.message : `${bag}: ${e.message}`);
     }
   }
   if (unopenable.size === bags.length) {
@@ -288,7 +273,6 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: Engin
   const batcher = batch > 1 && engine.planBatch ? new PlanBatcher(engine, batch) : undefined;
   const results: ReplayResult[] = [];
   const failures: string[] = [];
-  const names = new Map<string, number>();
   const unhandled = containUnhandled();
   // Bags run `batch` at a time (each replay has its own virtual time; while one bag's plan is in the engine, the other
   // bags' nodes, scoring and output encoding use the main thread). Results, headlines and the merged summary keep the
@@ -305,60 +289,50 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: Engin
       if (d.headline !== undefined) process.stdout.write(d.headline);
     }
   };
-  const dirs = bags.map((bag) => {
-    const base = basename(bag.replace(/\/+$/, '')).replace(/\.mcap$/, '') || 'bag';
-    const seen = names.get(base) ?? 0;
-    names.set(base, seen + 1);
-    return bags.length === 1 ? outDir : join(outDir, seen ? `${base}_${seen}` : base);
-  });
-  let running = 0;
-  const replayOne = async (i: number): Promise<void> => {
-    const bag = bags[i]!;
-    const progress = progressReporter(bag, opts.json === true, batch > 1);
-    const lane = batcher?.lane();
-    running++;
-    try {
-      if (unopenable.has(i)) throw new UserError(unopenable.get(i)!);
-      const r = await replayBag({
-        bagPath: bag,
-        engine: lane ?? engine,
-        paramsFiles: opts.params,
-        outDir: dirs[i]!,
-        seed,
-        samples,
-        latency,
-        version: packageVersion(),
-        logger: log,
-        onProgress: progress.update,
-        writeBag: opts.outputBag,
-      });
-      await new Promise<void>((resolveTurn) => setTimeout(resolveTurn, 0)); // RxJS reports callback errors on a timer
-      const thrown = unhandled.take();
-      if (thrown !== undefined) {
-        throw new UserError(
-          `${bag}: a message could not be handled: ${errorMessage(thrown)}` +
-            (running > 1
-              ? ` (raised while ${running} bags replayed at once: rerun with --batch 1 to tell which bag)`
-              : ''),
-        );
+  const dirs = bags.length === 1 ? [outDir] : outputDirs(bags).map((d) => join(outDir, d));
+  const replayOne = (i: number): Promise<void> =>
+    unhandled.run(async (callbackErrors) => {
+      const bag = bags[i]!;
+      const progress = progressReporter(bag, opts.json === true, batch > 1);
+      const lane = batcher?.lane();
+      try {
+        if (unopenable.has(i)) throw new UserError(unopenable.get(i)!);
+        const r = await replayBag({
+          bagPath: bag,
+          engine: lane ?? engine,
+          paramsFiles: opts.params,
+          outDir: dirs[i]!,
+          seed,
+          samples,
+          latency,
+          version: packageVersion(),
+          // Bags at once: each log line names its bag.
+          logger: batch > 1 && bags.length > 1 ? consoleLogger(`ar1 replay ${bag}`, opts.logLevel as 'warn') : log,
+          onProgress: progress.update,
+          writeBag: opts.outputBag,
+          unhandledError: callbackErrors.take,
+        });
+        progress.stop();
+        done[i] = { result: r, ...(opts.json !== true ? { headline: headline(r) } : {}) };
+      } catch (e) {
+        progress.stop();
+        await removeReplayOutputs(dirs[i]!, bag).catch(() => undefined); // a bag that never opened: no stale reports
+        // One line per failed bag whatever went wrong (a malformed bag can break a reader in unforeseen ways);
+        // the other bags still run. The stack goes to the debug log.
+        const message = e instanceof UserError ? e.message : errorMessage(e);
+        if (!(e instanceof UserError)) log.debug(`${bag}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        const line = namesBag(message, bag) ? message : `${bag}: ${message}`;
+        done[i] = { failure: line };
+        process.stderr.write(`ar1: ${line}\n`);
+        // A callback error raised before the bag failed otherwise: reported too, never dropped.
+        const thrown = callbackErrors.take();
+        if (thrown !== undefined)
+          process.stderr.write(`ar1: ${bag}: a message could not be handled: ${errorMessage(thrown)}\n`);
+      } finally {
+        lane?.done();
+        flush();
       }
-      progress.stop();
-      done[i] = { result: r, ...(opts.json !== true ? { headline: headline(r) } : {}) };
-    } catch (e) {
-      progress.stop();
-      unhandled.take();
-      // One line per failed bag whatever went wrong (a malformed bag can break a reader in unforeseen ways);
-      // the other bags still run. The stack goes to the debug log.
-      const message = e instanceof UserError ? e.message : `${bag}: ${errorMessage(e)}`;
-      if (!(e instanceof UserError)) log.debug(`${bag}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      done[i] = { failure: message.startsWith(bag) ? message : `${bag}: ${message}` };
-      process.stderr.write(`ar1: ${message}\n`);
-    } finally {
-      lane?.done();
-      running--;
-      flush();
-    }
-  };
+    });
   try {
     let next = 0;
     await Promise.all(
@@ -367,6 +341,11 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: Engin
       }),
     );
   } finally {
+    // Errors no bag could be charged with (raised outside every bag's replay, or after its bag had finished).
+    for (const e of unhandled.takeOrphans()) {
+      failures.push(`a message could not be handled: ${errorMessage(e)}`);
+      process.stderr.write(`ar1: a message could not be handled outside a bag's replay: ${errorMessage(e)}\n`);
+    }
     unhandled.restore();
     if (batcher) {
       const b = batcher.stats;
@@ -390,6 +369,29 @@ export async function runReplayCli(opts: ReplayCliOptions, engineFactory?: Engin
     process.stdout.write(`merged summary of ${results.length} bags: ${join(outDir, 'summary.json')}\n`);
   }
   return failures.length ? 1 : 0;
+}
+
+/** Whether an error message already starts with the bag's path, as given or resolved. */
+function namesBag(message: string, bag: string): boolean {
+  return message.startsWith(bag) || message.startsWith(resolve(bag));
+}
+
+/**
+ * One output folder name per bag, in the bags' order: the bag's name (its file or folder, without .mcap), and for a
+ * name taken already the first free `name_k`. A bag named like another's suffixed folder ("a_1") keeps its name, so
+ * two bags never share a folder.
+ */
+export function outputDirs(bags: readonly string[]): string[] {
+  const bases = bags.map((bag) => basename(bag.replace(/\/+$/, '')).replace(/\.mcap$/, '') || 'bag');
+  const taken = new Set<string>();
+  const first = bases.map((b) => (taken.has(b) ? false : (taken.add(b), true)));
+  return bases.map((b, i) => {
+    if (first[i]) return b;
+    let k = 1;
+    while (taken.has(`${b}_${k}`)) k++;
+    taken.add(`${b}_${k}`);
+    return `${b}_${k}`;
+  });
 }
 
 function summary(r: ReportJson) {

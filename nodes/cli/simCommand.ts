@@ -5,13 +5,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { UserError, errorMessage } from '../core/errors.js';
 import { consoleLogger } from '../core/logger.js';
-import { loadReplayParams } from '../replay/runner.js';
+import { loadReplayParams, removeReplayOutputs } from '../replay/runner.js';
 import { parseLatency, type LatencyModel } from '../replay/latencyModel.js';
 import { stableJson } from '../replay/report.js';
 import { consistencyHeadline } from '../replay/consistencyReport.js';
 import { checkFaultsApply, loadScenario, type LoadedScenario } from '../sim/scenario.js';
 import { checkSimParams, runScenario, type SimResult } from '../sim/runner.js';
-import { bundleAndProviders, containUnhandled, loadEngine, type EngineFactory } from './replayCommand.js';
+import { bundleAndProviders, loadEngine, outputDirs, type EngineFactory } from './replayCommand.js';
+import { containUnhandled } from './unhandledErrors.js';
 import { packageVersion, type RegisterCommand } from './command.js';
 
 export interface SimCliOptions {
@@ -98,40 +99,44 @@ export async function runSimCli(opts: SimCliOptions, engineFactory?: EngineFacto
   const engine = await loadEngine(bundle, providers, log, engineFactory);
   const results: SimResult[] = [];
   const failures: string[] = [];
-  const names = new Map<string, number>();
   const unhandled = containUnhandled();
+  const dirs = outputDirs(scenarios.map((s) => s.scenario.name)).map((d) => join(outDir, d));
   try {
-    for (const s of scenarios) {
-      const base = s.scenario.name;
-      const seen = names.get(base) ?? 0;
-      names.set(base, seen + 1);
-      const dir = join(outDir, seen ? `${base}_${seen}` : base);
-      try {
-        const r = await runScenario({
-          loaded: s,
-          engine,
-          paramsFiles: opts.params,
-          outDir: dir,
-          seed,
-          latency,
-          version: packageVersion(),
-          frames: opts.frames === true,
-          logger: log,
-        });
-        await new Promise<void>((done) => setTimeout(done, 0)); // RxJS reports callback errors on a timer
-        const thrown = unhandled.take();
-        if (thrown !== undefined)
-          throw new UserError(`${s.file}: a message could not be handled: ${errorMessage(thrown)}`);
-        results.push(r);
-        if (opts.json !== true && opts.quiet !== true) process.stdout.write(headline(r));
-      } catch (e) {
-        unhandled.take();
-        const message = e instanceof UserError ? e.message : `${s.file}: ${errorMessage(e)}`;
-        if (!(e instanceof UserError))
-          log.debug(`${s.file}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-        failures.push(message);
-        process.stderr.write(`ar1: ${message}\n`);
-      }
+    for (const [i, s] of scenarios.entries()) {
+      const dir = dirs[i]!;
+      await unhandled.run(async (callbackErrors) => {
+        try {
+          const r = await runScenario({
+            loaded: s,
+            engine,
+            paramsFiles: opts.params,
+            outDir: dir,
+            seed,
+            latency,
+            version: packageVersion(),
+            frames: opts.frames === true,
+            logger: log,
+          });
+          await new Promise<void>((done) => setTimeout(done, 0)); // RxJS reports callback errors on a timer
+          const thrown = callbackErrors.take();
+          if (thrown !== undefined)
+            throw new UserError(`${s.file}: a message could not be handled: ${errorMessage(thrown)}`);
+          results.push(r);
+          if (opts.json !== true && opts.quiet !== true) process.stdout.write(headline(r));
+        } catch (e) {
+          // A failed scenario leaves no report (nor an earlier run's) that would read as a result.
+          await removeReplayOutputs(dir, s.file).catch(() => undefined);
+          const message = e instanceof UserError ? e.message : `${s.file}: ${errorMessage(e)}`;
+          if (!(e instanceof UserError))
+            log.debug(`${s.file}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+          failures.push(message);
+          process.stderr.write(`ar1: ${message}\n`);
+        }
+      });
+    }
+    for (const e of unhandled.takeOrphans()) {
+      failures.push(`a message could not be handled: ${errorMessage(e)}`);
+      process.stderr.write(`ar1: a message could not be handled outside a scenario: ${errorMessage(e)}\n`);
     }
   } finally {
     unhandled.restore();

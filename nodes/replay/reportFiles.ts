@@ -20,6 +20,13 @@ import {
 import type { CommandPoint, ReplayEvaluation } from './replayEvaluation.js';
 import { renderReportHtml, type HtmlData, type Snapshot } from './reportHtml.js';
 
+/** The report files' names in a replay's output folder. */
+export const REPORT_FILE_NAMES: Readonly<ReportFiles> = {
+  report: 'report.json',
+  compute: 'compute.json',
+  html: 'report.html',
+};
+
 export interface ReportFiles {
   report: string;
   compute: string;
@@ -51,9 +58,9 @@ export async function writeReplayReports(
     errorByStep: evaluation.scorer.errorByStep(),
   });
   const files = {
-    report: join(outDir, 'report.json'),
-    compute: join(outDir, 'compute.json'),
-    html: join(outDir, 'report.html'),
+    report: join(outDir, REPORT_FILE_NAMES.report),
+    compute: join(outDir, REPORT_FILE_NAMES.compute),
+    html: join(outDir, REPORT_FILE_NAMES.html),
   };
   await writeFile(files.report, stableJson(report));
   await writeFile(files.compute, stableJson(compute));

@@ -22,7 +22,7 @@ import { loadWatchdogParams, type WatchdogParams } from '../watchdog/params.js';
 import { startWatchdog } from '../watchdog/watchdogNode.js';
 import { OutputRecorder } from './outputRecorder.js';
 import type { ComputeJson, ReplayOutcome, ReportJson } from './report.js';
-import { writeReplayReports } from './reportFiles.js';
+import { REPORT_FILE_NAMES, writeReplayReports } from './reportFiles.js';
 import { ReplayEvaluation } from './replayEvaluation.js';
 import { withModelledLatency, type LatencyModel } from './latencyModel.js';
 
@@ -57,6 +57,22 @@ export interface ReplayOptions {
    * reports, and encodes nothing: about a third less CPU for a dataset sweep that reads only the reports.
    */
   writeBag?: boolean;
+  /**
+   * Errors that node callbacks raised in this replay and RxJS reported on a timer instead of throwing (the CLI's
+   * containUnhandled): asked once, one timer turn after the last message, before any report is written. An error it
+   * gives fails the replay as any other would.
+   */
+  unhandledError?: () => unknown;
+}
+
+/** A node callback threw while the bag was replayed (RxJS reported it instead of rethrowing it). */
+class CallbackError extends Error {
+  constructor(bagPath: string, cause: unknown) {
+    super(`${bagPath}: a message could not be handled: ${cause instanceof Error ? cause.message : String(cause)}`, {
+      cause,
+    });
+    this.name = 'CallbackError';
+  }
 }
 
 export interface ReplayResult {
@@ -157,12 +173,25 @@ function requiredInputs(p: PlannerParams, topics: readonly TopicInfo[], bagPath:
 export async function replayBag(o: ReplayOptions): Promise<ReplayResult> {
   const log = o.logger ?? silentLogger;
   const params = loadReplayParams(o.paramsFiles, o.seed, o.samples);
-  const reader = await openBag(o.bagPath);
   try {
-    return await runReplay(o, reader, params, log);
-  } finally {
-    await reader.close();
+    const reader = await openBag(o.bagPath);
+    try {
+      return await runReplay(o, reader, params, log);
+    } finally {
+      await reader.close();
+    }
+  } catch (e) {
+    // A failed replay leaves no reports and no output bag in its folder, not even an earlier run's: a report there
+    // would describe a replay that did not happen this time (and `ar1 report merge` would count it).
+    await removeReplayOutputs(o.outDir, o.bagPath).catch(() => undefined);
+    throw e;
   }
+}
+
+/** The files a replay writes into its output folder (reports and output bag), removed; never the input bag. */
+export async function removeReplayOutputs(outDir: string, bagPath: string): Promise<void> {
+  for (const f of Object.values(REPORT_FILE_NAMES)) await rm(join(outDir, f), { force: true });
+  await removeStaleOutputBag(outDir, bagPath);
 }
 
 /**
@@ -260,76 +289,104 @@ async function runReplay(
   // No `track` option: withModelledLatency tracks only the real computation; the modelled latency runs in virtual time.
   const planner = startPlanner(plannerRos, params.planner, engine);
 
-  const spanNs = Number(endNs - replayStartNs) || 1;
-  let n = 0;
-  let lastReport = -1;
-  const types = new Map(inputs.map((i) => [i.topic, i.type]));
-  for (let next: IteratorResult<BagMessage> = first; !next.done; next = await iterator.next()) {
-    const m = next.value;
-    checkInputTime(m, replayStartNs, lastNs, o.bagPath);
-    if (m.logTimeNs > lastNs) lastNs = m.logTimeNs;
-    await scheduler.advanceTo(Number(m.logTimeNs) / 1e6, idle);
-    const type = types.get(m.topic)!;
-    if (type === 'nav_msgs/msg/Odometry') evaluation.addOdometry(m.message as Odometry);
-    bus.publish(m.topic, type, m.message, 'bag');
-    if (++n % 256 === 0) {
-      await recorder?.drain(); // bounds memory held by queued output messages
-      const f = Math.min(Math.max(Math.floor((Number(m.logTimeNs - replayStartNs) / spanNs) * 100), 0), 100);
-      if (f !== lastReport) {
-        lastReport = f;
-        o.onProgress?.(f / 100);
+  // On any failure the nodes stop and the output bag is closed (replayBag then removes what was written): with
+  // --batch the engine, and the frame store each planner made in it, outlive this bag.
+  let recorderClosed = false;
+  const abandon = async () => {
+    await planner.stop();
+    await watchdog.stop();
+    recorder?.stop();
+    evaluation.stop();
+    await plannerRos.shutdown();
+    await watchdogRos.shutdown();
+    if (recorder && !recorderClosed) await recorder.close().catch(() => undefined);
+  };
+  try {
+    const spanNs = Number(endNs - replayStartNs) || 1;
+    let n = 0;
+    let lastReport = -1;
+    const types = new Map(inputs.map((i) => [i.topic, i.type]));
+    for (let next: IteratorResult<BagMessage> = first; !next.done; next = await iterator.next()) {
+      const m = next.value;
+      checkInputTime(m, replayStartNs, lastNs, o.bagPath);
+      if (m.logTimeNs > lastNs) lastNs = m.logTimeNs;
+      await scheduler.advanceTo(Number(m.logTimeNs) / 1e6, idle);
+      const type = types.get(m.topic)!;
+      if (type === 'nav_msgs/msg/Odometry') evaluation.addOdometry(m.message as Odometry);
+      bus.publish(m.topic, type, m.message, 'bag');
+      if (++n % 256 === 0) {
+        await recorder?.drain(); // bounds memory held by queued output messages
+        const f = Math.min(Math.max(Math.floor((Number(m.logTimeNs - replayStartNs) / spanNs) * 100), 0), 100);
+        if (f !== lastReport) {
+          lastReport = f;
+          o.onProgress?.(f / 100);
+        }
       }
     }
+    await scheduler.advanceTo(Number(lastNs) / 1e6, idle);
+    o.onProgress?.(1);
+
+    const stats = planner.stats();
+    const finalState = watchdog.state;
+    const transitions = watchdog.transitions.map((t) => ({
+      time_s: t.timeS,
+      from: t.from,
+      to: t.to,
+      reason: t.reason,
+    }));
+    await planner.stop();
+    await watchdog.stop();
+    // After stop(): the final brake/hold command is in the output bag, so it is counted too.
+    const commands = { ...watchdog.commandCounts };
+    await scheduler.advanceTo(scheduler.now(), idle);
+    recorder?.stop();
+    evaluation.stop();
+    await plannerRos.shutdown();
+    await watchdogRos.shutdown();
+    recorderClosed = true;
+    const written = await recorder?.close();
+    log.debug(
+      `replay: ${n} input messages, ${recorder ? `${recorder.recorded} published messages recorded` : 'no output bag'}`,
+    );
+    evaluation.finish();
+
+    const outcome: ReplayOutcome = {
+      version: o.version,
+      bag: {
+        path: o.bagPath,
+        start_ns: startNs.toString(),
+        duration_s: nanosToSeconds(endNs - startNs),
+        messages: info.messageCount,
+        problems: info.problems,
+      },
+      bundleId: o.engine.contract.bundleId,
+      provider: o.engine.provider,
+      seed: o.seed,
+      samples: o.samples,
+      latency: o.latency,
+      frames: { received: stats.received, planned: stats.planned, dropped: stats.dropped, waiting: stats.waiting },
+      plans: { published: evaluation.published, errors: stats.errors },
+      consistency: evaluation.consistency.summary(),
+      scores: evaluation.scorer.scores,
+      transitions,
+      finalState,
+      commands,
+      compute: evaluation.compute,
+    };
+    if (o.unhandledError) {
+      await new Promise<void>((turn) => setTimeout(turn, 0)); // RxJS reports callback errors on a timer
+      const thrown = o.unhandledError();
+      if (thrown !== undefined) throw new CallbackError(o.bagPath, thrown);
+    }
+    const reports = await writeReplayReports(o.outDir, outcome, evaluation, { startNs: replayStartNs, endNs: lastNs });
+    return {
+      outDir: o.outDir,
+      report: reports.report,
+      compute: reports.compute,
+      files: { ...(written ? { bag: written.file } : {}), ...reports.files },
+    };
+  } catch (e) {
+    await abandon().catch(() => undefined);
+    throw e;
   }
-  await scheduler.advanceTo(Number(lastNs) / 1e6, idle);
-  o.onProgress?.(1);
-
-  const stats = planner.stats();
-  const finalState = watchdog.state;
-  const transitions = watchdog.transitions.map((t) => ({ time_s: t.timeS, from: t.from, to: t.to, reason: t.reason }));
-  await planner.stop();
-  await watchdog.stop();
-  // After stop(): the final brake/hold command is in the output bag, so it is counted too.
-  const commands = { ...watchdog.commandCounts };
-  await scheduler.advanceTo(scheduler.now(), idle);
-  recorder?.stop();
-  evaluation.stop();
-  await plannerRos.shutdown();
-  await watchdogRos.shutdown();
-  const written = await recorder?.close();
-  log.debug(
-    `replay: ${n} input messages, ${recorder ? `${recorder.recorded} published messages recorded` : 'no output bag'}`,
-  );
-  evaluation.finish();
-
-  const outcome: ReplayOutcome = {
-    version: o.version,
-    bag: {
-      path: o.bagPath,
-      start_ns: startNs.toString(),
-      duration_s: nanosToSeconds(endNs - startNs),
-      messages: info.messageCount,
-      problems: info.problems,
-    },
-    bundleId: o.engine.contract.bundleId,
-    provider: o.engine.provider,
-    seed: o.seed,
-    samples: o.samples,
-    latency: o.latency,
-    frames: { received: stats.received, planned: stats.planned, dropped: stats.dropped, waiting: stats.waiting },
-    plans: { published: evaluation.published, errors: stats.errors },
-    consistency: evaluation.consistency.summary(),
-    scores: evaluation.scorer.scores,
-    transitions,
-    finalState,
-    commands,
-    compute: evaluation.compute,
-  };
-  const reports = await writeReplayReports(o.outDir, outcome, evaluation, { startNs: replayStartNs, endNs: lastNs });
-  return {
-    outDir: o.outDir,
-    report: reports.report,
-    compute: reports.compute,
-    files: { ...(written ? { bag: written.file } : {}), ...reports.files },
-  };
 }
