@@ -139,12 +139,19 @@ export async function runScenario(o: SimOptions): Promise<SimResult> {
 
   // The model, as replay runs it (latency in virtual time), with non-finite plans injected while that fault is on.
   const modelled = withModelledLatency(o.engine, scheduler, tracker, o.latency);
-  const engine: PlanningEngine = {
+  const restartable = o.engine as PlanningEngine & { restartWorker?: () => Promise<void> };
+  const engine: PlanningEngine & { restartWorker?: () => Promise<void> } = {
     contract: modelled.contract,
     get provider() {
       return modelled.provider;
     },
     close: () => modelled.close(),
+    // As on a vehicle: frames are written once into the engine's shared memory (the planner's frame store), and a
+    // plan past plan_timeout_s gets a fresh worker.
+    ...(modelled.createFrameStore ? { createFrameStore: modelled.createFrameStore.bind(modelled) } : {}),
+    ...(typeof restartable.restartWorker === 'function'
+      ? { restartWorker: restartable.restartWorker.bind(restartable) }
+      : {}),
     plan: async (input: PlanInput): Promise<PlanResult> => {
       const r = await modelled.plan(input);
       if (!active('nonfinite_plan')) return r;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openBag } from '../../nodes/adapters/mcap/index.js';
-import { createOnnxEngine } from '../../nodes/adapters/onnxruntime/index.js';
+import { createOnnxEngine, type OnnxEngine } from '../../nodes/adapters/onnxruntime/index.js';
 import type { PlanningEngine } from '../../nodes/core/planningEngine.js';
 import { UserError } from '../../nodes/core/errors.js';
 import { makeDemoBundle } from '../../nodes/syntheticBundles/index.js';
@@ -123,6 +123,28 @@ describe('sim: closed loop with the demo model (real planner + watchdog, virtual
       const fallback = r.report.watchdog.transitions.find((t) => t.to === 'fallback')!;
       expect(fallback.time_s - fault, `${f}: braking within 0.6 s of the fault`).to.be.within(0, 0.6);
     }
+  });
+
+  it("the planner's frames go into the engine's frame store once on receipt: the plans copy no frame bytes", async () => {
+    const onnx = engine as PlanningEngine & OnnxEngine;
+    const before = onnx.transportStats;
+    const admitted = onnx.ringStats.admitted;
+    await runScenario({
+      loaded: parseScenario(SHORT, 'short.yaml'),
+      engine,
+      paramsFiles: [],
+      outDir: join(dir, 'store'),
+      seed: 0,
+      latency: FIXED,
+      version: 'test',
+      write: false,
+    });
+    const after = onnx.transportStats;
+    const plans = after.plans - before.plans;
+    expect(plans).to.be.greaterThan(10);
+    expect(after.planCopiedBytes - before.planCopiedBytes, 'frame bytes copied by plan()').to.equal(0);
+    expect(after.ringFrames - before.ringFrames).to.equal(plans * 16);
+    expect(onnx.ringStats.admitted - admitted, 'frames written into the store').to.be.greaterThan(0);
   });
 
   it('with a fixed latency the outputs are byte-identical across runs; the bag holds every topic and the ground truth', async () => {
