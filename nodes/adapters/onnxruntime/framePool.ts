@@ -14,6 +14,8 @@ export interface PoolSlot {
 
 export class FramePool {
   readonly #free: PoolSlot[] = [];
+  /** Ids of free slots replaced by bigger ones, until takeDropped(): the worker may drop its reference too. */
+  #dropped: number[] = [];
   #allocations = 0;
   #allocatedBytes = 0;
   readonly #nextId: () => number;
@@ -34,8 +36,16 @@ export class FramePool {
         best = i;
     }
     if (best >= 0) return this.#free.splice(best, 1)[0]!;
-    if (this.#free.length > 0) this.#free.shift(); // too small: replaced by a bigger one
+    const small = this.#free.shift(); // too small: replaced by a bigger one
+    if (small) this.#dropped.push(small.id);
     return this.#alloc(bytes);
+  }
+
+  /** Ids of the slots dropped since the last call (each returned once): the worker can forget their memory. */
+  takeDropped(): number[] {
+    const ids = this.#dropped;
+    if (ids.length > 0) this.#dropped = [];
+    return ids;
   }
 
   release(slot: PoolSlot): void {

@@ -11,6 +11,11 @@
  * together would otherwise block the main thread for several ms. Until its copy is done a frame's slot is not
  * readable: plan() waits for its placement's `pending`. The admitted frame's source bytes must stay unchanged until
  * then (message buffers are fresh per message). A frame released before its copy finished is not copied further.
+ * The copy's length is fixed when the frame is admitted (its data.length then). A copy that fails (its source shrank,
+ * was detached or resized before the copy reached it) fails alone: its frame is unusable (placementOf throws, its
+ * `pending` rejects with a FrameCopyError naming it; counted in stats.copyFailed) and the other copies go on.
+ * admit() throws a TypeError for a frame whose data is not a Uint8Array (a caller's error, like a bad camera index;
+ * undefined is kept for a full camera, which callers count as frame_ring_full).
  *
  * Slots are allocated on demand, up to slotsPerCamera per camera, each sized to the frame that first needs it (raw
  * frames all have the bundle's size; compressed ones vary, so their slots get 25 % headroom); a free slot too small
@@ -34,6 +39,8 @@ export interface RingStats {
   admittedBytes: number;
   /** Frames refused because every slot of their camera was held. */
   refused: number;
+  /** Admitted frames whose copy failed (their source changed before it was copied): unusable, their plans fail. */
+  copyFailed: number;
   /** Slots allocated so far and their total size (flat at a steady frame rate). */
   allocations: number;
   allocatedBytes: number;
@@ -49,8 +56,26 @@ export interface Placement {
   readonly generation: number;
   /** The frame admit() handed out, frozen: its fields stay what they were when it was admitted. */
   readonly frame: CameraFrame;
-  /** Resolves when the copy into the slot is done; undefined once it is. */
+  /** Resolves when the copy into the slot is done (rejects with a FrameCopyError if it failed); undefined once settled. */
   pending: Promise<void> | undefined;
+  /** Why the copy failed: the frame is unusable. */
+  failed?: FrameCopyError;
+}
+
+/** A frame's bytes could not be copied into shared memory (its source changed before the copy reached it). */
+export class FrameCopyError extends Error {
+  override readonly name = 'FrameCopyError';
+}
+
+/**
+ * Copies src[at, at + n) into dst at `at`; throws when the source no longer holds those bytes (shrunk, detached, or
+ * not bytes at all), so a copy never completes with fewer bytes than it promised.
+ */
+export function copySpan(dst: Uint8Array, src: Uint8Array, at: number, n: number): void {
+  const part = src.subarray(at, at + n);
+  if (part.length !== n)
+    throw new RangeError(`its source holds ${src.length} bytes now, bytes ${at}..${at + n} were to be copied`);
+  dst.set(part, at);
 }
 
 /** A copy into a slot still in progress: the placement's write. */
@@ -61,6 +86,7 @@ interface CopyJob {
   at: number;
   done: Promise<void>;
   resolve: () => void;
+  reject: (e: FrameCopyError) => void;
 }
 
 /** Bytes copied per event-loop turn: ~0.2–0.5 ms of memcpy. */
@@ -74,7 +100,14 @@ export class FrameRing implements FrameStore {
   readonly #cameras: RingSlot[][];
   /** Every view handed out by admit(), to the slot write it shows. */
   readonly #placements = new WeakMap<Uint8Array, Placement>();
-  readonly #stats: RingStats = { admitted: 0, admittedBytes: 0, refused: 0, allocations: 0, allocatedBytes: 0 };
+  readonly #stats: RingStats = {
+    admitted: 0,
+    admittedBytes: 0,
+    refused: 0,
+    copyFailed: 0,
+    allocations: 0,
+    allocatedBytes: 0,
+  };
   /** Slots replaced or closed, until no plan holds them (then the worker may drop its reference too). */
   #retired: RingSlot[] = [];
   #closed = false;
@@ -109,6 +142,10 @@ export class FrameRing implements FrameStore {
   admit(camera: number, frame: CameraFrame): HeldFrame | undefined {
     const slots = this.#cameras[camera];
     if (!slots) throw new RangeError(`frame ring: camera ${camera}: expected 0..${this.#cameras.length - 1}`);
+    if (!(frame.data instanceof Uint8Array)) {
+      const found = frame.data === null ? 'null' : ((frame.data as object)?.constructor?.name ?? typeof frame.data);
+      throw new TypeError(`frame ring: camera ${camera} (${frame.camera}): data: expected a Uint8Array, got ${found}`);
+    }
     if (this.#closed) {
       this.#stats.refused++;
       return undefined;
@@ -151,12 +188,14 @@ export class FrameRing implements FrameStore {
     )
       view.set(frame.data);
     else {
-      let resolve!: () => void;
-      placement.pending = new Promise<void>((r) => {
-        resolve = r;
+      let resolve!: () => void, reject!: (e: FrameCopyError) => void;
+      placement.pending = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
       });
       const done = placement.pending;
-      this.#copies.push({ placement, src: frame.data, dst: view, at: 0, done, resolve });
+      done.catch(() => {}); // a failed copy with no plan waiting is no unhandled rejection (stats.copyFailed counts it)
+      this.#copies.push({ placement, src: frame.data, dst: view, at: 0, done, resolve, reject });
       this.#schedulePump();
     }
     this.#stats.admitted++;
@@ -175,9 +214,9 @@ export class FrameRing implements FrameStore {
     };
   }
 
-  /** Resolves when every admitted frame is copied (tests, shutdown). */
+  /** Resolves when every admitted frame is copied or its copy failed (tests, shutdown). */
   async settled(): Promise<void> {
-    while (this.#copies.length > 0) await this.#copies[this.#copies.length - 1]!.done;
+    while (this.#copies.length > 0) await this.#copies[this.#copies.length - 1]!.done.catch(() => {});
   }
 
   #schedulePump(): void {
@@ -186,40 +225,62 @@ export class FrameRing implements FrameStore {
     setImmediate(() => this.#pump());
   }
 
-  /** Copies up to one slice, then yields to the event loop. */
+  /** Copies up to one slice, then yields to the event loop. A copy that throws fails alone; the pump goes on. */
   #pump(): void {
     let budget = COPY_SLICE_BYTES;
-    while (budget > 0 && this.#copies.length > 0) {
-      const j = this.#copies[0]!;
-      const { slot, generation } = j.placement;
-      if (slot.generation !== generation || slot.refs === 0) {
-        // released before it was copied: nobody reads it
-        this.#copies.shift();
-        j.placement.pending = undefined;
-        j.resolve();
-        continue;
+    try {
+      while (budget > 0 && this.#copies.length > 0) {
+        const j = this.#copies[0]!;
+        const { slot, generation } = j.placement;
+        if (slot.generation !== generation || slot.refs === 0) {
+          // released before it was copied: nobody reads it
+          this.#copies.shift();
+          j.placement.pending = undefined;
+          j.resolve();
+          continue;
+        }
+        const end = Math.min(j.dst.length, j.at + budget);
+        try {
+          copySpan(j.dst, j.src, j.at, end - j.at);
+        } catch (e) {
+          this.#copies.shift();
+          this.#failCopy(j, e);
+          continue;
+        }
+        budget -= end - j.at;
+        j.at = end;
+        if (j.at >= j.dst.length) {
+          this.#copies.shift();
+          j.placement.pending = undefined;
+          j.resolve();
+        }
       }
-      const end = Math.min(j.src.length, j.at + budget);
-      j.dst.set(j.src.subarray(j.at, end), j.at);
-      budget -= end - j.at;
-      j.at = end;
-      if (j.at >= j.src.length) {
-        this.#copies.shift();
-        j.placement.pending = undefined;
-        j.resolve();
-      }
+    } finally {
+      this.#pumping = false;
+      if (this.#copies.length > 0) this.#schedulePump();
     }
-    this.#pumping = false;
-    if (this.#copies.length > 0) this.#schedulePump();
+  }
+
+  #failCopy(j: CopyJob, e: unknown): void {
+    const { slot, frame } = j.placement;
+    const error = new FrameCopyError(
+      `frame ring: ${frame.camera} frame at ${frame.stampS} s (slot ${slot.id}, camera ${slot.camera}): copying its ${j.dst.length} admitted bytes failed at byte ${j.at}: ${(e as Error)?.message ?? String(e)}; its frame is unusable`,
+    );
+    this.#stats.copyFailed++;
+    j.placement.failed = error;
+    j.placement.pending = undefined;
+    j.reject(error);
   }
 
   /**
    * The slot an admitted frame's bytes are in, if `data` is a view admit() returned and its slot still holds that
-   * write; undefined for other memory. Throws when the slot was written again since (its holder released it too early).
+   * write; undefined for other memory. Throws when the slot was written again since (its holder released it too early),
+   * and the FrameCopyError of a frame whose copy failed.
    */
   placementOf(data: Uint8Array): Placement | undefined {
     const p = this.#placements.get(data);
     if (!p) return undefined;
+    if (p.failed) throw p.failed;
     if (p.slot.generation !== p.generation || p.slot.refs === 0) {
       throw new RangeError(
         `frame ring: slot ${p.slot.id} (camera ${p.slot.camera}) was released before this plan; its frame is gone`,

@@ -19,7 +19,7 @@ import type { FileStamps } from '../../bundle/verifyBundle.js';
 import { validatePlanInput, type CheckedFrames } from '../../ar1/planInput.js';
 import { FramePool } from './framePool.js';
 import { MainThreadTimes } from './mainThreadTimes.js';
-import { FrameRing, type RingStats } from './frameRing.js';
+import { FrameCopyError, FrameRing, type RingStats } from './frameRing.js';
 import type { FrameStore, FrameStoreOptions } from '../../core/planningEngine.js';
 import { copyIntoPool, placeFrames, unholdRing, type PlacedFrames, type PlanHold } from './planFrames.js';
 import { packHistory } from './protocol.js';
@@ -94,6 +94,7 @@ export class OnnxEngine implements PlanningEngine {
     admitted: 0,
     admittedBytes: 0,
     refused: 0,
+    copyFailed: 0,
     allocations: 0,
     allocatedBytes: 0,
   };
@@ -248,23 +249,37 @@ export class OnnxEngine implements PlanningEngine {
     if (this.#closed) throw new EngineError('closed', `engine closed [bundle=${this.contract.bundleId}]`);
     validatePlanInput(input, this.contract, this.#checked);
     const sources = input.frames.flat();
+    const tag = `[bundle=${this.contract.bundleId}]`;
     let placed: PlacedFrames;
     try {
       placed = placeFrames(sources, this.#rings);
     } catch (e) {
-      throw new EngineError('input', `${(e as Error).message} [bundle=${this.contract.bundleId}]`);
+      throw new EngineError('input', `${(e as Error).message} ${tag}`);
     }
     const { hold, copies, copyBytes, receipts } = placed;
-    if (copies.length > 0) hold.pool = this.#pool.acquire(copyBytes);
+    try {
+      if (copies.length > 0) hold.pool = this.#pool.acquire(copyBytes);
+    } catch (e) {
+      this.#release(hold);
+      const cams = [...new Set(copies.map((i) => sources[i]!.camera))].join(', ');
+      throw new EngineError('runtime', `copying frames of ${cams}: ${copyBytes} bytes: ${(e as Error).message} ${tag}`);
+    }
     const history = packHistory(input.history);
     const id = this.#nextId++;
     const generation = this.#generation;
+    try {
+      if (receipts.length > 0) await Promise.all(receipts);
+      if (hold.pool) await copyIntoPool(hold.pool, sources, placed);
+    } catch (e) {
+      this.#release(hold); // a frame that could not be copied (the caller's) or anything else (ours): the plan fails alone
+      this.#times.drop(id);
+      const kind = e instanceof FrameCopyError ? 'input' : 'runtime';
+      throw new EngineError(kind, `${(e as Error)?.message ?? String(e)} ${tag}`);
+    }
     this.#transport.plans++;
     this.#transport.ringFrames += sources.length - copies.length;
     this.#transport.copiedFrames += copies.length;
     this.#transport.planCopiedBytes += copyBytes;
-    if (receipts.length > 0) await Promise.all(receipts);
-    if (hold.pool) await copyIntoPool(hold.pool, sources, placed);
     return {
       msg: {
         type: 'plan',
@@ -467,9 +482,10 @@ export class OnnxEngine implements PlanningEngine {
     this.#release(hold);
   }
 
-  /** Retired ring slots no plan holds: the worker drops them; finished rings leave the engine. */
+  /** Retired ring slots no plan holds and replaced pool slots: the worker drops them; finished rings leave the engine. */
   #forgettable(handle: WorkerHandle): number[] {
     const ids = handle.unsentForget.splice(0);
+    for (const id of this.#pool.takeDropped()) if (handle.knownSlots.delete(id)) ids.push(id);
     for (const r of this.#rings) for (const id of r.takeForgettable()) if (handle.knownSlots.delete(id)) ids.push(id);
     for (let i = this.#rings.length - 1; i >= 0; i--) {
       const r = this.#rings[i]!;

@@ -5,8 +5,9 @@
  * synchronous copy blocked the main thread (and the 50 Hz command timer) for 12–68 ms (docs/performance.md).
  */
 import type { CameraFrame } from '../../core/planningEngine.js';
+import { BYTES_PER_PIXEL } from '../../ar1/planInput.js';
 import type { PoolSlot } from './framePool.js';
-import type { FrameRing, RingSlot } from './frameRing.js';
+import { copySpan, FrameCopyError, type FrameRing, type RingSlot } from './frameRing.js';
 import { FRAME_FIELDS, writeFrameRow } from './protocol.js';
 
 /** Frame bytes copied per event-loop turn: ~0.1–0.2 ms of memcpy. */
@@ -25,7 +26,7 @@ export interface PlacedFrames {
   /** The plan's frame table (protocol.ts); the rows of frames to copy are written by copyIntoPool. */
   table: Float64Array;
   hold: PlanHold;
-  /** Indexes of the frames outside every ring, and their bytes. */
+  /** Indexes of the frames outside every ring, and the bytes copied of them (copyLength). */
   copies: number[];
   copyBytes: number;
   /** Receipt copies into ring slots still running: the plan goes to the worker once they are done. */
@@ -68,7 +69,7 @@ export function placeFrames(frames: readonly CameraFrame[], rings: readonly Fram
       }
       if (!inRing) {
         placed.copies.push(i);
-        placed.copyBytes += f.data.length;
+        placed.copyBytes += copyLength(f);
       }
     }
   } catch (e) {
@@ -78,7 +79,19 @@ export function placeFrames(frames: readonly CameraFrame[], rings: readonly Fram
   return placed;
 }
 
-/** Copies the frames placeFrames left to copy into `pool`, one after another, and writes their rows. */
+/**
+ * The bytes of a checked frame (validatePlanInput) that are read: a raw frame's step × height rows (its data may be a
+ * longer view: only what the image needs is copied), a compressed frame's data.
+ */
+function copyLength(f: CameraFrame): number {
+  return BYTES_PER_PIXEL[f.encoding] > 0 ? f.step * f.height : f.data.length;
+}
+
+/**
+ * Copies the frames placeFrames left to copy into `pool`, one after another (copyLength bytes each, fixed when the plan
+ * was placed), and writes their rows. A frame whose bytes can no longer be read (its buffer shrank or was detached
+ * between slices) throws a FrameCopyError naming it.
+ */
 export async function copyIntoPool(
   pool: PoolSlot,
   frames: readonly CameraFrame[],
@@ -89,16 +102,24 @@ export async function copyIntoPool(
   let sinceYield = 0;
   for (const i of placed.copies) {
     const f = frames[i]!;
-    for (let at = 0; at < f.data.length; at += COPY_SLICE_BYTES) {
-      const end = Math.min(f.data.length, at + COPY_SLICE_BYTES);
-      bytes.set(f.data.subarray(at, end), offset + at);
+    const length = copyLength(f);
+    const dst = bytes.subarray(offset, offset + length);
+    for (let at = 0; at < length; at += COPY_SLICE_BYTES) {
+      const end = Math.min(length, at + COPY_SLICE_BYTES);
+      try {
+        copySpan(dst, f.data, at, end - at);
+      } catch (e) {
+        throw new FrameCopyError(
+          `${f.camera} frame at ${f.stampS} s: copying its ${length} bytes failed at byte ${at}: ${(e as Error)?.message ?? String(e)}`,
+        );
+      }
       sinceYield += end - at;
       if (sinceYield >= COPY_SLICE_BYTES) {
         sinceYield = 0;
         await nextTurn();
       }
     }
-    writeFrameRow(placed.table, i, pool.id, offset, f, -1);
-    offset += f.data.length;
+    writeFrameRow(placed.table, i, pool.id, offset, { ...f, data: dst }, -1);
+    offset += length;
   }
 }

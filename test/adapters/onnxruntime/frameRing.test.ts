@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { CameraFrame } from '../../../nodes/core/planningEngine.js';
-import { FrameRing } from '../../../nodes/adapters/onnxruntime/frameRing.js';
+import { FrameCopyError, FrameRing } from '../../../nodes/adapters/onnxruntime/frameRing.js';
 
 const frame = (
   camera: string,
@@ -9,6 +9,11 @@ const frame = (
   fill: number,
   encoding: CameraFrame['encoding'] = 'rgb8',
 ): CameraFrame => ({ camera, stampS, encoding, width: 0, height: 0, step: 0, data: new Uint8Array(bytes).fill(fill) });
+
+/** A resizable ArrayBuffer (ES2024: newer than this project's TypeScript lib). */
+type Resizable = ArrayBuffer & { resize(bytes: number): void };
+const resizable = (bytes: number, maxByteLength: number): Resizable =>
+  new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => Resizable)(bytes, { maxByteLength });
 
 describe('FrameRing: per-camera shared slots, written once, never overwritten while held', () => {
   const ids = () => {
@@ -142,6 +147,67 @@ describe('FrameRing: per-camera shared slots, written once, never overwritten wh
     ring.unhold(p.slot);
     expect(ring.takeForgettable()).to.deep.equal([1]);
     expect(ring.finished).to.equal(true);
+  });
+
+  it('refuses a frame whose data is not a Uint8Array (TypeError naming the camera and what it got); later copies go on', async () => {
+    const ring = new FrameRing(2, 2, ids());
+    const bad = { ...frame('a', 1, 10, 1), data: new Array(300).fill(1) as unknown as Uint8Array };
+    expect(() => ring.admit(0, bad)).to.throw(TypeError, /camera 0 \(a\): data: expected a Uint8Array, got Array/);
+    const none = { ...frame('a', 1, 10, 1), data: undefined as unknown as Uint8Array };
+    expect(() => ring.admit(0, none)).to.throw(TypeError, /got undefined/);
+    expect(ring.stats).to.include({ admitted: 0, refused: 0 });
+    expect(ring.held(0)).to.equal(0);
+    const b = ring.admit(1, frame('b', 1, 300, 7))!;
+    await ring.settled();
+    expect([...b.frame.data.subarray(0, 3)]).to.deep.equal([7, 7, 7]);
+  });
+
+  it("the copy's length is fixed at admission: a source that grows after admit is copied as admitted", async () => {
+    const ring = new FrameRing(2, 2, ids());
+    const rab = resizable(1000, 4 * 2 ** 20);
+    const src = new Uint8Array(rab); // length-tracking: grows with its buffer
+    src.fill(5);
+    const a = ring.admit(0, { ...frame('a', 1, 0, 0), data: src })!;
+    rab.resize(3 * 2 ** 20); // the caller changed its buffer before the sliced copy ran
+    const b = ring.admit(1, frame('b', 1, 300, 7))!;
+    await ring.settled();
+    expect(a.frame.data.length).to.equal(1000);
+    expect(a.frame.data.every((v) => v === 5)).to.equal(true);
+    expect([...b.frame.data.subarray(0, 3)]).to.deep.equal([7, 7, 7]);
+    expect(ring.stats).to.include({ admitted: 2, admittedBytes: 1300, copyFailed: 0 });
+  });
+
+  it('a copy that fails (its source shrank before it was copied) fails alone: its frame unusable, counted, its waiters rejected; the pump goes on', async () => {
+    const ring = new FrameRing(2, 2, ids());
+    const big = 5 * 2 ** 20; // three slices: the copy is still running when its source shrinks
+    const rab = resizable(big, big);
+    const src = new Uint8Array(rab, 0, big);
+    src.fill(4);
+    const a = ring.admit(0, { ...frame('a', 1, 0, 0), data: src })!;
+    const pending = ring.placementOf(a.frame.data)!.pending!;
+    const b = ring.admit(1, frame('b', 1, 300, 7))!;
+    await new Promise((r) => setImmediate(r)); // one slice of a copied
+    rab.resize(1000);
+    const failure = await pending.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(failure).to.be.instanceOf(FrameCopyError);
+    expect((failure as Error).message).to.match(
+      /a frame at 1 s \(slot 1, camera 0\): copying its 5242880 admitted bytes failed at byte 2097152/,
+    );
+    await ring.settled();
+    expect(() => ring.placementOf(a.frame.data)).to.throw(FrameCopyError, /its frame is unusable/);
+    expect(ring.stats.copyFailed).to.equal(1);
+    expect([...b.frame.data.subarray(0, 3)]).to.deep.equal([7, 7, 7]);
+    expect(ring.placementOf(b.frame.data)!.pending).to.equal(undefined);
+    // The failed frame's slot is its holder's until released, then written again as usual.
+    a.release();
+    const c = ring.admit(0, frame('a', 2, 300, 9))!;
+    await ring.settled();
+    expect(c.frame.data.buffer).to.equal(a.frame.data.buffer);
+    expect(ring.placementOf(c.frame.data)!.pending).to.equal(undefined);
+    expect([...c.frame.data.subarray(0, 3)]).to.deep.equal([9, 9, 9]);
   });
 
   it('refuses a bad size or camera index', () => {

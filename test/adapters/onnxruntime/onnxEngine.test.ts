@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import sinon from 'sinon';
 import { Worker } from 'node:worker_threads';
 import { createOnnxEngine } from '../../../nodes/adapters/onnxruntime/index.js';
+import { FramePool } from '../../../nodes/adapters/onnxruntime/framePool.js';
 import type { OnnxEngine } from '../../../nodes/adapters/onnxruntime/index.js';
 import { EngineError } from '../../../nodes/core/planningEngine.js';
 import type { CameraFrame, PlanInput, PlanResult } from '../../../nodes/core/planningEngine.js';
@@ -16,6 +17,11 @@ import { replaceFile } from '../../bundle/bundleFixtures.js';
 
 const W = 320,
   H = 180;
+
+/** A resizable ArrayBuffer (ES2024: newer than this project's TypeScript lib). */
+type Resizable = ArrayBuffer & { resize(bytes: number): void };
+const resizable = (bytes: number, maxByteLength: number): Resizable =>
+  new (ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => Resizable)(bytes, { maxByteLength });
 
 /** A road scene: grey, with the left half brighter by `lean` (the demo steers toward the brighter side). */
 function frame(camera: string, k: number, lean: number, level = 110): CameraFrame {
@@ -432,6 +438,118 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
     // Nothing stays held by the refused plan: all four slots of camera 0 are free again.
     const again = [0, 1, 2, 3].map((k) => store.admit(0, frame('camera_cross_left_120fov', k, 0)));
     expect(again.every((h) => h !== undefined)).to.equal(true);
+  });
+
+  it("a plan whose copied frames' shared memory cannot be allocated fails alone (EngineError runtime naming the cameras); its ring slots go back", async () => {
+    const store = engine.createFrameStore({ slotsPerCamera: 4 });
+    const held = input().frames.map((cam, c) => cam.map((f) => store.admit(c, f)!));
+    const cam3 = engine.contract.cameras[3]!;
+    const frames = held.map((cam, c) => (c === 3 ? input().frames[3]! : cam.map((h) => h.frame)));
+    const acquire = sinon.stub(FramePool.prototype, 'acquire').throws(new RangeError('Array buffer allocation failed'));
+    let e: EngineError;
+    try {
+      e = await rejection(engine.plan(input({ frames })));
+    } finally {
+      acquire.restore();
+    }
+    expect(e).to.be.instanceOf(EngineError);
+    expect(e.kind).to.equal('runtime');
+    expect(e.message).to.equal(
+      `copying frames of ${cam3}: ${4 * W * H * 3} bytes: Array buffer allocation failed [bundle=${engine.contract.bundleId}]`,
+    );
+    for (const cam of held) for (const h of cam) h.release();
+    expect(
+      [0, 1, 2, 3].map((c) => store.held(c)),
+      'slots held after the holders let go',
+    ).to.deep.equal([0, 0, 0, 0]);
+    const r = await engine.plan(input());
+    expect([...r.trajectory.x]).to.deep.equal([...straight.trajectory.x]);
+    store.close();
+  });
+
+  it('a copied raw frame is copied as far as its rows go (step × height), however long the view its data is', async () => {
+    const long = new Uint8Array(8 * 2 ** 20);
+    long.set(frame('x', 0, 0).data);
+    const frames = input().frames.map((cam) => cam.map((f) => ({ ...f, data: long })));
+    const before = engine.transportStats.planCopiedBytes;
+    const r = await engine.plan(input({ frames }));
+    expect(engine.transportStats.planCopiedBytes - before).to.equal(16 * W * H * 3);
+    expect([...r.trajectory.x]).to.deep.equal([...straight.trajectory.x]);
+  });
+
+  it('a copied frame whose buffer shrinks before its copy fails the plan with EngineError(input) naming it; its slots go back', async () => {
+    const store = engine.createFrameStore({ slotsPerCamera: 4 });
+    const held = input().frames.map((cam, c) => cam.map((f) => store.admit(c, f)!)); // their copies run on later turns
+    const cam3 = engine.contract.cameras[3]!;
+    const rab = resizable(W * H * 3, W * H * 3);
+    const src = new Uint8Array(rab, 0, W * H * 3);
+    src.set(frame(cam3, 3, 0).data);
+    const frames = held.map((cam, c) => cam.map((h, k) => (c === 3 && k === 3 ? { ...h.frame, data: src } : h.frame)));
+    const planned = rejection(engine.plan(input({ frames }))); // copies once the store's receipt copies are done
+    rab.resize(1000); // the caller broke its promise to keep the bytes
+    const e = await planned;
+    expect(e.kind).to.equal('input');
+    expect(e.message).to.match(
+      new RegExp(`^${cam3} frame at 10 s: copying its ${W * H * 3} bytes failed at byte 0: .*\\[bundle=`),
+    );
+    for (const cam of held) for (const h of cam) h.release();
+    expect([0, 1, 2, 3].map((c) => store.held(c))).to.deep.equal([0, 0, 0, 0]);
+    store.close();
+  });
+
+  it('a store frame whose copy failed (its source shrank before it was copied) fails its plan with EngineError(input), not read; its slots go back', async () => {
+    const store = engine.createFrameStore({ slotsPerCamera: 4 });
+    const cam0 = engine.contract.cameras[0]!;
+    const rab = resizable(W * H * 3, W * H * 3);
+    const src = new Uint8Array(rab, 0, W * H * 3);
+    const held = input().frames.map((cam, c) =>
+      cam.map((f, k) => store.admit(c, c === 0 && k === 0 ? { ...f, data: src } : f)!),
+    );
+    rab.resize(0);
+    const e = await rejection(engine.plan(input({ frames: held.map((cam) => cam.map((h) => h.frame)) })));
+    expect(e.kind).to.equal('input');
+    expect(e.message).to.match(new RegExp(`^frame ring: ${cam0} frame at 9.7 s .*its frame is unusable \\[bundle=`));
+    expect(store.stats.copyFailed).to.equal(1);
+    for (const cam of held) for (const h of cam) h.release();
+    expect([0, 1, 2, 3].map((c) => store.held(c))).to.deep.equal([0, 0, 0, 0]);
+    store.close();
+  });
+
+  it('a pool slot replaced by a bigger one is forgotten by the worker with the next message', async () => {
+    const other = await createOnnxEngine({ bundleDir: join(dir, 'demo'), executionProviders: ['cpu'] });
+    const msgs: Array<{ shared: number[]; forget: number[] }> = [];
+    const post = sinon.stub(Worker.prototype, 'postMessage');
+    post.callsFake(function (this: Worker, m: { type?: string; buffers?: Array<{ slot: number }>; forget?: number[] }) {
+      if (m.type === 'plan') msgs.push({ shared: m.buffers!.map((b) => b.slot), forget: [...m.forget!] });
+      return post.wrappedMethod.call(this, m);
+    });
+    // The same pixels in rows 64 bytes longer: a bigger plan than the pool's one slot holds.
+    const step = W * 3 + 64;
+    const padded = (f: CameraFrame): CameraFrame => {
+      const data = new Uint8Array(step * H);
+      for (let y = 0; y < H; y++) data.set(f.data.subarray(y * W * 3, (y + 1) * W * 3), y * step);
+      return { ...f, step, data };
+    };
+    let r: PlanResult;
+    try {
+      await other.plan(input());
+      const wide = input({ frames: input().frames.map((cam) => cam.map(padded)) });
+      r = await other.plan(wide);
+      await other.plan(wide);
+    } finally {
+      post.restore();
+      await other.close();
+    }
+    expect([...r.trajectory.x]).to.deep.equal([...straight.trajectory.x]);
+    expect(msgs).to.have.length(3);
+    const [first, second, third] = msgs as [(typeof msgs)[0], (typeof msgs)[0], (typeof msgs)[0]];
+    expect(first).to.deep.include({ forget: [] });
+    expect(first.shared).to.have.length(1);
+    expect(second.shared).to.have.length(1);
+    expect(second.shared[0]).to.not.equal(first.shared[0]);
+    expect(second.forget, "the replaced slot's id").to.deep.equal(first.shared);
+    expect(third).to.deep.equal({ shared: [], forget: [] });
+    expect(other.poolStats).to.include({ allocations: 2, free: 1 });
   });
 
   it('a restarted (crashed) worker fails the plans in flight and the next plan works', async () => {
