@@ -26,8 +26,9 @@ export interface PlacedFrames {
   /** The plan's frame table (protocol.ts); the rows of frames to copy are written by copyIntoPool. */
   table: Float64Array;
   hold: PlanHold;
-  /** Indexes of the frames outside every ring, and the bytes copied of them (copyLength). */
+  /** Indexes of the frames outside every ring, the bytes copied of each (fixed when placed) and their sum. */
   copies: number[];
+  copyLengths: number[];
   copyBytes: number;
   /** Receipt copies into ring slots still running: the plan goes to the worker once they are done. */
   receipts: Array<Promise<void>>;
@@ -49,6 +50,7 @@ export function placeFrames(frames: readonly CameraFrame[], rings: readonly Fram
     table: new Float64Array(frames.length * FRAME_FIELDS),
     hold: { ring: [], ringOf: [] },
     copies: [],
+    copyLengths: [],
     copyBytes: 0,
     receipts: [],
   };
@@ -68,8 +70,10 @@ export function placeFrames(frames: readonly CameraFrame[], rings: readonly Fram
         break;
       }
       if (!inRing) {
+        const n = copyLength(f);
         placed.copies.push(i);
-        placed.copyBytes += copyLength(f);
+        placed.copyLengths.push(n);
+        placed.copyBytes += n;
       }
     }
   } catch (e) {
@@ -88,8 +92,8 @@ function copyLength(f: CameraFrame): number {
 }
 
 /**
- * Copies the frames placeFrames left to copy into `pool`, one after another (copyLength bytes each, fixed when the plan
- * was placed), and writes their rows. A frame whose bytes can no longer be read (its buffer shrank or was detached
+ * Copies the frames placeFrames left to copy into `pool`, one after another (the lengths placeFrames fixed), and writes
+ * their rows. A frame whose bytes can no longer be read (its buffer shrank or was detached
  * between slices) throws a FrameCopyError naming it.
  */
 export async function copyIntoPool(
@@ -100,9 +104,10 @@ export async function copyIntoPool(
   const bytes = new Uint8Array(pool.buffer);
   let offset = 0;
   let sinceYield = 0;
-  for (const i of placed.copies) {
+  for (let c = 0; c < placed.copies.length; c++) {
+    const i = placed.copies[c]!;
     const f = frames[i]!;
-    const length = copyLength(f);
+    const length = placed.copyLengths[c]!;
     const dst = bytes.subarray(offset, offset + length);
     for (let at = 0; at < length; at += COPY_SLICE_BYTES) {
       const end = Math.min(length, at + COPY_SLICE_BYTES);
