@@ -84,6 +84,23 @@ export function placeFrames(frames: readonly CameraFrame[], rings: readonly Fram
 }
 
 /**
+ * A name for the bytes of a frame copied into the pool, by the identity of its data array (the worker's cache of
+ * preprocessed frames keys copied frames by it, with the camera and stamp). The same array, handed in again for the
+ * next plans, is the same frame: callers keep a frame's bytes unchanged while plans use it. Another array is another
+ * frame, whatever its stamp and however alike its bytes: a sim reset that reuses stamps never gets old pixels.
+ */
+const copiedIds = new WeakMap<Uint8Array, number>();
+let nextCopiedId = 0;
+function copiedFrameId(data: Uint8Array): number {
+  let id = copiedIds.get(data);
+  if (id === undefined) {
+    id = nextCopiedId++;
+    copiedIds.set(data, id);
+  }
+  return id;
+}
+
+/**
  * The bytes of a checked frame (validatePlanInput) that are read: a raw frame's step × height rows (its data may be a
  * longer view: only what the image needs is copied), a compressed frame's data.
  */
@@ -124,7 +141,7 @@ export async function copyIntoPool(
         await nextTurn();
       }
     }
-    writeFrameRow(placed.table, i, pool.id, offset, { ...f, data: dst }, -1);
+    writeFrameRow(placed.table, i, pool.id, offset, { ...f, data: dst }, -1 - copiedFrameId(f.data));
     offset += length;
   }
 }

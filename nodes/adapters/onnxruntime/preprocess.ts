@@ -18,21 +18,13 @@ export interface PreprocessTarget {
 const CACHE_FRAMES = 64;
 const CACHE_MAX_FRAME_BYTES = 2 * 1024 * 1024;
 
-/** A cheap content fingerprint (FNV-1a over 64 bytes spread across the frame, and its length). */
-function fingerprint(data: Uint8Array): number {
-  let h = 0x811c9dc5 ^ data.length;
-  const stride = Math.max(1, Math.floor(data.length / 64));
-  for (let i = 0; i < data.length; i += stride) h = Math.imul(h ^ data[i]!, 0x01000193);
-  return h >>> 0;
-}
-
 export class FramePreprocessor {
   readonly #scratch: Uint8Array[] = [];
   /**
    * Each camera frame takes part in framesPerCamera consecutive plans (t0, t0−0.1, …): it is decoded and resized once
-   * and reused. Frames in ring slots are keyed by slot and write generation (exact: a slot written again is a new
-   * key); copied frames by camera@stamp plus a content fingerprint (a sim reset that reuses stamps with new pixels
-   * misses the cache).
+   * and reused, under its FrameRef key: ring frames by slot and write generation (a slot written again is a new key),
+   * copied frames by camera@stamp and the identity of the caller's bytes (new bytes for a reused stamp, as after a sim
+   * reset, are a new key).
    */
   readonly #cache = new Map<string, Uint8Array>();
   hits = 0;
@@ -57,7 +49,7 @@ export class FramePreprocessor {
 
   /** Writes frame `index` into `out` (h·w·3 bytes at model size, or native size when not resizing). */
   async frame(index: number, data: Uint8Array, ref: FrameRef, out: Uint8Array, where: string): Promise<void> {
-    const key = ref.exact ? `${ref.key}|${ref.encoding}` : `${ref.key}|${ref.encoding}|${fingerprint(data)}`;
+    const key = `${ref.key}|${ref.encoding}`;
     const cached = this.#cache.get(key);
     if (cached && cached.length === out.length) {
       this.#cache.delete(key); // most recently used last

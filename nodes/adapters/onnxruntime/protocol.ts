@@ -22,11 +22,10 @@ export interface FrameRef {
   step: number;
   /**
    * Names the frame for the worker's preprocessing cache: the same frame recurs in up to framesPerCamera consecutive
-   * plans. Ring frames: slot id and write generation (exact). Copied frames: camera@stamp, checked with a content
-   * fingerprint.
+   * plans. Ring frames: slot id and write generation. Copied frames: camera@stamp and the id of the source bytes.
+   * Either names the pixels exactly.
    */
   key: string;
-  exact: boolean;
 }
 /**
  * A plan's frames as one table of numbers, FRAME_FIELDS per frame (camera-major, oldest first), decoded by frameRef().
@@ -40,7 +39,10 @@ const LENGTH = 2;
 const WIDTH = 3;
 const HEIGHT = 4;
 const STEP = 5;
-/** The ring slot's write generation (the frame's exact name with the slot); -1 for a frame copied into the pool. */
+/**
+ * A ring slot's write generation (≥ 0: the frame's name with the slot), or for a frame copied into the pool −1 − the
+ * id of its source bytes (planFrames' copiedFrameId: its name with the camera and stamp).
+ */
 const GENERATION = 6;
 const ENCODING = 7;
 const STAMP = 8;
@@ -55,7 +57,7 @@ const ENCODING_INDEX: Readonly<Record<FrameEncoding, number>> = {
   png: 6,
 };
 
-/** Writes frame `i` of a frame table: `generation` ≥ 0 for a ring slot's write, -1 for a pool copy. */
+/** Writes frame `i` of a frame table: `generation` ≥ 0 for a ring slot's write, −1 − the source's id for a pool copy. */
 export function writeFrameRow(
   table: Float64Array,
   i: number,
@@ -81,7 +83,7 @@ export function frameRef(table: Float64Array, i: number, camera: string): FrameR
   const o = i * FRAME_FIELDS;
   const generation = table[o + GENERATION]!;
   const slot = table[o + SLOT]!;
-  const exact = generation >= 0;
+  const ring = generation >= 0;
   return {
     slot,
     offset: table[o + OFFSET]!,
@@ -90,8 +92,7 @@ export function frameRef(table: Float64Array, i: number, camera: string): FrameR
     width: table[o + WIDTH]!,
     height: table[o + HEIGHT]!,
     step: table[o + STEP]!,
-    key: exact ? `${slot}.${generation}` : `${camera}@${table[o + STAMP]!}`,
-    exact,
+    key: ring ? `${slot}.${generation}` : `${camera}@${table[o + STAMP]!}#${-1 - generation}`,
   };
 }
 

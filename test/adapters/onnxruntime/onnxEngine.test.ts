@@ -357,6 +357,25 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
     for (const cam of again) for (const h of cam) h.release();
   });
 
+  it('copied frames: new bytes under stamps seen before (a sim reset) are preprocessed again, however alike the bytes', async () => {
+    const straightIn = input();
+    const before = await engine.plan(straightIn);
+    // The same stamps, each frame's left half brighter, except every (n/64)-th byte: sampling bytes cannot tell.
+    const stride = Math.floor((W * H * 3) / 64);
+    const brighter = straightIn.frames.map((cam) =>
+      cam.map((f) => {
+        const data = Uint8Array.from(f.data);
+        for (let i = 0; i < data.length; i++) if (i % stride !== 0 && (i / 3) % W < W / 2) data[i] = 200;
+        return { ...f, data };
+      }),
+    );
+    const after = await engine.plan(input({ frames: brighter }));
+    await engine.restartWorker(); // an empty preprocessing cache
+    const fresh = await engine.plan(input({ frames: brighter }));
+    expect(planBits(fresh), 'the brighter frames plan differently').not.to.deep.equal(planBits(before));
+    expect(planBits(after)).to.deep.equal(planBits(fresh));
+  });
+
   it('slots to forget that a failed post did not deliver go with the next message', async () => {
     const store = engine.createFrameStore({ slotsPerCamera: 4 });
     const held = input().frames.map((cam, c) => cam.map((f) => store.admit(c, f)!));

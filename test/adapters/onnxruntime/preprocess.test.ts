@@ -18,11 +18,10 @@ const ref = (key: string, data: Uint8Array): FrameRef => ({
   height: H,
   step: W * 3,
   key,
-  exact: false,
 });
 
 describe('adapters/onnxruntime/preprocess: each frame is decoded and resized once, reused by the next plans', () => {
-  it('reuses a frame seen before (same camera@stamp and content), byte for byte', async () => {
+  it('reuses a frame seen before (the same key), byte for byte', async () => {
     const pre = new FramePreprocessor({ width: W, height: H }, { width: 16, height: 9 }, true);
     const a = frame(1);
     const first = new Uint8Array(16 * 9 * 3);
@@ -50,13 +49,13 @@ describe('adapters/onnxruntime/preprocess: each frame is decoded and resized onc
     expect(large.hits).to.equal(1);
   });
 
-  it('does not reuse when the pixels differ under the same stamp (a sim reset), nor across stamps', async () => {
+  it('does not reuse under another key: other source bytes under the same stamp (a sim reset), another stamp', async () => {
     const pre = new FramePreprocessor({ width: W, height: H }, { width: 16, height: 9 }, true);
     const out = new Uint8Array(16 * 9 * 3);
-    await pre.frame(0, frame(1), ref('cam@1.0', frame(1)), out, 'x');
+    await pre.frame(0, frame(1), ref('cam@1.0#1', frame(1)), out, 'x');
     const other = new Uint8Array(16 * 9 * 3);
-    await pre.frame(0, frame(2), ref('cam@1.0', frame(2)), other, 'x');
-    await pre.frame(0, frame(1), ref('cam@1.1', frame(1)), new Uint8Array(16 * 9 * 3), 'x');
+    await pre.frame(0, frame(2), ref('cam@1.0#2', frame(2)), other, 'x');
+    await pre.frame(0, frame(1), ref('cam@1.1#1', frame(1)), new Uint8Array(16 * 9 * 3), 'x');
     expect(pre.misses).to.equal(3);
     expect(pre.hits).to.equal(0);
     expect(other).not.to.deep.equal(out);

@@ -18,7 +18,7 @@ describe('onnxruntime protocol: a plan’s frame table', () => {
     const table = new Float64Array(encodings.length * 2 * FRAME_FIELDS);
     encodings.forEach((e, k) => {
       writeFrameRow(table, 2 * k, 40 + k, 0, frame(e, 1.1 + k, 100 + k), 7 + k); // a ring slot's 7+k-th write
-      writeFrameRow(table, 2 * k + 1, 3, 4096 * k, frame(e, 0.1 + 0.2 * k, 200 + k), -1); // copied into pool slot 3
+      writeFrameRow(table, 2 * k + 1, 3, 4096 * k, frame(e, 0.1 + 0.2 * k, 200 + k), -1 - k); // copied into pool slot 3, bytes id k
     });
     encodings.forEach((e, k) => {
       const step = e === 'jpeg' || e === 'png' ? 0 : 5760;
@@ -31,9 +31,8 @@ describe('onnxruntime protocol: a plan’s frame table', () => {
         height: 1080,
         step,
         key: `${40 + k}.${7 + k}`,
-        exact: true,
       });
-      // A copied frame is named by camera and stamp (the stamp exactly as the frame had it), checked by content.
+      // A copied frame is named by camera, stamp (exactly as the frame had it) and the id of its source bytes.
       expect(frameRef(table, 2 * k + 1, 'cam_front')).to.deep.equal({
         slot: 3,
         offset: 4096 * k,
@@ -42,8 +41,7 @@ describe('onnxruntime protocol: a plan’s frame table', () => {
         width: 1920,
         height: 1080,
         step,
-        key: `cam_front@${0.1 + 0.2 * k}`,
-        exact: false,
+        key: `cam_front@${0.1 + 0.2 * k}#${k}`,
       });
     });
   });
