@@ -96,18 +96,16 @@ const ALIGN = 64 * 1024;
 /** Compressed frames vary in size: a new slot gets this much headroom over the frame that needs it. */
 const HEADROOM = 1.25;
 
+/** Counts of a ring that has done nothing yet. */
+export function emptyRingStats(): RingStats {
+  return { admitted: 0, admittedBytes: 0, refused: 0, copyFailed: 0, allocations: 0, allocatedBytes: 0 };
+}
+
 export class FrameRing implements FrameStore {
   readonly #cameras: RingSlot[][];
   /** Every view handed out by admit(), to the slot write it shows. */
   readonly #placements = new WeakMap<Uint8Array, Placement>();
-  readonly #stats: RingStats = {
-    admitted: 0,
-    admittedBytes: 0,
-    refused: 0,
-    copyFailed: 0,
-    allocations: 0,
-    allocatedBytes: 0,
-  };
+  readonly #stats: RingStats = emptyRingStats();
   /** Slots replaced or closed, until no plan holds them (then the worker may drop its reference too). */
   #retired: RingSlot[] = [];
   #closed = false;

@@ -19,7 +19,7 @@ import type { FileStamps } from '../../bundle/verifyBundle.js';
 import { validatePlanInput, type CheckedFrames } from '../../ar1/planInput.js';
 import { FramePool } from './framePool.js';
 import { MainThreadTimes } from './mainThreadTimes.js';
-import { FrameCopyError, FrameRing, type RingStats } from './frameRing.js';
+import { emptyRingStats, FrameCopyError, FrameRing, type RingStats } from './frameRing.js';
 import type { FrameStore, FrameStoreOptions } from '../../core/planningEngine.js';
 import { copyIntoPool, placeFrames, unholdRing, type PlacedFrames, type PlanHold } from './planFrames.js';
 import { packHistory } from './protocol.js';
@@ -90,14 +90,7 @@ export class OnnxEngine implements PlanningEngine {
   readonly #slotsInUse = new Map<number, PlanHold>();
   readonly #rings: FrameRing[] = [];
   /** Stats of rings closed and dropped, so ringStats keeps counting them. */
-  readonly #closedRingStats: RingStats = {
-    admitted: 0,
-    admittedBytes: 0,
-    refused: 0,
-    copyFailed: 0,
-    allocations: 0,
-    allocatedBytes: 0,
-  };
+  readonly #closedRingStats: RingStats = emptyRingStats();
   #nextSlotId = 1;
   readonly #transport: TransportStats = {
     plans: 0,
