@@ -135,6 +135,8 @@ export interface HeldFrame {
  * engine waits for it before reading) and returns the frame viewing that slot; undefined when every slot of that
  * camera is still held (the caller counts the frame as dropped, reason frame_ring_full). A slot is never reused
  * while its holder or a plan still uses it. The caller keeps the source bytes unchanged (a fresh message buffer).
+ * A caller's mistake throws a TypeError: a camera index outside the contract, or data that is not a Uint8Array (the
+ * planner refuses such a message before it gets here). A copy that fails later fails only the plans that use it.
  */
 export interface FrameStore {
   admit(camera: number, frame: CameraFrame): HeldFrame | undefined;
