@@ -89,6 +89,8 @@ export class OnnxEngine implements PlanningEngine {
   /** Shared memory lent to the worker, by plan id, until it gives it back (or dies). */
   readonly #slotsInUse = new Map<number, PlanHold>();
   readonly #rings: FrameRing[] = [];
+  /** Workers given up on by restartWorker that have not exited yet (each finishes the graph run it is in). */
+  readonly #retiring = new Set<Worker>();
   /** Stats of rings closed and dropped, so ringStats keeps counting them. */
   readonly #closedRingStats: RingStats = emptyRingStats();
   #nextSlotId = 1;
@@ -356,32 +358,41 @@ export class OnnxEngine implements PlanningEngine {
   }
 
   /**
-   * Stops the worker now (session.run cannot be cancelled otherwise): in-flight plans reject with
-   * EngineError('worker_crashed'); the next plan starts a fresh worker.
+   * Gives up on the worker now: in-flight plans reject with EngineError('worker_crashed') and give their slots back,
+   * and the next plan starts a fresh worker. session.run cannot be cancelled, and terminating a worker while
+   * onnxruntime runs a graph in it aborts the whole process (the native run calls back into a dead thread), so the old
+   * worker is retired instead: it starts no further graph run and exits once the one it is in returns (close() waits
+   * for that). Until then it holds its sessions' memory beside the new worker's.
    */
   async restartWorker(): Promise<void> {
     this.#generation++;
     const h = this.#handle;
-    if (!h) return;
+    if (!h || h.dead) return;
     this.#fail(
       h,
       new EngineError(
         'worker_crashed',
-        `inference worker terminated by restartWorker() [bundle=${this.contract.bundleId}]`,
+        `inference worker retired by restartWorker() [bundle=${this.contract.bundleId}]`,
       ),
     );
-    await h.worker.terminate();
+    this.#retiring.add(h.worker);
+    h.worker.once('exit', () => this.#retiring.delete(h.worker));
+    h.worker.postMessage({ type: 'retire' } satisfies ToWorker);
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    const exits = [...this.#retiring].map((w) => new Promise<void>((resolve) => w.once('exit', () => resolve())));
     const h = this.#handle;
-    if (!h || h.dead) return;
-    await new Promise<void>((resolve) => {
-      h.worker.once('exit', () => resolve());
-      h.worker.postMessage({ type: 'close' } satisfies ToWorker);
-    });
+    if (h && !h.dead)
+      exits.push(
+        new Promise<void>((resolve) => {
+          h.worker.once('exit', () => resolve());
+          h.worker.postMessage({ type: 'close' } satisfies ToWorker);
+        }),
+      );
+    await Promise.all(exits);
   }
 
   #spawn(): WorkerHandle {

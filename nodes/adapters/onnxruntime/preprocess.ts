@@ -18,6 +18,14 @@ export interface PreprocessTarget {
 const CACHE_FRAMES = 64;
 const CACHE_MAX_FRAME_BYTES = 2 * 1024 * 1024;
 
+/**
+ * The first line of a decoder error: libvips appends its process-wide error log (every frame that failed to decode
+ * before, in any thread), which would name other frames' faults in this frame's error.
+ */
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+}
+
 export class FramePreprocessor {
   readonly #scratch: Uint8Array[] = [];
   /**
@@ -89,7 +97,7 @@ export class FramePreprocessor {
       try {
         meta = await sharp(data).metadata();
       } catch (e) {
-        return bad(`cannot decode ${ref.encoding}: ${(e as Error).message}`);
+        return bad(`cannot decode ${ref.encoding}: ${firstLine(e)}`);
       }
       if (meta.format !== ref.encoding) bad(`expected ${ref.encoding} data, got ${meta.format ?? 'unknown format'}`);
       if (meta.width !== this.native.width || meta.height !== this.native.height) {
@@ -129,7 +137,7 @@ export class FramePreprocessor {
     try {
       res = await img.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     } catch (e) {
-      return bad(`cannot decode ${ref.encoding}: ${(e as Error).message}`);
+      return bad(`cannot decode ${ref.encoding}: ${firstLine(e)}`);
     }
     const { info } = res;
     if (info.width !== size.width || info.height !== size.height || info.channels !== 3) {

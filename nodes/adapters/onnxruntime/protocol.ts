@@ -141,7 +141,14 @@ interface BatchMessage {
 interface CloseMessage {
   type: 'close';
 }
-export type ToWorker = InitMessage | PlanMessage | BatchMessage | CloseMessage;
+/**
+ * The engine has given up on this worker (restartWorker): it starts no graph run from now on, answers nothing more,
+ * and exits once the run it is in returns. Terminating it instead while onnxruntime runs a graph aborts the process.
+ */
+interface RetireMessage {
+  type: 'retire';
+}
+export type ToWorker = InitMessage | PlanMessage | BatchMessage | CloseMessage | RetireMessage;
 
 export type FromWorker =
   | { type: 'ready'; provider: string; stamps: FileStamps }

@@ -9,6 +9,7 @@ import { parentPort } from 'node:worker_threads';
 import { EngineError } from '../../core/planningEngine.js';
 import type { Logger } from '../../core/logger.js';
 import { checkedRunner, runPipelineBatch } from '../../ar1/planPipeline.js';
+import type { GraphRunner } from '../../ar1/pipelineTypes.js';
 import type { Tensor } from '../../ar1/tensors.js';
 import { loadTokenizer } from '../../ar1/tokenizer.js';
 import type { BundleTokenizer } from '../../ar1/tokenizer.js';
@@ -45,17 +46,30 @@ interface Loaded {
 let loaded: Loaded | undefined;
 let queue: Promise<void> = Promise.resolve();
 
+/** Set by a 'retire' message, out of turn: no graph run starts after it, queued plans are skipped. */
+let retired = false;
+
 port.on('message', (m: ToWorker) => {
+  if (m.type === 'retire') {
+    retired = true;
+    queue = queue.then(close);
+    return;
+  }
   queue = queue.then(() => handle(m));
 });
 
 async function handle(m: ToWorker): Promise<void> {
+  if (retired) return; // the engine already failed these plans
   if (m.type === 'init') return init(m);
   if (m.type === 'plan') return plan([m]);
   if (m.type === 'batch') return plan(m.plans);
+  await close();
+}
+
+async function close(): Promise<void> {
   await loaded?.sessions.release();
   loaded = undefined;
-  post({ type: 'closed' });
+  if (!retired) post({ type: 'closed' });
   port!.close();
 }
 
@@ -91,6 +105,16 @@ async function init(m: InitMessage): Promise<void> {
       message: (e as Error).message,
     });
   }
+}
+
+/** The runner, refusing to start a graph run once the worker is retired (the plan in flight then ends at once). */
+function unlessRetired(runner: GraphRunner): GraphRunner {
+  return {
+    run: (role, feeds) =>
+      retired
+        ? Promise.reject(new EngineError('worker_crashed', `${role}: not run, the worker was retired`))
+        : runner.run(role, feeds),
+  };
 }
 
 /** Shared frame memory (ring slots and pool slots) by id; each is sent once. */
@@ -169,7 +193,12 @@ async function plan(ms: readonly PlanMessage[]): Promise<void> {
   };
   L.sessions.sessionRunMs.value = 0;
   const results = await runPipelineBatch(
-    { manifest: L.manifest, tokenizer: L.tokenizer, runner: checkedRunner(L.sessions.runner, L.manifest), now },
+    {
+      manifest: L.manifest,
+      tokenizer: L.tokenizer,
+      runner: checkedRunner(unlessRetired(L.sessions.runner), L.manifest),
+      now,
+    },
     ms.map((m) => ({
       pixels: (row: number) => pixels(m, row),
       history: unpackHistory(m.history, m.historyDtS),

@@ -1,0 +1,102 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createOnnxEngine, type OnnxEngine } from '../../../nodes/adapters/onnxruntime/index.js';
+import { EngineError, type CameraFrame, type PlanInput } from '../../../nodes/core/planningEngine.js';
+import { makeDemoBundle } from '../../../nodes/syntheticBundles/demoBundle.js';
+import { GraphBuilder } from '../../../nodes/syntheticBundles/graphBuilder.js';
+import { replaceFile } from '../../bundle/bundleFixtures.js';
+
+/**
+ * The demo bundle with a vision encoder that takes long (a chain of 1024² MatMuls that depends on the pixels): a plan
+ * that stays inside session.run, as a plan does when the planner's plan_timeout_s gives up on it.
+ */
+function slowDemoBundle(dir: string, matmuls: number): void {
+  const m = makeDemoBundle(dir);
+  const { width, height } = m.image.model;
+  const g = new GraphBuilder('slow_vision_encoder');
+  const x = g.op('Cast', ['pixel_values'], { to: { i: 1 } });
+  const perImage = g.op('Reshape', [
+    g.op('ReduceMean', [x], { axes: { ints: [1, 2, 3] }, keepdims: { i: 1 } }),
+    g.int64([-1, 1], [2]),
+  ]);
+  const mean = g.op('ReduceMean', [x], { axes: { ints: [0, 1, 2, 3] }, keepdims: { i: 0 } });
+  let big = g.op('Expand', [g.op('Mul', [mean, g.scalar(1e-6)]), g.int64([1024, 1024], [2])]);
+  for (let i = 0; i < matmuls; i++) big = g.op('MatMul', [big, big]);
+  const zero = g.op('Mul', [g.op('ReduceMean', [big], { axes: { ints: [0, 1] }, keepdims: { i: 0 } }), g.scalar(0)]);
+  g.op('Add', [g.op('MatMul', [perImage, g.float([0.001, 0, 0, 0], [1, 4])]), zero], {}, 'image_embeds');
+  replaceFile(
+    dir,
+    'vision_encoder.onnx',
+    g.encode(
+      [{ name: 'pixel_values', dtype: 'uint8', shape: ['images', height, width, 3] }],
+      [{ name: 'image_embeds', dtype: 'float32', shape: ['image_tokens', 4] }],
+    ),
+  );
+}
+
+describe('onnxruntime engine: restartWorker while a graph runs (the plan_timeout_s case)', function () {
+  this.timeout(120000);
+  let dir: string;
+  let engine: OnnxEngine;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ar1-restart-'));
+    slowDemoBundle(join(dir, 'slow'), 40);
+    engine = await createOnnxEngine({ bundleDir: join(dir, 'slow') });
+  });
+  after(async () => {
+    await engine?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const input = (seed: number, frames: CameraFrame[][]): PlanInput => {
+    const x = new Float64Array(16).map((_, i) => (i - 15) * 1.5);
+    const z = new Float64Array(16);
+    return { t0S: 10, frames, history: { x, y: z, z, yaw: z, dt: 0.1 }, seed };
+  };
+
+  it('the plan in flight fails (worker_crashed), the process lives on, the next plan is answered by a fresh worker', async () => {
+    const c = engine.contract;
+    const store = engine.createFrameStore({ slotsPerCamera: 5 });
+    const px = new Uint8Array(c.imageWidth * c.imageHeight * 3).fill(120);
+    const held = c.cameras.map((camera, i) =>
+      [0, 1, 2, 3].map((k) => {
+        const f: CameraFrame = {
+          camera,
+          stampS: 9.7 + 0.1 * k,
+          encoding: 'rgb8',
+          width: c.imageWidth,
+          height: c.imageHeight,
+          step: c.imageWidth * 3,
+          data: px,
+        };
+        return store.admit(i, f)!;
+      }),
+    );
+    const frames = held.map((cam) => cam.map((h) => h.frame));
+    const inFlight = engine.plan(input(1, frames)).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    for (const cam of held) for (const h of cam) h.release(); // only the plan holds the slots now
+    // The worker gives the slots back once it has preprocessed the frames; the vision run starts right after.
+    while (c.cameras.some((_, i) => store.held(i) > 0)) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 100)); // well inside the vision run (about a second here)
+    await engine.restartWorker();
+    const e = await inFlight;
+    expect(e).to.be.instanceOf(EngineError);
+    expect((e as EngineError).kind).to.equal('worker_crashed');
+    expect((e as EngineError).message).to.match(/^inference worker retired by restartWorker\(\)/);
+    const again = c.cameras.map((camera, i) => frames[i]!.map((f) => store.admit(i, { ...f, data: px })!));
+    const next = await engine.plan(
+      input(
+        2,
+        again.map((cam) => cam.map((h) => h.frame)),
+      ),
+    );
+    for (const cam of again) for (const h of cam) h.release();
+    expect(next.trajectory.x).to.have.length(64);
+    expect([...next.trajectory.x].every(Number.isFinite)).to.equal(true);
+  });
+});
