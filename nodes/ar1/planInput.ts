@@ -1,6 +1,6 @@
 /** Checks a PlanInput against the bundle contract before any copy or inference: EngineError('input') naming the field. */
 import { EngineError } from '../core/planningEngine.js';
-import type { CameraFrame, EngineContract, FrameEncoding, PlanInput } from '../core/planningEngine.js';
+import type { CameraFrame, EngineContract, FrameEncoding, FrameIndex, PlanInput } from '../core/planningEngine.js';
 
 /** Bytes per pixel of raw encodings; 0 for compressed. */
 export const BYTES_PER_PIXEL: Record<FrameEncoding, number> = {
@@ -27,8 +27,8 @@ export interface CheckedFrames {
 }
 
 export function validatePlanInput(input: PlanInput, c: EngineContract, checked?: CheckedFrames): void {
-  const bad = (msg: string): never => {
-    throw new EngineError('input', `${msg} [bundle=${c.bundleId} t0=${fmt(input.t0S)} s]`);
+  const bad = (msg: string, frame?: FrameIndex): never => {
+    throw new EngineError('input', `${msg} [bundle=${c.bundleId} t0=${fmt(input.t0S)} s]`, frame);
   };
   if (!Number.isFinite(input.t0S)) bad(`t0S: expected a finite time, got ${input.t0S}`);
   if (!Number.isSafeInteger(input.seed)) bad(`seed: expected an integer, got ${input.seed}`);
@@ -48,7 +48,7 @@ export function validatePlanInput(input: PlanInput, c: EngineContract, checked?:
     for (let k = 0; k < list!.length; k++) {
       const f = list![k]!;
       if (checked?.has(f) && f.camera === cam) continue;
-      checkFrame(f, cam, k, c, bad);
+      checkFrame(f, cam, k, c, (m) => bad(m, { camera: ci, index: k }));
       checked?.add(f);
     }
   }

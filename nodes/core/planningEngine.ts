@@ -146,11 +146,19 @@ export interface FrameStore {
 
 export type EngineErrorKind = 'input' | 'bundle' | 'runtime' | 'non_finite' | 'worker_crashed' | 'closed';
 
+/** One frame of a plan's input: `input.frames[camera][index]`. */
+export interface FrameIndex {
+  camera: number;
+  index: number;
+}
+
 export class EngineError extends Error {
   override readonly name = 'EngineError';
   constructor(
     readonly kind: EngineErrorKind,
     message: string,
+    /** For an 'input' error caused by one frame (refused, or its bytes do not decode): that frame. */
+    readonly frame?: FrameIndex,
   ) {
     super(message);
   }

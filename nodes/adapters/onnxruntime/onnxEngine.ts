@@ -438,7 +438,7 @@ export class OnnxEngine implements PlanningEngine {
           return;
         }
         case 'error':
-          pending.get(m.id)?.reject(new EngineError(m.kind, m.message));
+          pending.get(m.id)?.reject(new EngineError(m.kind, m.message, m.frame));
           pending.delete(m.id);
           this.#times.drop(m.id);
           return;

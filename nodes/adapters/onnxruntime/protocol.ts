@@ -1,5 +1,12 @@
 /** Messages between the engine (main thread) and the inference worker. Frame bytes live in shared slots (ring or pool). */
-import type { CameraFrame, EgoHistory, EngineErrorKind, FrameEncoding, PlanResult } from '../../core/planningEngine.js';
+import type {
+  CameraFrame,
+  EgoHistory,
+  EngineErrorKind,
+  FrameEncoding,
+  FrameIndex,
+  PlanResult,
+} from '../../core/planningEngine.js';
 import type { LogLevel } from '../../core/logger.js';
 import type { FileStamps } from '../../bundle/verifyBundle.js';
 
@@ -156,6 +163,6 @@ export type FromWorker =
   /** The worker is done reading plan `id`'s frames (preprocessed): their slots may be reused. */
   | { type: 'buffer'; id: number }
   | { type: 'result'; id: number; result: Omit<PlanResult, 'provider' | 'bundleId'> }
-  | { type: 'error'; id: number; kind: EngineErrorKind; message: string }
+  | { type: 'error'; id: number; kind: EngineErrorKind; message: string; frame?: FrameIndex }
   | { type: 'log'; level: LogLevel; message: string }
   | { type: 'closed' };

@@ -135,7 +135,8 @@ async function plan(ms: readonly PlanMessage[]): Promise<void> {
   }
   const fail = (m: PlanMessage, e: unknown) => {
     const kind = e instanceof EngineError ? e.kind : e instanceof RangeError ? 'input' : 'runtime';
-    post({ type: 'error', id: m.id, kind, message: (e as Error).message });
+    const frame = e instanceof EngineError ? e.frame : undefined;
+    post({ type: 'error', id: m.id, kind, message: (e as Error).message, ...(frame ? { frame } : {}) });
   };
   if (!loaded) {
     for (const m of ms) {
@@ -171,13 +172,20 @@ async function plan(ms: readonly PlanMessage[]): Promise<void> {
         const ref = frameRef(m.frames, i, camera);
         const buffer = slots.get(ref.slot);
         if (!buffer) throw new EngineError('runtime', `frame slot ${ref.slot} was never shared with this worker`);
-        return L.pre.frame(
-          i,
-          new Uint8Array(buffer, ref.offset, ref.length),
-          ref,
-          out.subarray(i * frameBytes, (i + 1) * frameBytes),
-          `${camera}[${i % perCam}]`,
-        );
+        return L.pre
+          .frame(
+            i,
+            new Uint8Array(buffer, ref.offset, ref.length),
+            ref,
+            out.subarray(i * frameBytes, (i + 1) * frameBytes),
+            `${camera}[${i % perCam}]`,
+          )
+          .catch((e: unknown) => {
+            // A frame that does not decode or has another size: the error names it, so the caller can drop it.
+            if (e instanceof EngineError && e.kind === 'input' && !e.frame)
+              throw new EngineError('input', e.message, { camera: Math.floor(i / perCam), index: i % perCam });
+            throw e;
+          });
       };
       const frames: Array<Promise<void>> = [];
       for (let i = 0; i < framesPerPlan; i++) frames.push(one(i));

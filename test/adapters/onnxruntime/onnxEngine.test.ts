@@ -164,9 +164,11 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
       (alone[2] as EngineError).message,
     );
     expect((alone[3] as EngineError).message, 'a frame the worker cannot decode').to.match(/\[2\]: cannot decode jpeg/);
+    expect((alone[3] as EngineError).frame, 'the error names the frame').to.deep.equal({ camera: 1, index: 2 });
     expect(((batch[3] as PromiseRejectedResult).reason as EngineError).message).to.equal(
       (alone[3] as EngineError).message,
     );
+    expect(((batch[3] as PromiseRejectedResult).reason as EngineError).frame).to.deep.equal({ camera: 1, index: 2 });
     const ok = [0, 1, 4].map((i) => {
       const r = batch[i]!;
       if (r.status === 'rejected') throw r.reason;
@@ -327,6 +329,7 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
     const wrongSize = await rejection(engine.plan(input({ frames: changed })));
     expect(wrongSize.kind).to.equal('input');
     expect(wrongSize.message).to.include(`${cam0}[1]: expected ${W}x${H} (WxH), got ${W + 1}x${H}`);
+    expect(wrongSize.frame, "the main thread's check names the frame too").to.deep.equal({ camera: 0, index: 1 });
     // A checked frame of camera 0 in camera 1's list: refused as any other frame would be.
     const swapped = frames.map((cam) => [...cam]);
     swapped[1]![0] = frames[0]![0]!;
