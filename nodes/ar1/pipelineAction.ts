@@ -121,6 +121,13 @@ export function trajectories(
   K: number,
 ): { samples: PlanTrajectory[]; actions: Float32Array[] } {
   const steps = m.trajectory.steps;
+  // onnxruntime only logs an output whose size differs from its declared shape: a short or long actions tensor
+  // would slice into the wrong sample or give a short trajectory.
+  if (n.length !== K * steps * 2)
+    throw new EngineError(
+      'runtime',
+      `actions: expected ${K * steps * 2} values (${K} samples × ${steps} steps × 2), got ${n.length}`,
+    );
   const samples: PlanTrajectory[] = [];
   const actions: Float32Array[] = [];
   for (let s = 0; s < K; s++) {

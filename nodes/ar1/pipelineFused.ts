@@ -4,6 +4,7 @@
  * pieces (prompt feeds, seeds, flow noise; pipelinePrefill, pipelineAction) and turns its outputs into a
  * PipelineOutput (texts, rollout). No I/O; `now` is injected.
  */
+import { EngineError } from '../core/planningEngine.js';
 import { flowNoise, trajectories } from './pipelineAction.js';
 import { reasoningTexts } from './pipelineDecode.js';
 import { prefillFeeds } from './pipelinePrefill.js';
@@ -44,9 +45,16 @@ export async function fused(ctx: PipelineContext, p: Prompted): Promise<Pipeline
   });
   const tokens = need(out, 'tokens', 'generate'),
     counts = need(out, 'token_counts', 'generate');
-  const T = tokens.dims[1]!;
+  const T = tokens.dims[1] ?? -1;
+  if (tokens.dims.length !== 2 || tokens.dims[0] !== K || tokens.data.length !== K * T)
+    throw new EngineError('runtime', `generate: tokens: expected [${K}, T], got [${tokens.dims.join(', ')}]`);
+  if (counts.data.length !== K)
+    throw new EngineError('runtime', `generate: token_counts: expected ${K} counts, got ${counts.data.length}`);
   const ids = Array.from({ length: K }, (_, s) => {
     const n = Number((counts.data as BigInt64Array)[s]);
+    // A count past T would read the next sample's tokens into this sample's text.
+    if (!(Number.isInteger(n) && n >= 0 && n <= T))
+      throw new EngineError('runtime', `generate: token_counts[${s}]: expected 0 … ${T} (the tokens' width), got ${n}`);
     return Array.from((tokens.data as BigInt64Array).subarray(s * T, s * T + n), Number);
   });
   const texts = reasoningTexts(tok, ids);

@@ -313,7 +313,22 @@ export class OnnxEngine implements PlanningEngine {
       } else ready.push(p);
     }
     if (ready.length === 0) return results;
-    const handle = this.#handle && !this.#handle.dead ? this.#handle : this.#spawn();
+    let handle: WorkerHandle;
+    try {
+      handle = this.#handle && !this.#handle.dead ? this.#handle : this.#spawn();
+    } catch (e) {
+      // No worker could be started (out of memory or threads): these plans fail and give their slots back.
+      const error = new EngineError(
+        'runtime',
+        `starting the inference worker failed: ${(e as Error)?.message ?? String(e)} [bundle=${this.contract.bundleId}]`,
+      );
+      for (const p of ready) {
+        this.#times.drop(p.msg.id);
+        this.#release(p.hold);
+        results.set(p.msg.id, Promise.reject(error));
+      }
+      return results;
+    }
     const msgs: PlanMessage[] = [];
     for (const p of ready) {
       const buffers: PlanMessage['buffers'] = [];
@@ -469,13 +484,19 @@ export class OnnxEngine implements PlanningEngine {
         ),
       );
     });
-    worker.postMessage({
-      type: 'init',
-      bundleDir: this.options.bundleDir,
-      executionProviders: this.options.executionProviders,
-      intraOpThreads: this.options.intraOpThreads,
-      ...(this.#stamps ? { trusted: this.#stamps } : {}),
-    } satisfies ToWorker);
+    try {
+      worker.postMessage({
+        type: 'init',
+        bundleDir: this.options.bundleDir,
+        executionProviders: this.options.executionProviders,
+        intraOpThreads: this.options.intraOpThreads,
+        ...(this.#stamps ? { trusted: this.#stamps } : {}),
+      } satisfies ToWorker);
+    } catch (e) {
+      h.dead = true; // never used: the next plan starts another (it has run nothing, so it can be terminated)
+      void worker.terminate();
+      throw e;
+    }
     return h;
   }
 

@@ -379,6 +379,27 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
     expect(planBits(after)).to.deep.equal(planBits(fresh));
   });
 
+  it('a worker that cannot be started fails the plan alone (EngineError runtime), gives its slots back, and the next plan starts one', async () => {
+    await engine.restartWorker(); // the next plan starts a worker
+    const store = engine.createFrameStore({ slotsPerCamera: 4 });
+    const held = input().frames.map((cam, c) => cam.map((f) => store.admit(c, f)!));
+    const post = sinon.stub(Worker.prototype, 'postMessage');
+    post.onFirstCall().throws(new Error('no memory for a thread')); // the new worker's init
+    post.callThrough();
+    try {
+      const e = await rejection(engine.plan(input({ frames: held.map((cam) => cam.map((h) => h.frame)) })));
+      expect(e.kind).to.equal('runtime');
+      expect(e.message).to.match(/^starting the inference worker failed: no memory for a thread \[bundle=/);
+    } finally {
+      post.restore();
+    }
+    for (const cam of held) for (const h of cam) h.release();
+    expect(engine.contract.cameras.map((_, c) => store.held(c))).to.deep.equal([0, 0, 0, 0]);
+    const r = await engine.plan(input());
+    expect([...r.trajectory.x]).to.deep.equal([...straight.trajectory.x]);
+    store.close();
+  });
+
   it('slots to forget that a failed post did not deliver go with the next message', async () => {
     const store = engine.createFrameStore({ slotsPerCamera: 4 });
     const held = input().frames.map((cam, c) => cam.map((f) => store.admit(c, f)!));

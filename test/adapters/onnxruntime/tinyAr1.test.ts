@@ -6,7 +6,7 @@ import { parse, stringify } from 'yaml';
 import { createSessions } from '../../../nodes/adapters/onnxruntime/ort.js';
 import type { SessionSet } from '../../../nodes/adapters/onnxruntime/ort.js';
 import { createOnnxEngine } from '../../../nodes/adapters/onnxruntime/index.js';
-import type { EgoHistory, PlanResult } from '../../../nodes/core/planningEngine.js';
+import type { EgoHistory, EngineError, PlanResult } from '../../../nodes/core/planningEngine.js';
 import { silentLogger } from '../../../nodes/core/logger.js';
 import { checkedRunner, runPipeline, runPipelineBatch } from '../../../nodes/ar1/planPipeline.js';
 import type { GraphRunner, PipelineOutput } from '../../../nodes/ar1/planPipeline.js';
@@ -402,6 +402,8 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
     let fs: SessionSet;
     let ftok: BundleTokenizer;
     const fcalls: { role: string; feeds: Record<string, Tensor>; out: Record<string, Tensor> }[] = [];
+    /** Changes what `generate` returns (a graph whose outputs break their declared shapes). */
+    let tamper: ((out: Record<string, Tensor>) => Record<string, Tensor>) | undefined;
     before(async () => {
       makeTinyAr1Bundle(join(base, 'fused'), { form: 'fused' });
       fv = await verifyBundle(join(base, 'fused'));
@@ -420,7 +422,8 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
           runner: checkedRunner(
             {
               async run(role, feeds) {
-                const out = await fs.runner.run(role, feeds);
+                const got = await fs.runner.run(role, feeds);
+                const out = role === 'generate' && tamper ? tamper(got) : got;
                 fcalls.push({ role, feeds, out });
                 return out;
               },
@@ -464,6 +467,42 @@ describe('tiny AR1 bundle (real topology at tiny sizes, split form, fp16 cache a
       }
       expect(stopped, 'some samples stop at <|traj_future_start|>, others at the bound').to.be.greaterThan(0);
       expect(stopped).to.be.lessThan(9);
+    });
+
+    it('refuses generate outputs that break their shapes: actions of too few steps, token counts past the tokens', async () => {
+      const refusal = async (change: (out: Record<string, Tensor>) => Record<string, Tensor>) => {
+        tamper = change;
+        try {
+          await fplan(pixels(7), history(9), 3, 2);
+        } catch (e) {
+          return e as EngineError;
+        } finally {
+          tamper = undefined;
+        }
+        throw new Error('expected a refusal');
+      };
+      const steps = fv.manifest.trajectory.steps;
+      const half = await refusal((out) => {
+        const a = out['actions']!;
+        return { ...out, actions: { ...a, data: (a.data as Float32Array).slice(0, a.data.length / 2) } };
+      });
+      expect(half.kind).to.equal('runtime');
+      expect(half.message).to.equal(
+        `actions: expected ${2 * steps * 2} values (2 samples × ${steps} steps × 2), got ${steps * 2}`,
+      );
+      await fplan(pixels(7), history(9), 3, 2);
+      const T = fcalls.at(-1)!.out['tokens']!.dims[1]!; // the tokens' width of an untouched run
+      const over = await refusal((out) => {
+        const c = out['token_counts']!;
+        return { ...out, token_counts: { ...c, data: BigInt64Array.of(BigInt(T + 5), 1n) } };
+      });
+      expect(over.kind).to.equal('runtime');
+      expect(over.message).to.equal(`generate: token_counts[0]: expected 0 … ${T} (the tokens' width), got ${T + 5}`);
+      const few = await refusal((out) => ({
+        ...out,
+        token_counts: { ...out['token_counts']!, data: BigInt64Array.of(1n), dims: [1] },
+      }));
+      expect(few.message).to.equal('generate: token_counts: expected 2 counts, got 1');
     });
 
     it('plans through the worker engine', async () => {
