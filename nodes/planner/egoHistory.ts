@@ -1,8 +1,9 @@
 import type { EgoHistory } from '../core/planningEngine.js';
 import { lastAtOrBefore as lastAtOrBeforeT } from './frameSelection.js';
 import type { Odometry, Quaternion } from '../core/msgs.js';
-import { STAMP_EPS_S, stampToSeconds } from '../core/time.js';
+import { STAMP_EPS_S } from '../core/time.js';
 import type { SkipReason } from './frameAccounting.js';
+import { headerSeconds } from './stamps.js';
 
 /**
  * AR1 ego history, pure: poses interpolated at t0 − (steps−1)·dt … t0 from odometry (header stamps; position
@@ -57,11 +58,12 @@ export function wrapAngle(a: number): number {
 export function odometrySample(msg: Odometry): OdometrySample | undefined {
   const p = msg.pose?.pose?.position;
   const q = msg.pose?.pose?.orientation;
-  if (!p || !q || !msg.header?.stamp) return undefined;
+  const tS = headerSeconds(msg);
+  if (!p || !q || tS === undefined) return undefined;
   const n = Math.hypot(q.x, q.y, q.z, q.w);
   if (!(n > 1e-9) || !Number.isFinite(n)) return undefined;
   const s: OdometrySample = {
-    tS: stampToSeconds(msg.header.stamp),
+    tS,
     x: p.x,
     y: p.y,
     z: p.z,

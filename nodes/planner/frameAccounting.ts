@@ -30,8 +30,10 @@ export type MessageProblem = 'bad_encoding' | 'bad_size' | 'bad_message';
  * - at receipt: bad_encoding, bad_size, bad_message, out_of_order, frame_ring_full (every shared-memory slot of its
  *   camera still held by buffered frames and plans; the engine's FrameStore)
  * - when it leaves the buffer unplanned: unused (never selected), buffer_full, superseded (its input was replaced
- *   by a newer one while a plan ran), engine_error (its plan failed or its result was refused), plan_timeout (its
- *   plan ran past plan_timeout_s), or the reason of the last skipped cycle (SKIP_REASONS)
+ *   by a newer one while a plan ran), engine_error (its plan failed or its result was refused), bad_image (the
+ *   engine refused this frame, e.g. bytes that do not decode: it leaves its buffer at once, so that it fails one
+ *   plan, not every plan it would be selected for), plan_timeout (its plan ran past plan_timeout_s), or the reason of the last skipped
+ *   cycle (SKIP_REASONS)
  * - forced: time_reset (timeline cleared), shutdown (node stopped)
  * - end_of_bag: still waiting when a replay ended (counted by the replay report, see droppedAtEnd)
  */
@@ -45,6 +47,7 @@ export const DROP_REASONS = [
   'buffer_full',
   'superseded',
   'engine_error',
+  'bad_image',
   'plan_timeout',
   'time_reset',
   'shutdown',
@@ -56,7 +59,8 @@ export type DropReason = (typeof DROP_REASONS)[number];
 /**
  * How the plan of an input ended, as the planner wiring reports it:
  * - completed: published; its frames count as planned
- * - failed: the engine failed, or its result was refused (engine_error)
+ * - failed: the engine failed, or its result was refused (engine_error); when the engine named one frame as the
+ *   cause (`bad` of settle), that frame drops as bad_image; the others stay usable by later inputs
  * - timed_out: abandoned after plan_timeout_s (plan_timeout)
  * - superseded: replaced by a newer input before it started (superseded)
  * - cancelled: never planned (the loop stopped, it waited for odometry that never came, or it belongs to a
@@ -204,8 +208,22 @@ export class FrameAccounting {
     }
   }
 
-  /** The input holding these frames settled with `outcome`. */
-  settle(records: Iterable<FrameRecord>, outcome: PlanOutcome): void {
+  /**
+   * The input holding these frames settled with `outcome`. `bad` (one of `records`, only with 'failed'): the frame
+   * the engine refused; it leaves its buffer now and drops as bad_image (no later input may use it, and inputs
+   * already holding it are not planned: hasBadFrame); the plan's other frames stay in their buffers for the next
+   * inputs, and only those never planned later drop as engine_error.
+   */
+  settle(records: Iterable<FrameRecord>, outcome: PlanOutcome, bad?: FrameRecord): void {
+    if (bad && outcome === 'failed') {
+      if (!bad.planned && !bad.counted) bad.forced ??= 'bad_image';
+      if (bad.live) {
+        const b = this.#buffers[bad.camera]!;
+        const i = b.indexOf(bad);
+        if (i >= 0) b.splice(i, 1);
+        this.#leave(bad, 'bad_image');
+      }
+    }
     for (const rec of records) {
       if (rec.refs > 0) rec.refs--;
       if (rec.refs === 0) this.#held.delete(rec);
@@ -214,12 +232,18 @@ export class FrameAccounting {
           rec.planned = true;
           this.#planned++;
           this.#waiting--;
-        } else if (outcome === 'failed') rec.cause = 'engine_error';
+        } else if (outcome === 'failed' && rec !== bad) rec.cause = 'engine_error';
         else if (outcome === 'timed_out') rec.cause = 'plan_timeout';
         else if (outcome === 'superseded') rec.cause = 'superseded';
       }
       this.#settle(rec);
     }
+  }
+
+  /** The engine refused one of these frames (settle's `bad`): an input holding it is not to be planned. */
+  hasBadFrame(records: Iterable<FrameRecord>): boolean {
+    for (const rec of records) if (rec.forced === 'bad_image') return true;
+    return false;
   }
 
   /** Time went backwards: every buffer is emptied (time_reset); held frames drop as time_reset when they settle. */

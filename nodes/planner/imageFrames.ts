@@ -1,7 +1,9 @@
+import { imageSize } from 'image-size';
+import { errorMessage } from '../core/errors.js';
 import type { CameraFrame, FrameEncoding } from '../core/planningEngine.js';
 import type { CompressedImage, Image } from '../core/msgs.js';
-import { stampToSeconds } from '../core/time.js';
 import type { MessageProblem } from './frameAccounting.js';
+import { headerSeconds } from './stamps.js';
 
 /** Bytes per pixel of the raw encodings AR1 accepts. */
 const RAW_ENCODINGS: Readonly<Record<string, number>> = Object.freeze({
@@ -19,14 +21,6 @@ export interface ExpectedSize {
   height: number;
 }
 
-/** The header stamp in seconds, or undefined when it is missing, not numeric or not finite. */
-function headerSeconds(msg: { header?: { stamp?: { sec?: unknown; nanosec?: unknown } } }): number | undefined {
-  const s = msg.header?.stamp;
-  if (!s || typeof s.sec !== 'number' || typeof s.nanosec !== 'number') return undefined;
-  const t = stampToSeconds({ sec: s.sec, nanosec: s.nanosec });
-  return Number.isFinite(t) ? t : undefined;
-}
-
 /** sensor_msgs/Image → CameraFrame (bytes by reference), or why it is refused. */
 export function rawFrame(camera: string, msg: Image, size: ExpectedSize): FrameCheck {
   const stampS = headerSeconds(msg);
@@ -34,10 +28,14 @@ export function rawFrame(camera: string, msg: Image, size: ExpectedSize): FrameC
     return {
       ok: false,
       reason: 'bad_message',
-      detail: `${camera}: expected a header stamp and uint8 data, got a malformed sensor_msgs/Image`,
+      detail: `${camera}: expected a nonzero header stamp (nanosec < 1e9) and uint8 data, got a malformed sensor_msgs/Image`,
     };
   }
-  const bpp = RAW_ENCODINGS[msg.encoding];
+  // Own keys only: "constructor", "__proto__" or "toString" are not encodings.
+  const bpp =
+    typeof msg.encoding === 'string' && Object.hasOwn(RAW_ENCODINGS, msg.encoding)
+      ? RAW_ENCODINGS[msg.encoding]
+      : undefined;
   if (bpp === undefined) {
     return {
       ok: false,
@@ -81,14 +79,19 @@ function compressedFormat(format: string): 'jpeg' | 'png' | undefined {
   return undefined;
 }
 
-/** sensor_msgs/CompressedImage → CameraFrame (size checked by the engine's decoder), or why it is refused. */
-export function compressedFrame(camera: string, msg: CompressedImage): FrameCheck {
+/**
+ * sensor_msgs/CompressedImage → CameraFrame, or why it is refused. The image size is read from the header (JPEG SOF,
+ * PNG IHDR, by image-size) without decoding: a frame whose header cannot be read, whose format is not the declared
+ * one, or whose size is not the contract's is dropped here, so it never reaches a plan. Bytes after the header
+ * (a truncated scan) are only found by the engine's decoder: the planner then drops that frame (bad_image).
+ */
+export function compressedFrame(camera: string, msg: CompressedImage, size: ExpectedSize): FrameCheck {
   const stampS = headerSeconds(msg);
   if (stampS === undefined || !(msg.data instanceof Uint8Array) || typeof msg.format !== 'string') {
     return {
       ok: false,
       reason: 'bad_message',
-      detail: `${camera}: expected a header stamp, format and uint8 data, got a malformed sensor_msgs/CompressedImage`,
+      detail: `${camera}: expected a nonzero header stamp (nanosec < 1e9), format and uint8 data, got a malformed sensor_msgs/CompressedImage`,
     };
   }
   const encoding = compressedFormat(msg.format);
@@ -96,5 +99,28 @@ export function compressedFrame(camera: string, msg: CompressedImage): FrameChec
     return { ok: false, reason: 'bad_encoding', detail: `${camera}: expected format jpeg or png, got "${msg.format}"` };
   if (msg.data.length === 0)
     return { ok: false, reason: 'bad_size', detail: `${camera}: expected ${encoding} bytes, got 0 bytes` };
+  let header: { width?: number; height?: number; type?: string };
+  try {
+    header = imageSize(msg.data);
+  } catch (e) {
+    return {
+      ok: false,
+      reason: 'bad_encoding',
+      detail: `${camera}: expected a readable ${encoding} header, got ${msg.data.length} bytes that are not one (${errorMessage(e)})`,
+    };
+  }
+  const found = header.type === 'jpg' ? 'jpeg' : header.type;
+  if (found !== encoding)
+    return {
+      ok: false,
+      reason: 'bad_encoding',
+      detail: `${camera}: expected ${encoding} data (format "${msg.format}"), got ${found ?? 'an unknown'} image`,
+    };
+  if (header.width !== size.width || header.height !== size.height)
+    return {
+      ok: false,
+      reason: 'bad_size',
+      detail: `${camera}: expected ${size.width}x${size.height}, got a ${encoding} of ${header.width}x${header.height}`,
+    };
   return { ok: true, frame: { camera, stampS, encoding, width: 0, height: 0, step: 0, data: msg.data } };
 }

@@ -1,4 +1,4 @@
-import type { CameraFrame, FrameStore, PlanInput } from '../core/planningEngine.js';
+import type { CameraFrame, FrameIndex, FrameStore, PlanInput } from '../core/planningEngine.js';
 import {
   FrameAccounting,
   stampOrder,
@@ -120,9 +120,19 @@ export class InputAssembler {
     return this.#frames.recountWaiting();
   }
 
-  /** The plan of a candidate ended: its frames settle. */
-  settle(candidate: Candidate, outcome: PlanOutcome): void {
-    this.#frames.settle(candidate.records, outcome);
+  /**
+   * The plan of a candidate ended: its frames settle. `badFrame` (a failed plan only): the frame the engine refused,
+   * as an index into the input's frames; it drops as bad_image, so that no later input uses it.
+   */
+  settle(candidate: Candidate, outcome: PlanOutcome, badFrame?: FrameIndex): void {
+    const frame = badFrame ? candidate.input.frames[badFrame.camera]?.[badFrame.index] : undefined;
+    const bad = frame ? candidate.records.find((r) => r.frame === frame) : undefined;
+    this.#frames.settle(candidate.records, outcome, bad);
+  }
+
+  /** The candidate holds a frame the engine has since refused (bad_image): it is not to be planned. */
+  hasBadFrame(candidate: Candidate): boolean {
+    return this.#frames.hasBadFrame(candidate.records);
   }
 
   /** A camera message, checked by imageFrames: dropped with its problem, or taken. */

@@ -1,6 +1,6 @@
 import { consistencyVerdict, trajectoryOfPlan, type ConsistencyParams, type Verdict } from '../consistency/index.js';
 import { errorMessage } from '../core/errors.js';
-import { EngineError, type EngineErrorKind, type PlanResult } from '../core/planningEngine.js';
+import { EngineError, type EngineErrorKind, type FrameIndex, type PlanResult } from '../core/planningEngine.js';
 import type { PlanOutcome } from './frameAccounting.js';
 import type { Candidate } from './inputAssembler.js';
 import { checkTrajectory } from './messages.js';
@@ -41,6 +41,8 @@ interface PlanFailure {
 export interface PlanStep {
   /** How the input's frames settle; absent while its plan still runs. */
   frames?: PlanOutcome;
+  /** With frames 'failed': the one frame the engine refused (an 'input' EngineError naming it); it drops as bad_image. */
+  badFrame?: FrameIndex;
   /** The plan was abandoned after plan_timeout_s: counted, and the engine's worker restarted (any timeline). */
   timedOut?: true;
   /** A failure of the current timeline: counted as an error, logged and published on /ar1/timing. */
@@ -87,7 +89,8 @@ export function planStep(ev: PlanEvent<Candidate, PlanResult>, epoch: number): P
       }
       const kind = ev.error instanceof EngineError ? ev.error.kind : 'unexpected';
       const f = failure(kind, errorMessage(ev.error), (e) => `plan failed at ${at} (${e}); planning continues`, 'warn');
-      return { frames: 'failed', ...(current ? { failure: f } : {}) };
+      const badFrame = ev.error instanceof EngineError && ev.error.kind === 'input' ? ev.error.frame : undefined;
+      return { frames: 'failed', ...(badFrame ? { badFrame } : {}), ...(current ? { failure: f } : {}) };
     }
     case 'completed': {
       if (!current) return { frames: 'cancelled' };

@@ -106,9 +106,12 @@ export class PlannerCore {
     return { candidates: r.candidate ? [r.candidate] : [], effects };
   }
 
-  /** False for an input of a timeline a time reset has since cleared: it is not planned. */
+  /**
+   * False for an input of a timeline a time reset has since cleared, or one holding a frame the engine has since
+   * refused (bad_image): it is not planned.
+   */
   isCurrent(c: Candidate): boolean {
-    return c.epoch === this.#assembler.epoch;
+    return c.epoch === this.#assembler.epoch && !this.#assembler.hasBadFrame(c);
   }
 
   /**
@@ -119,7 +122,7 @@ export class PlannerCore {
     const c = ev.input;
     const step = planStep(ev, this.#assembler.epoch);
     const effects: PlannerEffect[] = [];
-    if (step.frames) this.#assembler.settle(c, step.frames);
+    if (step.frames) this.#assembler.settle(c, step.frames, step.badFrame);
     if (step.timedOut) {
       this.#timeouts++;
       effects.push({ kind: 'restartWorker' });

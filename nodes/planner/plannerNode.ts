@@ -110,7 +110,7 @@ export function startPlanner(
       (cam.transport === 'compressed'
         ? ros
             .subscribe('sensor_msgs/msg/CompressedImage', cam.topic, QOS_SENSOR)
-            .pipe(map((m) => compressedFrame(cam.name, m)))
+            .pipe(map((m) => compressedFrame(cam.name, m, size)))
         : ros.subscribe('sensor_msgs/msg/Image', cam.topic, QOS_SENSOR).pipe(map((m) => rawFrame(cam.name, m, size)))
       ).pipe(map((check): PlannerInput => ({ kind: 'frame', camera: i, check }))),
     ),

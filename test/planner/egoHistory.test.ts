@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { secondsToStamp } from '../../nodes/core/time.js';
 import {
   buildEgoHistory,
   interpolatePose,
@@ -137,6 +138,27 @@ describe('planner/egoHistory', () => {
     ).to.equal(undefined);
   });
 
+  it('refuses a malformed stamp: nanosec >= 1e9 (read as seconds in the future), negative or fractional nanosec, or zero', () => {
+    const at = (stamp: { sec: number; nanosec: number }) =>
+      odometrySample({
+        header: { stamp, frame_id: 'map' },
+        child_frame_id: 'base_link',
+        pose: { pose: { position: { x: 1, y: 2, z: 3 }, orientation: { x: 0, y: 0, z: 0, w: 1 } }, covariance: [] },
+        twist: { twist: { linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } }, covariance: [] },
+      });
+    for (const stamp of [
+      { sec: 12, nanosec: 4294967295 },
+      { sec: 12, nanosec: 1e9 },
+      { sec: 12, nanosec: -1 },
+      { sec: 12, nanosec: 0.5 },
+      { sec: 12.5, nanosec: 0 },
+      { sec: 0, nanosec: 0 },
+    ])
+      expect(at(stamp), JSON.stringify(stamp)).to.equal(undefined);
+    expect(at({ sec: 12, nanosec: 999_999_999 })!.tS).to.be.closeTo(13, 1e-8);
+    expect(at({ sec: 0, nanosec: 1 })!.tS).to.equal(1e-9);
+  });
+
   describe('full 3D rig frame at t0 from the odometry orientation (as upstream)', () => {
     /** Quaternion of yaw ψ then pitch θ (nose up positive about −y in a z-up frame: q = qz(ψ)·qy(−θ)). */
     const q = (yaw: number, pitch: number, roll = 0) => {
@@ -153,9 +175,11 @@ describe('planner/egoHistory', () => {
         z: sz * cy * cx - cz * sy * sx,
       };
     };
+    const T0 = 100;
     const odoMsg = (t: number, p: { x: number; y: number; z: number }, o: ReturnType<typeof q>) =>
       odometrySample({
-        header: { stamp: { sec: Math.floor(t), nanosec: Math.round((t - Math.floor(t)) * 1e9) }, frame_id: 'map' },
+        // Stamped from T0 (a zero stamp is malformed), normalised (nanosec < 1e9).
+        header: { stamp: secondsToStamp(T0 + t), frame_id: 'map' },
         child_frame_id: 'base_link',
         pose: { pose: { position: p, orientation: o }, covariance: [] },
         twist: { twist: { linear: { x: 0, y: 0, z: 0 }, angular: { x: 0, y: 0, z: 0 } }, covariance: [] },
@@ -176,7 +200,7 @@ describe('planner/egoHistory', () => {
           ),
         );
       }
-      const r = buildEgoHistory(odo, 2.5, H);
+      const r = buildEgoHistory(odo, T0 + 2.5, H);
       if (!r.ok) throw new Error(r.detail);
       close(
         r.history.x,
@@ -189,7 +213,7 @@ describe('planner/egoHistory', () => {
       // Without orientations (yaw only), the oldest pose sits 30 m · sin(grade) ≈ 0.9 m below the origin.
       const flat = buildEgoHistory(
         odo.map(({ q: _q, ...rest }) => rest),
-        2.5,
+        T0 + 2.5,
         H,
       );
       if (!flat.ok) throw new Error(flat.detail);
@@ -203,7 +227,7 @@ describe('planner/egoHistory', () => {
       const odo: OdometrySample[] = [];
       for (let t = 0; t <= 3 + 1e-9; t += 0.02)
         odo.push(odoMsg(t, { x: 10 * t, y: 0.5 * t * t, z: 0.1 * t }, q(yawRate * t, 0, roll)));
-      const r = buildEgoHistory(odo, 2.5, H);
+      const r = buildEgoHistory(odo, T0 + 2.5, H);
       if (!r.ok) throw new Error(r.detail);
       expect(r.history.yaw[15]).to.be.closeTo(0, 1e-15);
       expect([r.history.x[15], r.history.y[15], r.history.z[15]]).to.deep.equal([0, 0, 0]);
@@ -212,10 +236,10 @@ describe('planner/egoHistory', () => {
       const flatOdo: OdometrySample[] = [];
       for (let t = 0; t <= 3 + 1e-9; t += 0.02)
         flatOdo.push(odoMsg(t, { x: 10 * t, y: 0.5 * t * t, z: 0 }, q(yawRate * t, 0)));
-      const full = buildEgoHistory(flatOdo, 2.5, H),
+      const full = buildEgoHistory(flatOdo, T0 + 2.5, H),
         yawOnly = buildEgoHistory(
           flatOdo.map(({ q: _q, ...rest }) => rest),
-          2.5,
+          T0 + 2.5,
           H,
         );
       if (!full.ok || !yawOnly.ok) throw new Error('history');

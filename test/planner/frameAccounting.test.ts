@@ -58,13 +58,25 @@ describe('planner/frameAccounting', () => {
 
   it('property: received = planned + dropped + waiting after every operation, and waiting matches a recount', () => {
     type Op = {
-      op: 'add' | 'reject' | 'retire' | 'acquire' | 'release' | 'tag' | 'reset';
+      op: 'add' | 'reject' | 'retire' | 'acquire' | 'release' | 'releaseBad' | 'tag' | 'reset';
       cam: number;
       n: number;
       outcome: PlanOutcome;
     };
     const op = fc.record({
-      op: fc.constantFrom('add', 'add', 'add', 'reject', 'retire', 'acquire', 'release', 'release', 'tag', 'reset'),
+      op: fc.constantFrom(
+        'add',
+        'add',
+        'add',
+        'reject',
+        'retire',
+        'acquire',
+        'release',
+        'release',
+        'releaseBad',
+        'tag',
+        'reset',
+      ),
       cam: fc.integer({ min: 0, max: 1 }),
       n: fc.integer({ min: 0, max: 5 }),
       outcome: fc.constantFrom<PlanOutcome>('completed', 'failed', 'superseded', 'cancelled'),
@@ -94,6 +106,12 @@ describe('planner/frameAccounting', () => {
             case 'release': {
               const rs = held.shift();
               if (rs) l.settle(rs, o.outcome);
+              break;
+            }
+            case 'releaseBad': {
+              // The plan failed on its frame n (an input error naming it): bad_image.
+              const rs = held.shift();
+              if (rs) l.settle(rs, 'failed', rs[o.n % Math.max(rs.length, 1)]);
               break;
             }
             case 'tag':
@@ -225,6 +243,22 @@ describe('planner/frameAccounting', () => {
       given: heldPastWindow,
       event: 'the plan fails (or its result is refused)',
       when: (a, held) => a.settle(held, 'failed'),
+      dropped: 1,
+      waiting: 0,
+    },
+    {
+      reason: 'bad_image',
+      state: 'a frame buffered (still selectable) and held by a running plan',
+      given: (a) => {
+        const rs = buffered(a, 0);
+        a.hold(rs);
+        return rs;
+      },
+      event: 'the plan fails with an input error naming this frame',
+      when: (a, held) => {
+        a.settle(held, 'failed', held[0]);
+        expect(a.buffers[0]).to.deep.equal([]);
+      },
       dropped: 1,
       waiting: 0,
     },

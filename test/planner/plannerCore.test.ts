@@ -90,6 +90,68 @@ describe('planner/plannerCore (no I/O, no clock)', () => {
     expect(balanced(core.stats())).to.equal(true);
   });
 
+  it('a plan failed on one frame (input error naming it): that frame drops as bad_image at once, no later input uses it, the others are not charged', () => {
+    const core = new PlannerCore(params, CONTRACT, 'fake');
+    const [c] = feed(core, 100, 101.5);
+    const [d] = feed(core, 101.52, 101.6); // built before c fails: it holds the same frame
+    const bad = c!.input.frames[2]![3]!;
+    expect(d!.input.frames[2]).to.include(bad);
+    expect(core.isCurrent(d!)).to.equal(true);
+    const before = core.stats().dropped;
+    const failed = core.onPlanEvent(
+      {
+        kind: 'failed',
+        input: c!,
+        error: new EngineError('input', 'camera 2 frame 3: bytes do not decode', { camera: 2, index: 3 }),
+      },
+      () => 102,
+    );
+    expect(kinds(failed)).to.deep.equal(['log:warn', 'timing']);
+    let st = core.stats();
+    expect(st.errors).to.equal(1);
+    expect({ ...st.dropped, engine_error: 0 }).to.deep.equal({ ...before, engine_error: 0 });
+    expect(st.dropped['bad_image'] ?? 0).to.equal(0); // d still holds it: waiting
+    expect(balanced(st)).to.equal(true);
+    expect(st.waiting).to.equal(core.recountWaiting());
+    // An input already holding the bad frame is not planned; it settles as cancelled, and the frame drops.
+    expect(core.isCurrent(d!)).to.equal(false);
+    core.onPlanEvent({ kind: 'cancelled', input: d! }, noClock);
+    expect(core.stats().dropped['bad_image']).to.equal(1);
+    expect(balanced(core.stats())).to.equal(true);
+    expect(core.stats().waiting).to.equal(core.recountWaiting());
+    // The next inputs are built without it and plan; the failed plan's other frames are planned, not engine_error.
+    const next = feed(core, 101.62, 101.8);
+    expect(next.length).to.be.greaterThan(0);
+    for (const e of next) {
+      expect(e.input.frames.flat()).to.not.include(bad);
+      expect(core.isCurrent(e)).to.equal(true);
+      core.onPlanEvent({ kind: 'completed', input: e, result: fakeResult(e.input) }, () => 102);
+      st = core.stats();
+      expect(balanced(st)).to.equal(true);
+      expect(st.waiting).to.equal(core.recountWaiting());
+    }
+    st = core.stats();
+    // Only frames of c that no later input used are charged engine_error; the rest were planned.
+    const unplanned = c!.records.filter((r) => r.frame !== bad && !r.planned);
+    expect(st.dropped['engine_error'] ?? 0).to.equal(unplanned.length);
+    expect(unplanned.length).to.be.lessThan(c!.records.length - 1);
+    expect(st.dropped['bad_image']).to.equal(1);
+    expect(st.plans).to.equal(next.length);
+    const sharedWithC = c!.records.filter((r) => r.frame !== bad && next.some((e) => e.records.includes(r)));
+    expect(sharedWithC.length).to.be.greaterThan(0);
+    expect(sharedWithC.every((r) => r.planned)).to.equal(true);
+  });
+
+  it('a failed plan whose error names no frame charges its frames engine_error (unless used later)', () => {
+    const core = new PlannerCore(params, CONTRACT, 'fake');
+    const [c] = feed(core, 100, 101.5);
+    core.onPlanEvent({ kind: 'failed', input: c!, error: new EngineError('input', 'no frame named') }, () => 102);
+    core.shutdown();
+    const st = core.stats();
+    expect(st.dropped['bad_image'] ?? 0).to.equal(0);
+    expect(balanced(st)).to.equal(true);
+  });
+
   it('a time reset: the active plan is dropped (no commands) and a plan of the old timeline is not current', () => {
     const core = new PlannerCore(params, CONTRACT, 'fake');
     const [c] = feed(core, 100, 101.5);
