@@ -62,7 +62,15 @@ export interface IngestResult {
   capped?: string;
   /** The frame was dropped on arrival by the frame store (every slot of its camera held); the log line. */
   ringFull?: string;
+  /**
+   * The odometry message was refused (bad_message, out_of_order): the log line, for the first drop of each reason
+   * and every ODOMETRY_WARN_EVERY-th after it (odometry comes at 50–100 Hz), with the count so far.
+   */
+  odometryRefused?: string;
 }
+
+/** A refused odometry message is warned for the first of its reason and then once every this many. */
+export const ODOMETRY_WARN_EVERY = 100;
 
 /**
  * Camera frames and odometry in, plan inputs out; no I/O and no clock. A cycle is attempted when t0 (the newest
@@ -146,8 +154,10 @@ export class InputAssembler {
   onOdometryMessage(msg: Odometry): IngestResult {
     const sample = odometrySample(msg);
     if (!sample) {
-      this.#countOdometryDrop('bad_message');
-      return {};
+      return this.#countOdometryDrop(
+        'bad_message',
+        'expected a header stamp (integer sec, nanosec in [0, 1e9), not zero), a finite position and a nonzero orientation, got a malformed nav_msgs/Odometry',
+      );
     }
     return this.#onOdometry(sample);
   }
@@ -182,10 +192,11 @@ export class InputAssembler {
     const out: IngestResult = {};
     const newest = this.#odometry[this.#odometry.length - 1];
     const order = stampOrder(newest?.tS, sample.tS, this.options.timeResetThresholdS);
-    if (order === 'out_of_order') {
-      this.#countOdometryDrop('out_of_order');
-      return out;
-    }
+    if (order === 'out_of_order')
+      return this.#countOdometryDrop(
+        'out_of_order',
+        `stamp ${sample.tS.toFixed(3)} s is not newer than the newest (${newest!.tS.toFixed(3)} s)`,
+      );
     if (order === 'time_reset' && newest) {
       out.reset = `odometry: stamp ${sample.tS.toFixed(3)} s is ${(newest.tS - sample.tS).toFixed(3)} s before the newest (${newest.tS.toFixed(3)} s)`;
       this.#reset();
@@ -372,18 +383,24 @@ export class InputAssembler {
     this.#frames.cycleSkipped(reason);
   }
 
-  #countOdometryDrop(reason: string): void {
-    this.#odometryDropped.set(reason, (this.#odometryDropped.get(reason) ?? 0) + 1);
+  #countOdometryDrop(reason: string, detail: string): IngestResult {
+    const n = (this.#odometryDropped.get(reason) ?? 0) + 1;
+    this.#odometryDropped.set(reason, n);
+    if (n !== 1 && n % ODOMETRY_WARN_EVERY !== 0) return {};
+    return {
+      odometryRefused: `odometry dropped (${reason}): ${detail} (${n} odometry message${n === 1 ? '' : 's'} dropped as ${reason} so far)`,
+    };
   }
 }
 
 /**
- * The warnings an ingest result calls for, in order (without the node context): a refused message, the odometry
- * cap, a full frame ring, an odometry jump, a time reset. `historyS` is the ego history span, for the jump message.
+ * The warnings an ingest result calls for, in order (without the node context): a refused camera message, a refused
+ * odometry message (the first per reason, then every ODOMETRY_WARN_EVERY-th), the odometry cap, a full frame ring, an odometry jump, a time reset. `historyS` is the ego history span, for the jump message.
  */
 export function ingestWarnings(r: IngestResult, historyS: number): string[] {
   const out: string[] = [];
   if (r.refused) out.push(r.refused);
+  if (r.odometryRefused) out.push(r.odometryRefused);
   if (r.capped) out.push(`${r.capped}: raise odometry.buffer_size`);
   if (r.ringFull) out.push(r.ringFull);
   if (r.jump) {

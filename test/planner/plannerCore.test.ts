@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { EngineError, type PlanResult } from '../../nodes/core/planningEngine.js';
 import { NO_OVERRIDES } from '../../nodes/core/params/index.js';
 import { rawFrame } from '../../nodes/planner/imageFrames.js';
-import type { Candidate } from '../../nodes/planner/inputAssembler.js';
+import { ODOMETRY_WARN_EVERY, type Candidate } from '../../nodes/planner/inputAssembler.js';
 import type { PlanEvent } from '../../nodes/planner/operators/planLatest.js';
 import { loadPlannerParams } from '../../nodes/planner/params.js';
 import { PlannerCore, type PlannerEffect } from '../../nodes/planner/plannerCore.js';
@@ -150,6 +150,29 @@ describe('planner/plannerCore (no I/O, no clock)', () => {
     const st = core.stats();
     expect(st.dropped['bad_image'] ?? 0).to.equal(0);
     expect(balanced(st)).to.equal(true);
+  });
+
+  it('refused odometry is warned: the first of each reason, then every ODOMETRY_WARN_EVERY-th, with the count', () => {
+    const core = new PlannerCore(params, CONTRACT, 'fake');
+    const bad = { ...odometry(100), header: { stamp: { sec: 100, nanosec: 4294967295 }, frame_id: 'odom' } };
+    const warned: string[][] = [];
+    for (let i = 1; i <= 2 * ODOMETRY_WARN_EVERY; i++) {
+      const r = core.ingest({ kind: 'odometry', msg: bad });
+      expect(r.effects.every((e) => e.kind !== 'log' || e.level === 'warn')).to.equal(true);
+      if (r.effects.length > 0) warned.push([String(i), ...logs(r.effects)]);
+    }
+    expect(warned.map((w) => w[0])).to.deep.equal(['1', String(ODOMETRY_WARN_EVERY), String(2 * ODOMETRY_WARN_EVERY)]);
+    expect(warned[0]![1]).to.match(
+      /^odometry dropped \(bad_message\): expected a header stamp .* got a malformed nav_msgs\/Odometry \(1 odometry message dropped as bad_message so far\)$/,
+    );
+    expect(warned[2]![1]).to.match(/\(200 odometry messages dropped as bad_message so far\)$/);
+    // Another reason is warned on its own first drop.
+    core.ingest({ kind: 'odometry', msg: odometry(100.1) });
+    const r = core.ingest({ kind: 'odometry', msg: odometry(100.05) });
+    expect(logs(r.effects)).to.deep.equal([
+      'odometry dropped (out_of_order): stamp 100.050 s is not newer than the newest (100.100 s) (1 odometry message dropped as out_of_order so far)',
+    ]);
+    expect(core.stats().odometryDropped).to.deep.equal({ bad_message: 2 * ODOMETRY_WARN_EVERY, out_of_order: 1 });
   });
 
   it('a time reset: the active plan is dropped (no commands) and a plan of the old timeline is not current', () => {
