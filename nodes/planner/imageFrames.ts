@@ -14,6 +14,16 @@ const RAW_ENCODINGS: Readonly<Record<string, number>> = Object.freeze({
   mono8: 1,
 });
 
+/**
+ * The most bytes a compressed frame of the contract's size may hold: twice its RGBA size, plus 1 MiB for metadata
+ * (EXIF, ICC profiles). A JPEG or PNG of real camera content is far smaller (a 1080p JPEG: 0.2-0.5 MB, against 17.6 MB
+ * allowed); a larger one is padding or garbage after the image, and would make its frame-ring slot, which is kept
+ * for reuse, that large for the rest of the run.
+ */
+export function maxCompressedBytes(size: ExpectedSize): number {
+  return size.width * size.height * 4 * 2 + 1024 * 1024;
+}
+
 export type FrameCheck = { ok: true; frame: CameraFrame } | { ok: false; reason: MessageProblem; detail: string };
 
 export interface ExpectedSize {
@@ -99,6 +109,13 @@ export function compressedFrame(camera: string, msg: CompressedImage, size: Expe
     return { ok: false, reason: 'bad_encoding', detail: `${camera}: expected format jpeg or png, got "${msg.format}"` };
   if (msg.data.length === 0)
     return { ok: false, reason: 'bad_size', detail: `${camera}: expected ${encoding} bytes, got 0 bytes` };
+  const max = maxCompressedBytes(size);
+  if (msg.data.length > max)
+    return {
+      ok: false,
+      reason: 'bad_size',
+      detail: `${camera}: expected at most ${max} bytes for a ${size.width}x${size.height} ${encoding}, got ${msg.data.length} bytes`,
+    };
   let header: { width?: number; height?: number; type?: string };
   try {
     header = imageSize(msg.data);

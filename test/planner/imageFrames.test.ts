@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
 import type { CompressedImage, Image } from '../../nodes/core/msgs.js';
-import { compressedFrame, rawFrame } from '../../nodes/planner/imageFrames.js';
+import { compressedFrame, maxCompressedBytes, rawFrame } from '../../nodes/planner/imageFrames.js';
 
 const SIZE = { width: 16, height: 8 };
 const header = { stamp: { sec: 5, nanosec: 250_000_000 }, frame_id: 'cam' };
@@ -23,6 +23,13 @@ const encode = async (format: 'jpeg' | 'png', width = SIZE.width, height = SIZE.
       .toFormat(format)
       .toBuffer(),
   );
+
+/** data followed by zeros up to length bytes. */
+const padded = (data: Uint8Array, length: number): Uint8Array => {
+  const out = new Uint8Array(length);
+  out.set(data);
+  return out;
+};
 
 describe('planner/imageFrames', () => {
   let jpeg: Uint8Array, png: Uint8Array, bigJpeg: Uint8Array, bigPng: Uint8Array;
@@ -84,6 +91,12 @@ describe('planner/imageFrames', () => {
     }
   });
 
+  it('takes a compressed frame padded up to the size limit, and names the limit', () => {
+    expect(maxCompressedBytes(SIZE)).to.equal(16 * 8 * 8 + 1024 * 1024);
+    expect(maxCompressedBytes({ width: 1920, height: 1080 })).to.equal(17_637_376);
+    expect(compressedFrame('cam', compressed(padded(jpeg, maxCompressedBytes(SIZE)), 'jpeg'), SIZE).ok).to.equal(true);
+  });
+
   it('refuses at receipt a compressed frame whose header cannot be read, names another format or another size', () => {
     const cases: [string, Uint8Array, string, string, RegExp][] = [
       [
@@ -118,6 +131,14 @@ describe('planner/imageFrames', () => {
       ['jpeg of 32x8', bigJpeg, 'jpeg', 'bad_size', /^cam: expected 16x8, got a jpeg of 32x8$/],
       ['png of 16x9', bigPng, 'png', 'bad_size', /^cam: expected 16x8, got a png of 16x9$/],
       ['empty', new Uint8Array(0), 'jpeg', 'bad_size', /^cam: expected jpeg bytes, got 0 bytes$/],
+      [
+        // A readable header of the contract size, then padding: 16x8 allows 16*8*4*2 + 1 MiB bytes.
+        'jpeg padded past the size limit',
+        padded(jpeg, 16 * 8 * 8 + 1024 * 1024 + 1),
+        'jpeg',
+        'bad_size',
+        /^cam: expected at most 1049600 bytes for a 16x8 jpeg, got 1049601 bytes$/,
+      ],
     ];
     for (const [what, data, format, reason, detail] of cases) {
       const r = compressedFrame('cam', compressed(data, format), SIZE);
