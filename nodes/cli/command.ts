@@ -21,6 +21,8 @@ export interface NodeCommandOptions {
 export interface RunnableRosNode extends RosNode {
   declareParameters(values: Readonly<Record<string, unknown>>, schema?: Readonly<Record<string, unknown>>): string[];
   onShutdown(hook: () => Promise<void> | void): void;
+  /** A check that says why a plain process exit would block now (native work in a worker thread), or undefined. */
+  addExitCheck(check: () => string | undefined): void;
 }
 
 /** What runNode reaches outside itself; tests replace them. */

@@ -109,8 +109,11 @@ async function startKind(ros: RunnableRosNode, loaded: LoadedParams): Promise<vo
     });
     ros.onShutdown(async () => {
       await handle.stop();
-      await engine.close();
+      await engine.close(); // waits for a graph run in progress: it cannot be stopped
     });
+    // A run longer than the shutdown deadline (a slow model, a hung GPU): the node leaves the graph and ends itself
+    // at the deadline instead of exiting into the run (which waits for it, then aborts).
+    ros.addExitCheck(() => engine.nativeWork());
     return;
   }
   // Liveness is judged on the transport's steady clock (the rclnodejs adapter's is monotonic time).

@@ -139,6 +139,7 @@ describe('cli: runNode wiring (watchdog on an in-process node standing in for rc
         onShutdown: (h: () => Promise<void> | void) => {
           hooks.push(h);
         },
+        addExitCheck: () => undefined,
       });
       return node;
     });
@@ -181,6 +182,7 @@ describe('cli: runNode wiring (watchdog on an in-process node standing in for rc
           return [];
         },
         onShutdown: () => undefined,
+        addExitCheck: () => undefined,
       });
     let e: unknown;
     try {

@@ -52,6 +52,8 @@ interface WorkerHandle {
   ready: Promise<string>;
   pending: Map<number, Pending>;
   dead: boolean;
+  /** Loading its sessions (until 'ready' or 'init_error'). */
+  starting: boolean;
   knownSlots: Set<number>;
   /** Slots to forget that a failed post never told the worker about: the next message carries them. */
   unsentForget: number[];
@@ -395,6 +397,25 @@ export class OnnxEngine implements PlanningEngine {
     h.worker.postMessage({ type: 'retire' } satisfies ToWorker);
   }
 
+  /**
+   * Why a plain process exit would block now, or undefined: a worker thread that may be inside onnxruntime (loading
+   * sessions, or running graphs for plans not yet answered), or a retired worker whose run has not returned. Node
+   * joins its worker threads on exit, onnxruntime cannot stop a run, and the run's callback then aborts the process;
+   * the node's shutdown asks this before it gives up on a shutdown that missed its deadline.
+   */
+  nativeWork(): string | undefined {
+    const parts: string[] = [];
+    const h = this.#handle;
+    if (h && !h.dead && h.starting) parts.push('the inference worker is loading the bundle');
+    else if (h && !h.dead && h.pending.size > 0)
+      parts.push(`the inference worker is running ${h.pending.size} plan${h.pending.size === 1 ? '' : 's'}`);
+    if (this.#retiring.size > 0)
+      parts.push(
+        `${this.#retiring.size} retired inference worker${this.#retiring.size === 1 ? ' is' : 's are'} still in a graph run`,
+      );
+    return parts.length ? parts.join('; ') : undefined;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -419,7 +440,15 @@ export class OnnxEngine implements PlanningEngine {
       readyReject = rej;
     });
     ready.catch(() => {}); // observed by plan() via pending rejections
-    const h: WorkerHandle = { worker, ready, pending, dead: false, knownSlots: new Set(), unsentForget: [] };
+    const h: WorkerHandle = {
+      worker,
+      ready,
+      pending,
+      dead: false,
+      starting: true,
+      knownSlots: new Set(),
+      unsentForget: [],
+    };
     this.#handle = h;
     const log = this.options.logger;
     const clock = this.options.clock;
@@ -430,10 +459,12 @@ export class OnnxEngine implements PlanningEngine {
             log.warn(`restarted worker uses ${m.provider}, was ${this.#provider}`);
           this.#provider = m.provider;
           this.#stamps = m.stamps;
+          h.starting = false;
           readyResolve(m.provider);
           return;
         case 'init_error': {
           const e = new EngineError(m.kind, m.message);
+          h.starting = false;
           readyReject(e);
           this.#fail(h, e);
           void worker.terminate();

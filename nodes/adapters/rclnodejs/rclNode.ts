@@ -115,6 +115,7 @@ export class RclRosNode implements RosNode {
   readonly #shutdown = new Subject<void>();
   readonly shutdown$: Observable<void> = this.#shutdown.asObservable();
   readonly #hooks: Array<() => Promise<void> | void> = [];
+  readonly #exitChecks: Array<() => string | undefined> = [];
   readonly #removeSignalHandlers: () => void;
   readonly #restoreRxConfig: () => void;
   #down = false;
@@ -165,6 +166,17 @@ export class RclRosNode implements RosNode {
       () => this.shutdown(),
       (m) => this.logger.warn(m),
       deps.timers,
+      undefined,
+      {
+        blockedBy: () => {
+          for (const check of this.#exitChecks) {
+            const why = check();
+            if (why !== undefined) return why;
+          }
+          return undefined;
+        },
+        beforeKill: () => this.#leaveGraph(),
+      },
     );
   }
 
@@ -244,6 +256,15 @@ export class RclRosNode implements RosNode {
     this.#hooks.push(hook);
   }
 
+  /**
+   * Registers a check that says why a plain process exit would block now (a worker thread inside native code, e.g.
+   * an onnxruntime graph run), or undefined. When shutdown misses its deadline while a check says so, the process ends
+   * itself with SIGKILL after leaving the ROS graph, instead of waiting for the native code.
+   */
+  addExitCheck(check: () => string | undefined): void {
+    this.#exitChecks.push(check);
+  }
+
   /** shutdown$ emits and completes, hooks run (in order), then the node is destroyed and rcl shut down. */
   shutdown(): Promise<void> {
     return (this.#stopping ??= this.#stop());
@@ -261,9 +282,15 @@ export class RclRosNode implements RosNode {
         this.logger.error(`shutdown step failed: ${errorMessage(e)} [node=${this.name}]`);
       }
     }
-    this.#down = true;
     this.#removeSignalHandlers();
     this.#restoreRxConfig();
+    this.#leaveGraph();
+  }
+
+  /** Destroys the node and shuts rcl down (once), so the DDS participant leaves the graph at once. */
+  #leaveGraph(): void {
+    if (this.#down) return;
+    this.#down = true;
     this.#contain('destroying the node', () => this.rclNode.destroy());
     if (!this.rcl.isShutdown()) this.rcl.shutdown();
   }

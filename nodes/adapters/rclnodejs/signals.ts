@@ -3,6 +3,20 @@ export interface ProcessLike {
   on(event: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
   removeListener(event: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
   exit(code?: number): never | void;
+  kill(pid: number, signal: NodeJS.Signals): unknown;
+  readonly pid: number;
+}
+
+/**
+ * What the signal handling asks of the node before it gives up on a shutdown: a plain exit blocks while a worker
+ * thread is inside native code (Node joins its threads on exit, and an onnxruntime graph run cannot be stopped: the
+ * exit waits for the run, however long, then aborts the process when the run's callback finds the thread gone).
+ */
+export interface ExitChecks {
+  /** Why a plain exit would block now (e.g. "the inference worker is inside a graph run"), or undefined. */
+  blockedBy?: () => string | undefined;
+  /** Runs before the process ends itself with SIGKILL: leave the ROS graph (synchronous). */
+  beforeKill?: () => void;
 }
 
 export interface TimerHost {
@@ -15,7 +29,9 @@ const SHUTDOWN_DEADLINE_MS = 2000;
 /**
  * SIGINT and SIGTERM both run `shutdown` once and then exit: 0 when it finished cleanly, 1 when it failed or
  * did not finish within deadlineMs (ros2 launch sends SIGTERM 5 s after SIGINT, SIGKILL 5 s later). A second
- * signal while shutting down exits at once with 1. Returns a function that removes the handlers.
+ * signal while shutting down exits at once with 1. When it gives up and checks.blockedBy names native work that a
+ * plain exit would wait for, the process ends itself with SIGKILL instead (after checks.beforeKill), so the
+ * deadline holds. Returns a function that removes the handlers.
  */
 export function exitOnSignals(
   proc: ProcessLike,
@@ -23,20 +39,30 @@ export function exitOnSignals(
   log: (message: string) => void,
   timers: TimerHost = globalThis,
   deadlineMs = SHUTDOWN_DEADLINE_MS,
+  checks: ExitChecks = {},
 ): () => void {
   let stopping = false;
+  const giveUp = (why: string) => {
+    const blocked = checks.blockedBy?.();
+    if (blocked === undefined) {
+      log(`${why}: exiting`);
+      proc.exit(1);
+      return;
+    }
+    log(
+      `${why}: ${blocked}, and onnxruntime cannot stop a graph run (a plain exit would wait for it, then abort): ending the process with SIGKILL`,
+    );
+    checks.beforeKill?.();
+    proc.kill(proc.pid, 'SIGKILL');
+  };
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => () => {
     if (stopping) {
-      log(`${signal} again while shutting down: exiting now`);
-      proc.exit(1);
+      giveUp(`${signal} again while shutting down`);
       return;
     }
     stopping = true;
     log(`${signal}: shutting down`);
-    const deadline = timers.setTimeout(() => {
-      log(`shutdown did not finish within ${deadlineMs} ms: exiting`);
-      proc.exit(1);
-    }, deadlineMs);
+    const deadline = timers.setTimeout(() => giveUp(`shutdown did not finish within ${deadlineMs} ms`), deadlineMs);
     deadline.unref?.();
     shutdown(signal).then(
       () => {
@@ -45,8 +71,7 @@ export function exitOnSignals(
       },
       (e: unknown) => {
         timers.clearTimeout(deadline);
-        log(`shutdown failed: ${e instanceof Error ? e.message : String(e)}`);
-        proc.exit(1);
+        giveUp(`shutdown failed: ${e instanceof Error ? e.message : String(e)}`);
       },
     );
   };

@@ -4,37 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createOnnxEngine, type OnnxEngine } from '../../../nodes/adapters/onnxruntime/index.js';
 import { EngineError, type CameraFrame, type PlanInput } from '../../../nodes/core/planningEngine.js';
-import { makeDemoBundle } from '../../../nodes/syntheticBundles/demoBundle.js';
-import { GraphBuilder } from '../../../nodes/syntheticBundles/graphBuilder.js';
-import { replaceFile } from '../../bundle/bundleFixtures.js';
-
-/**
- * The demo bundle with a vision encoder that takes long (a chain of 1024² MatMuls that depends on the pixels): a plan
- * that stays inside session.run, as a plan does when the planner's plan_timeout_s gives up on it.
- */
-function slowDemoBundle(dir: string, matmuls: number): void {
-  const m = makeDemoBundle(dir);
-  const { width, height } = m.image.model;
-  const g = new GraphBuilder('slow_vision_encoder');
-  const x = g.op('Cast', ['pixel_values'], { to: { i: 1 } });
-  const perImage = g.op('Reshape', [
-    g.op('ReduceMean', [x], { axes: { ints: [1, 2, 3] }, keepdims: { i: 1 } }),
-    g.int64([-1, 1], [2]),
-  ]);
-  const mean = g.op('ReduceMean', [x], { axes: { ints: [0, 1, 2, 3] }, keepdims: { i: 0 } });
-  let big = g.op('Expand', [g.op('Mul', [mean, g.scalar(1e-6)]), g.int64([1024, 1024], [2])]);
-  for (let i = 0; i < matmuls; i++) big = g.op('MatMul', [big, big]);
-  const zero = g.op('Mul', [g.op('ReduceMean', [big], { axes: { ints: [0, 1] }, keepdims: { i: 0 } }), g.scalar(0)]);
-  g.op('Add', [g.op('MatMul', [perImage, g.float([0.001, 0, 0, 0], [1, 4])]), zero], {}, 'image_embeds');
-  replaceFile(
-    dir,
-    'vision_encoder.onnx',
-    g.encode(
-      [{ name: 'pixel_values', dtype: 'uint8', shape: ['images', height, width, 3] }],
-      [{ name: 'image_embeds', dtype: 'float32', shape: ['image_tokens', 4] }],
-    ),
-  );
-}
+import { slowDemoBundle } from '../../bundle/slowBundle.js';
 
 describe('onnxruntime engine: restartWorker while a graph runs (the plan_timeout_s case)', function () {
   this.timeout(120000);
@@ -83,7 +53,10 @@ describe('onnxruntime engine: restartWorker while a graph runs (the plan_timeout
     // The worker gives the slots back once it has preprocessed the frames; the vision run starts right after.
     while (c.cameras.some((_, i) => store.held(i) > 0)) await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, 100)); // well inside the vision run (about a second here)
+    // What a node's shutdown asks before giving up: a plain exit now would wait for the run, then abort.
+    expect(engine.nativeWork()).to.equal('the inference worker is running 1 plan');
     await engine.restartWorker();
+    expect(engine.nativeWork()).to.equal('1 retired inference worker is still in a graph run');
     const e = await inFlight;
     expect(e).to.be.instanceOf(EngineError);
     expect((e as EngineError).kind).to.equal('worker_crashed');
@@ -98,5 +71,8 @@ describe('onnxruntime engine: restartWorker while a graph runs (the plan_timeout
     for (const cam of again) for (const h of cam) h.release();
     expect(next.trajectory.x).to.have.length(64);
     expect([...next.trajectory.x].every(Number.isFinite)).to.equal(true);
+    // The retired worker exits once its run returns; then nothing is left that an exit would wait for.
+    for (let i = 0; i < 600 && engine.nativeWork() !== undefined; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(engine.nativeWork()).to.equal(undefined);
   });
 });

@@ -142,6 +142,8 @@ export function fakeRclnodejs() {
 /** process: signals are emitted by the test; exit is recorded. */
 export class FakeProcess extends EventEmitter implements ProcessLike {
   readonly exit = sinon.spy((_code?: number) => undefined);
+  readonly kill = sinon.spy((_pid: number, _signal: NodeJS.Signals) => true);
+  readonly pid = 4242;
 }
 
 /** Timers the test fires by hand (the shutdown deadline). */

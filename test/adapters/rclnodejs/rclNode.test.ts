@@ -388,6 +388,37 @@ describe('adapters/rclnodejs: createRclNode against a fake rclnodejs', () => {
       await ros.shutdown();
     });
 
+    it('past the deadline while an exit check names native work: leaves the graph, then ends itself with SIGKILL (a plain exit would wait for the run)', async () => {
+      const { ros, rcl, node, proc, timers } = await start();
+      let busy: string | undefined = 'the inference worker is running 1 plan';
+      ros.addExitCheck(() => undefined);
+      ros.addExitCheck(() => busy);
+      let release!: () => void;
+      ros.onShutdown(() => new Promise<void>((r) => (release = r))); // engine.close() waiting for the run
+      proc.emit('SIGINT');
+      await settle();
+      timers.fireAll();
+      expect(proc.exit.called, 'no plain exit').to.equal(false);
+      expect(proc.kill.calledOnceWith(4242, 'SIGKILL')).to.equal(true);
+      expect(node.destroy.calledBefore(proc.kill)).to.equal(true);
+      expect(rcl.shutdown.calledBefore(proc.kill)).to.equal(true);
+      const warned = node.logger.warn.args.map((a) => String(a[0]));
+      expect(warned.at(-1)).to.equal(
+        'shutdown did not finish within 2000 ms: the inference worker is running 1 plan, and onnxruntime cannot stop a ' +
+          'graph run (a plain exit would wait for it, then abort): ending the process with SIGKILL',
+      );
+      // A second signal while it still runs gives up the same way; once the work is done a plain exit is used.
+      proc.emit('SIGTERM');
+      expect(proc.kill.callCount).to.equal(2);
+      busy = undefined;
+      proc.emit('SIGTERM');
+      expect(proc.exit.calledOnceWith(1)).to.equal(true);
+      release();
+      await ros.shutdown();
+      expect(node.destroy.calledOnce, 'the graph is left once').to.equal(true);
+      expect(rcl.shutdown.calledOnce).to.equal(true);
+    });
+
     it('a failing hook is logged and the rest of shutdown still happens', async () => {
       const { ros, rcl, node, proc } = await start();
       ros.onShutdown(() => {

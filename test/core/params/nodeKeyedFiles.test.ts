@@ -40,6 +40,7 @@ async function startNode(
       },
       // Stops the node as soon as it would wait for its shutdown: only the start-up matters here.
       onShutdown: () => undefined,
+      addExitCheck: () => undefined,
     });
   // The planner stops at its (missing) bundle after declaring; the watchdog runs until its shutdown, which no one
   // asks for here (it lives on a virtual scheduler that never advances): its "running" line is the end of start-up.
