@@ -43,7 +43,14 @@ export function exitOnSignals(
 ): () => void {
   let stopping = false;
   const giveUp = (why: string) => {
-    const blocked = checks.blockedBy?.();
+    let blocked: string | undefined;
+    try {
+      blocked = checks.blockedBy?.();
+    } catch (e) {
+      // A check that fails cannot vouch for a plain exit (it runs in a timer: a throw here would end the process
+      // through the same exit).
+      blocked = `the exit check failed (${e instanceof Error ? e.message : String(e)})`;
+    }
     if (blocked === undefined) {
       log(`${why}: exiting`);
       proc.exit(1);

@@ -419,6 +419,25 @@ describe('adapters/rclnodejs: createRclNode against a fake rclnodejs', () => {
       expect(rcl.shutdown.calledOnce).to.equal(true);
     });
 
+    it('an exit check that throws counts as native work: SIGKILL at the deadline, the failure named', async () => {
+      const { ros, proc, timers, node } = await start();
+      ros.addExitCheck(() => {
+        throw new Error('engine gone');
+      });
+      let release!: () => void;
+      ros.onShutdown(() => new Promise<void>((r) => (release = r)));
+      proc.emit('SIGTERM');
+      await settle();
+      timers.fireAll();
+      expect(proc.exit.called).to.equal(false);
+      expect(proc.kill.calledOnceWith(4242, 'SIGKILL')).to.equal(true);
+      expect(String(node.logger.warn.lastCall.args[0])).to.match(
+        /^shutdown did not finish within 2000 ms: the exit check failed \(engine gone\), and onnxruntime/,
+      );
+      release();
+      await ros.shutdown();
+    });
+
     it('a failing hook is logged and the rest of shutdown still happens', async () => {
       const { ros, rcl, node, proc } = await start();
       ros.onShutdown(() => {
