@@ -19,11 +19,15 @@ const CACHE_FRAMES = 64;
 const CACHE_MAX_FRAME_BYTES = 2 * 1024 * 1024;
 
 /**
- * The first line of a decoder error: libvips appends its process-wide error log (every frame that failed to decode
- * before, in any thread), which would name other frames' faults in this frame's error.
+ * A decoder error as one line that depends on the frame alone. libvips keeps one error log for the whole process
+ * (every frame that failed before, in any thread) and sharp appends it to its messages: the first line only is kept,
+ * and after sharp's "Input buffer has corrupt header" nothing, since the log there may hold another frame's fault, or
+ * nothing when a concurrent decode has just cleared it (the same frame gave both texts in one test run). The text
+ * goes into /ar1/timing and replay's output bag, which must not depend on what else was decoded at the time.
  */
-function firstLine(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+export function decoderMessage(e: unknown): string {
+  const line = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+  return /^Input (buffer|file) has corrupt header\b/.exec(line)?.[0] ?? line;
 }
 
 export class FramePreprocessor {
@@ -97,7 +101,7 @@ export class FramePreprocessor {
       try {
         meta = await sharp(data).metadata();
       } catch (e) {
-        return bad(`cannot decode ${ref.encoding}: ${firstLine(e)}`);
+        return bad(`cannot decode ${ref.encoding}: ${decoderMessage(e)}`);
       }
       if (meta.format !== ref.encoding) bad(`expected ${ref.encoding} data, got ${meta.format ?? 'unknown format'}`);
       if (meta.width !== this.native.width || meta.height !== this.native.height) {
@@ -137,7 +141,7 @@ export class FramePreprocessor {
     try {
       res = await img.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     } catch (e) {
-      return bad(`cannot decode ${ref.encoding}: ${firstLine(e)}`);
+      return bad(`cannot decode ${ref.encoding}: ${decoderMessage(e)}`);
     }
     const { info } = res;
     if (info.width !== size.width || info.height !== size.height || info.channels !== 3) {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { FramePreprocessor } from '../../../nodes/adapters/onnxruntime/preprocess.js';
+import { decoderMessage, FramePreprocessor } from '../../../nodes/adapters/onnxruntime/preprocess.js';
 import type { FrameRef } from '../../../nodes/adapters/onnxruntime/protocol.js';
 
 const W = 64;
@@ -82,5 +82,26 @@ describe('adapters/onnxruntime/preprocess: each frame is decoded and resized onc
     }
     expect(pre.hits).to.equal(64);
     expect(pre.buffers).to.equal(64);
+  });
+});
+
+describe('adapters/onnxruntime/preprocess: decoder errors name the frame alone', () => {
+  it("keeps sharp's corrupt-header text without libvips's process-wide log, which may hold other frames' faults or nothing", () => {
+    for (const log of [
+      'VipsJpeg: premature end of JPEG image',
+      '',
+      'VipsPng: libpng read error\nVipsJpeg: other frame',
+    ])
+      expect(decoderMessage(new Error(`Input buffer has corrupt header: ${log}`))).to.equal(
+        'Input buffer has corrupt header',
+      );
+    expect(decoderMessage(new Error('Input file has corrupt header: x'))).to.equal('Input file has corrupt header');
+  });
+
+  it('keeps the first line of any other message', () => {
+    expect(decoderMessage(new Error('VipsJpeg: Premature end of input file\nVipsJpeg: out of order read'))).to.equal(
+      'VipsJpeg: Premature end of input file',
+    );
+    expect(decoderMessage('not an Error')).to.equal('not an Error');
   });
 });
