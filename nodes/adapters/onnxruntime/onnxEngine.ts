@@ -8,7 +8,6 @@
  * Each shared buffer is sent to a worker once. A crashed worker fails its in-flight plans with
  * EngineError('worker_crashed'); the next plan starts a fresh one.
  */
-import { Worker } from 'node:worker_threads';
 import { EngineError } from '../../core/planningEngine.js';
 import type { CameraFrame, EngineContract, PlanInput, PlanResult, PlanningEngine } from '../../core/planningEngine.js';
 import { silentLogger } from '../../core/logger.js';
@@ -22,8 +21,9 @@ import { MainThreadTimes } from './mainThreadTimes.js';
 import { emptyRingStats, FrameCopyError, FrameRing, type RingStats } from './frameRing.js';
 import type { FrameStore, FrameStoreOptions } from '../../core/planningEngine.js';
 import { copyIntoPool, placeFrames, unholdRing, type PlacedFrames, type PlanHold } from './planFrames.js';
+import { InferenceWorker } from './inferenceWorker.js';
 import { packHistory } from './protocol.js';
-import type { FromWorker, PlanMessage, ToWorker } from './protocol.js';
+import type { PlanMessage, ToWorker } from './protocol.js';
 
 export interface OnnxEngineOptions {
   bundleDir: string;
@@ -38,26 +38,8 @@ export interface OnnxEngineOptions {
   clock?: () => number;
 }
 
-/** The compiled worker next to the compiled engine (dist/); from the TypeScript sources (tests run through tsx), an entry that registers tsx in the worker first. */
-const WORKER_URL = new URL(import.meta.url.endsWith('.js') ? './worker.js' : './worker.mjs', import.meta.url);
 /** Pool buffers made up front: none, they are made when a plan has frames outside a ring (the planner's are in one). */
 const POOL_BUFFERS = 0;
-
-interface Pending {
-  resolve: (r: PlanResult) => void;
-  reject: (e: Error) => void;
-}
-interface WorkerHandle {
-  worker: Worker;
-  ready: Promise<string>;
-  pending: Map<number, Pending>;
-  dead: boolean;
-  /** Loading its sessions (until 'ready' or 'init_error'). */
-  starting: boolean;
-  knownSlots: Set<number>;
-  /** Slots to forget that a failed post never told the worker about: the next message carries them. */
-  unsentForget: number[];
-}
 
 /** A plan ready to go to the worker: its message (without the slots to share, known only when sent) and its hold. */
 interface Prepared {
@@ -80,7 +62,7 @@ export interface TransportStats {
 export class OnnxEngine implements PlanningEngine {
   readonly contract: EngineContract;
   #provider = '';
-  #handle: WorkerHandle | undefined;
+  #handle: InferenceWorker | undefined;
   #nextId = 1;
   /** Incremented by restartWorker(): plans prepared across a restart fail like those in flight. */
   #generation = 0;
@@ -92,7 +74,7 @@ export class OnnxEngine implements PlanningEngine {
   readonly #slotsInUse = new Map<number, PlanHold>();
   readonly #rings: FrameRing[] = [];
   /** Workers given up on by restartWorker that have not exited yet (each finishes the graph run it is in). */
-  readonly #retiring = new Set<Worker>();
+  readonly #retiring = new Set<InferenceWorker>();
   /** Stats of rings closed and dropped, so ringStats keeps counting them. */
   readonly #closedRingStats: RingStats = emptyRingStats();
   #nextSlotId = 1;
@@ -145,7 +127,7 @@ export class OnnxEngine implements PlanningEngine {
     try {
       engine.#provider = await h.ready;
     } catch (e) {
-      await h.worker.terminate();
+      await h.terminate();
       throw e;
     }
     return engine;
@@ -315,7 +297,7 @@ export class OnnxEngine implements PlanningEngine {
       } else ready.push(p);
     }
     if (ready.length === 0) return results;
-    let handle: WorkerHandle;
+    let handle: InferenceWorker;
     try {
       handle = this.#handle && !this.#handle.dead ? this.#handle : this.#spawn();
     } catch (e) {
@@ -343,13 +325,10 @@ export class OnnxEngine implements PlanningEngine {
       for (const r of p.hold.ring) share(r.id, r.buffer);
       msgs.push({ ...p.msg, buffers, forget: this.#forgettable(handle) });
       this.#slotsInUse.set(p.msg.id, p.hold);
-      results.set(
-        p.msg.id,
-        new Promise<PlanResult>((resolve, reject) => handle.pending.set(p.msg.id, { resolve, reject })),
-      );
+      results.set(p.msg.id, handle.expect(p.msg.id));
     }
     try {
-      handle.worker.postMessage((msgs.length === 1 ? msgs[0]! : { type: 'batch', plans: msgs }) satisfies ToWorker);
+      handle.post((msgs.length === 1 ? msgs[0]! : { type: 'batch', plans: msgs }) satisfies ToWorker);
     } catch (e) {
       // Nothing reached the worker: these plans fail, their slots go back, and the memory they were to share goes
       // with the next plan instead.
@@ -385,16 +364,14 @@ export class OnnxEngine implements PlanningEngine {
     this.#generation++;
     const h = this.#handle;
     if (!h || h.dead) return;
-    this.#fail(
-      h,
+    h.fail(
       new EngineError(
         'worker_crashed',
         `inference worker retired by restartWorker() [bundle=${this.contract.bundleId}]`,
       ),
     );
-    this.#retiring.add(h.worker);
-    h.worker.once('exit', () => this.#retiring.delete(h.worker));
-    h.worker.postMessage({ type: 'retire' } satisfies ToWorker);
+    this.#retiring.add(h);
+    void h.retire().then(() => this.#retiring.delete(h));
   }
 
   /**
@@ -419,115 +396,42 @@ export class OnnxEngine implements PlanningEngine {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const exits = [...this.#retiring].map((w) => new Promise<void>((resolve) => w.once('exit', () => resolve())));
+    const exits = [...this.#retiring].map((w) => w.exited);
     const h = this.#handle;
-    if (h && !h.dead)
-      exits.push(
-        new Promise<void>((resolve) => {
-          h.worker.once('exit', () => resolve());
-          h.worker.postMessage({ type: 'close' } satisfies ToWorker);
-        }),
-      );
+    if (h && !h.dead) exits.push(h.close());
     await Promise.all(exits);
   }
 
-  #spawn(): WorkerHandle {
-    const worker = new Worker(WORKER_URL);
-    const pending = new Map<number, Pending>();
-    let readyResolve!: (p: string) => void, readyReject!: (e: Error) => void;
-    const ready = new Promise<string>((res, rej) => {
-      readyResolve = res;
-      readyReject = rej;
-    });
-    ready.catch(() => {}); // observed by plan() via pending rejections
-    const h: WorkerHandle = {
-      worker,
-      ready,
-      pending,
-      dead: false,
-      starting: true,
-      knownSlots: new Set(),
-      unsentForget: [],
-    };
-    this.#handle = h;
+  #spawn(): InferenceWorker {
     const log = this.options.logger;
-    const clock = this.options.clock;
-    worker.on('message', (m: FromWorker) => {
-      switch (m.type) {
-        case 'ready':
-          if (this.#provider && m.provider !== this.#provider)
-            log.warn(`restarted worker uses ${m.provider}, was ${this.#provider}`);
-          this.#provider = m.provider;
-          this.#stamps = m.stamps;
-          h.starting = false;
-          readyResolve(m.provider);
-          return;
-        case 'init_error': {
-          const e = new EngineError(m.kind, m.message);
-          h.starting = false;
-          readyReject(e);
-          this.#fail(h, e);
-          void worker.terminate();
-          return;
-        }
-        case 'buffer': {
-          const t = clock?.();
-          this.#giveBack(m.id);
-          if (clock && t !== undefined && this.#times.has(m.id)) this.#times.spend(m.id, clock() - t);
-          return;
-        }
-        case 'result': {
-          const t = clock?.();
-          pending.get(m.id)?.resolve({ ...m.result, provider: this.#provider, bundleId: this.contract.bundleId });
-          pending.delete(m.id);
-          if (clock && t !== undefined) this.#times.finish(m.id, clock() - t);
-          return;
-        }
-        case 'error':
-          pending.get(m.id)?.reject(new EngineError(m.kind, m.message, m.frame));
-          pending.delete(m.id);
-          this.#times.drop(m.id);
-          return;
-        case 'log':
-          log[m.level](m.message);
-          return;
-        case 'closed':
-          this.#fail(h, new EngineError('closed', `engine closed [bundle=${this.contract.bundleId}]`));
-          return;
-      }
-    });
-    worker.on('error', (e) => {
-      log.error(`inference worker crashed: ${e.message} [bundle=${this.contract.bundleId}]`);
-      readyReject(new EngineError('worker_crashed', e.message));
-      this.#fail(
-        h,
-        new EngineError('worker_crashed', `inference worker crashed: ${e.message} [bundle=${this.contract.bundleId}]`),
-      );
-    });
-    worker.on('exit', (code) => {
-      if (h.dead) return;
-      readyReject(new EngineError('worker_crashed', `worker exited with code ${code}`));
-      this.#fail(
-        h,
-        new EngineError(
-          'worker_crashed',
-          `inference worker exited with code ${code} [bundle=${this.contract.bundleId}]`,
-        ),
-      );
-    });
-    try {
-      worker.postMessage({
+    const h = new InferenceWorker({
+      init: {
         type: 'init',
         bundleDir: this.options.bundleDir,
         executionProviders: this.options.executionProviders,
         intraOpThreads: this.options.intraOpThreads,
         ...(this.#stamps ? { trusted: this.#stamps } : {}),
-      } satisfies ToWorker);
-    } catch (e) {
-      h.dead = true; // never used: the next plan starts another (it has run nothing, so it can be terminated)
-      void worker.terminate();
-      throw e;
-    }
+      },
+      logger: log,
+      bundleId: this.contract.bundleId,
+      ...(this.options.clock ? { clock: this.options.clock } : {}),
+      times: this.#times,
+      events: {
+        ready: (provider, stamps) => {
+          if (this.#provider && provider !== this.#provider)
+            log.warn(`restarted worker uses ${provider}, was ${this.#provider}`);
+          this.#provider = provider;
+          this.#stamps = stamps;
+        },
+        framesRead: (id) => this.#giveBack(id),
+        abandoned: (id) => {
+          this.#giveBack(id);
+          this.#times.drop(id);
+        },
+        result: (r) => ({ ...r, provider: this.#provider, bundleId: this.contract.bundleId }),
+      },
+    });
+    this.#handle = h;
     return h;
   }
 
@@ -539,7 +443,7 @@ export class OnnxEngine implements PlanningEngine {
   }
 
   /** Retired ring slots no plan holds and replaced pool slots: the worker drops them; finished rings leave the engine. */
-  #forgettable(handle: WorkerHandle): number[] {
+  #forgettable(handle: InferenceWorker): number[] {
     const ids = handle.unsentForget.splice(0);
     for (const id of this.#pool.takeDropped()) if (handle.knownSlots.delete(id)) ids.push(id);
     for (const r of this.#rings) for (const id of r.takeForgettable()) if (handle.knownSlots.delete(id)) ids.push(id);
@@ -557,16 +461,6 @@ export class OnnxEngine implements PlanningEngine {
     if (hold.pool) this.#pool.release(hold.pool);
     hold.pool = undefined;
     unholdRing(hold);
-  }
-
-  #fail(h: WorkerHandle, e: EngineError): void {
-    h.dead = true;
-    for (const id of h.pending.keys()) {
-      this.#giveBack(id);
-      this.#times.drop(id);
-    }
-    for (const p of h.pending.values()) p.reject(e);
-    h.pending.clear();
   }
 }
 
