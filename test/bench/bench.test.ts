@@ -1,6 +1,6 @@
 /** Smoke tests: each benchmark runs with tiny counts and returns well-formed figures (no wall-clock assertions). */
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchBatch, benchDecodeTransport, benchLargeLoad } from '../../bench/engineScale.js';
@@ -139,10 +139,14 @@ describe('bench', function () {
       engineLabel: 'null',
       outDir: path.join(dir, 'replay'),
       repetitions: 1,
+      warmups: 2,
     });
     expect(f.messages).to.equal(bag.messageCount);
     expect(f.plans).to.be.greaterThan(0);
     expect(f.ratioToFloor).to.be.greaterThan(0);
+    expect(f.warmups).to.equal(2);
+    expect(f.coldRatioToFloor).to.be.greaterThan(0);
+    expect(readdirSync(path.join(dir, 'replay')).sort()).to.deep.equal(['rep0', 'warmup0', 'warmup1']);
     expect(f.replayMsgPerS.p50).to.be.greaterThan(0);
   });
 
