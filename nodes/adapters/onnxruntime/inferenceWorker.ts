@@ -19,7 +19,7 @@ interface Pending {
 }
 
 /** What the engine does when the worker answers. */
-export interface WorkerEvents {
+interface WorkerEvents {
   /** The worker loaded every graph with this provider, after verifying the bundle (stamps). */
   ready(provider: string, stamps: FileStamps): void;
   /** The worker has read plan `id`'s frames: their slots can go back. */
