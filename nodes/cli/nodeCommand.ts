@@ -93,27 +93,45 @@ async function startKind(ros: RunnableRosNode, loaded: LoadedParams): Promise<vo
     (await import('../bundle/manifestPin.js')).checkManifestPin(p.bundle_dir, p.manifest_sha256);
     const { createOnnxEngine } = await import('../adapters/onnxruntime/index.js');
     const { EngineError } = await import('../core/planningEngine.js');
+    // A signal can come while the worker loads the bundle (seconds; a TensorRT engine build: minutes), or while a
+    // plan is inside a graph run: onnxruntime cannot stop either, a plain exit would wait for it and then abort. The
+    // node's shutdown asks this before it exits, and ends the process with SIGKILL at its deadline instead.
+    let engine: Awaited<ReturnType<typeof createOnnxEngine>> | undefined;
+    let loading = true;
+    let stopped = false;
+    ros.shutdown$.subscribe({ complete: () => (stopped = true) });
+    ros.addExitCheck(() => (loading ? 'the inference worker is loading the bundle' : engine?.nativeWork()));
     // A bundle that cannot be loaded, or no execution provider that works, is a start-up mistake: one line, exit 2.
-    const engine = await createOnnxEngine({
-      bundleDir: p.bundle_dir,
-      executionProviders: p.execution_providers,
-      logger: ros.logger,
-    }).catch(async (e: unknown) => {
-      if (!(e instanceof EngineError) || (e.kind !== 'bundle' && e.kind !== 'runtime')) throw e;
-      await ros.shutdown();
-      throw new UserError(`node planner: bundle_dir ${p.bundle_dir}: ${e.message}`);
-    });
+    try {
+      engine = await createOnnxEngine({
+        bundleDir: p.bundle_dir,
+        executionProviders: p.execution_providers,
+        logger: ros.logger,
+      }).catch(async (e: unknown) => {
+        if (!(e instanceof EngineError) || (e.kind !== 'bundle' && e.kind !== 'runtime')) throw e;
+        await ros.shutdown();
+        throw new UserError(`node planner: bundle_dir ${p.bundle_dir}: ${e.message}`);
+      });
+    } finally {
+      loading = false;
+    }
+    const ready = engine;
+    if (stopped) {
+      // A signal came while the bundle loaded: the node is down already, nothing to start.
+      await ready.close();
+      return;
+    }
     // Stage timings are telemetry of real work: the only wall-clock reading, taken here at the composition root.
-    const handle = (await import('../planner/plannerNode.js')).startPlanner(ros, p, engine, {
+    const handle = (await import('../planner/plannerNode.js')).startPlanner(ros, p, ready, {
       perfNow: () => performance.now(),
     });
     ros.onShutdown(async () => {
-      await handle.stop();
-      await engine.close(); // waits for a graph run in progress: it cannot be stopped
+      try {
+        await handle.stop();
+      } finally {
+        await ready.close(); // waits for a graph run in progress: it cannot be stopped
+      }
     });
-    // A run longer than the shutdown deadline (a slow model, a hung GPU): the node leaves the graph and ends itself
-    // at the deadline instead of exiting into the run (which waits for it, then aborts).
-    ros.addExitCheck(() => engine.nativeWork());
     return;
   }
   // Liveness is judged on the transport's steady clock (the rclnodejs adapter's is monotonic time).

@@ -4,6 +4,10 @@ import { InProcessBus } from '../../nodes/adapters/inprocess/bus.js';
 import { InProcessNode } from '../../nodes/adapters/inprocess/inProcessNode.js';
 import { SteppingScheduler } from '../../nodes/adapters/inprocess/virtualScheduler.js';
 import type { RunnableRosNode } from '../../nodes/cli/command.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeDemoBundle } from '../../nodes/syntheticBundles/demoBundle.js';
 import { tempFiles } from '../core/params/fixtures.js';
 
 // Loaded with import() so the CLI, the subcommands it imports lazily and this test share one module instance of
@@ -194,6 +198,39 @@ describe('cli: runNode wiring (watchdog on an in-process node standing in for rc
     }
     expect(declared[0]).to.include({ bundle_dir: '/no/such/bundle' });
     expect((e as Error).message).to.match(/\/no\/such\/bundle/);
+  });
+
+  it('planner: its exit check says "loading" while the bundle loads; a shutdown during the load starts nothing and closes the engine', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ar1-node-load-'));
+    try {
+      makeDemoBundle(join(dir, 'bundle'));
+      const checks: Array<() => string | undefined> = [];
+      const hooks: Array<() => Promise<void> | void> = [];
+      let node!: InProcessNode;
+      const createNode = async (o: { name: string }) => {
+        node = new InProcessNode(new InProcessBus(new SteppingScheduler()), { name: o.name });
+        return Object.assign(node, {
+          declareParameters: () => [],
+          onShutdown: (h: () => Promise<void> | void) => {
+            hooks.push(h);
+          },
+          addExitCheck: (c: () => string | undefined) => {
+            checks.push(c);
+          },
+        });
+      };
+      const done = runNode('planner', { bundle: join(dir, 'bundle'), logLevel: 'error' }, ['--ros-args'], {
+        createNode,
+      });
+      await until(() => checks.length === 1);
+      expect(checks[0]!(), 'while the worker loads').to.equal('the inference worker is loading the bundle');
+      await node.shutdown(); // the signal, during the load
+      await done;
+      expect(checks[0]!(), 'after: no worker in native code').to.equal(undefined);
+      expect(hooks, 'no planner was started').to.have.length(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a UserError from runNode carries the exit code', async () => {

@@ -151,11 +151,10 @@ export class InferenceWorker {
 
   /**
    * Tells the worker to start no further graph run and to exit once the run it is in returns (it cannot be stopped:
-   * terminating a worker while onnxruntime runs a graph aborts the process). Resolves when it has exited.
+   * terminating a worker while onnxruntime runs a graph aborts the process); `exited` resolves when it has.
    */
-  retire(): Promise<void> {
+  retire(): void {
     this.post({ type: 'retire' });
-    return this.exited;
   }
 
   /** Asks the worker to finish what it was sent, release its sessions and exit; resolves when it has exited. */

@@ -371,7 +371,8 @@ export class OnnxEngine implements PlanningEngine {
       ),
     );
     this.#retiring.add(h);
-    void h.retire().then(() => this.#retiring.delete(h));
+    void h.exited.then(() => this.#retiring.delete(h));
+    h.retire();
   }
 
   /**
@@ -388,7 +389,7 @@ export class OnnxEngine implements PlanningEngine {
       parts.push(`the inference worker is running ${h.pending.size} plan${h.pending.size === 1 ? '' : 's'}`);
     if (this.#retiring.size > 0)
       parts.push(
-        `${this.#retiring.size} retired inference worker${this.#retiring.size === 1 ? ' is' : 's are'} still in a graph run`,
+        `${this.#retiring.size} retired inference worker${this.#retiring.size === 1 ? ' has' : 's have'} not exited (a graph run or a load it cannot stop)`,
       );
     return parts.length ? parts.join('; ') : undefined;
   }

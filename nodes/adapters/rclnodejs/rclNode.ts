@@ -292,7 +292,9 @@ export class RclRosNode implements RosNode {
     if (this.#down) return;
     this.#down = true;
     this.#contain('destroying the node', () => this.rclNode.destroy());
-    if (!this.rcl.isShutdown()) this.rcl.shutdown();
+    this.#contain('shutting rcl down', () => {
+      if (!this.rcl.isShutdown()) this.rcl.shutdown();
+    });
   }
 
   /** Runs fn; an exception is logged, never thrown into an rclnodejs (uv) callback. */

@@ -25,12 +25,17 @@ export interface TimerHost {
 }
 
 const SHUTDOWN_DEADLINE_MS = 2000;
+/** [ms] how often a finished shutdown asks whether native work still blocks the exit. */
+const NATIVE_POLL_MS = 50;
+
+const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
 
 /**
  * SIGINT and SIGTERM both run `shutdown` once and then exit: 0 when it finished cleanly, 1 when it failed or
  * did not finish within deadlineMs (ros2 launch sends SIGTERM 5 s after SIGINT, SIGKILL 5 s later). A second
- * signal while shutting down exits at once with 1. When it gives up and checks.blockedBy names native work that a
- * plain exit would wait for, the process ends itself with SIGKILL instead (after checks.beforeKill), so the
+ * signal while shutting down exits at once with 1. A plain exit waits for native work in worker threads
+ * (checks.blockedBy): after a clean shutdown the exit waits for that work until the deadline; when it gives up while
+ * checks.blockedBy still names work, the process ends itself with SIGKILL instead (after checks.beforeKill), so the
  * deadline holds. Returns a function that removes the handlers.
  */
 export function exitOnSignals(
@@ -42,25 +47,35 @@ export function exitOnSignals(
   checks: ExitChecks = {},
 ): () => void {
   let stopping = false;
-  const giveUp = (why: string) => {
-    let blocked: string | undefined;
+  /** An exit or a kill was issued (a pending wait for native work stops). */
+  let ended = false;
+  const blockedBy = (): string | undefined => {
     try {
-      blocked = checks.blockedBy?.();
+      return checks.blockedBy?.();
     } catch (e) {
       // A check that fails cannot vouch for a plain exit (it runs in a timer: a throw here would end the process
       // through the same exit).
-      blocked = `the exit check failed (${e instanceof Error ? e.message : String(e)})`;
+      return `the exit check failed (${firstLine(e)})`;
     }
+  };
+  const giveUp = (why: string) => {
+    ended = true;
+    const blocked = blockedBy();
     if (blocked === undefined) {
       log(`${why}: exiting`);
       proc.exit(1);
       return;
     }
     log(
-      `${why}: ${blocked}, and onnxruntime cannot stop a graph run (a plain exit would wait for it, then abort): ending the process with SIGKILL`,
+      `${why}: ${blocked}; a plain exit would wait for that native work, then abort: ending the process with SIGKILL`,
     );
-    checks.beforeKill?.();
-    proc.kill(proc.pid, 'SIGKILL');
+    try {
+      checks.beforeKill?.();
+    } catch (e) {
+      log(`leaving the ROS graph before SIGKILL failed: ${firstLine(e)}`);
+    } finally {
+      proc.kill(proc.pid, 'SIGKILL');
+    }
   };
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => () => {
     if (stopping) {
@@ -71,16 +86,22 @@ export function exitOnSignals(
     log(`${signal}: shutting down`);
     const deadline = timers.setTimeout(() => giveUp(`shutdown did not finish within ${deadlineMs} ms`), deadlineMs);
     deadline.unref?.();
-    shutdown(signal).then(
-      () => {
-        timers.clearTimeout(deadline);
-        proc.exit(0);
-      },
-      (e: unknown) => {
-        timers.clearTimeout(deadline);
-        giveUp(`shutdown failed: ${e instanceof Error ? e.message : String(e)}`);
-      },
-    );
+    // After a clean shutdown: exit once no worker thread is in native code (e.g. a bundle still loading when the
+    // signal came), or give up at the deadline.
+    const exitWhenFree = () => {
+      if (ended) return;
+      if (blockedBy() !== undefined) {
+        timers.setTimeout(exitWhenFree, NATIVE_POLL_MS).unref?.();
+        return;
+      }
+      ended = true;
+      timers.clearTimeout(deadline);
+      proc.exit(0);
+    };
+    shutdown(signal).then(exitWhenFree, (e: unknown) => {
+      timers.clearTimeout(deadline);
+      giveUp(`shutdown failed: ${firstLine(e)}`);
+    });
   };
   const int = onSignal('SIGINT');
   const term = onSignal('SIGTERM');

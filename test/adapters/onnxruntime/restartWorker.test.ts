@@ -56,7 +56,9 @@ describe('onnxruntime engine: restartWorker while a graph runs (the plan_timeout
     // What a node's shutdown asks before giving up: a plain exit now would wait for the run, then abort.
     expect(engine.nativeWork()).to.equal('the inference worker is running 1 plan');
     await engine.restartWorker();
-    expect(engine.nativeWork()).to.equal('1 retired inference worker is still in a graph run');
+    expect(engine.nativeWork()).to.equal(
+      '1 retired inference worker has not exited (a graph run or a load it cannot stop)',
+    );
     const e = await inFlight;
     expect(e).to.be.instanceOf(EngineError);
     expect((e as EngineError).kind).to.equal('worker_crashed');

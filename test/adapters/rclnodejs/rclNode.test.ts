@@ -404,8 +404,8 @@ describe('adapters/rclnodejs: createRclNode against a fake rclnodejs', () => {
       expect(rcl.shutdown.calledBefore(proc.kill)).to.equal(true);
       const warned = node.logger.warn.args.map((a) => String(a[0]));
       expect(warned.at(-1)).to.equal(
-        'shutdown did not finish within 2000 ms: the inference worker is running 1 plan, and onnxruntime cannot stop a ' +
-          'graph run (a plain exit would wait for it, then abort): ending the process with SIGKILL',
+        'shutdown did not finish within 2000 ms: the inference worker is running 1 plan; a plain exit would wait for ' +
+          'that native work, then abort: ending the process with SIGKILL',
       );
       // A second signal while it still runs gives up the same way; once the work is done a plain exit is used.
       proc.emit('SIGTERM');
@@ -422,7 +422,7 @@ describe('adapters/rclnodejs: createRclNode against a fake rclnodejs', () => {
     it('an exit check that throws counts as native work: SIGKILL at the deadline, the failure named', async () => {
       const { ros, proc, timers, node } = await start();
       ros.addExitCheck(() => {
-        throw new Error('engine gone');
+        throw new Error('engine gone\n    at a stack line');
       });
       let release!: () => void;
       ros.onShutdown(() => new Promise<void>((r) => (release = r)));
@@ -432,10 +432,67 @@ describe('adapters/rclnodejs: createRclNode against a fake rclnodejs', () => {
       expect(proc.exit.called).to.equal(false);
       expect(proc.kill.calledOnceWith(4242, 'SIGKILL')).to.equal(true);
       expect(String(node.logger.warn.lastCall.args[0])).to.match(
-        /^shutdown did not finish within 2000 ms: the exit check failed \(engine gone\), and onnxruntime/,
+        /^shutdown did not finish within 2000 ms: the exit check failed \(engine gone\); a plain exit would wait/,
       );
       release();
       await ros.shutdown();
+    });
+
+    it('leaving the graph fails before SIGKILL: logged, and the process still ends with SIGKILL', async () => {
+      const { ros, rcl, proc, timers, node } = await start();
+      ros.addExitCheck(() => 'the inference worker is running 1 plan');
+      const shutdownRcl = rcl.shutdown;
+      (rcl as { shutdown: () => void }).shutdown = () => {
+        throw new Error('rcl context invalid');
+      };
+      let release!: () => void;
+      ros.onShutdown(() => new Promise<void>((r) => (release = r)));
+      proc.emit('SIGINT');
+      await settle();
+      timers.fireAll();
+      expect(proc.kill.calledOnceWith(4242, 'SIGKILL')).to.equal(true);
+      expect(node.logger.error.args.map((a) => String(a[0]))).to.include(
+        'shutting rcl down threw: rcl context invalid [node=ar1_watchdog]',
+      );
+      (rcl as { shutdown: () => void }).shutdown = shutdownRcl;
+      release();
+      await ros.shutdown();
+    });
+
+    it('a clean shutdown while a worker thread is still in native code (a bundle loading): the exit waits for it, and SIGKILL at the deadline if it never ends', async () => {
+      for (const loadEnds of [true, false]) {
+        const { ros, proc, timers } = await start();
+        let loading: string | undefined = 'the inference worker is loading the bundle';
+        ros.addExitCheck(() => loading);
+        proc.emit('SIGTERM');
+        await settle();
+        await settle();
+        expect(proc.exit.called, 'no exit into the load').to.equal(false);
+        const deadline = [...timers.pending.keys()][0]!;
+        const firePolls = () => {
+          for (const [id, fire] of [...timers.pending])
+            if (id !== deadline) {
+              timers.pending.delete(id);
+              fire();
+            }
+        };
+        // The polls run; the load is still going.
+        firePolls();
+        expect(proc.exit.called).to.equal(false);
+        if (loadEnds) {
+          loading = undefined;
+          firePolls();
+          expect(proc.exit.calledOnceWith(0), 'exit 0 once the load is over').to.equal(true);
+          expect(timers.pending.has(deadline), 'the deadline is cleared').to.equal(false);
+          expect(proc.kill.called).to.equal(false);
+        } else {
+          timers.fireAll();
+          expect(proc.kill.calledOnceWith(4242, 'SIGKILL')).to.equal(true);
+          expect(proc.exit.called).to.equal(false);
+          timers.fireAll(); // a poll left over does nothing once the process was ended
+          expect(proc.exit.called).to.equal(false);
+        }
+      }
     });
 
     it('a failing hook is logged and the rest of shutdown still happens', async () => {
