@@ -19,15 +19,13 @@ const CACHE_FRAMES = 64;
 const CACHE_MAX_FRAME_BYTES = 2 * 1024 * 1024;
 
 /**
- * A decoder error as one line that depends on the frame alone. libvips keeps one error log for the whole process
- * (every frame that failed before, in any thread) and sharp appends it to its messages: the first line only is kept,
- * and after sharp's "Input buffer has corrupt header" nothing, since the log there may hold another frame's fault, or
- * nothing when a concurrent decode has just cleared it (the same frame gave both texts in one test run). The text
- * goes into /ar1/timing and replay's output bag, which must not depend on what else was decoded at the time.
+ * A decode failure as a fixed text for the stage that failed, not the decoder's message: libvips keeps one error log
+ * for the whole process and sharp's messages carry it, so the same bad frame read "VipsJpeg: premature end of JPEG
+ * image", another frame's "vipspng: libpng read error", or nothing, depending on what else was decoded at the time.
+ * The text goes into /ar1/timing and replay's output bag, which must depend on the frame alone.
  */
-export function decoderMessage(e: unknown): string {
-  const line = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
-  return /^Input (buffer|file) has corrupt header\b/.exec(line)?.[0] ?? line;
+export function decodeFailure(stage: 'header' | 'pixels'): string {
+  return stage === 'header' ? 'corrupt or unreadable header' : 'corrupt or truncated image data';
 }
 
 export class FramePreprocessor {
@@ -100,8 +98,8 @@ export class FramePreprocessor {
       let meta: Metadata;
       try {
         meta = await sharp(data).metadata();
-      } catch (e) {
-        return bad(`cannot decode ${ref.encoding}: ${decoderMessage(e)}`);
+      } catch {
+        return bad(`cannot decode ${ref.encoding}: ${decodeFailure('header')}`);
       }
       if (meta.format !== ref.encoding) bad(`expected ${ref.encoding} data, got ${meta.format ?? 'unknown format'}`);
       if (meta.width !== this.native.width || meta.height !== this.native.height) {
@@ -140,8 +138,8 @@ export class FramePreprocessor {
     let res: { data: Buffer; info: OutputInfo };
     try {
       res = await img.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-    } catch (e) {
-      return bad(`cannot decode ${ref.encoding}: ${decoderMessage(e)}`);
+    } catch {
+      return bad(`cannot decode ${ref.encoding}: ${decodeFailure('pixels')}`);
     }
     const { info } = res;
     if (info.width !== size.width || info.height !== size.height || info.channels !== 3) {

@@ -164,7 +164,7 @@ describe('onnxruntime engine on the demo bundle (worker thread, CPU)', function 
       (alone[2] as EngineError).message,
     );
     expect((alone[3] as EngineError).message, 'a frame the worker cannot decode').to.equal(
-      'camera_front_wide_120fov[2]: cannot decode jpeg: Input buffer has corrupt header',
+      'camera_front_wide_120fov[2]: cannot decode jpeg: corrupt or unreadable header',
     );
     expect((alone[3] as EngineError).frame, 'the error names the frame').to.deep.equal({ camera: 1, index: 2 });
     expect(((batch[3] as PromiseRejectedResult).reason as EngineError).message).to.equal(

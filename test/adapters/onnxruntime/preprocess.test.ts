@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { decoderMessage, FramePreprocessor } from '../../../nodes/adapters/onnxruntime/preprocess.js';
+import sharp from 'sharp';
+import { decodeFailure, FramePreprocessor } from '../../../nodes/adapters/onnxruntime/preprocess.js';
 import type { FrameRef } from '../../../nodes/adapters/onnxruntime/protocol.js';
 
 const W = 64;
@@ -86,22 +87,38 @@ describe('adapters/onnxruntime/preprocess: each frame is decoded and resized onc
 });
 
 describe('adapters/onnxruntime/preprocess: decoder errors name the frame alone', () => {
-  it("keeps sharp's corrupt-header text without libvips's process-wide log, which may hold other frames' faults or nothing", () => {
-    for (const log of [
-      'VipsJpeg: premature end of JPEG image',
-      '',
-      'VipsPng: libpng read error\nVipsJpeg: other frame',
-    ])
-      expect(decoderMessage(new Error(`Input buffer has corrupt header: ${log}`))).to.equal(
-        'Input buffer has corrupt header',
+  it('a frame that fails to decode gets the same text alone and among other bad frames decoded at once', async () => {
+    const pre = new FramePreprocessor({ width: W, height: H }, { width: W, height: H }, false);
+    const good = await sharp(frame(1), { raw: { width: W, height: H, channels: 3 } })
+      .jpeg()
+      .toBuffer();
+    const truncated = new Uint8Array(good.subarray(0, Math.floor(good.length * 0.6)));
+    const notAnImage = Uint8Array.of(0xff, 0xd8, 1, 2, 3);
+    const png = await sharp(frame(2), { raw: { width: W, height: H, channels: 3 } })
+      .png()
+      .toBuffer();
+    const badPng = new Uint8Array(png.subarray(0, Math.floor(png.length * 0.7)));
+    const jpegRef = (key: string, data: Uint8Array): FrameRef => ({ ...ref(key, data), encoding: 'jpeg', step: 0 });
+    const pngRef = (key: string, data: Uint8Array): FrameRef => ({ ...ref(key, data), encoding: 'png', step: 0 });
+    const fail = (data: Uint8Array, r: FrameRef, index = 0) =>
+      pre.frame(index, data, r, new Uint8Array(W * H * 3), 'cam').then(
+        () => 'decoded',
+        (e: Error) => e.message,
       );
-    expect(decoderMessage(new Error('Input file has corrupt header: x'))).to.equal('Input file has corrupt header');
-  });
-
-  it('keeps the first line of any other message', () => {
-    expect(decoderMessage(new Error('VipsJpeg: Premature end of input file\nVipsJpeg: out of order read'))).to.equal(
-      'VipsJpeg: Premature end of input file',
-    );
-    expect(decoderMessage('not an Error')).to.equal('not an Error');
+    const alone = [await fail(truncated, jpegRef('t', truncated)), await fail(notAnImage, jpegRef('n', notAnImage))];
+    for (let round = 0; round < 5; round++) {
+      const together = await Promise.all([
+        fail(truncated, jpegRef(`t${round}`, truncated), 0),
+        fail(notAnImage, jpegRef(`n${round}`, notAnImage), 1),
+        fail(badPng, pngRef(`p${round}`, badPng), 2),
+        fail(truncated, jpegRef(`u${round}`, truncated), 3),
+      ]);
+      expect([together[0], together[1], together[3]]).to.deep.equal([alone[0], alone[1], alone[0]]);
+    }
+    expect(alone[1]).to.equal(`cam: cannot decode jpeg: ${decodeFailure('header')}`);
+    expect(alone[0]).to.be.oneOf([
+      `cam: cannot decode jpeg: ${decodeFailure('header')}`,
+      `cam: cannot decode jpeg: ${decodeFailure('pixels')}`,
+    ]);
   });
 });
