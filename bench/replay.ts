@@ -25,7 +25,9 @@ export interface ReplayBenchOptions {
   /**
    * Replays run before the measured ones (default 1). The first replays in a process run 3-7x slower than later ones
    * while V8 compiles the node code; a dataset shard replays many bags in one process, so its steady state is what the
-   * measured repetitions should see. The first one's throughput is reported apart (coldRatioToFloor).
+   * measured repetitions should see. The first one's throughput is reported apart (coldRatioToFloor): the process's
+   * first replay only when nothing replayed before it in the process (in `npm run bench` the demo-engine and sim rows
+   * run first, so it is warmer than a single-bag `ar1 replay`).
    */
   warmups?: number;
 }
@@ -41,7 +43,7 @@ export interface ReplayFigures {
   replayMBPerS: number;
   /** Median replay throughput / median floor throughput. */
   ratioToFloor: number;
-  /** The process's first replay (the first warm-up) / median floor throughput: what a single-bag `ar1 replay` sees. */
+  /** This call's first replay (the first warm-up) / median floor throughput. */
   coldRatioToFloor: number;
   warmups: number;
   /** Median floor CPU time / median replay CPU time [ms / ms], for the same messages. */

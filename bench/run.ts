@@ -197,11 +197,10 @@ async function main(): Promise<void> {
   for (const f of replay) {
     log(
       `[replay] ${f.engine}: ${round(f.replayMsgPerS.p50)} msg/s (${round(f.replayMBPerS)} MB/s) vs floor ${round(f.floorMsgPerS.p50)} msg/s (${round(f.floorMBPerS)} MB/s) → ${pct(f.ratioToFloor)} ` +
-        `after ${f.warmups} warm-up replay${f.warmups === 1 ? '' : 's'} (the process's first: ${pct(f.coldRatioToFloor)}); ${f.messages} messages, ${round(f.bagMB)} MB, ${f.plans} plans`,
+        `after ${f.warmups} warm-up replay${f.warmups === 1 ? '' : 's'} (the row's first: ${pct(f.coldRatioToFloor)}, after the rows before it); ${f.messages} messages, ${round(f.bagMB)} MB, ${f.plans} plans`,
     );
     v('4 replay', `${f.engine}: throughput / bag-read floor`, f.ratioToFloor, '≥ 0.5', f.ratioToFloor >= 0.5);
-    if (f.warmups > 1)
-      v('4 replay', `${f.engine}: the process's first replay / floor`, f.coldRatioToFloor, '(info)', null);
+    if (f.warmups > 1) v('4 replay', `${f.engine}: the row's first replay / floor`, f.coldRatioToFloor, '(info)', null);
   }
 
   for (const f of sim) {
