@@ -5,6 +5,7 @@
 import sharp from 'sharp';
 import type { CompressedImage, Odometry, Quaternion } from '../core/msgs.js';
 import { yawFromQuaternion } from '../planner/egoHistory.js';
+import { decodeFailure } from '../core/decodeFailure.js';
 import { DriverError, invalid } from './errors.js';
 import type { DynamicStateWire, Pose, RolloutEgoTrajectoryWire, U64, Vec3 } from './proto.js';
 
@@ -157,9 +158,11 @@ export async function prepareImage(
   let height: number;
   let raw: Buffer;
   let channels: 1 | 2 | 3 | 4;
+  let stage: 'header' | 'pixels' = 'header';
   try {
     const img = sharp(bytes, { failOn: 'warning' });
     const meta = await img.metadata();
+    stage = 'pixels';
     format = meta.format;
     if (format !== 'jpeg' && format !== 'png') {
       throw invalid(`${field}: expected JPEG or PNG, got ${format ?? 'an unknown format'} (${bytes.length} bytes)`);
@@ -171,7 +174,7 @@ export async function prepareImage(
     channels = decoded.info.channels;
   } catch (e) {
     if (e instanceof DriverError) throw e;
-    throw invalid(`${field}: cannot decode the image (${bytes.length} bytes): ${(e as Error).message.split('\n')[0]}`);
+    throw invalid(`${field}: cannot decode the image (${bytes.length} bytes): ${decodeFailure(stage)}`);
   }
   if (width === size.width && height === size.height) return { format, data: bytes, resized: false };
   const resizedJpeg = await sharp(raw, { raw: { width, height, channels } })

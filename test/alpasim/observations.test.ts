@@ -94,7 +94,10 @@ describe('alpasim/observations: egomotion and images to planner inputs', () => {
     for (const [bytes, re] of [
       [Buffer.alloc(0), /^camera_image\.image_bytes: expected JPEG or PNG bytes, got 0 bytes$/],
       [gif, /^camera_image\.image_bytes: expected JPEG or PNG, got gif/],
-      [Buffer.from('\x89PNG\r\n\x1a\n garbage'), /^camera_image\.image_bytes: cannot decode the image/],
+      [
+        Buffer.from('\x89PNG\r\n\x1a\n garbage'),
+        /^camera_image\.image_bytes: cannot decode the image \(17 bytes\): corrupt or unreadable header$/,
+      ],
     ] as Array<[Buffer, RegExp]>) {
       try {
         await prepareImage('camera_image.image_bytes', bytes, { width: 16, height: 16 });

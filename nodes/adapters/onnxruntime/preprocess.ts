@@ -5,6 +5,7 @@
  */
 import sharp from 'sharp';
 import type { Metadata, OutputInfo, Sharp } from 'sharp';
+import { decodeFailure } from '../../core/decodeFailure.js';
 import { EngineError } from '../../core/planningEngine.js';
 import { BYTES_PER_PIXEL } from '../../ar1/planInput.js';
 import type { FrameRef } from './protocol.js';
@@ -17,16 +18,6 @@ export interface PreprocessTarget {
 /** Preprocessed frames kept for reuse, at most this many and only frames of at most CACHE_MAX_FRAME_BYTES. */
 const CACHE_FRAMES = 64;
 const CACHE_MAX_FRAME_BYTES = 2 * 1024 * 1024;
-
-/**
- * A decode failure as a fixed text for the stage that failed, not the decoder's message: libvips keeps one error log
- * for the whole process and sharp's messages carry it, so the same bad frame read "VipsJpeg: premature end of JPEG
- * image", another frame's "vipspng: libpng read error", or nothing, depending on what else was decoded at the time.
- * The text goes into /ar1/timing and replay's output bag, which must depend on the frame alone.
- */
-export function decodeFailure(stage: 'header' | 'pixels'): string {
-  return stage === 'header' ? 'corrupt or unreadable header' : 'corrupt or truncated image data';
-}
 
 export class FramePreprocessor {
   readonly #scratch: Uint8Array[] = [];

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import sharp from 'sharp';
-import { decodeFailure, FramePreprocessor } from '../../../nodes/adapters/onnxruntime/preprocess.js';
+import { FramePreprocessor } from '../../../nodes/adapters/onnxruntime/preprocess.js';
+import { decodeFailure } from '../../../nodes/core/decodeFailure.js';
 import type { FrameRef } from '../../../nodes/adapters/onnxruntime/protocol.js';
 
 const W = 64;
