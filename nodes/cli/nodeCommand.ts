@@ -67,9 +67,20 @@ export async function runNode(
   }
   const createNode = deps.createNode ?? (await import('../adapters/rclnodejs/rclNode.js')).createRclNode;
   const ros = await createNode({ name: NODE_NAMES[kind], argv: rclArgv });
-  ros.declareParameters(loaded.params as unknown as Record<string, unknown>, loaded.schema);
-  for (const w of renamedNodeWarnings(args.paramsFiles, name, NODE_NAMES[kind], namespace)) ros.logger.warn(w);
-  await startKind(ros, loaded);
+  let started: boolean;
+  try {
+    ros.declareParameters(loaded.params as unknown as Record<string, unknown>, loaded.schema);
+    for (const w of renamedNodeWarnings(args.paramsFiles, name, NODE_NAMES[kind], namespace)) ros.logger.warn(w);
+    started = await startKind(ros, loaded);
+  } catch (e) {
+    // The node is in the ROS graph (and rclnodejs's spin keeps the process alive): it leaves before the error is
+    // reported, or the process would stay in the graph after printing it.
+    await ros.shutdown().catch(() => undefined);
+    const { EngineError } = await import('../core/planningEngine.js');
+    if (e instanceof EngineError) throw new UserError(`node ${kind}: start-up failed: ${e.message.split('\n')[0]}`, 1);
+    throw e;
+  }
+  if (!started) return; // a signal came during start-up: the node is down already
   ros.logger.info(`${ros.name} running [namespace=${ros.namespace}]`);
   await lastValueFrom(ros.shutdown$, { defaultValue: undefined });
 }
@@ -86,7 +97,8 @@ async function loadParams(kind: NodeKind, overrides: ParameterOverrides, name: s
   return { kind, params: loadWatchdogParams(overrides, name), schema: readSchema(WATCHDOG_SCHEMA_PATH) } as const;
 }
 
-async function startKind(ros: RunnableRosNode, loaded: LoadedParams): Promise<void> {
+/** Starts the node's work; false when a signal stopped the node during start-up (nothing was started). */
+async function startKind(ros: RunnableRosNode, loaded: LoadedParams): Promise<boolean> {
   if (loaded.kind === 'planner') {
     const p = loaded.params;
     // The pinned manifest first: a changed manifest (numbers that steer the car) never loads.
@@ -101,17 +113,19 @@ async function startKind(ros: RunnableRosNode, loaded: LoadedParams): Promise<vo
     let stopped = false;
     ros.shutdown$.subscribe({ complete: () => (stopped = true) });
     ros.addExitCheck(() => (loading ? 'the inference worker is loading the bundle' : engine?.nativeWork()));
-    // A bundle that cannot be loaded, or no execution provider that works, is a start-up mistake: one line, exit 2.
     try {
       engine = await createOnnxEngine({
         bundleDir: p.bundle_dir,
         executionProviders: p.execution_providers,
         logger: ros.logger,
-      }).catch(async (e: unknown) => {
-        if (!(e instanceof EngineError) || (e.kind !== 'bundle' && e.kind !== 'runtime')) throw e;
-        await ros.shutdown();
-        throw new UserError(`node planner: bundle_dir ${p.bundle_dir}: ${e.message}`);
       });
+    } catch (e) {
+      // A signal came during the load: the node is down already, and its exit code is the shutdown's.
+      if (stopped) return false;
+      // A bundle that cannot be loaded, or no execution provider that works, is a start-up mistake: one line, exit 2.
+      if (e instanceof EngineError && (e.kind === 'bundle' || e.kind === 'runtime'))
+        throw new UserError(`node planner: bundle_dir ${p.bundle_dir}: ${e.message}`);
+      throw e;
     } finally {
       loading = false;
     }
@@ -119,7 +133,7 @@ async function startKind(ros: RunnableRosNode, loaded: LoadedParams): Promise<vo
     if (stopped) {
       // A signal came while the bundle loaded: the node is down already, nothing to start.
       await ready.close();
-      return;
+      return false;
     }
     // Stage timings are telemetry of real work: the only wall-clock reading, taken here at the composition root.
     const handle = (await import('../planner/plannerNode.js')).startPlanner(ros, p, ready, {
@@ -132,9 +146,10 @@ async function startKind(ros: RunnableRosNode, loaded: LoadedParams): Promise<vo
         await ready.close(); // waits for a graph run in progress: it cannot be stopped
       }
     });
-    return;
+    return true;
   }
   // Liveness is judged on the transport's steady clock (the rclnodejs adapter's is monotonic time).
   const handle = (await import('../watchdog/watchdogNode.js')).startWatchdog(ros, loaded.params);
   ros.onShutdown(() => handle.stop());
+  return true;
 }

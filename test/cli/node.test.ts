@@ -16,6 +16,7 @@ const { main } = await import('../../nodes/cli/main.js');
 const { packageVersion } = await import('../../nodes/cli/command.js');
 const { runNode } = await import('../../nodes/cli/nodeCommand.js');
 const { UserError } = await import('../../nodes/core/errors.js');
+const { OnnxEngine } = await import('../../nodes/adapters/onnxruntime/index.js');
 
 /**
  * Polls until cond() holds, 30 s at most: start-up imports modules that a fresh clone compiles on first use, so a
@@ -222,12 +223,57 @@ describe('cli: runNode wiring (watchdog on an in-process node standing in for rc
       const done = runNode('planner', { bundle: join(dir, 'bundle'), logLevel: 'error' }, ['--ros-args'], {
         createNode,
       });
-      await until(() => checks.length === 1);
-      expect(checks[0]!(), 'while the worker loads').to.equal('the inference worker is loading the bundle');
-      await node.shutdown(); // the signal, during the load
-      await done;
-      expect(checks[0]!(), 'after: no worker in native code').to.equal(undefined);
-      expect(hooks, 'no planner was started').to.have.length(0);
+      const close = sinon.spy(OnnxEngine.prototype, 'close');
+      try {
+        await until(() => checks.length === 1);
+        expect(checks[0]!(), 'while the worker loads').to.equal('the inference worker is loading the bundle');
+        await node.shutdown(); // the signal, during the load
+        await done;
+        expect(close.calledOnce, 'the engine loaded after the signal is closed').to.equal(true);
+        expect(checks[0]!(), 'after: no worker in native code').to.equal(undefined);
+        expect(hooks, 'no planner was started').to.have.length(0);
+      } finally {
+        close.restore();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a start-up error after the node exists (a manifest that does not match its pin) leaves the ROS graph before it is reported', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ar1-node-pin-'));
+    try {
+      makeDemoBundle(join(dir, 'bundle'));
+      let node!: InProcessNode;
+      let shutdowns = 0;
+      const createNode = async (o: { name: string }) => {
+        node = new InProcessNode(new InProcessBus(new SteppingScheduler()), { name: o.name });
+        const shutdown = node.shutdown.bind(node);
+        return Object.assign(node, {
+          declareParameters: () => [],
+          onShutdown: () => undefined,
+          addExitCheck: () => undefined,
+          shutdown: () => {
+            shutdowns++;
+            return shutdown();
+          },
+        });
+      };
+      let e: unknown;
+      try {
+        await runNode(
+          'planner',
+          { bundle: join(dir, 'bundle') },
+          ['--ros-args', '-p', `manifest_sha256:=${'ab'.repeat(32)}`],
+          { createNode },
+        );
+      } catch (err) {
+        e = err;
+      }
+      expect(e).to.be.instanceOf(UserError);
+      expect((e as InstanceType<typeof UserError>).exitCode).to.equal(2);
+      expect((e as Error).message).to.match(/does not match manifest_sha256 (ab){32}/);
+      expect(shutdowns, 'the node left the graph').to.equal(1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
