@@ -57,6 +57,10 @@ export class InferenceWorker {
   dead = false;
   /** Loading its sessions (until it is ready or fails). */
   starting = true;
+  /** Told to close (it finishes what it was sent, then releases its sessions: native code) and not exited yet. */
+  closing = false;
+  /** The thread has exited. */
+  hasExited = false;
   readonly #o: InferenceWorkerOptions;
 
   /** Starts the thread and sends it the bundle to load; throws (after terminating it) if that message cannot go. */
@@ -70,7 +74,13 @@ export class InferenceWorker {
       readyReject = rej;
     });
     this.ready.catch(() => {}); // observed by plan() via pending rejections
-    this.exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    this.exited = new Promise<void>((resolve) =>
+      worker.once('exit', () => {
+        this.hasExited = true;
+        this.closing = false;
+        resolve();
+      }),
+    );
     const { logger: log, bundleId, events, clock, times } = o;
     worker.on('message', (m: FromWorker) => {
       switch (m.type) {
@@ -159,6 +169,7 @@ export class InferenceWorker {
 
   /** Asks the worker to finish what it was sent, release its sessions and exit; resolves when it has exited. */
   close(): Promise<void> {
+    this.closing = true;
     this.post({ type: 'close' });
     return this.exited;
   }

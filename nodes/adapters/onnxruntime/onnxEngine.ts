@@ -377,7 +377,8 @@ export class OnnxEngine implements PlanningEngine {
 
   /**
    * Why a plain process exit would block now, or undefined: a worker thread that may be inside onnxruntime (loading
-   * sessions, or running graphs for plans not yet answered), or a retired worker whose run has not returned. Node
+   * sessions, running graphs for plans not yet answered, releasing its sessions after close()), or a retired worker
+   * whose run has not returned. Node
    * joins its worker threads on exit, onnxruntime cannot stop a run, and the run's callback then aborts the process;
    * the node's shutdown asks this before it gives up on a shutdown that missed its deadline.
    */
@@ -387,6 +388,7 @@ export class OnnxEngine implements PlanningEngine {
     if (h && !h.dead && h.starting) parts.push('the inference worker is loading the bundle');
     else if (h && !h.dead && h.pending.size > 0)
       parts.push(`the inference worker is running ${h.pending.size} plan${h.pending.size === 1 ? '' : 's'}`);
+    else if (h && h.closing && !h.hasExited) parts.push('the inference worker is closing (releasing its sessions)');
     if (this.#retiring.size > 0)
       parts.push(
         `${this.#retiring.size} retired inference worker${this.#retiring.size === 1 ? ' has' : 's have'} not exited (a graph run or a load it cannot stop)`,

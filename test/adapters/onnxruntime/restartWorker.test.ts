@@ -77,4 +77,11 @@ describe('onnxruntime engine: restartWorker while a graph runs (the plan_timeout
     for (let i = 0; i < 600 && engine.nativeWork() !== undefined; i++) await new Promise((r) => setTimeout(r, 50));
     expect(engine.nativeWork()).to.equal(undefined);
   });
+
+  it('close(): nativeWork() names the closing worker (it releases its sessions: native code) until it has exited', async () => {
+    const closed = engine.close();
+    expect(engine.nativeWork()).to.equal('the inference worker is closing (releasing its sessions)');
+    await closed;
+    expect(engine.nativeWork()).to.equal(undefined);
+  });
 });
