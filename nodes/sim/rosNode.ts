@@ -92,7 +92,7 @@ export function startSimNode(ros: RosNode, p: SimNodeParams, loaded: LoadedScena
         `${ros.name}: ${sc.name} ${result.verdict.toUpperCase()}: progress ${metrics.progress_m.toFixed(1)} m, off-road ${metrics.offroad_m.toFixed(2)} m ${metrics.offroad_s.toFixed(2)} s, ` +
           `collision ${metrics.collision ? 'yes' : 'no'}, max |jerk| ${metrics.max_abs_jerk_mps3.toFixed(2)} m/s³, final watchdog state ${wd}${failed.length ? `; failed: ${failed.join('; ')}` : ''}`,
       );
-      if (p.exit_at_end) void ros.shutdown();
+      if (p.exit_at_end) ros.shutdown().catch(() => undefined); // a failed step is logged by the node
     },
     (sc.duration_s * 1000) / p.real_time_factor + periodMs / 2,
   );

@@ -16,6 +16,8 @@ import { toRclQos } from './rclQos.js';
 import { RosTimerScheduler, type StartTimer } from './scheduler.js';
 import { exitOnSignals, type ProcessLike, type TimerHost } from './signals.js';
 
+/** An error's first line: log lines stay one line. */
+const firstLine = (e: unknown): string => errorMessage(e).split('\n')[0]!;
 export interface RclNodeOptions {
   /** Default node name; `--ros-args -r __node:=…` overrides it (as rcl does). */
   name: string;
@@ -275,16 +277,21 @@ export class RclRosNode implements RosNode {
       this.#shutdown.next();
       this.#shutdown.complete();
     });
+    let failed: string | undefined;
     for (const hook of this.#hooks) {
       try {
         await hook();
       } catch (e) {
-        this.logger.error(`shutdown step failed: ${errorMessage(e)} [node=${this.name}]`);
+        const line = firstLine(e);
+        failed ??= line;
+        this.logger.error(`shutdown step failed: ${line} [node=${this.name}]`);
       }
     }
     this.#removeSignalHandlers();
     this.#restoreRxConfig();
     this.#leaveGraph();
+    // The rest of shutdown still ran; the process then exits 1, not 0 (exitOnSignals).
+    if (failed !== undefined) throw new Error(`a shutdown step failed: ${failed}`);
   }
 
   /** Destroys the node and shuts rcl down (once), so the DDS participant leaves the graph at once. */
@@ -302,7 +309,7 @@ export class RclRosNode implements RosNode {
     try {
       fn();
     } catch (e) {
-      this.logger.error(`${what} threw: ${errorMessage(e)} [node=${this.name}]`);
+      this.logger.error(`${what} threw: ${firstLine(e)} [node=${this.name}]`);
     }
   }
 }

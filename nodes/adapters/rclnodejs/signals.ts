@@ -33,7 +33,8 @@ const firstLine = (e: unknown): string => (e instanceof Error ? e.message : Stri
 /**
  * SIGINT and SIGTERM both run `shutdown` once and then exit: 0 when it finished cleanly, 1 when it failed or
  * did not finish within deadlineMs (ros2 launch sends SIGTERM 5 s after SIGINT, SIGKILL 5 s later). A second
- * signal while shutting down exits at once with 1. A plain exit waits for native work in worker threads
+ * signal while shutdown runs exits at once with 1 (once the node has stopped, its handlers are removed: a further
+ * signal ends the process by Node's default action, which waits for nothing). A plain exit waits for native work in worker threads
  * (checks.blockedBy): after a clean shutdown the exit waits for that work until the deadline; when it gives up while
  * checks.blockedBy still names work, the process ends itself with SIGKILL instead (after checks.beforeKill), so the
  * deadline holds. Returns a function that removes the handlers.

@@ -495,17 +495,20 @@ describe('adapters/rclnodejs: createRclNode against a fake rclnodejs', () => {
       }
     });
 
-    it('a failing hook is logged and the rest of shutdown still happens', async () => {
+    it('a failing hook is logged in one line, the rest of shutdown still happens, and the process exits 1', async () => {
       const { ros, rcl, node, proc } = await start();
       ros.onShutdown(() => {
-        throw new Error('stop failed');
+        throw new Error('stop failed\n    at a stack line');
       });
       proc.emit('SIGTERM');
       await settle();
       await settle();
-      expect(node.logger.error.firstCall.args[0]).to.match(/shutdown step failed: stop failed/);
+      expect(node.logger.error.firstCall.args[0]).to.equal('shutdown step failed: stop failed [node=ar1_watchdog]');
       expect(rcl.shutdown.calledOnce).to.equal(true);
-      expect(proc.exit.calledOnceWith(0)).to.equal(true);
+      expect(proc.exit.calledOnceWith(1)).to.equal(true);
+      expect(node.logger.warn.lastCall.args[0]).to.equal(
+        'shutdown failed: a shutdown step failed: stop failed: exiting',
+      );
     });
 
     it('shutdown() is idempotent', async () => {
