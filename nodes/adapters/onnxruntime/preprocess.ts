@@ -129,8 +129,13 @@ export class FramePreprocessor {
     let res: { data: Buffer; info: OutputInfo };
     try {
       res = await img.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
-    } catch {
-      return bad(`cannot decode ${ref.encoding}: ${decodeFailure('pixels')}`);
+    } catch (e) {
+      // A compressed frame's bytes: a fixed text (libvips's log may name another frame). Raw pixels cannot be corrupt:
+      // a failure there is the preprocessing's own (resize, memory), kept as the first line of what sharp said.
+      if (bpp === 0) return bad(`cannot decode ${ref.encoding}: ${decodeFailure('pixels')}`);
+      return bad(
+        `preprocessing ${ref.encoding} failed: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`,
+      );
     }
     const { info } = res;
     if (info.width !== size.width || info.height !== size.height || info.channels !== 3) {
