@@ -20,7 +20,8 @@ export interface SelectionOptions {
   /** [s] a selected frame older than its target by more than this fails the selection. */
   toleranceS: number;
   /**
-   * [s] camera stamp jitter: a frame stamped up to this much AFTER a target still counts as at it. Without it, a
+   * [s] camera stamp jitter: a frame stamped up to this much AFTER a target still counts as at it, and one up to
+   * toleranceS + jitterS before it is not too old. Without it, a
    * frame that jitters 1 ms past its 10 Hz target is skipped for one a whole period older. Default 0.
    */
   jitterS?: number;
@@ -102,13 +103,15 @@ export function selectFrames(
         };
       }
       const stamp = buffer[i]!.stampS;
-      if (target - stamp > opts.toleranceS + STAMP_EPS_S) {
+      // Jitter counts on both sides: with tolerance one frame period, the previous frame stands in for a lost one
+      // (AR1's loader fills two targets with one frame the same way) even when its stamp jittered a little early.
+      if (target - stamp > opts.toleranceS + (opts.jitterS ?? 0) + STAMP_EPS_S) {
         return {
           ok: false,
           reason: 'frame_too_old',
           camera: c,
           detail:
-            `${name}: expected a frame within ${opts.toleranceS.toFixed(3)} s at or before ${target.toFixed(3)} s ` +
+            `${name}: expected a frame within ${(opts.toleranceS + (opts.jitterS ?? 0)).toFixed(3)} s at or before ${target.toFixed(3)} s ` +
             `(t0=${t0S.toFixed(3)} s), got ${stamp.toFixed(3)} s`,
         };
       }

@@ -72,6 +72,28 @@ describe('planner/frameSelection', () => {
     );
   });
 
+  it('a lost frame: with one period of tolerance the frame before it stands in, its stamp up to stamp jitter early', () => {
+    const lost = { ...opts, toleranceS: 0.1, jitterS: 0.02 };
+    // Camera b lost its 0.9 s frame; its 0.8 s frame is stamped 1 ms early.
+    const s = selectFrames([buf(0.7, 0.8, 0.9, 1.0), buf(0.7, 0.799, 1.0)], 1.0, lost);
+    expect(s.ok).to.equal(true);
+    if (s.ok) expect(s.indices[1]).to.deep.equal([0, 1, 1, 2]); // the 0.799 s frame fills the 0.8 and 0.9 s targets
+    // 21 ms early is past tolerance + jitter; without jitter, 1 ms is already too old.
+    for (const [stamp, o, within] of [
+      [0.779, lost, '0.120'],
+      [0.799, { ...lost, jitterS: 0 }, '0.100'],
+    ] as const) {
+      const r = selectFrames([buf(0.7, 0.8, 0.9, 1.0), buf(0.7, stamp, 1.0)], 1.0, o);
+      expect(r.ok).to.equal(false);
+      if (!r.ok) {
+        expect(r.reason).to.equal('frame_too_old');
+        expect(r.detail).to.equal(
+          `b: expected a frame within ${within} s at or before 0.900 s (t0=1.000 s), got ${stamp.toFixed(3)} s`,
+        );
+      }
+    }
+  });
+
   it('horizon: frames before the newest one at or before t0 − window can never be selected again', () => {
     const b = buf(0.5, 0.6, 0.65, 0.7, 0.8);
     expect(horizonIndex(b, 1.0, 0.3)).to.equal(3);

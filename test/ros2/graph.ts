@@ -337,6 +337,10 @@ export class World {
   #nowS = 0;
   #out = '';
   readonly stoppedCameras = { add: (camera: string) => this.#send({ stopCamera: camera }) };
+  /** The camera's next frame is not published (one frame lost). */
+  dropFrame(camera: string): void {
+    this.#send({ dropFrame: camera });
+  }
 
   private constructor(
     private readonly child: ChildProcess,

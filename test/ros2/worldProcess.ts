@@ -47,6 +47,7 @@ async function main(o: WorldOptions): Promise<void> {
   );
 
   const stopped = new Set<string>();
+  const dropNext = new Set<string>();
   let odometryStopped = false,
     obeying = false,
     stampOffsetS = 0,
@@ -62,6 +63,7 @@ async function main(o: WorldOptions): Promise<void> {
   createInterface({ input: process.stdin }).on('line', (line) => {
     const c = JSON.parse(line) as WorldControl;
     if (c.stopCamera) stopped.add(c.stopCamera);
+    if (c.dropFrame) dropNext.add(c.dropFrame);
     if (c.odometryStopped !== undefined) odometryStopped = c.odometryStopped;
     if (c.obeying !== undefined) obeying = c.obeying;
     if (c.stampOffsetS !== undefined) stampOffsetS = c.stampOffsetS;
@@ -108,6 +110,7 @@ async function main(o: WorldOptions): Promise<void> {
     if (tick++ % 5 === 0) {
       for (const [i, pub] of cams.entries()) {
         if (stopped.has(CAMERAS[i]!)) continue;
+        if (dropNext.delete(CAMERAS[i]!)) continue;
         // A fresh array per publish: rclnodejs serialises a typed array's whole underlying buffer.
         pub.publish({ header: { stamp, frame_id: CAMERAS[i]! }, format: 'jpeg', data: jpeg.slice() });
       }

@@ -9,6 +9,8 @@ export interface WorldOptions {
 
 export interface WorldControl {
   stopCamera?: string;
+  /** The camera's next frame is not published (a frame lost on a best-effort topic). */
+  dropFrame?: string;
   odometryStopped?: boolean;
   obeying?: boolean;
   stampOffsetS?: number;
