@@ -21,7 +21,7 @@ export interface SelectionOptions {
   toleranceS: number;
   /**
    * [s] camera stamp jitter: a frame stamped up to this much AFTER a target still counts as at it, and one up to
-   * toleranceS + jitterS before it is not too old. Without it, a
+   * toleranceS + jitterS before an older target (not t0's) is not too old. Without it, a
    * frame that jitters 1 ms past its 10 Hz target is skipped for one a whole period older. Default 0.
    */
   jitterS?: number;
@@ -103,15 +103,18 @@ export function selectFrames(
         };
       }
       const stamp = buffer[i]!.stampS;
-      // Jitter counts on both sides: with tolerance one frame period, the previous frame stands in for a lost one
-      // (AR1's loader fills two targets with one frame the same way) even when its stamp jittered a little early.
-      if (target - stamp > opts.toleranceS + (opts.jitterS ?? 0) + STAMP_EPS_S) {
+      // For the older targets jitter counts on both sides: with tolerance one frame period, the previous frame stands
+      // in for a lost one (AR1's loader fills two targets with one frame the same way) even when its stamp jittered a
+      // little early. Not for t0's own frame: a cycle started before a camera's frame of that round has arrived
+      // (cameras arrive staggered) would plan on its previous frame, then again once it arrives.
+      const tolerance = opts.toleranceS + (k < n - 1 ? (opts.jitterS ?? 0) : 0);
+      if (target - stamp > tolerance + STAMP_EPS_S) {
         return {
           ok: false,
           reason: 'frame_too_old',
           camera: c,
           detail:
-            `${name}: expected a frame within ${(opts.toleranceS + (opts.jitterS ?? 0)).toFixed(3)} s at or before ${target.toFixed(3)} s ` +
+            `${name}: expected a frame within ${tolerance.toFixed(3)} s at or before ${target.toFixed(3)} s ` +
             `(t0=${t0S.toFixed(3)} s), got ${stamp.toFixed(3)} s`,
         };
       }

@@ -73,11 +73,11 @@ export interface PlannerParams {
      */
     buffer_size: number;
     /**
-     * A selected frame older than its target time by more than this plus stamp_jitter_s means no plan this cycle (frame_too_old); one frame period lets the previous frame stand in for a lost one [s]
+     * A selected frame older than its target time by more than this (plus stamp_jitter_s for the targets before t0) means no plan this cycle (frame_too_old); one frame period lets the previous frame stand in for a lost one [s]
      */
     frame_tolerance_s: number;
     /**
-     * Camera stamp jitter: a frame stamped up to this much after a target still counts as at the target, and frame_tolerance_s is widened by it [s]
+     * Camera stamp jitter: a frame stamped up to this much after a target still counts as at the target, and frame_tolerance_s is widened by it for the targets before t0 [s]
      */
     stamp_jitter_s: number;
     /**

@@ -94,6 +94,17 @@ describe('planner/frameSelection', () => {
     }
   });
 
+  it("t0's own frame gets no jitter widening: a camera whose frame of this round has not arrived yet is not planned on its previous one", () => {
+    const lost = { ...opts, toleranceS: 0.1, jitterS: 0.02 };
+    // Camera b's 1.0 s frame is on its way; its newest is 0.898 s (stamped 2 ms early).
+    const r = selectFrames([buf(0.7, 0.8, 0.9, 1.0), buf(0.698, 0.798, 0.898)], 1.0, lost);
+    expect(r.ok).to.equal(false);
+    if (!r.ok) {
+      expect(r.reason).to.equal('frame_too_old');
+      expect(r.detail).to.equal('b: expected a frame within 0.100 s at or before 1.000 s (t0=1.000 s), got 0.898 s');
+    }
+  });
+
   it('horizon: frames before the newest one at or before t0 − window can never be selected again', () => {
     const b = buf(0.5, 0.6, 0.65, 0.7, 0.8);
     expect(horizonIndex(b, 1.0, 0.3)).to.equal(3);
