@@ -1,7 +1,7 @@
 /** `ar1 node <planner|watchdog> [--bundle DIR] [--log-level L] --ros-args …`: one vehicle node on ROS 2. */
 import type { Command } from 'commander';
 import { lastValueFrom } from 'rxjs';
-import { UserError } from '../core/errors.js';
+import { errorFirstLine, UserError } from '../core/errors.js';
 import { LOG_LEVELS } from '../core/logger.js';
 import { parameterOverridesFromArgs } from '../core/params/fromArgs.js';
 import { renamedNodeWarnings } from '../core/params/renamedNode.js';
@@ -77,7 +77,7 @@ export async function runNode(
     // reported, or the process would stay in the graph after printing it.
     await ros.shutdown().catch(() => undefined);
     const { EngineError } = await import('../core/planningEngine.js');
-    if (e instanceof EngineError) throw new UserError(`node ${kind}: start-up failed: ${e.message.split('\n')[0]}`, 1);
+    if (e instanceof EngineError) throw new UserError(`node ${kind}: start-up failed: ${errorFirstLine(e)}`, 1);
     throw e;
   }
   if (!started) return; // a signal came during start-up: the node is down already

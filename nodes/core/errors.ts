@@ -15,3 +15,8 @@ export class UserError extends Error {
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/** The first line of an error's message: what a one-line log or error text may quote of it. */
+export function errorFirstLine(e: unknown): string {
+  return errorMessage(e).split('\n')[0]!;
+}

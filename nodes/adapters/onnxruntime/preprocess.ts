@@ -6,6 +6,7 @@
 import sharp from 'sharp';
 import type { Metadata, OutputInfo, Sharp } from 'sharp';
 import { decodeFailure } from '../../core/decodeFailure.js';
+import { errorFirstLine } from '../../core/errors.js';
 import { EngineError } from '../../core/planningEngine.js';
 import { BYTES_PER_PIXEL } from '../../ar1/planInput.js';
 import type { FrameRef } from './protocol.js';
@@ -133,9 +134,7 @@ export class FramePreprocessor {
       // A compressed frame's bytes: a fixed text (libvips's log may name another frame). Raw pixels cannot be corrupt:
       // a failure there is the preprocessing's own (resize, memory), kept as the first line of what sharp said.
       if (bpp === 0) return bad(`cannot decode ${ref.encoding}: ${decodeFailure('pixels')}`);
-      return bad(
-        `preprocessing ${ref.encoding} failed: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]}`,
-      );
+      return bad(`preprocessing ${ref.encoding} failed: ${errorFirstLine(e)}`);
     }
     const { info } = res;
     if (info.width !== size.width || info.height !== size.height || info.channels !== 3) {

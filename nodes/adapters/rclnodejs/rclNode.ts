@@ -5,7 +5,7 @@ import type { MessageOf, MessageTypeName } from '../../core/msgs.js';
 import type { QosProfile } from '../../core/qos.js';
 import { nanosToSeconds } from '../../core/time.js';
 import type { Publisher, RosNode } from '../../core/transport.js';
-import { errorMessage } from '../../core/errors.js';
+import { errorFirstLine, errorMessage } from '../../core/errors.js';
 import { parameterOverridesFromArgs } from '../../core/params/fromArgs.js';
 import { parseRosArgs } from '../../core/params/rosArgs.js';
 import type { ParameterOverrides } from '../../core/params/overrides.js';
@@ -15,9 +15,6 @@ import { withFreshTypedArrays } from './publish.js';
 import { toRclQos } from './rclQos.js';
 import { RosTimerScheduler, type StartTimer } from './scheduler.js';
 import { exitOnSignals, type ProcessLike, type TimerHost } from './signals.js';
-
-/** An error's first line: log lines stay one line. */
-const firstLine = (e: unknown): string => errorMessage(e).split('\n')[0]!;
 export interface RclNodeOptions {
   /** Default node name; `--ros-args -r __node:=…` overrides it (as rcl does). */
   name: string;
@@ -282,7 +279,7 @@ export class RclRosNode implements RosNode {
       try {
         await hook();
       } catch (e) {
-        const line = firstLine(e);
+        const line = errorFirstLine(e);
         failed ??= line;
         this.logger.error(`shutdown step failed: ${line} [node=${this.name}]`);
       }
@@ -309,7 +306,7 @@ export class RclRosNode implements RosNode {
     try {
       fn();
     } catch (e) {
-      this.logger.error(`${what} threw: ${firstLine(e)} [node=${this.name}]`);
+      this.logger.error(`${what} threw: ${errorFirstLine(e)} [node=${this.name}]`);
     }
   }
 }

@@ -1,3 +1,5 @@
+import { errorFirstLine } from '../../core/errors.js';
+
 /** The slice of `process` the shutdown logic uses (injected in tests). */
 export interface ProcessLike {
   on(event: 'SIGINT' | 'SIGTERM', listener: () => void): unknown;
@@ -28,8 +30,6 @@ const SHUTDOWN_DEADLINE_MS = 2000;
 /** [ms] how often a finished shutdown asks whether native work still blocks the exit. */
 const NATIVE_POLL_MS = 50;
 
-const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
-
 /**
  * SIGINT and SIGTERM both run `shutdown` once and then exit: 0 when it finished cleanly, 1 when it failed or
  * did not finish within deadlineMs (ros2 launch sends SIGTERM 5 s after SIGINT, SIGKILL 5 s later). A second
@@ -56,7 +56,7 @@ export function exitOnSignals(
     } catch (e) {
       // A check that fails cannot vouch for a plain exit (it runs in a timer: a throw here would end the process
       // through the same exit).
-      return `the exit check failed (${firstLine(e)})`;
+      return `the exit check failed (${errorFirstLine(e)})`;
     }
   };
   const giveUp = (why: string) => {
@@ -73,7 +73,7 @@ export function exitOnSignals(
     try {
       checks.beforeKill?.();
     } catch (e) {
-      log(`leaving the ROS graph before SIGKILL failed: ${firstLine(e)}`);
+      log(`leaving the ROS graph before SIGKILL failed: ${errorFirstLine(e)}`);
     } finally {
       proc.kill(proc.pid, 'SIGKILL');
     }
@@ -101,7 +101,7 @@ export function exitOnSignals(
     };
     shutdown(signal).then(exitWhenFree, (e: unknown) => {
       timers.clearTimeout(deadline);
-      giveUp(`shutdown failed: ${firstLine(e)}`);
+      giveUp(`shutdown failed: ${errorFirstLine(e)}`);
     });
   };
   const int = onSignal('SIGINT');
